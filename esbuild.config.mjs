@@ -1,0 +1,44 @@
+// Builds: the in-sandbox daemon (one CJS file), then the `suna-mcp` CLI (one ESM file with a shebang)
+// that carries the daemon and the image build context inline.
+import * as esbuild from 'esbuild';
+import { readFileSync, mkdirSync, chmodSync } from 'node:fs';
+
+const watch = process.argv.includes('--watch');
+const read = (p) => readFileSync(new URL(p, import.meta.url), 'utf8');
+
+await esbuild.build({
+  entryPoints: ['sandbox/daemon/daemon.ts'],
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minify: true,
+  outfile: 'sandbox/dist/daemon.cjs',
+  logLevel: 'warning',
+});
+
+const assets = {
+  daemon: read('./sandbox/dist/daemon.cjs'),
+  dockerfile: read('./sandbox/image/Dockerfile'),
+  setup: read('./sandbox/image/setup.sh'),
+  packages: read('./sandbox/image/packages.txt'),
+};
+
+mkdirSync('mcp-server/dist', { recursive: true });
+const serverPkg = JSON.parse(read('./mcp-server/package.json'));
+await esbuild.build({
+  entryPoints: ['mcp-server/src/cli.ts'],
+  bundle: true,
+  platform: 'node',
+  target: 'node22',
+  format: 'esm',
+  outfile: 'mcp-server/dist/cli.js',
+  // npm dependencies stay external (installed with the package); our workspaces are inlined.
+  external: Object.keys(serverPkg.dependencies ?? {}),
+  banner: { js: '#!/usr/bin/env node\nimport { createRequire as __sunaCreateRequire } from "node:module"; const require = __sunaCreateRequire(import.meta.url);' },
+  define: { __SUNA_ASSETS__: JSON.stringify(assets), __SUNA_VERSION__: JSON.stringify(serverPkg.version) },
+  sourcemap: 'linked',
+  logLevel: 'warning',
+});
+chmodSync('mcp-server/dist/cli.js', 0o755);
+if (watch) console.error('watch mode is not supported; re-run the build');

@@ -1,0 +1,597 @@
+// The in-sandbox daemon: one long-lived Node process per sandbox, reached over the stdin/stdout of a single
+// attached `docker exec`. It runs commands (each in its own process group), keeps background processes
+// with buffered output, does file operations confined to the workspace, and relays TCP tunnels.
+// Bundled by esbuild into one CommonJS file and started with `node -e` (no file in the image to go stale).
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import ignore, { type Ignore } from 'ignore';
+import {
+  DAEMON_PROTOCOL_VERSION,
+  DaemonErrorCodes as E,
+  type DaemonEvent,
+  type DaemonOps,
+  type DaemonRequest,
+  type ExecArgs,
+  type ExecResult,
+  type FileEntry,
+  type ProcessInfo,
+  type StreamCapture,
+} from './protocol.js';
+
+const WORKSPACE = process.env.SUNA_WORKSPACE || '/workspace';
+const PROCESS_BUFFER_BYTES = 1024 * 1024; // retained output per background process
+const MAX_PROCESSES = 64;
+const KILL_GRACE_MS = 1000;
+
+process.title = 'suna-daemon';
+
+class DaemonError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+// ---------- output to host ----------
+function send(msg: unknown): void {
+  process.stdout.write(JSON.stringify(msg) + '\n');
+}
+function emit(ev: DaemonEvent): void {
+  send(ev);
+}
+
+// ---------- helpers ----------
+const b64 = (buf: Buffer) => buf.toString('base64');
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+/** SIGTERM the whole group, then SIGKILL whatever ignored it. */
+function terminateGroup(pid: number, graceMs = KILL_GRACE_MS): void {
+  killGroup(pid, 'SIGTERM');
+  setTimeout(() => killGroup(pid, 'SIGKILL'), graceMs).unref();
+}
+
+function oomKillCount(): number {
+  for (const file of ['/sys/fs/cgroup/memory.events', '/sys/fs/cgroup/memory/memory.oom_control']) {
+    try {
+      const m = /oom_kill (\d+)/.exec(fs.readFileSync(file, 'utf8'));
+      if (m) return Number(m[1]);
+    } catch {
+      /* try the next layout */
+    }
+  }
+  return -1;
+}
+
+/** Make the commands, not the daemon, the OOM killer's first choice. */
+function preferForOom(pid: number | undefined): void {
+  if (pid) fs.writeFile(`/proc/${pid}/oom_score_adj`, '800', () => {});
+}
+
+// ---------- workspace containment (second half of the path policy; the host normalises first) ----------
+let workspaceReal = WORKSPACE;
+function isInside(p: string): boolean {
+  return p === workspaceReal || p.startsWith(workspaceReal + '/');
+}
+
+/** Resolve symlinks of the deepest existing ancestor and refuse anything that lands outside the workspace. */
+async function confine(p: string, { followLast = true } = {}): Promise<string> {
+  if (typeof p !== 'string' || !path.isAbsolute(p) || p.includes('\0')) throw new DaemonError(E.badRequest, 'bad path');
+  const normal = path.normalize(p);
+  if (!isInside(normal) && normal !== WORKSPACE && !normal.startsWith(WORKSPACE + '/')) throw new DaemonError(E.outside, 'path is outside the workspace');
+  let probe = followLast ? normal : path.dirname(normal);
+  const rest: string[] = followLast ? [] : [path.basename(normal)];
+  for (;;) {
+    try {
+      const real = await fsp.realpath(probe);
+      const full = rest.length ? path.join(real, ...rest) : real;
+      if (!isInside(full)) throw new DaemonError(E.outside, 'path resolves (through a symlink) outside the workspace');
+      return full;
+    } catch (err) {
+      if (err instanceof DaemonError) throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || probe === '/') throw err;
+      rest.unshift(path.basename(probe));
+      probe = path.dirname(probe);
+    }
+  }
+}
+
+// ---------- exec ----------
+class Capture {
+  private head: Buffer[] = [];
+  private headBytes = 0;
+  private tail: Buffer[] = [];
+  private tailBytes = 0;
+  total = 0;
+  constructor(private readonly half: number) {}
+  push(chunk: Buffer): void {
+    this.total += chunk.length;
+    if (this.headBytes < this.half) {
+      const take = chunk.subarray(0, this.half - this.headBytes);
+      this.head.push(take);
+      this.headBytes += take.length;
+      chunk = chunk.subarray(take.length);
+    }
+    if (!chunk.length) return;
+    this.tail.push(chunk);
+    this.tailBytes += chunk.length;
+    while (this.tailBytes - this.tail[0]!.length >= this.half) this.tailBytes -= this.tail.shift()!.length;
+  }
+  result(): StreamCapture {
+    let tail = Buffer.concat(this.tail);
+    if (tail.length > this.half) tail = tail.subarray(tail.length - this.half);
+    return { head: b64(Buffer.concat(this.head)), tail: b64(tail), totalBytes: this.total };
+  }
+}
+
+/** Writes the whole interleaved output to a file once it outgrows the in-memory cap. */
+class Spill {
+  private fd: number | null = null;
+  private written = 0;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  active = false;
+  constructor(private readonly file: string | undefined, private readonly threshold: number, private readonly max: number) {}
+  push(chunk: Buffer): void {
+    if (!this.file) return;
+    if (!this.active) {
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
+      if (this.pendingBytes <= this.threshold) return;
+      try {
+        fs.mkdirSync(path.dirname(this.file), { recursive: true });
+        this.fd = fs.openSync(this.file, 'w', 0o644);
+        this.active = true;
+      } catch {
+        this.file && (this.pending = []);
+        return;
+      }
+      const all = Buffer.concat(this.pending);
+      this.pending = [];
+      this.write(all);
+      return;
+    }
+    this.write(chunk);
+  }
+  private write(buf: Buffer): void {
+    if (this.fd === null || this.written >= this.max) return;
+    const part = buf.subarray(0, this.max - this.written);
+    fs.writeSync(this.fd, part);
+    this.written += part.length;
+    if (this.written >= this.max) fs.writeSync(this.fd, Buffer.from(`\n[suna: output file capped at ${this.max} bytes]\n`));
+  }
+  close(): string | undefined {
+    if (this.fd !== null) fs.closeSync(this.fd);
+    this.pending = [];
+    return this.active ? this.file : undefined;
+  }
+}
+
+const runningExecs = new Map<string, { pid: number; cancel: () => void }>();
+
+function spawnCommand(a: { command?: string; argv?: string[]; cwd: string; env?: Record<string, string> }): ChildProcess {
+  const env = { ...process.env, ...(a.env ?? {}) };
+  delete env.SUNA_WORKSPACE;
+  const [file, args] = a.argv?.length ? [a.argv[0]!, a.argv.slice(1)] : ['/bin/bash', ['-c', a.command ?? '']];
+  // detached → its own process group, so a timeout or cancel kills every descendant.
+  return spawn(file, args, { cwd: a.cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+async function execOp(a: ExecArgs & { execId: string }): Promise<ExecResult> {
+  const cwd = await confine(a.cwd);
+  const started = Date.now();
+  const oomBefore = oomKillCount();
+  const half = Math.max(1024, Math.floor(a.capBytes / 2));
+  const out = new Capture(half);
+  const err = new Capture(half);
+  const spill = new Spill(a.spillPath, a.capBytes, a.spillMaxBytes ?? 64 * 1024 * 1024);
+  let timedOut = false;
+  let cancelled = false;
+
+  const child = spawnCommand({ ...a, cwd });
+  preferForOom(child.pid);
+  child.stdin!.on('error', () => {});
+  if (a.stdin) child.stdin!.end(a.stdin);
+  else child.stdin!.end();
+  child.stdout!.on('data', (c: Buffer) => (out.push(c), spill.push(c)));
+  child.stderr!.on('data', (c: Buffer) => (err.push(c), spill.push(c)));
+
+  const pid = child.pid ?? 0;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    terminateGroup(pid);
+  }, a.timeoutMs);
+  runningExecs.set(a.execId, {
+    pid,
+    cancel: () => {
+      cancelled = true;
+      terminateGroup(pid, 300);
+    },
+  });
+
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (c, s) => {
+      // A background grandchild may keep the pipes open: give them a moment to drain, then stop waiting.
+      const done = () => resolve([c, s]);
+      if (child.stdout!.readableEnded && child.stderr!.readableEnded) return done();
+      const t = setTimeout(() => {
+        child.stdout!.destroy();
+        child.stderr!.destroy();
+        done();
+      }, 100);
+      child.once('close', () => (clearTimeout(t), done()));
+    });
+  }).finally(() => {
+    clearTimeout(timer);
+    runningExecs.delete(a.execId);
+  });
+  const oomAfter = oomKillCount();
+  return {
+    exitCode: code,
+    signal,
+    stdout: out.result(),
+    stderr: err.result(),
+    durationMs: Date.now() - started,
+    timedOut,
+    cancelled,
+    oomKilled: oomBefore >= 0 && oomAfter > oomBefore,
+    spilledTo: spill.close(),
+  };
+}
+
+// ---------- background processes ----------
+interface Proc {
+  info: ProcessInfo;
+  child: ChildProcess;
+  chunks: Buffer[];
+  baseOffset: number; // absolute offset of chunks[0]
+  waiters: Set<() => void>;
+}
+const procs = new Map<string, Proc>();
+let procCounter = 0;
+
+function wake(p: Proc): void {
+  for (const w of p.waiters) w();
+  p.waiters.clear();
+}
+
+async function startOp(a: DaemonOps['start'][0]): Promise<ProcessInfo> {
+  const cwd = await confine(a.cwd);
+  if ([...procs.values()].filter((p) => p.info.running).length >= MAX_PROCESSES)
+    throw new DaemonError(E.tooMany, `too many background processes (${MAX_PROCESSES}); stop some with shell_kill`);
+  // Forget the oldest finished ones to keep memory bounded.
+  for (const [id, p] of procs) if (procs.size >= MAX_PROCESSES && !p.info.running) procs.delete(id);
+  const child = spawnCommand({ command: a.command, cwd, env: a.env });
+  preferForOom(child.pid);
+  const processId = `p${++procCounter}`;
+  const p: Proc = {
+    info: {
+      processId,
+      name: a.name || a.command.slice(0, 60),
+      command: a.command,
+      pid: child.pid ?? 0,
+      running: true,
+      exitCode: null,
+      signal: null,
+      startedAt: Date.now(),
+      outputBytes: 0,
+    },
+    child,
+    chunks: [],
+    baseOffset: 0,
+    waiters: new Set(),
+  };
+  const onData = (c: Buffer) => {
+    p.chunks.push(c);
+    p.info.outputBytes += c.length;
+    let kept = p.info.outputBytes - p.baseOffset;
+    while (kept > PROCESS_BUFFER_BYTES && p.chunks.length > 1) {
+      const dropped = p.chunks.shift()!;
+      p.baseOffset += dropped.length;
+      kept -= dropped.length;
+    }
+    wake(p);
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  child.stdin!.on('error', () => {});
+  child.on('error', (e) => onData(Buffer.from(`[suna: failed to start: ${e.message}]\n`)));
+  child.on('exit', (code, signal) => {
+    p.info.running = false;
+    p.info.exitCode = code;
+    p.info.signal = signal;
+    setTimeout(() => wake(p), 50); // let the last output arrive first
+  });
+  procs.set(processId, p);
+  return p.info;
+}
+
+function getProc(id: string): Proc {
+  const p = procs.get(id);
+  if (!p) throw new DaemonError(E.noProcess, `no process ${id}`);
+  return p;
+}
+
+async function outputOp(a: DaemonOps['output'][0]): Promise<DaemonOps['output'][1]> {
+  const p = getProc(a.processId);
+  const want = Math.max(0, a.offset ?? 0);
+  if (want >= p.info.outputBytes && p.info.running && (a.waitMs ?? 0) > 0) {
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => (p.waiters.delete(done), resolve()), a.waitMs);
+      const done = () => (clearTimeout(t), resolve());
+      p.waiters.add(done);
+    });
+  }
+  const all = Buffer.concat(p.chunks);
+  const from = Math.max(want, p.baseOffset);
+  let data = all.subarray(from - p.baseOffset);
+  const maxBytes = a.maxBytes ?? 256 * 1024;
+  if (data.length > maxBytes) data = data.subarray(0, maxBytes);
+  return {
+    data: b64(data),
+    offset: from,
+    nextOffset: from + data.length,
+    droppedBytes: Math.max(0, p.baseOffset - want),
+    running: p.info.running,
+    exitCode: p.info.exitCode,
+    signal: p.info.signal,
+  };
+}
+
+// ---------- files ----------
+function typeOf(st: fs.Stats): FileEntry['type'] {
+  return st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other';
+}
+
+async function readOp(a: DaemonOps['read'][0]): Promise<DaemonOps['read'][1]> {
+  const p = await confine(a.path);
+  const fh = await fsp.open(p, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  try {
+    const st = await fh.stat();
+    if (st.isDirectory()) throw new DaemonError(E.isDir, 'is a directory');
+    const offset = a.offset ?? 0;
+    const len = Math.max(0, Math.min(a.maxBytes, st.size - offset));
+    const buf = Buffer.alloc(len);
+    const { bytesRead } = await fh.read(buf, 0, len, offset);
+    return { data: b64(buf.subarray(0, bytesRead)), size: st.size, truncated: offset + bytesRead < st.size };
+  } finally {
+    await fh.close();
+  }
+}
+
+async function writeOp(a: DaemonOps['write'][0]): Promise<DaemonOps['write'][1]> {
+  const p = await confine(a.path, { followLast: false });
+  const dir = path.dirname(p);
+  if (a.mkdirs) await fsp.mkdir(dir, { recursive: true });
+  const existing = await fsp.lstat(p).catch(() => null);
+  if (existing?.isDirectory()) throw new DaemonError(E.isDir, 'is a directory');
+  if (existing && a.exclusive) throw new DaemonError(E.exists, 'already exists');
+  // Write a temp file then rename: a failed write never leaves a half-written file, and a symlink at the
+  // destination is replaced rather than followed.
+  const tmp = path.join(dir, `.${path.basename(p)}.suna-${process.pid}-${Date.now()}.tmp`);
+  const data = Buffer.from(a.data, 'base64');
+  try {
+    await fsp.writeFile(tmp, data, { mode: a.mode ?? (existing?.isFile() ? existing.mode & 0o777 : 0o644), flag: 'wx' });
+    await fsp.rename(tmp, p);
+  } catch (err) {
+    await fsp.rm(tmp, { force: true });
+    throw err;
+  }
+  return { bytes: data.length, created: !existing };
+}
+
+async function statOp(a: { path: string }): Promise<DaemonOps['stat'][1]> {
+  const p = await confine(a.path, { followLast: false });
+  const st = await fsp.lstat(p).catch(() => null);
+  if (!st) return null;
+  let s = st;
+  if (st.isSymbolicLink()) {
+    await confine(a.path); // a link that leaves the workspace is refused, not described
+    s = await fsp.stat(p);
+  }
+  return { path: a.path, type: typeOf(s), size: s.size, mtimeMs: s.mtimeMs, mode: s.mode };
+}
+
+async function listdirOp(a: DaemonOps['listdir'][0]): Promise<DaemonOps['listdir'][1]> {
+  const root = await confine(a.path);
+  const entries: FileEntry[] = [];
+  let truncated = false;
+  const rootIgnore = a.respectIgnore ? await loadIgnore(root, ignore()) : null;
+
+  async function walk(dir: string, rel: string, depth: number, ig: Ignore | null): Promise<void> {
+    let names: fs.Dirent[];
+    try {
+      names = await fsp.readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    names.sort((x, y) => x.name.localeCompare(y.name));
+    for (const d of names) {
+      if (entries.length >= a.maxEntries) {
+        truncated = true;
+        return;
+      }
+      const relPath = rel ? `${rel}/${d.name}` : d.name;
+      const isDir = d.isDirectory();
+      if (a.respectIgnore && d.name === '.git' && isDir) continue;
+      if (ig && ig.ignores(isDir ? relPath + '/' : relPath)) continue;
+      const type: FileEntry['type'] = d.isFile() ? 'file' : isDir ? 'dir' : d.isSymbolicLink() ? 'symlink' : 'other';
+      let size = 0;
+      if (type === 'file') size = (await fsp.stat(path.join(dir, d.name)).catch(() => ({ size: 0 }))).size;
+      entries.push({ path: relPath, type, size });
+      if (isDir && depth > 1) {
+        const child = path.join(dir, d.name);
+        await walk(child, relPath, depth - 1, ig && (await loadIgnore(child, ig, relPath)));
+      }
+    }
+  }
+  await walk(root, '', Math.max(1, a.depth), rootIgnore);
+  return { entries, truncated };
+}
+
+/** Nested .gitignore files add rules relative to their directory; we re-root them to the listing root. */
+async function loadIgnore(dir: string, parent: Ignore, relDir = ''): Promise<Ignore> {
+  const text = await fsp.readFile(path.join(dir, '.gitignore'), 'utf8').catch(() => null);
+  if (text === null) return parent;
+  const ig = ignore().add(parent);
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    if (!relDir) {
+      ig.add(line);
+      continue;
+    }
+    const neg = line.startsWith('!');
+    let pat = neg ? line.slice(1) : line;
+    const anchored = pat.startsWith('/') || pat.replace(/\/$/, '').includes('/');
+    pat = pat.replace(/^\//, '');
+    ig.add(`${neg ? '!' : ''}${relDir}/${anchored ? '' : '**/'}${pat}`);
+  }
+  return ig;
+}
+
+async function removeOp(a: DaemonOps['remove'][0]): Promise<DaemonOps['remove'][1]> {
+  const p = await confine(a.path, { followLast: false });
+  if (p === workspaceReal) throw new DaemonError(E.badRequest, 'refusing to delete the workspace root; use sandbox_reset');
+  const st = await fsp.lstat(p).catch(() => null);
+  if (!st) throw new DaemonError(E.notFound, 'no such file or directory');
+  if (st.isDirectory() && !a.recursive) {
+    const inside = await fsp.readdir(p);
+    if (inside.length) throw new DaemonError(E.notEmpty, 'directory is not empty; pass recursive: true to delete it and its contents');
+    await fsp.rmdir(p);
+  } else {
+    await fsp.rm(p, { recursive: !!a.recursive, force: false }); // rm never follows symlinks
+  }
+  return { removed: true };
+}
+
+async function moveOp(a: DaemonOps['move'][0]): Promise<DaemonOps['move'][1]> {
+  const from = await confine(a.from, { followLast: false });
+  const to = await confine(a.to, { followLast: false });
+  if (!(await fsp.lstat(from).catch(() => null))) throw new DaemonError(E.notFound, 'source does not exist');
+  if (!a.overwrite && (await fsp.lstat(to).catch(() => null))) throw new DaemonError(E.exists, 'destination exists');
+  await fsp.mkdir(path.dirname(to), { recursive: true });
+  await fsp.rename(from, to);
+  return { moved: true };
+}
+
+// ---------- tunnels ----------
+const tunnels = new Map<string, net.Socket>();
+function tunnelOpen(a: DaemonOps['tunnelOpen'][0]): Promise<{ opened: true }> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ port: a.port, host: a.host ?? '127.0.0.1' });
+    sock.once('connect', () => {
+      tunnels.set(a.tunnelId, sock);
+      sock.on('data', (d: Buffer) => emit({ ev: 'tunnelData', tunnelId: a.tunnelId, data: b64(d) }));
+      resolve({ opened: true });
+    });
+    sock.once('error', (e) => {
+      if (!tunnels.has(a.tunnelId)) reject(new DaemonError('ECONNREFUSED', `nothing listens on port ${a.port} in the sandbox (${e.message})`));
+    });
+    sock.once('close', () => {
+      if (tunnels.delete(a.tunnelId)) emit({ ev: 'tunnelClosed', tunnelId: a.tunnelId });
+    });
+  });
+}
+
+// ---------- dispatch ----------
+type Handlers = { [K in keyof DaemonOps]: (a: DaemonOps[K][0]) => Promise<DaemonOps[K][1]> | DaemonOps[K][1] };
+const handlers: Handlers = {
+  hello: () => ({ version: DAEMON_PROTOCOL_VERSION, pid: process.pid, uid: process.getuid?.() ?? -1, node: process.version, workspace: workspaceReal }),
+  exec: execOp,
+  cancel: (a) => {
+    const e = runningExecs.get(a.execId);
+    e?.cancel();
+    return { found: !!e };
+  },
+  start: startOp,
+  output: outputOp,
+  input: (a) => {
+    const p = getProc(a.processId);
+    if (!p.info.running) throw new DaemonError(E.noProcess, `process ${a.processId} has exited`);
+    const buf = Buffer.from(a.data, 'base64');
+    p.child.stdin!.write(buf);
+    return { written: buf.length };
+  },
+  kill: (a) => {
+    const p = getProc(a.processId);
+    if (p.info.running) {
+      const sig = (a.signal ?? 'SIGTERM') as NodeJS.Signals;
+      if (sig === 'SIGTERM') terminateGroup(p.info.pid);
+      else killGroup(p.info.pid, sig);
+    }
+    return p.info;
+  },
+  list: () => [...procs.values()].map((p) => p.info),
+  read: readOp,
+  write: writeOp,
+  stat: statOp,
+  listdir: listdirOp,
+  remove: removeOp,
+  move: moveOp,
+  mkdir: async (a) => {
+    const p = await confine(a.path, { followLast: false });
+    const created = await fsp.mkdir(p, { recursive: true });
+    return { created: created !== undefined };
+  },
+  tunnelOpen,
+  tunnelWrite: (a) => {
+    const s = tunnels.get(a.tunnelId);
+    if (!s) throw new DaemonError(E.notFound, 'tunnel closed');
+    s.write(Buffer.from(a.data, 'base64'));
+    return { ok: true };
+  },
+  tunnelClose: (a) => {
+    tunnels.get(a.tunnelId)?.destroy();
+    tunnels.delete(a.tunnelId);
+    return { ok: true };
+  },
+};
+
+async function handle(req: DaemonRequest): Promise<void> {
+  try {
+    const fn = handlers[req.op] as ((a: unknown) => unknown) | undefined;
+    if (!fn) throw new DaemonError(E.badRequest, `unknown op ${String(req.op)}`);
+    send({ id: req.id, ok: true, result: await fn(req.args ?? {}) });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    send({ id: req.id, ok: false, error: { code: String(e.code ?? 'ERROR'), message: e.message } });
+  }
+}
+
+async function main(): Promise<void> {
+  workspaceReal = await fsp.realpath(WORKSPACE).catch(() => WORKSPACE);
+  const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+  rl.on('line', (line) => {
+    if (!line.trim()) return;
+    let req: DaemonRequest;
+    try {
+      req = JSON.parse(line);
+    } catch {
+      return emit({ ev: 'log', message: 'unparseable request' });
+    }
+    void handle(req);
+  });
+  // The host went away: stop everything we started, then exit.
+  rl.on('close', () => {
+    for (const p of procs.values()) if (p.info.running) killGroup(p.info.pid, 'SIGKILL');
+    for (const e of runningExecs.values()) killGroup(e.pid, 'SIGKILL');
+    setTimeout(() => process.exit(0), 50);
+  });
+  process.stdout.on('error', () => process.exit(0));
+}
+void main();

@@ -1,0 +1,135 @@
+// The wire protocol between the host (SandboxDaemonClient) and the in-sandbox daemon.
+// One newline-delimited JSON message per line, both ways, over the stdin/stdout of one attached exec.
+// Binary payloads (file contents, tunnel bytes) travel as base64.
+
+export const DAEMON_PROTOCOL_VERSION = 1;
+
+export interface ExecArgs {
+  /** Shell command run with `bash -c`, or an argv array run without a shell (no injection possible). */
+  command?: string;
+  argv?: string[];
+  cwd: string;
+  env?: Record<string, string>;
+  timeoutMs: number;
+  /** In-memory cap per stream (head + tail are kept); beyond it the full output is spilled to `spillPath`. */
+  capBytes: number;
+  spillPath?: string;
+  spillMaxBytes?: number;
+  stdin?: string;
+}
+
+export interface ExecResult {
+  exitCode: number | null;
+  signal: string | null;
+  stdout: StreamCapture;
+  stderr: StreamCapture;
+  durationMs: number;
+  timedOut: boolean;
+  cancelled: boolean;
+  oomKilled: boolean;
+  /** Where the whole (interleaved) output was written, when it exceeded the cap. */
+  spilledTo?: string;
+}
+
+export interface StreamCapture {
+  head: string; // base64
+  tail: string; // base64
+  totalBytes: number;
+}
+
+export interface ProcessInfo {
+  processId: string;
+  name: string;
+  command: string;
+  pid: number;
+  running: boolean;
+  exitCode: number | null;
+  signal: string | null;
+  startedAt: number;
+  outputBytes: number;
+}
+
+export interface OutputArgs {
+  processId: string;
+  offset?: number;
+  waitMs?: number;
+  maxBytes?: number;
+}
+
+export interface OutputResult {
+  data: string; // base64
+  offset: number; // where `data` starts (may be > requested when old output was dropped)
+  nextOffset: number;
+  droppedBytes: number;
+  running: boolean;
+  exitCode: number | null;
+  signal: string | null;
+}
+
+export interface FileEntry {
+  path: string; // relative to the listed root
+  type: 'file' | 'dir' | 'symlink' | 'other';
+  size: number;
+}
+
+export interface FileStat {
+  path: string;
+  type: FileEntry['type'];
+  size: number;
+  mtimeMs: number;
+  mode: number;
+}
+
+/** Requests: op → [args, result]. Adding an op is adding a line here and a handler in the daemon. */
+export interface DaemonOps {
+  hello: [Record<string, never>, { version: number; pid: number; uid: number; node: string; workspace: string }];
+  exec: [ExecArgs & { execId: string }, ExecResult];
+  cancel: [{ execId: string; signal?: string }, { found: boolean }];
+  start: [{ command: string; cwd: string; env?: Record<string, string>; name?: string }, ProcessInfo];
+  output: [OutputArgs, OutputResult];
+  input: [{ processId: string; data: string /* base64 */ }, { written: number }];
+  kill: [{ processId: string; signal?: string }, ProcessInfo];
+  list: [Record<string, never>, ProcessInfo[]];
+  read: [{ path: string; maxBytes: number; offset?: number }, { data: string; size: number; truncated: boolean }];
+  write: [{ path: string; data: string; mkdirs?: boolean; mode?: number; exclusive?: boolean }, { bytes: number; created: boolean }];
+  stat: [{ path: string }, FileStat | null];
+  /** Walks `path`; with respectIgnore, .gitignore files (root and nested) prune the walk, and `.git/` is always skipped. */
+  listdir: [{ path: string; depth: number; maxEntries: number; respectIgnore: boolean }, { entries: FileEntry[]; truncated: boolean }];
+  remove: [{ path: string; recursive?: boolean }, { removed: boolean }];
+  move: [{ from: string; to: string; overwrite?: boolean }, { moved: boolean }];
+  mkdir: [{ path: string }, { created: boolean }];
+  tunnelOpen: [{ tunnelId: string; port: number; host?: string }, { opened: true }];
+  tunnelWrite: [{ tunnelId: string; data: string }, { ok: true }];
+  tunnelClose: [{ tunnelId: string }, { ok: true }];
+}
+
+export type DaemonOp = keyof DaemonOps;
+
+export interface DaemonRequest<K extends DaemonOp = DaemonOp> {
+  id: number;
+  op: K;
+  args: DaemonOps[K][0];
+}
+
+export type DaemonResponse =
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; error: { code: string; message: string } };
+
+/** Unsolicited messages from the daemon. */
+export type DaemonEvent =
+  | { ev: 'tunnelData'; tunnelId: string; data: string }
+  | { ev: 'tunnelClosed'; tunnelId: string; error?: string }
+  | { ev: 'log'; message: string };
+
+/** Error codes the daemon uses; the host maps them to messages for the model. */
+export const DaemonErrorCodes = {
+  notFound: 'ENOENT',
+  exists: 'EEXIST',
+  isDir: 'EISDIR',
+  notDir: 'ENOTDIR',
+  notEmpty: 'ENOTEMPTY',
+  outside: 'OUTSIDE_WORKSPACE',
+  badRequest: 'BAD_REQUEST',
+  noProcess: 'NO_PROCESS',
+  tooMany: 'TOO_MANY',
+} as const;

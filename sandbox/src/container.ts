@@ -1,0 +1,196 @@
+// The dockerode driver: the hardened container spec (in one place), and create / re-attach / start / stop /
+// remove / status / reap of sandbox containers by name and label. No `docker` CLI is ever shelled out to.
+import { hostname } from 'node:os';
+import type Docker from 'dockerode';
+import { imageOf, LABEL, type SandboxConfig } from './config.js';
+
+export const WORKSPACE_DIR = '/workspace';
+export const HOME_DIR = '/home/user';
+
+export function containerName(config: SandboxConfig): string {
+  return `suna-${config.name}`;
+}
+export function volumeNames(config: SandboxConfig): { workspace: string; home: string } {
+  return { workspace: `suna-${config.name}-workspace`, home: `suna-${config.name}-home` };
+}
+
+function ownerTag(): string {
+  return `${hostname()}:${process.pid}`;
+}
+
+/** The hardening profile. Any capability added back is listed here with the reason. */
+export function containerSpec(config: SandboxConfig): Docker.ContainerCreateOptions {
+  const vols = volumeNames(config);
+  const apt = config.profile === 'apt';
+  const labels: Record<string, string> = {
+    [LABEL.managed]: 'true',
+    [LABEL.sandbox]: config.name,
+    [LABEL.profile]: config.profile,
+  };
+  if (config.ephemeral) {
+    labels[LABEL.ephemeral] = 'true';
+    labels[LABEL.owner] = ownerTag();
+  }
+  return {
+    name: containerName(config),
+    Image: imageOf(config),
+    Cmd: ['sleep', 'infinity'],
+    User: apt ? '0:0' : '1000:1000',
+    WorkingDir: WORKSPACE_DIR,
+    Labels: labels,
+    Hostname: 'sandbox',
+    Env: ['SUNA_SANDBOX=1'],
+    AttachStdin: false,
+    AttachStdout: false,
+    AttachStderr: false,
+    Tty: false,
+    HostConfig: {
+      Init: true, // PID 1 reaps zombies and stops in ms, not after the 10 s kill timeout
+      ReadonlyRootfs: !apt,
+      CapDrop: ['ALL'],
+      // apt-get (as root) needs to chown/chmod files it unpacks, switch to the _apt user and bypass DAC.
+      CapAdd: apt ? ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'SETUID', 'SETGID'] : [],
+      SecurityOpt: ['no-new-privileges'],
+      Privileged: false,
+      Memory: config.memoryMb * 1024 * 1024,
+      MemorySwap: config.memoryMb * 1024 * 1024, // no swap beyond the limit
+      PidsLimit: config.pidsLimit,
+      NanoCpus: Math.round(config.cpus * 1e9),
+      NetworkMode: config.network,
+      Tmpfs: {
+        '/tmp': `rw,exec,nosuid,nodev,size=${config.tmpSizeMb}m`,
+        '/run': 'rw,noexec,nosuid,nodev,size=16m',
+      },
+      Mounts: [
+        { Type: 'volume', Source: vols.workspace, Target: WORKSPACE_DIR, ReadOnly: false },
+        { Type: 'volume', Source: vols.home, Target: HOME_DIR, ReadOnly: false },
+      ],
+      RestartPolicy: { Name: 'no' },
+      LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '1' } },
+    },
+  };
+}
+
+export interface ContainerState {
+  id: string;
+  running: boolean;
+  status: string;
+  startedAt?: string;
+  oomKilled: boolean;
+  image: string;
+  profile: string;
+}
+
+export class SandboxContainerDriver {
+  constructor(readonly docker: Docker, readonly config: SandboxConfig) {}
+
+  async find(): Promise<Docker.Container | null> {
+    const list = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${LABEL.sandbox}=${this.config.name}`, `${LABEL.managed}=true`] },
+    });
+    const match = list.find((c) => c.Names.includes('/' + containerName(this.config)));
+    return match ? this.docker.getContainer(match.Id) : null;
+  }
+
+  async state(): Promise<ContainerState | null> {
+    const c = await this.find();
+    if (!c) return null;
+    const info = await c.inspect().catch(() => null);
+    if (!info) return null;
+    return {
+      id: info.Id,
+      running: info.State.Running,
+      status: info.State.Status,
+      startedAt: info.State.StartedAt,
+      oomKilled: info.State.OOMKilled,
+      image: info.Config.Image,
+      profile: info.Config.Labels?.[LABEL.profile] ?? 'default',
+    };
+  }
+
+  /** Re-attach to the named sandbox or create it; start it if stopped. Reports what it had to do. */
+  async ensureRunning(): Promise<{ container: Docker.Container; created: boolean; started: boolean; workspaceExisted: boolean }> {
+    let container = await this.find();
+    let created = false;
+    let workspaceExisted = true;
+    if (container) {
+      const info = await container.inspect();
+      // A container from another image or profile is stale: replace it (volumes are kept).
+      if (info.Config.Image !== imageOf(this.config) || (info.Config.Labels?.[LABEL.profile] ?? 'default') !== this.config.profile) {
+        await container.remove({ force: true });
+        container = null;
+      }
+    }
+    if (!container) {
+      workspaceExisted = await this.ensureVolumes();
+      container = await this.docker.createContainer(containerSpec(this.config));
+      created = true;
+    }
+    const info = await container.inspect();
+    let started = false;
+    if (!info.State.Running) {
+      await container.start();
+      started = true;
+    }
+    return { container, created, started, workspaceExisted };
+  }
+
+  /** Creates missing volumes; returns whether the workspace volume already existed. */
+  private async ensureVolumes(): Promise<boolean> {
+    const vols = volumeNames(this.config);
+    const labels: Record<string, string> = { [LABEL.managed]: 'true', [LABEL.sandbox]: this.config.name };
+    if (this.config.ephemeral) Object.assign(labels, { [LABEL.ephemeral]: 'true', [LABEL.owner]: ownerTag() });
+    const exists = async (n: string) => !!(await this.docker.getVolume(n).inspect().catch(() => null));
+    const workspaceExisted = await exists(vols.workspace);
+    for (const name of [vols.workspace, vols.home]) {
+      if (!(await exists(name))) await this.docker.createVolume({ Name: name, Labels: labels });
+    }
+    return workspaceExisted;
+  }
+
+  async stop(): Promise<void> {
+    const c = await this.find();
+    if (c) await c.stop({ t: 2 }).catch((e: { statusCode?: number }) => (e.statusCode === 304 ? undefined : Promise.reject(e)));
+  }
+
+  /** Remove the container; with `volumes`, also the workspace and home (the data is gone). */
+  async remove({ volumes }: { volumes: boolean }): Promise<void> {
+    const c = await this.find();
+    if (c) await c.remove({ force: true }).catch((e: { statusCode?: number }) => (e.statusCode === 404 ? undefined : Promise.reject(e)));
+    if (volumes) {
+      for (const name of Object.values(volumeNames(this.config))) {
+        await this.docker.getVolume(name).remove({ force: true }).catch((e: { statusCode?: number }) => (e.statusCode === 404 ? undefined : Promise.reject(e)));
+      }
+    }
+  }
+}
+
+/** Remove ephemeral sandboxes (and their volumes) whose owning process on this host is gone. */
+export async function reapOrphans(docker: Docker): Promise<string[]> {
+  const host = hostname();
+  const reaped: string[] = [];
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  };
+  const orphaned = (labels: Record<string, string> | undefined) => {
+    const [h, pid] = (labels?.[LABEL.owner] ?? '').split(':');
+    return h === host && pid !== undefined && !alive(Number(pid));
+  };
+  const containers = await docker.listContainers({ all: true, filters: { label: [`${LABEL.ephemeral}=true`] } });
+  for (const c of containers) {
+    if (!orphaned(c.Labels)) continue;
+    await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+    reaped.push(c.Names[0] ?? c.Id);
+  }
+  const { Volumes } = await docker.listVolumes({ filters: { label: [`${LABEL.ephemeral}=true`] } });
+  for (const v of Volumes ?? []) {
+    if (orphaned(v.Labels)) await docker.getVolume(v.Name).remove().catch(() => {});
+  }
+  return reaped;
+}

@@ -1,0 +1,161 @@
+// A Sandbox is the one object tools talk to: it makes sure the image, container and daemon are there
+// (recreating what died, and saying so), and forwards operations to the daemon.
+import Docker from 'dockerode';
+import type { DaemonOp, DaemonOps, ExecArgs, ExecResult } from '../daemon/protocol.js';
+import { imageOf, type ExitPolicy, type SandboxConfig } from './config.js';
+import { SandboxContainerDriver, containerName, volumeNames, type ContainerState } from './container.js';
+import { DaemonGoneError, SandboxDaemonClient, type RequestOptions } from './daemon-client.js';
+import { buildImage, imageExists } from './image.js';
+
+export type Log = (line: string) => void;
+
+export class DockerUnavailableError extends Error {
+  override readonly name = 'DockerUnavailableError';
+}
+
+export interface SandboxStatus {
+  name: string;
+  container: string;
+  image: string;
+  profile: string;
+  network: string;
+  limits: { memoryMb: number; cpus: number; pidsLimit: number; tmpSizeMb: number };
+  state: 'running' | 'stopped' | 'absent';
+  containerId?: string;
+  uptimeS?: number;
+  daemon: 'connected' | 'disconnected';
+  volumes: { workspace: string; home: string };
+  restarts: { daemon: number; container: number };
+}
+
+let execCounter = 0;
+
+export class Sandbox {
+  readonly docker: Docker;
+  readonly driver: SandboxContainerDriver;
+  private daemon: SandboxDaemonClient | null = null;
+  private ensuring: Promise<SandboxDaemonClient> | null = null;
+  private notices: string[] = [];
+  private everConnected = false;
+  private restarts = { daemon: 0, container: 0 };
+
+  constructor(readonly config: SandboxConfig, private readonly log: Log = () => {}, docker?: Docker) {
+    this.docker = docker ?? new Docker(); // honours DOCKER_HOST / DOCKER_CERT_PATH like the docker CLI
+    this.driver = new SandboxContainerDriver(this.docker, config);
+  }
+
+  /** Messages about recovery ("the sandbox was recreated…") that the next tool result should carry. */
+  takeNotices(): string[] {
+    const n = this.notices;
+    this.notices = [];
+    return n;
+  }
+
+  /** Image present, container running, daemon connected; concurrent callers share one attempt. */
+  ensure(): Promise<SandboxDaemonClient> {
+    if (this.daemon?.isAlive) return Promise.resolve(this.daemon);
+    this.ensuring ??= this.connect().finally(() => (this.ensuring = null));
+    return this.ensuring;
+  }
+
+  private async connect(): Promise<SandboxDaemonClient> {
+    try {
+      await this.docker.ping();
+    } catch (err) {
+      throw new DockerUnavailableError(
+        `Docker is not reachable (${(err as Error).message}). Start Docker (Docker Desktop, or \`dockerd\`) and retry; set DOCKER_HOST for a remote engine.`,
+      );
+    }
+    const image = imageOf(this.config);
+    if (!(await imageExists(this.docker, image))) await buildImage(this.docker, image, this.config.baseImage, this.log);
+    const had = this.everConnected;
+    const { container, created, started, workspaceExisted } = await this.driver.ensureRunning();
+    if (had && created) {
+      this.restarts.container++;
+      this.notices.push(
+        workspaceExisted
+          ? 'The sandbox container was gone and has been recreated; /workspace (a volume) was kept, running processes and /tmp were lost.'
+          : 'The sandbox container was gone and has been recreated with an EMPTY /workspace: earlier files were lost.',
+      );
+    } else if (had && started) {
+      this.restarts.container++;
+      this.notices.push('The sandbox container had stopped and was started again; background processes and /tmp were lost.');
+    } else if (had) {
+      this.restarts.daemon++;
+      this.notices.push('The sandbox daemon had stopped and was restarted; background processes started earlier are gone.');
+    }
+    if (created || started) this.log(`sandbox ${containerName(this.config)} ${created ? 'created' : 'started'}`);
+    const daemon = await SandboxDaemonClient.connect(this.docker, container);
+    daemon.on('closed', () => {
+      if (this.daemon === daemon) this.daemon = null;
+    });
+    this.daemon = daemon;
+    this.everConnected = true;
+    return daemon;
+  }
+
+  /** Send one request to the daemon, connecting first. A dead daemon fails this call clearly; the next call reconnects. */
+  async call<K extends DaemonOp>(op: K, args: DaemonOps[K][0], opts?: RequestOptions): Promise<DaemonOps[K][1]> {
+    const daemon = await this.ensure();
+    try {
+      return await daemon.request(op, args, opts);
+    } catch (err) {
+      if (err instanceof DaemonGoneError) {
+        const state = await this.driver.state().catch(() => null);
+        const why = !state ? 'the sandbox container was removed' : !state.running ? `the sandbox container stopped (${state.oomKilled ? 'out of memory' : state.status})` : 'the sandbox daemon was killed';
+        throw new DaemonGoneError(`${why} while running "${op}"; it will be restarted on the next call, so retry.`);
+      }
+      throw err;
+    }
+  }
+
+  async exec(args: Omit<ExecArgs, 'spillPath'> & { spillDir?: string }, signal?: AbortSignal): Promise<ExecResult> {
+    const execId = `x${++execCounter}`;
+    const spillPath = args.spillDir ? `${args.spillDir}/exec-${Date.now()}-${execCounter}.log` : undefined;
+    const daemon = await this.ensure();
+    return this.call('exec', { ...args, execId, spillPath }, {
+      signal,
+      timeoutMs: args.timeoutMs + 15_000,
+      onAbort: () => daemon.notify('cancel', { execId }),
+    });
+  }
+
+  async status(): Promise<SandboxStatus> {
+    const state: ContainerState | null = await this.driver.state().catch(() => null);
+    const c = this.config;
+    return {
+      name: c.name,
+      container: containerName(c),
+      image: imageOf(c),
+      profile: c.profile,
+      network: c.network,
+      limits: { memoryMb: c.memoryMb, cpus: c.cpus, pidsLimit: c.pidsLimit, tmpSizeMb: c.tmpSizeMb },
+      state: !state ? 'absent' : state.running ? 'running' : 'stopped',
+      containerId: state?.id.slice(0, 12),
+      uptimeS: state?.running && state.startedAt ? Math.round((Date.now() - Date.parse(state.startedAt)) / 1000) : undefined,
+      daemon: this.daemon?.isAlive ? 'connected' : 'disconnected',
+      volumes: volumeNames(c),
+      restarts: { ...this.restarts },
+    };
+  }
+
+  /** Destroy container and volumes, then start fresh: an empty workspace. */
+  async reset(): Promise<void> {
+    this.disconnect();
+    await this.driver.remove({ volumes: true });
+    this.everConnected = false;
+    await this.ensure();
+  }
+
+  disconnect(): void {
+    this.daemon?.close();
+    this.daemon = null;
+  }
+
+  /** Apply the exit policy: keep running, stop (workspace kept), or remove everything. */
+  async shutdown(policy: ExitPolicy): Promise<void> {
+    this.disconnect();
+    if (this.config.ephemeral || policy === 'remove') await this.driver.remove({ volumes: true });
+    else if (policy === 'stop') await this.driver.stop();
+  }
+}
