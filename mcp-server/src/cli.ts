@@ -1,1 +1,79 @@
-console.log("stub")
+// The `suna-mcp` command: serve MCP on stdio (default) or Streamable HTTP, or build the sandbox image.
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { buildImage, imageOf, reapOrphans } from '@suna/sandbox';
+import { registerSecretsFromEnv } from '@suna/shared';
+import { ConfigError, helpText, loadConfig, type ServerConfig } from './config.js';
+import { startHttp } from './http.js';
+import { createLogger } from './log.js';
+import { createRuntime, createServer, VERSION } from './server.js';
+import type { Runtime } from './tool.js';
+
+const SHUTDOWN_DEADLINE_MS = 1500;
+
+async function main(argv: string[]): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) return void process.stdout.write(helpText(VERSION) + '\n');
+  if (argv.includes('--version')) return void process.stdout.write(VERSION + '\n');
+  const command = argv[0] && !argv[0].startsWith('-') ? argv[0] : 'serve';
+  const config = loadConfig(command === 'serve' ? argv : argv.slice(1));
+  registerSecretsFromEnv();
+  const runtime = createRuntime(config);
+
+  if (command === 'build-image') {
+    const tag = imageOf(config.sandbox);
+    await buildImage(runtime.sandbox.docker, tag, config.sandbox.baseImage, (l) => process.stderr.write(l + '\n'));
+    process.stdout.write(tag + '\n');
+    return;
+  }
+  if (command !== 'serve') throw new ConfigError(`unknown command "${command}"; see --help`);
+
+  void reapOrphans(runtime.sandbox.docker).then(
+    (r) => r.length && runtime.log.info('removed orphaned sandboxes', { containers: r }),
+    () => {},
+  );
+  if (config.http) await serveHttp(config, runtime);
+  else await serveStdio(config, runtime);
+  // Warm the sandbox so the first tool call is fast; a failure here is reported by that call instead.
+  runtime.sandbox.ensure().catch((e: Error) => runtime.log.warn('sandbox not ready yet', { error: e.message }));
+}
+
+function onShutdown(runtime: Runtime, closeTransport: () => Promise<void>): (why: string) => void {
+  let done = false;
+  return (why) => {
+    if (done) return;
+    done = true;
+    runtime.log.info('shutting down', { reason: why, sandbox: runtime.config.onExit });
+    // Never hang on exit: the parent is waiting for us.
+    setTimeout(() => process.exit(0), SHUTDOWN_DEADLINE_MS).unref();
+    void Promise.allSettled([closeTransport(), runtime.sandbox.shutdown(runtime.config.onExit)]).then(() => process.exit(0));
+  };
+}
+
+async function serveStdio(config: ServerConfig, runtime: Runtime): Promise<void> {
+  const server = createServer(config, runtime);
+  const transport = new StdioServerTransport();
+  const shutdown = onShutdown(runtime, () => server.close());
+  // The SDK's stdio transport does not notice EOF; a client closing our stdin means "exit now".
+  process.stdin.on('end', () => shutdown('stdin closed'));
+  process.stdin.on('close', () => shutdown('stdin closed'));
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => shutdown(sig));
+  // If the parent dies without closing the pipe, we are re-parented: notice and exit.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) shutdown('parent process exited');
+  }, 1000).unref();
+  await server.connect(transport);
+  runtime.log.info('suna-mcp ready on stdio', { version: VERSION, sandbox: config.sandbox.name });
+}
+
+async function serveHttp(config: ServerConfig, runtime: Runtime): Promise<void> {
+  const handle = await startHttp(config, runtime);
+  const shutdown = onShutdown(runtime, () => handle.close());
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => shutdown(sig));
+  process.stderr.write(`suna-mcp ${VERSION} listening on ${handle.url}\n`);
+  if (!config.http?.token) process.stderr.write(`bearer token (generated; set --token or SUNA_TOKEN to choose one): ${handle.token}\n`);
+}
+
+main(process.argv.slice(2)).catch((err: Error) => {
+  process.stderr.write(`suna-mcp: ${err instanceof ConfigError ? err.message : err.message}\n`);
+  process.exit(err instanceof ConfigError ? 2 : 1);
+});

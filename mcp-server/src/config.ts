@@ -1,0 +1,186 @@
+// Configuration: one table of options. Each has a CLI flag and a SUNA_* environment variable that map one
+// to one (`--max-output-chars` ↔ SUNA_MAX_OUTPUT_CHARS); flags win over the environment. `--help` and the
+// README's table are generated from this table.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_SANDBOX_CONFIG, SANDBOX_NAME_PATTERN, type ExitPolicy, type NetworkMode, type SandboxConfig, type SandboxProfile } from '@suna/sandbox';
+import { DEFAULT_MAX_OUTPUT_CHARS } from '@suna/shared';
+
+type Kind = 'string' | 'int' | 'number' | 'bool' | 'list';
+
+interface OptionDef<K extends Kind = Kind> {
+  flag: string; // kebab-case, without "--"
+  kind: K;
+  description: string;
+  default?: string;
+  choices?: readonly string[];
+  group: 'server' | 'http' | 'sandbox' | 'agent';
+}
+
+export const OPTIONS = {
+  port: { flag: 'port', kind: 'int', group: 'http', description: 'Serve Streamable HTTP on this port instead of stdio' },
+  host: { flag: 'host', kind: 'string', group: 'http', default: '127.0.0.1', description: 'Interface for HTTP; anything but loopback exposes the sandbox to the network' },
+  token: { flag: 'token', kind: 'string', group: 'http', description: 'Bearer token HTTP clients must send (generated and printed when not set)' },
+  allowedOrigins: { flag: 'allowed-origins', kind: 'list', group: 'http', description: 'Extra browser Origins allowed on HTTP (comma-separated); loopback origins are always allowed' },
+  allowedHosts: { flag: 'allowed-hosts', kind: 'list', group: 'http', description: 'Extra Host header values allowed on HTTP (comma-separated)' },
+  maxBodyBytes: { flag: 'max-body-bytes', kind: 'int', group: 'http', default: String(4 * 1024 * 1024), description: 'Largest HTTP request body accepted (413 above)' },
+  sandboxName: { flag: 'sandbox-name', kind: 'string', group: 'sandbox', default: DEFAULT_SANDBOX_CONFIG.name, description: 'Sandbox to create or re-attach (container suna-<name>)' },
+  image: { flag: 'image', kind: 'string', group: 'sandbox', description: 'Sandbox image (default: the versioned suna-sandbox tag, built on first use)' },
+  baseImage: { flag: 'base-image', kind: 'string', group: 'sandbox', default: DEFAULT_SANDBOX_CONFIG.baseImage, description: 'Base image the sandbox image is built on' },
+  memory: { flag: 'memory', kind: 'int', group: 'sandbox', default: String(DEFAULT_SANDBOX_CONFIG.memoryMb), description: 'Memory limit of the sandbox, MiB (no swap beyond it)' },
+  cpus: { flag: 'cpus', kind: 'number', group: 'sandbox', default: String(DEFAULT_SANDBOX_CONFIG.cpus), description: 'CPU limit of the sandbox' },
+  pids: { flag: 'pids', kind: 'int', group: 'sandbox', default: String(DEFAULT_SANDBOX_CONFIG.pidsLimit), description: 'Process limit of the sandbox' },
+  tmpSize: { flag: 'tmp-size', kind: 'int', group: 'sandbox', default: String(DEFAULT_SANDBOX_CONFIG.tmpSizeMb), description: 'Size of the /tmp tmpfs, MiB' },
+  network: { flag: 'network', kind: 'string', group: 'sandbox', default: 'bridge', choices: ['bridge', 'none'], description: 'Sandbox network: bridge (egress allowed) or none' },
+  profile: { flag: 'profile', kind: 'string', group: 'sandbox', default: 'default', choices: ['default', 'apt'], description: 'default: non-root, read-only root. apt: root inside with the capabilities apt-get needs' },
+  onExit: { flag: 'on-exit', kind: 'string', group: 'sandbox', default: 'stop', choices: ['stop', 'keep', 'remove'], description: 'What happens to the sandbox when the server exits (remove also deletes the workspace)' },
+  ephemeral: { flag: 'ephemeral', kind: 'bool', group: 'sandbox', default: 'false', description: 'Throwaway sandbox: removed with its workspace on exit, reaped if the server dies' },
+  maxOutputChars: { flag: 'max-output-chars', kind: 'int', group: 'server', default: String(DEFAULT_MAX_OUTPUT_CHARS), description: 'Cap on one text result; longer output is cut to head + tail and saved in full' },
+  dataDir: { flag: 'data-dir', kind: 'string', group: 'server', description: 'Where runs and deployments are kept (default: $XDG_DATA_HOME/suna-mcp)' },
+  logLevel: { flag: 'log-level', kind: 'string', group: 'server', default: 'info', choices: ['debug', 'info', 'warn', 'error', 'silent'], description: 'Log level (logs go to stderr)' },
+  model: { flag: 'model', kind: 'string', group: 'agent', description: 'Default model for agent_run, as provider:model' },
+} as const satisfies Record<string, OptionDef>;
+
+export type OptionKey = keyof typeof OPTIONS;
+
+export function envName(key: OptionKey): string {
+  return 'SUNA_' + OPTIONS[key].flag.replace(/-/g, '_').toUpperCase();
+}
+
+export interface ServerConfig {
+  http?: { port: number; host: string; token?: string; allowedOrigins: string[]; allowedHosts: string[]; maxBodyBytes: number };
+  sandbox: SandboxConfig;
+  onExit: ExitPolicy;
+  maxOutputChars: number;
+  dataDir: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  model?: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function parseValue(key: OptionKey, raw: string, source: string): string | number | boolean | string[] {
+  const def: OptionDef = OPTIONS[key];
+  const bad = (why: string) => new ConfigError(`${source}: ${why} (got "${raw}")`);
+  switch (def.kind) {
+    case 'int': {
+      if (!/^\d+$/.test(raw.trim())) throw bad('expected a whole number');
+      return Number(raw);
+    }
+    case 'number': {
+      const n = Number(raw);
+      if (!Number.isFinite(n) || n <= 0) throw bad('expected a positive number');
+      return n;
+    }
+    case 'bool': {
+      if (/^(1|true|yes|on)$/i.test(raw)) return true;
+      if (/^(0|false|no|off)$/i.test(raw)) return false;
+      throw bad('expected true or false');
+    }
+    case 'list':
+      return raw.split(',').map((s) => s.trim()).filter(Boolean);
+    default:
+      if (def.choices && !def.choices.includes(raw)) throw bad(`expected one of ${def.choices.join(', ')}`);
+      return raw;
+  }
+}
+
+/** Parse flags and environment into raw values (flags win). Unknown flags are an error, not ignored. */
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Partial<Record<OptionKey, unknown>> {
+  const byFlag = new Map<string, OptionKey>(Object.entries(OPTIONS).map(([k, d]) => [d.flag, k as OptionKey]));
+  const out: Partial<Record<OptionKey, unknown>> = {};
+  for (const key of Object.keys(OPTIONS) as OptionKey[]) {
+    const v = env[envName(key)];
+    if (v !== undefined && v !== '') out[key] = parseValue(key, v, envName(key));
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const m = /^--([a-z0-9-]+)(?:=(.*))?$/.exec(arg);
+    if (!m) throw new ConfigError(`unexpected argument "${arg}"; see --help`);
+    const [, flag, inline] = m;
+    const neg = flag!.startsWith('no-') ? byFlag.get(flag!.slice(3)) : undefined;
+    const key = byFlag.get(flag!) ?? neg;
+    if (!key) throw new ConfigError(`unknown option --${flag}; see --help`);
+    if (OPTIONS[key].kind === 'bool' && inline === undefined) {
+      out[key] = !neg;
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new ConfigError(`--${flag} needs a value`);
+    out[key] = parseValue(key, value, `--${flag}`);
+  }
+  return out;
+}
+
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (process.platform === 'win32') return join(env.LOCALAPPDATA ?? join(homedir(), 'AppData', 'Local'), 'suna-mcp');
+  if (process.platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'suna-mcp');
+  return join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'suna-mcp');
+}
+
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const o = parseOptions(argv, env);
+  const get = <T>(key: OptionKey): T => {
+    const dflt = (OPTIONS[key] as OptionDef).default;
+    return (key in o ? o[key] : dflt !== undefined ? parseValue(key, dflt, 'default') : undefined) as T;
+  };
+  const name = get<string>('sandboxName');
+  if (!SANDBOX_NAME_PATTERN.test(name)) throw new ConfigError(`--sandbox-name: use letters, digits, ".", "_" or "-" (got "${name}")`);
+  const memoryMb = get<number>('memory');
+  if (memoryMb < 128) throw new ConfigError('--memory: at least 128 MiB');
+  const port = o.port as number | undefined;
+  if (port !== undefined && (port < 0 || port > 65535)) throw new ConfigError('--port: 0–65535');
+  return {
+    http:
+      port === undefined
+        ? undefined
+        : {
+            port,
+            host: get<string>('host'),
+            token: o.token as string | undefined,
+            allowedOrigins: (o.allowedOrigins as string[] | undefined) ?? [],
+            allowedHosts: (o.allowedHosts as string[] | undefined) ?? [],
+            maxBodyBytes: get<number>('maxBodyBytes'),
+          },
+    sandbox: {
+      name,
+      image: (o.image as string | undefined) ?? '',
+      baseImage: get<string>('baseImage'),
+      memoryMb,
+      cpus: get<number>('cpus'),
+      pidsLimit: get<number>('pids'),
+      tmpSizeMb: get<number>('tmpSize'),
+      network: get<NetworkMode>('network'),
+      profile: get<SandboxProfile>('profile'),
+      ephemeral: get<boolean>('ephemeral'),
+    },
+    onExit: get<ExitPolicy>('onExit'),
+    maxOutputChars: Math.max(1000, get<number>('maxOutputChars')),
+    dataDir: (o.dataDir as string | undefined) ?? defaultDataDir(env),
+    logLevel: get<ServerConfig['logLevel']>('logLevel'),
+    model: o.model as string | undefined,
+  };
+}
+
+export function helpText(version: string): string {
+  const lines = [
+    `suna-mcp ${version} — an MCP server whose tools act in a hardened Docker sandbox`,
+    '',
+    'Usage: suna-mcp [options]              serve MCP on stdio (default) or HTTP (--port)',
+    '       suna-mcp build-image [options]  build the sandbox image now',
+    '',
+    'Every option can also be set with its environment variable; flags win.',
+  ];
+  for (const group of ['server', 'http', 'sandbox', 'agent'] as const) {
+    lines.push('', `${group[0]!.toUpperCase()}${group.slice(1)}:`);
+    for (const [key, d] of Object.entries(OPTIONS) as [OptionKey, OptionDef][]) {
+      if (d.group !== group) continue;
+      const choices = d.choices ? ` (${d.choices.join('|')})` : '';
+      const dflt = d.default !== undefined ? ` [default: ${d.default}]` : '';
+      lines.push(`  --${d.flag}${d.kind === 'bool' ? '' : ' <value>'}`.padEnd(30) + `${envName(key)}`, `      ${d.description}${choices}${dflt}`);
+    }
+  }
+  return lines.join('\n');
+}

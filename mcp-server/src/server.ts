@@ -1,0 +1,26 @@
+// The server factory: one Runtime (config, sandbox, logger) per process, one McpServer per MCP session.
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { Sandbox } from '@suna/sandbox';
+import type { ServerConfig } from './config.js';
+import { createLogger, type Logger } from './log.js';
+import { registerTools, type Runtime } from './tool.js';
+import { allTools } from './tools/index.js';
+
+declare const __SUNA_VERSION__: string | undefined;
+export const VERSION = typeof __SUNA_VERSION__ === 'string' ? __SUNA_VERSION__ : '0.0.0-dev';
+
+const INSTRUCTIONS =
+  'Tools of suna-mcp act inside an isolated Linux sandbox (Debian, non-root user "user", working directory /workspace), never on the host. ' +
+  'File paths are relative to /workspace. Use shell_exec for short commands and shell_start + shell_output for servers and long jobs. ' +
+  'Long outputs are cut to their start and end; the full text is saved under .suna/output/ and can be paged with file_read.';
+
+export function createRuntime(config: ServerConfig, log: Logger = createLogger(config.logLevel)): Runtime {
+  const sandbox = new Sandbox(config.sandbox, (line) => log.info(line, { component: 'sandbox' }));
+  return { config, sandbox, log, outputCursors: new Map() };
+}
+
+export function createServer(config: ServerConfig, runtime: Runtime = createRuntime(config)): McpServer {
+  const server = new McpServer({ name: 'suna-mcp', version: VERSION, title: 'Suna sandbox' }, { instructions: INSTRUCTIONS });
+  registerTools(server, runtime, allTools());
+  return server;
+}

@@ -1,0 +1,125 @@
+// A tool is one declaration (name, kind, description, zod input, handler). Registration, annotations,
+// error shaping, notices, logging and cancellation plumbing are done here, once, for every tool.
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import { AbortedError, DaemonGoneError, DaemonRequestError, DockerUnavailableError, PathPolicyError, type Sandbox } from '@suna/sandbox';
+import { annotationsFor, redactSecrets, type ToolKind } from '@suna/shared';
+import type { z } from 'zod';
+import type { ServerConfig } from './config.js';
+import type { Logger } from './log.js';
+import { ToolResponse, errorResult } from './response.js';
+
+/** A failure the model can act on; the message says what to do. */
+export class ToolError extends Error {
+  override readonly name = 'ToolError';
+}
+
+/** What every handler gets: the sandbox, the request's signal, progress, and the response builder. */
+export interface ToolContext {
+  sandbox: Sandbox;
+  runtime: Runtime;
+  config: ServerConfig;
+  signal: AbortSignal;
+  reply: ToolResponse;
+  progress(progress: number, total?: number, message?: string): Promise<void>;
+}
+
+/** State shared by all MCP sessions of one server process. */
+export interface Runtime {
+  config: ServerConfig;
+  sandbox: Sandbox;
+  log: Logger;
+  /** Per-process read cursors, so `shell_output` without an offset continues where the last call stopped. */
+  outputCursors: Map<string, number>;
+}
+
+export interface ToolDefinition<S extends z.ZodObject = z.ZodObject> {
+  name: string;
+  title: string;
+  kind: ToolKind;
+  /** Written for the model: what it does, when to use it, what it returns. */
+  description: string;
+  input: S;
+  output?: z.ZodObject;
+  handle(args: z.infer<S>, ctx: ToolContext): Promise<void>;
+}
+
+export function defineTool<S extends z.ZodObject>(def: ToolDefinition<S>): ToolDefinition<S> {
+  return def;
+}
+
+const HINTS: Record<string, string> = {
+  ENOENT: 'file_list shows what exists',
+  EEXIST: 'choose another name or pass overwrite',
+  EISDIR: 'this is a directory; use file_list',
+  ENOTDIR: 'a parent of this path is a file, not a directory',
+  EACCES: 'the sandbox user may not access it',
+  ENOSPC: 'the sandbox is out of disk space; delete files or run sandbox_reset',
+};
+
+/** Turn any error into the message the model sees. Nothing internal (stack, host paths, secrets) leaks. */
+export function describeError(err: unknown): { message: string; internal: boolean } {
+  if (err instanceof ToolError || err instanceof PathPolicyError || err instanceof DockerUnavailableError || err instanceof DaemonGoneError)
+    return { message: err.message, internal: false };
+  if (err instanceof AbortedError) return { message: 'cancelled', internal: false };
+  if (err instanceof DaemonRequestError) {
+    const hint = HINTS[err.code];
+    return { message: `${err.message}${hint ? ` (${hint})` : ''}`, internal: false };
+  }
+  const msg = err instanceof Error ? err.message : String(err);
+  if (/ENOSPC|no space left/i.test(msg)) return { message: `out of disk space: ${HINTS.ENOSPC}`, internal: false };
+  return { message: `internal error: ${msg.split('\n')[0]}`, internal: true };
+}
+
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+export function registerTools(server: McpServer, runtime: Runtime, tools: ToolDefinition[]): void {
+  for (const tool of tools) {
+    server.registerTool(
+      tool.name,
+      {
+        title: tool.title,
+        description: tool.description,
+        inputSchema: tool.input,
+        ...(tool.output ? { outputSchema: tool.output } : {}),
+        annotations: annotationsFor(tool.kind, tool.title),
+      },
+      ((args: Record<string, unknown>, extra: Extra) => runTool(tool, args, extra, runtime)) as never,
+    );
+  }
+}
+
+async function runTool(tool: ToolDefinition, args: Record<string, unknown>, extra: Extra, runtime: Runtime): Promise<CallToolResult> {
+  const started = performance.now();
+  const reply = new ToolResponse(runtime.config.maxOutputChars);
+  const token = extra._meta?.progressToken;
+  let lastProgress = -1;
+  const ctx: ToolContext = {
+    sandbox: runtime.sandbox,
+    runtime,
+    config: runtime.config,
+    signal: extra.signal,
+    reply,
+    async progress(progress, total, message) {
+      if (token === undefined || progress <= lastProgress || extra.signal.aborted) return;
+      lastProgress = progress;
+      await extra
+        .sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, total, message } })
+        .catch(() => {});
+    },
+  };
+  let outcome = 'ok';
+  try {
+    await tool.handle(args as never, ctx);
+    for (const n of runtime.sandbox.takeNotices()) reply.notice(n);
+    return reply.build();
+  } catch (err) {
+    const { message, internal } = describeError(err);
+    outcome = internal ? 'internal_error' : extra.signal.aborted ? 'cancelled' : 'error';
+    if (internal) runtime.log.error('tool failed unexpectedly', { tool: tool.name, error: err instanceof Error ? err.stack : String(err) });
+    return errorResult(redactSecrets(message), runtime.sandbox.takeNotices());
+  } finally {
+    runtime.log.info('tool call', { tool: tool.name, ms: Math.round(performance.now() - started), outcome, sandbox: runtime.config.sandbox.name });
+  }
+}

@@ -1,0 +1,237 @@
+// File tools. Every path goes through the path policy (resolveWorkspacePath) here and is checked again
+// against the real filesystem by the daemon, so symlinks cannot lead out of /workspace.
+import { createTwoFilesPatch } from 'diff';
+import { displayPath, resolveWorkspacePath, type FileEntry } from '@suna/sandbox';
+import { z } from 'zod';
+import { defineTool, ToolError, type ToolContext } from '../tool.js';
+
+const MAX_READ_BYTES = 16 * 1024 * 1024;
+const DEFAULT_LINE_LIMIT = 2000;
+const MAX_LINE_CHARS = 2000;
+
+const pathArg = z.string().max(4096).describe('Path relative to /workspace');
+
+async function readBytes(ctx: ToolContext, absolute: string): Promise<Buffer> {
+  const r = await ctx.sandbox.call('read', { path: absolute, maxBytes: MAX_READ_BYTES }, { signal: ctx.signal, timeoutMs: 60_000 });
+  if (r.truncated)
+    throw new ToolError(`${displayPath(absolute)} is ${r.size.toLocaleString('en-US')} bytes, over the ${MAX_READ_BYTES / 1024 / 1024} MB file_read limit; use shell_exec with head, tail, sed -n or rg`);
+  return Buffer.from(r.data, 'base64');
+}
+
+function looksBinary(buf: Buffer): boolean {
+  return buf.subarray(0, 8192).includes(0);
+}
+
+export async function readText(ctx: ToolContext, absolute: string): Promise<string> {
+  const buf = await readBytes(ctx, absolute);
+  if (looksBinary(buf)) throw new ToolError(`${displayPath(absolute)} is a binary file (${buf.length} bytes); use image_view for images or shell_exec (file, xxd) to inspect it`);
+  return buf.toString('utf8');
+}
+
+async function writeBytes(ctx: ToolContext, absolute: string, data: Buffer): Promise<{ bytes: number; created: boolean }> {
+  return ctx.sandbox.call('write', { path: absolute, data: data.toString('base64'), mkdirs: true }, { signal: ctx.signal, timeoutMs: 60_000 });
+}
+
+export const fileRead = defineTool({
+  name: 'file_read',
+  title: 'Read a file',
+  kind: 'read',
+  description:
+    `Read a text file from the workspace by lines. Returns up to \`limit\` lines (default ${DEFAULT_LINE_LIMIT}) from line \`offset\` (1-based), ` +
+    'and says how many lines the file has so you can page through it.',
+  input: z.object({
+    path: pathArg,
+    offset: z.number().int().min(1).optional().describe('First line to return, 1-based (default 1)'),
+    limit: z.number().int().min(1).max(100_000).optional().describe(`How many lines (default ${DEFAULT_LINE_LIMIT})`),
+  }),
+  async handle({ path, offset, limit }, ctx) {
+    const abs = resolveWorkspacePath(path, { allowRoot: false });
+    const text = await readText(ctx, abs);
+    const lines = text.split('\n');
+    if (lines.length > 1 && lines.at(-1) === '') lines.pop();
+    const start = (offset ?? 1) - 1;
+    if (start >= lines.length && lines.length > 0) throw new ToolError(`offset ${offset} is past the end: ${displayPath(abs)} has ${lines.length} lines`);
+    const page = lines.slice(start, start + (limit ?? DEFAULT_LINE_LIMIT));
+    const end = start + page.length;
+    let longLines = 0;
+    const body = page
+      .map((l) => {
+        if (l.length <= MAX_LINE_CHARS) return l;
+        longLines++;
+        return l.slice(0, MAX_LINE_CHARS) + ` […line cut at ${MAX_LINE_CHARS} chars]`;
+      })
+      .join('\n');
+    const more = end < lines.length ? `; continue with offset ${end + 1}` : '';
+    ctx.reply.text(`${displayPath(abs)}: lines ${lines.length ? start + 1 : 0}–${end} of ${lines.length}${more}${longLines ? `; ${longLines} long lines cut` : ''}`);
+    ctx.reply.text(body, { raw: true });
+  },
+});
+
+export const fileWrite = defineTool({
+  name: 'file_write',
+  title: 'Write a file',
+  kind: 'write',
+  description: 'Create or replace a file in the workspace with the given content (parent directories are created). Atomic: a failed write leaves the old file as it was.',
+  input: z.object({
+    path: pathArg,
+    content: z.string().max(50 * 1024 * 1024),
+    encoding: z.enum(['utf8', 'base64']).optional().describe('How `content` is encoded (default utf8; base64 for binary files)'),
+  }),
+  async handle({ path, content, encoding }, ctx) {
+    const abs = resolveWorkspacePath(path, { allowRoot: false });
+    if (encoding === 'base64' && !/^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(content)) throw new ToolError('content is not valid base64');
+    const data = Buffer.from(content, encoding === 'base64' ? 'base64' : 'utf8');
+    const r = await writeBytes(ctx, abs, data);
+    ctx.reply.text(`${r.created ? 'created' : 'overwrote'} ${displayPath(abs)} (${r.bytes} bytes)`);
+  },
+});
+
+interface Edit {
+  old_text: string;
+  new_text: string;
+  replace_all?: boolean;
+}
+
+/** Apply edits in order to `text`; all must apply or none do. Returns the new text. */
+export function applyEdits(text: string, edits: Edit[], fileName: string): string {
+  let out = text;
+  const crlf = text.includes('\r\n');
+  edits.forEach((e, i) => {
+    const which = edits.length > 1 ? `edit ${i + 1}: ` : '';
+    if (e.old_text === '') throw new ToolError(`${which}old_text is empty; to create or replace a whole file use file_write`);
+    let oldText = e.old_text;
+    let newText = e.new_text;
+    // Models send \n; keep a CRLF file CRLF.
+    if (crlf && !out.includes(oldText) && out.includes(oldText.replace(/\r?\n/g, '\r\n'))) {
+      oldText = oldText.replace(/\r?\n/g, '\r\n');
+      newText = newText.replace(/\r?\n/g, '\r\n');
+    }
+    const count = out.split(oldText).length - 1;
+    if (count === 0) throw new ToolError(`${which}old_text was not found in ${fileName}; file_read it and copy the text exactly (whitespace included). Nothing was changed.`);
+    if (count > 1 && !e.replace_all)
+      throw new ToolError(`${which}old_text matches ${count} places in ${fileName}; add surrounding lines to make it unique, or set replace_all. Nothing was changed.`);
+    out = e.replace_all ? out.split(oldText).join(newText) : out.replace(oldText, () => newText);
+  });
+  return out;
+}
+
+export const fileEdit = defineTool({
+  name: 'file_edit',
+  title: 'Edit a file',
+  kind: 'write',
+  description:
+    'Replace exact text in a file. Each old_text must match exactly once (or set replace_all). Edits apply in order and all-or-nothing: ' +
+    'if one fails, the file is left untouched. Returns a unified diff; with dry_run the diff is returned and nothing is written.',
+  input: z.object({
+    path: pathArg,
+    edits: z
+      .array(z.object({ old_text: z.string(), new_text: z.string(), replace_all: z.boolean().optional() }))
+      .min(1)
+      .max(100),
+    dry_run: z.boolean().optional(),
+  }),
+  async handle({ path, edits, dry_run }, ctx) {
+    const abs = resolveWorkspacePath(path, { allowRoot: false });
+    const name = displayPath(abs);
+    const before = await readText(ctx, abs);
+    const after = applyEdits(before, edits, name);
+    const patch = createTwoFilesPatch(`a/${name}`, `b/${name}`, before, after, undefined, undefined, { context: 3 });
+    if (before === after) {
+      ctx.reply.text(`no change: the edits leave ${name} as it was`);
+      return;
+    }
+    if (!dry_run) await writeBytes(ctx, abs, Buffer.from(after, 'utf8'));
+    ctx.reply.text(dry_run ? `dry run, nothing written. Diff for ${name}:` : `edited ${name}:`);
+    ctx.reply.text(patch.split('\n').slice(2).join('\n'), { raw: true });
+  },
+});
+
+function renderTree(entries: FileEntry[]): string {
+  return entries
+    .map((e) => {
+      const depth = e.path.split('/').length - 1;
+      const base = e.path.split('/').at(-1);
+      const suffix = e.type === 'dir' ? '/' : e.type === 'symlink' ? ' -> (symlink)' : ` (${e.size} B)`;
+      return `${'  '.repeat(depth)}${base}${suffix}`;
+    })
+    .join('\n');
+}
+
+export const fileList = defineTool({
+  name: 'file_list',
+  title: 'List files',
+  kind: 'read',
+  description: 'List a directory of the workspace as a tree (directories end with "/"), down to `depth` levels. Files ignored by .gitignore and .git/ are left out.',
+  input: z.object({
+    path: pathArg.optional(),
+    depth: z.number().int().min(1).max(10).optional().describe('Levels to descend (default 2)'),
+  }),
+  async handle({ path, depth }, ctx) {
+    const abs = resolveWorkspacePath(path ?? '.');
+    const r = await ctx.sandbox.call('listdir', { path: abs, depth: depth ?? 2, maxEntries: 2000, respectIgnore: true }, { signal: ctx.signal, timeoutMs: 60_000 });
+    const head = `${displayPath(abs)}/ (${r.entries.length} entries${r.truncated ? ', list cut at 2000: narrow the path or depth' : ''})`;
+    ctx.reply.text(r.entries.length ? `${head}\n${renderTree(r.entries)}` : `${head}\n(empty)`);
+    ctx.reply.structuredContent({ entries: r.entries, truncated: r.truncated });
+  },
+});
+
+export const fileSearch = defineTool({
+  name: 'file_search',
+  title: 'Search file contents',
+  kind: 'read',
+  description: 'Search file contents with ripgrep (regular expression, .gitignore respected). Returns "path:line:text" matches.',
+  input: z.object({
+    pattern: z.string().min(1).max(10_000).describe('Regular expression (Rust regex syntax), or a literal with fixed_strings'),
+    path: pathArg.optional().describe('Directory or file to search (default: the whole workspace)'),
+    glob: z.string().max(500).optional().describe('Only files matching this glob, e.g. "*.py" or "!*.min.js"'),
+    max_results: z.number().int().min(1).max(5000).optional().describe('Stop after this many matching lines (default 200)'),
+    case_sensitive: z.boolean().optional().describe('Default: smart case (sensitive only if the pattern has capitals)'),
+    fixed_strings: z.boolean().optional(),
+  }),
+  async handle({ pattern, path, glob, max_results, case_sensitive, fixed_strings }, ctx) {
+    const abs = resolveWorkspacePath(path ?? '.');
+    const max = max_results ?? 200;
+    // argv, no shell: the pattern and glob cannot inject anything; `--` ends the options.
+    const argv = ['rg', '--line-number', '--no-heading', '--color', 'never', '--max-columns', '400', '--max-columns-preview'];
+    argv.push(case_sensitive === undefined ? '--smart-case' : case_sensitive ? '--case-sensitive' : '--ignore-case');
+    if (fixed_strings) argv.push('--fixed-strings');
+    if (glob) argv.push('--glob', glob);
+    argv.push('--regexp', pattern, '--', displayPath(abs));
+    const r = await ctx.sandbox.exec({ argv, cwd: '/workspace', timeoutMs: 60_000, capBytes: 4 * 1024 * 1024 }, ctx.signal);
+    const err = Buffer.from(r.stderr.head, 'base64').toString();
+    if (r.exitCode === 2) throw new ToolError(`search failed: ${err.trim().split('\n').slice(0, 3).join(' ') || 'ripgrep error'}`);
+    const lines = Buffer.from(r.stdout.head, 'base64').toString().split('\n').filter(Boolean);
+    const shown = lines.slice(0, max);
+    const more = lines.length > max || r.stdout.totalBytes > 2 * 1024 * 1024 ? ` (first ${shown.length} shown; narrow the search or raise max_results)` : '';
+    ctx.reply.text(shown.length ? `${shown.length} matches${more}:\n${shown.join('\n')}` : `no matches for ${JSON.stringify(pattern)} in ${displayPath(abs)}`);
+  },
+});
+
+export const fileDelete = defineTool({
+  name: 'file_delete',
+  title: 'Delete a file or directory',
+  kind: 'destructive',
+  description: 'Delete a file, a symlink, or an empty directory; a directory with contents needs recursive: true. Symlinks are removed, never followed.',
+  input: z.object({ path: pathArg, recursive: z.boolean().optional() }),
+  async handle({ path, recursive }, ctx) {
+    const abs = resolveWorkspacePath(path, { allowRoot: false });
+    await ctx.sandbox.call('remove', { path: abs, recursive }, { signal: ctx.signal, timeoutMs: 120_000 });
+    ctx.reply.text(`deleted ${displayPath(abs)}`);
+  },
+});
+
+export const fileMove = defineTool({
+  name: 'file_move',
+  title: 'Move or rename',
+  kind: 'write',
+  description: 'Move or rename a file or directory inside the workspace. Refuses to replace an existing destination unless overwrite is true.',
+  input: z.object({ from: pathArg, to: pathArg, overwrite: z.boolean().optional() }),
+  async handle({ from, to, overwrite }, ctx) {
+    const src = resolveWorkspacePath(from, { allowRoot: false });
+    const dst = resolveWorkspacePath(to, { allowRoot: false });
+    await ctx.sandbox.call('move', { from: src, to: dst, overwrite }, { signal: ctx.signal, timeoutMs: 60_000 });
+    ctx.reply.text(`moved ${displayPath(src)} → ${displayPath(dst)}`);
+  },
+});
+
+export const fileTools = [fileRead, fileWrite, fileEdit, fileList, fileSearch, fileDelete, fileMove];

@@ -1,0 +1,17 @@
+// All tool families, assembled in one list.
+import type { ToolDefinition } from '../tool.js';
+import { fileTools } from './files.js';
+import { sandboxTools } from './sandbox.js';
+import { shellTools } from './shell.js';
+
+export const TOOL_FAMILIES = {
+  shell: shellTools,
+  files: fileTools,
+  sandbox: sandboxTools,
+} satisfies Record<string, ToolDefinition[]>;
+
+export type ToolFamily = keyof typeof TOOL_FAMILIES;
+
+export function allTools(families: ToolFamily[] = Object.keys(TOOL_FAMILIES) as ToolFamily[]): ToolDefinition[] {
+  return families.flatMap((f) => TOOL_FAMILIES[f] as ToolDefinition[]);
+}

@@ -1,0 +1,44 @@
+// Sandbox lifecycle tools.
+import { z } from 'zod';
+import { defineTool } from '../tool.js';
+
+export const sandboxStatus = defineTool({
+  name: 'sandbox_status',
+  title: 'Sandbox status',
+  kind: 'read',
+  description: 'Show the sandbox: image, container, state and uptime, resource limits, network, security profile, and whether the command daemon is connected.',
+  input: z.object({}),
+  async handle(_args, ctx) {
+    await ctx.sandbox.ensure();
+    const s = await ctx.sandbox.status();
+    const l = s.limits;
+    ctx.reply.text(
+      [
+        `sandbox ${s.name}: ${s.state}${s.uptimeS !== undefined ? `, up ${s.uptimeS} s` : ''} (container ${s.container}${s.containerId ? ` ${s.containerId}` : ''})`,
+        `image ${s.image}`,
+        `profile ${s.profile}${s.profile === 'apt' ? ' (root inside, apt-get allowed)' : ' (non-root user, read-only root filesystem, no capabilities)'}`,
+        `network ${s.network}${s.network === 'none' ? ' (no network access)' : ' (outbound access allowed)'}`,
+        `limits: ${l.memoryMb} MiB memory, ${l.cpus} CPUs, ${l.pidsLimit} processes, /tmp ${l.tmpSizeMb} MiB`,
+        `daemon ${s.daemon}; restarts: daemon ${s.restarts.daemon}, container ${s.restarts.container}`,
+        `workspace volume ${s.volumes.workspace}, home volume ${s.volumes.home}`,
+      ].join('\n'),
+    );
+    ctx.reply.structuredContent({ ...s });
+  },
+});
+
+export const sandboxReset = defineTool({
+  name: 'sandbox_reset',
+  title: 'Reset the sandbox',
+  kind: 'destructive',
+  description: 'Destroy the sandbox and start a fresh one: ALL files in /workspace and the home directory are deleted and every process is stopped.',
+  input: z.object({}),
+  async handle(_args, ctx) {
+    ctx.runtime.outputCursors.clear();
+    await ctx.sandbox.reset();
+    ctx.sandbox.takeNotices();
+    ctx.reply.text('the sandbox was reset: a fresh container with an empty /workspace');
+  },
+});
+
+export const sandboxTools = [sandboxStatus, sandboxReset];

@@ -1,0 +1,178 @@
+// Shell tools: one-shot commands with capped output, and background processes polled by offset.
+import { joinExcerpt } from '@suna/shared';
+import { displayPath, resolveWorkspacePath, type ExecResult } from '@suna/sandbox';
+import { z } from 'zod';
+import { defineTool, ToolError } from '../tool.js';
+
+/** Where capped output is saved in full (inside the workspace, so file_read can page through it). */
+export const OUTPUT_DIR = '/workspace/.suna/output';
+const MAX_TIMEOUT_S = 3600;
+
+const envSchema = z
+  .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _'), z.string().max(32_768))
+  .optional()
+  .describe('Extra environment variables for this command');
+
+const cwdSchema = z.string().optional().describe('Working directory, relative to /workspace (default: /workspace)');
+
+const decode = (b64: string) => Buffer.from(b64, 'base64').toString('utf8');
+
+function execSummary(r: ExecResult, memoryMb: number): string {
+  const secs = (r.durationMs / 1000).toFixed(2);
+  if (r.cancelled) return `cancelled after ${secs} s`;
+  if (r.timedOut) return `timed out after ${secs} s: the command and all its child processes were killed (use shell_start for long-running work)`;
+  if (r.oomKilled) return `killed: out of memory (the sandbox limit is ${memoryMb} MiB); exit code ${r.exitCode ?? r.signal}`;
+  if (r.signal) return `killed by ${r.signal} after ${secs} s`;
+  return `exit code ${r.exitCode} · ${secs} s`;
+}
+
+export const shellExec = defineTool({
+  name: 'shell_exec',
+  title: 'Run a shell command',
+  kind: 'exec',
+  description:
+    'Run a bash command in the sandbox (Debian, user "user", working directory /workspace) and wait for it. ' +
+    'Returns exit code, stdout, stderr and duration. Long output is cut to its start and end and saved in full under .suna/output/. ' +
+    'The command and its child processes are killed at the timeout. For servers or anything longer than a minute use shell_start.',
+  input: z.object({
+    command: z.string().min(1).max(100_000).describe('The bash command line'),
+    cwd: cwdSchema,
+    timeout_s: z.number().positive().max(MAX_TIMEOUT_S).optional().describe('Kill the command after this many seconds (default 60)'),
+    env: envSchema,
+  }),
+  output: z.object({
+    exit_code: z.number().nullable(),
+    signal: z.string().nullable(),
+    stdout: z.string(),
+    stderr: z.string(),
+    duration_ms: z.number(),
+    timed_out: z.boolean(),
+    oom_killed: z.boolean(),
+    truncated: z.boolean(),
+    full_output_path: z.string().optional(),
+  }),
+  async handle({ command, cwd, timeout_s, env }, ctx) {
+    const capBytes = ctx.config.maxOutputChars;
+    const r = await ctx.sandbox.exec(
+      { command, cwd: resolveWorkspacePath(cwd ?? '.'), env, timeoutMs: Math.round((timeout_s ?? 60) * 1000), capBytes, spillDir: OUTPUT_DIR },
+      ctx.signal,
+    );
+    const saved = r.spilledTo ? displayPath(r.spilledTo) : undefined;
+    const stdout = joinExcerpt(decode(r.stdout.head), decode(r.stdout.tail), r.stdout.totalBytes, saved);
+    const stderr = joinExcerpt(decode(r.stderr.head), decode(r.stderr.tail), r.stderr.totalBytes, saved);
+    const summary = execSummary(r, ctx.config.sandbox.memoryMb);
+    // stdout gets most of the budget; stderr is usually short but matters most when a command fails.
+    const budget = ctx.config.maxOutputChars;
+    const truncated = !!saved || stdout.length > budget * 0.7 || stderr.length > budget * 0.3;
+    ctx.reply.text(summary);
+    if (stdout) ctx.reply.text(`stdout:\n${stdout}`, { max: Math.floor(budget * 0.7), savedTo: saved });
+    if (stderr) ctx.reply.text(`stderr:\n${stderr}`, { max: Math.floor(budget * 0.3), savedTo: saved });
+    if (!stdout && !stderr) ctx.reply.text('(no output)');
+    if (saved) ctx.reply.text(`Full output (${(r.stdout.totalBytes + r.stderr.totalBytes).toLocaleString('en-US')} bytes) saved to ${saved}.`);
+    ctx.reply.structuredContent({
+      exit_code: r.exitCode,
+      signal: r.signal,
+      stdout: stdout.slice(0, Math.floor(budget * 0.7)),
+      stderr: stderr.slice(0, Math.floor(budget * 0.3)),
+      duration_ms: r.durationMs,
+      timed_out: r.timedOut,
+      oom_killed: r.oomKilled,
+      truncated,
+      ...(saved ? { full_output_path: saved } : {}),
+    });
+    if (r.cancelled) throw new ToolError('cancelled');
+  },
+});
+
+export const shellStart = defineTool({
+  name: 'shell_start',
+  title: 'Start a background process',
+  kind: 'exec',
+  description:
+    'Start a long-running command (a dev server, a build, a watcher) in the background and return its process_id at once. ' +
+    'Read its output with shell_output, send it input with shell_input, stop it with shell_kill.',
+  input: z.object({
+    command: z.string().min(1).max(100_000).describe('The bash command line'),
+    cwd: cwdSchema,
+    name: z.string().max(80).optional().describe('A short label shown by shell_list'),
+  }),
+  async handle({ command, cwd, name }, ctx) {
+    const info = await ctx.sandbox.call('start', { command, cwd: resolveWorkspacePath(cwd ?? '.'), name }, { signal: ctx.signal, timeoutMs: 30_000 });
+    ctx.reply.text(`started ${info.processId} (pid ${info.pid}): ${info.name}\nUse shell_output {"process_id": "${info.processId}", "wait_s": 5} to read its output.`);
+    ctx.reply.structuredContent({ process_id: info.processId, pid: info.pid });
+  },
+});
+
+export const shellOutput = defineTool({
+  name: 'shell_output',
+  title: 'Read background process output',
+  kind: 'read',
+  description:
+    'Get new output of a background process since `offset` (default: where the previous shell_output stopped), and whether it is still running. ' +
+    'With wait_s it waits up to that long for new output or for the process to exit, so there is no need to poll in a loop.',
+  input: z.object({
+    process_id: z.string().min(1).max(40),
+    wait_s: z.number().min(0).max(50).optional().describe('Wait up to this many seconds for output or exit (default 0)'),
+    offset: z.number().int().min(0).optional().describe('Byte offset to read from (next_offset of the previous call)'),
+  }),
+  async handle({ process_id, wait_s, offset }, ctx) {
+    const from = offset ?? ctx.runtime.outputCursors.get(process_id) ?? 0;
+    const waitMs = Math.round((wait_s ?? 0) * 1000);
+    const r = await ctx.sandbox.call(
+      'output',
+      { processId: process_id, offset: from, waitMs, maxBytes: ctx.config.maxOutputChars * 2 },
+      { signal: ctx.signal, timeoutMs: waitMs + 15_000 },
+    );
+    ctx.runtime.outputCursors.set(process_id, r.nextOffset);
+    const state = r.running ? 'running' : r.signal ? `exited (killed by ${r.signal})` : `exited with code ${r.exitCode}`;
+    const text = decode(r.data);
+    const lines = [`${process_id}: ${state}; next_offset ${r.nextOffset}`];
+    if (r.droppedBytes) lines.push(`(${r.droppedBytes} older bytes were dropped from the buffer)`);
+    ctx.reply.text(lines.join('\n'));
+    ctx.reply.text(text || '(no new output)');
+    ctx.reply.structuredContent({ running: r.running, exit_code: r.exitCode, output: text.slice(0, ctx.config.maxOutputChars), offset: r.offset, next_offset: r.nextOffset });
+  },
+});
+
+export const shellInput = defineTool({
+  name: 'shell_input',
+  title: 'Send input to a background process',
+  kind: 'exec',
+  description: 'Write text to the stdin of a background process. Include "\\n" to press Enter.',
+  input: z.object({ process_id: z.string().min(1).max(40), text: z.string().max(1_000_000) }),
+  async handle({ process_id, text }, ctx) {
+    const r = await ctx.sandbox.call('input', { processId: process_id, data: Buffer.from(text).toString('base64') }, { signal: ctx.signal, timeoutMs: 15_000 });
+    ctx.reply.text(`wrote ${r.written} bytes to ${process_id}`);
+  },
+});
+
+export const shellKill = defineTool({
+  name: 'shell_kill',
+  title: 'Stop a background process',
+  kind: 'destructive',
+  description: 'Stop a background process and its children. SIGTERM (default) is followed by SIGKILL after 1 s if it does not exit.',
+  input: z.object({ process_id: z.string().min(1).max(40), signal: z.enum(['SIGTERM', 'SIGKILL', 'SIGINT', 'SIGHUP']).optional() }),
+  async handle({ process_id, signal }, ctx) {
+    const info = await ctx.sandbox.call('kill', { processId: process_id, signal }, { signal: ctx.signal, timeoutMs: 15_000 });
+    ctx.reply.text(info.running ? `sent ${signal ?? 'SIGTERM'} to ${process_id} (${info.name})` : `${process_id} had already exited (code ${info.exitCode ?? info.signal})`);
+  },
+});
+
+export const shellList = defineTool({
+  name: 'shell_list',
+  title: 'List background processes',
+  kind: 'read',
+  description: 'List the background processes started with shell_start: id, state, command.',
+  input: z.object({}),
+  async handle(_args, ctx) {
+    const list = await ctx.sandbox.call('list', {}, { signal: ctx.signal, timeoutMs: 15_000 });
+    ctx.reply.text(
+      list.length
+        ? list.map((p) => `${p.processId}  ${p.running ? 'running' : `exited ${p.exitCode ?? p.signal}`}  ${p.name}`).join('\n')
+        : 'no background processes',
+    );
+    ctx.reply.structuredContent({ processes: list.map((p) => ({ process_id: p.processId, name: p.name, command: p.command, running: p.running, exit_code: p.exitCode })) });
+  },
+});
+
+export const shellTools = [shellExec, shellStart, shellOutput, shellInput, shellKill, shellList];

@@ -1,0 +1,3 @@
+export * from './output.js';
+export * from './tool-kinds.js';
+export * from './redact.js';

@@ -1,0 +1,36 @@
+// One tool "kind" decides the MCP annotations of every tool, and from them the extension's approval rule
+// and the agent loop's parallel-execution rule. Tools never set annotations by hand.
+
+export type ToolKind =
+  | 'read' //        looks at the sandbox, changes nothing
+  | 'write' //       creates or changes files in the sandbox
+  | 'destructive' // deletes or replaces data (file_delete, sandbox_reset)
+  | 'exec' //        runs arbitrary code in the sandbox, which can do anything the sandbox allows
+  | 'external' //    reads from the outside world (web search, scrape), changes nothing here
+  | 'publish'; //    makes something visible outside the sandbox (expose a port, deploy a site)
+
+export interface ToolAnnotations {
+  title?: string;
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
+const TABLE: Record<ToolKind, Omit<ToolAnnotations, 'title'>> = {
+  read: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  write: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  destructive: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+  exec: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+  external: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  publish: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+};
+
+export function annotationsFor(kind: ToolKind, title?: string): ToolAnnotations {
+  return { ...(title ? { title } : {}), ...TABLE[kind] };
+}
+
+/** Read-only per the annotations (spec defaults apply to missing hints: readOnlyHint defaults to false). */
+export function isReadOnly(annotations: Partial<ToolAnnotations> | undefined): boolean {
+  return annotations?.readOnlyHint === true;
+}
