@@ -58,10 +58,22 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** SIGTERM the whole group, then SIGKILL whatever ignored it. */
-function terminateGroup(pid: number, graceMs = KILL_GRACE_MS): void {
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM the whole group, then SIGKILL whatever ignored it; resolves when the group is gone (or killed). */
+async function terminateGroup(pid: number, graceMs = KILL_GRACE_MS): Promise<void> {
+  if (!pid) return;
   killGroup(pid, 'SIGTERM');
-  setTimeout(() => killGroup(pid, 'SIGKILL'), graceMs).unref();
+  const deadline = Date.now() + graceMs;
+  while (groupAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+  if (groupAlive(pid)) killGroup(pid, 'SIGKILL');
 }
 
 function oomKillCount(): number {
@@ -200,6 +212,7 @@ async function execOp(a: ExecArgs & { execId: string }): Promise<ExecResult> {
   const spill = new Spill(a.spillPath, a.capBytes, a.spillMaxBytes ?? 64 * 1024 * 1024);
   let timedOut = false;
   let cancelled = false;
+  let terminating: Promise<void> = Promise.resolve();
 
   const child = spawnCommand({ ...a, cwd });
   preferForOom(child.pid);
@@ -212,13 +225,13 @@ async function execOp(a: ExecArgs & { execId: string }): Promise<ExecResult> {
   const pid = child.pid ?? 0;
   const timer = setTimeout(() => {
     timedOut = true;
-    terminateGroup(pid);
+    terminating = terminateGroup(pid);
   }, a.timeoutMs);
   runningExecs.set(a.execId, {
     pid,
     cancel: () => {
       cancelled = true;
-      terminateGroup(pid, 300);
+      terminating = terminateGroup(pid, 300);
     },
   });
 
@@ -239,6 +252,8 @@ async function execOp(a: ExecArgs & { execId: string }): Promise<ExecResult> {
     clearTimeout(timer);
     runningExecs.delete(a.execId);
   });
+  // A timed-out or cancelled command is reported only once nothing of its process group is left.
+  await terminating;
   const oomAfter = oomKillCount();
   return {
     exitCode: code,
@@ -531,7 +546,7 @@ const handlers: Handlers = {
     const p = getProc(a.processId);
     if (p.info.running) {
       const sig = (a.signal ?? 'SIGTERM') as NodeJS.Signals;
-      if (sig === 'SIGTERM') terminateGroup(p.info.pid);
+      if (sig === 'SIGTERM') void terminateGroup(p.info.pid);
       else killGroup(p.info.pid, sig);
     }
     return p.info;
