@@ -43,10 +43,18 @@ export function capText(text: string, maxChars: number, opts: { savedTo?: string
   return { text: text.slice(0, headLen) + marker + (tailLen ? text.slice(-tailLen) : ''), truncated: true, omittedChars: omitted };
 }
 
-/** Join a head and a tail excerpt of a stream (as returned by the sandbox daemon) with a marker between. */
-export function joinExcerpt(head: string, tail: string, totalBytes: number, savedTo?: string): string {
-  const shown = Buffer.byteLength(head) + Buffer.byteLength(tail);
-  if (shown >= totalBytes) return head + tail;
+/**
+ * Shape a head and a tail excerpt of a stream (as kept by the sandbox daemon, `totalBytes` long in all) into
+ * at most `maxChars`, with one marker where text was left out that says how much and where the rest is.
+ */
+export function capExcerpt(head: string, tail: string, totalBytes: number, maxChars: number, savedTo?: string): string {
+  const shownBytes = Buffer.byteLength(head) + Buffer.byteLength(tail);
+  if (shownBytes >= totalBytes && head.length + tail.length <= maxChars) return head + tail;
+  const budget = Math.max(0, maxChars - 200);
+  const h = head.slice(0, Math.min(head.length, Math.ceil(budget * 0.6)));
+  const tLen = Math.min(tail.length, budget - h.length);
+  const t = tLen > 0 ? tail.slice(tail.length - tLen) : '';
+  const omitted = Math.max(0, totalBytes - Buffer.byteLength(h) - Buffer.byteLength(t));
   const where = savedTo ? `; the full output is in ${savedTo}` : '';
-  return `${head}\n\n[… ${(totalBytes - shown).toLocaleString('en-US')} bytes omitted${where} …]\n\n${tail}`;
+  return `${h}\n\n[… ${omitted.toLocaleString('en-US')} bytes omitted${where} …]\n\n${t}`;
 }

@@ -190,6 +190,9 @@ export const fileSearch = defineTool({
   }),
   async handle({ pattern, path, glob, max_results, case_sensitive, fixed_strings }, ctx) {
     const abs = resolveWorkspacePath(path ?? '.');
+    // ripgrep follows a symlink given as its argument: let the daemon's containment check see it first.
+    if (!(await ctx.sandbox.call('stat', { path: abs }, { signal: ctx.signal, timeoutMs: 15_000 })))
+      throw new ToolError(`${displayPath(abs)} does not exist (file_list shows what exists)`);
     const max = max_results ?? 200;
     // argv, no shell: the pattern and glob cannot inject anything; `--` ends the options.
     const argv = ['rg', '--line-number', '--no-heading', '--color', 'never', '--max-columns', '400', '--max-columns-preview'];

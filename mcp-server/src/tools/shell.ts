@@ -1,5 +1,5 @@
 // Shell tools: one-shot commands with capped output, and background processes polled by offset.
-import { joinExcerpt } from '@suna/shared';
+import { capExcerpt } from '@suna/shared';
 import { displayPath, resolveWorkspacePath, type ExecResult } from '@suna/sandbox';
 import { z } from 'zod';
 import { defineTool, ToolError } from '../tool.js';
@@ -58,22 +58,22 @@ export const shellExec = defineTool({
       ctx.signal,
     );
     const saved = r.spilledTo ? displayPath(r.spilledTo) : undefined;
-    const stdout = joinExcerpt(decode(r.stdout.head), decode(r.stdout.tail), r.stdout.totalBytes, saved);
-    const stderr = joinExcerpt(decode(r.stderr.head), decode(r.stderr.tail), r.stderr.totalBytes, saved);
-    const summary = execSummary(r, ctx.config.sandbox.memoryMb);
     // stdout gets most of the budget; stderr is usually short but matters most when a command fails.
     const budget = ctx.config.maxOutputChars;
-    const truncated = !!saved || stdout.length > budget * 0.7 || stderr.length > budget * 0.3;
-    ctx.reply.text(summary);
-    if (stdout) ctx.reply.text(`stdout:\n${stdout}`, { max: Math.floor(budget * 0.7), savedTo: saved });
-    if (stderr) ctx.reply.text(`stderr:\n${stderr}`, { max: Math.floor(budget * 0.3), savedTo: saved });
+    const stderrBudget = r.stderr.totalBytes ? Math.floor(budget * 0.3) : 0;
+    const stdout = capExcerpt(decode(r.stdout.head), decode(r.stdout.tail), r.stdout.totalBytes, budget - stderrBudget, saved);
+    const stderr = capExcerpt(decode(r.stderr.head), decode(r.stderr.tail), r.stderr.totalBytes, stderrBudget, saved);
+    const truncated = r.stdout.totalBytes + r.stderr.totalBytes > Buffer.byteLength(stdout) + Buffer.byteLength(stderr);
+    ctx.reply.text(execSummary(r, ctx.config.sandbox.memoryMb));
+    if (stdout) ctx.reply.text(`stdout:\n${stdout}`, { max: budget + 50 });
+    if (stderr) ctx.reply.text(`stderr:\n${stderr}`, { max: budget + 50 });
     if (!stdout && !stderr) ctx.reply.text('(no output)');
     if (saved) ctx.reply.text(`Full output (${(r.stdout.totalBytes + r.stderr.totalBytes).toLocaleString('en-US')} bytes) saved to ${saved}.`);
     ctx.reply.structuredContent({
       exit_code: r.exitCode,
       signal: r.signal,
-      stdout: stdout.slice(0, Math.floor(budget * 0.7)),
-      stderr: stderr.slice(0, Math.floor(budget * 0.3)),
+      stdout,
+      stderr,
       duration_ms: r.durationMs,
       timed_out: r.timedOut,
       oom_killed: r.oomKilled,

@@ -47,6 +47,8 @@ export interface ErrorContext {
   providerId: string;
   model: string;
   baseURL: string;
+  /** The base URL was set by the user (so it may be the thing to fix). */
+  customBaseURL: boolean;
   settings: SettingNames;
   /** Values that must never appear in a message. */
   secrets: Array<string | undefined>;
@@ -59,17 +61,18 @@ export function classifyHttpError(info: HttpErrorInfo, ctx: ErrorContext): Provi
   const { status } = info;
   const detail = redactSecrets(info.serverMessage, ctx.secrets).slice(0, 300);
   const retryAfterMs = parseRetryAfter(info.headers);
+  const checkURL = ctx.customBaseURL ? `; if the key is right, check that ${ctx.settings.baseURL} points at the intended server` : '';
   if (status === 401) {
     return new ProviderError(
       'auth',
-      `${ctx.settings.apiKey} is missing or invalid (401 from ${ctx.baseURL}); set it to a valid key for ${ctx.providerId}. Server said: ${detail}`,
+      `${ctx.settings.apiKey} is missing or invalid (401 from ${ctx.baseURL}): set it to a valid key for ${ctx.providerId}${checkURL}. Server said: ${detail}`,
       { status },
     );
   }
   if (status === 403) {
     return new ProviderError(
       'permission',
-      `the key in ${ctx.settings.apiKey} is not allowed to use ${ctx.model} (403 from ${ctx.baseURL}). Server said: ${detail}`,
+      `the key in ${ctx.settings.apiKey} is not allowed to use ${ctx.model} (403 from ${ctx.baseURL})${checkURL}. Server said: ${detail}`,
       { status },
     );
   }

@@ -127,6 +127,7 @@ export class AnthropicProvider implements ModelProvider {
       providerId: c.id,
       model: c.model,
       baseURL: c.baseURL ?? 'https://api.anthropic.com',
+      customBaseURL: c.baseURL !== undefined,
       settings: c.settingNames,
       secrets: [c.apiKey],
     };

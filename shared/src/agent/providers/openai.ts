@@ -117,6 +117,7 @@ export class OpenAIProvider implements ModelProvider {
       providerId: c.id,
       model: c.model,
       baseURL: c.baseURL ?? 'https://api.openai.com/v1',
+      customBaseURL: c.baseURL !== undefined,
       settings: c.settingNames,
       secrets: [c.apiKey],
     };
