@@ -1,0 +1,98 @@
+// Process and sandbox lifecycle: exit on stdin EOF with the exit policy applied, recovery after the daemon or
+// the container dies behind the server's back.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import Docker from 'dockerode';
+import { CLI, serverEnv, startServer, testSandboxName } from '../fixtures/server.ts';
+
+const docker = new Docker();
+
+async function containerState(name: string): Promise<'absent' | 'running' | 'stopped'> {
+  const info = await docker.getContainer(`suna-${name}`).inspect().catch(() => null);
+  return !info ? 'absent' : info.State.Running ? 'running' : 'stopped';
+}
+
+async function removeSandbox(name: string): Promise<void> {
+  await docker.getContainer(`suna-${name}`).remove({ force: true }).catch(() => {});
+  for (const v of ['workspace', 'home']) await docker.getVolume(`suna-${name}-${v}`).remove().catch(() => {});
+}
+
+/** Start the CLI with a raw pipe, wait until the sandbox is up, then close stdin and time the exit. */
+async function exitAfterStdinClose(env: Record<string, string>): Promise<{ ms: number; code: number | null }> {
+  const proc = spawn(process.execPath, [CLI], { env: serverEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout.on('data', (d) => (out += d));
+  const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } };
+  proc.stdin.write(JSON.stringify(init) + '\n');
+  proc.stdin.write(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) + '\n');
+  proc.stdin.write(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'shell_exec', arguments: { command: 'echo up' } } }) + '\n');
+  const t = Date.now();
+  while (!out.includes('"id":2') && Date.now() - t < 60_000) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(out.includes('"id":2'), 'the server never answered');
+  // Only MCP frames on stdout.
+  for (const line of out.split('\n').filter(Boolean)) assert.equal(JSON.parse(line).jsonrpc, '2.0');
+  const t0 = Date.now();
+  proc.stdin.end();
+  const code = await new Promise<number | null>((r) => proc.once('exit', r));
+  return { ms: Date.now() - t0, code };
+}
+
+describe('lifecycle', function () {
+  this.timeout(180_000);
+
+  it('exits within 2 s when stdin closes and removes an ephemeral sandbox', async () => {
+    const name = testSandboxName('exit');
+    const { ms, code } = await exitAfterStdinClose({ SUNA_SANDBOX_NAME: name, SUNA_EPHEMERAL: 'true' });
+    assert.ok(ms < 2000, `took ${ms} ms`);
+    assert.equal(code, 0);
+    assert.equal(await containerState(name), 'absent');
+  });
+
+  it('with --on-exit stop, the sandbox is stopped and its workspace kept for the next start', async () => {
+    const name = testSandboxName('keep');
+    try {
+      const { ms } = await exitAfterStdinClose({ SUNA_SANDBOX_NAME: name, SUNA_EPHEMERAL: 'false', SUNA_ON_EXIT: 'stop' });
+      assert.ok(ms < 2000, `took ${ms} ms`);
+      assert.equal(await containerState(name), 'stopped');
+      const s = await startServer({ env: { SUNA_SANDBOX_NAME: name, SUNA_EPHEMERAL: 'false', SUNA_ON_EXIT: 'remove' } });
+      await s.ok('file_write', { path: 'persist.txt', content: 'x' });
+      await s.close();
+    } finally {
+      await removeSandbox(name);
+    }
+  });
+
+  it('a killed daemon fails the call in flight clearly, and the next call works', async () => {
+    const s = await startServer();
+    try {
+      await s.ok('file_write', { path: 'kept.txt', content: 'still here' });
+      const inFlight = s.call('shell_exec', { command: 'sleep 30' });
+      await new Promise((r) => setTimeout(r, 500));
+      const exec = await docker.getContainer(`suna-${s.sandboxName}`).exec({ Cmd: ['pkill', '-9', '-f', 'suna-daemon'], User: '1000' });
+      await exec.start({});
+      const r = await inFlight;
+      assert.equal(r.isError, true);
+      assert.match(r.text, /daemon was killed.*retry/);
+      const next = await s.ok('shell_exec', { command: 'cat kept.txt' });
+      assert.equal(next.structured?.stdout, 'still here');
+      assert.match(next.text, /daemon had stopped and was restarted/);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a container removed behind the server is recreated on the next call, which says the workspace volume was kept', async () => {
+    const s = await startServer();
+    try {
+      await s.ok('file_write', { path: 'kept.txt', content: 'survives' });
+      await docker.getContainer(`suna-${s.sandboxName}`).remove({ force: true });
+      const r = await s.call('shell_exec', { command: 'cat kept.txt' });
+      if (r.isError) assert.match(r.text, /container was removed.*retry/);
+      const next = r.isError ? await s.ok('shell_exec', { command: 'cat kept.txt' }) : r;
+      assert.equal(next.structured?.stdout, 'survives');
+      assert.match(next.text, /recreated; \/workspace \(a volume\) was kept/);
+    } finally {
+      await s.close();
+    }
+  });
+});
