@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { estimateTokens } from '../src/agent/context.ts';
 import { ProviderError } from '../src/agent/errors.ts';
 import { runAgent, type AgentRunOptions } from '../src/agent/loop.ts';
 import { buildSystemPrompt } from '../src/agent/prompt.ts';
@@ -265,7 +266,7 @@ describe('agent loop', () => {
     const last = provider.requests.at(-1)!;
     const lastResults = last.messages.flatMap((m) => m.content.filter((p): p is ToolResultPart => p.type === 'tool_result'));
     assert.ok(lastResults.filter((r) => r.shortened).length >= 5, 'old results were shortened');
-    assert.ok(JSON.stringify(last).length / 4 < 6000 * 0.75, 'the final request fits the budget');
+    assert.ok(estimateTokens(last) <= 6000 * 0.75, `the final request fits the budget: ${estimateTokens(last)} tokens`);
   });
 
   it('uses the provider token counter when it has one', async () => {

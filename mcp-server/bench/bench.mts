@@ -1,0 +1,108 @@
+// `npm run bench`: prints latency numbers measured on this machine, through the real code paths.
+// Not a test: nothing here fails on a slow machine; the numbers go into the closing notes and the README.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import Docker from 'dockerode';
+import { DEFAULT_SANDBOX_CONFIG, Sandbox } from '@suna/sandbox';
+import { CLI, serverEnv } from '../test/fixtures/server.ts';
+
+const docker = new Docker();
+const results: { name: string; p50: number; p95: number; n: number; note?: string }[] = [];
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+async function measure(name: string, n: number, fn: () => Promise<unknown>, note?: string): Promise<number> {
+  for (let i = 0; i < Math.min(10, n); i++) await fn(); // warm-up
+  const xs: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await fn();
+    xs.push(performance.now() - t);
+  }
+  results.push({ name, p50: pct(xs, 50), p95: pct(xs, 95), n, note });
+  return pct(xs, 50);
+}
+
+/** A plain dockerode exec of a command in a container: create + start + demux to the end + inspect. */
+async function plainExec(container: Docker.Container, cmd: string[]): Promise<number> {
+  const exec = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, User: '1000:1000' });
+  const stream = await exec.start({});
+  await new Promise<void>((resolve) => {
+    stream.on('end', resolve);
+    stream.resume();
+  });
+  return (await exec.inspect()).ExitCode ?? -1;
+}
+
+async function benchStdio(): Promise<void> {
+  const env = serverEnv({ SUNA_LOG_LEVEL: 'error' });
+  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI], env, stderr: 'ignore' });
+  const client = new Client({ name: 'bench', version: '1' });
+  await client.connect(transport);
+  await client.callTool({ name: 'shell_exec', arguments: { command: 'true' } });
+  await measure('MCP no-op round trip (ping), stdio', 500, () => client.ping());
+  const viaMcp = await measure('shell_exec "true" through MCP (stdio)', 200, () => client.callTool({ name: 'shell_exec', arguments: { command: 'true' } }));
+  const container = docker.getContainer(`suna-${env.SUNA_SANDBOX_NAME}`);
+  const plain = await measure('plain dockerode exec "true" (same container)', 100, () => plainExec(container, ['true']));
+  results.push({ name: '→ shell_exec / plain exec', p50: viaMcp / plain, p95: NaN, n: 0, note: 'ratio of p50s; target ≤ 0.2' });
+  await client.close();
+}
+
+async function benchHttp(): Promise<void> {
+  const token = randomBytes(16).toString('hex');
+  const proc: ChildProcess = spawn(process.execPath, [CLI, '--port', '0'], { env: serverEnv({ SUNA_TOKEN: token, SUNA_LOG_LEVEL: 'info' }), stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  const url = await new Promise<string>((resolve) => {
+    proc.stderr!.on('data', (d: Buffer) => {
+      err += d;
+      const m = /listening on (\S+)/.exec(err);
+      if (m) resolve(m[1]!);
+    });
+  });
+  const client = new Client({ name: 'bench', version: '1' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+  await measure('MCP no-op round trip (ping), HTTP', 300, () => client.ping());
+  await measure('shell_exec "true" through MCP (HTTP)', 100, () => client.callTool({ name: 'shell_exec', arguments: { command: 'true' } }));
+  await client.close();
+  proc.kill('SIGTERM');
+  await new Promise((r) => proc.once('exit', r));
+}
+
+async function benchColdStart(): Promise<void> {
+  const xs: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const sb = new Sandbox({ ...DEFAULT_SANDBOX_CONFIG, name: `bench-cold-${process.pid}-${i}`, ephemeral: true, baseImage: process.env.SUNA_BASE_IMAGE ?? DEFAULT_SANDBOX_CONFIG.baseImage });
+    const t = performance.now();
+    await sb.exec({ command: 'true', cwd: '/workspace', timeoutMs: 10_000, capBytes: 1000 });
+    xs.push(performance.now() - t);
+    await sb.shutdown('remove');
+  }
+  results.push({ name: 'sandbox cold start (create → first command done)', p50: pct(xs, 50), p95: pct(xs, 95), n: xs.length });
+}
+
+async function benchLoop(): Promise<void> {
+  try {
+    const mod = (await import('../../shared/test/bench-loop.ts')) as { benchLoopOverhead(steps?: number): Promise<{ perStepMs: number }> };
+    const r = await mod.benchLoopOverhead(500);
+    results.push({ name: 'agent loop overhead per step (zero-latency model)', p50: r.perStepMs, p95: NaN, n: 500, note: 'mean; target ≤ 10 ms' });
+  } catch (e) {
+    results.push({ name: 'agent loop overhead per step', p50: NaN, p95: NaN, n: 0, note: `not measured: ${(e as Error).message}` });
+  }
+}
+
+await benchStdio();
+await benchHttp();
+await benchColdStart();
+await benchLoop();
+
+const fmt = (x: number) => (Number.isNaN(x) ? '' : x < 10 ? x.toFixed(2) : x.toFixed(1));
+console.log('\nsuna-mcp bench (ms unless noted)\n');
+console.log('measurement'.padEnd(56) + 'p50'.padStart(9) + 'p95'.padStart(9) + '    n');
+for (const r of results) console.log(r.name.padEnd(56) + fmt(r.p50).padStart(9) + fmt(r.p95).padStart(9) + String(r.n || '').padStart(6) + (r.note ? `   ${r.note}` : ''));
+console.log('\n' + JSON.stringify(results));
