@@ -26,6 +26,10 @@ async function main(argv: string[]): Promise<void> {
   }
   if (command !== 'serve') throw new ConfigError(`unknown command "${command}"; see --help`);
 
+  void runtime.runs.recoverInterrupted().then(
+    (n) => n && runtime.log.info('agent runs interrupted by the previous shutdown', { runs: n }),
+    () => {},
+  );
   void reapOrphans(runtime.sandbox.docker).then(
     (r) => r.length && runtime.log.info('removed orphaned sandboxes', { containers: r }),
     () => {},
@@ -44,7 +48,9 @@ function onShutdown(runtime: Runtime, closeTransport: () => Promise<void>): (why
     runtime.log.info('shutting down', { reason: why, sandbox: runtime.config.onExit });
     // Never hang on exit: the parent is waiting for us.
     setTimeout(() => process.exit(0), SHUTDOWN_DEADLINE_MS).unref();
-    void Promise.allSettled([closeTransport(), runtime.sandbox.shutdown(runtime.config.onExit)]).then(() => process.exit(0));
+    void Promise.allSettled([runtime.runs.shutdown(), closeTransport()])
+      .then(() => runtime.sandbox.shutdown(runtime.config.onExit))
+      .finally(() => process.exit(0));
   };
 }
 

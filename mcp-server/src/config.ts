@@ -38,7 +38,8 @@ export const OPTIONS = {
   maxOutputChars: { flag: 'max-output-chars', kind: 'int', group: 'server', default: String(DEFAULT_MAX_OUTPUT_CHARS), description: 'Cap on one text result; longer output is cut to head + tail and saved in full' },
   dataDir: { flag: 'data-dir', kind: 'string', group: 'server', description: 'Where runs and deployments are kept (default: $XDG_DATA_HOME/suna-mcp)' },
   logLevel: { flag: 'log-level', kind: 'string', group: 'server', default: 'info', choices: ['debug', 'info', 'warn', 'error', 'silent'], description: 'Log level (logs go to stderr)' },
-  model: { flag: 'model', kind: 'string', group: 'agent', description: 'Default model for agent_run, as provider:model' },
+  model: { flag: 'model', kind: 'string', group: 'agent', description: 'Default model for agent_run, as provider:model (anthropic:…, openai:…, openai-compatible:…)' },
+  modelBaseUrl: { flag: 'model-base-url', kind: 'string', group: 'agent', description: 'Base URL of an OpenAI-compatible endpoint (Ollama, vLLM, LM Studio, OpenRouter) for openai-compatible:… models' },
 } as const satisfies Record<string, OptionDef>;
 
 export type OptionKey = keyof typeof OPTIONS;
@@ -55,6 +56,7 @@ export interface ServerConfig {
   dataDir: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   model?: string;
+  modelBaseUrl?: string;
 }
 
 export class ConfigError extends Error {
@@ -91,18 +93,16 @@ function parseValue(key: OptionKey, raw: string, source: string): string | numbe
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Partial<Record<OptionKey, unknown>> {
   const byFlag = new Map<string, OptionKey>(Object.entries(OPTIONS).map(([k, d]) => [d.flag, k as OptionKey]));
   const out: Partial<Record<OptionKey, unknown>> = {};
-  for (const key of Object.keys(OPTIONS) as OptionKey[]) {
-    const v = env[envName(key)];
-    if (v !== undefined && v !== '') out[key] = parseValue(key, v, envName(key));
-  }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const m = /^--([a-z0-9-]+)(?:=(.*))?$/.exec(arg);
     if (!m) throw new ConfigError(`unexpected argument "${arg}"; see --help`);
     const [, flag, inline] = m;
-    const neg = flag!.startsWith('no-') ? byFlag.get(flag!.slice(3)) : undefined;
+    const negated = flag!.startsWith('no-') ? byFlag.get(flag!.slice(3)) : undefined;
+    const neg = negated && OPTIONS[negated].kind === 'bool' ? negated : undefined; // --no-x only for switches
     const key = byFlag.get(flag!) ?? neg;
     if (!key) throw new ConfigError(`unknown option --${flag}; see --help`);
+    if (neg && inline !== undefined) throw new ConfigError(`--${flag} takes no value`);
     if (OPTIONS[key].kind === 'bool' && inline === undefined) {
       out[key] = !neg;
       continue;
@@ -110,6 +110,11 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Partial<Re
     const value = inline ?? argv[++i];
     if (value === undefined) throw new ConfigError(`--${flag} needs a value`);
     out[key] = parseValue(key, value, `--${flag}`);
+  }
+  // The environment fills in what no flag set (a flag overrides even an invalid variable).
+  for (const key of Object.keys(OPTIONS) as OptionKey[]) {
+    const v = env[envName(key)];
+    if (!(key in out) && v !== undefined && v !== '') out[key] = parseValue(key, v, envName(key));
   }
   return out;
 }
@@ -161,6 +166,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     dataDir: (o.dataDir as string | undefined) ?? defaultDataDir(env),
     logLevel: get<ServerConfig['logLevel']>('logLevel'),
     model: o.model as string | undefined,
+    modelBaseUrl: o.modelBaseUrl as string | undefined,
   };
 }
 

@@ -6,6 +6,7 @@ import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/proto
 import { AbortedError, DaemonGoneError, DaemonRequestError, DockerUnavailableError, PathPolicyError, type Sandbox } from '@suna/sandbox';
 import { annotationsFor, redactSecrets, type ToolKind } from '@suna/shared';
 import type { z } from 'zod';
+import type { AgentRunManager } from './agent/runs.js';
 import type { ServerConfig } from './config.js';
 import type { Logger } from './log.js';
 import { ToolResponse, errorResult } from './response.js';
@@ -32,6 +33,8 @@ export interface Runtime {
   log: Logger;
   /** Per-process read cursors, so `shell_output` without an offset continues where the last call stopped. */
   outputCursors: Map<string, number>;
+  /** Agent runs of `agent_run` (created with the runtime). */
+  runs: AgentRunManager;
 }
 
 export interface ToolDefinition<S extends z.ZodObject = z.ZodObject> {
@@ -85,38 +88,58 @@ export function registerTools(server: McpServer, runtime: Runtime, tools: ToolDe
         ...(tool.output ? { outputSchema: tool.output } : {}),
         annotations: annotationsFor(tool.kind, tool.title),
       },
-      ((args: Record<string, unknown>, extra: Extra) => runTool(tool, args, extra, runtime)) as never,
+      ((args: Record<string, unknown>, extra: Extra) => {
+        const token = extra._meta?.progressToken;
+        const notify =
+          token === undefined
+            ? undefined
+            : (progress: number, total?: number, message?: string) =>
+                extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, total, message } });
+        return executeTool(tool, args, runtime, { signal: extra.signal, notify });
+      }) as never,
     );
   }
 }
 
-async function runTool(tool: ToolDefinition, args: Record<string, unknown>, extra: Extra, runtime: Runtime): Promise<CallToolResult> {
+export interface ExecuteOptions {
+  signal: AbortSignal;
+  /** Sends a progress notification; absent when the caller asked for none. */
+  notify?: (progress: number, total?: number, message?: string) => Promise<void>;
+  /** Validate `args` against the tool's schema (the MCP SDK already does this for protocol calls). */
+  validate?: boolean;
+}
+
+/** Run one tool: the single path for MCP calls and in-process calls (agent_run). Never throws. */
+export async function executeTool(tool: ToolDefinition, args: Record<string, unknown>, runtime: Runtime, opts: ExecuteOptions): Promise<CallToolResult> {
   const started = performance.now();
   const reply = new ToolResponse(runtime.config.maxOutputChars);
-  const token = extra._meta?.progressToken;
   let lastProgress = -1;
   const ctx: ToolContext = {
     sandbox: runtime.sandbox,
     runtime,
     config: runtime.config,
-    signal: extra.signal,
+    signal: opts.signal,
     reply,
     async progress(progress, total, message) {
-      if (token === undefined || progress <= lastProgress || extra.signal.aborted) return;
+      if (!opts.notify || progress <= lastProgress || opts.signal.aborted) return;
       lastProgress = progress;
-      await extra
-        .sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, total, message } })
-        .catch(() => {});
+      await opts.notify(progress, total, message).catch(() => {});
     },
   };
   let outcome = 'ok';
   try {
-    await tool.handle(args as never, ctx);
+    let input: unknown = args;
+    if (opts.validate) {
+      const parsed = tool.input.safeParse(args ?? {});
+      if (!parsed.success) throw new ToolError(`Input validation error: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}`);
+      input = parsed.data;
+    }
+    await tool.handle(input as never, ctx);
     for (const n of runtime.sandbox.takeNotices()) reply.notice(n);
     return reply.build();
   } catch (err) {
     const { message, internal } = describeError(err);
-    outcome = internal ? 'internal_error' : extra.signal.aborted ? 'cancelled' : 'error';
+    outcome = internal ? 'internal_error' : opts.signal.aborted ? 'cancelled' : 'error';
     if (internal) runtime.log.error('tool failed unexpectedly', { tool: tool.name, error: err instanceof Error ? err.stack : String(err) });
     return errorResult(redactSecrets(message), runtime.sandbox.takeNotices());
   } finally {

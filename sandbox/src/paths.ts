@@ -15,13 +15,13 @@ export class PathPolicyError extends Error {
  * Throws PathPolicyError with a message that says what to send instead.
  */
 export function resolveWorkspacePath(input: unknown, { allowRoot = true } = {}): string {
-  if (typeof input !== 'string') throw new PathPolicyError('path must be a string');
+  if (typeof input !== 'string') throw new PathPolicyError(`path must be a string relative to ${WORKSPACE_ROOT}, e.g. "src/app.py"`);
   const raw = input.trim() === '' ? '.' : input;
-  if (raw.length > MAX_PATH_LENGTH) throw new PathPolicyError(`path is longer than ${MAX_PATH_LENGTH} characters`);
-  if (raw.includes('\0')) throw new PathPolicyError('path contains a NUL byte');
+  if (raw.length > MAX_PATH_LENGTH) throw new PathPolicyError(`path is longer than ${MAX_PATH_LENGTH} characters; use a shorter path relative to ${WORKSPACE_ROOT}`);
+  if (raw.includes('\0')) throw new PathPolicyError('path contains a NUL byte; send the plain path without control characters');
   if (raw.includes('\\'))
     throw new PathPolicyError(`path "${raw}" contains a backslash; use forward slashes, relative to ${WORKSPACE_ROOT}`);
-  if (/^[a-zA-Z]:/.test(raw)) throw new PathPolicyError(`"${raw}" looks like a Windows drive path; paths are relative to ${WORKSPACE_ROOT}`);
+  if (/^[a-zA-Z]:([\\/]|$)/.test(raw)) throw new PathPolicyError(`"${raw}" looks like a Windows drive path; paths are relative to ${WORKSPACE_ROOT}`);
   if (/%(2e|2f|5c|00|25)/i.test(raw))
     throw new PathPolicyError(`path "${raw}" contains URL-encoded characters; paths are not URL-decoded, send the plain path`);
   if (raw.startsWith('~')) throw new PathPolicyError(`"${raw}" points into a home directory; only ${WORKSPACE_ROOT} is reachable by file tools`);

@@ -35,7 +35,9 @@ export function capText(text: string, maxChars: number, opts: { savedTo?: string
   if (text.length <= maxChars) {
     return { text, truncated: true, omittedChars: total - text.length };
   }
-  const budget = Math.max(0, maxChars - 200);
+  // Size the marker first (its count can only shrink as the budget grows), so the result fits maxChars.
+  const draft = `\n\n[… ${total.toLocaleString('en-US')} ${opts.unit ?? 'characters'} omitted${where} …]\n\n`;
+  const budget = Math.max(0, maxChars - draft.length);
   const headLen = Math.ceil(budget * 0.6);
   const tailLen = budget - headLen;
   const omitted = total - headLen - tailLen;

@@ -21,7 +21,8 @@ export function redactSecrets(text: string): string {
   let out = text;
   for (const s of known) if (out.includes(s)) out = out.split(s).join('[redacted]');
   return out
-    .replace(/(authorization\s*[:=]\s*)(bearer\s+)?[^\s"',}]+/gi, '$1$2[redacted]')
+    // the whole header value, whatever the scheme (Bearer, Basic, token …)
+    .replace(/(authorization["']?\s*[:=]\s*["']?)((?:bearer|basic|token|digest)\s+)?[^"'\s,}]+/gi, '$1$2[redacted]')
     .replace(/\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi, '$1[redacted]')
     .replace(/\b(sk-ant-|sk-|tvly-|fc-)[A-Za-z0-9_-]{8,}/g, '$1[redacted]');
 }

@@ -37,7 +37,7 @@ function tools(ms = 100) {
     write('write_x'),
     write('write_y'),
     { name: 'hang', readOnly: false, run: (_args, signal) => delay(60_000, signal).then(() => ({ text: 'late' })) },
-    { name: 'deaf', readOnly: false, run: () => delay(60_000).then(() => ({ text: 'ignored the signal' })) },
+    { name: 'deaf', readOnly: false, run: () => delay(1500).then(() => ({ text: 'ignored the signal' })) },
     { name: 'boom', readOnly: false, run: () => Promise.reject(new Error('disk on fire')) },
     { name: 'screenshot', readOnly: true, run: () => ({ text: 'a screenshot', images: [{ data: 'iVBORw0KGgo=', mimeType: 'image/png' }] }) },
     { name: 'big', readOnly: true, run: (args) => ({ text: `${String(args['n'])}:` + 'x'.repeat(4000) }) },

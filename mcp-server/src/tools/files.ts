@@ -102,8 +102,8 @@ export function applyEdits(text: string, edits: Edit[], fileName: string): strin
     let oldText = e.old_text;
     let newText = e.new_text;
     // Models send \n; keep a CRLF file CRLF.
-    if (crlf && !out.includes(oldText) && out.includes(oldText.replace(/\r?\n/g, '\r\n'))) {
-      oldText = oldText.replace(/\r?\n/g, '\r\n');
+    if (crlf) {
+      if (!out.includes(oldText) && out.includes(oldText.replace(/\r?\n/g, '\r\n'))) oldText = oldText.replace(/\r?\n/g, '\r\n');
       newText = newText.replace(/\r?\n/g, '\r\n');
     }
     const count = out.split(oldText).length - 1;

@@ -1,5 +1,6 @@
 // All tool families, assembled in one list.
 import type { ToolDefinition } from '../tool.js';
+import { agentTools } from './agent.js';
 import { fileTools } from './files.js';
 import { sandboxTools } from './sandbox.js';
 import { shellTools } from './shell.js';
@@ -8,6 +9,7 @@ export const TOOL_FAMILIES = {
   shell: shellTools,
   files: fileTools,
   sandbox: sandboxTools,
+  agent: agentTools,
 } satisfies Record<string, ToolDefinition[]>;
 
 export type ToolFamily = keyof typeof TOOL_FAMILIES;

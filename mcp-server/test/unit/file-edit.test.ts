@@ -122,10 +122,7 @@ describe('applyEdits', () => {
     assert.equal(applyEdits('a\nb\nc\n', [{ old_text: 'a\nb', new_text: 'x\ny' }], 'unix.txt'), 'x\ny\nc\n');
   });
 
-  // BUG (reported, not fixed here): when old_text has no newline it matches the CRLF file as is, and the
-  // LF newlines in new_text are inserted unchanged, leaving mixed line endings: "a\r\nb\r\n" with
-  // a → "x\ny" gives "x\ny\r\nb\r\n". Un-skip once fixed.
-  it.skip('keeps a CRLF file CRLF when a one-line old_text is replaced by several lines', () => {
+  it('keeps a CRLF file CRLF when a one-line old_text is replaced by several lines', () => {
     assert.equal(applyEdits('a\r\nb\r\n', [{ old_text: 'a', new_text: 'x\ny' }], 'win.txt'), 'x\r\ny\r\nb\r\n');
   });
 

@@ -1,5 +1,6 @@
 // One error type for every provider, so retry policy and the loop never look at SDK classes.
 
+import { redactSecrets } from '../redact.ts';
 import type { AgentErrorKind } from './types.ts';
 
 export type ProviderErrorKind = Extract<
@@ -59,7 +60,7 @@ const RETRYABLE_TYPES = new Set(['overloaded_error', 'api_error', 'rate_limit_er
 /** Maps an HTTP (or mid-stream) failure to a ProviderError whose message says what to fix. */
 export function classifyHttpError(info: HttpErrorInfo, ctx: ErrorContext): ProviderError {
   const { status } = info;
-  const detail = redactSecrets(info.serverMessage, ctx.secrets).slice(0, 300);
+  const detail = scrubSecrets(info.serverMessage, ctx.secrets).slice(0, 300);
   const retryAfterMs = parseRetryAfter(info.headers);
   const checkURL = ctx.customBaseURL ? `; if the key is right, check that ${ctx.settings.baseURL} points at the intended server` : '';
   if (status === 401) {
@@ -115,7 +116,7 @@ export function networkError(cause: unknown, ctx: ErrorContext): ProviderError {
   const why = cause instanceof Error ? cause.message : String(cause);
   return new ProviderError(
     'network',
-    `cannot reach ${ctx.providerId} at ${ctx.baseURL} (${redactSecrets(why, ctx.secrets)}); check ${ctx.settings.baseURL} and the network`,
+    `cannot reach ${ctx.providerId} at ${ctx.baseURL} (${scrubSecrets(why, ctx.secrets)}); check ${ctx.settings.baseURL} and the network`,
     { retryable: true },
   );
 }
@@ -138,14 +139,14 @@ export function parseRetryAfter(
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-// Key-like tokens: OpenAI echoes a masked key ("sk-abc1****wxyz") in its 401 message.
-const KEY_PATTERNS = [/\bsk-[A-Za-z0-9_*.\-]{6,}/g, /Bearer\s+\S+/gi];
-
-export function redactSecrets(text: string, secrets: Array<string | undefined>): string {
+/**
+ * The project's one redactor (registered secrets, bearer tokens, key-shaped strings such as the masked key
+ * OpenAI echoes in a 401), plus this provider's own key, registered or not.
+ */
+export function scrubSecrets(text: string, secrets: Array<string | undefined>): string {
   let out = text;
   for (const secret of secrets) {
     if (secret && secret.length >= 4) out = out.split(secret).join('[redacted]');
   }
-  for (const pattern of KEY_PATTERNS) out = out.replace(pattern, '[redacted]');
-  return out;
+  return redactSecrets(out);
 }

@@ -11,13 +11,7 @@ export {
   type ContextPolicy,
 } from './context.ts';
 export { DEFAULT_RETRY_POLICY, retryDelay, streamWithRetry, type RetryPolicy, type RetryNotice } from './retry.ts';
-export {
-  ProviderError,
-  parseRetryAfter,
-  redactSecrets,
-  type ProviderErrorKind,
-  type SettingNames,
-} from './errors.ts';
+export { ProviderError, parseRetryAfter, type ProviderErrorKind, type SettingNames } from './errors.ts';
 export {
   createProvider,
   parseModelSpec,

@@ -1,6 +1,7 @@
 // `provider:model` names → a ModelProvider. Explicit settings win over the environment.
 
 import { ProviderError, type SettingNames } from '../errors.ts';
+import { registerSecret } from '../../redact.ts';
 import type { ModelProvider } from '../types.ts';
 import { AnthropicProvider } from './anthropic.ts';
 import { OpenAIProvider } from './openai.ts';
@@ -78,10 +79,13 @@ export function createProvider(spec: string = DEFAULT_MODEL, settings: ProviderS
     }
   }
   if (baseURL && provider !== 'anthropic') baseURL = withV1(baseURL);
+  const apiKey = settings.apiKey || env[names.apiKey] || undefined;
+  // Every log line and error message of the process then hides it, not only ours.
+  registerSecret(apiKey);
   const config = {
     id: `${provider}:${model}`,
     model,
-    apiKey: settings.apiKey || env[names.apiKey] || undefined,
+    apiKey,
     baseURL,
     contextWindow: settings.contextWindow ?? contextWindowFor(provider, model),
     settingNames,

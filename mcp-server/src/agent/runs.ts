@@ -1,0 +1,327 @@
+// Agent runs started by `agent_run`: they run in this process with this server's own tools (no second MCP
+// hop), their compact transcripts are kept in keyv, and callers wait for new events by cursor.
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type Keyv from 'keyv';
+import { z } from 'zod';
+import { buildSystemPrompt, createProvider, runAgent, type AgentEvent, type ModelProvider, type TokenUsage, type ToolHost, type ToolSpec } from '@suna/shared/agent/index';
+import { isReadOnly, annotationsFor } from '@suna/shared';
+import { executeTool, type Runtime, type ToolDefinition } from '../tool.js';
+
+export type RunStatus = 'running' | 'completed' | 'max_steps' | 'max_wall_time' | 'cancelled' | 'failed' | 'interrupted';
+
+/** One line of a run's transcript, as agent_status returns it. */
+export type RunEvent =
+  | { type: 'text'; step: number; text: string }
+  | { type: 'tool'; step: number; name: string; args: string; ok: boolean; summary: string; ms: number }
+  | { type: 'note'; text: string }
+  | { type: 'end'; status: RunStatus; answer?: string; error?: string };
+
+export interface RunRecord {
+  id: string;
+  task: string;
+  model: string;
+  status: RunStatus;
+  owner: string; // "<host>:<pid>" of the server running it
+  createdAt: number;
+  endedAt?: number;
+  steps: number;
+  usage: TokenUsage;
+  answer?: string;
+  error?: string;
+  events: RunEvent[];
+}
+
+const MAX_EVENTS = 1000;
+const MAX_INDEX = 200;
+const PERSIST_EVERY_MS = 500;
+
+const END_STATUS: Record<string, RunStatus> = {
+  final_answer: 'completed',
+  max_steps: 'max_steps',
+  max_wall_time: 'max_wall_time',
+  cancelled: 'cancelled',
+  error: 'failed',
+};
+
+interface LiveRun {
+  record: RunRecord;
+  controller: AbortController;
+  waiters: Set<() => void>;
+  pendingText: string;
+  persistTimer?: NodeJS.Timeout;
+  done: Promise<void>;
+}
+
+/** The server's tools as the agent loop sees them: same code path as MCP calls, schemas as JSON Schema. */
+export function inProcessToolHost(runtime: Runtime, tools: ToolDefinition[]): ToolHost {
+  const byName = new Map(tools.map((t) => [t.name, t]));
+  const specs: ToolSpec[] = tools.map((t) => ({
+    name: t.name,
+    description: t.description,
+    inputSchema: z.toJSONSchema(t.input) as ToolSpec['inputSchema'],
+    readOnly: isReadOnly(annotationsFor(t.kind)),
+  }));
+  return {
+    listTools: async () => specs,
+    async callTool(name, args, signal) {
+      const tool = byName.get(name);
+      if (!tool) return { text: `unknown tool ${name}; available: ${[...byName.keys()].join(', ')}`, isError: true };
+      const r = await executeTool(tool, args, runtime, { signal, validate: true });
+      const text = r.content.flatMap((c) => (c.type === 'text' ? [c.text] : [])).join('\n');
+      const images = r.content.flatMap((c) => (c.type === 'image' ? [{ data: c.data, mimeType: c.mimeType }] : []));
+      return { text, images: images.length ? images : undefined, isError: r.isError };
+    },
+  };
+}
+
+function ownerTag(): string {
+  return `${hostname()}:${process.pid}`;
+}
+
+function ownerAlive(owner: string): boolean {
+  const [host, pid] = owner.split(':');
+  if (host !== hostname()) return true; // another machine: cannot tell, do not claim it died
+  if (Number(pid) === process.pid) return false; // our own earlier life, or a run we do not hold in memory
+  try {
+    process.kill(Number(pid), 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function clip(s: string, n: number): string {
+  return s.length > n ? s.slice(0, n) + '…' : s;
+}
+
+export interface StartOptions {
+  task: string;
+  model?: string;
+  maxSteps: number;
+  /** Test seam and embedding: a ready provider instead of one made from `model`. */
+  provider?: ModelProvider;
+}
+
+export class AgentRunManager {
+  private readonly live = new Map<string, LiveRun>();
+  private readonly indexKey: string;
+  private stopping = false;
+
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly store: Keyv,
+    private readonly tools: () => ToolDefinition[],
+  ) {
+    this.indexKey = `index:${runtime.config.sandbox.name}`;
+  }
+
+  /** Runs that were in flight when their server died are marked interrupted, not silently lost. */
+  async recoverInterrupted(): Promise<number> {
+    let n = 0;
+    for (const id of await this.index()) if ((await this.load(id))?.status === 'interrupted') n++;
+    return n;
+  }
+
+  start(opts: StartOptions): RunRecord {
+    const modelSpec = opts.model ?? this.runtime.config.model;
+    const provider = opts.provider ?? createProvider(modelSpec, { baseURL: this.runtime.config.modelBaseUrl });
+    const id = `run_${randomBytes(6).toString('hex')}`;
+    const record: RunRecord = {
+      id,
+      task: opts.task,
+      model: provider.id,
+      status: 'running',
+      owner: ownerTag(),
+      createdAt: Date.now(),
+      steps: 0,
+      usage: { inputTokens: 0, outputTokens: 0 },
+      events: [],
+    };
+    const live: LiveRun = { record, controller: new AbortController(), waiters: new Set(), pendingText: '', done: Promise.resolve() };
+    this.live.set(id, live);
+    live.done = this.drive(live, provider, opts);
+    void this.addToIndex(id);
+    return record;
+  }
+
+  private async drive(live: LiveRun, provider: ModelProvider, opts: StartOptions): Promise<void> {
+    const host = inProcessToolHost(this.runtime, this.tools());
+    const tools = await host.listTools();
+    const run = runAgent({
+      task: opts.task,
+      systemPrompt: buildSystemPrompt({ tools }),
+      tools: host,
+      provider,
+      limits: { maxSteps: opts.maxSteps, maxWallMs: 30 * 60_000 },
+      signal: live.controller.signal,
+    });
+    const r = live.record;
+    let step = 0;
+    const pendingArgs = new Map<string, string>();
+    try {
+      for await (const ev of run) this.onEvent(live, ev, () => step, (s) => (step = s), pendingArgs);
+    } catch (err) {
+      this.finish(live, { type: 'end', reason: 'error', error: { message: (err as Error).message, kind: 'internal' }, steps: r.steps, usage: r.usage });
+    }
+    if (r.status === 'running') this.finish(live, { type: 'end', reason: 'error', error: { message: 'the run ended without a result', kind: 'internal' }, steps: r.steps, usage: r.usage });
+  }
+
+  private onEvent(live: LiveRun, ev: AgentEvent, step: () => number, setStep: (s: number) => void, pendingArgs: Map<string, string>): void {
+    const r = live.record;
+    switch (ev.type) {
+      case 'step_start':
+        this.flushText(live, step());
+        setStep(ev.step);
+        r.steps = ev.step;
+        break;
+      case 'text_delta':
+        live.pendingText += ev.text;
+        break;
+      case 'retry':
+        live.pendingText = ''; // the step is repeated from the start
+        this.push(live, { type: 'note', text: `model call failed (${ev.reason}); retry ${ev.attempt} in ${Math.round(ev.delayMs / 100) / 10} s` });
+        break;
+      case 'tool_call_start':
+        this.flushText(live, step());
+        pendingArgs.set(ev.id, clip(JSON.stringify(ev.args), 300));
+        break;
+      case 'tool_call_end':
+        this.push(live, { type: 'tool', step: step(), name: ev.name, args: pendingArgs.get(ev.id) ?? '{}', ok: ev.ok, summary: clip(ev.summary, 300), ms: ev.durationMs });
+        pendingArgs.delete(ev.id);
+        break;
+      case 'usage':
+        r.usage = {
+          inputTokens: r.usage.inputTokens + ev.inputTokens,
+          outputTokens: r.usage.outputTokens + ev.outputTokens,
+          cacheReadTokens: (r.usage.cacheReadTokens ?? 0) + (ev.cacheReadTokens ?? 0),
+          cacheWriteTokens: (r.usage.cacheWriteTokens ?? 0) + (ev.cacheWriteTokens ?? 0),
+        };
+        break;
+      case 'context_shortened':
+        this.push(live, { type: 'note', text: `context budget: ${ev.shortenedResults} old tool results were shortened` });
+        break;
+      case 'end':
+        this.flushText(live, step());
+        this.finish(live, ev);
+        break;
+    }
+  }
+
+  private flushText(live: LiveRun, step: number): void {
+    const text = live.pendingText.trim();
+    live.pendingText = '';
+    if (text) this.push(live, { type: 'text', step, text: clip(text, 4000) });
+  }
+
+  private push(live: LiveRun, ev: RunEvent): void {
+    const events = live.record.events;
+    if (events.length >= MAX_EVENTS) events.splice(1, 1); // keep the first (the plan, usually) and the latest
+    events.push(ev);
+    for (const w of live.waiters) w();
+    live.waiters.clear();
+    live.persistTimer ??= setTimeout(() => {
+      live.persistTimer = undefined;
+      void this.persist(live.record);
+    }, PERSIST_EVERY_MS);
+  }
+
+  private finish(live: LiveRun, ev: Extract<AgentEvent, { type: 'end' }>): void {
+    const r = live.record;
+    if (r.status !== 'running') return;
+    // A run cut short by the server shutting down did not fail and was not cancelled by anyone: it was interrupted.
+    r.status = this.stopping && ev.reason === 'cancelled' ? 'interrupted' : (END_STATUS[ev.reason] ?? 'failed');
+    if (r.status === 'interrupted') ev = { ...ev, error: { message: 'the server stopped while this run was in flight', kind: 'cancelled' } };
+    r.answer = ev.answer;
+    r.error = ev.error?.message;
+    r.steps = ev.steps;
+    r.usage = ev.usage;
+    r.endedAt = Date.now();
+    this.push(live, { type: 'end', status: r.status, answer: ev.answer, error: r.error });
+    if (live.persistTimer) clearTimeout(live.persistTimer);
+    live.persistTimer = undefined;
+    void this.persist(r).finally(() => this.live.delete(r.id));
+  }
+
+  private async persist(r: RunRecord): Promise<void> {
+    await this.store.set(`run:${r.id}`, r).catch((e: Error) => this.runtime.log.warn('could not save run', { run: r.id, error: e.message }));
+  }
+
+  private async index(): Promise<string[]> {
+    return ((await this.store.get(this.indexKey)) as string[] | undefined) ?? [];
+  }
+
+  private async addToIndex(id: string): Promise<void> {
+    const ids = [id, ...(await this.index())].slice(0, MAX_INDEX);
+    await this.store.set(this.indexKey, ids);
+    await this.persist(this.live.get(id)?.record ?? (await this.load(id))!);
+  }
+
+  /** A stored run; one still marked running whose server is gone is turned into an interrupted one here. */
+  private async load(id: string): Promise<RunRecord | undefined> {
+    const r = (await this.store.get(`run:${id}`)) as RunRecord | undefined;
+    if (r?.status === 'running' && !this.live.has(id) && !ownerAlive(r.owner)) {
+      r.status = 'interrupted';
+      r.error = 'the server stopped while this run was in flight';
+      r.events.push({ type: 'end', status: 'interrupted', error: r.error });
+      r.endedAt = Date.now();
+      await this.store.set(`run:${id}`, r);
+    }
+    return r;
+  }
+
+  async get(id: string): Promise<RunRecord | undefined> {
+    return this.live.get(id)?.record ?? (await this.load(id));
+  }
+
+  /**
+   * Wait up to `waitMs` for events after `cursor` — or, with `untilEnd`, for the end of the run — and return
+   * the run. `onEvent` is called as events arrive (progress notifications).
+   */
+  async wait(id: string, cursor: number, waitMs: number, signal: AbortSignal, onEvent?: (r: RunRecord) => void, untilEnd = false): Promise<RunRecord | undefined> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const live = this.live.get(id);
+      if (!live) return this.load(id);
+      const r = live.record;
+      if (r.status !== 'running' || (!untilEnd && r.events.length > cursor)) return r;
+      const left = deadline - Date.now();
+      if (left <= 0 || signal.aborted) return r;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(t);
+          signal.removeEventListener('abort', done);
+          live.waiters.delete(done);
+          resolve();
+        };
+        const t = setTimeout(done, left);
+        signal.addEventListener('abort', done, { once: true });
+        live.waiters.add(done);
+      });
+      onEvent?.(r);
+    }
+  }
+
+  cancel(id: string): boolean {
+    const live = this.live.get(id);
+    if (!live) return false;
+    live.controller.abort();
+    return true;
+  }
+
+  async list(): Promise<RunRecord[]> {
+    const out: RunRecord[] = [];
+    for (const id of await this.index()) {
+      const r = await this.get(id);
+      if (r) out.push(r);
+    }
+    return out;
+  }
+
+  /** Stop every live run (server shutdown), recorded as interrupted, and save them. */
+  async shutdown(): Promise<void> {
+    this.stopping = true;
+    for (const live of this.live.values()) live.controller.abort();
+    await Promise.race([Promise.allSettled([...this.live.values()].map((l) => l.done)), new Promise((r) => setTimeout(r, 500))]);
+  }
+}
