@@ -48,7 +48,7 @@ function onShutdown(runtime: Runtime, closeTransport: () => Promise<void>): (why
     runtime.log.info('shutting down', { reason: why, sandbox: runtime.config.onExit });
     // Never hang on exit: the parent is waiting for us.
     setTimeout(() => process.exit(0), SHUTDOWN_DEADLINE_MS).unref();
-    void Promise.allSettled([runtime.runs.shutdown(), closeTransport()])
+    void Promise.allSettled([runtime.runs.shutdown(), closeTransport(), runtime.browser.close()])
       .then(() => runtime.sandbox.shutdown(runtime.config.onExit))
       .finally(() => process.exit(0));
   };

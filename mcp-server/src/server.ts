@@ -3,6 +3,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { Sandbox } from '@suna/sandbox';
 import { AgentRunManager } from './agent/runs.js';
 import { createStore } from './agent/store.js';
+import { BrowserSession } from './browser/session.js';
 import type { ServerConfig } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { registerTools, type Runtime } from './tool.js';
@@ -18,7 +19,7 @@ const INSTRUCTIONS =
 
 export function createRuntime(config: ServerConfig, log: Logger = createLogger(config.logLevel)): Runtime {
   const sandbox = new Sandbox(config.sandbox, (line) => log.info(line, { component: 'sandbox' }));
-  const runtime = { config, sandbox, log, outputCursors: new Map() } as Omit<Runtime, 'runs'> as Runtime;
+  const runtime = { config, sandbox, log, outputCursors: new Map(), browser: new BrowserSession(sandbox, log) } as Omit<Runtime, 'runs'> as Runtime;
   // The agent gets every tool of this server except the agent tools themselves.
   runtime.runs = new AgentRunManager(runtime, createStore('runs', config.dataDir), () => allTools().filter((t) => !t.name.startsWith('agent_')));
   return runtime;

@@ -7,6 +7,7 @@ import { AbortedError, DaemonGoneError, DaemonRequestError, DockerUnavailableErr
 import { annotationsFor, redactSecrets, type ToolKind } from '@suna/shared';
 import type { z } from 'zod';
 import type { AgentRunManager } from './agent/runs.js';
+import type { BrowserSession } from './browser/session.js';
 import type { ServerConfig } from './config.js';
 import type { Logger } from './log.js';
 import { ToolResponse, errorResult } from './response.js';
@@ -35,6 +36,8 @@ export interface Runtime {
   outputCursors: Map<string, number>;
   /** Agent runs of `agent_run` (created with the runtime). */
   runs: AgentRunManager;
+  /** The sandbox's Chromium, started on first use. */
+  browser: BrowserSession;
 }
 
 export interface ToolDefinition<S extends z.ZodObject = z.ZodObject> {

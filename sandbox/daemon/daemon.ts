@@ -3,6 +3,7 @@
 // with buffered output, does file operations confined to the workspace, and relays TCP tunnels.
 // Bundled by esbuild into one CommonJS file and started with `node -e` (no file in the image to go stale).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as net from 'node:net';
@@ -18,6 +19,7 @@ import {
   type ExecArgs,
   type ExecResult,
   type FileEntry,
+  type ManifestEntry,
   type ProcessInfo,
   type StreamCapture,
 } from './protocol.js';
@@ -421,6 +423,33 @@ async function statOp(a: { path: string }): Promise<DaemonOps['stat'][1]> {
   return { path: a.path, type: typeOf(s), size: s.size, mtimeMs: s.mtimeMs, mode: s.mode };
 }
 
+async function manifestOp(a: DaemonOps['manifest'][0]): Promise<DaemonOps['manifest'][1]> {
+  const listing = await listdirOp({ path: a.path, depth: 64, maxEntries: a.maxEntries, respectIgnore: a.respectIgnore });
+  const root = await confine(a.path);
+  const exclude = a.exclude ?? [];
+  const maxFileBytes = a.maxFileBytes ?? 50 * 1024 * 1024;
+  const entries: ManifestEntry[] = [];
+  const skipped: string[] = [];
+  for (const e of listing.entries) {
+    if (exclude.some((x) => e.path === x || e.path.startsWith(x.endsWith('/') ? x : x + '/'))) continue;
+    const full = path.join(root, e.path);
+    const st = await fsp.lstat(full).catch(() => null);
+    if (!st) continue;
+    if (st.isSymbolicLink()) {
+      const target = await fsp.readlink(full);
+      entries.push({ path: e.path, type: 'symlink', size: 0, mtimeMs: st.mtimeMs, mode: st.mode, sha256: createHash('sha256').update(target).digest('hex'), target });
+    } else if (st.isFile()) {
+      if (st.size > maxFileBytes) {
+        skipped.push(e.path);
+        continue;
+      }
+      const sha256 = createHash('sha256').update(await fsp.readFile(full)).digest('hex');
+      entries.push({ path: e.path, type: 'file', size: st.size, mtimeMs: st.mtimeMs, mode: st.mode, sha256 });
+    }
+  }
+  return { entries, truncated: listing.truncated, skipped };
+}
+
 async function listdirOp(a: DaemonOps['listdir'][0]): Promise<DaemonOps['listdir'][1]> {
   const root = await confine(a.path);
   const entries: FileEntry[] = [];
@@ -556,6 +585,7 @@ const handlers: Handlers = {
   write: writeOp,
   stat: statOp,
   listdir: listdirOp,
+  manifest: manifestOp,
   remove: removeOp,
   move: moveOp,
   mkdir: async (a) => {

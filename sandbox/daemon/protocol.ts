@@ -72,6 +72,16 @@ export interface FileEntry {
   size: number;
 }
 
+export interface ManifestEntry {
+  path: string; // relative to the manifest root
+  type: 'file' | 'symlink';
+  size: number;
+  mtimeMs: number;
+  mode: number;
+  sha256: string; // of the content (for a symlink: of its target string)
+  target?: string; // symlink target
+}
+
 export interface FileStat {
   path: string;
   type: FileEntry['type'];
@@ -95,6 +105,8 @@ export interface DaemonOps {
   stat: [{ path: string }, FileStat | null];
   /** Walks `path`; with respectIgnore, .gitignore files (root and nested) prune the walk, and `.git/` is always skipped. */
   listdir: [{ path: string; depth: number; maxEntries: number; respectIgnore: boolean }, { entries: FileEntry[]; truncated: boolean }];
+  /** Every file under `path` (ignore rules as listdir, plus `exclude` prefixes) with its sha256: what a sync compares. */
+  manifest: [{ path: string; maxEntries: number; respectIgnore: boolean; exclude?: string[]; maxFileBytes?: number }, { entries: ManifestEntry[]; truncated: boolean; skipped: string[] }];
   remove: [{ path: string; recursive?: boolean }, { removed: boolean }];
   move: [{ from: string; to: string; overwrite?: boolean }, { moved: boolean }];
   mkdir: [{ path: string }, { created: boolean }];

@@ -15,8 +15,22 @@ PACKAGES=$(grep -v '^#' "$HERE/packages.txt" | tr '\n' ' ' | xargs | tr ' ' ',')
 R="$WORK/rootfs"
 rm -rf "$R"; mkdir -p "$R"
 echo "[base] debootstrap bookworm ($MIRROR)" >&2
-debootstrap --variant=minbase --include="$PACKAGES" bookworm "$R" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 \
+debootstrap --variant=minbase --include=ca-certificates bookworm "$R" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 \
   || { tail -30 "$WORK/debootstrap.log" >&2; exit 1; }
+# Packages through apt inside the chroot: debootstrap's own resolver cannot install some of them (npm, chromium).
+cat >"$R/etc/apt/sources.list" <<SRC
+deb $MIRROR bookworm main
+deb $MIRROR bookworm-updates main
+deb http://security.debian.org/debian-security bookworm-security main
+SRC
+mount -t proc proc "$R/proc"
+trap 'umount "$R/proc" 2>/dev/null || true' EXIT
+echo "[base] apt-get install (${PACKAGES//,/ })" >&2
+chroot "$R" apt-get update -q >"$WORK/apt.log" 2>&1 || { tail -20 "$WORK/apt.log" >&2; exit 1; }
+chroot "$R" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ${PACKAGES//,/ } >>"$WORK/apt.log" 2>&1 \
+  || { tail -30 "$WORK/apt.log" >&2; exit 1; }
+chroot "$R" apt-get clean
+umount "$R/proc"; trap - EXIT
 
 echo "[base] node $NODE_VERSION from the npm registry" >&2
 mkdir -p "$WORK/node"

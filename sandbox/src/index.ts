@@ -6,3 +6,4 @@ export * from './paths.js';
 export * from './sandbox.js';
 export type * from '../daemon/protocol.js';
 export { DaemonErrorCodes } from '../daemon/protocol.js';
+export * from './tunnel.js';

@@ -7,6 +7,7 @@ export type ToolKind =
   | 'destructive' // deletes or replaces data (file_delete, sandbox_reset)
   | 'exec' //        runs arbitrary code in the sandbox, which can do anything the sandbox allows
   | 'external' //    reads from the outside world (web search, scrape), changes nothing here
+  | 'browse' //      acts in the sandbox's browser: pages can reach the outside world and forms can submit
   | 'publish'; //    makes something visible outside the sandbox (expose a port, deploy a site)
 
 export interface ToolAnnotations {
@@ -23,6 +24,7 @@ const TABLE: Record<ToolKind, Omit<ToolAnnotations, 'title'>> = {
   destructive: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   exec: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   external: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  browse: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   publish: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
 };
 

@@ -74,13 +74,14 @@ const base = { limits: { maxSteps: 10 } };
 
 describe('agent loop', () => {
   it('ends with the final answer when the model calls no tool', async () => {
-    const provider = new ScriptedProvider([{ text: 'The answer is 42.' }]);
+    const provider = new ScriptedProvider([{ text: 'The answer is 42.', usage: { inputTokens: 10, outputTokens: 5, cacheReadTokens: 8 } }]);
     const { run, events, end } = await drain({ ...base, task: 'What is the answer?', tools: tools(), provider });
     assert.equal(end.reason, 'final_answer');
     assert.equal(end.answer, 'The answer is 42.');
     assert.equal(of(events, 'text_delta').map((e) => e.text).join(''), 'The answer is 42.');
     assert.deepEqual(of(events, 'step_start').map((e) => e.step), [1]);
-    assert.deepEqual(end.usage, { inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0 });
+    assert.deepEqual(end.usage, { inputTokens: 10, outputTokens: 5, cacheReadTokens: 8, cacheWriteTokens: 0 });
+    assert.deepEqual(of(events, 'usage'), [{ type: 'usage', inputTokens: 10, outputTokens: 5, cacheReadTokens: 8 }]);
     assert.deepEqual(run.messages.map((m) => m.role), ['user', 'assistant']);
     assert.match(provider.requests[0]!.system, /\/workspace/);
   });
@@ -267,6 +268,29 @@ describe('agent loop', () => {
     const lastResults = last.messages.flatMap((m) => m.content.filter((p): p is ToolResultPart => p.type === 'tool_result'));
     assert.ok(lastResults.filter((r) => r.shortened).length >= 5, 'old results were shortened');
     assert.ok(estimateTokens(last) <= 6000 * 0.75, `the final request fits the budget: ${estimateTokens(last)} tokens`);
+  });
+
+  it('calibrates its estimate with the prompt size the provider reports', async () => {
+    // The provider says prompts are 4x the chars/4 estimate: shortening must start before the raw estimate would.
+    const provider = new ScriptedProvider(
+      (i, request) => (i < 6 ? { toolCalls: [{ name: 'big', args: { n: i } }], usage: { inputTokens: estimateTokens(request) * 4, outputTokens: 1 } } : { text: 'done' }),
+      { contextWindow: 20_000 },
+    );
+    const { events } = await drain({ task: 't', tools: tools(), provider, limits: { maxSteps: 10 }, systemPrompt: 'test' });
+    assert.ok(of(events, 'context_shortened').length > 0);
+    assert.ok(estimateTokens(provider.requests.at(-1)!) < 20_000 * 0.75 / 4 * 1.05, 'the raw estimate alone would never have shortened');
+  });
+
+  it('joins a new task to a conversation that ended with tool results', async () => {
+    const stopped: Message[] = [
+      { role: 'user', content: [{ type: 'text', text: 'first' }] },
+      { role: 'assistant', content: [{ type: 'tool_call', id: 'c1', name: 'read_a', args: {} }] },
+    ];
+    const provider = new ScriptedProvider([{ text: 'ok' }]);
+    await drain({ ...base, messages: stopped, task: 'go on', tools: tools(), provider });
+    const sent = provider.requests[0]!.messages;
+    assert.deepEqual(sent.map((m) => m.role), ['user', 'assistant', 'user']);
+    assert.deepEqual(sent[2]!.content.map((p) => p.type), ['tool_result', 'text'], 'the missing result was filled in, then the task');
   });
 
   it('uses the provider token counter when it has one', async () => {

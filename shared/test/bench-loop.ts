@@ -5,9 +5,12 @@ import { runAgent } from '../src/agent/loop.ts';
 import { MemoryToolHost } from './fixtures/memory-tools.ts';
 import { ScriptedProvider } from './fixtures/scripted-provider.ts';
 
+const usage = { inputTokens: 100, outputTokens: 5 };
+
 async function runSteps(steps: number): Promise<number> {
   const provider = new ScriptedProvider(
-    (i) => (i < steps - 1 ? { text: 'step ', toolCalls: [{ name: 'noop', args: { i } }] } : { text: 'done' }),
+    // Fixed usage: the fixture's default (an estimate of the request) is test cost, not loop cost.
+    (i) => (i < steps - 1 ? { text: 'step ', toolCalls: [{ name: 'noop', args: { i } }], usage } : { text: 'done', usage }),
     { record: false },
   );
   const tools = new MemoryToolHost([{ name: 'noop', readOnly: true, run: () => ({ text: 'ok' }) }], { record: false });

@@ -1,6 +1,7 @@
 // All tool families, assembled in one list.
 import type { ToolDefinition } from '../tool.js';
 import { agentTools } from './agent.js';
+import { browserTools } from './browser.js';
 import { fileTools } from './files.js';
 import { sandboxTools } from './sandbox.js';
 import { shellTools } from './shell.js';
@@ -9,6 +10,7 @@ export const TOOL_FAMILIES = {
   shell: shellTools,
   files: fileTools,
   sandbox: sandboxTools,
+  browser: browserTools,
   agent: agentTools,
 } satisfies Record<string, ToolDefinition[]>;
 

@@ -98,36 +98,57 @@ export function shortenOldToolResults(messages: Message[], tokensToFree: number,
 
 export interface ContextCheck {
   promptTokens: number;
+  /** The chars/4 estimate of the request as it will be sent, to calibrate against the usage it reports. */
+  estimate: number;
   shortenedResults: number;
 }
 
 /**
- * Measures the request (the provider's counter once the estimate says we might be close, since a count
- * costs a round trip) and shortens old tool results when it is over budget.
+ * Measures each request and shortens old tool results when it is over budget. The estimate is calibrated
+ * by the prompt size the provider reported for the previous call (free and exact), and the provider's
+ * counter, which costs a round trip, is asked only when the figure is close to the threshold.
  */
-export async function fitContext(
-  provider: ModelProvider,
-  request: ModelRequest,
-  policy: ContextPolicy,
-  signal: AbortSignal,
-): Promise<ContextCheck> {
-  const window = provider.contextWindow;
-  const estimate = estimateTokens(request);
-  let tokens = estimate;
-  if (provider.countTokens && estimate > window * policy.shortenAtRatio * 0.5) {
-    try {
-      tokens = await provider.countTokens(request, signal);
-    } catch {
-      // A failed count must not fail the run: the estimate is good enough to budget with.
-      if (signal.aborted) throw signal.reason;
+export class ContextBudget {
+  readonly #provider: ModelProvider;
+  readonly #policy: ContextPolicy;
+  /** Real tokens per estimated token, learnt from the last measurement. */
+  #ratio = 1;
+  #calibrated = false;
+
+  constructor(provider: ModelProvider, policy: ContextPolicy) {
+    this.#provider = provider;
+    this.#policy = policy;
+  }
+
+  /** What the provider reported as the prompt size of a request whose estimate was `estimate`. */
+  observe(estimate: number, promptTokens: number): void {
+    if (estimate > 0 && promptTokens > 0) {
+      this.#ratio = promptTokens / estimate;
+      this.#calibrated = true;
     }
   }
-  if (tokens <= window * policy.shortenAtRatio) return { promptTokens: tokens, shortenedResults: 0 };
-  // Free in estimate units: scale by how far the counter and the estimate disagree.
-  const scale = estimate > 0 ? estimate / tokens : 1;
-  const toFree = (tokens - window * policy.targetRatio) * scale;
-  const shortenedResults = shortenOldToolResults(request.messages, toFree, policy);
-  return { promptTokens: Math.round(estimateTokens(request) / scale), shortenedResults };
+
+  async fit(request: ModelRequest, signal: AbortSignal): Promise<ContextCheck> {
+    const policy = this.#policy;
+    const threshold = this.#provider.contextWindow * policy.shortenAtRatio;
+    const estimate = estimateTokens(request);
+    let tokens = Math.round(estimate * this.#ratio);
+    const close = tokens > threshold * (this.#calibrated ? 0.9 : 0.5);
+    if (close && this.#provider.countTokens) {
+      try {
+        tokens = await this.#provider.countTokens(request, signal);
+        this.observe(estimate, tokens);
+      } catch {
+        // A failed count must not fail the run: the estimate is good enough to budget with.
+        if (signal.aborted) throw signal.reason;
+      }
+    }
+    if (tokens <= threshold) return { promptTokens: tokens, estimate, shortenedResults: 0 };
+    const target = this.#provider.contextWindow * policy.targetRatio;
+    const shortenedResults = shortenOldToolResults(request.messages, (tokens - target) / this.#ratio, policy);
+    const after = estimateTokens(request);
+    return { promptTokens: Math.round(after * this.#ratio), estimate: after, shortenedResults };
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 // The agent loop: ask the model, run the tools it calls, repeat until it answers, a limit is hit, the
 // caller cancels, or something fails for good. Every run yields exactly one `end` event.
 
-import { DEFAULT_CONTEXT_POLICY, fitContext, repairToolPairs, type ContextPolicy } from './context.ts';
+import { ContextBudget, DEFAULT_CONTEXT_POLICY, repairToolPairs, type ContextPolicy } from './context.ts';
 import { ProviderError } from './errors.ts';
 import { buildSystemPrompt } from './prompt.ts';
 import { DEFAULT_RETRY_POLICY, streamWithRetry, type RetryPolicy } from './retry.ts';
@@ -67,7 +67,13 @@ export class AgentRun implements AsyncIterable<AgentEvent> {
 
   constructor(options: AgentRunOptions) {
     this.messages = repairToolPairs(structuredClone(options.messages ?? []));
-    if (options.task) this.messages.push({ role: 'user', content: [{ type: 'text', text: options.task }] });
+    if (options.task) {
+      // Joined to a trailing user message (e.g. the tool results of a stopped run) to keep turns alternating.
+      const last = this.messages[this.messages.length - 1];
+      const part = { type: 'text' as const, text: options.task };
+      if (last?.role === 'user') last.content.push(part);
+      else this.messages.push({ role: 'user', content: [part] });
+    }
     this.#events = agentEvents(options, this.messages);
   }
 
@@ -146,12 +152,14 @@ interface Turn {
   text: string;
   calls: ToolCallRequest[];
   stop: StopReason;
+  /** The prompt size the provider reported, when it did. */
+  promptTokens?: number;
 }
 
 async function* agentEvents(options: AgentRunOptions, messages: Message[]): AsyncGenerator<AgentEvent> {
   const stop = new RunStop(options.signal, options.limits.maxWallMs);
   const retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-  const contextPolicy = { ...DEFAULT_CONTEXT_POLICY, ...options.context };
+  const budget = new ContextBudget(options.provider, { ...DEFAULT_CONTEXT_POLICY, ...options.context });
   const usage: Required<TokenUsage> = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
   let steps = 0;
   const end = (reason: EndReason, extra: Partial<AgentEndEvent> = {}): AgentEndEvent => ({
@@ -190,12 +198,13 @@ async function* agentEvents(options: AgentRunOptions, messages: Message[]): Asyn
         tools: specs,
         maxTokens: options.limits.maxTokens ?? DEFAULT_MAX_TOKENS,
       };
-      const fit = await untilStopped(fitContext(options.provider, request, contextPolicy, stop.signal), stop.signal);
+      const fit = await untilStopped(budget.fit(request, stop.signal), stop.signal);
       if (fit.shortenedResults > 0) yield { type: 'context_shortened', shortenedResults: fit.shortenedResults };
 
       partial.text = '';
       const turn = yield* modelTurn(options.provider, request, stop.signal, retry, usage, partial);
       partial.text = '';
+      if (turn.promptTokens) budget.observe(fit.estimate, turn.promptTokens);
       const assistant: AssistantMessage = {
         role: 'assistant',
         content: [
@@ -265,6 +274,7 @@ async function* modelTurn(
           totals.outputTokens += u.outputTokens;
           totals.cacheReadTokens += u.cacheReadTokens ?? 0;
           totals.cacheWriteTokens += u.cacheWriteTokens ?? 0;
+          turn.promptTokens = u.inputTokens;
           yield { type: 'usage', ...u };
           break;
         }

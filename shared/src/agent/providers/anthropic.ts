@@ -38,7 +38,7 @@ export class AnthropicProvider implements ModelProvider {
 
   async *stream(request: ModelRequest, signal: AbortSignal): AsyncGenerator<ProviderChunk> {
     const ctx = this.#errorContext();
-    const blocks = new Map<number, { id: string; name: string; json: string }>();
+    const blocks = new Map<number, { id: string; name: string; json: string; input: unknown }>();
     const usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
     let stop: StopReason = 'other';
     let complete = false;
@@ -58,8 +58,8 @@ export class AnthropicProvider implements ModelProvider {
           }
           case 'content_block_start':
             if (event.content_block.type === 'tool_use') {
-              const { id, name } = event.content_block;
-              blocks.set(event.index, { id, name, json: '' });
+              const { id, name, input } = event.content_block;
+              blocks.set(event.index, { id, name, json: '', input });
             } else if (event.content_block.type === 'text' && event.content_block.text) {
               yield { type: 'text', text: event.content_block.text };
             }
@@ -75,7 +75,9 @@ export class AnthropicProvider implements ModelProvider {
             const block = blocks.get(event.index);
             if (block) {
               blocks.delete(event.index);
-              yield { type: 'tool_call', id: block.id, name: block.name, ...parseToolArgs(block.json) };
+              // Some proxies send the whole input in content_block_start and no deltas.
+              const json = block.json || (isNonEmptyObject(block.input) ? JSON.stringify(block.input) : '');
+              yield { type: 'tool_call', id: block.id, name: block.name, ...parseToolArgs(json) };
             }
             break;
           }
@@ -146,6 +148,10 @@ function toProviderError(err: unknown, ctx: ErrorContext): ProviderError {
   }
   // Anything else escaped the SDK while reading the body: a reset or truncated stream.
   return networkError(describeCause(err), ctx);
+}
+
+function isNonEmptyObject(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && Object.keys(value).length > 0;
 }
 
 function mapStopReason(reason: AnthropicStopReason | null): StopReason {

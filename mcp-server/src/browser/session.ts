@@ -1,0 +1,187 @@
+// The sandbox's browser: Chromium runs inside the container (so it sees the sandbox's own localhost and never
+// the host's) and the host drives it with playwright-core over CDP, through a tunnel of the sandbox daemon.
+// Started on first use, kept warm, restarted when it crashed.
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { forwardPort, type Sandbox, type TcpForward } from '@suna/sandbox';
+import type { Logger } from '../log.js';
+
+const CDP_PORT = 9222;
+const VIEWPORT = { width: 1280, height: 800 };
+const CHROMIUM_FLAGS = [
+  '--headless=new',
+  '--no-sandbox', // the container is the sandbox; Chromium's own needs seccomp rules Docker's default profile forbids
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--mute-audio',
+  `--window-size=${VIEWPORT.width},${VIEWPORT.height}`,
+  `--remote-debugging-port=${CDP_PORT}`,
+  '--user-data-dir=/tmp/suna-chromium',
+];
+
+export class BrowserUnavailableError extends Error {
+  override readonly name = 'BrowserUnavailableError';
+}
+
+export class BrowserSession {
+  private browser: Browser | null = null;
+  private forward: TcpForward | null = null;
+  private processId: string | null = null;
+  private starting: Promise<Browser> | null = null;
+  private current = 0;
+  restarts = 0;
+
+  constructor(private readonly sandbox: Sandbox, private readonly log: Logger) {}
+
+  get running(): boolean {
+    return !!this.browser?.isConnected();
+  }
+
+  private async start(): Promise<Browser> {
+    if (this.restarts > 0 || this.processId) this.log.info('restarting the sandbox browser');
+    await this.stopProcess();
+    const command = `exec /usr/lib/chromium/chromium ${CHROMIUM_FLAGS.join(' ')} about:blank`;
+    const info = await this.sandbox.call('start', { command, cwd: '/workspace', name: 'chromium (browser tools)' }, { timeoutMs: 15_000 });
+    this.processId = info.processId;
+    this.forward ??= await forwardPort(this.sandbox, CDP_PORT);
+    const base = `http://127.0.0.1:${this.forward.port}`;
+    // Chromium answers /json/version once it listens; its ws URL names the in-sandbox port, so point it at ours.
+    const deadline = Date.now() + 20_000;
+    let wsUrl = '';
+    while (!wsUrl) {
+      try {
+        const res = await fetch(`${base}/json/version`, { signal: AbortSignal.timeout(2000) });
+        const v = (await res.json()) as { webSocketDebuggerUrl: string };
+        wsUrl = v.webSocketDebuggerUrl.replace(/^ws:\/\/[^/]+/, `ws://127.0.0.1:${this.forward.port}`);
+      } catch {
+        const out = await this.sandbox.call('output', { processId: info.processId, offset: 0, waitMs: 0 }, { timeoutMs: 5000 });
+        if (!out.running)
+          throw new BrowserUnavailableError(`Chromium exited at start (${out.exitCode ?? out.signal}): ${Buffer.from(out.data, 'base64').toString().slice(-500)}`);
+        if (Date.now() > deadline) throw new BrowserUnavailableError('Chromium did not start within 20 s');
+        await new Promise((r) => setTimeout(r, 150));
+      }
+    }
+    const browser = await chromium.connectOverCDP(wsUrl, { timeout: 15_000 });
+    browser.on('disconnected', () => {
+      if (this.browser === browser) this.browser = null;
+    });
+    this.browser = browser;
+    this.current = 0;
+    return browser;
+  }
+
+  private async processRunning(): Promise<boolean> {
+    const out = await this.sandbox.call('output', { processId: this.processId!, offset: Number.MAX_SAFE_INTEGER, waitMs: 0, maxBytes: 0 }, { timeoutMs: 5000 }).catch(() => null);
+    return !!out?.running;
+  }
+
+  private async stopProcess(): Promise<void> {
+    if (!this.processId) return;
+    await this.sandbox.call('kill', { processId: this.processId, signal: 'SIGKILL' }, { timeoutMs: 5000 }).catch(() => {});
+    this.processId = null;
+  }
+
+  /** The connected browser, starting or restarting Chromium as needed. */
+  async ensure(): Promise<Browser> {
+    // A killed Chromium is noticed by the CDP socket only later; ask the daemon (≈1 ms) whether it still runs.
+    if (this.browser?.isConnected() && this.processId && (await this.processRunning())) return this.browser;
+    if (this.browser) {
+      this.restarts++;
+      void this.browser.close().catch(() => {});
+    }
+    this.browser = null;
+    this.starting ??= this.start().finally(() => (this.starting = null));
+    return this.starting;
+  }
+
+  async context(): Promise<BrowserContext> {
+    const b = await this.ensure();
+    return b.contexts()[0] ?? (await b.newContext({ viewport: VIEWPORT }));
+  }
+
+  async pages(): Promise<Page[]> {
+    return (await this.context()).pages().filter((p) => !p.isClosed());
+  }
+
+  /** The current tab (one is opened when there is none). */
+  async page(): Promise<Page> {
+    const ctx = await this.context();
+    let pages = ctx.pages().filter((p) => !p.isClosed());
+    if (!pages.length) {
+      await ctx.newPage();
+      pages = ctx.pages();
+    }
+    if (this.current >= pages.length) this.current = pages.length - 1;
+    return pages[this.current]!;
+  }
+
+  async newTab(): Promise<Page> {
+    const ctx = await this.context();
+    const page = await ctx.newPage();
+    this.current = ctx.pages().indexOf(page);
+    return page;
+  }
+
+  async selectTab(index: number): Promise<Page> {
+    const pages = await this.pages();
+    if (index < 0 || index >= pages.length) throw new RangeError(`no tab ${index}; there are ${pages.length} (0–${pages.length - 1})`);
+    this.current = index;
+    await pages[index]!.bringToFront();
+    return pages[index]!;
+  }
+
+  get currentIndex(): number {
+    return this.current;
+  }
+
+  /**
+   * Render an image (png/jpeg/gif/webp/svg bytes) in a scratch tab, scaled so the long side is ≤ `maxSide`,
+   * and return it as PNG or JPEG. Chromium does the decoding and scaling: no image library on the host.
+   */
+  async renderImage(data: Buffer, mimeType: string, maxSide: number): Promise<{ data: Buffer; mimeType: string; width: number; height: number; originalWidth: number; originalHeight: number }> {
+    const ctx = await this.context();
+    const page = await ctx.newPage();
+    try {
+      const url = `data:${mimeType};base64,${data.toString('base64')}`;
+      const r = await page.evaluate(
+        async ({ url, maxSide }) => {
+          const img = new Image();
+          img.src = url;
+          await img.decode();
+          const w0 = img.naturalWidth || 1024;
+          const h0 = img.naturalHeight || 768;
+          const scale = Math.min(1, maxSide / Math.max(w0, h0));
+          const canvas = document.createElement('canvas');
+          canvas.width = Math.max(1, Math.round(w0 * scale));
+          canvas.height = Math.max(1, Math.round(h0 * scale));
+          const g = canvas.getContext('2d')!;
+          g.fillStyle = '#fff';
+          g.fillRect(0, 0, canvas.width, canvas.height);
+          g.drawImage(img, 0, 0, canvas.width, canvas.height);
+          const png = canvas.toDataURL('image/png');
+          // Photographs compress far better as JPEG; keep PNG when it is small (text, diagrams).
+          const out = png.length > 900_000 ? canvas.toDataURL('image/jpeg', 0.85) : png;
+          return { out, width: canvas.width, height: canvas.height, w0, h0 };
+        },
+        { url, maxSide },
+      );
+      const [head, b64] = r.out.split(',');
+      return { data: Buffer.from(b64!, 'base64'), mimeType: /jpeg/.test(head!) ? 'image/jpeg' : 'image/png', width: r.width, height: r.height, originalWidth: r.w0, originalHeight: r.h0 };
+    } finally {
+      await page.close().catch(() => {});
+    }
+  }
+
+  async close(): Promise<void> {
+    const b = this.browser;
+    this.browser = null;
+    await b?.close().catch(() => {});
+    await this.forward?.close();
+    this.forward = null;
+    await this.stopProcess();
+  }
+}

@@ -1,0 +1,149 @@
+// Browser tools against a small site served from inside the sandbox by a process the test starts there.
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startServer, type TestServer } from '../fixtures/server.ts';
+
+const SITE: Record<string, string> = {
+  'index.html': `<!doctype html><html><head><title>Test Shop</title></head><body>
+<h1>Welcome to the test shop</h1>
+<a href="page2.html">Go to page two</a>
+<form action="result.html" method="get"><label>Search <input name="q" type="text"></label><button type="submit">Search</button></form>
+<label>Colour <select id="colour" onchange="document.getElementById('chosen').textContent='Chosen: '+this.value">
+<option value="">pick one</option><option value="red">Red</option><option value="blue">Blue</option></select></label>
+<p id="chosen">Chosen: nothing</p>
+<button onclick="this.textContent='Clicked!'; document.getElementById('status').textContent='The button was pressed'">Press me</button>
+<p id="status">Waiting</p>
+</body></html>`,
+  'page2.html': `<!doctype html><html><head><title>Page Two</title></head><body><h1>Second page</h1><p>Deep content</p></body></html>`,
+  'result.html': `<!doctype html><html><head><title>Results</title></head><body><h1 id="r"></h1>
+<script>document.getElementById('r').textContent = 'You searched for ' + new URLSearchParams(location.search).get('q');</script></body></html>`,
+};
+
+/** The ref of the first snapshot line that matches, e.g. `- button "Press me" [ref=e7]`. */
+function refOf(snapshot: string, pattern: RegExp): string {
+  const line = snapshot.split('\n').find((l) => pattern.test(l));
+  const m = line && /\[ref=([a-z]*\d+)\]/.exec(line);
+  assert.ok(m, `no element matching ${pattern} in:\n${snapshot}`);
+  return m[1]!;
+}
+
+describe('browser tools (Chromium in the sandbox)', function () {
+  this.timeout(180_000);
+  let s: TestServer;
+  let hostServer: Server;
+  let hostPort = 0;
+
+  before(async () => {
+    s = await startServer();
+    for (const [name, html] of Object.entries(SITE)) await s.ok('file_write', { path: `site/${name}`, content: html });
+    await s.ok('shell_start', { command: 'cd site && exec python3 -m http.server 8123 --bind 127.0.0.1', name: 'site' });
+    await s.ok('shell_exec', { command: 'for i in $(seq 50); do curl -sf http://127.0.0.1:8123/ >/dev/null && exit 0; sleep 0.1; done; exit 1' });
+    hostServer = createServer((_req, res) => res.end('HOST SECRET')).listen(0, '127.0.0.1');
+    await new Promise((r) => hostServer.once('listening', r));
+    hostPort = (hostServer.address() as AddressInfo).port;
+  });
+  after(async () => {
+    hostServer?.close();
+    await s?.close();
+  });
+
+  it('navigates to a page served inside the sandbox and snapshots it with refs', async () => {
+    const r = await s.ok('browser_navigate', { url: 'http://localhost:8123/index.html' });
+    assert.match(r.text, /HTTP 200/);
+    assert.match(r.text, /title: Test Shop/);
+    assert.match(r.text, /heading "Welcome to the test shop"/);
+    const snap = await s.ok('browser_snapshot');
+    assert.match(snap.text, /link "Go to page two" \[ref=e\d+\]/);
+    assert.match(snap.text, /button "Press me" \[ref=e\d+\]/);
+  });
+
+  it('clicks by ref and sees the page change', async () => {
+    const snap = (await s.ok('browser_snapshot')).text;
+    const r = await s.ok('browser_click', { ref: refOf(snap, /button "Press me"/) });
+    assert.match(r.text, /The button was pressed/);
+    assert.match(r.text, /button "Clicked!"/);
+  });
+
+  it('selects an option of a dropdown', async () => {
+    const snap = (await s.ok('browser_snapshot')).text;
+    const r = await s.ok('browser_select', { ref: refOf(snap, /combobox/), values: ['blue'] });
+    assert.match(r.text, /selected blue/);
+    assert.match(r.text, /Chosen: blue/);
+  });
+
+  it('types into a field and submits the form', async () => {
+    const snap = (await s.ok('browser_snapshot')).text;
+    const r = await s.ok('browser_type', { ref: refOf(snap, /textbox "Search"/), text: 'red shoes', submit: true });
+    assert.match(r.text, /title: Results/);
+    assert.match(r.text, /You searched for red shoes/);
+  });
+
+  it('goes back, follows a link, and reports a stale ref clearly', async () => {
+    await s.ok('browser_back');
+    const snap = (await s.ok('browser_snapshot')).text;
+    const link = refOf(snap, /link "Go to page two"/);
+    const r = await s.ok('browser_click', { ref: link });
+    assert.match(r.text, /title: Page Two/);
+    const stale = await s.call('browser_click', { ref: 'e999' });
+    assert.equal(stale.isError, true);
+    assert.match(stale.text, /take a new browser_snapshot/);
+  });
+
+  it('takes a screenshot: a valid PNG of the viewport size, also saved in the workspace', async () => {
+    const r = await s.ok('browser_screenshot');
+    const img = r.result.content.find((c) => c.type === 'image') as { data: string; mimeType: string } | undefined;
+    assert.ok(img, 'no image content');
+    assert.equal(img.mimeType, 'image/png');
+    const png = Buffer.from(img.data, 'base64');
+    assert.equal(png.subarray(1, 4).toString(), 'PNG');
+    const width = png.readUInt32BE(16);
+    const height = png.readUInt32BE(20);
+    assert.equal(width, 1280);
+    assert.ok(height > 500 && height <= 800, `height ${height}`);
+    const saved = /saved to (\S+\.png)/.exec(r.text)![1]!;
+    const check = await s.ok('shell_exec', { command: `file ${saved}` });
+    assert.match(String(check.structured?.stdout), /PNG image data, 1280 x/);
+  });
+
+  it('evaluates JavaScript and manages tabs', async () => {
+    const r = await s.ok('browser_evaluate', { expression: '() => ({ title: document.title, n: 6 * 7 })' });
+    assert.deepEqual(JSON.parse(r.text), { title: 'Page Two', n: 42 });
+    await s.ok('browser_tabs', { action: 'new' });
+    await s.ok('browser_navigate', { url: 'http://127.0.0.1:8123/index.html' });
+    const list = await s.ok('browser_tabs', { action: 'list' });
+    assert.match(list.text, /0: Page Two/);
+    assert.match(list.text, /\* 1: Test Shop/);
+    await s.ok('browser_tabs', { action: 'close', index: 1 });
+    assert.doesNotMatch((await s.ok('browser_tabs', { action: 'list' })).text, /Test Shop/);
+  });
+
+  it("cannot reach a server that listens only on the host's loopback", async () => {
+    const r = await s.call('browser_navigate', { url: `http://127.0.0.1:${hostPort}/` });
+    assert.equal(r.isError, true, r.text);
+    assert.match(r.text, /ERR_CONNECTION_REFUSED/);
+    assert.doesNotMatch(r.text, /HOST SECRET/);
+  });
+
+  it('refuses non-http URLs', async () => {
+    for (const url of ['file:///etc/passwd', 'javascript:alert(1)', 'data:text/html,hi', 'not a url']) {
+      const r = await s.call('browser_navigate', { url });
+      assert.equal(r.isError, true, url);
+    }
+  });
+
+  it('caps a huge page snapshot and saves the full text', async () => {
+    const rows = Array.from({ length: 15_000 }, (_, i) => `<li>item number ${i} with some padding text</li>`).join('');
+    await s.ok('file_write', { path: 'site/big.html', content: `<!doctype html><title>Big</title><ul>${rows}</ul>` });
+    await s.ok('browser_navigate', { url: 'http://localhost:8123/big.html' });
+    const r = await s.ok('browser_snapshot');
+    assert.ok(r.text.length < 25_000, `snapshot reply is ${r.text.length} chars`);
+    assert.match(r.text, /omitted; the full output is in \.suna\/browser\/snapshot-\d+\.yml/);
+  });
+
+  it('restarts Chromium after it crashes', async () => {
+    await s.ok('shell_exec', { command: 'pkill -9 -f chromium; sleep 0.5; true' });
+    const r = await s.ok('browser_navigate', { url: 'http://localhost:8123/page2.html' });
+    assert.match(r.text, /title: Page Two/);
+  });
+});
