@@ -30,6 +30,7 @@ async function main(argv: string[]): Promise<void> {
     (n) => n && runtime.log.info('agent runs interrupted by the previous shutdown', { runs: n }),
     () => {},
   );
+  void runtime.sites.restore().catch((e: Error) => runtime.log.warn('could not serve earlier sites again', { error: e.message }));
   void reapOrphans(runtime.sandbox.docker).then(
     (r) => r.length && runtime.log.info('removed orphaned sandboxes', { containers: r }),
     () => {},
@@ -48,7 +49,8 @@ function onShutdown(runtime: Runtime, closeTransport: () => Promise<void>): (why
     runtime.log.info('shutting down', { reason: why, sandbox: runtime.config.onExit });
     // Never hang on exit: the parent is waiting for us.
     setTimeout(() => process.exit(0), SHUTDOWN_DEADLINE_MS).unref();
-    void Promise.allSettled([runtime.runs.shutdown(), closeTransport(), runtime.browser.close()])
+    for (const f of runtime.ports.values()) void f.close();
+    void Promise.allSettled([runtime.runs.shutdown(), closeTransport(), runtime.browser.close(), runtime.sites.close()])
       .then(() => runtime.sandbox.shutdown(runtime.config.onExit))
       .finally(() => process.exit(0));
   };

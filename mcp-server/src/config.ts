@@ -23,6 +23,7 @@ export const OPTIONS = {
   token: { flag: 'token', kind: 'string', group: 'http', description: 'Bearer token HTTP clients must send (generated and printed when not set)' },
   allowedOrigins: { flag: 'allowed-origins', kind: 'list', group: 'http', description: 'Extra browser Origins allowed on HTTP (comma-separated); loopback origins are always allowed' },
   allowedHosts: { flag: 'allowed-hosts', kind: 'list', group: 'http', description: 'Extra Host header values allowed on HTTP (comma-separated)' },
+  exposeHost: { flag: 'expose-host', kind: 'string', group: 'http', default: '127.0.0.1', description: 'Interface on which port_expose and local site_deploy listen' },
   maxBodyBytes: { flag: 'max-body-bytes', kind: 'int', group: 'http', default: String(4 * 1024 * 1024), description: 'Largest HTTP request body accepted (413 above)' },
   sandboxName: { flag: 'sandbox-name', kind: 'string', group: 'sandbox', default: DEFAULT_SANDBOX_CONFIG.name, description: 'Sandbox to create or re-attach (container suna-<name>)' },
   image: { flag: 'image', kind: 'string', group: 'sandbox', description: 'Sandbox image (default: the versioned suna-sandbox tag, built on first use)' },
@@ -52,6 +53,7 @@ export interface ServerConfig {
   http?: { port: number; host: string; token?: string; allowedOrigins: string[]; allowedHosts: string[]; maxBodyBytes: number };
   sandbox: SandboxConfig;
   onExit: ExitPolicy;
+  exposeHost: string;
   maxOutputChars: number;
   dataDir: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -162,6 +164,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
       ephemeral: get<boolean>('ephemeral'),
     },
     onExit: get<ExitPolicy>('onExit'),
+    exposeHost: get<string>('exposeHost'),
     maxOutputChars: Math.max(1000, get<number>('maxOutputChars')),
     dataDir: (o.dataDir as string | undefined) ?? defaultDataDir(env),
     logLevel: get<ServerConfig['logLevel']>('logLevel'),

@@ -4,6 +4,7 @@ import { Sandbox } from '@suna/sandbox';
 import { AgentRunManager } from './agent/runs.js';
 import { createStore } from './agent/store.js';
 import { BrowserSession } from './browser/session.js';
+import { LocalSiteHost } from './deploy/static-host.js';
 import type { ServerConfig } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { registerTools, type Runtime } from './tool.js';
@@ -19,7 +20,15 @@ const INSTRUCTIONS =
 
 export function createRuntime(config: ServerConfig, log: Logger = createLogger(config.logLevel)): Runtime {
   const sandbox = new Sandbox(config.sandbox, (line) => log.info(line, { component: 'sandbox' }));
-  const runtime = { config, sandbox, log, outputCursors: new Map(), browser: new BrowserSession(sandbox, log) } as Omit<Runtime, 'runs'> as Runtime;
+  const runtime = {
+    config,
+    sandbox,
+    log,
+    outputCursors: new Map(),
+    browser: new BrowserSession(sandbox, log),
+    ports: new Map(),
+    sites: new LocalSiteHost(config.dataDir, createStore('sites', config.dataDir), config.exposeHost),
+  } as Omit<Runtime, 'runs'> as Runtime;
   // The agent gets every tool of this server except the agent tools themselves.
   runtime.runs = new AgentRunManager(runtime, createStore('runs', config.dataDir), () => allTools().filter((t) => !t.name.startsWith('agent_')));
   return runtime;

@@ -3,11 +3,12 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import { AbortedError, DaemonGoneError, DaemonRequestError, DockerUnavailableError, PathPolicyError, type Sandbox } from '@suna/sandbox';
+import { AbortedError, DaemonGoneError, DaemonRequestError, DockerUnavailableError, PathPolicyError, type Sandbox, type TcpForward } from '@suna/sandbox';
 import { annotationsFor, redactSecrets, type ToolKind } from '@suna/shared';
 import type { z } from 'zod';
 import type { AgentRunManager } from './agent/runs.js';
 import type { BrowserSession } from './browser/session.js';
+import type { LocalSiteHost } from './deploy/static-host.js';
 import type { ServerConfig } from './config.js';
 import type { Logger } from './log.js';
 import { ToolResponse, errorResult } from './response.js';
@@ -38,6 +39,10 @@ export interface Runtime {
   runs: AgentRunManager;
   /** The sandbox's Chromium, started on first use. */
   browser: BrowserSession;
+  /** Sandbox ports exposed on the host, by sandbox port. */
+  ports: Map<number, TcpForward>;
+  /** Locally hosted static sites (and the records of remote deploys). */
+  sites: LocalSiteHost;
 }
 
 export interface ToolDefinition<S extends z.ZodObject = z.ZodObject> {

@@ -2,6 +2,9 @@
 import type { ToolDefinition } from '../tool.js';
 import { agentTools } from './agent.js';
 import { browserTools } from './browser.js';
+import { deployTools } from './deploy.js';
+import { portTools } from './ports.js';
+import { visionTools } from './vision.js';
 import { fileTools } from './files.js';
 import { sandboxTools } from './sandbox.js';
 import { shellTools } from './shell.js';
@@ -11,6 +14,9 @@ export const TOOL_FAMILIES = {
   files: fileTools,
   sandbox: sandboxTools,
   browser: browserTools,
+  vision: visionTools,
+  ports: portTools,
+  deploy: deployTools,
   agent: agentTools,
 } satisfies Record<string, ToolDefinition[]>;
 

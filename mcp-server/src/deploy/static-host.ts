@@ -1,0 +1,161 @@
+// Local static hosting: deployed sites are copied into the server's data directory and served from this
+// process on 127.0.0.1, each on its own port, so they stay up when the sandbox stops. The registry of sites
+// lives in keyv and survives restarts (sites are served again on the same port when it is free).
+import { createReadStream, promises as fs } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, sep } from 'node:path';
+import type Keyv from 'keyv';
+
+export interface SiteRecord {
+  name: string;
+  provider: 'local' | 'netlify';
+  url: string;
+  files: number;
+  bytes: number;
+  deployedAt: string;
+  port?: number; // local
+  siteId?: string; // netlify
+}
+
+export interface SiteFile {
+  path: string; // relative, forward slashes, already validated
+  data: Buffer;
+}
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.htm': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8', '.json': 'application/json',
+  '.svg': 'image/svg+xml', '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif',
+  '.webp': 'image/webp', '.ico': 'image/x-icon', '.txt': 'text/plain; charset=utf-8', '.xml': 'application/xml',
+  '.wasm': 'application/wasm', '.woff2': 'font/woff2', '.woff': 'font/woff', '.pdf': 'application/pdf',
+};
+
+/** Serve `root` read-only. Paths are normalised and must stay under root; directories serve index.html. */
+function staticServer(root: string): Server {
+  return createServer(async (req, res) => {
+    const send = (status: number, body: string) => res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(body);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed');
+    let rel: string;
+    try {
+      rel = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    } catch {
+      return send(400, 'bad request');
+    }
+    let file = normalize(join(root, rel));
+    if (file !== root && !file.startsWith(root + sep)) return send(403, 'forbidden');
+    let st = await fs.lstat(file).catch(() => null);
+    if (st?.isDirectory()) {
+      file = join(file, 'index.html');
+      st = await fs.lstat(file).catch(() => null);
+    }
+    if (!st?.isFile()) return send(404, 'not found');
+    res.writeHead(200, { 'content-type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream', 'content-length': st.size, 'x-content-type-options': 'nosniff' });
+    if (req.method === 'HEAD') return res.end();
+    createReadStream(file).pipe(res);
+  });
+}
+
+export class LocalSiteHost {
+  private readonly servers = new Map<string, Server>();
+
+  constructor(private readonly dataDir: string, private readonly store: Keyv, private readonly host = '127.0.0.1') {}
+
+  private siteDir(name: string): string {
+    return join(this.dataDir, 'sites', name);
+  }
+
+  /** Replace the site's files atomically (new dir, then swap) and serve it. */
+  async deploy(name: string, files: SiteFile[]): Promise<SiteRecord> {
+    const dir = this.siteDir(name);
+    const staging = `${dir}.staging-${process.pid}`;
+    await fs.rm(staging, { recursive: true, force: true });
+    for (const f of files) {
+      const target = join(staging, f.path);
+      await fs.mkdir(join(target, '..'), { recursive: true });
+      await fs.writeFile(target, f.data);
+    }
+    await fs.rm(dir, { recursive: true, force: true });
+    await fs.mkdir(join(dir, '..'), { recursive: true });
+    await fs.rename(staging, dir);
+    const previous = (await this.store.get(`site:${name}`)) as SiteRecord | undefined;
+    const port = await this.serve(name, previous?.port);
+    const record: SiteRecord = {
+      name,
+      provider: 'local',
+      url: `http://${this.host}:${port}/`,
+      port,
+      files: files.length,
+      bytes: files.reduce((n, f) => n + f.data.length, 0),
+      deployedAt: new Date().toISOString(),
+    };
+    await this.save(record);
+    return record;
+  }
+
+  private async serve(name: string, preferredPort?: number): Promise<number> {
+    const running = this.servers.get(name);
+    if (running) return (running.address() as AddressInfo).port;
+    const listen = (port: number) =>
+      new Promise<Server>((resolve, reject) => {
+        const server = staticServer(this.siteDir(name));
+        server.once('error', reject);
+        server.listen(port, this.host, () => resolve(server));
+      });
+    const server = await listen(preferredPort ?? 0).catch(() => listen(0));
+    server.unref(); // hosting sites must not keep the process alive after MCP stops
+    this.servers.set(name, server);
+    return (server.address() as AddressInfo).port;
+  }
+
+  /** Serve again every local site recorded earlier (after a restart). */
+  async restore(): Promise<void> {
+    for (const r of await this.list()) {
+      if (r.provider !== 'local') continue;
+      const exists = await fs.stat(this.siteDir(r.name)).catch(() => null);
+      if (!exists) continue;
+      const port = await this.serve(r.name, r.port);
+      if (port !== r.port) await this.save({ ...r, port, url: `http://${this.host}:${port}/` });
+    }
+  }
+
+  async save(record: SiteRecord): Promise<void> {
+    await this.store.set(`site:${record.name}`, record);
+    const names = ((await this.store.get('index')) as string[] | undefined) ?? [];
+    if (!names.includes(record.name)) await this.store.set('index', [...names, record.name]);
+  }
+
+  async get(name: string): Promise<SiteRecord | undefined> {
+    return (await this.store.get(`site:${name}`)) as SiteRecord | undefined;
+  }
+
+  async list(): Promise<SiteRecord[]> {
+    const names = ((await this.store.get('index')) as string[] | undefined) ?? [];
+    const out: SiteRecord[] = [];
+    for (const n of names) {
+      const r = await this.get(n);
+      if (r) out.push(r);
+    }
+    return out;
+  }
+
+  async remove(name: string): Promise<boolean> {
+    const server = this.servers.get(name);
+    if (server) await new Promise<void>((r) => server.close(() => r()));
+    server?.closeAllConnections();
+    this.servers.delete(name);
+    await fs.rm(this.siteDir(name), { recursive: true, force: true });
+    const existed = await this.store.delete(`site:${name}`);
+    const names = ((await this.store.get('index')) as string[] | undefined) ?? [];
+    await this.store.set('index', names.filter((n) => n !== name));
+    return existed;
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.servers.values()) {
+      s.closeAllConnections();
+      s.close();
+    }
+    this.servers.clear();
+  }
+}

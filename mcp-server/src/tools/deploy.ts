@@ -1,0 +1,99 @@
+// Static site deploys: `local` (served by this server on 127.0.0.1, survives the sandbox stopping) or
+// `netlify` (through its API from the host; the token stays on the host).
+import { displayPath, resolveWorkspacePath } from '@suna/sandbox';
+import { z } from 'zod';
+import { deployToNetlify, NetlifyError, netlifySettings } from '../deploy/netlify.js';
+import type { SiteFile } from '../deploy/static-host.js';
+import { defineTool, ToolError, type ToolContext } from '../tool.js';
+
+const MAX_SITE_FILES = 5000;
+const MAX_SITE_BYTES = 100 * 1024 * 1024;
+const nameArg = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and "-", starting with a letter or digit').describe('Site name, e.g. "my-report"');
+
+/** Copy a directory out of the sandbox: regular files only (symlinks are skipped), within size caps. */
+async function collectSite(ctx: ToolContext, absDir: string): Promise<{ files: SiteFile[]; skipped: string[] }> {
+  const st = await ctx.sandbox.call('stat', { path: absDir }, { signal: ctx.signal, timeoutMs: 15_000 });
+  if (!st || st.type !== 'dir') throw new ToolError(`${displayPath(absDir)} is not a directory in the workspace`);
+  const m = await ctx.sandbox.call('manifest', { path: absDir, maxEntries: MAX_SITE_FILES + 1, respectIgnore: false, exclude: ['.git'], maxFileBytes: MAX_SITE_BYTES }, { signal: ctx.signal, timeoutMs: 120_000 });
+  if (m.truncated || m.entries.length > MAX_SITE_FILES) throw new ToolError(`${displayPath(absDir)} has more than ${MAX_SITE_FILES} files; deploy the build output directory only`);
+  const total = m.entries.reduce((n, e) => n + e.size, 0);
+  if (total > MAX_SITE_BYTES) throw new ToolError(`${displayPath(absDir)} holds ${(total / 1048576).toFixed(1)} MB; the limit is ${MAX_SITE_BYTES / 1048576} MB`);
+  const files: SiteFile[] = [];
+  const skipped = [...m.skipped];
+  for (const e of m.entries) {
+    if (e.type !== 'file') {
+      skipped.push(e.path);
+      continue;
+    }
+    const r = await ctx.sandbox.call('read', { path: `${absDir}/${e.path}`, maxBytes: MAX_SITE_BYTES }, { signal: ctx.signal, timeoutMs: 60_000 });
+    files.push({ path: e.path, data: Buffer.from(r.data, 'base64') });
+  }
+  if (!files.some((f) => f.path === 'index.html')) throw new ToolError(`${displayPath(absDir)} has no index.html at its top level`);
+  return { files, skipped };
+}
+
+export const siteDeploy = defineTool({
+  name: 'site_deploy',
+  title: 'Deploy a static site',
+  kind: 'publish',
+  description:
+    'Publish a directory of the workspace (with an index.html) as a static website. provider "local" (default) serves it from this server on 127.0.0.1 ' +
+    'and keeps it up after the sandbox stops; "netlify" uploads it to Netlify (needs NETLIFY_AUTH_TOKEN on the server). Deploying the same name again replaces it.',
+  input: z.object({
+    directory: z.string().max(4096).describe('Directory relative to /workspace, e.g. "dist"'),
+    name: nameArg,
+    provider: z.enum(['local', 'netlify']).optional(),
+  }),
+  async handle({ directory, name, provider }, ctx) {
+    const abs = resolveWorkspacePath(directory);
+    const { files, skipped } = await collectSite(ctx, abs);
+    const note = skipped.length ? ` (skipped ${skipped.length} symlinks or oversize files: ${skipped.slice(0, 5).join(', ')})` : '';
+    if ((provider ?? 'local') === 'local') {
+      const r = await ctx.runtime.sites.deploy(name, files);
+      ctx.reply.text(`deployed ${files.length} files of ${displayPath(abs)} as "${name}": ${r.url}${note}`);
+      ctx.reply.structuredContent({ ...r });
+      return;
+    }
+    const settings = netlifySettings();
+    if (!settings.token) throw new ToolError('deploying to Netlify needs NETLIFY_AUTH_TOKEN in the server environment (a Netlify personal access token)');
+    try {
+      const d = await deployToNetlify(name, files, { token: settings.token, apiUrl: settings.apiUrl }, ctx.signal);
+      const record = { name, provider: 'netlify' as const, url: d.url, siteId: d.siteId, files: files.length, bytes: files.reduce((n, f) => n + f.data.length, 0), deployedAt: new Date().toISOString() };
+      await ctx.runtime.sites.save(record);
+      ctx.reply.text(`deployed ${files.length} files of ${displayPath(abs)} to Netlify as "${name}": ${d.url} (deploy ${d.deployId}, ${d.state})${note}`);
+      ctx.reply.structuredContent({ ...record, deployId: d.deployId, state: d.state });
+    } catch (err) {
+      if (err instanceof NetlifyError) throw new ToolError(err.message);
+      throw err;
+    }
+  },
+});
+
+export const siteList = defineTool({
+  name: 'site_list',
+  title: 'Deployed sites',
+  kind: 'read',
+  description: 'Sites deployed with site_deploy: name, provider, URL, size, time.',
+  input: z.object({}),
+  async handle(_args, ctx) {
+    const sites = await ctx.runtime.sites.list();
+    ctx.reply.text(sites.length ? sites.map((s) => `${s.name}  ${s.provider}  ${s.url}  ${s.files} files  ${s.deployedAt}`).join('\n') : 'no sites deployed');
+    ctx.reply.structuredContent({ sites });
+  },
+});
+
+export const siteRemove = defineTool({
+  name: 'site_remove',
+  title: 'Remove a deployed site',
+  kind: 'destructive',
+  description: 'Stop serving a locally deployed site and delete its copy (for Netlify sites, only the record here is removed; delete the site in Netlify).',
+  input: z.object({ name: nameArg }),
+  async handle({ name }, ctx) {
+    const existing = await ctx.runtime.sites.get(name);
+    if (!existing) throw new ToolError(`no site "${name}"; site_list shows the deployed ones`);
+    await ctx.runtime.sites.remove(name);
+    ctx.reply.text(`removed site "${name}"${existing.provider === 'netlify' ? ' from the list (it is still on Netlify)' : ''}`);
+  },
+});
+
+export const deployTools = [siteDeploy, siteList, siteRemove];

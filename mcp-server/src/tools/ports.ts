@@ -1,0 +1,73 @@
+// Port exposure: a host URL (127.0.0.1 by default) that reaches a server listening inside the sandbox. The
+// traffic rides the daemon's stream, so it works on Linux Docker, Docker Desktop and a remote DOCKER_HOST.
+import { forwardPort, type TcpForward } from '@suna/sandbox';
+import { z } from 'zod';
+import { defineTool, ToolError } from '../tool.js';
+
+const portArg = z.number().int().min(1).max(65535).describe('Port a server listens on inside the sandbox');
+
+export const portExpose = defineTool({
+  name: 'port_expose',
+  title: 'Expose a port',
+  kind: 'publish',
+  description:
+    'Make a server that listens inside the sandbox reachable from the host, at http://127.0.0.1:<port>/ (the same port number when it is free on the host). ' +
+    'Start the server first (shell_start); it may listen on 127.0.0.1 or 0.0.0.0 inside the sandbox.',
+  input: z.object({ port: portArg }),
+  async handle({ port }, ctx) {
+    const ports = ctx.runtime.ports;
+    const existing = ports.get(port);
+    if (existing) {
+      ctx.reply.text(`port ${port} is already exposed at http://${existing.host}:${existing.port}/`);
+      ctx.reply.structuredContent({ port, url: `http://${existing.host}:${existing.port}/` });
+      return;
+    }
+    // Refuse early and clearly when nothing listens there, instead of handing out a URL that fails.
+    const probe = await ctx.sandbox.exec(
+      { argv: ['bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`], cwd: '/workspace', timeoutMs: 5000, capBytes: 1000 },
+      ctx.signal,
+    );
+    if (probe.exitCode !== 0) throw new ToolError(`nothing listens on port ${port} in the sandbox; start the server first (shell_start), then expose the port`);
+    const host = ctx.config.exposeHost;
+    let forward: TcpForward;
+    try {
+      forward = await forwardPort(ctx.sandbox, port, { host, port });
+    } catch {
+      forward = await forwardPort(ctx.sandbox, port, { host, port: 0 }); // that number is taken on the host
+    }
+    ports.set(port, forward);
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${forward.port}/`;
+    ctx.reply.text(`sandbox port ${port} is exposed at ${url}`);
+    ctx.reply.structuredContent({ port, url });
+  },
+});
+
+export const portList = defineTool({
+  name: 'port_list',
+  title: 'Exposed ports',
+  kind: 'read',
+  description: 'Sandbox ports currently exposed on the host, with their URLs.',
+  input: z.object({}),
+  async handle(_args, ctx) {
+    const list = [...ctx.runtime.ports.values()].map((f) => ({ port: f.sandboxPort, url: `http://${f.host}:${f.port}/` }));
+    ctx.reply.text(list.length ? list.map((p) => `${p.port} → ${p.url}`).join('\n') : 'no ports exposed');
+    ctx.reply.structuredContent({ ports: list });
+  },
+});
+
+export const portClose = defineTool({
+  name: 'port_close',
+  title: 'Stop exposing a port',
+  kind: 'publish',
+  description: 'Stop exposing a sandbox port on the host (the server in the sandbox keeps running).',
+  input: z.object({ port: portArg }),
+  async handle({ port }, ctx) {
+    const f = ctx.runtime.ports.get(port);
+    if (!f) throw new ToolError(`port ${port} is not exposed; port_list shows what is`);
+    await f.close();
+    ctx.runtime.ports.delete(port);
+    ctx.reply.text(`port ${port} is no longer exposed`);
+  },
+});
+
+export const portTools = [portExpose, portList, portClose];
