@@ -6,6 +6,7 @@ import { ConfigError, helpText, loadConfig, type ServerConfig } from './config.j
 import { startHttp } from './http.js';
 import { createLogger } from './log.js';
 import { createRuntime, createServer, VERSION } from './server.js';
+import { startTracing, stopTracing } from './telemetry.js';
 import type { Runtime } from './tool.js';
 
 const SHUTDOWN_DEADLINE_MS = 1500;
@@ -17,6 +18,7 @@ async function main(argv: string[]): Promise<void> {
   const config = loadConfig(command === 'serve' ? argv : argv.slice(1));
   registerSecretsFromEnv();
   const runtime = createRuntime(config);
+  if (startTracing(VERSION)) runtime.log.info('exporting traces over OTLP/HTTP', { endpoint: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT });
 
   if (command === 'build-image') {
     const tag = imageOf(config.sandbox);
@@ -51,7 +53,7 @@ function onShutdown(runtime: Runtime, closeTransport: () => Promise<void>): (why
     setTimeout(() => process.exit(0), SHUTDOWN_DEADLINE_MS).unref();
     for (const f of runtime.ports.values()) void f.close();
     void Promise.allSettled([runtime.runs.shutdown(), closeTransport(), runtime.browser.close(), runtime.sites.close()])
-      .then(() => runtime.sandbox.shutdown(runtime.config.onExit))
+      .then(() => Promise.allSettled([runtime.sandbox.shutdown(runtime.config.onExit), stopTracing()]))
       .finally(() => process.exit(0));
   };
 }

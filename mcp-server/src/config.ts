@@ -36,6 +36,9 @@ export const OPTIONS = {
   profile: { flag: 'profile', kind: 'string', group: 'sandbox', default: 'default', choices: ['default', 'apt'], description: 'default: non-root, read-only root. apt: root inside with the capabilities apt-get needs' },
   onExit: { flag: 'on-exit', kind: 'string', group: 'sandbox', default: 'stop', choices: ['stop', 'keep', 'remove'], description: 'What happens to the sandbox when the server exits (remove also deletes the workspace)' },
   ephemeral: { flag: 'ephemeral', kind: 'bool', group: 'sandbox', default: 'false', description: 'Throwaway sandbox: removed with its workspace on exit, reaped if the server dies' },
+  rateLimit: { flag: 'rate-limit', kind: 'int', group: 'http', default: '600', description: 'Requests per minute per bearer token on HTTP (429 with retry-after above it; 0 = no limit)' },
+  metricsPublic: { flag: 'metrics-public', kind: 'bool', group: 'http', default: 'false', description: 'Serve /metrics without the bearer token (for a local Prometheus)' },
+  maxConcurrentCalls: { flag: 'max-concurrent-calls', kind: 'int', group: 'sandbox', default: '8', description: 'Tool calls that may run at once in the sandbox; more wait their turn' },
   maxOutputChars: { flag: 'max-output-chars', kind: 'int', group: 'server', default: String(DEFAULT_MAX_OUTPUT_CHARS), description: 'Cap on one text result; longer output is cut to head + tail and saved in full' },
   dataDir: { flag: 'data-dir', kind: 'string', group: 'server', description: 'Where runs and deployments are kept (default: $XDG_DATA_HOME/suna-mcp)' },
   logLevel: { flag: 'log-level', kind: 'string', group: 'server', default: 'info', choices: ['debug', 'info', 'warn', 'error', 'silent'], description: 'Log level (logs go to stderr)' },
@@ -50,10 +53,11 @@ export function envName(key: OptionKey): string {
 }
 
 export interface ServerConfig {
-  http?: { port: number; host: string; token?: string; allowedOrigins: string[]; allowedHosts: string[]; maxBodyBytes: number };
+  http?: { port: number; host: string; token?: string; allowedOrigins: string[]; allowedHosts: string[]; maxBodyBytes: number; rateLimit: number; metricsPublic: boolean };
   sandbox: SandboxConfig;
   onExit: ExitPolicy;
   exposeHost: string;
+  maxConcurrentCalls: number;
   maxOutputChars: number;
   dataDir: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -150,6 +154,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
             allowedOrigins: (o.allowedOrigins as string[] | undefined) ?? [],
             allowedHosts: (o.allowedHosts as string[] | undefined) ?? [],
             maxBodyBytes: get<number>('maxBodyBytes'),
+            rateLimit: get<number>('rateLimit'),
+            metricsPublic: get<boolean>('metricsPublic'),
           },
     sandbox: {
       name,
@@ -165,6 +171,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     },
     onExit: get<ExitPolicy>('onExit'),
     exposeHost: get<string>('exposeHost'),
+    maxConcurrentCalls: Math.max(1, get<number>('maxConcurrentCalls')),
     maxOutputChars: Math.max(1000, get<number>('maxOutputChars')),
     dataDir: (o.dataDir as string | undefined) ?? defaultDataDir(env),
     logLevel: get<ServerConfig['logLevel']>('logLevel'),

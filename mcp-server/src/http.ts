@@ -1,5 +1,6 @@
 // Streamable HTTP transport with the checks the MCP spec asks of local servers: loopback bind by default,
-// Host and Origin validation (403), a bearer token (401), a body size cap (413). One McpServer per session.
+// Host and Origin validation (403), a bearer token (401), a body size cap (413), a rate limit per token (429).
+// One McpServer per session. /healthz and /readyz need no token; /metrics does unless --metrics-public.
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,7 +8,10 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { registerSecret } from '@suna/shared';
 import type { ServerConfig } from './config.js';
-import { createServer } from './server.js';
+import { readiness } from './health.js';
+import { RateLimiter } from './limits.js';
+import { rateLimited, registry } from './metrics.js';
+import { createServer, VERSION } from './server.js';
 import type { Runtime } from './tool.js';
 
 const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
@@ -45,6 +49,11 @@ function tokenMatches(header: string | undefined, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
 function reject(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
@@ -73,16 +82,32 @@ export async function startHttp(config: ServerConfig, runtime: Runtime): Promise
   const token = http.token ?? randomBytes(24).toString('base64url');
   registerSecret(token);
   const sessions = new Map<string, StreamableHTTPServerTransport>();
+  const limiter = new RateLimiter(http.rateLimit);
   let port = http.port;
 
   const server = createHttpServer(async (req, res) => {
     try {
       if (!hostAllowed(req.headers.host, port, http.allowedHosts)) return reject(res, 403, 'Forbidden: Host header not allowed');
       if (!originAllowed(req.headers.origin, http.allowedOrigins)) return reject(res, 403, 'Forbidden: Origin not allowed');
-      if (!tokenMatches(req.headers.authorization, token))
-        return reject(res, 401, 'Unauthorized: send "Authorization: Bearer <token>"', { 'www-authenticate': 'Bearer' });
       const url = new URL(req.url ?? '/', 'http://localhost');
+      // Probes for supervisors and load balancers: no token, nothing secret in them.
+      if (url.pathname === '/healthz') return json(res, 200, { status: 'ok', version: VERSION });
+      if (url.pathname === '/readyz') {
+        const r = await readiness(runtime);
+        return json(res, r.ready ? 200 : 503, r);
+      }
+      const authorized = tokenMatches(req.headers.authorization, token);
+      if (url.pathname === '/metrics' && (authorized || http.metricsPublic)) {
+        res.writeHead(200, { 'content-type': registry.contentType });
+        return res.end(await registry.metrics());
+      }
+      if (!authorized) return reject(res, 401, 'Unauthorized: send "Authorization: Bearer <token>"', { 'www-authenticate': 'Bearer' });
       if (url.pathname !== '/mcp') return reject(res, 404, 'Not found: the MCP endpoint is /mcp');
+      const wait = limiter.take(token);
+      if (wait) {
+        rateLimited.inc();
+        return reject(res, 429, `Too many requests: the limit is ${http.rateLimit} per minute; retry in ${wait} s`, { 'retry-after': String(wait) });
+      }
 
       const sessionId = req.headers['mcp-session-id'] as string | undefined;
       const body = req.method === 'POST' ? await readBody(req, http.maxBodyBytes) : undefined;

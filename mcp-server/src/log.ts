@@ -1,8 +1,9 @@
-// Structured logs to stderr (stdout belongs to MCP frames on stdio). Every line passes the redactor.
+// Structured logs (pino, JSON lines) to stderr: stdout belongs to MCP frames on stdio. Every line passes
+// the one secret redactor before it is written.
+import { pino } from 'pino';
 import { redactSecrets } from '@suna/shared';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
-const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
 
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -12,9 +13,14 @@ export interface Logger {
 }
 
 export function createLogger(level: LogLevel, write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
-  const at = (lvl: Exclude<LogLevel, 'silent'>) => (msg: string, fields?: Record<string, unknown>) => {
-    if (RANK[lvl] < RANK[level]) return;
-    write(redactSecrets(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...fields })) + '\n');
+  const p = pino(
+    { level, base: { pid: process.pid, name: 'suna-mcp' }, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } },
+    { write: (line: string) => write(redactSecrets(line)) },
+  );
+  return {
+    debug: (msg, fields) => p.debug(fields ?? {}, msg),
+    info: (msg, fields) => p.info(fields ?? {}, msg),
+    warn: (msg, fields) => p.warn(fields ?? {}, msg),
+    error: (msg, fields) => p.error(fields ?? {}, msg),
   };
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }

@@ -5,6 +5,8 @@ import { AgentRunManager } from './agent/runs.js';
 import { createStore } from './agent/store.js';
 import { BrowserSession } from './browser/session.js';
 import { LocalSiteHost } from './deploy/static-host.js';
+import { Semaphore } from './limits.js';
+import { bindSandboxMetrics } from './metrics.js';
 import type { ServerConfig } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { registerTools, type Runtime } from './tool.js';
@@ -28,7 +30,9 @@ export function createRuntime(config: ServerConfig, log: Logger = createLogger(c
     browser: new BrowserSession(sandbox, log),
     ports: new Map(),
     sites: new LocalSiteHost(config.dataDir, createStore('sites', config.dataDir), config.exposeHost),
+    callSlots: new Semaphore(config.maxConcurrentCalls),
   } as Omit<Runtime, 'runs'> as Runtime;
+  bindSandboxMetrics(sandbox);
   // The agent gets every tool of this server except the agent tools themselves.
   runtime.runs = new AgentRunManager(runtime, createStore('runs', config.dataDir), () => allTools().filter((t) => !t.name.startsWith('agent_')));
   return runtime;

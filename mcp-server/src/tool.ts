@@ -10,6 +10,9 @@ import type { AgentRunManager } from './agent/runs.js';
 import type { BrowserSession } from './browser/session.js';
 import type { LocalSiteHost } from './deploy/static-host.js';
 import type { ServerConfig } from './config.js';
+import type { Semaphore } from './limits.js';
+import { toolCalls, toolDuration } from './metrics.js';
+import { withSpan } from './telemetry.js';
 import type { Logger } from './log.js';
 import { ToolResponse, errorResult } from './response.js';
 
@@ -43,6 +46,8 @@ export interface Runtime {
   ports: Map<number, TcpForward>;
   /** Locally hosted static sites (and the records of remote deploys). */
   sites: LocalSiteHost;
+  /** The cap on concurrent tool calls in this sandbox (--max-concurrent-calls). */
+  callSlots: Semaphore;
 }
 
 export interface ToolDefinition<S extends z.ZodObject = z.ZodObject> {
@@ -53,6 +58,8 @@ export interface ToolDefinition<S extends z.ZodObject = z.ZodObject> {
   description: string;
   input: S;
   output?: z.ZodObject;
+  /** Outside the per-sandbox concurrency cap: tools that only wait on others (agent_*), which would deadlock it. */
+  uncapped?: boolean;
   handle(args: z.infer<S>, ctx: ToolContext): Promise<void>;
 }
 
@@ -135,22 +142,33 @@ export async function executeTool(tool: ToolDefinition, args: Record<string, unk
     },
   };
   let outcome = 'ok';
+  let release: (() => void) | undefined;
   try {
-    let input: unknown = args;
-    if (opts.validate) {
-      const parsed = tool.input.safeParse(args ?? {});
-      if (!parsed.success) throw new ToolError(`Input validation error: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}`);
-      input = parsed.data;
-    }
-    await tool.handle(input as never, ctx);
-    for (const n of runtime.sandbox.takeNotices()) reply.notice(n);
-    return reply.build();
-  } catch (err) {
-    const { message, internal } = describeError(err);
-    outcome = internal ? 'internal_error' : opts.signal.aborted ? 'cancelled' : 'error';
-    if (internal) runtime.log.error('tool failed unexpectedly', { tool: tool.name, error: err instanceof Error ? err.stack : String(err) });
-    return errorResult(redactSecrets(message), runtime.sandbox.takeNotices());
+    return await withSpan(`tool ${tool.name}`, { 'suna.tool': tool.name, 'suna.sandbox': runtime.config.sandbox.name }, async (span) => {
+      try {
+        let input: unknown = args;
+        if (opts.validate) {
+          const parsed = tool.input.safeParse(args ?? {});
+          if (!parsed.success) throw new ToolError(`Input validation error: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}`);
+          input = parsed.data;
+        }
+        if (!tool.uncapped) release = await runtime.callSlots.acquire(opts.signal);
+        await tool.handle(input as never, ctx);
+        for (const n of runtime.sandbox.takeNotices()) reply.notice(n);
+        return reply.build();
+      } catch (err) {
+        const { message, internal } = describeError(opts.signal.aborted ? new AbortedError() : err);
+        outcome = internal ? 'internal_error' : opts.signal.aborted ? 'cancelled' : 'error';
+        span.setAttribute('suna.outcome', outcome);
+        if (internal) runtime.log.error('tool failed unexpectedly', { tool: tool.name, error: err instanceof Error ? err.stack : String(err) });
+        return errorResult(redactSecrets(message), runtime.sandbox.takeNotices());
+      }
+    });
   } finally {
-    runtime.log.info('tool call', { tool: tool.name, ms: Math.round(performance.now() - started), outcome, sandbox: runtime.config.sandbox.name });
+    release?.();
+    const seconds = (performance.now() - started) / 1000;
+    toolCalls.inc({ tool: tool.name, outcome });
+    toolDuration.observe({ tool: tool.name }, seconds);
+    runtime.log.info('tool call', { tool: tool.name, ms: Math.round(seconds * 1000), outcome, sandbox: runtime.config.sandbox.name });
   }
 }

@@ -38,6 +38,8 @@ export class Sandbox {
   private notices: string[] = [];
   private everConnected = false;
   private restarts = { daemon: 0, container: 0 };
+  /** Lifetime counts for metrics: containers created, containers started, daemon connections. */
+  readonly starts = { created: 0, started: 0, daemon: 0 };
 
   constructor(readonly config: SandboxConfig, private readonly log: Log = () => {}, docker?: Docker) {
     this.docker = docker ?? new Docker(); // honours DOCKER_HOST / DOCKER_CERT_PATH like the docker CLI
@@ -85,6 +87,9 @@ export class Sandbox {
       this.notices.push('The sandbox daemon had stopped and was restarted; background processes started earlier are gone.');
     }
     if (created || started) this.log(`sandbox ${containerName(this.config)} ${created ? 'created' : 'started'}`);
+    if (created) this.starts.created++;
+    else if (started) this.starts.started++;
+    this.starts.daemon++;
     const daemon = await SandboxDaemonClient.connect(this.docker, container);
     daemon.on('closed', () => {
       if (this.daemon === daemon) this.daemon = null;
@@ -118,6 +123,10 @@ export class Sandbox {
       timeoutMs: args.timeoutMs + 15_000,
       onAbort: () => daemon.notify('cancel', { execId }),
     });
+  }
+
+  get restartCounts(): { daemon: number; container: number } {
+    return { ...this.restarts };
   }
 
   async status(): Promise<SandboxStatus> {

@@ -6,6 +6,8 @@ import type Keyv from 'keyv';
 import { z } from 'zod';
 import { buildSystemPrompt, createProvider, runAgent, type AgentEvent, type ModelProvider, type TokenUsage, type ToolHost, type ToolSpec } from '@suna/shared/agent/index';
 import { isReadOnly, annotationsFor } from '@suna/shared';
+import { agentRuns } from '../metrics.js';
+import { instrumentProvider, withSpan } from '../telemetry.js';
 import { executeTool, type Runtime, type ToolDefinition } from '../tool.js';
 
 export type RunStatus = 'running' | 'completed' | 'max_steps' | 'max_wall_time' | 'cancelled' | 'failed' | 'interrupted';
@@ -125,7 +127,15 @@ export class AgentRunManager {
 
   start(opts: StartOptions): RunRecord {
     const modelSpec = opts.model ?? this.runtime.config.model;
-    const provider = opts.provider ?? createProvider(modelSpec, { baseURL: this.runtime.config.modelBaseUrl });
+    // --model-base-url is for OpenAI-compatible endpoints; Anthropic and OpenAI keep their SDK variables.
+    const compatible = !!modelSpec?.startsWith('openai-compatible:');
+    const provider = instrumentProvider(
+      opts.provider ??
+        createProvider(
+          modelSpec,
+          compatible ? { baseURL: this.runtime.config.modelBaseUrl, settingNames: { baseURL: 'SUNA_MODEL_BASE_URL (--model-base-url)' } } : {},
+        ),
+    );
     const id = `run_${randomBytes(6).toString('hex')}`;
     const record: RunRecord = {
       id,
@@ -140,7 +150,11 @@ export class AgentRunManager {
     };
     const live: LiveRun = { record, controller: new AbortController(), waiters: new Set(), pendingText: '', done: Promise.resolve() };
     this.live.set(id, live);
-    live.done = this.drive(live, provider, opts);
+    // The run's span is the parent of its model-call and tool-call spans (async context carries it).
+    live.done = withSpan('agent run', { 'suna.run_id': id, 'gen_ai.request.model': provider.id }, async (span) => {
+      await this.drive(live, provider, opts);
+      span.setAttributes({ 'suna.run.status': record.status, 'suna.run.steps': record.steps });
+    });
     void this.addToIndex(id);
     return record;
   }
@@ -231,6 +245,7 @@ export class AgentRunManager {
     if (r.status !== 'running') return;
     // A run cut short by the server shutting down did not fail and was not cancelled by anyone: it was interrupted.
     r.status = this.stopping && ev.reason === 'cancelled' ? 'interrupted' : (END_STATUS[ev.reason] ?? 'failed');
+    agentRuns.inc({ status: r.status });
     if (r.status === 'interrupted') ev = { ...ev, error: { message: 'the server stopped while this run was in flight', kind: 'cancelled' } };
     r.answer = ev.answer;
     r.error = ev.error?.message;

@@ -63,6 +63,7 @@ export const agentRun = defineTool({
   name: 'agent_run',
   title: 'Run an agent',
   kind: 'exec',
+  uncapped: true,
   description:
     'Start an autonomous agent (an LLM with every tool of this sandbox: shell, files, …) on a task. Returns within wait_s ' +
     `(default ${DEFAULT_WAIT_S}, max ${MAX_WAIT_S}) with the run_id, its status, the steps so far and the answer if it finished; ` +
@@ -89,6 +90,7 @@ export const agentStatus = defineTool({
   name: 'agent_status',
   title: 'Follow an agent run',
   kind: 'read',
+  uncapped: true,
   description:
     'Events of an agent run after `cursor` (the cursor of the previous reply), waiting up to wait_s for something new or for the end. ' +
     'Works for finished runs after a server restart; a run that was in flight during a restart is reported as interrupted.',
@@ -106,6 +108,7 @@ export const agentCancel = defineTool({
   name: 'agent_cancel',
   title: 'Cancel an agent run',
   kind: 'destructive',
+  uncapped: true,
   description: 'Stop an agent run: the model call and any running tool are cancelled.',
   input: z.object({ run_id: z.string().min(1).max(64) }),
   async handle({ run_id }, ctx) {
@@ -125,6 +128,7 @@ export const agentList = defineTool({
   name: 'agent_list',
   title: 'List agent runs',
   kind: 'read',
+  uncapped: true,
   description: 'Recent agent runs of this sandbox, newest first: id, status, steps, task.',
   input: z.object({}),
   async handle(_args, ctx) {

@@ -1,5 +1,6 @@
 // Sandbox lifecycle tools.
 import { z } from 'zod';
+import { readiness } from '../health.js';
 import { defineTool } from '../tool.js';
 
 export const sandboxStatus = defineTool({
@@ -10,7 +11,7 @@ export const sandboxStatus = defineTool({
   input: z.object({}),
   async handle(_args, ctx) {
     await ctx.sandbox.ensure();
-    const s = await ctx.sandbox.status();
+    const [s, health] = await Promise.all([ctx.sandbox.status(), readiness(ctx.runtime)]);
     const l = s.limits;
     ctx.reply.text(
       [
@@ -21,9 +22,10 @@ export const sandboxStatus = defineTool({
         `limits: ${l.memoryMb} MiB memory, ${l.cpus} CPUs, ${l.pidsLimit} processes, /tmp ${l.tmpSizeMb} MiB`,
         `daemon ${s.daemon}; restarts: daemon ${s.restarts.daemon}, container ${s.restarts.container}`,
         `workspace volume ${s.volumes.workspace}, home volume ${s.volumes.home}`,
+        `health: ${Object.entries(health.checks).map(([k, c]) => `${k} ${c.ok ? 'ok' : 'FAILING'} (${c.detail})`).join('; ')}`,
       ].join('\n'),
     );
-    ctx.reply.structuredContent({ ...s });
+    ctx.reply.structuredContent({ ...s, health });
   },
 });
 
