@@ -194,6 +194,8 @@ describe('loadConfig', () => {
       allowedOrigins: [],
       allowedHosts: [],
       maxBodyBytes: 4 * 1024 * 1024,
+      rateLimit: 600,
+      metricsPublic: false,
     });
   });
 
@@ -206,6 +208,8 @@ describe('loadConfig', () => {
       allowedOrigins: ['https://a.example'],
       allowedHosts: ['box.local'],
       maxBodyBytes: 4 * 1024 * 1024,
+      rateLimit: 600,
+      metricsPublic: false,
     });
   });
 
