@@ -7,6 +7,7 @@ import { portTools } from './ports.js';
 import { visionTools } from './vision.js';
 import { fileTools } from './files.js';
 import { sandboxTools } from './sandbox.js';
+import { sheetTools } from './sheets.js';
 import { shellTools } from './shell.js';
 
 export const TOOL_FAMILIES = {
@@ -15,6 +16,7 @@ export const TOOL_FAMILIES = {
   sandbox: sandboxTools,
   browser: browserTools,
   vision: visionTools,
+  sheets: sheetTools,
   ports: portTools,
   deploy: deployTools,
   agent: agentTools,

@@ -1,0 +1,181 @@
+// Spreadsheet tools: .xlsx and .csv files in the workspace, parsed and written with exceljs on the host.
+// The daemon moves the bytes (reads capped, writes atomic: temp file + rename), so a failed update never
+// leaves a half-written workbook. The rules themselves live in sheets-model.ts.
+import ExcelJS from 'exceljs';
+import type { Workbook } from 'exceljs';
+import { DaemonRequestError, displayPath, resolveWorkspacePath } from '@suna/sandbox';
+import { z } from 'zod';
+import { defineTool, ToolError, type ToolContext } from '../tool.js';
+import {
+  addSheet, aggregationSpec, analyzeSheet, applyOperations, areaText, columnLetter, dimensions, filterSpec, findSheet, formatOf, loadWorkbook,
+  markdownTable, operation, saveWorkbook, sheetNames, sheetSpec, usedArea, viewGrid, type SheetFormat,
+} from './sheets-model.js';
+
+const MAX_SHEET_BYTES = 20 * 1024 * 1024;
+const MAX_GROUPS_SHOWN = 500;
+
+const pathArg = z.string().max(4096).describe('Path relative to /workspace, ending in .xlsx or .csv');
+const sheetArg = z.string().optional().describe('Sheet name (default: the first sheet; ignored for .csv)');
+
+interface OpenedSheetFile {
+  abs: string;
+  name: string;
+  format: SheetFormat;
+  wb: Workbook;
+}
+
+async function openSheetFile(ctx: ToolContext, path: string): Promise<OpenedSheetFile> {
+  const abs = resolveWorkspacePath(path, { allowRoot: false });
+  const name = displayPath(abs);
+  const format = formatOf(name);
+  let r;
+  try {
+    r = await ctx.sandbox.call('read', { path: abs, maxBytes: MAX_SHEET_BYTES }, { signal: ctx.signal, timeoutMs: 60_000 });
+  } catch (err) {
+    if (err instanceof DaemonRequestError && err.code === 'ENOENT') throw new ToolError(`no such file: ${name} (file_list shows what exists; sheet_create makes a new one)`);
+    throw err;
+  }
+  if (r.truncated)
+    throw new ToolError(`${name} is ${(r.size / 1024 / 1024).toFixed(1)} MB, over the ${MAX_SHEET_BYTES / 1024 / 1024} MB limit of the sheet tools; process it with python3 in shell_exec instead`);
+  return { abs, name, format, wb: await loadWorkbook(Buffer.from(r.data, 'base64'), format, name) };
+}
+
+async function writeSheetFile(ctx: ToolContext, abs: string, data: Buffer, exclusive: boolean): Promise<void> {
+  try {
+    await ctx.sandbox.call('write', { path: abs, data: data.toString('base64'), mkdirs: true, exclusive }, { signal: ctx.signal, timeoutMs: 60_000 });
+  } catch (err) {
+    if (err instanceof DaemonRequestError && err.code === 'EEXIST')
+      throw new ToolError(`${displayPath(abs)} already exists and was left as it is; pass overwrite: true to replace it, or change it with sheet_update`);
+    throw err;
+  }
+}
+
+const sheetList = (wb: Workbook): string => sheetNames(wb).map((n) => JSON.stringify(n)).join(', ');
+
+export const sheetCreate = defineTool({
+  name: 'sheet_create',
+  title: 'Create a spreadsheet',
+  kind: 'write',
+  description:
+    'Create an .xlsx workbook (one or more sheets) or a .csv file (exactly one sheet), chosen by the path\'s extension. ' +
+    '`columns` become a bold, filled, frozen header row; column widths are fitted to the content. Rows are arrays of values or objects keyed by column name. ' +
+    'Strings starting with "=" are formulas ("=SUM(B2:B9)"; start with "\'=" for literal text); numbers, booleans and null stay typed. ' +
+    'Refuses to replace an existing file unless overwrite is true.',
+  input: z.object({
+    path: pathArg,
+    sheets: z.array(sheetSpec).min(1).max(100),
+    overwrite: z.boolean().optional(),
+  }),
+  async handle({ path, sheets, overwrite }, ctx) {
+    const abs = resolveWorkspacePath(path, { allowRoot: false });
+    const format = formatOf(displayPath(abs));
+    if (format === 'csv' && sheets.length !== 1) throw new ToolError(`a .csv file holds exactly one sheet, got ${sheets.length}; use a .xlsx path for several sheets`);
+    const wb = new ExcelJS.Workbook();
+    sheets.forEach((spec, i) => {
+      try {
+        addSheet(wb, spec, format);
+      } catch (err) {
+        throw err instanceof ToolError ? new ToolError(`sheets[${i}]: ${err.message}`) : err;
+      }
+    });
+    const data = await saveWorkbook(wb, format);
+    await writeSheetFile(ctx, abs, data, !overwrite);
+    const summary = wb.worksheets.map((ws) => ({ name: ws.name, dimensions: dimensions(ws) }));
+    const what = format === 'csv' ? `(${summary[0].dimensions})` : summary.map((s) => `sheet "${s.name}" ${s.dimensions}`).join(', ');
+    ctx.reply.text(`created ${displayPath(abs)} ${what} (${data.length.toLocaleString('en-US')} bytes)`);
+    ctx.reply.structuredContent({ path: displayPath(abs), sheets: summary, bytes: data.length });
+  },
+});
+
+export const sheetRead = defineTool({
+  name: 'sheet_read',
+  title: 'Read a spreadsheet',
+  kind: 'read',
+  description:
+    'Read a sheet of an .xlsx or .csv file as a table with row numbers and column letters (CSV text when very wide). Lists all sheet names and the used range. ' +
+    'Formula cells show as "=A1+B1 → 3" (formula → cached result; no arrow when the file has not been calculated since). ' +
+    'Defaults: the first sheet, its used range (first 50 columns), 100 rows; page with `range` ("A101:D200"). structuredContent has the values and the formula cells.',
+  input: z.object({
+    path: pathArg,
+    sheet: sheetArg,
+    range: z.string().max(40).optional().describe('Cells to read, like "A1:D20" (default: the used range)'),
+    max_rows: z.number().int().min(1).max(1000).optional().describe('Rows to show (default 100)'),
+  }),
+  async handle({ path, sheet, range, max_rows }, ctx) {
+    const f = await openSheetFile(ctx, path);
+    const ws = findSheet(f.wb, f.format === 'csv' ? undefined : sheet, f.name);
+    const used = usedArea(ws);
+    const view = viewGrid(ws, range, max_rows ?? 100);
+    const where = f.format === 'csv' ? f.name : `sheet "${ws.name}" of ${f.name} (sheets: ${sheetList(f.wb)})`;
+    const head = [`${where}; used range ${dimensions(ws)}.`];
+    const data: Record<string, unknown> = { sheets: sheetNames(f.wb), sheet: ws.name, dimensions: dimensions(ws) };
+    if (!view) {
+      ctx.reply.text(`${head[0]} ${used ? `The range ${range} holds no data.` : 'The sheet is empty.'}`);
+      ctx.reply.structuredContent({ ...data, range: null, rows: [], formulas: [] });
+      return;
+    }
+    const { area, moreRows } = view;
+    const shown = areaText(area);
+    const more = moreRows ? `; ${moreRows} more row(s): read range "${columnLetter(area.left)}${area.bottom + 1}:${columnLetter(area.right)}${area.bottom + moreRows}" or raise max_rows` : '';
+    const left = !range && area.right < used!.right ? `; columns after ${columnLetter(area.right)} not shown, pass a range to see them` : '';
+    head.push(`Showing ${shown}${view.tableFormat === 'csv' ? ' as CSV (too wide for a table)' : ''}${more}${left}.`);
+    if (view.formulas.length) head.push(`${view.formulas.length} formula cell(s) in view, shown as =formula → cached result.`);
+    ctx.reply.text(`${head.join('\n')}\n\n${view.table}`, { raw: true });
+    ctx.reply.structuredContent({ ...data, range: shown, more_rows: moreRows, rows: view.rows, formulas: view.formulas });
+  },
+});
+
+export const sheetUpdate = defineTool({
+  name: 'sheet_update',
+  title: 'Update a spreadsheet',
+  kind: 'write',
+  description:
+    'Change an .xlsx or .csv file with a list of operations, applied in order and all-or-nothing: if one fails, the error names it and the file is left untouched. ' +
+    'Operations (on `sheet`, default the first): set_cell, set_range, append_rows (after the last row with data), insert_rows, delete_rows, insert_columns, delete_columns, ' +
+    'add_sheet, rename_sheet. Values starting with "=" are formulas. Inserting or deleting rows/columns and renaming sheets rewrite formula references the way Excel does. ' +
+    'Cached formula results are dropped (they would be stale); the file recalculates when opened in Excel or LibreOffice.',
+  input: z.object({
+    path: pathArg,
+    sheet: sheetArg,
+    operations: z.array(operation).min(1).max(1000),
+  }),
+  async handle({ path, sheet, operations }, ctx) {
+    const f = await openSheetFile(ctx, path);
+    const ws = findSheet(f.wb, f.format === 'csv' ? undefined : sheet, f.name);
+    const done = applyOperations(f.wb, ws, operations, f.format, f.name);
+    const data = await saveWorkbook(f.wb, f.format);
+    await writeSheetFile(ctx, f.abs, data, false);
+    const where = f.format === 'csv' ? f.name : `${f.name} (sheet "${ws.name}", now ${dimensions(ws)}; sheets: ${sheetList(f.wb)})`;
+    ctx.reply.text(`updated ${where}:\n${done.map((d, i) => `${i + 1}. ${d}`).join('\n')}`);
+    ctx.reply.structuredContent({ sheets: sheetNames(f.wb), sheet: ws.name, dimensions: dimensions(ws), applied: done, bytes: data.length });
+  },
+});
+
+export const sheetAnalyze = defineTool({
+  name: 'sheet_analyze',
+  title: 'Group and aggregate a sheet',
+  kind: 'read',
+  description:
+    'Summarise a sheet whose row 1 holds column names: keep rows matching every `filter` condition, group them by `group_by`, and compute count/sum/avg/min/max per group. ' +
+    'Columns are named by header text (or by letter). eq/ne compare numbers as numbers and text case-insensitively; contains is a case-insensitive substring test; ' +
+    'gt/gte/lt/lte compare numbers, or text (ISO dates sort correctly). Formula cells count with their cached result. Returns a markdown table; structuredContent has the rows.',
+  input: z.object({
+    path: pathArg,
+    sheet: sheetArg,
+    group_by: z.union([z.string(), z.array(z.string()).max(10)]).optional().describe('Column name(s) to group by; omit for one row of totals'),
+    aggregations: z.array(aggregationSpec).max(50).optional().describe('Default: count of rows'),
+    filter: z.array(filterSpec).max(50).optional(),
+  }),
+  async handle({ path, sheet, group_by, aggregations, filter }, ctx) {
+    const f = await openSheetFile(ctx, path);
+    const ws = findSheet(f.wb, f.format === 'csv' ? undefined : sheet, f.name);
+    const r = analyzeSheet(ws, { group_by, aggregations, filter });
+    const shown = r.rows.slice(0, MAX_GROUPS_SHOWN);
+    const filtered = filter?.length ? `${r.matched} of ${r.total} data rows matched the filter` : `${r.total} data rows`;
+    const groups = group_by ? `; ${r.rows.length} group(s)${r.rows.length > shown.length ? `, first ${shown.length} shown` : ''}` : '';
+    ctx.reply.text(`${f.format === 'csv' ? f.name : `sheet "${ws.name}" of ${f.name}`}: ${filtered}${groups}.\n\n${markdownTable(r.columns, shown)}`, { raw: true });
+    ctx.reply.structuredContent({ sheet: ws.name, columns: r.columns, rows: shown, groups: r.rows.length, matched_rows: r.matched, total_rows: r.total });
+  },
+});
+
+export const sheetTools = [sheetCreate, sheetRead, sheetUpdate, sheetAnalyze];

@@ -1,0 +1,245 @@
+// The pure core of the sheet tools: references, values, formula rewriting, the update operations, the grid
+// view and grouping, on in-memory exceljs workbooks (no sandbox).
+import assert from 'node:assert/strict';
+import ExcelJS from 'exceljs';
+import { ToolError } from '../../src/tool.ts';
+import {
+  addSheet, analyzeSheet, applyOperations, declaredUnzippedBytes, findSheet, fromCsv, loadWorkbook, parseCell, parseColumn, parseRange, renameInFormula, saveWorkbook,
+  shiftFormula, toCellValue, viewGrid, type Operation,
+} from '../../src/tools/sheets-model.ts';
+
+function assertToolError(fn: () => unknown, fragment: RegExp): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof ToolError, `expected a ToolError, got ${String(err)}`);
+    assert.match(err.message, fragment);
+    return true;
+  });
+}
+
+async function assertRejectsToolError(p: Promise<unknown>, fragment: RegExp): Promise<void> {
+  await assert.rejects(p, (err: unknown) => {
+    assert.ok(err instanceof ToolError, `expected a ToolError, got ${String(err)}`);
+    assert.match(err.message, fragment);
+    return true;
+  });
+}
+
+function salesBook(): ExcelJS.Workbook {
+  const wb = new ExcelJS.Workbook();
+  addSheet(wb, {
+    name: 'Sales',
+    columns: ['Region', 'Qty', 'Price', 'Total'],
+    rows: [
+      ['East', 2, 3, '=B2*C2'],
+      ['West', 4, 5, '=B3*C3'],
+      { Region: 'east', Qty: 1, Price: 10, Total: '=B4*C4' },
+      ['North', null, 7, '=B5*C5'],
+    ],
+  }, 'xlsx');
+  addSheet(wb, { name: 'Summary', rows: [['=SUM(Sales!D2:D5)', "='Sales'!B2"]] }, 'xlsx');
+  return wb;
+}
+
+describe('sheet references', () => {
+  it('parses cells and ranges, and says the expected form for bad ones', () => {
+    assert.deepEqual(parseCell('AB12'), { row: 12, col: 28 });
+    assert.deepEqual(parseCell('$c$3'), { row: 3, col: 3 });
+    assert.deepEqual(parseRange('D20:A1'), { top: 1, left: 1, bottom: 20, right: 4 });
+    assert.deepEqual(parseRange('B3'), { top: 3, left: 2, bottom: 3, right: 2 });
+    for (const bad of ['ZZZ0', 'A0', 'XFE1', '1A', 'A1048577']) assertToolError(() => parseCell(bad), /expected a column letter and a row number from 1, like "A1"/);
+    assertToolError(() => parseRange('A1:ZZZ0'), /bad range "A1:ZZZ0": expected two cells joined by ":", like "A1:D20"/);
+    assert.equal(parseColumn('c'), 3);
+    assert.equal(parseColumn(28), 28);
+    assertToolError(() => parseColumn('A1'), /bad column "A1": expected a column letter like "C" or a 1-based number/);
+  });
+});
+
+describe('sheet cell values', () => {
+  it('turns "=" strings into formulas and keeps other values typed', () => {
+    assert.deepEqual(toCellValue('=A1+B1'), { formula: 'A1+B1' });
+    assert.equal(toCellValue("'=not a formula"), '=not a formula');
+    assert.equal(toCellValue('='), '=');
+    assert.equal(toCellValue(3.5), 3.5);
+    assert.equal(toCellValue(false), false);
+    assert.equal(toCellValue(null), null);
+  });
+
+  it('types CSV fields without losing leading zeros, long ids or blanks', () => {
+    assert.equal(fromCsv('12.5'), 12.5);
+    assert.equal(fromCsv('-3e2'), -300);
+    assert.equal(fromCsv('007'), '007');
+    assert.equal(fromCsv('1234567890123456789'), '1234567890123456789');
+    assert.equal(fromCsv(' '), ' ');
+    assert.equal(fromCsv('TRUE'), true);
+    assert.equal(fromCsv(''), null);
+    assert.deepEqual(fromCsv('=SUM(A1:A2)'), { formula: 'SUM(A1:A2)' });
+  });
+});
+
+describe('formula references', () => {
+  const rows = (at: number, delta: number) => ({ sheet: 'S', axis: 'row' as const, at, delta });
+  const cols = (at: number, delta: number) => ({ sheet: 'S', axis: 'col' as const, at, delta });
+
+  it('moves references below inserted rows and grows ranges that span them', () => {
+    assert.equal(shiftFormula('SUM(A2:A5)+$B$4*C1', 'S', rows(3, 2)), 'SUM(A2:A7)+$B$6*C1');
+    assert.equal(shiftFormula('SUM(A2:A5)', 'S', rows(2, 1)), 'SUM(A3:A6)');
+    assert.equal(shiftFormula('Other!A5+A5', 'S', rows(1, 1)), 'Other!A5+A6');
+    assert.equal(shiftFormula("'S'!A5", 'Other', rows(1, 1)), "'S'!A6");
+  });
+
+  it('leaves string literals, function names and whole-column ranges on the row axis alone', () => {
+    assert.equal(shiftFormula('IF(A3="A3",LOG10(A3),SUM(B:B))', 'S', rows(1, 1)), 'IF(A4="A3",LOG10(A4),SUM(B:B))');
+  });
+
+  it('shrinks ranges over deleted rows and turns deleted cells into #REF!', () => {
+    assert.equal(shiftFormula('SUM(A2:A10)', 'S', rows(4, -3)), 'SUM(A2:A7)');
+    assert.equal(shiftFormula('SUM(A2:A10)', 'S', rows(1, -3)), 'SUM(A1:A7)');
+    assert.equal(shiftFormula('A5+A9', 'S', rows(4, -3)), '#REF!+A6');
+    assert.equal(shiftFormula('SUM(A4:A6)', 'S', rows(4, -3)), 'SUM(#REF!)');
+  });
+
+  it('moves columns, including whole-column ranges', () => {
+    assert.equal(shiftFormula('SUM(B:B)+C2*$D$1', 'S', cols(2, 1)), 'SUM(C:C)+D2*$E$1');
+    assert.equal(shiftFormula('A1+C1', 'S', cols(2, -1)), 'A1+B1');
+    assert.equal(shiftFormula('SUM(Z1:AB1)', 'S', cols(26, 1)), 'SUM(AA1:AC1)');
+  });
+
+  it('renames sheet prefixes, quoting names that need it', () => {
+    assert.equal(renameInFormula("Data!A1+'Data'!B2+A1", 'Data', 'My Data'), "'My Data'!A1+'My Data'!B2+A1");
+    assert.equal(renameInFormula("'It''s'!A1", "It's", 'Q1'), "'Q1'!A1");
+  });
+});
+
+describe('sheet update operations', () => {
+  it('applies operations in order and keeps formulas pointing at the same cells', () => {
+    const wb = salesBook();
+    const ws = findSheet(wb, 'sales', 'book.xlsx');
+    const ops: Operation[] = [
+      { op: 'insert_rows', at: 3, rows: [['South', 1, 1, '=B3*C3']] },
+      { op: 'set_cell', cell: 'b2', value: 20 },
+      { op: 'append_rows', rows: [{ Region: 'West', Qty: 9, Price: 1, Total: '=B7*C7' }] },
+      { op: 'rename_sheet', from: 'Sales', to: 'Sales 2024' },
+      { op: 'delete_columns', at: 'A' },
+      { op: 'add_sheet', name: 'Notes', columns: ['Note'], rows: [['checked']] },
+    ];
+    assert.deepEqual(applyOperations(wb, ws, ops, 'xlsx', 'book.xlsx'), [
+      'inserted 1 row(s) at row 3', 'set B2', 'appended 1 row(s) at row 7', 'renamed sheet "Sales" to "Sales 2024"', 'deleted 1 column(s) at A', 'added sheet "Notes"',
+    ]);
+    assert.equal(ws.getCell('C3').formula, 'A3*B3');
+    assert.equal(ws.getCell('C4').formula, 'A4*B4');
+    assert.equal(ws.getCell('C7').formula, 'A7*B7');
+    assert.equal(ws.getCell('A2').value, 20);
+    assert.equal(findSheet(wb, 'Summary', 'book.xlsx').getCell('A1').formula, "SUM('Sales 2024'!C2:C6)");
+    assert.deepEqual(wb.worksheets.map((s) => s.name), ['Sales 2024', 'Summary', 'Notes']);
+  });
+
+  it('names the failing operation and what to send instead', () => {
+    const wb = salesBook();
+    const ws = findSheet(wb, undefined, 'book.xlsx');
+    assertToolError(() => applyOperations(wb, ws, [{ op: 'set_cell', cell: 'A2', value: 1 }, { op: 'set_cell', cell: 'ZZZ0', value: 2 }], 'xlsx', 'book.xlsx'), /^operations\[1\] \(set_cell\) failed: bad cell "ZZZ0": expected .*Nothing was written; book.xlsx is unchanged\.$/);
+    assertToolError(() => applyOperations(wb, ws, [{ op: 'rename_sheet', from: 'Nope', to: 'X' }], 'xlsx', 'book.xlsx'), /operations\[0\].*no sheet "Nope" in book.xlsx; its sheets are: "Sales", "Summary"/);
+    assertToolError(() => applyOperations(wb, ws, [{ op: 'add_sheet', name: 'summary' }], 'xlsx', 'book.xlsx'), /a sheet named "summary" already exists/);
+    assertToolError(() => applyOperations(wb, ws, [{ op: 'append_rows', rows: [{ Regoin: 'x' }] }], 'xlsx', 'book.xlsx'), /unknown column "Regoin"; the columns .* "Region", "Qty", "Price", "Total"/);
+    assertToolError(() => applyOperations(wb, ws, [{ op: 'add_sheet', name: 'a/b' }], 'csv', 'a.csv'), /a \.csv file holds one sheet/);
+  });
+
+  it('unshares shared formulas before moving rows, so every copy keeps its own references', async () => {
+    const wb = new ExcelJS.Workbook();
+    const ws = wb.addWorksheet('S');
+    ws.addRow(['a', 'b', 'sum']);
+    ws.addRow([1, 2, { formula: 'A2+B2', result: 3, shareType: 'shared', ref: 'C2:C3' }]);
+    ws.addRow([3, 4, { sharedFormula: 'C2', result: 7 }]);
+    const loaded = await loadWorkbook(await saveWorkbook(wb, 'xlsx'), 'xlsx', 'shared.xlsx');
+    const sheet = findSheet(loaded, 'S', 'shared.xlsx');
+    applyOperations(loaded, sheet, [{ op: 'insert_rows', at: 2, count: 1 }], 'xlsx', 'shared.xlsx');
+    assert.equal(sheet.getCell('C3').formula, 'A3+B3');
+    assert.equal(sheet.getCell('C4').formula, 'A4+B4');
+    // cached results are dropped: they could be stale after an edit
+    assert.equal(sheet.getCell('C4').result, undefined);
+  });
+});
+
+describe('sheet bytes', () => {
+  it('says why a file is not a workbook', async () => {
+    await assertRejectsToolError(loadWorkbook(Buffer.from('name,qty\n'), 'xlsx', 'a.xlsx'), /a\.xlsx is not a readable \.xlsx workbook: it is not a zip archive/);
+    await assertRejectsToolError(loadWorkbook(Buffer.alloc(0), 'xlsx', 'a.xlsx'), /it is empty/);
+    await assertRejectsToolError(loadWorkbook(Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 1, 2]), 'xlsx', 'a.xlsx'), /old binary \.xls/);
+    await assertRejectsToolError(loadWorkbook(Buffer.from('PK\x03\x04garbage', 'latin1'), 'xlsx', 'a.xlsx'), /a\.xlsx is a corrupt \.xlsx workbook/);
+    await assertRejectsToolError(loadWorkbook(Buffer.from([0x61, 0, 0x62]), 'csv', 'a.csv'), /not a text CSV/);
+  });
+
+  it('refuses a zip that would unpack to more than the sheet tools load (exceljs parses on the host)', async () => {
+    const bytes = await saveWorkbook(salesBook(), 'xlsx');
+    const declared = declaredUnzippedBytes(bytes)!;
+    assert.ok(declared > bytes.length && declared < 100 * bytes.length, `declared ${declared} for ${bytes.length} bytes`);
+    await loadWorkbook(bytes, 'xlsx', 'ok.xlsx');
+    // Claim 100 MB for every entry in the central directory, as a zip bomb would.
+    const bomb = Buffer.from(bytes);
+    for (let p = bomb.indexOf('PK\x01\x02', 0, 'latin1'); p >= 0; p = bomb.indexOf('PK\x01\x02', p + 4, 'latin1')) bomb.writeUInt32LE(100 * 1024 * 1024, p + 24);
+    await assertRejectsToolError(loadWorkbook(bomb, 'xlsx', 'bomb.xlsx'), /bomb\.xlsx unpacks to \d+ MB, over the 256 MB the sheet tools load/);
+  });
+
+  it('round-trips CSV with quoting, types and formulas as "=" text', async () => {
+    const wb = new ExcelJS.Workbook();
+    addSheet(wb, { name: 'ignored', columns: ['name', 'note', 'n'], rows: [['a, b', 'say "hi"', 1], ['007', '=C2*2', true]] }, 'csv');
+    const bytes = await saveWorkbook(wb, 'csv');
+    assert.equal(bytes.toString(), 'name,note,n\n"a, b","say ""hi""",1\n007,=C2*2,true');
+    const back = (await loadWorkbook(bytes, 'csv', 'x.csv')).worksheets[0];
+    assert.equal(back.getCell('A3').value, '007');
+    assert.equal(back.getCell('B3').formula, 'C2*2');
+    assert.equal(back.getCell('C3').value, true);
+  });
+});
+
+describe('the grid view', () => {
+  it('shows row numbers, column letters, formulas with cached results, and how many rows are left', () => {
+    const wb = new ExcelJS.Workbook();
+    const ws = wb.addWorksheet('S');
+    ws.addRow(['a', 'b', 'sum']);
+    for (let i = 0; i < 5; i++) ws.addRow([i, 1, { formula: `A${i + 2}+B${i + 2}`, result: i + 1 }]);
+    const v = viewGrid(ws, undefined, 3)!;
+    assert.equal(v.table, ['|  | A | B | C |', '| --- | --- | --- | --- |', '| 1 | a | b | sum |', '| 2 | 0 | 1 | =A2+B2 → 1 |', '| 3 | 1 | 1 | =A3+B3 → 2 |'].join('\n'));
+    assert.equal(v.moreRows, 3);
+    assert.deepEqual(v.formulas, [{ cell: 'C2', formula: '=A2+B2', value: 1 }, { cell: 'C3', formula: '=A3+B3', value: 2 }]);
+    assert.deepEqual(v.rows[1], [0, 1, 1]);
+    assert.equal(viewGrid(ws, 'B5:Z100', 100)!.table.split('\n').at(-1), '| 6 | 1 | =A6+B6 → 5 |');
+  });
+
+  it('stops before the result would grow past what clients accept, and says how many rows are left', () => {
+    const wb = new ExcelJS.Workbook();
+    const ws = wb.addWorksheet('S');
+    for (let i = 0; i < 200; i++) ws.addRow(['x'.repeat(5000)]);
+    const v = viewGrid(ws, undefined, 1000)!;
+    assert.ok(v.rows.length < 100, `${v.rows.length} rows`);
+    assert.equal(v.moreRows, 200 - v.rows.length);
+  });
+
+  it('falls back to CSV when a markdown table would be too wide', () => {
+    const wb = new ExcelJS.Workbook();
+    const ws = wb.addWorksheet('S');
+    ws.addRow(Array.from({ length: 40 }, (_, i) => `column number ${i}`));
+    const v = viewGrid(ws, undefined, 10)!;
+    assert.equal(v.tableFormat, 'csv');
+    assert.match(v.table, /^,A,B,C/);
+  });
+});
+
+describe('analyzeSheet', () => {
+  it('filters, groups and aggregates by header names', () => {
+    const ws = findSheet(salesBook(), 'Sales', 'b.xlsx');
+    const r = analyzeSheet(ws, { group_by: 'region', aggregations: [{ op: 'count' }, { column: 'Qty', op: 'sum' }, { column: 'Price', op: 'avg' }, { column: 'Qty', op: 'max' }] });
+    assert.deepEqual(r.columns, ['Region', 'count', 'sum(Qty)', 'avg(Price)', 'max(Qty)']);
+    // groups are exact values ("east" ≠ "East"), sorted
+    assert.deepEqual(r.rows, [['east', 1, 1, 10, 1], ['East', 1, 2, 3, 2], ['North', 1, 0, 7, null], ['West', 1, 4, 5, 4]]);
+    const f = analyzeSheet(ws, { aggregations: [{ column: 'Price', op: 'sum' }], filter: [{ column: 'Region', op: 'eq', value: 'EAST' }, { column: 'Price', op: 'gte', value: 3 }] });
+    assert.deepEqual(f.rows, [[13]]);
+    assert.equal(f.matched, 2);
+    assert.equal(f.total, 4);
+  });
+
+  it('lists the columns when one is unknown', () => {
+    const ws = findSheet(salesBook(), 'Sales', 'b.xlsx');
+    assertToolError(() => analyzeSheet(ws, { group_by: 'Country' }), /unknown column "Country"; the columns \(header row 1\) are: "Region", "Qty", "Price", "Total"/);
+    assertToolError(() => analyzeSheet(ws, { aggregations: [{ op: 'sum' }] }), /sum needs a column/);
+  });
+});
