@@ -2,6 +2,8 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { buildImage, imageOf, reapOrphans } from '@suna/sandbox';
 import { registerSecretsFromEnv } from '@suna/shared';
+import { doctor, formatDoctor } from './commands/doctor.js';
+import { setupClaudeDesktop } from './commands/setup.js';
 import { ConfigError, helpText, loadConfig, type ServerConfig } from './config.js';
 import { startHttp } from './http.js';
 import { createLogger } from './log.js';
@@ -15,6 +17,12 @@ async function main(argv: string[]): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) return void process.stdout.write(helpText(VERSION) + '\n');
   if (argv.includes('--version')) return void process.stdout.write(VERSION + '\n');
   const command = argv[0] && !argv[0].startsWith('-') ? argv[0] : 'serve';
+  if (command === 'setup') {
+    if (argv[1] !== 'claude-desktop') throw new ConfigError('usage: suna-mcp setup claude-desktop [--write] [--name <server name>]');
+    const nameAt = argv.indexOf('--name');
+    process.stdout.write(await setupClaudeDesktop({ write: argv.includes('--write'), name: nameAt > 0 ? argv[nameAt + 1] : undefined }));
+    return;
+  }
   const config = loadConfig(command === 'serve' ? argv : argv.slice(1));
   registerSecretsFromEnv();
   const runtime = createRuntime(config);
@@ -24,6 +32,12 @@ async function main(argv: string[]): Promise<void> {
     const tag = imageOf(config.sandbox);
     await buildImage(runtime.sandbox.docker, tag, config.sandbox.baseImage, (l) => process.stderr.write(l + '\n'));
     process.stdout.write(tag + '\n');
+    return;
+  }
+  if (command === 'doctor') {
+    const lines = await doctor(config, runtime);
+    process.stdout.write(formatDoctor(lines) + '\n');
+    process.exitCode = lines.some((l) => l.ok === false) ? 1 : 0;
     return;
   }
   if (command !== 'serve') throw new ConfigError(`unknown command "${command}"; see --help`);

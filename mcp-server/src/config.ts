@@ -39,6 +39,7 @@ export const OPTIONS = {
   rateLimit: { flag: 'rate-limit', kind: 'int', group: 'http', default: '600', description: 'Requests per minute per bearer token on HTTP (429 with retry-after above it; 0 = no limit)' },
   metricsPublic: { flag: 'metrics-public', kind: 'bool', group: 'http', default: 'false', description: 'Serve /metrics without the bearer token (for a local Prometheus)' },
   maxConcurrentCalls: { flag: 'max-concurrent-calls', kind: 'int', group: 'sandbox', default: '8', description: 'Tool calls that may run at once in the sandbox; more wait their turn' },
+  syncTools: { flag: 'sync-tools', kind: 'bool', group: 'server', default: 'false', description: 'Expose the workspace_sync_* tools (bulk file transfer for the VS Code extension); off for ordinary clients' },
   maxOutputChars: { flag: 'max-output-chars', kind: 'int', group: 'server', default: String(DEFAULT_MAX_OUTPUT_CHARS), description: 'Cap on one text result; longer output is cut to head + tail and saved in full' },
   dataDir: { flag: 'data-dir', kind: 'string', group: 'server', description: 'Where runs and deployments are kept (default: $XDG_DATA_HOME/suna-mcp)' },
   logLevel: { flag: 'log-level', kind: 'string', group: 'server', default: 'info', choices: ['debug', 'info', 'warn', 'error', 'silent'], description: 'Log level (logs go to stderr)' },
@@ -59,6 +60,7 @@ export interface ServerConfig {
   exposeHost: string;
   maxConcurrentCalls: number;
   maxOutputChars: number;
+  syncTools: boolean;
   dataDir: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   model?: string;
@@ -173,6 +175,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     exposeHost: get<string>('exposeHost'),
     maxConcurrentCalls: Math.max(1, get<number>('maxConcurrentCalls')),
     maxOutputChars: Math.max(1000, get<number>('maxOutputChars')),
+    syncTools: get<boolean>('syncTools'),
     dataDir: (o.dataDir as string | undefined) ?? defaultDataDir(env),
     logLevel: get<ServerConfig['logLevel']>('logLevel'),
     model: o.model as string | undefined,
@@ -186,6 +189,8 @@ export function helpText(version: string): string {
     '',
     'Usage: suna-mcp [options]              serve MCP on stdio (default) or HTTP (--port)',
     '       suna-mcp build-image [options]  build the sandbox image now',
+    '       suna-mcp doctor [options]       check Node, Docker, the image, limits, keys and the data directory',
+    '       suna-mcp setup claude-desktop [--write]   print (or merge) the Claude Desktop config',
     '',
     'Every option can also be set with its environment variable; flags win.',
   ];

@@ -9,12 +9,14 @@ import { fileTools } from './files.js';
 import { sandboxTools } from './sandbox.js';
 import { sheetTools } from './sheets.js';
 import { shellTools } from './shell.js';
+import { webTools } from './web.js';
 
 export const TOOL_FAMILIES = {
   shell: shellTools,
   files: fileTools,
   sandbox: sandboxTools,
   browser: browserTools,
+  web: webTools,
   vision: visionTools,
   sheets: sheetTools,
   ports: portTools,
@@ -24,6 +26,8 @@ export const TOOL_FAMILIES = {
 
 export type ToolFamily = keyof typeof TOOL_FAMILIES;
 
-export function allTools(families: ToolFamily[] = Object.keys(TOOL_FAMILIES) as ToolFamily[]): ToolDefinition[] {
+const DEFAULT_FAMILIES = Object.keys(TOOL_FAMILIES) as ToolFamily[];
+
+export function allTools(families: ToolFamily[] = DEFAULT_FAMILIES): ToolDefinition[] {
   return families.flatMap((f) => TOOL_FAMILIES[f] as ToolDefinition[]);
 }
