@@ -8,6 +8,7 @@ import { ConfigError, helpText, loadConfig, type ServerConfig } from './config.j
 import { startHttp } from './http.js';
 import { createLogger } from './log.js';
 import { createRuntime, createServer, VERSION } from './server.js';
+import { toolsFor } from './tools/index.js';
 import { startTracing, stopTracing } from './telemetry.js';
 import type { Runtime } from './tool.js';
 
@@ -24,6 +25,11 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const config = loadConfig(command === 'serve' ? argv : argv.slice(1));
+  try {
+    toolsFor(config); // validate --tools before anything starts
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
   registerSecretsFromEnv();
   const runtime = createRuntime(config);
   if (startTracing(VERSION)) runtime.log.info('exporting traces over OTLP/HTTP', { endpoint: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT });

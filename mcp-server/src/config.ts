@@ -40,11 +40,13 @@ export const OPTIONS = {
   metricsPublic: { flag: 'metrics-public', kind: 'bool', group: 'http', default: 'false', description: 'Serve /metrics without the bearer token (for a local Prometheus)' },
   maxConcurrentCalls: { flag: 'max-concurrent-calls', kind: 'int', group: 'sandbox', default: '8', description: 'Tool calls that may run at once in the sandbox; more wait their turn' },
   syncTools: { flag: 'sync-tools', kind: 'bool', group: 'server', default: 'false', description: 'Expose the workspace_sync_* tools (bulk file transfer for the VS Code extension); off for ordinary clients' },
+  tools: { flag: 'tools', kind: 'list', group: 'server', description: 'Expose only these tool sets (comma-separated): shell, files, browser, web, sheets, deploy, agent; sandbox_status/reset are always there' },
   maxOutputChars: { flag: 'max-output-chars', kind: 'int', group: 'server', default: String(DEFAULT_MAX_OUTPUT_CHARS), description: 'Cap on one text result; longer output is cut to head + tail and saved in full' },
   dataDir: { flag: 'data-dir', kind: 'string', group: 'server', description: 'Where runs and deployments are kept (default: $XDG_DATA_HOME/suna-mcp)' },
   logLevel: { flag: 'log-level', kind: 'string', group: 'server', default: 'info', choices: ['debug', 'info', 'warn', 'error', 'silent'], description: 'Log level (logs go to stderr)' },
   model: { flag: 'model', kind: 'string', group: 'agent', description: 'Default model for agent_run, as provider:model (anthropic:…, openai:…, openai-compatible:…)' },
   modelBaseUrl: { flag: 'model-base-url', kind: 'string', group: 'agent', description: 'Base URL of an OpenAI-compatible endpoint (Ollama, vLLM, LM Studio, OpenRouter) for openai-compatible:… models' },
+  mcpConfig: { flag: 'mcp-config', kind: 'string', group: 'agent', description: 'JSON file of external MCP servers ({"mcpServers": {name: {command, args, env} | {url, headers}}}) whose tools agent_run offers as <server>__<tool>' },
 } as const satisfies Record<string, OptionDef>;
 
 export type OptionKey = keyof typeof OPTIONS;
@@ -59,12 +61,14 @@ export interface ServerConfig {
   onExit: ExitPolicy;
   exposeHost: string;
   maxConcurrentCalls: number;
+  tools?: string[];
   maxOutputChars: number;
   syncTools: boolean;
   dataDir: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   model?: string;
   modelBaseUrl?: string;
+  mcpConfig?: string;
 }
 
 export class ConfigError extends Error {
@@ -174,12 +178,14 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     onExit: get<ExitPolicy>('onExit'),
     exposeHost: get<string>('exposeHost'),
     maxConcurrentCalls: Math.max(1, get<number>('maxConcurrentCalls')),
+    tools: o.tools as string[] | undefined,
     maxOutputChars: Math.max(1000, get<number>('maxOutputChars')),
     syncTools: get<boolean>('syncTools'),
     dataDir: (o.dataDir as string | undefined) ?? defaultDataDir(env),
     logLevel: get<ServerConfig['logLevel']>('logLevel'),
     model: o.model as string | undefined,
     modelBaseUrl: o.modelBaseUrl as string | undefined,
+    mcpConfig: o.mcpConfig as string | undefined,
   };
 }
 

@@ -10,7 +10,7 @@ import { bindSandboxMetrics } from './metrics.js';
 import type { ServerConfig } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { registerTools, type Runtime } from './tool.js';
-import { allTools } from './tools/index.js';
+import { allTools, toolsFor } from './tools/index.js';
 
 declare const __SUNA_VERSION__: string | undefined;
 export const VERSION = typeof __SUNA_VERSION__ === 'string' ? __SUNA_VERSION__ : '0.0.0-dev';
@@ -40,6 +40,6 @@ export function createRuntime(config: ServerConfig, log: Logger = createLogger(c
 
 export function createServer(config: ServerConfig, runtime: Runtime = createRuntime(config)): McpServer {
   const server = new McpServer({ name: 'suna-mcp', version: VERSION, title: 'Suna sandbox' }, { instructions: INSTRUCTIONS });
-  registerTools(server, runtime, allTools());
+  registerTools(server, runtime, toolsFor(config));
   return server;
 }

@@ -18,9 +18,9 @@ const CHROMIUM_FLAGS = [
   '--no-first-run',
   '--disable-quic',
   '--mute-audio',
+  '--disable-auto-reload', // an error page reloading itself would interrupt the agent's next navigation
   `--window-size=${VIEWPORT.width},${VIEWPORT.height}`,
   `--remote-debugging-port=${CDP_PORT}`,
-  '--user-data-dir=/tmp/suna-chromium',
 ];
 
 export class BrowserUnavailableError extends Error {
@@ -44,7 +44,10 @@ export class BrowserSession {
   private async start(): Promise<Browser> {
     if (this.restarts > 0 || this.processId) this.log.info('restarting the sandbox browser');
     await this.stopProcess();
-    const command = `exec /usr/lib/chromium/chromium ${CHROMIUM_FLAGS.join(' ')} about:blank`;
+    // A fresh profile per start: a killed Chromium leaves a profile lock naming a PID that the next one may
+    // reuse inside the container, and Chromium would then hand off to that "running" instance and exit.
+    const profile = `/tmp/suna-chromium-${Date.now()}`;
+    const command = `rm -rf /tmp/suna-chromium-*; exec /usr/lib/chromium/chromium ${CHROMIUM_FLAGS.join(' ')} --user-data-dir=${profile} about:blank`;
     const info = await this.sandbox.call('start', { command, cwd: '/workspace', name: 'chromium (browser tools)' }, { timeoutMs: 15_000 });
     this.processId = info.processId;
     this.forward ??= await forwardPort(this.sandbox, CDP_PORT);
@@ -85,10 +88,25 @@ export class BrowserSession {
     this.processId = null;
   }
 
+  /** Playwright's words for "the browser under this page is gone" (a crash noticed mid-call). */
+  static isGone(err: unknown): boolean {
+    return /Target page, context or browser has been closed|Browser has been closed|Target closed|browser has disconnected/i.test((err as Error)?.message ?? '');
+  }
+
+  /** Forget the current browser so the next call starts a new Chromium. */
+  async restart(): Promise<void> {
+    const b = this.browser;
+    this.browser = null;
+    if (b) this.restarts++;
+    await b?.close().catch(() => {});
+  }
+
   /** The connected browser, starting or restarting Chromium as needed. */
   async ensure(): Promise<Browser> {
     // A killed Chromium is noticed by the CDP socket only later; ask the daemon (≈1 ms) whether it still runs.
-    if (this.browser?.isConnected() && this.processId && (await this.processRunning())) return this.browser;
+    const current = this.browser;
+    if (current?.isConnected() && this.processId && (await this.processRunning()) && current.isConnected()) return current;
+    if (this.starting) return this.starting;
     if (this.browser) {
       this.restarts++;
       void this.browser.close().catch(() => {});

@@ -2,6 +2,7 @@
 // snapshot whose element refs ([ref=e12]) the action tools take; every action answers with a short snapshot.
 import type { Locator, Page } from 'playwright-core';
 import { z } from 'zod';
+import { BrowserSession } from '../browser/session.js';
 import { defineTool, ToolError, type ToolContext } from '../tool.js';
 
 const SHORT_SNAPSHOT_CHARS = 3000;
@@ -46,6 +47,7 @@ async function byRef(page: Page, ref: string): Promise<Locator> {
 function explain(err: unknown, what: string): never {
   if (err instanceof ToolError) throw err;
   const msg = (err as Error).message ?? String(err);
+  if (BrowserSession.isGone(err)) throw new ToolError(`${what} failed: the browser had crashed and is being restarted; open the page again with browser_navigate`);
   if (/Timeout|timed out/i.test(msg)) throw new ToolError(`${what} timed out; the element may be hidden, disabled or covered. Take a browser_snapshot and retry`);
   if (/net::ERR_|NS_ERROR/.test(msg)) throw new ToolError(`${what} failed: ${/net::ERR_[A-Z_]+/.exec(msg)?.[0] ?? msg.split('\n')[0]}`);
   throw new ToolError(`${what} failed: ${msg.split('\n')[0]}`);
@@ -67,8 +69,26 @@ export const browserNavigate = defineTool({
   input: z.object({ url: z.string().min(1).max(8000) }),
   async handle({ url }, ctx) {
     const target = checkWebUrl(url);
-    const page = await ctx.runtime.browser.page();
-    const res = await act(`opening ${target.href}`, () => page.goto(target.href, { waitUntil: 'domcontentloaded', timeout: NAV_TIMEOUT_MS }));
+    const browser = ctx.runtime.browser;
+    let page = await browser.page();
+    const open = (p: Page) => p.goto(target.href, { waitUntil: 'domcontentloaded', timeout: NAV_TIMEOUT_MS });
+    const res = await act(`opening ${target.href}`, async () => {
+      try {
+        return await open(page);
+      } catch (err) {
+        if (BrowserSession.isGone(err)) {
+          await browser.restart(); // Chromium died since the last call: start a new one and open the page there
+          page = await browser.page();
+          return open(page);
+        }
+        // Leaving an error page races with Chromium's own automatic reload of error pages: let that
+        // navigation finish, and take its result when it ended where we were going.
+        if (!/is interrupted by another navigation/.test((err as Error).message)) throw err;
+        await page.waitForLoadState('domcontentloaded', { timeout: NAV_TIMEOUT_MS }).catch(() => {});
+        if (page.url() === target.href) return null;
+        return open(page);
+      }
+    });
     await page.waitForLoadState('load', { timeout: 3000 }).catch(() => {});
     await replyWithPage(ctx, page, `opened ${target.href}${res ? ` (HTTP ${res.status()})` : ''}`);
   },

@@ -6,9 +6,11 @@ import { deployTools } from './deploy.js';
 import { portTools } from './ports.js';
 import { visionTools } from './vision.js';
 import { fileTools } from './files.js';
+import { mcpServerTools } from './mcp-servers.js';
 import { sandboxTools } from './sandbox.js';
 import { sheetTools } from './sheets.js';
 import { shellTools } from './shell.js';
+import { syncTools } from './sync.js';
 import { webTools } from './web.js';
 
 export const TOOL_FAMILIES = {
@@ -22,12 +24,44 @@ export const TOOL_FAMILIES = {
   ports: portTools,
   deploy: deployTools,
   agent: agentTools,
+  mcp: mcpServerTools,
+  sync: syncTools,
 } satisfies Record<string, ToolDefinition[]>;
 
 export type ToolFamily = keyof typeof TOOL_FAMILIES;
 
-const DEFAULT_FAMILIES = Object.keys(TOOL_FAMILIES) as ToolFamily[];
+/** What `--tools` selects, by name; sandbox_status / sandbox_reset are always there. */
+export const TOOL_SETS: Record<string, ToolFamily[]> = {
+  shell: ['shell'],
+  files: ['files', 'vision'],
+  browser: ['browser'],
+  web: ['web'],
+  sheets: ['sheets'],
+  deploy: ['ports', 'deploy'],
+  agent: ['agent', 'mcp'],
+};
+
+/** The sync family is for the VS Code extension only: listed only with --sync-tools. */
+const DEFAULT_FAMILIES = (Object.keys(TOOL_FAMILIES) as ToolFamily[]).filter((f) => f !== 'sync');
+
+/** The set a family belongs to, as the README and --help name it. */
+export function setOf(family: ToolFamily): string {
+  if (family === 'sandbox') return 'always';
+  if (family === 'sync') return '--sync-tools';
+  return Object.entries(TOOL_SETS).find(([, fams]) => fams.includes(family))?.[0] ?? family;
+}
+
+/** The tools a server with this configuration registers. Fewer tools cost the client less context. */
+export function toolsFor(config: { tools?: string[]; syncTools?: boolean }): ToolDefinition[] {
+  let families: ToolFamily[] = DEFAULT_FAMILIES;
+  if (config.tools?.length) {
+    const unknown = config.tools.filter((t) => !(t in TOOL_SETS));
+    if (unknown.length) throw new Error(`--tools: unknown set ${unknown.join(', ')}; choose from ${Object.keys(TOOL_SETS).join(', ')}`);
+    families = ['sandbox', ...config.tools.flatMap((t) => TOOL_SETS[t]!)];
+  }
+  return allTools(config.syncTools ? [...families, 'sync'] : families);
+}
 
 export function allTools(families: ToolFamily[] = DEFAULT_FAMILIES): ToolDefinition[] {
-  return families.flatMap((f) => TOOL_FAMILIES[f] as ToolDefinition[]);
+  return [...new Set(families)].flatMap((f) => TOOL_FAMILIES[f] as ToolDefinition[]);
 }

