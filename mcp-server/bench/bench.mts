@@ -74,6 +74,24 @@ async function benchHttp(): Promise<void> {
   await new Promise((r) => proc.once('exit', r));
 }
 
+async function benchBrowser(): Promise<void> {
+  const env = serverEnv({ SUNA_LOG_LEVEL: 'error' });
+  const client = new Client({ name: 'bench', version: '1' });
+  await client.connect(new StdioClientTransport({ command: process.execPath, args: [CLI], env, stderr: 'ignore' }));
+  const call = (name: string, args: Record<string, unknown>) => client.callTool({ name, arguments: args });
+  await call('file_write', { path: 'site/index.html', content: '<!doctype html><title>Bench</title><h1>Hello</h1><ul>' + '<li><a href="#">link</a></li>'.repeat(50) + '</ul>' });
+  await call('shell_start', { command: 'cd site && exec python3 -m http.server 8300 --bind 127.0.0.1' });
+  await call('shell_exec', { command: 'for i in $(seq 50); do curl -sf http://127.0.0.1:8300/ >/dev/null && exit 0; sleep 0.1; done' });
+  const t = performance.now();
+  await call('browser_navigate', { url: 'http://localhost:8300/' });
+  results.push({ name: 'browser cold start (first browser_navigate)', p50: performance.now() - t, p95: NaN, n: 1 });
+  await measure('browser_navigate + browser_snapshot, local page, warm', 20, async () => {
+    await call('browser_navigate', { url: 'http://localhost:8300/' });
+    await call('browser_snapshot', {});
+  }, 'target ≤ 300 ms');
+  await client.close();
+}
+
 async function benchColdStart(): Promise<void> {
   const xs: number[] = [];
   for (let i = 0; i < 5; i++) {
@@ -99,6 +117,7 @@ async function benchLoop(): Promise<void> {
 await benchStdio();
 await benchHttp();
 await benchColdStart();
+await benchBrowser();
 await benchLoop();
 
 const fmt = (x: number) => (Number.isNaN(x) ? '' : x < 10 ? x.toFixed(2) : x.toFixed(1));
