@@ -3,9 +3,10 @@
 import assert from 'node:assert/strict';
 import ExcelJS from 'exceljs';
 import { ToolError } from '../../src/tool.ts';
+import { renameInFormula, shiftFormula } from '../../src/tools/sheets-formulas.ts';
 import {
-  addSheet, analyzeSheet, applyOperations, declaredUnzippedBytes, findSheet, fromCsv, loadWorkbook, parseCell, parseColumn, parseRange, renameInFormula, saveWorkbook,
-  shiftFormula, toCellValue, viewGrid, type Operation,
+  addSheet, analyzeSheet, applyOperations, declaredUnzippedBytes, findSheet, fromCsv, loadWorkbook, parseCell, parseColumn, parseRange, saveWorkbook,
+  toCellValue, viewGrid, type Operation,
 } from '../../src/tools/sheets-model.ts';
 
 function assertToolError(fn: () => unknown, fragment: RegExp): void {

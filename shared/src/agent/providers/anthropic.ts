@@ -18,8 +18,10 @@ import {
   type ErrorContext,
 } from '../errors.ts';
 import type { Message, ModelProvider, ModelRequest, ProviderChunk, StopReason, ToolImage } from '../types.ts';
-import { describeCause, parseToolArgs, type ProviderConfig } from './common.ts';
+import { describeCause, errorContextOf, parseToolArgs, type ProviderConfig } from './common.ts';
 
+/** The SDK's own endpoint when no base URL is set; named in error messages. */
+const DEFAULT_BASE_URL = 'https://api.anthropic.com';
 const EPHEMERAL = { type: 'ephemeral' } as const;
 const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp']);
 type ImageMediaType = 'image/jpeg' | 'image/png' | 'image/gif' | 'image/webp';
@@ -37,7 +39,7 @@ export class AnthropicProvider implements ModelProvider {
   }
 
   async *stream(request: ModelRequest, signal: AbortSignal): AsyncGenerator<ProviderChunk> {
-    const ctx = this.#errorContext();
+    const ctx = errorContextOf(this.#config, DEFAULT_BASE_URL);
     const blocks = new Map<number, { id: string; name: string; json: string; input: unknown }>();
     const usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
     let stop: StopReason = 'other';
@@ -109,7 +111,7 @@ export class AnthropicProvider implements ModelProvider {
       );
       return result.input_tokens;
     } catch (err) {
-      throw signal.aborted ? cancelledError() : toProviderError(err, this.#errorContext());
+      throw signal.aborted ? cancelledError() : toProviderError(err, errorContextOf(this.#config, DEFAULT_BASE_URL));
     }
   }
 
@@ -121,18 +123,6 @@ export class AnthropicProvider implements ModelProvider {
     // maxRetries 0: our retry policy is the only one (it reports waits and stops on cancel).
     this.#client ??= new Anthropic({ apiKey, baseURL: baseURL ?? null, maxRetries: 0, timeout: timeoutMs });
     return this.#client;
-  }
-
-  #errorContext(): ErrorContext {
-    const c = this.#config;
-    return {
-      providerId: c.id,
-      model: c.model,
-      baseURL: c.baseURL ?? 'https://api.anthropic.com',
-      customBaseURL: c.baseURL !== undefined,
-      settings: c.settingNames,
-      secrets: [c.apiKey],
-    };
   }
 }
 

@@ -1,6 +1,7 @@
-// What both SDK adapters share: resolved configuration, and turning streamed argument JSON into an object.
+// What both SDK adapters share: resolved configuration, the context their errors are described in, and turning
+// streamed argument JSON into an object.
 
-import type { SettingNames } from '../errors.ts';
+import type { ErrorContext, SettingNames } from '../errors.ts';
 
 /** Everything a provider adapter needs, already resolved from explicit settings and the environment. */
 export interface ProviderConfig {
@@ -14,6 +15,18 @@ export interface ProviderConfig {
   settingNames: SettingNames;
   /** Per-request timeout handed to the SDK. */
   timeoutMs: number | undefined;
+}
+
+/** What an error message may say about this provider: where it was sent, which settings to fix, what to redact. */
+export function errorContextOf(config: ProviderConfig, defaultBaseURL: string): ErrorContext {
+  return {
+    providerId: config.id,
+    model: config.model,
+    baseURL: config.baseURL ?? defaultBaseURL,
+    customBaseURL: config.baseURL !== undefined,
+    settings: config.settingNames,
+    secrets: [config.apiKey],
+  };
 }
 
 export function parseToolArgs(json: string): { args: Record<string, unknown>; argsError?: string } {

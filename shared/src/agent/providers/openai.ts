@@ -16,7 +16,10 @@ import {
   type ErrorContext,
 } from '../errors.ts';
 import type { Message, ModelProvider, ModelRequest, ProviderChunk, StopReason, TokenUsage } from '../types.ts';
-import { describeCause, parseToolArgs, type ProviderConfig } from './common.ts';
+import { describeCause, errorContextOf, parseToolArgs, type ProviderConfig } from './common.ts';
+
+/** The SDK's own endpoint when no base URL is set; named in error messages. */
+const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 
 export interface OpenAIProviderConfig extends ProviderConfig {
   /** A third-party server: the key is optional and `max_tokens` is used (the one they all understand). */
@@ -36,7 +39,7 @@ export class OpenAIProvider implements ModelProvider {
   }
 
   async *stream(request: ModelRequest, signal: AbortSignal): AsyncGenerator<ProviderChunk> {
-    const ctx = this.#errorContext();
+    const ctx = errorContextOf(this.#config, DEFAULT_BASE_URL);
     const calls = new Map<number, { id: string; name: string; json: string }>();
     let usage: TokenUsage | undefined;
     let finish: string | null = null;
@@ -109,18 +112,6 @@ export class OpenAIProvider implements ModelProvider {
       timeout: timeoutMs,
     });
     return this.#client;
-  }
-
-  #errorContext(): ErrorContext {
-    const c = this.#config;
-    return {
-      providerId: c.id,
-      model: c.model,
-      baseURL: c.baseURL ?? 'https://api.openai.com/v1',
-      customBaseURL: c.baseURL !== undefined,
-      settings: c.settingNames,
-      secrets: [c.apiKey],
-    };
   }
 }
 
