@@ -9,7 +9,8 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
-import { gunzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 import { DaemonRequestError, resolveWorkspacePath, WORKSPACE_ROOT } from '@suna/sandbox';
 import tar from 'tar-stream';
 import { z } from 'zod';
@@ -55,12 +56,15 @@ export interface ArchiveEntry {
   mode: number;
 }
 
+const gunzipAsync = promisify(gunzip);
+
 /** Reads and validates a whole archive; throws a ToolError listing every bad entry, writing nothing. */
-export async function readSyncArchive(raw: Buffer): Promise<{ entries: ArchiveEntry[]; tar: Buffer }> {
+export async function readSyncArchive(raw: Buffer): Promise<ArchiveEntry[]> {
   let buf = raw;
   if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
     try {
-      buf = gunzipSync(buf, { maxOutputLength: SYNC_LIMITS.maxArchiveBytes });
+      // Off the main thread (libuv pool): the server keeps serving while an archive unpacks.
+      buf = await gunzipAsync(buf, { maxOutputLength: SYNC_LIMITS.maxArchiveBytes });
     } catch (err) {
       throw new ToolError(`archive is not valid gzip or is over ${SYNC_LIMITS.maxArchiveBytes} bytes unpacked: ${(err as Error).message}`);
     }
@@ -114,7 +118,7 @@ export async function readSyncArchive(raw: Buffer): Promise<{ entries: ArchiveEn
     const shown = problems.slice(0, 20).join('; ');
     throw new ToolError(`archive refused, nothing was written: ${shown}${problems.length > 20 ? ` (and ${problems.length - 20} more)` : ''}`);
   }
-  return { entries, tar: buf };
+  return entries;
 }
 
 /** Below this many entries (or with if_match), files go one by one through the daemon: lowest latency. */
@@ -123,10 +127,10 @@ const BULK_MIN_ENTRIES = 16;
 /**
  * Bulk path: every folder the entries pass through is checked by the daemon first (a symlinked folder
  * must resolve inside /workspace), then GNU tar in the sandbox extracts the validated archive in one go,
- * as the sandbox user, replacing (never following) existing files and symlinks. False when tar failed
- * (e.g. a file where a folder should be): the caller then writes entry by entry to learn which.
+ * as the sandbox user, replacing (never following) an existing file or symlink at an entry's path.
+ * False when tar failed (e.g. a file where a folder should be): the caller then writes entry by entry.
  */
-async function extractInSandbox(ctx: ToolContext, entries: ArchiveEntry[], archive: Buffer): Promise<boolean> {
+async function extractInSandbox(ctx: ToolContext, entries: ArchiveEntry[], archive: Buffer, archiveBase64: string): Promise<boolean> {
   const dirs = new Set<string>();
   for (const e of entries) {
     const parts = e.path.split('/');
@@ -136,11 +140,12 @@ async function extractInSandbox(ctx: ToolContext, entries: ArchiveEntry[], archi
     // stat refuses (OUTSIDE_WORKSPACE) a path that leads out of the workspace through a symlink.
     await ctx.sandbox.call('stat', { path: abs(d) }, { signal: ctx.signal, timeoutMs: 30_000 });
   });
+  const gzip = archive[0] === 0x1f && archive[1] === 0x8b;
   const r = await ctx.sandbox.exec(
     {
-      command: 'base64 -d | tar -x -f - -C /workspace --no-same-owner --warning=no-timestamp',
+      command: `base64 -d | tar -x${gzip ? 'z' : ''} -f - -C ${WORKSPACE_ROOT} --no-same-owner --warning=no-timestamp`,
       cwd: WORKSPACE_ROOT,
-      stdin: archive.toString('base64'),
+      stdin: archiveBase64,
       timeoutMs: 300_000,
       capBytes: 64 * 1024,
     },
@@ -188,7 +193,8 @@ export const workspaceSyncPush = defineTool({
   }),
   async handle({ archive, delete: remove = [], if_match }, ctx) {
     // (No regular expression over megabytes of base64: a malformed archive fails tar validation instead.)
-    const { entries, tar: tarball } = archive ? await readSyncArchive(Buffer.from(archive, 'base64')) : { entries: [], tar: Buffer.alloc(0) };
+    const raw = Buffer.from(archive, 'base64');
+    const entries = archive ? await readSyncArchive(raw) : [];
     const badDeletes = remove.map((p) => [p, syncPathProblem(p)] as const).filter(([, why]) => why);
     if (badDeletes.length) throw new ToolError(`delete refused, nothing was written: ${badDeletes.map(([p, why]) => `${JSON.stringify(p)}: ${why}`).join('; ')}`);
 
@@ -204,7 +210,7 @@ export const workspaceSyncPush = defineTool({
     let written = 0;
     let bytes = 0;
     let deleted = 0;
-    const bulk = !if_match && entries.length >= BULK_MIN_ENTRIES && (await extractInSandbox(ctx, entries, tarball));
+    const bulk = !if_match && entries.length >= BULK_MIN_ENTRIES && (await extractInSandbox(ctx, entries, raw, archive));
     if (bulk) {
       written = entries.length;
       bytes = entries.reduce((n, e) => n + (e.data?.length ?? 0), 0);

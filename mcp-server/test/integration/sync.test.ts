@@ -3,6 +3,7 @@
 // hashes match what was pushed; pulls come back in batches; if_match protects changed sandbox files.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { startServer, type TestServer } from '../fixtures/server.ts';
 
@@ -36,14 +37,8 @@ interface PulledFile {
 describe('workspace sync tools (stdio, real sandbox)', function () {
   this.timeout(180_000);
   let s: TestServer;
-  before(async function () {
+  before(async () => {
     s = await startServer({ args: ['--sync-tools'] });
-    const { tools } = await s.client.listTools();
-    if (!tools.some((t) => t.name === 'workspace_sync_push')) {
-      // mcp-server/src/server.ts must register toolsFor(config) for --sync-tools to take effect.
-      console.warn('      (skipped: this build ignores --sync-tools; server.ts does not call toolsFor(config) yet)');
-      this.skip();
-    }
   });
   after(async () => s?.close());
 
@@ -99,6 +94,26 @@ describe('workspace sync tools (stdio, real sandbox)', function () {
       assert.match(r.text, /archive refused, nothing was written/);
       const ls = await s.ok('shell_exec', { command: 'test -e proj/innocent.txt && echo present || echo absent; test -e /workspace/escape.txt -o -e /escape.txt && echo escaped || echo contained' });
       assert.equal(ls.structured?.stdout, 'absent\ncontained\n');
+    });
+  }
+
+  it('a big archive (one bulk extraction) lands the same way: contents, modes, symlinks, gzip', async () => {
+    const entries: Entry[] = Array.from({ length: 40 }, (_, i) => ({ name: `bulk/d${i % 4}/f${i}.txt`, data: `file ${i}\n` }));
+    entries.push({ name: 'bulk/tool.sh', data: '#!/bin/sh\necho bulk\n', mode: 0o755 }, { name: 'bulk/d0/up', type: 'symlink', linkname: '../tool.sh' });
+    const gz = gzipSync(Buffer.from(await archive(entries), 'base64')).toString('base64');
+    const r = await s.ok('workspace_sync_push', { archive: gz });
+    assert.equal(r.structured?.written, 42);
+    const out = await s.ok('shell_exec', { command: 'cat bulk/d3/f39.txt && bulk/d0/up && stat -c "%a %U" bulk/tool.sh bulk/d1/f1.txt && find bulk -type f | wc -l' });
+    assert.match(String(out.structured?.stdout), /^file 39\nbulk\n755 (\w+)\n644 \1\n41\n$/);
+  });
+
+  for (const count of [3, 30]) {
+    it(`a folder the agent turned into a symlink out of the workspace is never written through (${count} entries)`, async () => {
+      await s.ok('shell_exec', { command: 'mkdir -p /tmp/outside && ln -sfn /tmp/outside escape' });
+      const r = await s.call('workspace_sync_push', { archive: await archive(Array.from({ length: count }, (_, i) => ({ name: `escape/f${i}.txt`, data: 'x' }))) });
+      const leaked = await s.ok('shell_exec', { command: 'ls /tmp/outside | wc -l' });
+      assert.equal(leaked.structured?.stdout, '0\n');
+      assert.ok(r.isError || (r.structured?.failed as unknown[]).length === count, r.text);
     });
   }
 

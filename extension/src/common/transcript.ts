@@ -1,0 +1,169 @@
+// What the chat panel shows, as data: the items of a conversation and the events that change them.
+// The host applies the same events as the webview, so what is saved is exactly what was shown.
+
+export interface UsageTotals {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  steps: number;
+}
+
+export const EMPTY_USAGE: UsageTotals = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, steps: 0 };
+
+export type ToolCardStatus = 'running' | 'awaiting-approval' | 'ok' | 'error' | 'denied' | 'cancelled';
+
+export interface ToolCard {
+  kind: 'tool';
+  id: string;
+  name: string;
+  args: Record<string, unknown>;
+  status: ToolCardStatus;
+  /** Why it waits for approval ("changes files in the sandbox"). */
+  approvalReason?: string;
+  /** Set once the call ended. */
+  result?: string;
+  images?: Array<{ data: string; mimeType: string }>;
+  durationMs?: number;
+}
+
+export type ChatItem =
+  | { kind: 'user'; text: string }
+  | { kind: 'assistant'; text: string; streaming: boolean }
+  | ToolCard
+  | { kind: 'notice'; level: 'info' | 'warning' | 'error'; text: string }
+  | { kind: 'run-end'; reason: string; usage: UsageTotals; error?: string };
+
+export type ChatEvent =
+  /** Replace everything (a webview attaching to a run already under way). */
+  | { type: 'reset'; items: ChatItem[] }
+  | { type: 'user'; text: string }
+  | { type: 'text'; text: string }
+  /** The model call is repeated: this step's streamed text is void. */
+  | { type: 'retry'; reason: string }
+  | { type: 'tool_start'; id: string; name: string; args: Record<string, unknown> }
+  | { type: 'tool_approval'; id: string; reason?: string }
+  | { type: 'tool_decided'; id: string; approved: boolean }
+  | { type: 'tool_end'; id: string; ok: boolean; text: string; images?: Array<{ data: string; mimeType: string }>; durationMs: number; denied?: boolean }
+  | { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string }
+  | { type: 'end'; reason: string; usage: UsageTotals; error?: string };
+
+/** Caps that keep a long run from freezing the panel (Cline's grey-webview lesson): results are cut for display. */
+export const MAX_RESULT_CHARS_SHOWN = 20_000;
+export const MAX_IMAGES_PER_CARD = 4;
+
+function lastAssistant(items: ChatItem[]): Extract<ChatItem, { kind: 'assistant' }> | undefined {
+  const last = items[items.length - 1];
+  return last?.kind === 'assistant' && last.streaming ? last : undefined;
+}
+
+function closeStreaming(items: ChatItem[]): void {
+  const a = lastAssistant(items);
+  if (a) {
+    a.streaming = false;
+    if (!a.text.trim()) items.pop();
+  }
+}
+
+function findCard(items: ChatItem[], id: string): ToolCard | undefined {
+  for (let i = items.length - 1; i >= 0; i--) {
+    const it = items[i]!;
+    if (it.kind === 'tool' && it.id === id) return it;
+  }
+  return undefined;
+}
+
+function clip(text: string): string {
+  if (text.length <= MAX_RESULT_CHARS_SHOWN) return text;
+  const half = MAX_RESULT_CHARS_SHOWN / 2;
+  return `${text.slice(0, half)}\n[… ${(text.length - MAX_RESULT_CHARS_SHOWN).toLocaleString('en-US')} characters not shown …]\n${text.slice(-half)}`;
+}
+
+/** Applies one event to `items` in place and returns it. */
+export function applyChatEvent(items: ChatItem[], e: ChatEvent): ChatItem[] {
+  switch (e.type) {
+    case 'reset':
+      items.splice(0, items.length, ...structuredClone(e.items));
+      break;
+    case 'user':
+      closeStreaming(items);
+      items.push({ kind: 'user', text: e.text });
+      break;
+    case 'text': {
+      const a = lastAssistant(items);
+      if (a) a.text += e.text;
+      else items.push({ kind: 'assistant', text: e.text, streaming: true });
+      break;
+    }
+    case 'retry': {
+      const a = lastAssistant(items);
+      if (a) items.pop();
+      items.push({ kind: 'notice', level: 'warning', text: `Retrying the model call: ${e.reason}` });
+      break;
+    }
+    case 'tool_start':
+      closeStreaming(items);
+      items.push({ kind: 'tool', id: e.id, name: e.name, args: e.args, status: 'running' });
+      break;
+    case 'tool_approval': {
+      const c = findCard(items, e.id);
+      if (c && c.status === 'running') {
+        c.status = 'awaiting-approval';
+        if (e.reason) c.approvalReason = e.reason;
+      }
+      break;
+    }
+    case 'tool_decided': {
+      const c = findCard(items, e.id);
+      if (c && c.status === 'awaiting-approval') c.status = e.approved ? 'running' : 'denied';
+      break;
+    }
+    case 'tool_end': {
+      const c = findCard(items, e.id);
+      if (!c) break;
+      c.status = e.denied ? 'denied' : e.ok ? 'ok' : /^Cancelled/.test(e.text) ? 'cancelled' : 'error';
+      c.result = clip(e.text);
+      if (e.images?.length) c.images = e.images.slice(0, MAX_IMAGES_PER_CARD);
+      c.durationMs = e.durationMs;
+      break;
+    }
+    case 'notice':
+      items.push({ kind: 'notice', level: e.level, text: e.text });
+      break;
+    case 'end':
+      closeStreaming(items);
+      for (const it of items) if (it.kind === 'tool' && (it.status === 'running' || it.status === 'awaiting-approval')) it.status = 'cancelled';
+      items.push({ kind: 'run-end', reason: e.reason, usage: e.usage, ...(e.error ? { error: e.error } : {}) });
+      break;
+  }
+  return items;
+}
+
+export function addUsage(a: UsageTotals, b: Partial<UsageTotals>): UsageTotals {
+  return {
+    inputTokens: a.inputTokens + (b.inputTokens ?? 0),
+    outputTokens: a.outputTokens + (b.outputTokens ?? 0),
+    cacheReadTokens: a.cacheReadTokens + (b.cacheReadTokens ?? 0),
+    cacheWriteTokens: a.cacheWriteTokens + (b.cacheWriteTokens ?? 0),
+    steps: a.steps + (b.steps ?? 0),
+  };
+}
+
+/** "1,234 in · 56 out · 3 steps" */
+export function formatUsage(u: UsageTotals): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const cache = u.cacheReadTokens ? ` (${n(u.cacheReadTokens)} cached)` : '';
+  return `${n(u.inputTokens)} tokens in${cache} · ${n(u.outputTokens)} out · ${u.steps} step${u.steps === 1 ? '' : 's'}`;
+}
+
+/** "1.2k in · 56 out" for narrow places. */
+export function formatUsageShort(u: UsageTotals): string {
+  const n = (x: number) => (x >= 10_000 ? `${Math.round(x / 1000)}k` : x >= 1000 ? `${(x / 1000).toFixed(1)}k` : String(x));
+  return `${n(u.inputTokens)} in · ${n(u.outputTokens)} out`;
+}
+
+/** A title from the first user message. */
+export function titleFrom(text: string): string {
+  const line = text.trim().split('\n')[0] ?? '';
+  return line.length > 60 ? `${line.slice(0, 57)}…` : line || 'New chat';
+}

@@ -1,0 +1,96 @@
+// The sync base: for every path, the sha256 both sides agreed on at the last sync, kept across reloads,
+// plus the content of text files (content-addressed) so a later three-way merge has its base.
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { isBinary } from '../common/merge.ts';
+import { readJson, writeFileAtomic } from './atomic-file.ts';
+
+/** Only what can be merged is kept: text files up to this size. */
+const MAX_BLOB_BYTES = 2 * 1024 * 1024;
+
+export class BaseStore {
+  readonly hashes = new Map<string, string>();
+  private saveTimer: NodeJS.Timeout | undefined;
+  private saving: Promise<void> = Promise.resolve();
+
+  /** `dir` null: keep everything in memory (tests, benches). */
+  constructor(private readonly dir: string | null) {}
+
+  private get indexPath(): string {
+    return join(this.dir!, 'base.json');
+  }
+
+  async load(): Promise<void> {
+    if (!this.dir) return;
+    const data = await readJson<{ version: 1; hashes: Record<string, string> }>(this.indexPath);
+    this.hashes.clear();
+    if (data?.version === 1) for (const [p, h] of Object.entries(data.hashes)) this.hashes.set(p, h);
+  }
+
+  set(path: string, sha: string): void {
+    this.hashes.set(path, sha);
+    this.scheduleSave();
+  }
+
+  delete(path: string): void {
+    if (this.hashes.delete(path)) this.scheduleSave();
+  }
+
+  clear(): void {
+    this.hashes.clear();
+    this.scheduleSave();
+  }
+
+  private readonly memoryBlobs = new Map<string, Uint8Array>();
+
+  /** Keeps the content of `sha` when it could be merged later. */
+  async putBlob(sha: string, data: Uint8Array): Promise<void> {
+    if (data.length > MAX_BLOB_BYTES || isBinary(data)) return;
+    if (!this.dir) {
+      this.memoryBlobs.set(sha, data);
+      return;
+    }
+    const path = this.blobPath(sha);
+    if (await fsp.stat(path).then(() => true, () => false)) return;
+    await writeFileAtomic(path, data);
+  }
+
+  async getBlob(sha: string): Promise<Uint8Array | undefined> {
+    if (!this.dir) return this.memoryBlobs.get(sha);
+    return fsp.readFile(this.blobPath(sha)).catch(() => undefined);
+  }
+
+  private blobPath(sha: string): string {
+    return join(this.dir!, 'objects', sha.slice(0, 2), sha);
+  }
+
+  private scheduleSave(): void {
+    if (!this.dir || this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = undefined;
+      void this.flush();
+    }, 500);
+  }
+
+  /** Writes the index now (atomically). */
+  flush(): Promise<void> {
+    clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    if (!this.dir) return Promise.resolve();
+    const snapshot = JSON.stringify({ version: 1, hashes: Object.fromEntries(this.hashes) });
+    this.saving = this.saving.catch(() => {}).then(() => writeFileAtomic(this.indexPath, snapshot));
+    return this.saving;
+  }
+
+  /** Deletes stored contents no base entry refers to any more. */
+  async collectGarbage(): Promise<void> {
+    if (!this.dir) return;
+    const live = new Set(this.hashes.values());
+    const root = join(this.dir, 'objects');
+    for (const sub of await fsp.readdir(root).catch(() => [] as string[])) {
+      for (const name of await fsp.readdir(join(root, sub)).catch(() => [] as string[])) {
+        if (!live.has(name)) await fsp.rm(join(root, sub, name), { force: true });
+      }
+    }
+  }
+}

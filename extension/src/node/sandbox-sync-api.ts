@@ -1,0 +1,144 @@
+// The sync's view of the sandbox: the server's workspace_sync_* tools, over the MCP connection.
+// Pushes go as tar archives in batches of a few MB (several in flight), pulls loop over `remaining`.
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import tar from 'tar-stream';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { batchBySize } from '../common/sync-planner.ts';
+import { resultText, type ServerConnection } from './server-connection.ts';
+
+export interface RemoteFile {
+  path: string;
+  type: 'file' | 'symlink';
+  size: number;
+  sha256: string;
+  mode: number;
+  target?: string;
+}
+
+export interface Manifest {
+  entries: Map<string, RemoteFile>;
+  complete: boolean;
+  /** Files over the size cap in the sandbox. */
+  skipped: string[];
+}
+
+export interface PushFile {
+  path: string;
+  data: Uint8Array;
+  mode?: number;
+  /** Set for a symlink: `data` is then its target. */
+  symlink?: boolean;
+}
+
+export interface PushResult {
+  mismatched: string[];
+  failed: Array<{ path: string; error: string }>;
+}
+
+export interface PulledFile {
+  path: string;
+  data?: Uint8Array;
+  sha256?: string;
+  mode?: number;
+  missing?: boolean;
+  error?: string;
+}
+
+export interface SandboxSyncApi {
+  manifest(maxFileBytes: number): Promise<Manifest>;
+  push(files: PushFile[], remove: string[], ifMatch?: Record<string, string | null>): Promise<PushResult>;
+  pull(paths: string[]): Promise<PulledFile[]>;
+}
+
+export class SyncToolError extends Error {
+  override readonly name = 'SyncToolError';
+}
+
+/**
+ * Raw archive bytes per push call. Under the HTTP transport's 4 MB body limit, and small enough for the
+ * MCP SDK's stdio reader, which re-copies its buffer for every chunk of a message (cost grows with size²).
+ */
+export const PUSH_BATCH_BYTES = 1024 * 1024;
+const PUSHES_IN_FLIGHT = 3;
+const gzipAsync = promisify(gzip);
+
+export async function packTar(files: PushFile[]): Promise<Buffer> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  pack.on('data', (c: Buffer) => chunks.push(c));
+  const ended = new Promise<void>((resolve, reject) => {
+    pack.on('end', () => resolve());
+    pack.on('error', reject);
+  });
+  for (const f of files) {
+    if (f.symlink) pack.entry({ name: f.path, type: 'symlink', linkname: Buffer.from(f.data).toString(), mode: 0o777 });
+    else pack.entry({ name: f.path, type: 'file', mode: f.mode ?? 0o644, size: f.data.length }, Buffer.from(f.data.buffer, f.data.byteOffset, f.data.length));
+  }
+  pack.finalize();
+  await ended;
+  return Buffer.concat(chunks);
+}
+
+export class McpSandboxSync implements SandboxSyncApi {
+  constructor(private readonly connection: ServerConnection) {}
+
+  private async call(name: string, args: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const r: CallToolResult = await this.connection.callTool(name, args, { timeoutMs: 300_000 });
+    if (r.isError) throw new SyncToolError(resultText(r));
+    if (!r.structuredContent) {
+      const text = resultText(r);
+      throw new SyncToolError(/unknown tool|not found/i.test(text) ? 'the server has no sync tools: start it with --sync-tools' : `unexpected answer from ${name}: ${text.slice(0, 200)}`);
+    }
+    return r.structuredContent;
+  }
+
+  async manifest(maxFileBytes: number): Promise<Manifest> {
+    const r = await this.call('workspace_sync_manifest', { max_file_bytes: maxFileBytes, max_entries: 100_000 });
+    const entries = new Map<string, RemoteFile>();
+    for (const e of r.entries as RemoteFile[]) entries.set(e.path, e);
+    return { entries, complete: r.truncated !== true, skipped: (r.skipped as string[]) ?? [] };
+  }
+
+  async push(files: PushFile[], remove: string[], ifMatch?: Record<string, string | null>): Promise<PushResult> {
+    const result: PushResult = { mismatched: [], failed: [] };
+    const batches = batchBySize(files.map((f) => ({ ...f, size: f.data.length + 512 })), PUSH_BATCH_BYTES, 5000);
+    const guardFor = (paths: string[]) => {
+      if (!ifMatch) return undefined;
+      const g: Record<string, string | null> = {};
+      for (const p of paths) if (Object.hasOwn(ifMatch, p)) g[p] = ifMatch[p]!;
+      return g;
+    };
+    const send = async (batch: PushFile[], del: string[]) => {
+      // gzip level 1: cheap, and source code shrinks to a third or less on the wire and in the sandbox.
+      const archive = batch.length ? (await gzipAsync(await packTar(batch), { level: 1 })).toString('base64') : '';
+      const r = await this.call('workspace_sync_push', {
+        archive,
+        ...(del.length ? { delete: del } : {}),
+        ...(ifMatch ? { if_match: guardFor([...batch.map((f) => f.path), ...del]) } : {}),
+      });
+      result.mismatched.push(...((r.mismatched as string[]) ?? []));
+      result.failed.push(...((r.failed as PushResult['failed']) ?? []));
+    };
+    let next = 0;
+    const workers = Array.from({ length: Math.min(PUSHES_IN_FLIGHT, batches.length) }, async () => {
+      while (next < batches.length) await send(batches[next++]!, []);
+    });
+    await Promise.all(workers);
+    for (let i = 0; i < remove.length; i += 5000) await send([], remove.slice(i, i + 5000));
+    return result;
+  }
+
+  async pull(paths: string[]): Promise<PulledFile[]> {
+    const out: PulledFile[] = [];
+    let rest = paths;
+    while (rest.length) {
+      const r = await this.call('workspace_sync_pull', { paths: rest.slice(0, 10_000) });
+      const files = r.files as Array<Omit<PulledFile, 'data'> & { data?: string }>;
+      if (!files.length) throw new SyncToolError('workspace_sync_pull returned nothing');
+      for (const f of files) out.push({ ...f, data: f.data === undefined ? undefined : Buffer.from(f.data, 'base64') });
+      rest = [...(r.remaining as string[]), ...rest.slice(10_000)];
+    }
+    return out;
+  }
+}

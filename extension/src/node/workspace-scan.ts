@@ -1,0 +1,90 @@
+// Lists the files the sync covers: everything .gitignore does not exclude (git-tracked files always), by
+// walking the folder with the `ignore` rules and, when the folder is a git repository, adding what
+// `git ls-files` says is tracked. Reads and hashes with Node's fs (fast); writes go elsewhere.
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { IgnoreRules } from '../common/ignore-rules.ts';
+import { isSyncablePath } from '../common/sync-paths.ts';
+
+export interface ScannedFile {
+  size: number;
+  type: 'file' | 'symlink';
+  target?: string;
+  /** Permission bits (the executable bit is what matters). */
+  mode?: number;
+}
+
+export interface ScanResult {
+  files: Map<string, ScannedFile>;
+  rules: IgnoreRules;
+}
+
+export const sha256 = (data: Uint8Array | string): string => createHash('sha256').update(data).digest('hex');
+
+/** Reads the .gitignore of `dir` (relative, '' = root) into `rules`; true when there was one. */
+export async function loadGitignore(root: string, dir: string, rules: IgnoreRules): Promise<boolean> {
+  rules.remove(dir);
+  const text = await fsp.readFile(join(root, dir, '.gitignore'), 'utf8').catch(() => null);
+  if (text === null) return false;
+  rules.add(dir, text);
+  return true;
+}
+
+export async function scanWorkspace(root: string, extraExcludes: string[] = [], opts: { maxEntries?: number } = {}): Promise<ScanResult> {
+  const rules = new IgnoreRules(extraExcludes);
+  const files = new Map<string, ScannedFile>();
+  const maxEntries = opts.maxEntries ?? 200_000;
+  const walk = async (dir: string): Promise<void> => {
+    await loadGitignore(root, dir, rules);
+    const entries = await fsp.readdir(join(root, dir), { withFileTypes: true }).catch(() => []);
+    const subdirs: string[] = [];
+    await Promise.all(
+      entries.map(async (e) => {
+        if (files.size >= maxEntries) return;
+        const rel = dir ? `${dir}/${e.name}` : e.name;
+        if (e.isDirectory()) {
+          if (!rules.isIgnored(rel, true)) subdirs.push(rel);
+        } else if ((e.isFile() || e.isSymbolicLink()) && !rules.isIgnored(rel)) {
+          const entry = await describe(root, rel);
+          if (entry) files.set(rel, entry);
+        }
+      }),
+    );
+    for (const d of subdirs.sort()) await walk(d);
+  };
+  await walk('');
+  for (const rel of await gitTracked(root)) {
+    if (files.has(rel) || !isSyncablePath(rel)) continue;
+    const entry = await describe(root, rel);
+    if (entry) files.set(rel, entry);
+  }
+  return { files, rules };
+}
+
+/** Size and type of one path, or null when it is gone or not a file / symlink. */
+export async function describe(root: string, rel: string): Promise<ScannedFile | null> {
+  const st = await fsp.lstat(join(root, rel)).catch(() => null);
+  if (!st) return null;
+  if (st.isSymbolicLink()) {
+    const target = await fsp.readlink(join(root, rel)).catch(() => null);
+    return target === null ? null : { size: Buffer.byteLength(target), type: 'symlink', target };
+  }
+  return st.isFile() ? { size: st.size, type: 'file', mode: st.mode & 0o777 } : null;
+}
+
+/** Reads the bytes the sync compares: a file's content, or a symlink's target string. */
+export async function readEntry(root: string, rel: string, entry: ScannedFile): Promise<Buffer | null> {
+  if (entry.type === 'symlink') return Buffer.from(entry.target ?? '');
+  return fsp.readFile(join(root, rel)).catch(() => null);
+}
+
+/** Paths git tracks (possibly ignored by a pattern added later); empty when this is no git repository. */
+function gitTracked(root: string): Promise<string[]> {
+  return new Promise((resolve) => {
+    execFile('git', ['-c', 'core.quotepath=off', 'ls-files', '-z', '--cached'], { cwd: root, maxBuffer: 64 * 1024 * 1024, timeout: 20_000 }, (err, stdout) => {
+      resolve(err ? [] : stdout.split('\0').filter(Boolean));
+    });
+  });
+}

@@ -1,0 +1,150 @@
+// The chat panel: a webview view in its own activity-bar container. The HTML has a strict CSP with a
+// nonce; everything else goes through the typed protocol (common/protocol.ts), one handler per message.
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import { ProtocolServer, type Handlers, type HostState } from '../common/protocol.ts';
+import { ChatSession, newConversation, type ChatSessionDeps } from '../node/chat-session.ts';
+import type { HistoryStore, StoredConversation } from '../node/history-store.ts';
+
+export const CHAT_VIEW_ID = 'suna.chat';
+
+export interface ChatViewHost {
+  state(): Promise<HostState>;
+  sessionDeps(): ChatSessionDeps;
+  store: HistoryStore;
+  runCommand(command: string): Promise<void>;
+  openSyncPath(path: string): Promise<void>;
+  resolveSyncPath(path: string, choice: 'mine' | 'theirs'): Promise<void>;
+  log(line: string): void;
+}
+
+export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
+  private view: vscode.WebviewView | undefined;
+  private protocol: ProtocolServer | undefined;
+  session: ChatSession;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly host: ChatViewHost,
+  ) {
+    this.session = new ChatSession(host.sessionDeps());
+  }
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.view = view;
+    const dist = vscode.Uri.joinPath(this.extensionUri, 'dist');
+    view.webview.options = { enableScripts: true, enableCommandUris: false, localResourceRoots: [dist] };
+    view.webview.html = this.html(view.webview, dist);
+    this.protocol?.dispose();
+    const protocol = new ProtocolServer((m) => void view.webview.postMessage(m), this.handlers(), (type, err) =>
+      this.host.log(`webview request ${type} failed: ${err instanceof Error ? err.message : String(err)}`),
+    );
+    this.protocol = protocol;
+    view.webview.onDidReceiveMessage((m) => void protocol.receive(m));
+    view.onDidDispose(() => {
+      protocol.dispose();
+      if (this.protocol === protocol) this.protocol = undefined;
+      this.view = undefined;
+    });
+  }
+
+  /** Pushes the host state (server, sync, model, approvals) to the panel. */
+  async refresh(): Promise<void> {
+    if (this.protocol) this.protocol.event('state', await this.host.state());
+  }
+
+  /** Shows a saved conversation (the last one, after a reload) unless the user already started another. */
+  restore(stored: StoredConversation): void {
+    if (this.session.running || this.session.conversation.items.length) return;
+    this.session = new ChatSession(this.host.sessionDeps(), stored);
+    this.protocol?.event('conversation', this.session.view());
+  }
+
+  async newChat(): Promise<void> {
+    this.session.stop();
+    this.session = new ChatSession(this.host.sessionDeps(), newConversation(this.host.sessionDeps().model()));
+    this.protocol?.event('conversation', this.session.view());
+  }
+
+  stop(): boolean {
+    return this.session.stop();
+  }
+
+  private handlers(): Handlers {
+    return {
+      'ui/ready': async () => ({ state: await this.host.state(), conversation: this.session.view() }),
+      'chat/send': async ({ text }, ctx) => {
+        if (typeof text !== 'string' || !text.trim()) throw new Error('empty message');
+        // The run goes on if the panel goes away; a new panel follows it with chat/attach.
+        return this.session.send(text, (e) => ctx.emit(e));
+      },
+      'chat/attach': async (_p, ctx) => (await this.session.attach((e) => ctx.emit(e))) ?? null,
+      'chat/stop': () => ({ stopped: this.session.stop() }),
+      'chat/new': async () => {
+        await this.newChat();
+        return this.session.view();
+      },
+      'history/list': () => this.host.store.list(),
+      'history/open': async ({ id }) => {
+        const stored = await this.host.store.load(String(id));
+        if (!stored) throw new Error('that conversation is gone');
+        this.session.stop();
+        this.session = new ChatSession(this.host.sessionDeps(), stored);
+        return this.session.view();
+      },
+      'history/delete': async ({ id }) => {
+        if (id === this.session.conversation.id) await this.newChat();
+        return this.host.store.delete(String(id));
+      },
+      'tool/decide': ({ callId, approve }) => ({ ok: this.session.decide(String(callId), approve === true) }),
+      'model/select': async ({ model }) => {
+        await vscode.workspace.getConfiguration('suna').update('model', String(model), vscode.ConfigurationTarget.Global);
+        return this.host.state();
+      },
+      'command/run': async ({ command }) => {
+        await this.host.runCommand(String(command));
+        return { ok: true };
+      },
+      'sync/open': async ({ path }) => {
+        await this.host.openSyncPath(String(path));
+        return { ok: true };
+      },
+      'sync/resolve': async ({ path, choice }) => {
+        await this.host.resolveSyncPath(String(path), choice === 'theirs' ? 'theirs' : 'mine');
+        return { ok: true };
+      },
+    };
+  }
+
+  private html(webview: vscode.Webview, dist: vscode.Uri): string {
+    const nonce = randomBytes(16).toString('base64');
+    const uri = (...p: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(dist, ...p)).toString();
+    const csp = [
+      "default-src 'none'",
+      `style-src ${webview.cspSource}`,
+      `font-src ${webview.cspSource}`,
+      `img-src ${webview.cspSource} data:`,
+      `script-src 'nonce-${nonce}'`,
+    ].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${uri('codicons', 'codicon.css')}">
+<link rel="stylesheet" href="${uri('webview.css')}">
+<title>Suna</title>
+</head>
+<body>
+<div id="app"></div>
+<script nonce="${nonce}" src="${uri('webview.js')}"></script>
+</body>
+</html>`;
+  }
+
+  dispose(): void {
+    this.session.stop();
+    this.protocol?.dispose();
+  }
+}

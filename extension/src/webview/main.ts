@@ -1,0 +1,191 @@
+// The chat panel's script (runs in the webview): state from the host, user actions as protocol requests,
+// run events applied with the same reducer the host uses.
+import { ProtocolClient, type ConversationView, type HostCommand, type HostState } from '../common/protocol.ts';
+import { applyChatEvent, formatUsage, formatUsageShort, type ChatEvent, type ChatItem, type UsageTotals } from '../common/transcript.ts';
+import { h, icon, renderBanner, renderItem, renderModelPicker } from './render.ts';
+
+declare function acquireVsCodeApi(): { postMessage(m: unknown): void; getState(): unknown; setState(s: unknown): void };
+
+const vscode = acquireVsCodeApi();
+const client = new ProtocolClient((m) => vscode.postMessage(m));
+window.addEventListener('message', (e) => client.receive(e.data));
+
+let items: ChatItem[] = [];
+let running = false;
+const open = new Set<string>();
+
+// ------------------------------------------------------------------------------------------- layout
+const model = h('select', { id: 'model', title: 'Model' });
+const usage = h('span', { id: 'usage', class: 'usage' });
+const button = (id: string, ico: string, title: string) => h('button', { id, class: 'icon-button', title, 'aria-label': title }, icon(ico));
+const historyButton = button('history', 'history', 'History');
+const banner = h('div', { id: 'banner', class: 'banner' });
+const log = h('div', { id: 'log', class: 'log', role: 'log', 'aria-live': 'polite' });
+const historyPanel = h('div', { id: 'history-panel', class: 'history-panel' });
+historyPanel.hidden = true;
+const input = h('textarea', { id: 'input', rows: '3', placeholder: 'Ask the agent to do something in the sandbox… (Enter sends, Shift+Enter for a new line)' });
+const send = h('button', { id: 'send', class: 'primary', title: 'Send' }, icon('send'), ' Send');
+const stop = h('button', { id: 'stop', class: 'secondary', title: 'Stop the model and the running tool' }, icon('debug-stop'), ' Stop');
+stop.hidden = true;
+document.getElementById('app')!.append(
+  // New chat and Set API Key are native actions in the view's title bar.
+  h('header', { class: 'toolbar' }, model, usage, h('span', { class: 'spacer' }), historyButton),
+  banner,
+  historyPanel,
+  log,
+  h('footer', { class: 'composer' }, input, h('div', { class: 'composer-buttons' }, send, stop)),
+);
+input.value = (vscode.getState() as { draft?: string } | undefined)?.draft ?? '';
+
+// ------------------------------------------------------------------------------------------ rendering
+function renderAll(): void {
+  const stick = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+  log.replaceChildren(...items.map((i) => renderItem(i, open)));
+  if (!items.length) log.append(h('div', { class: 'empty' }, icon('vm'), ' The agent works in a Docker sandbox with a copy of this workspace; what it changes comes back here, and nothing you edit is overwritten.'));
+  if (stick) log.scrollTop = log.scrollHeight;
+}
+
+function applyEvent(e: ChatEvent): void {
+  const last = items[items.length - 1];
+  applyChatEvent(items, e);
+  if (e.type === 'text' && last?.kind === 'assistant' && last.streaming && log.lastElementChild?.classList.contains('assistant')) {
+    // Streaming: only the last message changes.
+    const el = renderItem(items[items.length - 1]!, open);
+    log.lastElementChild.replaceWith(el);
+    log.scrollTop = log.scrollHeight;
+    return;
+  }
+  renderAll();
+}
+
+function showUsage(u: UsageTotals): void {
+  usage.textContent = u.steps ? formatUsageShort(u) : '';
+  usage.title = u.steps ? `This conversation: ${formatUsage(u)}` : '';
+}
+
+function setRunning(r: boolean): void {
+  running = r;
+  stop.hidden = !r;
+  send.hidden = r;
+}
+
+function showConversation(c: ConversationView): void {
+  items = structuredClone(c.items);
+  showUsage(c.usage);
+  renderAll();
+}
+
+function showState(s: HostState): void {
+  renderModelPicker(model, s.models, s.model);
+  renderBanner(banner, s);
+}
+
+// -------------------------------------------------------------------------------------------- actions
+async function sendMessage(): Promise<void> {
+  const text = input.value.trim();
+  if (!text || running) return;
+  input.value = '';
+  vscode.setState({ draft: '' });
+  setRunning(true);
+  try {
+    await client.request('chat/send', { text }, { onChunk: applyEvent });
+    showUsage((await client.request('ui/ready', {})).conversation.usage);
+  } catch (err) {
+    applyEvent({ type: 'notice', level: 'error', text: (err as Error).message });
+  } finally {
+    setRunning(false);
+  }
+}
+
+async function follow(): Promise<void> {
+  setRunning(true);
+  try {
+    await client.request('chat/attach', {}, { onChunk: applyEvent });
+    showUsage((await client.request('ui/ready', {})).conversation.usage);
+  } finally {
+    setRunning(false);
+  }
+}
+
+async function toggleHistory(): Promise<void> {
+  if (!historyPanel.hidden) {
+    historyPanel.hidden = true;
+    return;
+  }
+  const list = await client.request('history/list', {});
+  historyPanel.replaceChildren(
+    h('div', { class: 'history-title' }, 'Conversations'),
+    ...(list.length
+      ? list.map((c) =>
+          h(
+            'div',
+            { class: 'history-item' },
+            h('button', { class: 'link history-open', 'data-id': c.id }, c.title),
+            h('span', { class: 'muted' }, ` ${new Date(c.updatedAt).toLocaleString()}`),
+            h('button', { class: 'icon-button history-delete', 'data-id': c.id, title: 'Delete' }, icon('trash')),
+          ),
+        )
+      : [h('div', { class: 'muted' }, 'No saved conversations yet.')]),
+  );
+  historyPanel.hidden = false;
+}
+
+send.addEventListener('click', () => void sendMessage());
+stop.addEventListener('click', () => void client.request('chat/stop', {}));
+input.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+    e.preventDefault();
+    void sendMessage();
+  }
+});
+input.addEventListener('input', () => vscode.setState({ draft: input.value }));
+historyButton.addEventListener('click', () => void toggleHistory());
+model.addEventListener('change', async () => showState(await client.request('model/select', { model: model.value })));
+
+document.addEventListener('click', async (e) => {
+  const target = (e.target as HTMLElement).closest('button');
+  if (!target) return;
+  const { action, id, command, sync, path } = target.dataset;
+  if (action === 'approve' || action === 'deny') await client.request('tool/decide', { callId: id!, approve: action === 'approve' });
+  else if (command) await client.request('command/run', { command: command as HostCommand });
+  else if (sync === 'open') await client.request('sync/open', { path: path! });
+  else if (sync === 'mine' || sync === 'theirs') await client.request('sync/resolve', { path: path!, choice: sync });
+  else if (target.classList.contains('history-open')) {
+    historyPanel.hidden = true;
+    showConversation(await client.request('history/open', { id: id! }));
+  } else if (target.classList.contains('history-delete')) {
+    await client.request('history/delete', { id: id! });
+    historyPanel.hidden = true;
+    await toggleHistory();
+  }
+});
+// Remember which parts of tool cards the user opened or closed, across re-renders.
+document.addEventListener(
+  'toggle',
+  (e) => {
+    const d = e.target as HTMLDetailsElement;
+    const id = d.closest<HTMLElement>('.card.tool')?.dataset.id;
+    if (!id || !d.dataset.part) return;
+    const key = `${id}:${d.dataset.part}`;
+    if (d.open) {
+      open.add(key);
+      open.delete(`${key}-closed`);
+    } else {
+      open.delete(key);
+      open.add(`${key}-closed`);
+    }
+  },
+  true,
+);
+
+client.on('state', showState);
+client.on('conversation', (c) => {
+  showConversation(c);
+  setRunning(false);
+});
+
+void client.request('ui/ready', {}).then(({ state: s, conversation }) => {
+  showState(s);
+  showConversation(conversation);
+  if (conversation.runId) void follow();
+});

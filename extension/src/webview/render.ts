@@ -1,0 +1,161 @@
+// DOM rendering of the chat panel, from data only (ChatItem, HostState). Model and tool output is always
+// inserted as text (textContent), never as HTML.
+import type { HostState, ModelChoice } from '../common/protocol.ts';
+import { formatUsage, type ChatItem, type ToolCard } from '../common/transcript.ts';
+
+export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  for (const c of children) el.append(c);
+  return el;
+}
+
+export const icon = (name: string, title?: string) => h('i', { class: `codicon codicon-${name}`, ...(title ? { title, 'aria-label': title } : {}) });
+
+/** Plain text with ``` fences shown as code blocks and `inline code`. */
+export function renderText(text: string): DocumentFragment {
+  const frag = document.createDocumentFragment();
+  const parts = text.split(/```[^\n]*\n?/);
+  parts.forEach((part, i) => {
+    if (i % 2 === 1) {
+      frag.append(h('pre', { class: 'code' }, part.replace(/\n$/, '')));
+      return;
+    }
+    for (const para of part.split(/\n{2,}/)) {
+      if (!para.trim()) continue;
+      const p = h('p');
+      para.split(/(`[^`\n]+`)/).forEach((seg, j) => p.append(j % 2 === 1 ? h('code', {}, seg.slice(1, -1)) : seg));
+      frag.append(p);
+    }
+  });
+  return frag;
+}
+
+const STATUS: Record<ToolCard['status'], [string, string]> = {
+  running: ['loading~spin', 'running'],
+  'awaiting-approval': ['question', 'waiting for your approval'],
+  ok: ['check', 'done'],
+  error: ['error', 'failed'],
+  denied: ['circle-slash', 'denied'],
+  cancelled: ['debug-stop', 'cancelled'],
+};
+
+/** One line naming what the call is about: its path, command or first string argument. */
+function argSummary(args: Record<string, unknown>): string {
+  for (const k of ['path', 'command', 'url', 'query', 'from', 'pattern']) if (typeof args[k] === 'string') return String(args[k]);
+  const first = Object.values(args).find((v) => typeof v === 'string');
+  return typeof first === 'string' ? first : '';
+}
+
+const LONG_CHARS = 1200;
+const LONG_LINES = 16;
+
+export function renderToolCard(c: ToolCard, open: Set<string>): HTMLElement {
+  const [ico, label] = STATUS[c.status];
+  const card = h('div', { class: `card tool status-${c.status}`, 'data-id': c.id, 'data-name': c.name });
+  const summary = argSummary(c.args);
+  card.append(
+    h(
+      'div',
+      { class: 'card-head' },
+      icon('tools'),
+      h('span', { class: 'tool-name' }, c.name),
+      h('span', { class: 'tool-arg', title: summary }, summary.split('\n')[0]!.slice(0, 120)),
+      h('span', { class: 'tool-status', title: label }, icon(ico), c.durationMs !== undefined ? ` ${Math.round(c.durationMs)} ms` : ''),
+    ),
+  );
+  const args = h('details', { class: 'tool-args', 'data-part': 'args' }, h('summary', {}, 'Arguments'), h('pre', {}, JSON.stringify(c.args, null, 2)));
+  if (open.has(`${c.id}:args`)) args.open = true;
+  card.append(args);
+  if (c.status === 'awaiting-approval') {
+    card.append(
+      h(
+        'div',
+        { class: 'approval' },
+        h('span', {}, `${c.name} ${c.approvalReason ?? 'changes the sandbox'}. Run it?`),
+        h('button', { class: 'primary', 'data-action': 'approve', 'data-id': c.id }, icon('check'), ' Approve'),
+        h('button', { class: 'secondary', 'data-action': 'deny', 'data-id': c.id }, icon('close'), ' Deny'),
+      ),
+    );
+  }
+  if (c.result !== undefined) {
+    const long = c.result.length > LONG_CHARS || c.result.split('\n').length > LONG_LINES;
+    const result = h('details', { class: 'tool-result', 'data-part': 'result' }, h('summary', {}, long ? `Result (${c.result.length.toLocaleString('en-US')} characters)` : 'Result'), h('pre', {}, c.result));
+    result.open = open.has(`${c.id}:result`) || (!long && !open.has(`${c.id}:result-closed`));
+    card.append(result);
+  }
+  for (const img of c.images ?? []) card.append(h('img', { class: 'tool-image', src: `data:${img.mimeType};base64,${img.data}`, alt: `${c.name} image` }));
+  return card;
+}
+
+export function renderItem(item: ChatItem, open: Set<string>): HTMLElement {
+  switch (item.kind) {
+    case 'user':
+      return h('div', { class: 'msg user' }, renderText(item.text));
+    case 'assistant': {
+      const el = h('div', { class: `msg assistant${item.streaming ? ' streaming' : ''}` });
+      el.append(renderText(item.text));
+      return el;
+    }
+    case 'tool':
+      return renderToolCard(item, open);
+    case 'notice':
+      return h('div', { class: `notice ${item.level}` }, icon(item.level === 'error' ? 'error' : item.level === 'warning' ? 'warning' : 'info'), ' ', item.text);
+    case 'run-end': {
+      const words: Record<string, string> = { final_answer: 'Done', cancelled: 'Stopped', max_steps: 'Stopped: step limit reached', max_wall_time: 'Stopped: time limit reached', error: 'Failed' };
+      return h(
+        'div',
+        { class: `run-end reason-${item.reason}` },
+        h('span', {}, words[item.reason] ?? item.reason),
+        h('span', { class: 'usage' }, ` · ${formatUsage(item.usage)}`),
+        ...(item.error ? [h('div', { class: 'run-error' }, item.error)] : []),
+      );
+    }
+  }
+}
+
+export function renderModelPicker(select: HTMLSelectElement, models: ModelChoice[], current: string): void {
+  select.replaceChildren(...models.map((m) => h('option', { value: m.id, ...(m.id === current ? { selected: '' } : {}) }, `${m.id}${m.hasKey ? '' : ' (no key)'}`)));
+}
+
+export function renderBanner(el: HTMLElement, s: HostState): void {
+  const parts: HTMLElement[] = [];
+  if (s.problem) parts.push(h('div', { class: 'banner-line error problem' }, icon('error'), ' ', s.problem, ' ', h('button', { class: 'link', 'data-command': 'restartServer' }, 'Retry')));
+  else if (s.server.status !== 'ready')
+    parts.push(h('div', { class: 'banner-line' }, icon(s.server.status === 'error' ? 'error' : 'loading~spin'), ` Server ${s.server.status}${s.server.detail ? `: ${s.server.detail}` : ''}`));
+  if (!s.models.find((m) => m.id === s.model)?.hasKey)
+    parts.push(h('div', { class: 'banner-line warning' }, icon('key'), ' No API key for this model. ', h('button', { class: 'link', 'data-command': 'setApiKey' }, 'Set API Key')));
+  for (const path of s.sync.conflicts)
+    parts.push(
+      h(
+        'div',
+        { class: 'banner-line warning conflict', 'data-path': path },
+        icon('git-merge'),
+        ' Conflict: ',
+        h('code', {}, path),
+        ' (changed by you and the agent) ',
+        h('button', { class: 'link', 'data-sync': 'open', 'data-path': path }, 'Diff'),
+        h('button', { class: 'link', 'data-sync': 'mine', 'data-path': path }, 'Keep mine'),
+        h('button', { class: 'link', 'data-sync': 'theirs', 'data-path': path }, 'Take theirs'),
+      ),
+    );
+  for (const path of s.sync.pending)
+    parts.push(
+      h(
+        'div',
+        { class: 'banner-line warning pending', 'data-path': path },
+        icon('shield'),
+        ' The agent changed ',
+        h('code', {}, path),
+        ' (editor or shell configuration) ',
+        h('button', { class: 'link', 'data-sync': 'open', 'data-path': path }, 'Diff'),
+        h('button', { class: 'link', 'data-sync': 'theirs', 'data-path': path }, 'Apply'),
+        h('button', { class: 'link', 'data-sync': 'mine', 'data-path': path }, 'Discard'),
+      ),
+    );
+  if (s.sync.skippedCount)
+    parts.push(h('div', { class: 'banner-line info', title: s.sync.skipped.map((i) => `${i.path}: ${i.reason}`).join('\n') }, icon('info'), ` ${s.sync.skippedCount} files not synced (size caps); hover for the list`));
+  if (s.sync.state === 'error' && s.sync.message) parts.push(h('div', { class: 'banner-line error' }, icon('warning'), ` Sync: ${s.sync.message}`));
+  el.replaceChildren(...parts);
+  el.hidden = parts.length === 0;
+}

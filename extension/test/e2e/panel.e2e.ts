@@ -1,0 +1,217 @@
+// End to end in a real VS Code (code-server) driven by Playwright with Debian's Chromium: the packaged
+// extension, the bundled suna-mcp and a real Docker sandbox; only the model is a scripted fake.
+// A user sets an API key through the command, opens the panel and sends a message; the model reads a
+// workspace file, writes a new one and runs a shell command (both approved in their cards); the new file
+// appears in the workspace, and a file the user edited meanwhile is reported as a conflict, not overwritten.
+//
+//   npx mocha --timeout 600000 extension/test/e2e/panel.e2e.ts     (Node 24; installs code-server once)
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, promises as fsp, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type FrameLocator, type Page } from 'playwright-core';
+import { startFakeModelServer, type FakeModelServer } from '../../../shared/test/fixtures/fake-model-server.ts';
+import { ensureCodeServer, installExtension, startCodeServer, type CodeServer } from './code-server.ts';
+
+const EXT = fileURLToPath(new URL('../../', import.meta.url));
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const ARTIFACTS = join(REPO, 'test-artifacts');
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+
+const t0 = Date.now();
+const step = (what: string) => process.stderr.write(`[e2e +${((Date.now() - t0) / 1000).toFixed(1)}s] ${what}\n`);
+
+describe('the Suna panel in a real VS Code (code-server + Docker sandbox)', function () {
+  this.timeout(600_000);
+  let home: string;
+  let ws: string;
+  let fake: FakeModelServer;
+  let server: CodeServer | undefined;
+  let context: BrowserContext | undefined;
+  let page: Page;
+  let panel: FrameLocator;
+  let sandbox: string | undefined;
+
+  before(async () => {
+    ensureCodeServer();
+    step('code-server present');
+    home = mkdtempSync(join(tmpdir(), 'suna-e2e-'));
+    ws = join(home, 'workspace');
+    mkdirSync(join(ws, 'src'), { recursive: true });
+    await fsp.writeFile(join(ws, 'hello.txt'), 'Hello from the workspace\n');
+    await fsp.writeFile(join(ws, 'notes.txt'), 'original notes\n');
+    await fsp.writeFile(join(ws, 'src', 'app.js'), 'console.log("app");\n');
+    await fsp.writeFile(join(ws, '.gitignore'), 'node_modules/\n');
+
+    fake = await startFakeModelServer(
+      [
+        { text: 'Let me look at hello.txt first.', toolCalls: [{ id: 'call_read', name: 'file_read', args: { path: 'hello.txt' } }], usage: { input: 1200, output: 30 } },
+        { text: 'Now I will create a file.', toolCalls: [{ id: 'call_write', name: 'file_write', args: { path: 'created.txt', content: 'made by the agent\n' } }], usage: { input: 1400, output: 40 } },
+        { toolCalls: [{ id: 'call_shell', name: 'shell_exec', args: { command: 'echo agent-version > notes.txt && sleep 6 && echo finished' } }], usage: { input: 1500, output: 25 } },
+        { text: 'All done: I read hello.txt, created created.txt and updated notes.txt.', usage: { input: 1600, output: 20 } },
+      ],
+      { chunkDelayMs: 15 },
+    );
+
+    step('building and packaging the extension');
+    execFileSync('npm', ['run', 'package'], { cwd: EXT, stdio: 'pipe' });
+    const dirs = { userData: join(home, 'user-data'), extensions: join(home, 'extensions') };
+    installExtension(join(EXT, 'suna-vscode.vsix'), dirs);
+    step('extension installed from the .vsix');
+
+    server = await startCodeServer({
+      home,
+      userSettings: {
+        'workbench.startupEditor': 'none',
+        'workbench.tips.enabled': false,
+        'security.workspace.trust.enabled': false,
+        'telemetry.telemetryLevel': 'off',
+        'extensions.autoCheckUpdates': false,
+        'suna.anthropicBaseUrl': fake.anthropicBaseURL,
+        'suna.model': 'anthropic:claude-sonnet-5-5',
+        'suna.approvals': 'auto-read',
+      },
+      // A throwaway sandbox, removed when the extension's server exits.
+      env: { SUNA_EPHEMERAL: 'true', SUNA_LOG_LEVEL: 'info' },
+    });
+    step(`code-server at ${server.url}`);
+    context = await chromium.launchPersistentContext(join(home, 'browser-profile'), { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS, viewport: { width: 1440, height: 900 } });
+    page = context.pages()[0] ?? (await context.newPage());
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(ws)}`);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    // The extension host is up (and our contributions registered) once our status bar item shows.
+    await page.locator('.statusbar-item', { hasText: 'vscode-workspace-' }).first().waitFor({ timeout: 60_000 });
+    step('workbench up, extension active');
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state !== 'failed' || !page) return;
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const file = join(ARTIFACTS, `extension-e2e-failure-${this.currentTest.title.slice(0, 30).replace(/\W+/g, '-')}.png`);
+    await page.screenshot({ path: file }).catch(() => {});
+    step(`failure screenshot: ${file}`);
+  });
+
+  after(async () => {
+    await context?.close().catch(() => {});
+    await server?.stop();
+    await fake?.close();
+    // The extension's server removes its ephemeral sandbox on exit; make sure, and say so if it did not.
+    if (sandbox) {
+      const alive = () => execFileSync('docker', ['ps', '-aq', '--filter', `name=^suna-${sandbox}$`]).toString().trim();
+      for (let i = 0; i < 30 && alive(); i++) await new Promise((r) => setTimeout(r, 500));
+      if (alive()) {
+        step(`sandbox suna-${sandbox} still there 15 s after VS Code stopped: removing it`);
+        execFileSync('docker', ['rm', '-f', `suna-${sandbox}`], { stdio: 'ignore' });
+      }
+    }
+    if (process.env.SUNA_E2E_KEEP) step(`kept ${home}`);
+    else if (home) rmSync(home, { recursive: true, force: true });
+  });
+
+  async function runCommand(title: string): Promise<void> {
+    await page.locator('.monaco-workbench').click({ position: { x: 700, y: 400 } }).catch(() => {});
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor();
+    await input.fill(`>${title}`);
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 30_000 });
+    await page.keyboard.press('Enter');
+  }
+
+  it('sets the API key through "Suna: Set API Key" (secret storage)', async () => {
+    await runCommand('Suna: Set API Key');
+    const input = page.locator('.quick-input-widget input');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Anthropic' }).first().waitFor();
+    await input.fill('Anthropic');
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget .quick-input-title', { hasText: 'API key' }).waitFor();
+    await input.fill('sk-e2e-test-key');
+    await page.keyboard.press('Enter');
+    await page.locator('.notifications-toasts', { hasText: 'API key saved' }).waitFor({ timeout: 15_000 });
+    step('API key set');
+  });
+
+  it('opens the panel; the workspace syncs into the sandbox', async () => {
+    await page.locator('.activitybar .action-item a[aria-label^="Suna"], .activitybar [aria-label^="Suna"]').first().click();
+    panel = page.frameLocator('iframe.webview.ready').frameLocator('iframe');
+    await panel.locator('#input').waitFor({ timeout: 60_000 });
+    // The status bar says when the first sync is done (the sandbox image may be built on first use).
+    await page.locator('.statusbar-item', { hasText: /synced \d+ files/ }).waitFor({ timeout: 240_000 });
+    const status = await page.locator('.statusbar-item', { hasText: /synced/ }).first().innerText();
+    sandbox = /(vscode-workspace-[0-9a-f]+)/.exec(status)?.[1];
+    step(`status bar: ${status.trim()}`);
+    await assert.doesNotReject(panel.locator('#model').waitFor());
+  });
+
+  it('streams the answer and the tool cards; approved writes land in the workspace; a concurrent edit becomes a conflict', async () => {
+    await panel.locator('#input').fill('Please read hello.txt, create created.txt and update notes.txt.');
+    await panel.locator('#input').press('Enter');
+
+    const card = (name: string) => panel.locator(`.card.tool[data-name="${name}"]`);
+    await card('file_read').locator('.tool-result pre', { hasText: 'Hello from the workspace' }).waitFor({ timeout: 60_000 });
+    step('file_read card shows the workspace file');
+
+    await card('file_write').locator('button[data-action="approve"]').click({ timeout: 60_000 });
+    await card('file_write').and(panel.locator('.status-ok')).waitFor({ timeout: 60_000 });
+    step('file_write approved and done');
+
+    await card('shell_exec').locator('button[data-action="approve"]').click({ timeout: 60_000 });
+    await card('shell_exec').and(panel.locator('.status-running')).waitFor();
+    // The agent has overwritten notes.txt in the sandbox; the user edits it locally meanwhile.
+    await new Promise((r) => setTimeout(r, 1500));
+    await fsp.writeFile(join(ws, 'notes.txt'), 'user-version\n');
+    step('edited notes.txt locally while the agent works');
+
+    await panel.locator('.msg.assistant', { hasText: 'All done' }).waitFor({ timeout: 90_000 });
+    await panel.locator('.run-end', { hasText: 'Done' }).waitFor();
+    step('final answer streamed');
+
+    // created.txt comes back into the workspace.
+    const created = join(ws, 'created.txt');
+    for (let i = 0; i < 100 && !existsSync(created); i++) await new Promise((r) => setTimeout(r, 200));
+    assert.equal(readFileSync(created, 'utf8'), 'made by the agent\n');
+    // notes.txt: both changed it → reported as a conflict, the user's version kept.
+    await panel.locator('.banner .conflict[data-path="notes.txt"]').waitFor({ timeout: 30_000 });
+    assert.equal(readFileSync(join(ws, 'notes.txt'), 'utf8'), 'user-version\n');
+
+    const cards = await panel.locator('.card.tool').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-name')}:${Array.from(e.classList).find((c) => c.startsWith('status-'))}`));
+    assert.deepEqual(cards, ['file_read:status-ok', 'file_write:status-ok', 'shell_exec:status-ok']);
+    assert.match(await panel.locator('.run-end').innerText(), /tokens in/);
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'extension-panel.png') });
+    step('screenshot saved to test-artifacts/extension-panel.png');
+
+    // Four model calls (one per step); the key from secret storage went to the model endpoint.
+    const requests = fake.modelRequests();
+    assert.equal(requests.length, 4);
+    const h = requests[0]!.headers;
+    assert.match(h['x-api-key'] ?? h.authorization ?? '', /sk-e2e-test-key/, 'the key set through the command reached the model');
+  });
+
+  it('the conflict opens in the diff editor; keep mine sends the user version to the sandbox', async () => {
+    await panel.locator('.banner .conflict[data-path="notes.txt"] button[data-sync="open"]').click();
+    await page.locator('.tab', { hasText: 'notes.txt: sandbox ↔ yours' }).waitFor({ timeout: 30_000 });
+    await page.locator('.monaco-diff-editor').first().waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'extension-conflict-diff.png') });
+    await panel.locator('.banner .conflict[data-path="notes.txt"] button[data-sync="mine"]').click();
+    await panel.locator('.banner .conflict').waitFor({ state: 'detached', timeout: 30_000 });
+    assert.equal(readFileSync(join(ws, 'notes.txt'), 'utf8'), 'user-version\n');
+    let inSandbox = '';
+    for (let i = 0; i < 50 && inSandbox !== 'user-version\n'; i++) {
+      inSandbox = execFileSync('docker', ['exec', `suna-${sandbox}`, 'cat', '/workspace/notes.txt']).toString();
+      if (inSandbox !== 'user-version\n') await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(inSandbox, 'user-version\n');
+    step('conflict resolved with keep mine');
+  });
+
+  it('the sandbox never saw the API key', async () => {
+    assert.ok(sandbox, 'the status bar named the sandbox');
+    const env = execFileSync('docker', ['exec', `suna-${sandbox}`, 'sh', '-c', 'env; cat /proc/1/environ | tr "\\0" "\\n"; grep -rl sk-e2e-test-key /workspace 2>/dev/null || true']).toString();
+    assert.ok(!env.includes('sk-e2e-test-key'));
+  });
+});

@@ -1,0 +1,137 @@
+// The chat panel's run logic with the real agent loop and the real Anthropic SDK against the fake model
+// server, tools in memory: streaming, tool cards, approvals, denial reported to the model, stop, history.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createProvider } from '@suna/shared/agent/index';
+import { annotationsFor } from '@suna/shared/tool-kinds';
+import { anthropicBody, startFakeModelServer, type FakeModelServer } from '../../../shared/test/fixtures/fake-model-server.ts';
+import { delay, MemoryToolHost } from '../../../shared/test/fixtures/memory-tools.ts';
+import type { ApprovalMode } from '../../src/common/approvals.ts';
+import type { ChatEvent } from '../../src/common/transcript.ts';
+import { ChatSession } from '../../src/node/chat-session.ts';
+import { HistoryStore } from '../../src/node/history-store.ts';
+
+function tools() {
+  const host = new MemoryToolHost([
+    { name: 'file_read', readOnly: true, run: (a) => ({ text: `contents of ${String(a.path)}` }) },
+    { name: 'file_write', readOnly: false, run: (a) => ({ text: `wrote ${String(a.path)}` }) },
+    { name: 'shell_exec', readOnly: false, run: async (_a, signal) => (await delay(5000, signal), { text: 'slow done' }) },
+  ]);
+  return Object.assign(host, { hintsOf: (n: string) => annotationsFor(n === 'file_read' ? 'read' : n === 'shell_exec' ? 'exec' : 'write') });
+}
+
+describe('chat session (agent loop + approvals + history)', () => {
+  let fake: FakeModelServer;
+  let dir: string;
+  let mode: ApprovalMode;
+  let writes: number;
+  const session = (store = new HistoryStore(dir)) =>
+    new ChatSession({
+      tools: tools(),
+      provider: async (m) => createProvider(m, { apiKey: 'test-key', baseURL: fake.anthropicBaseURL }),
+      model: () => 'anthropic:claude-sonnet-5-5',
+      approvalMode: () => mode,
+      store,
+      afterRun: () => writes++,
+    });
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'suna-chat-'));
+    mode = 'auto-read';
+    writes = 0;
+  });
+  afterEach(async () => {
+    await fake?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('streams text and a card per tool call; a write waits for Approve and then runs', async () => {
+    fake = await startFakeModelServer([
+      { text: 'Reading first.', toolCalls: [{ id: 't1', name: 'file_read', args: { path: 'a.txt' } }], usage: { input: 100, output: 10 } },
+      { toolCalls: [{ id: 't2', name: 'file_write', args: { path: 'b.txt', content: 'x' } }], usage: { input: 120, output: 12 } },
+      { text: 'All done.', usage: { input: 140, output: 5 } },
+    ]);
+    const s = session();
+    const events: ChatEvent[] = [];
+    const summary = await s.send('please work', (e) => {
+      events.push(e);
+      if (e.type === 'tool_approval') queueMicrotask(() => s.decide(e.id, true));
+    });
+    assert.equal(summary.reason, 'final_answer');
+    assert.deepEqual(summary.usage, { inputTokens: 360, outputTokens: 27, cacheReadTokens: 0, cacheWriteTokens: 0, steps: 3 });
+    const types = events.map((e) => e.type);
+    assert.ok(types.indexOf('tool_approval') > types.indexOf('tool_start'), 'approval comes after the card');
+    assert.deepEqual(events.filter((e) => e.type === 'tool_approval').map((e) => (e as { id: string }).id), ['t2'], 'the read-only call ran unasked');
+    const cards = s.conversation.items.filter((i) => i.kind === 'tool');
+    assert.deepEqual(cards.map((c) => [c.kind === 'tool' && c.name, c.kind === 'tool' && c.status, c.kind === 'tool' && c.result]), [
+      ['file_read', 'ok', 'contents of a.txt'],
+      ['file_write', 'ok', 'wrote b.txt'],
+    ]);
+    const texts = s.conversation.items.filter((i) => i.kind === 'assistant').map((i) => i.kind === 'assistant' && i.text);
+    assert.deepEqual(texts, ['Reading first.', 'All done.']);
+    assert.equal(writes, 1, 'the sync is told when the run ends');
+  });
+
+  it('a denied call is not run and the model is told it was denied', async () => {
+    fake = await startFakeModelServer([{ toolCalls: [{ id: 'w', name: 'file_write', args: { path: 'x', content: 'y' } }] }, { text: 'OK, I will not.' }]);
+    const s = session();
+    await s.send('write it', (e) => {
+      if (e.type === 'tool_approval') queueMicrotask(() => s.decide(e.id, false));
+    });
+    const card = s.conversation.items.find((i) => i.kind === 'tool');
+    assert.equal(card?.kind === 'tool' && card.status, 'denied');
+    const second = anthropicBody(fake.modelRequests()[1]!);
+    assert.match(JSON.stringify(second.messages.at(-1)), /denied this file_write call/);
+  });
+
+  it('stop cancels the running tool and ends the run as cancelled; the transcript says so', async () => {
+    mode = 'auto';
+    fake = await startFakeModelServer([{ toolCalls: [{ id: 's', name: 'shell_exec', args: { command: 'sleep 60' } }] }]);
+    const s = session();
+    const started = Date.now();
+    const p = s.send('run it', (e) => {
+      if (e.type === 'tool_start') setTimeout(() => s.stop(), 50);
+    });
+    const summary = await p;
+    assert.equal(summary.reason, 'cancelled');
+    assert.ok(Date.now() - started < 3000, 'did not wait for the tool');
+    const card = s.conversation.items.find((i) => i.kind === 'tool');
+    assert.equal(card?.kind === 'tool' && card.status, 'cancelled');
+    assert.equal(s.running, false);
+  });
+
+  it('stop during streaming keeps the text the user saw, and history reloads exactly what was shown', async () => {
+    fake = await startFakeModelServer([{ text: 'This is a long answer that streams slowly. '.repeat(10), chunkDelayMs: 20 }]);
+    const store = new HistoryStore(dir);
+    const s = session(store);
+    let chunks = 0;
+    const summary = await s.send('tell me', (e) => {
+      if (e.type === 'text' && ++chunks === 5) s.stop();
+    });
+    assert.equal(summary.reason, 'cancelled');
+    const saved = await store.load(s.conversation.id);
+    assert.ok(saved);
+    assert.deepEqual(saved.items, s.conversation.items);
+    const answer = saved.items.find((i) => i.kind === 'assistant');
+    assert.ok(answer?.kind === 'assistant' && answer.text.startsWith('This is a long') && !answer.streaming);
+    assert.equal((await store.list())[0]?.title, 'tell me');
+  });
+
+  it('a missing API key ends the run with the fix, keeping the question', async () => {
+    fake = await startFakeModelServer([]);
+    const s = new ChatSession({
+      tools: tools(),
+      provider: async () => {
+        throw new Error('No Anthropic API key: run "Suna: Set API Key"');
+      },
+      model: () => 'anthropic:claude-sonnet-5-5',
+      approvalMode: () => 'ask',
+      store: new HistoryStore(dir),
+    });
+    const summary = await s.send('hi', () => {});
+    assert.match(summary.error!, /Set API Key/);
+    assert.equal(s.conversation.messages.length, 1);
+  });
+});
