@@ -104,6 +104,13 @@ async function benchColdStart(): Promise<void> {
   results.push({ name: 'sandbox cold start (create → first command done)', p50: pct(xs, 50), p95: pct(xs, 95), n: xs.length });
 }
 
+async function benchWorkspaceSync(): Promise<void> {
+  const { benchSync } = await import('../../extension/test/bench-sync.ts');
+  const r = await benchSync();
+  results.push({ name: `extension sync: initial ${r.files} files / ${(r.bytes / 2 ** 20).toFixed(0)} MB`, p50: r.initialSyncMs, p95: NaN, n: 1, note: 'target ≤ 5000 ms' });
+  results.push({ name: 'extension sync: one edited file reaches the sandbox', p50: r.editP50Ms, p95: r.editP95Ms, n: r.edits, note: 'target p95 ≤ 300 ms' });
+}
+
 async function benchLoop(): Promise<void> {
   try {
     const mod = (await import('../../shared/test/bench-loop.ts')) as { benchLoopOverhead(steps?: number): Promise<{ perStepMs: number }> };
@@ -118,6 +125,7 @@ await benchStdio();
 await benchHttp();
 await benchColdStart();
 await benchBrowser();
+await benchWorkspaceSync();
 await benchLoop();
 
 const fmt = (x: number) => (Number.isNaN(x) ? '' : x < 10 ? x.toFixed(2) : x.toFixed(1));
