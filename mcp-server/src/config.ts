@@ -3,7 +3,7 @@
 // README's table are generated from this table.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_SANDBOX_CONFIG, SANDBOX_NAME_PATTERN, type ExitPolicy, type NetworkMode, type SandboxConfig, type SandboxProfile } from '@suna/sandbox';
+import { DEFAULT_DISK_QUOTA_MB, DEFAULT_SANDBOX_CONFIG, SANDBOX_NAME_PATTERN, type ExitPolicy, type NetworkMode, type SandboxConfig, type SandboxProfile } from '@suna/sandbox';
 import { DEFAULT_MAX_OUTPUT_CHARS } from '@suna/shared';
 
 type Kind = 'string' | 'int' | 'number' | 'bool' | 'list';
@@ -31,6 +31,7 @@ export const OPTIONS = {
   memory: { flag: 'memory', kind: 'int', group: 'sandbox', default: String(DEFAULT_SANDBOX_CONFIG.memoryMb), description: 'Memory limit of the sandbox, MiB (no swap beyond it)' },
   cpus: { flag: 'cpus', kind: 'number', group: 'sandbox', default: String(DEFAULT_SANDBOX_CONFIG.cpus), description: 'CPU limit of the sandbox' },
   pids: { flag: 'pids', kind: 'int', group: 'sandbox', default: String(DEFAULT_SANDBOX_CONFIG.pidsLimit), description: 'Process limit of the sandbox' },
+  diskQuota: { flag: 'disk-quota', kind: 'int', group: 'sandbox', default: String(DEFAULT_DISK_QUOTA_MB), description: 'Disk quota of /workspace plus the home directory, MiB (0 = none); above it writers are stopped and writes fail with ENOSPC' },
   tmpSize: { flag: 'tmp-size', kind: 'int', group: 'sandbox', default: String(DEFAULT_SANDBOX_CONFIG.tmpSizeMb), description: 'Size of the /tmp tmpfs, MiB' },
   network: { flag: 'network', kind: 'string', group: 'sandbox', default: 'bridge', choices: ['bridge', 'none'], description: 'Sandbox network: bridge (egress allowed) or none' },
   profile: { flag: 'profile', kind: 'string', group: 'sandbox', default: 'default', choices: ['default', 'apt'], description: 'default: non-root, read-only root. apt: root inside with the capabilities apt-get needs' },
@@ -171,6 +172,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
       cpus: get<number>('cpus'),
       pidsLimit: get<number>('pids'),
       tmpSizeMb: get<number>('tmpSize'),
+      diskQuotaMb: get<number>('diskQuota'),
       network: get<NetworkMode>('network'),
       profile: get<SandboxProfile>('profile'),
       ephemeral: get<boolean>('ephemeral'),

@@ -123,6 +123,155 @@ async function confine(p: string, { followLast = true } = {}): Promise<string> {
   }
 }
 
+// ---------- disk quota ----------
+// Docker volumes on overlay2/ext4 have no size limit (`--storage-opt size` needs xfs + pquota; the local volume
+// driver cannot loop-mount an image; a tmpfs volume is RAM and is emptied when the container stops), so the
+// daemon watches the writable volumes itself. Every 250 ms it reads the free space of the filesystem under them
+// (one statfs); `du` runs again only when usage measured by the last `du` plus the free space lost since then
+// crosses the quota (once over it: when more is written), and once a minute. Usage counts deleted files that
+// are still held open. Over the quota, every process with a file under those folders open for writing is killed
+// with its process group, the host is told (a notice in the tool result), and `write` answers ENOSPC until files
+// are deleted. Overshoot is bounded by what a writer manages in one tick.
+const QUOTA_BYTES = Math.max(0, Number(process.env.SUNA_DISK_QUOTA_MB) || 0) * 1024 * 1024;
+const QUOTA_DIRS = (process.env.SUNA_DISK_QUOTA_PATHS || WORKSPACE).split(':').filter(Boolean);
+const QUOTA_TICK_MS = 250;
+const disk = { used: 0, freeAtMeasure: 0, measuredAt: 0, duMs: 0, over: false, measuring: null as Promise<void> | null };
+const mib = (n: number) => `${Math.round(n / 1048576)} MiB`;
+
+function freeBytes(): number {
+  try {
+    const s = fs.statfsSync(QUOTA_DIRS[0]!);
+    return s.bavail * s.bsize;
+  } catch {
+    return disk.freeAtMeasure;
+  }
+}
+
+/** The daemon's own process group (never killed by the watchdog). */
+function ownPgid(): number {
+  try {
+    return Number(/^\d+ \(.*\) \S+ \d+ (\d+)/s.exec(fs.readFileSync('/proc/self/stat', 'utf8'))?.[1] ?? process.pid);
+  } catch {
+    return process.pid;
+  }
+}
+
+const underQuotaDirs = (p: string) => QUOTA_DIRS.some((d) => p === d || p.startsWith(d + '/'));
+
+/** Open files under the quota folders, per process (not this daemon): who writes, and deleted-but-open files. */
+function openFiles(): { writers: { pid: number; pgid: number; comm: string; file: string }[]; deletedBytes: number } {
+  const writers: { pid: number; pgid: number; comm: string; file: string }[] = [];
+  const seen = new Set<string>();
+  let deletedBytes = 0;
+  let pids: string[] = [];
+  try {
+    pids = fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n) && Number(n) !== process.pid);
+  } catch {
+    /* no procfs */
+  }
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = fs.readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    let writing: string | null = null;
+    for (const fd of fds) {
+      let target: string;
+      try {
+        target = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        continue;
+      }
+      if (!target.startsWith('/') || !underQuotaDirs(target.replace(/ \(deleted\)$/, ''))) continue;
+      try {
+        if (target.endsWith(' (deleted)')) {
+          const st = fs.statSync(`/proc/${pid}/fd/${fd}`);
+          if (!seen.has(`${st.dev}:${st.ino}`)) (seen.add(`${st.dev}:${st.ino}`), (deletedBytes += st.blocks * 512));
+        }
+        const flags = parseInt(/flags:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'))?.[1] ?? '0', 8);
+        if (flags & 3) writing ??= target; // O_WRONLY or O_RDWR
+      } catch {
+        /* the fd closed meanwhile */
+      }
+    }
+    if (!writing) continue;
+    let stat = '';
+    try {
+      stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const m = /^\d+ \((.*)\) \S+ \d+ (\d+)/s.exec(stat);
+    if (m) writers.push({ pid: Number(pid), pgid: Number(m[2]), comm: m[1]!, file: writing });
+  }
+  return { writers, deletedBytes };
+}
+
+function du(): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn('du', ['-sxcB1', '--', ...QUOTA_DIRS], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const stuck = setTimeout(() => child.kill('SIGKILL'), 60_000); // never let one measurement block the writes
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d));
+    child.on('error', () => (clearTimeout(stuck), resolve(disk.used)));
+    child.on('close', () => (clearTimeout(stuck), resolve(Number(/(\d+)\s+total\s*$/.exec(out)?.[1] ?? disk.used))));
+  });
+}
+
+/** Measure (one at a time) and enforce: kill whoever writes under the quota folders while over it. */
+function measureDisk(): Promise<void> {
+  disk.measuring ??= (async () => {
+    const free = freeBytes();
+    const started = Date.now();
+    const used = await du();
+    disk.duMs = Date.now() - started;
+    const { writers, deletedBytes } = openFiles();
+    disk.used = used + deletedBytes;
+    disk.freeAtMeasure = free;
+    disk.measuredAt = Date.now();
+    const wasOver = disk.over;
+    disk.over = disk.used > QUOTA_BYTES;
+    if (!disk.over) return;
+    const killed = writers.filter((w) => w.pgid > 1 && w.pgid !== ownPgid());
+    for (const w of killed) killGroup(w.pgid, 'SIGKILL');
+    if (killed.length || !wasOver)
+      emit({
+        ev: 'log',
+        message:
+          `disk quota exceeded: ${QUOTA_DIRS.join(' and ')} hold ${mib(disk.used)}, over the sandbox's ${mib(QUOTA_BYTES)} quota` +
+          (killed.length ? `; stopped what was writing there: ${killed.map((w) => `${w.comm} (pid ${w.pid}) → ${w.file}`).join(', ')}` : '') +
+          '. Writes fail with ENOSPC until files are deleted (or sandbox_reset).',
+      });
+  })().finally(() => (disk.measuring = null));
+  return disk.measuring;
+}
+
+const diskEstimate = () => disk.used + Math.max(0, disk.freeAtMeasure - freeBytes());
+
+function watchDisk(): void {
+  if (!QUOTA_BYTES) return;
+  const tick = async () => {
+    const since = Date.now() - disk.measuredAt;
+    const grew = diskEstimate() - disk.used; // what the filesystem lost since the last measurement
+    // Measure when the estimate crosses the quota (or, once over it, whenever more is written: a new writer to
+    // stop), and now and then anyway. A big workspace makes `du` slow: never spend over a fifth of the time in it.
+    const due = since > (disk.over ? 10_000 : 60_000) || (since > disk.duMs * 4 && (disk.over ? grew > 1024 * 1024 : disk.used + grew > QUOTA_BYTES));
+    if (due) await measureDisk().catch(() => {});
+    setTimeout(tick, QUOTA_TICK_MS).unref();
+  };
+  void tick();
+}
+
+/** ENOSPC for a daemon write that would take the sandbox over its quota. */
+async function checkQuota(adding: number): Promise<void> {
+  if (!QUOTA_BYTES || (!disk.over && diskEstimate() + adding <= QUOTA_BYTES)) return;
+  await measureDisk();
+  if (disk.used + adding > QUOTA_BYTES)
+    throw new DaemonError('ENOSPC', `disk quota exceeded: the sandbox holds ${mib(disk.used)} of its ${mib(QUOTA_BYTES)} quota; delete files first`);
+}
+
 // ---------- exec ----------
 class Capture {
   private head: Buffer[] = [];
@@ -198,7 +347,7 @@ const runningExecs = new Map<string, { pid: number; cancel: () => void }>();
 
 function spawnCommand(a: { command?: string; argv?: string[]; cwd: string; env?: Record<string, string> }): ChildProcess {
   const env = { ...process.env, ...(a.env ?? {}) };
-  delete env.SUNA_WORKSPACE;
+  for (const k of ['SUNA_WORKSPACE', 'SUNA_DISK_QUOTA_MB', 'SUNA_DISK_QUOTA_PATHS']) delete env[k];
   const [file, args] = a.argv?.length ? [a.argv[0]!, a.argv.slice(1)] : ['/bin/bash', ['-c', a.command ?? '']];
   // detached → its own process group, so a timeout or cancel kills every descendant.
   return spawn(file, args, { cwd: a.cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -401,6 +550,7 @@ async function writeOp(a: DaemonOps['write'][0]): Promise<DaemonOps['write'][1]>
   // destination is replaced rather than followed.
   const tmp = path.join(dir, `.${path.basename(p)}.suna-${process.pid}-${Date.now()}.tmp`);
   const data = Buffer.from(a.data, 'base64');
+  await checkQuota(data.length - (existing?.isFile() ? existing.size : 0));
   try {
     await fsp.writeFile(tmp, data, { mode: a.mode ?? (existing?.isFile() ? existing.mode & 0o777 : 0o644), flag: 'wx' });
     await fsp.rename(tmp, p);
@@ -638,5 +788,6 @@ async function main(): Promise<void> {
     setTimeout(() => process.exit(0), 50);
   });
   process.stdout.on('error', () => process.exit(0));
+  watchDisk();
 }
 void main();

@@ -22,7 +22,11 @@ export interface SandboxConfig {
   profile: SandboxProfile;
   /** Remove container and volumes when the owner goes away (tests, throwaway runs). */
   ephemeral: boolean;
+  /** Quota of /workspace + home, MiB (0 = none), enforced by the daemon's watchdog (see daemon.ts). */
+  diskQuotaMb?: number;
 }
+
+export const DEFAULT_DISK_QUOTA_MB = 10240;
 
 export const LABEL = {
   managed: 'dev.suna-mcp.managed',

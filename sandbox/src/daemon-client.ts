@@ -50,7 +50,8 @@ export class SandboxDaemonClient extends EventEmitter<{ event: [DaemonEvent]; cl
     super();
   }
 
-  static async connect(docker: Docker, container: Docker.Container, { user }: { user?: string } = {}): Promise<SandboxDaemonClient> {
+  /** `env`: extra NAME=value settings for the daemon itself (e.g. the disk quota); commands do not inherit them. */
+  static async connect(docker: Docker, container: Docker.Container, { user, env = [] }: { user?: string; env?: string[] } = {}): Promise<SandboxDaemonClient> {
     const exec = await container.exec({
       Cmd: ['node', '-e', assets().daemon, 'suna-daemon'],
       AttachStdin: true,
@@ -59,7 +60,7 @@ export class SandboxDaemonClient extends EventEmitter<{ event: [DaemonEvent]; cl
       Tty: false,
       WorkingDir: WORKSPACE_DIR,
       User: user,
-      Env: [`SUNA_WORKSPACE=${WORKSPACE_DIR}`],
+      Env: [`SUNA_WORKSPACE=${WORKSPACE_DIR}`, ...env],
     });
     const stream = (await exec.start({ hijack: true, stdin: true })) as Duplex;
     const client = new SandboxDaemonClient(stream);

@@ -2,8 +2,8 @@
 // (recreating what died, and saying so), and forwards operations to the daemon.
 import Docker from 'dockerode';
 import type { DaemonOp, DaemonOps, ExecArgs, ExecResult } from '../daemon/protocol.js';
-import { imageOf, type ExitPolicy, type SandboxConfig } from './config.js';
-import { SandboxContainerDriver, containerName, volumeNames, type ContainerState } from './container.js';
+import { DEFAULT_DISK_QUOTA_MB, imageOf, type ExitPolicy, type SandboxConfig } from './config.js';
+import { HOME_DIR, SandboxContainerDriver, WORKSPACE_DIR, containerName, volumeNames, type ContainerState } from './container.js';
 import { DaemonGoneError, SandboxDaemonClient, type RequestOptions } from './daemon-client.js';
 import { buildImage, imageExists } from './image.js';
 
@@ -11,6 +11,14 @@ export type Log = (line: string) => void;
 
 export class DockerUnavailableError extends Error {
   override readonly name = 'DockerUnavailableError';
+}
+
+/**
+ * Disk quota of the writable volumes (/workspace and the home directory), MiB; 0 turns it off. Docker volumes on
+ * overlay2/ext4 have no size limit, so the in-sandbox daemon enforces it (see "disk quota" in daemon.ts).
+ */
+export function diskQuotaMb(config: SandboxConfig): number {
+  return config.diskQuotaMb ?? DEFAULT_DISK_QUOTA_MB;
 }
 
 export interface SandboxStatus {
@@ -26,6 +34,8 @@ export interface SandboxStatus {
   daemon: 'connected' | 'disconnected';
   volumes: { workspace: string; home: string };
   restarts: { daemon: number; container: number };
+  /** Space used by /workspace and the home directory, and the quota (0: none); absent when not measurable. */
+  disk?: { usedBytes: number; quotaBytes: number };
 }
 
 let execCounter = 0;
@@ -90,7 +100,12 @@ export class Sandbox {
     if (created) this.starts.created++;
     else if (started) this.starts.started++;
     this.starts.daemon++;
-    const daemon = await SandboxDaemonClient.connect(this.docker, container);
+    const quotaEnv = [`SUNA_DISK_QUOTA_MB=${diskQuotaMb(this.config)}`, `SUNA_DISK_QUOTA_PATHS=${WORKSPACE_DIR}:${HOME_DIR}`];
+    const daemon = await SandboxDaemonClient.connect(this.docker, container, { env: quotaEnv });
+    // The daemon's disk watchdog reports a quota breach (and what it stopped) in the next tool result.
+    daemon.on('event', (e) => {
+      if (e.ev === 'log' && e.message.startsWith('disk quota')) this.notices.push(e.message);
+    });
     daemon.on('closed', () => {
       if (this.daemon === daemon) this.daemon = null;
     });
@@ -106,8 +121,9 @@ export class Sandbox {
       return await daemon.request(op, args, opts);
     } catch (err) {
       if (err instanceof DaemonGoneError) {
-        const state = await this.driver.state().catch(() => null);
-        const why = !state ? 'the sandbox container was removed' : !state.running ? `the sandbox container stopped (${state.oomKilled ? 'out of memory' : state.status})` : 'the sandbox daemon was killed';
+        // undefined: Docker itself did not answer (e.g. dockerd restarting), which is not "the container was removed".
+        const state = await this.driver.state().catch(() => undefined);
+        const why = state === undefined ? 'the Docker Engine stopped answering' : !state ? 'the sandbox container was removed' : !state.running ? `the sandbox container stopped (${state.oomKilled ? 'out of memory' : state.status})` : 'the sandbox daemon was killed';
         throw new DaemonGoneError(`${why} while running "${op}"; it will be restarted on the next call, so retry.`);
       }
       throw err;
@@ -145,7 +161,17 @@ export class Sandbox {
       daemon: this.daemon?.isAlive ? 'connected' : 'disconnected',
       volumes: volumeNames(c),
       restarts: { ...this.restarts },
+      disk: await this.diskUsage().then((usedBytes) => (usedBytes === undefined ? undefined : { usedBytes, quotaBytes: diskQuotaMb(c) * 1024 * 1024 })),
     };
+  }
+
+  /** Bytes held by /workspace and the home directory (`du` in the sandbox); undefined when the daemon is not connected. */
+  async diskUsage(): Promise<number | undefined> {
+    if (!this.daemon?.isAlive) return undefined;
+    const args = { argv: ['du', '-sxcB1', '--', WORKSPACE_DIR, HOME_DIR], cwd: WORKSPACE_DIR, timeoutMs: 30_000, capBytes: 4096, execId: `du${++execCounter}` };
+    const r = await this.call('exec', args, { timeoutMs: 45_000 }).catch(() => null);
+    const total = r && /(\d+)\s+total\s*$/.exec(Buffer.from(r.stdout.head, 'base64').toString());
+    return total ? Number(total[1]) : undefined;
   }
 
   /** Destroy container and volumes, then start fresh: an empty workspace. */

@@ -36,7 +36,7 @@ async function call<T>(apiUrl: string, token: string, method: string, path: stri
   }
   const text = await res.text();
   if (res.status === 401 || res.status === 403) throw new NetlifyError('NETLIFY_AUTH_TOKEN was rejected by Netlify (401/403); create a personal access token in Netlify and set it');
-  if (!res.ok) throw new NetlifyError(`Netlify answered ${res.status} to ${method} ${path}: ${redactSecrets(text.slice(0, 300))}`);
+  if (!res.ok) throw new NetlifyError(`Netlify answered ${res.status} to ${method} ${path}: ${redactSecrets(text).slice(0, 300)}`);
   return (text ? JSON.parse(text) : {}) as T;
 }
 

@@ -22,6 +22,7 @@ export const sandboxStatus = defineTool({
         `limits: ${l.memoryMb} MiB memory, ${l.cpus} CPUs, ${l.pidsLimit} processes, /tmp ${l.tmpSizeMb} MiB`,
         `daemon ${s.daemon}; restarts: daemon ${s.restarts.daemon}, container ${s.restarts.container}`,
         `workspace volume ${s.volumes.workspace}, home volume ${s.volumes.home}`,
+        ...(s.disk ? [`disk: ${Math.round(s.disk.usedBytes / 1048576)} MiB used of /workspace + home${s.disk.quotaBytes ? `, quota ${Math.round(s.disk.quotaBytes / 1048576)} MiB` : ' (no quota)'}`] : []),
         `health: ${Object.entries(health.checks).map(([k, c]) => `${k} ${c.ok ? 'ok' : 'FAILING'} (${c.detail})`).join('; ')}`,
       ].join('\n'),
     );

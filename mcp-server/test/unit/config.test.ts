@@ -175,6 +175,7 @@ describe('loadConfig', () => {
       network: 'bridge',
       profile: 'default',
       ephemeral: false,
+      diskQuotaMb: 10240,
     });
     assert.equal(c.onExit, 'stop');
     assert.equal(c.maxOutputChars, 30_000);

@@ -255,18 +255,18 @@ export class McpHub implements RoutingToolHost {
     let partial = '';
     t.stderr?.on('data', (chunk: Buffer) => {
       const text = chunk.toString();
-      s.stderrTail = (s.stderrTail + text).slice(-2000);
+      s.stderrTail = (s.stderrTail + redactSecrets(text)).slice(-2000);
       const lines = (partial + text).split('\n');
       partial = lines.pop() ?? '';
       if (partial.length > 4000) partial = '';
-      for (const line of lines) if (line.trim()) this.options.onStderr?.(s.name, redactSecrets(line.slice(0, 2000)));
+      for (const line of lines) if (line.trim()) this.options.onStderr?.(s.name, redactSecrets(line).slice(0, 2000));
     });
     return t;
   }
 
   private lastStderr(s: ServerEntry): string {
     const line = s.stderrTail.trim().split('\n').filter((l) => l.trim()).at(-1);
-    return line ? `; last stderr line: ${redactSecrets(line.slice(0, 300))}` : '';
+    return line ? `; last stderr line: ${redactSecrets(line).slice(0, 300)}` : ''; // redact first: a cut could split a secret
   }
 
   private async connect(s: ServerEntry): Promise<void> {
