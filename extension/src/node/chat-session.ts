@@ -2,15 +2,23 @@
 // server's tools behind the approval gate, turns its events into panel events, saves checkpoints.
 // No VS Code API here: the provider, the tools, the approval mode and the store are handed in.
 import { randomUUID } from 'node:crypto';
-import { runAgent, type AgentEvent, type ModelProvider, type ToolHost } from '@suna/shared/agent/index';
+import { runAgent, type AgentEvent, type ModelProvider } from '@suna/shared/agent/index';
+import type { RoutingToolHost } from '@suna/shared/mcp-hub/index';
 import { ApprovalGate } from '../common/approval-gate.ts';
-import { approvalReason, deniedText, type ApprovalMode, type ToolHints } from '../common/approvals.ts';
+import { approvalReason, deniedText, type ApprovalMode } from '../common/approvals.ts';
 import type { ConversationView, RunSummary } from '../common/protocol.ts';
 import { applyChatEvent, EMPTY_USAGE, titleFrom, addUsage, type ChatEvent } from '../common/transcript.ts';
+import { withExternalTools, type HintedToolHost } from './external-servers.ts';
+import type { RunNotice } from './external-hub.ts';
 import type { HistoryStore, StoredConversation } from './history-store.ts';
 
 export interface ChatSessionDeps {
-  tools: ToolHost & { hintsOf(name: string): ToolHints | undefined };
+  tools: HintedToolHost;
+  /**
+   * The external MCP servers' tools for one run, combined with `tools` behind the same approval gate;
+   * `notice` puts their trouble into the transcript. Throws or undefined: the run goes on without them.
+   */
+  externalTools?(signal: AbortSignal, notice: RunNotice): Promise<{ host: RoutingToolHost; detach(): void } | undefined>;
   /** Builds the provider for `model` (reads the API key); throws with a message for the user. */
   provider(model: string): Promise<ModelProvider>;
   model(): string;
@@ -61,8 +69,11 @@ export class ChatSession {
       for (const s of sinks) s(e);
     };
     const denied = new Set<string>();
-    const gate = new ApprovalGate(this.deps.tools, () => this.deps.approvalMode(), (n) => this.deps.tools.hintsOf(n), {
-      onAsk: (id, name) => emit({ type: 'tool_approval', id, reason: approvalReason(this.deps.tools.hintsOf(name)) }),
+    // The gate is made now (decide() needs it); the external tools join once the run has them.
+    const tools: { host: HintedToolHost } = { host: this.deps.tools };
+    const inner = { listTools: () => tools.host.listTools(), callTool: (n: string, a: Record<string, unknown>, s: AbortSignal) => tools.host.callTool(n, a, s) };
+    const gate = new ApprovalGate(inner, () => this.deps.approvalMode(), (n) => tools.host.hintsOf(n), {
+      onAsk: (id, name) => emit({ type: 'tool_approval', id, reason: tools.host.reasonOf?.(name) ?? approvalReason(tools.host.hintsOf(name)) }),
       onDecided: (id, approved) => {
         if (!approved) denied.add(id);
         emit({ type: 'tool_decided', id, approved });
@@ -70,13 +81,20 @@ export class ChatSession {
     });
     const run: ActiveRun = { id: randomUUID(), controller, gate, sinks, done: Promise.resolve(null as never) };
     this.active = run;
-    run.done = this.execute(text, gate, controller.signal, emit, denied).finally(() => {
+    run.done = this.execute(text, gate, controller.signal, emit, denied, tools).finally(() => {
       if (this.active === run) this.active = null;
     });
     return run.done;
   }
 
-  private async execute(text: string, gate: ApprovalGate, signal: AbortSignal, emit: (e: ChatEvent) => void, denied: Set<string>): Promise<RunSummary> {
+  private async execute(
+    text: string,
+    gate: ApprovalGate,
+    signal: AbortSignal,
+    emit: (e: ChatEvent) => void,
+    denied: Set<string>,
+    tools: { host: HintedToolHost },
+  ): Promise<RunSummary> {
     const c = this.conversation;
     if (!c.messages.length) c.title = titleFrom(text);
     c.model = this.deps.model();
@@ -96,6 +114,26 @@ export class ChatSession {
       return { reason: 'error', usage: { ...EMPTY_USAGE }, error: message };
     }
 
+    const external = await this.attachExternal(signal, emit);
+    if (external) tools.host = withExternalTools(this.deps.tools, external.host);
+    try {
+      return await this.drive(text, provider, gate, signal, emit, denied);
+    } finally {
+      external?.detach();
+    }
+  }
+
+  private async attachExternal(signal: AbortSignal, emit: (e: ChatEvent) => void): Promise<{ host: RoutingToolHost; detach(): void } | undefined> {
+    try {
+      return await this.deps.externalTools?.(signal, (level, text) => emit({ type: 'notice', level, text }));
+    } catch (err) {
+      emit({ type: 'notice', level: 'warning', text: `External MCP servers are unavailable (${err instanceof Error ? err.message : String(err)}); this run continues without them.` });
+      return undefined;
+    }
+  }
+
+  private async drive(text: string, provider: ModelProvider, gate: ApprovalGate, signal: AbortSignal, emit: (e: ChatEvent) => void, denied: Set<string>): Promise<RunSummary> {
+    const c = this.conversation;
     const run = runAgent({
       task: text,
       messages: c.messages,

@@ -12,6 +12,7 @@ import { McpToolHost } from '../node/mcp-tool-host.ts';
 import { McpSandboxSync } from '../node/sandbox-sync-api.ts';
 import { resultText, sandboxNameFor, ServerConnection } from '../node/server-connection.ts';
 import { CHAT_VIEW_ID, ChatViewProvider } from './chat-view.ts';
+import { setupExternalServers } from './mcp-servers.ts';
 import { launcher, registerWithVsCodeMcp } from './server-launch.ts';
 import * as settings from './settings.ts';
 import { StatusBar } from './status-bar.ts';
@@ -32,6 +33,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     if (!isReadOnly(hints)) sync?.afterTool(name, args);
   });
   const store = new HistoryStore(storage);
+  const external = setupExternalServers(context, log);
   let problem: string | undefined;
   let recheck: NodeJS.Timeout | undefined;
 
@@ -56,6 +58,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     runCommand,
     sessionDeps: () => ({
       tools,
+      externalTools: (signal, notice) => external.forRun(signal, notice),
       provider: (m) => secrets.provider(m),
       model: settings.model,
       approvalMode: settings.approvalMode,
@@ -139,7 +142,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   teardown = async () => {
     clearTimeout(recheck);
     await sync?.settle().catch(() => {});
-    await connection.dispose();
+    await Promise.all([connection.dispose(), external.dispose().catch(() => {})]);
   };
   await refresh();
   void connection.ready().catch(() => {});
