@@ -56,7 +56,7 @@ async function benchStdio(): Promise<void> {
 
 async function benchHttp(): Promise<void> {
   const token = randomBytes(16).toString('hex');
-  const proc: ChildProcess = spawn(process.execPath, [CLI, '--port', '0'], { env: serverEnv({ SUNA_TOKEN: token, SUNA_LOG_LEVEL: 'info' }), stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc: ChildProcess = spawn(process.execPath, [CLI, '--port', '0'], { env: serverEnv({ SUNA_TOKEN: token, SUNA_LOG_LEVEL: 'info', SUNA_RATE_LIMIT: '0' }), stdio: ['ignore', 'ignore', 'pipe'] }); // measuring, not limiting
   let err = '';
   const url = await new Promise<string>((resolve) => {
     proc.stderr!.on('data', (d: Buffer) => {
