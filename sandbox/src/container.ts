@@ -18,6 +18,16 @@ function ownerTag(): string {
   return `${hostname()}:${process.pid}`;
 }
 
+function volumeLabels(config: SandboxConfig): Record<string, string> {
+  const labels: Record<string, string> = { [LABEL.managed]: 'true', [LABEL.sandbox]: config.name };
+  if (config.ephemeral) Object.assign(labels, { [LABEL.ephemeral]: 'true', [LABEL.owner]: ownerTag() });
+  return labels;
+}
+
+function volumeOptions(config: SandboxConfig) {
+  return { NoCopy: false, Labels: volumeLabels(config), DriverConfig: { Name: 'local', Options: {} } };
+}
+
 /** The hardening profile. Any capability added back is listed here with the reason. */
 export function containerSpec(config: SandboxConfig): Docker.ContainerCreateOptions {
   const vols = volumeNames(config);
@@ -61,9 +71,11 @@ export function containerSpec(config: SandboxConfig): Docker.ContainerCreateOpti
         '/tmp': `rw,exec,nosuid,nodev,size=${config.tmpSizeMb}m`,
         '/run': 'rw,noexec,nosuid,nodev,size=16m',
       },
+      // VolumeOptions: should Docker create a missing volume itself (a race with a reset), it still carries
+      // our labels, so the orphan reaper can find it.
       Mounts: [
-        { Type: 'volume', Source: vols.workspace, Target: WORKSPACE_DIR, ReadOnly: false },
-        { Type: 'volume', Source: vols.home, Target: HOME_DIR, ReadOnly: false },
+        { Type: 'volume', Source: vols.workspace, Target: WORKSPACE_DIR, ReadOnly: false, VolumeOptions: volumeOptions(config) },
+        { Type: 'volume', Source: vols.home, Target: HOME_DIR, ReadOnly: false, VolumeOptions: volumeOptions(config) },
       ],
       RestartPolicy: { Name: 'no' },
       LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '1' } },
@@ -139,8 +151,7 @@ export class SandboxContainerDriver {
   /** Creates missing volumes; returns whether the workspace volume already existed. */
   private async ensureVolumes(): Promise<boolean> {
     const vols = volumeNames(this.config);
-    const labels: Record<string, string> = { [LABEL.managed]: 'true', [LABEL.sandbox]: this.config.name };
-    if (this.config.ephemeral) Object.assign(labels, { [LABEL.ephemeral]: 'true', [LABEL.owner]: ownerTag() });
+    const labels = volumeLabels(this.config);
     const exists = async (n: string) => !!(await this.docker.getVolume(n).inspect().catch(() => null));
     const workspaceExisted = await exists(vols.workspace);
     for (const name of [vols.workspace, vols.home]) {
