@@ -194,12 +194,13 @@ export class BrowserSession {
     }
   }
 
-  async close(): Promise<void> {
+  async close({ stopChromium = true } = {}): Promise<void> {
     const b = this.browser;
     this.browser = null;
     await b?.close().catch(() => {});
     await this.forward?.close();
     this.forward = null;
-    await this.stopProcess();
+    if (stopChromium) await this.stopProcess();
+    else this.processId = null;
   }
 }
