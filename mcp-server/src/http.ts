@@ -1,7 +1,7 @@
 // Streamable HTTP transport with the checks the MCP spec asks of local servers: loopback bind by default,
 // Host and Origin validation (403), a bearer token (401), a body size cap (413), a rate limit per token (429).
 // One McpServer per session. /healthz and /readyz need no token; /metrics does unless --metrics-public.
-import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -116,7 +116,7 @@ export async function startHttp(config: ServerConfig, runtime: Runtime): Promise
       if (!transport) {
         if (req.method !== 'POST' || !isInitializeRequest(body)) return reject(res, 400, 'Bad request: no session; send initialize first');
         const t = new StreamableHTTPServerTransport({
-          sessionIdGenerator: () => randomUUID(),
+          sessionIdGenerator: () => randomBytes(16).toString('hex'), // 128 random bits
           onsessioninitialized: (id) => void sessions.set(id, t),
         });
         t.onclose = () => t.sessionId && sessions.delete(t.sessionId);

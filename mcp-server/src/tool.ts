@@ -63,8 +63,9 @@ export interface ToolDefinition<S extends z.ZodObject = z.ZodObject> {
   handle(args: z.infer<S>, ctx: ToolContext): Promise<void>;
 }
 
+/** Unknown arguments are refused ("Unrecognized key") rather than silently dropped: the model learns its mistake. */
 export function defineTool<S extends z.ZodObject>(def: ToolDefinition<S>): ToolDefinition<S> {
-  return def;
+  return { ...def, input: def.input.strict() as unknown as S };
 }
 
 const HINTS: Record<string, string> = {

@@ -22,6 +22,14 @@ describe('shell and file tools (stdio, real sandbox)', function () {
     assert.equal(byName.get('shell_exec')!.annotations?.openWorldHint, true);
   });
 
+  it('refuses unknown arguments by name instead of dropping them, and says so in the schema', async () => {
+    const r = await s.call('file_read', { path: 'x.txt', lines: 10 });
+    assert.equal(r.isError, true);
+    assert.match(r.text, /Unrecognized key: "lines"/);
+    const { tools } = await s.client.listTools();
+    assert.equal((tools.find((t) => t.name === 'file_read')!.inputSchema as { additionalProperties?: boolean }).additionalProperties, false);
+  });
+
   it('runs a Python script written with file_write', async () => {
     await s.ok('file_write', { path: 'hello/app.py', content: 'import sys\nprint("sum", sum(range(10)))\nprint("warn", file=sys.stderr)\nsys.exit(3)\n' });
     const r = await s.call('shell_exec', { command: 'python3 hello/app.py' });
