@@ -1,13 +1,10 @@
 // `npm run bench`: prints latency numbers measured on this machine, through the real code paths.
 // Not a test: nothing here fails on a slow machine; the numbers go into the closing notes and the README.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import Docker from 'dockerode';
 import { DEFAULT_SANDBOX_CONFIG, Sandbox } from '@suna/sandbox';
-import { CLI, serverEnv } from '../test/fixtures/server.ts';
+import { CLI, serverEnv, startHttpServer } from '../test/fixtures/server.ts';
 
 const docker = new Docker();
 const results: { name: string; p50: number; p95: number; n: number; note?: string }[] = [];
@@ -55,23 +52,12 @@ async function benchStdio(): Promise<void> {
 }
 
 async function benchHttp(): Promise<void> {
-  const token = randomBytes(16).toString('hex');
-  const proc: ChildProcess = spawn(process.execPath, [CLI, '--port', '0'], { env: serverEnv({ SUNA_TOKEN: token, SUNA_LOG_LEVEL: 'info', SUNA_RATE_LIMIT: '0' }), stdio: ['ignore', 'ignore', 'pipe'] }); // measuring, not limiting
-  let err = '';
-  const url = await new Promise<string>((resolve) => {
-    proc.stderr!.on('data', (d: Buffer) => {
-      err += d;
-      const m = /listening on (\S+)/.exec(err);
-      if (m) resolve(m[1]!);
-    });
-  });
-  const client = new Client({ name: 'bench', version: '1' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+  const server = await startHttpServer({ SUNA_LOG_LEVEL: 'info', SUNA_RATE_LIMIT: '0' }); // measuring, not limiting
+  const client = await server.client('bench');
   await measure('MCP no-op round trip (ping), HTTP', 300, () => client.ping());
   await measure('shell_exec "true" through MCP (HTTP)', 100, () => client.callTool({ name: 'shell_exec', arguments: { command: 'true' } }));
   await client.close();
-  proc.kill('SIGTERM');
-  await new Promise((r) => proc.once('exit', r));
+  await server.stop();
 }
 
 async function benchBrowser(): Promise<void> {

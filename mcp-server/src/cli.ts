@@ -50,10 +50,6 @@ async function main(argv: string[]): Promise<void> {
   }
   if (command !== 'serve') throw new ConfigError(`unknown command "${command}"; see --help`);
 
-  void runtime.runs.recoverInterrupted().then(
-    (n) => n && runtime.log.info('agent runs interrupted by the previous shutdown', { runs: n }),
-    () => {},
-  );
   void runtime.sites.restore().catch((e: Error) => runtime.log.warn('could not serve earlier sites again', { error: e.message }));
   void reapOrphans(runtime.sandbox.docker).then(
     (r) => r.length && runtime.log.info('removed orphaned sandboxes', { containers: r }),

@@ -492,6 +492,24 @@ function getProc(id: string): Proc {
   return p;
 }
 
+/** Up to `max` bytes starting `skip` bytes into the chunk list, copying only those (polls run often). */
+function sliceChunks(chunks: Buffer[], skip: number, max: number): Buffer {
+  const parts: Buffer[] = [];
+  let left = max;
+  for (const c of chunks) {
+    if (left <= 0) break;
+    if (skip >= c.length) {
+      skip -= c.length;
+      continue;
+    }
+    const part = c.subarray(skip, skip + left);
+    skip = 0;
+    left -= part.length;
+    parts.push(part);
+  }
+  return Buffer.concat(parts);
+}
+
 async function outputOp(a: DaemonOps['output'][0]): Promise<DaemonOps['output'][1]> {
   const p = getProc(a.processId);
   const want = Math.max(0, a.offset ?? 0);
@@ -502,11 +520,8 @@ async function outputOp(a: DaemonOps['output'][0]): Promise<DaemonOps['output'][
       p.waiters.add(done);
     });
   }
-  const all = Buffer.concat(p.chunks);
-  const from = Math.max(want, p.baseOffset);
-  let data = all.subarray(from - p.baseOffset);
-  const maxBytes = a.maxBytes ?? 256 * 1024;
-  if (data.length > maxBytes) data = data.subarray(0, maxBytes);
+  const from = Math.min(Math.max(want, p.baseOffset), p.info.outputBytes);
+  const data = sliceChunks(p.chunks, from - p.baseOffset, a.maxBytes ?? 256 * 1024);
   return {
     data: b64(data),
     offset: from,

@@ -137,13 +137,6 @@ export class AgentRunManager {
     this.indexKey = `index:${runtime.config.sandbox.name}`;
   }
 
-  /** Runs that were in flight when their server died are marked interrupted, not silently lost. */
-  async recoverInterrupted(): Promise<number> {
-    let n = 0;
-    for (const id of await this.index()) if ((await this.load(id))?.status === 'interrupted') n++;
-    return n;
-  }
-
   start(opts: StartOptions): RunRecord {
     const modelSpec = opts.model ?? this.runtime.config.model;
     // --model-base-url is for OpenAI-compatible endpoints; Anthropic and OpenAI keep their SDK variables.
@@ -371,7 +364,10 @@ export class AgentRunManager {
     await this.persist(this.live.get(id)?.record ?? (await this.load(id))!);
   }
 
-  /** A stored run; one still marked running whose server is gone is turned into an interrupted one here. */
+  /**
+   * A stored run; one still marked running whose server is gone is turned into an interrupted one here, when
+   * it is first read (agent_status, agent_list), so start-up does not have to scan every stored run.
+   */
   private async load(id: string): Promise<RunRecord | undefined> {
     const r = (await this.store.get(`run:${id}`)) as RunRecord | undefined;
     if (r?.status === 'running' && !this.live.has(id) && !ownerAlive(r.owner)) {

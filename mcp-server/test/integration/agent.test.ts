@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeModelServer, anthropicBody, type FakeModelServer } from '../../../shared/test/fixtures/fake-model-server.ts';
-import { startServer, testSandboxName, type TestServer } from '../fixtures/server.ts';
+import { removeSandbox, startServer, testSandboxName, type TestServer } from '../fixtures/server.ts';
 
 describe('agent_run (fake model, real sandbox)', function () {
   this.timeout(180_000);
@@ -111,10 +111,7 @@ describe('agent_run (fake model, real sandbox)', function () {
       }
     } finally {
       await fake2.close();
-      const { default: Docker } = await import('dockerode');
-      const d = new Docker();
-      await d.getContainer(`suna-${name}`).remove({ force: true }).catch(() => {});
-      for (const v of ['workspace', 'home']) await d.getVolume(`suna-${name}-${v}`).remove().catch(() => {});
+      await removeSandbox(name);
     }
   });
 

@@ -1,31 +1,12 @@
 // Streamable HTTP transport: a real SDK client with the token works; foreign Origin/Host, missing or wrong
 // token, oversized and malformed bodies are refused with the right status.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { request } from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { CLI, serverEnv } from '../fixtures/server.ts';
+import { rawHttp as raw, startHttpServer, type HttpServer } from '../fixtures/server.ts';
 
 const TOKEN = 'test-token-0123456789abcdef';
-
-interface Raw {
-  status: number;
-  body: string;
-}
-
-function raw(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<Raw> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: opts.method ?? 'POST', headers: opts.headers }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body }));
-    });
-    req.on('error', reject);
-    req.end(opts.body);
-  });
-}
 
 const initBody = JSON.stringify({
   jsonrpc: '2.0',
@@ -37,28 +18,14 @@ const jsonHeaders = { 'content-type': 'application/json', accept: 'application/j
 
 describe('HTTP transport', function () {
   this.timeout(120_000);
-  let proc: ChildProcess;
+  let server: HttpServer;
   let url = '';
-  let stderr = '';
 
   before(async () => {
-    proc = spawn(process.execPath, [CLI, '--port', '0', '--max-body-bytes', '65536'], { env: serverEnv({ SUNA_TOKEN: TOKEN, SUNA_LOG_LEVEL: 'info' }), stdio: ['ignore', 'ignore', 'pipe'] });
-    url = await new Promise<string>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no listen line:\n${stderr}`)), 30_000);
-      proc.stderr!.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        const m = /listening on (http:\/\/\S+)/.exec(stderr);
-        if (m) {
-          clearTimeout(t);
-          resolve(m[1]!);
-        }
-      });
-    });
+    server = await startHttpServer({ SUNA_TOKEN: TOKEN, SUNA_LOG_LEVEL: 'info' }, ['--max-body-bytes', '65536']);
+    url = server.url;
   });
-  after(async () => {
-    proc.kill('SIGTERM');
-    await new Promise((r) => proc.once('exit', r));
-  });
+  after(async () => server?.stop());
 
   it('serves the real SDK client with the bearer token, and runs a tool', async () => {
     const client = new Client({ name: 'http-test', version: '1' });
@@ -78,7 +45,7 @@ describe('HTTP transport', function () {
     assert.equal((await raw(url, { headers: jsonHeaders, body: initBody })).status, 401);
     assert.equal((await raw(url, { headers: { ...jsonHeaders, authorization: 'Bearer wrong' }, body: initBody })).status, 401);
     assert.equal((await raw(url, { headers: { ...jsonHeaders, authorization: TOKEN }, body: initBody })).status, 401);
-    assert.ok(!stderr.includes(TOKEN), 'the token appeared in the logs');
+    assert.ok(!server.stderr().includes(TOKEN), 'the token appeared in the logs');
   });
 
   it('refuses a foreign Origin with 403 even with the right token', async () => {

@@ -3,18 +3,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import Docker from 'dockerode';
-import { CLI, serverEnv, startServer, testSandboxName } from '../fixtures/server.ts';
+import { CLI, removeSandbox, serverEnv, startServer, testSandboxName } from '../fixtures/server.ts';
 
 const docker = new Docker();
 
 async function containerState(name: string): Promise<'absent' | 'running' | 'stopped'> {
   const info = await docker.getContainer(`suna-${name}`).inspect().catch(() => null);
   return !info ? 'absent' : info.State.Running ? 'running' : 'stopped';
-}
-
-async function removeSandbox(name: string): Promise<void> {
-  await docker.getContainer(`suna-${name}`).remove({ force: true }).catch(() => {});
-  for (const v of ['workspace', 'home']) await docker.getVolume(`suna-${name}-${v}`).remove().catch(() => {});
 }
 
 /** Start the CLI with a raw pipe, wait until the sandbox is up, then close stdin and time the exit. */

@@ -1,17 +1,15 @@
 // Operating it: /healthz, /readyz, /metrics moved by exactly the calls made, OTLP traces with the right
 // parent/child structure, logs free of canary secrets, and the per-token rate limit.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { startFakeModelServer, type FakeModelServer } from '../../../shared/test/fixtures/fake-model-server.ts';
-import { CLI, serverEnv } from '../fixtures/server.ts';
+import { startHttpServer, type HttpServer } from '../fixtures/server.ts';
 
 const TOKEN = 'obs-token-0123456789abcdef';
 const CANARIES = {
@@ -53,10 +51,9 @@ function metricValue(text: string, name: string, labels: Record<string, string>)
 
 describe('observability (HTTP mode)', function () {
   this.timeout(180_000);
-  let proc: ChildProcess;
+  let server: HttpServer;
   let url = '';
   let base = '';
-  let stderr = '';
   let client: Client;
   let otlp: Awaited<ReturnType<typeof otlpReceiver>>;
   let fake: FakeModelServer;
@@ -66,7 +63,7 @@ describe('observability (HTTP mode)', function () {
     otlp = await otlpReceiver();
     fake = await startFakeModelServer([]);
     dataDir = mkdtempSync(join(tmpdir(), 'suna-obs-'));
-    const env = serverEnv({
+    server = await startHttpServer({
       ...CANARIES,
       SUNA_TOKEN: TOKEN,
       SUNA_LOG_LEVEL: 'debug',
@@ -76,26 +73,13 @@ describe('observability (HTTP mode)', function () {
       SUNA_MODEL: 'anthropic:claude-sonnet-5-5',
       OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
     });
-    proc = spawn(process.execPath, [CLI, '--port', '0'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-    url = await new Promise<string>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(stderr)), 30_000);
-      proc.stderr!.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        const m = /listening on (http:\/\/\S+)/.exec(stderr);
-        if (m) {
-          clearTimeout(t);
-          resolve(m[1]!);
-        }
-      });
-    });
+    url = server.url;
     base = url.replace(/\/mcp$/, '');
-    client = new Client({ name: 'obs', version: '1' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } } }));
+    client = await server.client('obs');
   });
   after(async () => {
     await client?.close().catch(() => {});
-    proc?.kill('SIGTERM');
-    await new Promise((r) => proc.once('exit', r));
+    await server?.stop();
     otlp?.server.close();
     await fake?.close();
     rmSync(dataDir, { recursive: true, force: true });
@@ -153,6 +137,7 @@ describe('observability (HTTP mode)', function () {
 
   it('never writes a canary secret to the logs, even at debug level', async () => {
     await client.callTool({ name: 'shell_exec', arguments: { command: 'env; echo $ANTHROPIC_API_KEY' } });
+    const stderr = server.stderr();
     for (const [name, value] of Object.entries(CANARIES)) assert.ok(!stderr.includes(value), `${name} leaked into the logs`);
     assert.ok(!stderr.includes(TOKEN), 'the bearer token leaked into the logs');
     assert.match(stderr, /"msg":"tool call"/);

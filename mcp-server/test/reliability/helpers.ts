@@ -6,7 +6,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import Docker from 'dockerode';
-import { CLI, serverEnv } from '../fixtures/server.ts';
+import { CLI, serverEnv, type RawHttp } from '../fixtures/server.ts';
+// The HTTP server starter, raw HTTP requests and sandbox removal are shared with the integration tests.
+export { rawHttp, removeSandbox, startHttpServer, type HttpServer, type RawHttp } from '../fixtures/server.ts';
 
 export const docker = new Docker();
 export const MANAGED = 'dev.suna-mcp.managed=true';
@@ -25,11 +27,6 @@ export async function managedObjects(): Promise<{ containers: string[]; volumes:
   const containers = (await docker.listContainers({ all: true, filters: { label: [MANAGED] } })).map((c) => c.Names[0]!.replace(/^\//, ''));
   const volumes = ((await docker.listVolumes({ filters: { label: [MANAGED] } })).Volumes ?? []).map((v) => v.Name);
   return { containers: containers.sort(), volumes: volumes.sort() };
-}
-
-export async function removeSandbox(name: string): Promise<void> {
-  await docker.getContainer(`suna-${name}`).remove({ force: true }).catch(() => {});
-  for (const v of ['workspace', 'home']) await docker.getVolume(`suna-${name}-${v}`).remove({ force: true }).catch(() => {});
 }
 
 /** Peak and current resident memory of a process, kB. */
@@ -137,70 +134,6 @@ export function spawnRawStdio(env: Record<string, string> = {}): RawStdio {
     },
   };
   return self;
-}
-
-// ---------- HTTP ----------
-
-export interface HttpServer {
-  proc: ReturnType<typeof spawn>;
-  url: string;
-  token: string;
-  stderr(): string;
-  client(name?: string): Promise<Client>;
-  stop(): Promise<void>;
-}
-
-export async function startHttpServer(env: Record<string, string> = {}, args: string[] = []): Promise<HttpServer> {
-  const token = env.SUNA_TOKEN ?? `tok-${Math.random().toString(36).slice(2)}-reliability`;
-  const proc = spawn(process.execPath, [CLI, '--port', '0', ...args], { env: serverEnv({ SUNA_TOKEN: token, ...env }), stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`no listen line:\n${err}`)), 30_000);
-    proc.stderr!.on('data', (d: Buffer) => {
-      err = (err + d.toString()).slice(-200_000);
-      const m = /listening on (http:\/\/\S+)/.exec(err);
-      if (m) {
-        clearTimeout(t);
-        resolve(m[1]!);
-      }
-    });
-    proc.once('exit', (code) => reject(new Error(`server exited (${code}):\n${err}`)));
-  });
-  return {
-    proc,
-    url,
-    token,
-    stderr: () => err,
-    async client(name = 'reliability') {
-      const c = new Client({ name, version: '1' });
-      await c.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
-      return c;
-    },
-    async stop() {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      const exited = new Promise((r) => proc.once('exit', r));
-      proc.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
-export interface RawHttp {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-export function rawHttp(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<RawHttp> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: opts.method ?? 'POST', headers: opts.headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (d: Buffer) => chunks.push(d));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-    });
-    req.on('error', reject);
-    req.end(opts.body);
-  });
 }
 
 /** JSON-RPC messages of a response body: plain JSON, or the `data:` lines of an SSE stream. */
