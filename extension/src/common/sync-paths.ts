@@ -1,31 +1,16 @@
-// Which paths sync may touch, and which coming back need the user's approval. One place, used by the
-// planner, the workspace writer and (mirrored) the server's archive validation.
+// Which paths sync may touch, and which coming back need the user's approval. The path rule itself lives
+// in shared/src/boundary (the server's sync tools apply the same one); the approval rule is here.
+import { MAX_SANDBOX_PATH_LENGTH, normaliseSegment, syncPathProblem } from '@suna/shared/boundary/sandbox-path';
 
-export const MAX_SYNC_PATH_LENGTH = 1024;
-
-/** Top-level folders that never sync: git's own data, and the server's scratch space in /workspace. */
-const NEVER_SYNCED_TOP = new Set(['.git', '.suna']);
+export const MAX_SYNC_PATH_LENGTH = MAX_SANDBOX_PATH_LENGTH;
 
 /**
- * Why `p` is not an acceptable workspace-relative path, or null when it is. Accepted: POSIX separators,
- * relative, normalised (no "", ".", ".." segments), no NUL or control characters, no `.git` segment at
- * any depth (nested repositories' data is never written either).
+ * Why `p` is not an acceptable workspace-relative path, or null when it is: the shared boundary rule
+ * (relative POSIX, normalised, no control characters, backslashes, ":" or over-long segments) plus no
+ * `.git` segment at any depth, nothing under `.suna/`, no 8.3 short-name segment.
  */
 export function pathProblem(p: string): string | null {
-  if (typeof p !== 'string' || p.length === 0) return 'empty path';
-  if (p.length > MAX_SYNC_PATH_LENGTH) return `longer than ${MAX_SYNC_PATH_LENGTH} characters`;
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(p)) return 'contains control characters';
-  if (p.includes('\\')) return 'contains a backslash';
-  if (p.startsWith('/') || /^[a-zA-Z]:/.test(p)) return 'is absolute';
-  const segments = p.split('/');
-  for (const s of segments) {
-    if (s === '' || s === '.') return 'is not normalised';
-    if (s === '..') return 'leaves the workspace (..)';
-    if (s.toLowerCase() === '.git') return 'is inside .git';
-  }
-  if (NEVER_SYNCED_TOP.has(segments[0]!)) return `is inside ${segments[0]}/, which never syncs`;
-  return null;
+  return syncPathProblem(p);
 }
 
 export function isSyncablePath(p: string): boolean {
@@ -50,18 +35,39 @@ const RC_FILES = new Set([
   '.inputrc',
 ]);
 
-const SENSITIVE_NAMES = new Set(['.envrc', '.npmrc', '.yarnrc', '.yarnrc.yml', '.pypirc', '.netrc', ...RC_FILES]);
+const LEFTHOOK_CONFIGS = ['lefthook', '.lefthook', 'lefthook-local', '.lefthook-local'].flatMap((n) => ['yml', 'yaml', 'json', 'toml'].map((e) => `${n}.${e}`));
+
+const SENSITIVE_NAMES = new Set([
+  '.envrc',
+  '.npmrc',
+  '.yarnrc',
+  '.yarnrc.yml',
+  '.pypirc',
+  '.netrc',
+  '.pre-commit-config.yaml',
+  '.pre-commit-config.yml',
+  '.devcontainer.json',
+  ...LEFTHOOK_CONFIGS,
+  ...RC_FILES,
+]);
+
+/** Folders whose contents run on the host (editor config, git hooks managers, dev containers). */
+const SENSITIVE_FOLDERS = new Set(['.vscode', '.devcontainer', '.husky', '.githooks']);
 
 /**
- * Files that configure the user's editor or shell and so can run code on the host: an agent change to
- * one waits for the user's approval instead of being applied. Matched at any depth (direnv and npm read
- * nested ones; a multi-root workspace has nested .vscode folders).
+ * Files that configure the user's editor, shell, git hooks or CI and so can run code on the host: an
+ * agent change to one waits for the user's approval instead of being applied. Matched at any depth
+ * (direnv and npm read nested ones; a multi-root workspace has nested .vscode folders), on normalised
+ * names (case-folded, NFC, trailing dots and spaces dropped), so ".VSCode" or ".envrc." on a
+ * case-insensitive file system are caught too.
  */
 export function isSensitivePath(p: string): boolean {
-  const segments = p.split('/');
+  const segments = p.split('/').map(normaliseSegment);
   const name = segments[segments.length - 1]!;
-  if (segments.slice(0, -1).some((s) => s === '.vscode' || s === '.devcontainer')) return true;
-  if (name === '.vscode' || SENSITIVE_NAMES.has(name)) return true;
+  const folders = segments.slice(0, -1);
+  if (folders.some((s) => SENSITIVE_FOLDERS.has(s))) return true;
+  if (SENSITIVE_FOLDERS.has(name) || SENSITIVE_NAMES.has(name) || name.endsWith('.code-workspace')) return true;
+  if (folders.some((s, i) => s === '.github' && folders[i + 1] === 'workflows')) return true;
   if (segments[0] === '.git' && segments[1] === 'hooks') return true; // never written anyway; listed for clarity
   return segments.length >= 3 && segments.at(-2) === 'fish' && segments.at(-3) === '.config';
 }

@@ -13,6 +13,8 @@ export interface LocalEntry {
   size: number;
   /** Absent when the file was not read (over a cap): such a file is left alone in both directions. */
   sha256?: string;
+  /** Why it was not read, when not for its size (e.g. a symlink out of the workspace). */
+  reason?: string;
 }
 
 export interface RemoteEntry {
@@ -91,7 +93,7 @@ export function reconcile(input: ReconcileInput): Plan {
     const remoteUnknown = remote !== undefined && !remoteComplete && r === undefined && b !== undefined;
 
     if (l && l.sha256 === undefined) {
-      items.push({ path, action: 'skip', reason: l.size > caps.maxFileBytes ? `larger than ${mb(caps.maxFileBytes)}` : 'not read' });
+      items.push({ path, action: 'skip', reason: l.reason ?? (l.size > caps.maxFileBytes ? `larger than ${mb(caps.maxFileBytes)}` : 'not read') });
       continue;
     }
     const lHash = l?.sha256;

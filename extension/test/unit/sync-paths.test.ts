@@ -24,6 +24,10 @@ describe('sync path validation', () => {
       ['a\nb', /control/],
       ['', /empty/],
       ['x'.repeat(2000), /longer/],
+      ['GIT~1/config', /short-name/],
+      ['.git./config', /inside .git/],
+      ['src/a:b', /":"/],
+      ['a:b', /absolute/],
     ];
     for (const [p, why] of cases) assert.match(pathProblem(p) ?? 'accepted', why, JSON.stringify(p));
   });
@@ -31,6 +35,29 @@ describe('sync path validation', () => {
     for (const p of ['.vscode/settings.json', '.vscode/tasks.json', 'sub/.vscode/launch.json', '.envrc', 'app/.envrc', '.npmrc', '.bashrc', '.profile', '.zshrc', '.config/fish/config.fish'])
       assert.equal(isSensitivePath(p), true, p);
     for (const p of ['src/vscode.ts', 'README.md', 'env.ts', '.env.example', 'docs/bashrc.md']) assert.equal(isSensitivePath(p), false, p);
+  });
+  it('marks git hook managers, CI workflows, dev containers and workspace files as sensitive', () => {
+    for (const p of [
+      '.husky/pre-commit',
+      'pkg/.husky/_/husky.sh',
+      '.githooks/post-checkout',
+      'lefthook.yml',
+      '.lefthook.yaml',
+      'lefthook-local.json',
+      '.lefthook-local.toml',
+      '.pre-commit-config.yaml',
+      '.github/workflows/ci.yml',
+      'sub/.github/workflows/release.yaml',
+      '.devcontainer/devcontainer.json',
+      '.devcontainer.json',
+      'team.code-workspace',
+    ])
+      assert.equal(isSensitivePath(p), true, p);
+    for (const p of ['.github/CODEOWNERS', 'docs/workflows/ci.yml', 'lefthook.md', 'husky/readme.md']) assert.equal(isSensitivePath(p), false, p);
+  });
+  it('compares normalised names: case, trailing dots and spaces, and Unicode composition do not hide a sensitive path', () => {
+    for (const p of ['.VSCode/settings.json', '.vscode./tasks.json', '.vscode /launch.json', '.ENVRC', '.envrc.', '.npmrc ', '.HUSKY/pre-push', '.GitHub/Workflows/x.yml', 'Team.Code-Workspace', 'LEFTHOOK.YML'])
+      assert.equal(isSensitivePath(p), true, p);
   });
 });
 
