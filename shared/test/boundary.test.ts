@@ -17,28 +17,7 @@ import {
   syncPathProblem,
   UnsafeWriteError,
 } from '../src/boundary/index.ts';
-
-/** Hostile names a replaced daemon could send, with the rule each one breaks. */
-export const HOSTILE_PATHS: Array<[string, RegExp]> = [
-  ['../../../../x.txt', /leaves the workspace/],
-  ['a/../../x.txt', /leaves the workspace/],
-  ['/etc/cron.d/x', /absolute/],
-  ['//server/share/x', /absolute/],
-  ['a\\..\\..\\x.txt', /backslash/],
-  ['..\\x.txt', /backslash/],
-  ['a\0.txt', /NUL/],
-  ['a\n.txt', /control/],
-  ['a\u0085.txt', /control/],
-  ['C:x.txt', /absolute/],
-  ['c:/Windows/x', /absolute/],
-  ['a/file.txt:stream', /":"/],
-  ['', /empty/],
-  ['a//b', /normalised/],
-  ['./a', /normalised/],
-  ['a/', /normalised/],
-  ['x'.repeat(1100), /longer than 1024/],
-  [`${'é'.repeat(130)}/a`, /segment longer than 255 bytes/],
-];
+import { HOSTILE_PATHS } from './fixtures/hostile-paths.ts';
 
 describe('sandbox path rule (boundary)', () => {
   it('accepts plain relative POSIX paths, spaces, unicode and dot-files', () => {

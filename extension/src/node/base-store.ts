@@ -45,7 +45,7 @@ export class BaseStore {
 
   /** Keeps the content of `sha` when it could be merged later. */
   async putBlob(sha: string, data: Uint8Array): Promise<void> {
-    if (data.length > MAX_BLOB_BYTES || isBinary(data)) return;
+    if (data.length > MAX_BLOB_BYTES || isBinary(data) || !/^[0-9a-f]{64}$/.test(sha)) return;
     if (!this.dir) {
       this.memoryBlobs.set(sha, data);
       return;
@@ -57,10 +57,13 @@ export class BaseStore {
 
   async getBlob(sha: string): Promise<Uint8Array | undefined> {
     if (!this.dir) return this.memoryBlobs.get(sha);
+    if (!/^[0-9a-f]{64}$/.test(sha)) return undefined;
     return fsp.readFile(this.blobPath(sha)).catch(() => undefined);
   }
 
   private blobPath(sha: string): string {
+    // The hash names a file: only a real sha256 (never a path-like string from an answer) is accepted.
+    if (!/^[0-9a-f]{64}$/.test(sha)) throw new Error('not a sha256');
     return join(this.dir!, 'objects', sha.slice(0, 2), sha);
   }
 

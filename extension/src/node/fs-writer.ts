@@ -1,7 +1,7 @@
 // A WorkspaceWriter on Node's fs, for tests and benches (the extension writes through VS Code instead).
-import { promises as fsp } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { writeFileAtomic } from './atomic-file.ts';
+// Every byte it writes came out of the sandbox, so it writes only through the shared safe writer: no
+// symlink in the path is ever followed (an agent-made `ext/x` never lands where `ext → /outside` points).
+import { safeRemove, safeWriteFile } from '@suna/shared/boundary/safe-write';
 import type { WorkspaceWriter } from './sync-engine.ts';
 
 export class FsWorkspaceWriter implements WorkspaceWriter {
@@ -9,20 +9,12 @@ export class FsWorkspaceWriter implements WorkspaceWriter {
 
   constructor(private readonly root: string) {}
 
-  async write(path: string, data: Uint8Array, opts: { mode?: number; symlink?: boolean }): Promise<void> {
-    const full = join(this.root, path);
-    if (opts.symlink) {
-      await fsp.mkdir(dirname(full), { recursive: true });
-      await fsp.rm(full, { force: true });
-      await fsp.symlink(Buffer.from(data).toString(), full);
-      return;
-    }
-    await writeFileAtomic(full, data);
-    await fsp.chmod(full, opts.mode && opts.mode & 0o111 ? 0o755 : 0o644);
+  async write(path: string, data: Uint8Array, opts: { mode?: number }): Promise<void> {
+    await safeWriteFile(this.root, path, data, { executable: opts.mode !== undefined && (opts.mode & 0o111) !== 0, durable: true });
   }
 
   async remove(path: string): Promise<void> {
-    await fsp.rm(join(this.root, path), { force: true });
+    await safeRemove(this.root, path);
   }
 
   hasUnsavedChanges(path: string): boolean {

@@ -1,6 +1,8 @@
 // The workspace side of a sync step: which files are there, their hashes, and the bytes to push.
 import type { LocalEntry, SyncCaps } from '../common/sync-planner.ts';
 import { isSyncablePath } from '../common/sync-paths.ts';
+import { symlinkTargetProblem } from '@suna/shared/boundary/sandbox-path';
+import { assertNoSymlinkOnPath } from '@suna/shared/boundary/safe-write';
 import { describe, readEntry, sha256, type ScannedFile } from './workspace-scan.ts';
 
 export interface LocalSide {
@@ -28,6 +30,13 @@ export async function readLocal(o: Context, files: Map<string, ScannedFile>): Pr
         side.entries.set(path, { size: meta.size });
         continue;
       }
+      // A symlink out of the workspace (absolute, or climbing above it) is left alone in both directions
+      // and reported: the server would refuse it, and one such link must not fail a whole push.
+      const linkProblem = meta.type === 'symlink' ? symlinkTargetProblem(path, meta.target) : null;
+      if (linkProblem) {
+        side.entries.set(path, { size: meta.size, reason: `${linkProblem}: not synced` });
+        continue;
+      }
       const data = await readEntry(o.root, path, meta);
       if (!data) continue;
       const sha = sha256(data);
@@ -43,7 +52,7 @@ export async function readLocal(o: Context, files: Map<string, ScannedFile>): Pr
 export async function readLocalPaths(o: Context, paths: string[]): Promise<LocalSide> {
   const meta = new Map<string, ScannedFile>();
   for (const p of paths) {
-    const d = isSyncablePath(p) ? await describe(o.root, p) : null;
+    const d = isSyncablePath(p) && (await underRealFolders(o.root, p)) ? await describe(o.root, p) : null;
     if (d) meta.set(p, d);
   }
   const side = await readLocal(o, meta);
@@ -53,8 +62,19 @@ export async function readLocalPaths(o: Context, paths: string[]): Promise<Local
 
 /** What is on disk at `path` right now (checked again just before a write). */
 export async function currentLocal(root: string, path: string): Promise<{ sha: string | null; data?: Buffer }> {
-  const d = await describe(root, path);
+  const d = (await underRealFolders(root, path)) ? await describe(root, path) : null;
   if (!d) return { sha: null };
   const data = await readEntry(root, path, d);
   return data ? { sha: sha256(data), data } : { sha: null };
+}
+
+/**
+ * False when a folder on the way to `path` is a symlink (`ext → /outside`): what lies behind it is not
+ * the workspace, so it is neither read (its content would be pushed into the sandbox) nor written.
+ */
+async function underRealFolders(root: string, path: string): Promise<boolean> {
+  return assertNoSymlinkOnPath(root, path, { allowFinalSymlink: true }).then(
+    () => true,
+    () => false,
+  );
 }

@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import { SandboxPathError, UnsafeWriteError } from '@suna/shared/boundary/index';
 import { mergeFile } from '../common/merge.ts';
 import type { SyncIssue, SyncStateView } from '../common/protocol.ts';
 import { reconcile, type PlanItem, type RemoteEntry, type SyncCaps } from '../common/sync-planner.ts';
@@ -16,7 +17,8 @@ import { describe, loadGitignore, scanWorkspace, sha256 } from './workspace-scan
 
 /** How the engine changes the workspace (VS Code: WorkspaceEdit / workspace.fs; tests: node fs). */
 export interface WorkspaceWriter {
-  write(path: string, data: Uint8Array, opts: { mode?: number; symlink?: boolean }): Promise<void>;
+  /** Writes a file the sandbox sent (never a symlink; never through one: throws UnsafeWriteError). */
+  write(path: string, data: Uint8Array, opts: { mode?: number }): Promise<void>;
   remove(path: string): Promise<void>;
   /** True while an editor holds unsaved changes to it: those count as the user's edit. */
   hasUnsavedChanges(path: string): boolean;
@@ -207,7 +209,7 @@ export class SyncEngine extends EventEmitter<{ state: [SyncStateView]; incoming:
       this.pending.delete(path);
       if (choice === 'theirs') {
         if (c.theirs === null) await this.o.writer.remove(path).catch(() => {});
-        else await this.o.writer.write(path, c.theirs, {});
+        else if (!(await this.writeLocal(path, c.theirs, {}))) return;
         this.setBase(path, c.theirsSha, c.theirs ?? undefined);
       } else {
         this.setBase(path, c.theirsSha, c.theirs ?? undefined);
@@ -312,9 +314,8 @@ export class SyncEngine extends EventEmitter<{ state: [SyncStateView]; incoming:
           const now = await currentLocal(this.o.root, path);
           const userTouched = now.sha !== baseSha || this.o.writer.hasUnsavedChanges(path);
           if (!userTouched) {
-            if (theirsData === null) await this.o.writer.remove(path);
-            else await this.o.writer.write(path, theirsData, { mode: theirs.mode });
-            this.setBase(path, theirsSha, theirsData ?? undefined);
+            const done = theirsData === null ? await this.removeLocal(path) : await this.writeLocal(path, theirsData, { mode: theirs.mode });
+            if (done) this.setBase(path, theirsSha, theirsData ?? undefined);
             break;
           }
           if (now.sha === theirsSha) {
@@ -325,7 +326,7 @@ export class SyncEngine extends EventEmitter<{ state: [SyncStateView]; incoming:
             const merged = mergeFile(baseSha ? await this.o.base.getBlob(baseSha) : undefined, now.data, theirsData);
             if (merged.clean) {
               const out = Buffer.from(merged.text);
-              await this.o.writer.write(path, out, {});
+              if (!(await this.writeLocal(path, out, {}))) break;
               this.setBase(path, theirsSha, theirsData);
               addPush(path, out, theirsSha);
               this.log(`sync: merged the agent's and your changes to ${path}`);
@@ -361,6 +362,30 @@ export class SyncEngine extends EventEmitter<{ state: [SyncStateView]; incoming:
         const plan = reconcile({ base: this.o.base.hashes, local: lside.entries, remote: toRemote(again, this.o.base.hashes), remoteComplete: again.complete, paths: r.mismatched, caps: this.o.caps });
         await this.execute(plan.items.filter((i) => !i.action.startsWith('push')), lside, again, true);
       }
+    }
+  }
+
+  /**
+   * Writes (or removes) one path in the workspace; a write the boundary refuses (a symlinked folder on the
+   * way, a folder in the way, a bad name) is reported for that path and the rest of the pull goes on.
+   */
+  private async writeLocal(path: string, data: Uint8Array, opts: { mode?: number }): Promise<boolean> {
+    return this.refusable(path, () => this.o.writer.write(path, data, opts));
+  }
+
+  private async removeLocal(path: string): Promise<boolean> {
+    return this.refusable(path, () => this.o.writer.remove(path));
+  }
+
+  private async refusable(path: string, work: () => Promise<void>): Promise<boolean> {
+    try {
+      await work();
+      return true;
+    } catch (err) {
+      if (!(err instanceof UnsafeWriteError || err instanceof SandboxPathError)) throw err;
+      this.issues.push({ path, reason: `not written here: ${err.message}` });
+      this.log(`sync: ${path}: ${err.message}`);
+      return false;
     }
   }
 

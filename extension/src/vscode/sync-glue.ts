@@ -2,7 +2,7 @@
 // workspace.fs, a file watcher feeding it, and conflicts shown in the diff editor with keep-mine /
 // take-theirs (sandbox side served by a read-only content provider).
 import { promises as fsp } from 'node:fs';
-import { dirname } from 'node:path';
+import { assertNoSymlinkOnPath } from '@suna/shared/boundary/safe-write';
 import * as vscode from 'vscode';
 import { isBinary } from '../common/merge.ts';
 import { changedPaths } from '../common/sync-paths.ts';
@@ -25,14 +25,18 @@ class VsCodeWorkspaceWriter implements WorkspaceWriter {
     return vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
   }
 
-  async write(path: string, data: Uint8Array, opts: { mode?: number; symlink?: boolean }): Promise<void> {
+  /**
+   * The bytes come out of the sandbox and VS Code's file API follows symlinks, so every component of the
+   * target is lstat-checked first: a symlinked folder of the workspace (or a symlink at the name itself)
+   * is never written through; the engine reports the path instead (UnsafeWriteError).
+   */
+  private async checkTarget(path: string, opts: { allowFinalSymlink?: boolean } = {}): Promise<void> {
+    if (this.root.scheme === 'file') await assertNoSymlinkOnPath(this.root.fsPath, path, opts);
+  }
+
+  async write(path: string, data: Uint8Array, opts: { mode?: number }): Promise<void> {
     const uri = this.uri(path);
-    if (opts.symlink && uri.scheme === 'file') {
-      await fsp.mkdir(dirname(uri.fsPath), { recursive: true });
-      await fsp.rm(uri.fsPath, { force: true });
-      await fsp.symlink(Buffer.from(data).toString(), uri.fsPath);
-      return;
-    }
+    await this.checkTarget(path);
     const doc = this.openDoc(uri);
     if (doc && !doc.isDirty && !isBinary(data)) {
       // An open editor: edit it (undo works, no "file changed on disk"), then save.
@@ -45,6 +49,7 @@ class VsCodeWorkspaceWriter implements WorkspaceWriter {
   }
 
   async remove(path: string): Promise<void> {
+    await this.checkTarget(path, { allowFinalSymlink: true });
     const edit = new vscode.WorkspaceEdit();
     edit.deleteFile(this.uri(path), { ignoreIfNotExists: true });
     if (await vscode.workspace.applyEdit(edit)) return;

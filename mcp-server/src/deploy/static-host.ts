@@ -1,6 +1,9 @@
 // Local static hosting: deployed sites are copied into the server's data directory and served from this
 // process on 127.0.0.1, each on its own port, so they stay up when the sandbox stops. The registry of sites
 // lives in keyv and survives restarts (sites are served again on the same port when it is free).
+// The file list and contents come out of the sandbox (attacker-controlled): every file goes through the
+// shared safe writer, so a name like "../../x" or a path through a symlink is refused, never written.
+import { safeWriteFile, SandboxPathError, UnsafeWriteError } from '@suna/shared';
 import { createReadStream, promises as fs } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,8 +22,14 @@ export interface SiteRecord {
 }
 
 export interface SiteFile {
-  path: string; // relative, forward slashes, already validated
+  path: string; // relative, forward slashes; from the sandbox, so validated again when written
   data: Buffer;
+}
+
+/** A file of a deploy that was not copied, and why (in words, naming only the relative path). */
+export interface RefusedSiteFile {
+  path: string;
+  reason: string;
 }
 
 const MIME: Record<string, string> = {
@@ -56,24 +65,43 @@ function staticServer(root: string): Server {
   });
 }
 
+/** Site names become folder names in the data directory. */
+export const SITE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
 export class LocalSiteHost {
   private readonly servers = new Map<string, Server>();
 
   constructor(private readonly dataDir: string, private readonly store: Keyv, private readonly host = '127.0.0.1') {}
 
   private siteDir(name: string): string {
+    if (!SITE_NAME.test(name)) throw new Error(`invalid site name ${JSON.stringify(String(name).slice(0, 80))}`);
     return join(this.dataDir, 'sites', name);
   }
 
-  /** Replace the site's files atomically (new dir, then swap) and serve it. */
-  async deploy(name: string, files: SiteFile[]): Promise<SiteRecord> {
+  /**
+   * Replace the site's files atomically (new dir, then swap) and serve it. Files the boundary refuses
+   * (bad names, a file where a folder should be) are left out and returned in `refused`.
+   */
+  async deploy(name: string, files: SiteFile[]): Promise<SiteRecord & { refused: RefusedSiteFile[] }> {
     const dir = this.siteDir(name);
     const staging = `${dir}.staging-${process.pid}`;
     await fs.rm(staging, { recursive: true, force: true });
+    await fs.mkdir(staging, { recursive: true, mode: 0o700 });
+    const refused: RefusedSiteFile[] = [];
+    let written = 0;
+    let bytes = 0;
     for (const f of files) {
-      const target = join(staging, f.path);
-      await fs.mkdir(join(target, '..'), { recursive: true });
-      await fs.writeFile(target, f.data);
+      try {
+        await safeWriteFile(staging, f.path, f.data);
+        written++;
+        bytes += f.data.length;
+      } catch (err) {
+        if (!(err instanceof SandboxPathError || err instanceof UnsafeWriteError)) {
+          await fs.rm(staging, { recursive: true, force: true });
+          throw err;
+        }
+        refused.push({ path: typeof f.path === 'string' ? f.path.slice(0, 200) : String(f.path), reason: err.message });
+      }
     }
     await fs.rm(dir, { recursive: true, force: true });
     await fs.mkdir(join(dir, '..'), { recursive: true });
@@ -85,12 +113,12 @@ export class LocalSiteHost {
       provider: 'local',
       url: `http://${this.host}:${port}/`,
       port,
-      files: files.length,
-      bytes: files.reduce((n, f) => n + f.data.length, 0),
+      files: written,
+      bytes,
       deployedAt: new Date().toISOString(),
     };
     await this.save(record);
-    return record;
+    return { ...record, refused };
   }
 
   private async serve(name: string, preferredPort?: number): Promise<number> {

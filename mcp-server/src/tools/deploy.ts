@@ -1,32 +1,48 @@
 // Static site deploys: `local` (served by this server on 127.0.0.1, survives the sandbox stopping) or
 // `netlify` (through its API from the host; the token stays on the host).
+import { sandboxPathProblem } from '@suna/shared';
 import { displayPath, resolveWorkspacePath } from '@suna/sandbox';
 import { z } from 'zod';
 import { deployToNetlify, NetlifyError, netlifySettings } from '../deploy/netlify.js';
-import type { SiteFile } from '../deploy/static-host.js';
+import { SITE_NAME, type SiteFile } from '../deploy/static-host.js';
 import { defineTool, ToolError, type ToolContext } from '../tool.js';
 
 const MAX_SITE_FILES = 5000;
 const MAX_SITE_BYTES = 100 * 1024 * 1024;
-const nameArg = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and "-", starting with a letter or digit').describe('Site name, e.g. "my-report"');
+const nameArg = z.string().regex(SITE_NAME, 'lowercase letters, digits and "-", starting with a letter or digit').describe('Site name, e.g. "my-report"');
 
-/** Copy a directory out of the sandbox: regular files only (symlinks are skipped), within size caps. */
-async function collectSite(ctx: ToolContext, absDir: string): Promise<{ files: SiteFile[]; skipped: string[] }> {
+/**
+ * Copy a directory out of the sandbox: regular files only (symlinks are skipped), within size caps. The
+ * file list is the daemon's answer, so every entry is checked on the host before it is used: a name that
+ * is not a plain relative path ("../x", "/etc/x", "a\\b", NUL, "C:x") is refused and reported, and the
+ * caps count the bytes actually received, not the sizes the list claims.
+ */
+export async function collectSite(ctx: Pick<ToolContext, 'sandbox' | 'signal'>, absDir: string): Promise<{ files: SiteFile[]; skipped: string[] }> {
   const st = await ctx.sandbox.call('stat', { path: absDir }, { signal: ctx.signal, timeoutMs: 15_000 });
   if (!st || st.type !== 'dir') throw new ToolError(`${displayPath(absDir)} is not a directory in the workspace`);
   const m = await ctx.sandbox.call('manifest', { path: absDir, maxEntries: MAX_SITE_FILES + 1, respectIgnore: false, exclude: ['.git'], maxFileBytes: MAX_SITE_BYTES }, { signal: ctx.signal, timeoutMs: 120_000 });
-  if (m.truncated || m.entries.length > MAX_SITE_FILES) throw new ToolError(`${displayPath(absDir)} has more than ${MAX_SITE_FILES} files; deploy the build output directory only`);
-  const total = m.entries.reduce((n, e) => n + e.size, 0);
+  const listed = Array.isArray(m?.entries) ? m.entries : [];
+  if (m.truncated || listed.length > MAX_SITE_FILES) throw new ToolError(`${displayPath(absDir)} has more than ${MAX_SITE_FILES} files; deploy the build output directory only`);
+  const total = listed.reduce((n, e) => n + (Number.isSafeInteger(e?.size) && e.size > 0 ? e.size : 0), 0);
   if (total > MAX_SITE_BYTES) throw new ToolError(`${displayPath(absDir)} holds ${(total / 1048576).toFixed(1)} MB; the limit is ${MAX_SITE_BYTES / 1048576} MB`);
   const files: SiteFile[] = [];
-  const skipped = [...m.skipped];
-  for (const e of m.entries) {
+  const skipped = (Array.isArray(m.skipped) ? m.skipped : []).filter((p) => sandboxPathProblem(p) === null);
+  let received = 0;
+  for (const e of listed) {
+    const problem = sandboxPathProblem(e?.path);
+    if (problem) {
+      skipped.push(`${JSON.stringify(String(e?.path).slice(0, 80))} (refused: ${problem})`);
+      continue;
+    }
     if (e.type !== 'file') {
       skipped.push(e.path);
       continue;
     }
     const r = await ctx.sandbox.call('read', { path: `${absDir}/${e.path}`, maxBytes: MAX_SITE_BYTES }, { signal: ctx.signal, timeoutMs: 60_000 });
-    files.push({ path: e.path, data: Buffer.from(r.data, 'base64') });
+    const data = Buffer.from(typeof r?.data === 'string' ? r.data : '', 'base64');
+    received += data.length;
+    if (received > MAX_SITE_BYTES) throw new ToolError(`${displayPath(absDir)} holds more than ${MAX_SITE_BYTES / 1048576} MB; deploy the build output directory only`);
+    files.push({ path: e.path, data });
   }
   if (!files.some((f) => f.path === 'index.html')) throw new ToolError(`${displayPath(absDir)} has no index.html at its top level`);
   return { files, skipped };
@@ -47,10 +63,11 @@ export const siteDeploy = defineTool({
   async handle({ directory, name, provider }, ctx) {
     const abs = resolveWorkspacePath(directory);
     const { files, skipped } = await collectSite(ctx, abs);
-    const note = skipped.length ? ` (skipped ${skipped.length} symlinks or oversize files: ${skipped.slice(0, 5).join(', ')})` : '';
+    const note = skipped.length ? ` (skipped ${skipped.length} symlinks, oversize files or refused names: ${skipped.slice(0, 5).join(', ')})` : '';
     if ((provider ?? 'local') === 'local') {
-      const r = await ctx.runtime.sites.deploy(name, files);
-      ctx.reply.text(`deployed ${files.length} files of ${displayPath(abs)} as "${name}": ${r.url}${note}`);
+      const { refused, ...r } = await ctx.runtime.sites.deploy(name, files);
+      const refusedNote = refused.length ? `; not copied: ${refused.slice(0, 5).map((f) => f.reason).join('; ')}` : '';
+      ctx.reply.text(`deployed ${r.files} files of ${displayPath(abs)} as "${name}": ${r.url}${note}${refusedNote}`);
       ctx.reply.structuredContent({ ...r });
       return;
     }

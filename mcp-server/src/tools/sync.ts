@@ -6,12 +6,15 @@
 // written: relative, normalised, no `..`, nothing under `.git/` (at any depth) or `.suna/`, only regular
 // files, folders and symlinks whose target stays inside, size caps. Files are then written through the
 // daemon's `write` op, which checks containment again against the real filesystem (symlinks resolved).
+// The path rule is the shared boundary's (shared/src/boundary), the same one the extension applies; what
+// the daemon answers (manifest entries, file data) is type- and size-checked here before it is passed on.
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import { DaemonRequestError, resolveWorkspacePath, WORKSPACE_ROOT } from '@suna/sandbox';
+import { DaemonRequestError, resolveWorkspacePath, WORKSPACE_ROOT, type ManifestEntry } from '@suna/sandbox';
+import { symlinkTargetProblem, syncPathProblem } from '@suna/shared';
 import tar from 'tar-stream';
 import { z } from 'zod';
 import { defineTool, ToolError, type ToolContext } from '../tool.js';
@@ -28,25 +31,9 @@ export const SYNC_LIMITS = {
 };
 
 /** Folders the sync never writes, reads or lists, at the top (`.suna`: the server's scratch space). */
-const NEVER_TOP = new Set(['.git', '.suna']);
+const NEVER_TOP = ['.git', '.suna'];
 
-/** Why `name` (a workspace-relative path from a client) is unacceptable, or null. */
-export function syncPathProblem(name: string): string | null {
-  if (name.length === 0) return 'empty name';
-  if (name.length > 1024) return 'name longer than 1024 characters';
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(name)) return 'control characters in the name';
-  if (name.includes('\\')) return 'backslash in the name';
-  if (name.startsWith('/') || /^[a-zA-Z]:/.test(name)) return 'absolute path';
-  const segments = name.split('/');
-  for (const s of segments) {
-    if (s === '..') return 'path leaves the workspace (..)';
-    if (s === '' || s === '.') return 'path is not normalised';
-    if (s.toLowerCase() === '.git') return 'path is inside .git';
-  }
-  if (NEVER_TOP.has(segments[0]!)) return `path is inside ${segments[0]}/`;
-  return null;
-}
+export { syncPathProblem };
 
 export interface ArchiveEntry {
   path: string;
@@ -98,10 +85,8 @@ export async function readSyncArchive(raw: Buffer): Promise<ArchiveEntry[]> {
             else entries.push({ path: name, type: 'file', data: Buffer.concat(chunks), mode: (header.mode ?? 0o644) & 0o111 ? 0o755 : 0o644 });
           } else {
             const target = header.linkname ?? '';
-            const resolved = posix.normalize(posix.join(posix.dirname(name), target));
-            if (!target || target.startsWith('/') || target.includes('\0')) bad('symlink target must be a relative path');
-            else if (resolved === '..' || resolved.startsWith('../') || syncPathProblem(resolved) !== null && resolved !== '.')
-              bad(`symlink target ${JSON.stringify(target)} leaves the workspace or points into .git`);
+            const linkProblem = symlinkTargetProblem(name, target);
+            if (linkProblem) bad(linkProblem);
             else entries.push({ path: name, type: 'symlink', target, mode: 0o777 });
           }
           seen.add(name);
@@ -253,6 +238,26 @@ export const workspaceSyncPush = defineTool({
   },
 });
 
+/** The entries of a daemon manifest answer the host can pass on; anything malformed or badly named is left out. */
+export function saneManifestEntries(answer: unknown): ManifestEntry[] {
+  const entries = (answer as { entries?: unknown } | null)?.entries;
+  return Array.isArray(entries) ? entries.filter(isSaneManifestEntry) : [];
+}
+
+/** A manifest entry the host can pass on: a syncable path, a known type, sane numbers, a sha256, a bounded target. */
+function isSaneManifestEntry(e: unknown): e is ManifestEntry {
+  if (typeof e !== 'object' || e === null) return false;
+  const m = e as Record<string, unknown>;
+  return (
+    syncPathProblem(m.path) === null &&
+    (m.type === 'file' || m.type === 'symlink') &&
+    Number.isSafeInteger(m.size) && (m.size as number) >= 0 &&
+    Number.isSafeInteger(m.mode) &&
+    typeof m.sha256 === 'string' && /^[0-9a-f]{64}$/.test(m.sha256) &&
+    (m.target === undefined || (typeof m.target === 'string' && m.target.length <= 4096 && !m.target.includes('\0')))
+  );
+}
+
 export const workspaceSyncManifest = defineTool({
   name: 'workspace_sync_manifest',
   title: 'List workspace files with hashes',
@@ -267,17 +272,18 @@ export const workspaceSyncManifest = defineTool({
   async handle({ max_entries, max_file_bytes }, ctx) {
     const r = await ctx.sandbox.call(
       'manifest',
-      { path: WORKSPACE_ROOT, maxEntries: max_entries ?? 50_000, respectIgnore: true, exclude: [...NEVER_TOP], maxFileBytes: max_file_bytes ?? SYNC_LIMITS.maxEntryBytes },
+      { path: WORKSPACE_ROOT, maxEntries: max_entries ?? 50_000, respectIgnore: true, exclude: NEVER_TOP, maxFileBytes: max_file_bytes ?? SYNC_LIMITS.maxEntryBytes },
       { signal: ctx.signal, timeoutMs: 300_000 },
     );
-    // The daemon skips .git/ at the top; nested repositories' data is left out here.
-    const entries = r.entries.filter((e) => syncPathProblem(e.path) === null);
+    // The daemon's answer is checked field by field: a bad name (or nested repositories' .git data) is
+    // left out; a malformed entry too.
+    const entries = saneManifestEntries(r);
     const bytes = entries.reduce((n, e) => n + e.size, 0);
     ctx.reply.text(`${entries.length} files (${bytes} bytes)${r.truncated ? ', list cut short: raise max_entries' : ''}${r.skipped.length ? `; ${r.skipped.length} over the size limit` : ''}`);
     ctx.reply.structuredContent({
       entries: entries.map((e) => ({ path: e.path, type: e.type, size: e.size, mode: e.mode & 0o777, sha256: e.sha256, ...(e.target !== undefined ? { target: e.target } : {}) })),
-      truncated: r.truncated,
-      skipped: r.skipped,
+      truncated: r.truncated === true,
+      skipped: (Array.isArray(r.skipped) ? r.skipped : []).filter((p) => syncPathProblem(p) === null),
     });
   },
 });
@@ -307,9 +313,13 @@ export const workspaceSyncPull = defineTool({
               ctx.sandbox.call('read', { path: abs(p), maxBytes: SYNC_LIMITS.maxEntryBytes }, { signal: ctx.signal, timeoutMs: 60_000 }),
               ctx.sandbox.call('stat', { path: abs(p) }, { signal: ctx.signal, timeoutMs: 30_000 }),
             ]);
-            if (r.truncated) return { path: p, size: r.size, error: `over the ${SYNC_LIMITS.maxEntryBytes} byte limit` };
+            if (r?.truncated === true) return { path: p, error: `over the ${SYNC_LIMITS.maxEntryBytes} byte limit` };
+            if (typeof r?.data !== 'string') return { path: p, error: 'the sandbox sent no file data' };
+            // Decoded and re-encoded here, so what the client gets is exactly what was hashed.
             const data = Buffer.from(r.data, 'base64');
-            return { path: p, data: r.data, size: data.length, sha256: sha256(data), mode: (st?.mode ?? 0o644) & 0o777 };
+            if (data.length > SYNC_LIMITS.maxEntryBytes) return { path: p, error: `over the ${SYNC_LIMITS.maxEntryBytes} byte limit` };
+            const mode = Number.isSafeInteger(st?.mode) ? st!.mode & 0o777 : 0o644;
+            return { path: p, data: data.toString('base64'), size: data.length, sha256: sha256(data), mode };
           } catch (err) {
             if (err instanceof DaemonRequestError && err.code === 'ENOENT') return { path: p, missing: true };
             return { path: p, error: err instanceof Error ? err.message : String(err) };
