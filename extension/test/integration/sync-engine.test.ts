@@ -145,6 +145,34 @@ describe('workspace sync engine (real sandbox)', function () {
     assert.deepEqual(f.engine.state.conflicts, []);
   });
 
+  it('an absolute symlink in the workspace is skipped with a notice; the rest still syncs and the base is kept', async () => {
+    const outside = await fsp.mkdtemp(join(f.root, '..', 'suna-outside-'));
+    try {
+      await fsp.writeFile(join(outside, 'victim.txt'), 'original');
+      await fsp.symlink(outside, join(f.root, 'ext'));
+      await f.write('after-link.txt', 'still synced\n');
+      const baseBefore = f.engine.state.files;
+      f.engine.notifyChanged(['ext', 'after-link.txt']);
+      await f.engine.settle();
+      assert.notEqual(f.engine.state.state, 'error', f.engine.state.message);
+      assert.equal(await sh(conn, 'cat after-link.txt; test -e ext && echo ext-present || echo ext-absent'), 'still synced\next-absent\n');
+      assert.match(f.engine.state.skipped.find((i) => i.path === 'ext')?.reason ?? '', /absolute: not synced/);
+      assert.ok(f.engine.state.files > baseBefore, 'the sync base grew; it was not emptied');
+
+      // The agent makes ext/ a real folder in the sandbox: its file must not land behind the local symlink.
+      await sh(conn, 'mkdir -p ext && echo pwned > ext/victim.txt && echo pwned > ext/new.txt && echo fine > sibling.txt');
+      await f.engine.pull();
+      assert.notEqual(f.engine.state.state, 'error', f.engine.state.message);
+      assert.equal(await fsp.readFile(join(outside, 'victim.txt'), 'utf8'), 'original');
+      assert.deepEqual(await fsp.readdir(outside), ['victim.txt']);
+      assert.equal(await f.read('sibling.txt'), 'fine\n', 'the valid sibling lands');
+      assert.match(f.engine.state.skipped.find((i) => i.path === 'ext/new.txt')?.reason ?? '', /symlink: nothing is written through it/);
+    } finally {
+      await fsp.rm(join(f.root, 'ext'), { force: true });
+      await fsp.rm(outside, { recursive: true, force: true });
+    }
+  });
+
   it('a wiped sandbox gets the workspace again instead of wiping the workspace', async () => {
     await sh(conn, 'find . -mindepth 1 -maxdepth 1 -not -name .suna -exec rm -rf {} +');
     await f.engine.pull();
