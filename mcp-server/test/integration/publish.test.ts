@@ -1,6 +1,6 @@
 // Port exposure, static deploys (local and Netlify against a local fake of its API) and image_view.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -124,6 +124,20 @@ describe('port_expose, site_deploy and image_view', function () {
     assert.match((await s.ok('site_list')).text, /my-report\s+local/);
     // The next call brings the sandbox back.
     await s.ok('shell_exec', { command: 'true' });
+  });
+
+  it('copies only names the host accepts: backslash, colon and control-character names made in the sandbox are refused and reported', async () => {
+    await s.ok('shell_exec', { command: "mkdir -p odd/sub && echo '<h1>odd</h1>' > odd/index.html && echo ok > odd/sub/ok.css && echo x > 'odd/..\\evil.html' && echo x > 'odd/ab:evil.html' && echo x > \"$(printf 'odd/nl\\nevil.html')\"" });
+    const r = await s.ok('site_deploy', { directory: 'odd', name: 'odd' });
+    assert.match(r.text, /deployed 2 files/);
+    assert.match(r.text, /refused: contains a backslash/);
+    assert.match(r.text, /refused: contains ":"/);
+    assert.match(r.text, /refused: contains control characters/);
+    assert.equal(r.structured?.files, 2);
+    const copied = readdirSync(join(dataDir, 'sites', 'odd'), { recursive: true }).map(String).sort();
+    assert.deepEqual(copied, ['index.html', 'sub', 'sub/ok.css']);
+    assert.match(await (await fetch(String(r.structured?.url))).text(), /odd/);
+    await s.ok('site_remove', { name: 'odd' });
   });
 
   it('applies the path policy to the deployed directory and wants an index.html', async () => {
