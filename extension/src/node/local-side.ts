@@ -72,7 +72,7 @@ export async function currentLocal(root: string, path: string): Promise<{ sha: s
  * False when a folder on the way to `path` is a symlink (`ext → /outside`): what lies behind it is not
  * the workspace, so it is neither read (its content would be pushed into the sandbox) nor written.
  */
-async function underRealFolders(root: string, path: string): Promise<boolean> {
+export async function underRealFolders(root: string, path: string): Promise<boolean> {
   return assertNoSymlinkOnPath(root, path, { allowFinalSymlink: true }).then(
     () => true,
     () => false,

@@ -12,7 +12,7 @@ import { isSyncablePath } from '../common/sync-paths.ts';
 import type { IgnoreRules } from '../common/ignore-rules.ts';
 import type { BaseStore } from './base-store.ts';
 import type { Manifest, PulledFile, PushFile, SandboxSyncApi } from './sandbox-sync-api.ts';
-import { currentLocal, readLocal, readLocalPaths, type LocalSide } from './local-side.ts';
+import { currentLocal, readLocal, readLocalPaths, underRealFolders, type LocalSide } from './local-side.ts';
 import { describe, loadGitignore, scanWorkspace, sha256 } from './workspace-scan.ts';
 
 /** How the engine changes the workspace (VS Code: WorkspaceEdit / workspace.fs; tests: node fs). */
@@ -238,7 +238,8 @@ export class SyncEngine extends EventEmitter<{ state: [SyncStateView]; incoming:
     const paths = new Set<string>();
     const base = this.o.base.hashes;
     for (const p of input) {
-      if (!isSyncablePath(p)) continue;
+      // Nothing behind a symlinked folder is the workspace (`ext → /home`): not scanned, not pushed.
+      if (!isSyncablePath(p) || !(await underRealFolders(this.o.root, p))) continue;
       if ((p === '.gitignore' || p.endsWith('/.gitignore')) && this.rules) await loadGitignore(this.o.root, p.slice(0, -'/.gitignore'.length), this.rules);
       const st = await fsp.lstat(join(this.o.root, p)).catch(() => null);
       if (st?.isDirectory()) {

@@ -218,7 +218,10 @@ describe('host attacks: everything out of the sandbox is hostile data', function
       // Later pulls (full and targeted) meet the same answers: still nothing outside, no error.
       await engine.pull();
       await engine.pullPaths(['ext/x.txt', '../x.txt', 'good.txt']);
+      // A watcher event behind the symlinked folder: what is there is not the workspace, so it is not pushed.
+      engine.notifyChanged(['ext/victim.txt', 'ext']);
       await engine.settle();
+      assert.ok(!api.pushed.some((f) => f.path.startsWith('ext') || Buffer.from(f.data).toString() === 'original'), 'nothing behind ext/ is read or pushed');
       assert.notEqual(engine.state.state, 'error', engine.state.message);
       s.outsideUntouched();
       assert.ok(!readdirSync(s.root).includes('rogue.txt'));
