@@ -22,11 +22,11 @@ export async function collectSite(ctx: Pick<ToolContext, 'sandbox' | 'signal'>, 
   if (!st || st.type !== 'dir') throw new ToolError(`${displayPath(absDir)} is not a directory in the workspace`);
   const m = await ctx.sandbox.call('manifest', { path: absDir, maxEntries: MAX_SITE_FILES + 1, respectIgnore: false, exclude: ['.git'], maxFileBytes: MAX_SITE_BYTES }, { signal: ctx.signal, timeoutMs: 120_000 });
   const listed = Array.isArray(m?.entries) ? m.entries : [];
-  if (m.truncated || listed.length > MAX_SITE_FILES) throw new ToolError(`${displayPath(absDir)} has more than ${MAX_SITE_FILES} files; deploy the build output directory only`);
+  if (m?.truncated === true || listed.length > MAX_SITE_FILES) throw new ToolError(`${displayPath(absDir)} has more than ${MAX_SITE_FILES} files; deploy the build output directory only`);
   const total = listed.reduce((n, e) => n + (Number.isSafeInteger(e?.size) && e.size > 0 ? e.size : 0), 0);
   if (total > MAX_SITE_BYTES) throw new ToolError(`${displayPath(absDir)} holds ${(total / 1048576).toFixed(1)} MB; the limit is ${MAX_SITE_BYTES / 1048576} MB`);
   const files: SiteFile[] = [];
-  const skipped = (Array.isArray(m.skipped) ? m.skipped : []).filter((p) => sandboxPathProblem(p) === null);
+  const skipped = (Array.isArray(m?.skipped) ? m.skipped : []).filter((p) => sandboxPathProblem(p) === null);
   let received = 0;
   for (const e of listed) {
     const problem = sandboxPathProblem(e?.path);

@@ -276,14 +276,18 @@ export const workspaceSyncManifest = defineTool({
       { signal: ctx.signal, timeoutMs: 300_000 },
     );
     // The daemon's answer is checked field by field: a bad name (or nested repositories' .git data) is
-    // left out; a malformed entry too.
-    const entries = saneManifestEntries(r);
+    // left out; a malformed entry too; never more entries than were asked for.
+    const limit = max_entries ?? 50_000;
+    const all = saneManifestEntries(r);
+    const entries = all.slice(0, limit);
+    const truncated = r?.truncated === true || all.length > limit;
+    const skipped = (Array.isArray(r?.skipped) ? r.skipped : []).filter((p) => syncPathProblem(p) === null).slice(0, SYNC_LIMITS.maxManifestEntries);
     const bytes = entries.reduce((n, e) => n + e.size, 0);
-    ctx.reply.text(`${entries.length} files (${bytes} bytes)${r.truncated ? ', list cut short: raise max_entries' : ''}${r.skipped.length ? `; ${r.skipped.length} over the size limit` : ''}`);
+    ctx.reply.text(`${entries.length} files (${bytes} bytes)${truncated ? ', list cut short: raise max_entries' : ''}${skipped.length ? `; ${skipped.length} over the size limit` : ''}`);
     ctx.reply.structuredContent({
       entries: entries.map((e) => ({ path: e.path, type: e.type, size: e.size, mode: e.mode & 0o777, sha256: e.sha256, ...(e.target !== undefined ? { target: e.target } : {}) })),
-      truncated: r.truncated === true,
-      skipped: (Array.isArray(r.skipped) ? r.skipped : []).filter((p) => syncPathProblem(p) === null),
+      truncated,
+      skipped,
     });
   },
 });
