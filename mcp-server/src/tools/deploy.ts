@@ -68,7 +68,7 @@ export const siteDeploy = defineTool({
       const { refused, ...r } = await ctx.runtime.sites.deploy(name, files);
       const refusedNote = refused.length ? `; not copied: ${refused.slice(0, 5).map((f) => f.reason).join('; ')}` : '';
       ctx.reply.text(`deployed ${r.files} files of ${displayPath(abs)} as "${name}": ${r.url}${note}${refusedNote}`);
-      ctx.reply.structuredContent({ ...r });
+      ctx.reply.structuredContent({ ...r, ...(refused.length ? { refused: refused.map((f) => f.path) } : {}) });
       return;
     }
     const settings = netlifySettings();
