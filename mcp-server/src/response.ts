@@ -12,6 +12,7 @@ export class ToolResponse {
   private readonly blocks: Block[] = [];
   private structured: Record<string, unknown> | undefined;
   private notices: string[] = [];
+  private failed = false;
 
   constructor(private readonly maxChars: number) {}
 
@@ -38,6 +39,12 @@ export class ToolResponse {
     return this;
   }
 
+  /** The result reports a failure (isError) while still carrying its text and structured data. */
+  markFailed(): this {
+    this.failed = true;
+    return this;
+  }
+
   get isEmpty(): boolean {
     return this.blocks.length === 0;
   }
@@ -60,6 +67,7 @@ export class ToolResponse {
     }
     const result: CallToolResult = { content: kept };
     if (this.structured) result.structuredContent = this.structured;
+    if (this.failed) result.isError = true;
     return result;
   }
 }

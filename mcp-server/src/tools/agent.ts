@@ -57,6 +57,8 @@ async function waitAndReply(ctx: ToolContext, runId: string, cursor: number, wai
   }, untilEnd);
   if (!r) throw new ToolError(`no run ${runId}; agent_list shows the known runs`);
   replyWithRun(ctx, r, Math.min(cursor, r.events.length));
+  // A run that agent_run started and that failed before returning (no key, bad model) is this call's failure.
+  if (untilEnd && r.status === 'failed') ctx.reply.markFailed();
 }
 
 export const agentRun = defineTool({

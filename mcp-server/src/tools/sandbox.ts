@@ -38,6 +38,9 @@ export const sandboxReset = defineTool({
   input: z.object({}),
   async handle(_args, ctx) {
     ctx.runtime.outputCursors.clear();
+    // Exposed ports lead to servers of the old container: close them, so port_list never shows dead URLs.
+    await Promise.all([...ctx.runtime.ports.values()].map((f) => f.close().catch(() => {})));
+    ctx.runtime.ports.clear();
     await ctx.sandbox.reset();
     ctx.sandbox.takeNotices();
     ctx.reply.text('the sandbox was reset: a fresh container with an empty /workspace');
