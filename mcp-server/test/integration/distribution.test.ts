@@ -29,8 +29,10 @@ describe('distribution', function () {
 
     before(async () => {
       const { stdout } = await run('npm', ['pack', '-w', 'suna-mcp', '--pack-destination', work, '--json'], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
-      const info = JSON.parse(stdout.slice(stdout.indexOf('[')))[0] as { filename: string; files: { path: string }[] };
+      const info = JSON.parse(stdout.slice(stdout.indexOf('[')))[0] as { filename: string; size: number; files: { path: string }[] };
       const files = info.files.map((f) => f.path);
+      assert.ok(!files.some((f) => f.endsWith('.map')), `source maps were packed: ${files.join(', ')}`);
+      assert.ok(info.size <= 3 * 1024 * 1024, `the tarball is ${info.size} bytes, over 3 MB`);
       assert.ok(files.includes('dist/cli.js'), files.join(', '));
       assert.ok(files.includes('README.md'));
       assert.ok(!files.some((f) => f.startsWith('src/') || f.startsWith('test/')), 'sources or tests were packed');
