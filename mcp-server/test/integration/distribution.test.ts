@@ -94,6 +94,37 @@ describe('distribution', function () {
     });
   });
 
+  describe("from a fresh clone: the README's two commands", () => {
+    let clone = '';
+    before(async function () {
+      // What is committed, as a user would clone it (node_modules and dist are not in git).
+      clone = join(work, 'clone');
+      await run('git', ['clone', '-q', ROOT, clone]);
+    });
+
+    it('./suna-mcp installs, builds and serves a real shell_exec to an SDK client', async () => {
+      const client = new Client({ name: 'clone-test', version: '1' });
+      let stderr = '';
+      const transport = new StdioClientTransport({ command: join(clone, 'suna-mcp'), args: [], env: serverEnv(), stderr: 'pipe' });
+      transport.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+      try {
+        await client.connect(transport);
+      } catch (err) {
+        throw new Error(`./suna-mcp did not start: ${(err as Error).message}\n${stderr}`);
+      }
+      const r = (await client.callTool({ name: 'shell_exec', arguments: { command: 'echo from-a-clone' } })) as CallToolResult;
+      assert.equal((r.structuredContent as { stdout: string }).stdout, 'from-a-clone\n');
+      await client.close();
+      assert.match(stderr, /installing npm dependencies/);
+    });
+
+    it('./suna-mcp test runs the suite (here: its unit part)', async () => {
+      const { stdout } = await run(join(clone, 'suna-mcp'), ['test', 'unit'], { cwd: clone, maxBuffer: 64 * 1024 * 1024 });
+      assert.match(stdout, /\d+ passing/);
+      assert.doesNotMatch(stdout, /\d+ failing/);
+    });
+  });
+
   describe('setup claude-desktop', () => {
     it('merges into an existing config, keeping the other servers', () => {
       const home = join(work, 'home');
