@@ -2,6 +2,7 @@
 // (head + tail text, a hard ceiling on the whole result) and shapes the MCP result.
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { capText, sanitizeOutput } from '@suna/shared';
+import { mimeTypeOf, resourceUri } from './resource-uri.js';
 
 /** Claude Desktop rejects results over 1 MB; stay well below, images included. */
 const MAX_RESULT_BYTES = 900 * 1024;
@@ -25,6 +26,12 @@ export class ToolResponse {
 
   image(base64: string, mimeType: string): this {
     this.blocks.push({ type: 'image', data: base64, mimeType });
+    return this;
+  }
+
+  /** A link to a workspace file this call produced, readable by the client as a resource (resources/read). */
+  resourceLink(workspacePath: string, opts: { mimeType?: string; description?: string } = {}): this {
+    this.blocks.push({ type: 'resource_link', uri: resourceUri(workspacePath), name: workspacePath, mimeType: opts.mimeType ?? mimeTypeOf(workspacePath), ...(opts.description ? { description: opts.description } : {}) });
     return this;
   }
 

@@ -287,6 +287,7 @@ export const browserScreenshot = defineTool({
     await ctx.sandbox.call('write', { path: file, data: png.toString('base64'), mkdirs: true }, { timeoutMs: 30_000 });
     ctx.reply.text(`screenshot of ${page.url()} (${img.originalWidth}×${img.originalHeight}${img.width !== img.originalWidth ? `, shown at ${img.width}×${img.height}` : ''}); full size saved to ${file.slice('/workspace/'.length)}`);
     ctx.reply.image(img.data.toString('base64'), img.mimeType);
+    ctx.reply.resourceLink(file.slice('/workspace/'.length), { mimeType: 'image/png', description: 'the full-size screenshot' });
   },
 });
 
