@@ -63,6 +63,7 @@ async function waitAndReply(ctx: ToolContext, runId: string, cursor: number, wai
 
 export const agentRun = defineTool({
   name: 'agent_run',
+  sandboxFree: true,
   title: 'Run an agent',
   kind: 'exec',
   uncapped: true,
@@ -90,6 +91,7 @@ export const agentRun = defineTool({
 
 export const agentStatus = defineTool({
   name: 'agent_status',
+  sandboxFree: true,
   title: 'Follow an agent run',
   kind: 'read',
   uncapped: true,
@@ -108,6 +110,7 @@ export const agentStatus = defineTool({
 
 export const agentCancel = defineTool({
   name: 'agent_cancel',
+  sandboxFree: true,
   title: 'Cancel an agent run',
   kind: 'destructive',
   uncapped: true,
@@ -128,6 +131,7 @@ export const agentCancel = defineTool({
 
 export const agentList = defineTool({
   name: 'agent_list',
+  sandboxFree: true,
   title: 'List agent runs',
   kind: 'read',
   uncapped: true,
