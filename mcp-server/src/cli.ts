@@ -5,7 +5,7 @@ import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
 import { buildImage, imageOf, reapOrphans } from '@suna/sandbox';
 import { registerSecretsFromEnv } from '@suna/shared';
 import { doctor, formatDoctor } from './commands/doctor.js';
-import { setupClaudeDesktop } from './commands/setup.js';
+import { parseSetupArgs, setupClient } from './commands/setup.js';
 import { ConfigError, helpText, loadConfig, type ServerConfig } from './config.js';
 import { startHttp } from './http.js';
 import { createLogger } from './log.js';
@@ -21,10 +21,13 @@ async function main(argv: string[]): Promise<void> {
   if (argv.includes('--version')) return void process.stdout.write(VERSION + '\n');
   const command = argv[0] && !argv[0].startsWith('-') ? argv[0] : 'serve';
   if (command === 'setup') {
-    if (argv[1] !== 'claude-desktop') throw new ConfigError('usage: suna-mcp setup claude-desktop [--write] [--name <server name>]');
-    const nameAt = argv.indexOf('--name');
-    process.stdout.write(await setupClaudeDesktop({ write: argv.includes('--write'), name: nameAt > 0 ? argv[nameAt + 1] : undefined }));
-    return;
+    let opts;
+    try {
+      opts = parseSetupArgs(argv.slice(1), (serverArgs) => void loadConfig(serverArgs));
+    } catch (e) {
+      throw new ConfigError((e as Error).message);
+    }
+    return void process.stdout.write(await setupClient(opts));
   }
   const config = loadConfig(command === 'serve' ? argv : argv.slice(1));
   try {

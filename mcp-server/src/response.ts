@@ -2,6 +2,7 @@
 // (head + tail text, a hard ceiling on the whole result) and shapes the MCP result.
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { capText, sanitizeOutput } from '@suna/shared';
+import { mimeTypeOf, resourceUri } from './resource-uri.js';
 
 /** Claude Desktop rejects results over 1 MB; stay well below, images included. */
 const MAX_RESULT_BYTES = 900 * 1024;
@@ -12,6 +13,7 @@ export class ToolResponse {
   private readonly blocks: Block[] = [];
   private structured: Record<string, unknown> | undefined;
   private notices: string[] = [];
+  private failed = false;
 
   constructor(private readonly maxChars: number) {}
 
@@ -27,6 +29,12 @@ export class ToolResponse {
     return this;
   }
 
+  /** A link to a workspace file this call produced, readable by the client as a resource (resources/read). */
+  resourceLink(workspacePath: string, opts: { mimeType?: string; description?: string } = {}): this {
+    this.blocks.push({ type: 'resource_link', uri: resourceUri(workspacePath), name: workspacePath, mimeType: opts.mimeType ?? mimeTypeOf(workspacePath), ...(opts.description ? { description: opts.description } : {}) });
+    return this;
+  }
+
   structuredContent(data: Record<string, unknown>): this {
     this.structured = data;
     return this;
@@ -35,6 +43,12 @@ export class ToolResponse {
   /** Facts the model must know about, shown first (e.g. "the sandbox was recreated"). */
   notice(message: string): this {
     this.notices.push(message);
+    return this;
+  }
+
+  /** The result reports a failure (isError) while still carrying its text and structured data. */
+  markFailed(): this {
+    this.failed = true;
     return this;
   }
 
@@ -60,6 +74,7 @@ export class ToolResponse {
     }
     const result: CallToolResult = { content: kept };
     if (this.structured) result.structuredContent = this.structured;
+    if (this.failed) result.isError = true;
     return result;
   }
 }

@@ -9,6 +9,7 @@ import { Semaphore } from './limits.js';
 import { bindSandboxMetrics } from './metrics.js';
 import type { ServerConfig } from './config.js';
 import { createLogger, type Logger } from './log.js';
+import { registerWorkspaceResources } from './resources.js';
 import { registerTools, type Runtime } from './tool.js';
 import { allTools, toolsFor } from './tools/index.js';
 
@@ -41,5 +42,6 @@ export function createRuntime(config: ServerConfig, log: Logger = createLogger(c
 export function createServer(config: ServerConfig, runtime: Runtime = createRuntime(config)): McpServer {
   const server = new McpServer({ name: 'suna-mcp', version: VERSION, title: 'Suna sandbox' }, { instructions: INSTRUCTIONS });
   registerTools(server, runtime, toolsFor(config));
+  registerWorkspaceResources(server, runtime);
   return server;
 }

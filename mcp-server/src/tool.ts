@@ -3,7 +3,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import { AbortedError, DaemonGoneError, DaemonRequestError, DockerUnavailableError, PathPolicyError, type Sandbox, type TcpForward } from '@suna/sandbox';
+import { AbortedError, DaemonGoneError, DaemonRequestError, DockerUnavailableError, ImageBuildError, PathPolicyError, type Sandbox, type TcpForward } from '@suna/sandbox';
 import { annotationsFor, redactSecrets, type ToolKind } from '@suna/shared';
 import type { z } from 'zod';
 import type { AgentRunManager } from './agent/runs.js';
@@ -60,6 +60,8 @@ export interface ToolDefinition<S extends z.ZodObject = z.ZodObject> {
   output?: z.ZodObject;
   /** Outside the per-sandbox concurrency cap: tools that only wait on others (agent_*), which would deadlock it. */
   uncapped?: boolean;
+  /** Works without the sandbox (web search, run bookkeeping): not held while the sandbox image is first built. */
+  sandboxFree?: boolean;
   handle(args: z.infer<S>, ctx: ToolContext): Promise<void>;
 }
 
@@ -79,7 +81,7 @@ const HINTS: Record<string, string> = {
 
 /** Turn any error into the message the model sees. Nothing internal (stack, host paths, secrets) leaks. */
 export function describeError(err: unknown): { message: string; internal: boolean } {
-  if (err instanceof ToolError || err instanceof PathPolicyError || err instanceof DockerUnavailableError || err instanceof DaemonGoneError)
+  if (err instanceof ToolError || err instanceof PathPolicyError || err instanceof DockerUnavailableError || err instanceof DaemonGoneError || err instanceof ImageBuildError)
     return { message: err.message, internal: false };
   if (err instanceof AbortedError) return { message: 'cancelled', internal: false };
   if (err instanceof DaemonRequestError) {
@@ -92,6 +94,30 @@ export function describeError(err: unknown): { message: string; internal: boolea
 }
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+/** How long a call waits for a first image build before answering "retry": below the ~60 s clients give a call. */
+const IMAGE_WAIT_MS = Number(process.env.SUNA_IMAGE_WAIT_MS) || 45_000;
+
+/**
+ * The first call of a fresh install builds the sandbox image (minutes): report its steps as progress, and answer
+ * with a retryable message before the client would give up, while the build goes on.
+ */
+async function waitForImage(runtime: Runtime, ctx: ToolContext): Promise<void> {
+  const build = runtime.sandbox.ensureImage((step, total, line) => void ctx.progress(step, total, `building the sandbox image (first run only): step ${step} of ${total}: ${line}`));
+  build.catch(() => {}); // a failure is answered below, or by the next call that waits for a new attempt
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<'waiting'>((resolve) => (timer = setTimeout(() => resolve('waiting'), IMAGE_WAIT_MS)));
+  const aborted = new Promise<never>((_, reject) => ctx.signal.addEventListener('abort', () => reject(new AbortedError()), { once: true }));
+  try {
+    if ((await Promise.race([build.then(() => 'ready' as const), waited, aborted])) === 'ready') return;
+  } finally {
+    clearTimeout(timer);
+  }
+  const st = runtime.sandbox.imageBuildState;
+  const where = st?.total ? `step ${st.step} of ${st.total}, ` : '';
+  const secs = st ? Math.round((Date.now() - st.startedAt) / 1000) : Math.round(IMAGE_WAIT_MS / 1000);
+  throw new ToolError(`The sandbox image is being built (first run only; ${where}${secs} s so far). Retry this call in a minute: the build goes on in the background. (\`suna-mcp build-image\` builds it ahead of time.)`);
+}
 
 export function registerTools(server: McpServer, runtime: Runtime, tools: ToolDefinition[]): void {
   for (const tool of tools) {
@@ -154,6 +180,7 @@ export async function executeTool(tool: ToolDefinition, args: Record<string, unk
           input = parsed.data;
         }
         if (!tool.uncapped) release = await runtime.callSlots.acquire(opts.signal);
+        if (!tool.sandboxFree && !runtime.sandbox.imagePresent) await waitForImage(runtime, ctx);
         await tool.handle(input as never, ctx);
         for (const n of runtime.sandbox.takeNotices()) reply.notice(n);
         return reply.build();

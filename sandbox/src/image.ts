@@ -11,7 +11,26 @@ export async function imageExists(docker: Docker, tag: string): Promise<boolean>
   return !!(await docker.getImage(tag).inspect().catch(() => null));
 }
 
-export async function buildImage(docker: Docker, tag: string, baseImage: string, log: (line: string) => void): Promise<void> {
+/** The image could not be built; the message says why and what to do. */
+export class ImageBuildError extends Error {
+  override readonly name = 'ImageBuildError';
+}
+
+/** A step of the Dockerfile starting ("Step 3/9 : RUN …"), for progress reports. */
+export type BuildProgress = (step: number, total: number, line: string) => void;
+
+/** What to do when the base image cannot be pulled (no registry here, or a typo in --base-image). */
+function baseImageHelp(baseImage: string, detail: string): string {
+  return (
+    `the sandbox image's base ${baseImage} could not be had (${detail.trim().slice(0, 300)}). ` +
+    'Without access to a registry, build the base offline with sandbox/image/build-base.sh suna-sandbox-base:bookworm (needs debootstrap) ' +
+    'and pass --base-image suna-sandbox-base:bookworm; `suna-mcp build-image --base-image <tag>` builds the sandbox image ahead of time'
+  );
+}
+
+const PULL_FAILURE = /invalid reference format|pull access denied|manifest unknown|not found|no such host|dial tcp|registry|TLS handshake|i\/o timeout|connection refused/i;
+
+export async function buildImage(docker: Docker, tag: string, baseImage: string, log: (line: string) => void, onStep?: BuildProgress): Promise<void> {
   const a = assets();
   const ctx = pack();
   ctx.entry({ name: 'Dockerfile' }, a.dockerfile);
@@ -24,21 +43,30 @@ export async function buildImage(docker: Docker, tag: string, baseImage: string,
 
   log(`building sandbox image ${tag} from ${baseImage} (first run only; a few minutes with a registry base)`);
   const started = Date.now();
+  let step = 0;
   const stream = await docker.buildImage(ctx as unknown as NodeJS.ReadableStream, { t: tag, buildargs: { BASE: baseImage }, rm: true, forcerm: true });
   await new Promise<void>((resolve, reject) => {
     docker.modem.followProgress(
       stream,
       (err, output) => {
         const failed = (output as { error?: string }[] | undefined)?.find((o) => o.error);
-        if (err || failed) reject(new Error(`building the sandbox image failed: ${err?.message ?? failed?.error}`));
-        else resolve();
+        const detail = err?.message ?? failed?.error;
+        if (detail === undefined) return resolve();
+        // Steps 1-2 are ARG BASE and FROM: a failure there is the base image.
+        reject(new ImageBuildError(step <= 2 && PULL_FAILURE.test(detail) ? baseImageHelp(baseImage, detail) : `building the sandbox image failed: ${detail}`));
       },
       (ev: { stream?: string; status?: string }) => {
         const line = (ev.stream ?? ev.status ?? '').trim();
-        if (line) log(line);
+        if (!line) return;
+        log(line);
+        const m = /^Step (\d+)\/(\d+) : (.*)$/.exec(line);
+        if (m) {
+          step = Number(m[1]);
+          onStep?.(step, Number(m[2]), m[3]!.slice(0, 120));
+        }
       },
     );
   });
-  if (!(await imageExists(docker, tag))) throw new Error(`building the sandbox image failed: ${tag} is missing after the build`);
+  if (!(await imageExists(docker, tag))) throw new ImageBuildError(`building the sandbox image failed: ${tag} is missing after the build`);
   log(`sandbox image ${tag} built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

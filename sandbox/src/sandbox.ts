@@ -5,7 +5,7 @@ import type { DaemonOp, DaemonOps, ExecArgs, ExecResult } from '../daemon/protoc
 import { DEFAULT_DISK_QUOTA_MB, imageOf, type ExitPolicy, type SandboxConfig } from './config.js';
 import { HOME_DIR, SandboxContainerDriver, WORKSPACE_DIR, containerName, volumeNames, type ContainerState } from './container.js';
 import { DaemonGoneError, SandboxDaemonClient, type RequestOptions } from './daemon-client.js';
-import { buildImage, imageExists } from './image.js';
+import { buildImage, imageExists, type BuildProgress } from './image.js';
 
 export type Log = (line: string) => void;
 
@@ -48,6 +48,11 @@ export class Sandbox {
   private notices: string[] = [];
   private everConnected = false;
   private restarts = { daemon: 0, container: 0 };
+  /** The image build in progress (one per process, shared by every caller), and who wants its progress. */
+  private imageBuild: Promise<void> | null = null;
+  private imageReady = false;
+  private readonly buildListeners = new Set<BuildProgress>();
+  private buildState: { step: number; total: number; startedAt: number } | null = null;
   /** Lifetime counts for metrics: containers created, containers started, daemon connections. */
   readonly starts = { created: 0, started: 0, daemon: 0 };
 
@@ -71,15 +76,7 @@ export class Sandbox {
   }
 
   private async connect(): Promise<SandboxDaemonClient> {
-    try {
-      await this.docker.ping();
-    } catch (err) {
-      throw new DockerUnavailableError(
-        `Docker is not reachable (${(err as Error).message}). Start Docker (Docker Desktop, or \`dockerd\`) and retry; set DOCKER_HOST for a remote engine.`,
-      );
-    }
-    const image = imageOf(this.config);
-    if (!(await imageExists(this.docker, image))) await buildImage(this.docker, image, this.config.baseImage, this.log);
+    await this.ensureImage();
     const had = this.everConnected;
     const { container, created, started, workspaceExisted } = await this.driver.ensureRunning();
     if (had && created) {
@@ -112,6 +109,48 @@ export class Sandbox {
     this.daemon = daemon;
     this.everConnected = true;
     return daemon;
+  }
+
+  /** The image is there, or is built now; concurrent callers share one build, and a failed build is retried next time. */
+  ensureImage(onProgress?: BuildProgress): Promise<void> {
+    if (this.imageReady) return this.pingDocker();
+    if (onProgress) this.buildListeners.add(onProgress);
+    this.imageBuild ??= (async () => {
+      await this.pingDocker();
+      const image = imageOf(this.config);
+      if (!(await imageExists(this.docker, image))) {
+        this.buildState = { step: 0, total: 0, startedAt: Date.now() };
+        await buildImage(this.docker, image, this.config.baseImage, this.log, (step, total, line) => {
+          this.buildState = { ...this.buildState!, step, total };
+          for (const l of this.buildListeners) l(step, total, line);
+        });
+      }
+      this.imageReady = true;
+    })().finally(() => {
+      this.imageBuild = null;
+      this.buildState = null;
+    });
+    const build = this.imageBuild;
+    return onProgress ? build.finally(() => this.buildListeners.delete(onProgress)) : build;
+  }
+
+  private async pingDocker(): Promise<void> {
+    try {
+      await this.docker.ping();
+    } catch (err) {
+      throw new DockerUnavailableError(
+        `Docker is not reachable (${(err as Error).message}). Start Docker (Docker Desktop, or \`dockerd\`) and retry; set DOCKER_HOST for a remote engine.`,
+      );
+    }
+  }
+
+  /** Where a running image build is: Dockerfile step n of m and since when; null when none runs. */
+  get imageBuildState(): { step: number; total: number; startedAt: number } | null {
+    return this.buildState ? { ...this.buildState } : null;
+  }
+
+  get imagePresent(): boolean {
+    return this.imageReady;
   }
 
   /** Send one request to the daemon, connecting first. A dead daemon fails this call clearly; the next call reconnects. */

@@ -147,7 +147,8 @@ describe('agent loop', () => {
     }
     const end = events.at(-1) as AgentEventOf<'end'>;
     assert.equal(end.reason, 'cancelled');
-    assert.ok(performance.now() - abortedAt < 50, 'ended within 50 ms of the abort');
+    // well before the 700 ms the rest of the stream would take (a loose bound: machines under load are slow)
+    assert.ok(performance.now() - abortedAt < 500, 'ended long before the stream would have');
     assert.equal(of(events, 'text_delta').length, 1);
     assert.deepEqual(run.messages.at(-1), { role: 'assistant', content: [{ type: 'text', text: 'one ' }] });
   });
@@ -170,7 +171,7 @@ describe('agent loop', () => {
         if (event.type === 'end') end = event;
       }
       assert.equal(end?.reason, 'cancelled', tool);
-      assert.ok(performance.now() - abortedAt < 50, `${tool}: ended promptly`);
+      assert.ok(performance.now() - abortedAt < 1000, `${tool}: ended promptly (the tool itself never ends)`);
       assert.equal(host.calls[0]!.signal.aborted, true, `${tool}: the tool's signal was aborted`);
       assertPaired(run.messages);
       const result = run.messages.at(-1)!.content[0] as ToolResultPart;
@@ -374,7 +375,8 @@ describe('agent loop through the real SDKs and the fake model server', () => {
           if (event.type === 'end') end = event;
         }
         assert.equal(end?.reason, 'cancelled');
-        assert.ok(performance.now() - abortedAt < 100);
+        // the rest of the stream would take ~500 ms more; a loose bound, machines under load are slow
+        assert.ok(performance.now() - abortedAt < 400);
       });
     });
   }

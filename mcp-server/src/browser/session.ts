@@ -41,6 +41,11 @@ export class BrowserSession {
     return !!this.browser?.isConnected();
   }
 
+  /** The daemon's id of the Chromium process these tools run (hidden from shell_list: it is not the agent's). */
+  get browserProcessId(): string | null {
+    return this.processId;
+  }
+
   private async start(): Promise<Browser> {
     if (this.restarts > 0 || this.processId) this.log.info('restarting the sandbox browser');
     await this.stopProcess();

@@ -57,10 +57,13 @@ async function waitAndReply(ctx: ToolContext, runId: string, cursor: number, wai
   }, untilEnd);
   if (!r) throw new ToolError(`no run ${runId}; agent_list shows the known runs`);
   replyWithRun(ctx, r, Math.min(cursor, r.events.length));
+  // A run that agent_run started and that failed before returning (no key, bad model) is this call's failure.
+  if (untilEnd && r.status === 'failed') ctx.reply.markFailed();
 }
 
 export const agentRun = defineTool({
   name: 'agent_run',
+  sandboxFree: true,
   title: 'Run an agent',
   kind: 'exec',
   uncapped: true,
@@ -88,6 +91,7 @@ export const agentRun = defineTool({
 
 export const agentStatus = defineTool({
   name: 'agent_status',
+  sandboxFree: true,
   title: 'Follow an agent run',
   kind: 'read',
   uncapped: true,
@@ -106,6 +110,7 @@ export const agentStatus = defineTool({
 
 export const agentCancel = defineTool({
   name: 'agent_cancel',
+  sandboxFree: true,
   title: 'Cancel an agent run',
   kind: 'destructive',
   uncapped: true,
@@ -126,6 +131,7 @@ export const agentCancel = defineTool({
 
 export const agentList = defineTool({
   name: 'agent_list',
+  sandboxFree: true,
   title: 'List agent runs',
   kind: 'read',
   uncapped: true,

@@ -12,7 +12,8 @@ const NAV_TIMEOUT_MS = 30_000;
 export const SCREENSHOT_DIR = '/workspace/.suna/screenshots';
 const MAX_IMAGE_SIDE = 1568;
 
-const refArg = z.string().regex(/^[a-z]*\d+$/i, 'a ref from browser_snapshot, like "e12"').describe('Element ref from the latest snapshot, e.g. "e12"');
+// Playwright's refs: "e12" on the first page a tab shows, "f1e3"-style once a tab has loaded another page or frame.
+const refArg = z.string().regex(/^[a-z][a-z0-9]{0,31}$/i, 'a ref from browser_snapshot, like "e12" or "f1e3"').describe('Element ref from the latest snapshot, e.g. "e12"');
 
 export function checkWebUrl(url: string): URL {
   let u: URL;
@@ -173,6 +174,25 @@ export const browserPress = defineTool({
   },
 });
 
+type ScrollPosition = { x: number; y: number; h: number };
+const scrollPosition = (page: Page): Promise<ScrollPosition> =>
+  page.evaluate(() => ({ x: Math.round(scrollX), y: Math.round(scrollY), h: document.documentElement.scrollHeight }));
+
+/** mouse.wheel returns before the page has scrolled: wait (≤ 1 s) until the position moved and then held still
+ * (or 300 ms without movement: the page was already at its edge). */
+async function settledScroll(page: Page, before: ScrollPosition): Promise<ScrollPosition> {
+  let last = before;
+  for (let i = 0; i < 20; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    const now = await scrollPosition(page).catch(() => last);
+    const moved = now.x !== before.x || now.y !== before.y;
+    if (moved && now.x === last.x && now.y === last.y) return now;
+    if (!moved && i >= 5) return now; // at the edge already: nothing will move
+    last = now;
+  }
+  return last;
+}
+
 export const browserScroll = defineTool({
   name: 'browser_scroll',
   title: 'Scroll',
@@ -183,8 +203,9 @@ export const browserScroll = defineTool({
     const page = await ctx.runtime.browser.page();
     const px = amount ?? 600;
     const [dx, dy] = { up: [0, -px], down: [0, px], left: [-px, 0], right: [px, 0] }[direction];
+    const before = await scrollPosition(page);
     await act('scrolling', () => page.mouse.wheel(dx!, dy!));
-    const pos = await page.evaluate(() => ({ x: Math.round(scrollX), y: Math.round(scrollY), h: document.documentElement.scrollHeight }));
+    const pos = await settledScroll(page, before);
     await replyWithPage(ctx, page, `scrolled ${direction} ${px}px; now at y=${pos.y} of ${pos.h}`);
   },
 });
@@ -213,7 +234,16 @@ export const browserWait = defineTool({
   async handle({ text, time_s }, ctx) {
     const page = await ctx.runtime.browser.page();
     if (text) {
-      await act(`waiting for "${text}"`, () => page.getByText(text).first().waitFor({ state: 'visible', timeout: (time_s ?? 10) * 1000 }));
+      const seconds = time_s ?? 10;
+      await page
+        .getByText(text)
+        .first()
+        .waitFor({ state: 'visible', timeout: seconds * 1000 })
+        .catch((err: unknown) => {
+          if (err instanceof Error && /Timeout/i.test(err.message) && !BrowserSession.isGone(err))
+            throw new ToolError(`"${text}" did not appear on the page within ${seconds} s; browser_snapshot shows what is there`);
+          explain(err, `waiting for "${text}"`);
+        });
       await replyWithPage(ctx, page, `"${text}" is on the page`);
     } else {
       await new Promise((r) => setTimeout(r, (time_s ?? 1) * 1000));
@@ -257,6 +287,7 @@ export const browserScreenshot = defineTool({
     await ctx.sandbox.call('write', { path: file, data: png.toString('base64'), mkdirs: true }, { timeoutMs: 30_000 });
     ctx.reply.text(`screenshot of ${page.url()} (${img.originalWidth}×${img.originalHeight}${img.width !== img.originalWidth ? `, shown at ${img.width}×${img.height}` : ''}); full size saved to ${file.slice('/workspace/'.length)}`);
     ctx.reply.image(img.data.toString('base64'), img.mimeType);
+    ctx.reply.resourceLink(file.slice('/workspace/'.length), { mimeType: 'image/png', description: 'the full-size screenshot' });
   },
 });
 

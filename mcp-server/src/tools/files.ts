@@ -202,7 +202,13 @@ export const fileSearch = defineTool({
     argv.push('--regexp', pattern, '--', displayPath(abs));
     const r = await ctx.sandbox.exec({ argv, cwd: '/workspace', timeoutMs: 60_000, capBytes: 4 * 1024 * 1024 }, ctx.signal);
     const err = Buffer.from(r.stderr.head, 'base64').toString();
-    if (r.exitCode === 2) throw new ToolError(`search failed: ${err.trim().split('\n').slice(0, 3).join(' ') || 'ripgrep error'}`);
+    if (r.exitCode === 2) {
+      // ripgrep points at the error under the pattern on separate lines: keep them as lines, not joined.
+      const detail = err.trim().slice(0, 1500) || 'ripgrep error';
+      if (/regex parse error/i.test(detail))
+        throw new ToolError(`the pattern is not a valid regular expression (Rust regex syntax):\n${detail}\nFix the pattern, or pass fixed_strings: true to search for the text literally`);
+      throw new ToolError(`search failed:\n${detail}`);
+    }
     const lines = Buffer.from(r.stdout.head, 'base64').toString().split('\n').filter(Boolean);
     const shown = lines.slice(0, max);
     const more = lines.length > max || r.stdout.totalBytes > 2 * 1024 * 1024 ? ` (first ${shown.length} shown; narrow the search or raise max_results)` : '';

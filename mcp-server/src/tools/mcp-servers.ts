@@ -31,6 +31,7 @@ function describeServer(s: ServerRow): string[] {
 
 export const mcpServersTool = defineTool({
   name: 'mcp_servers',
+  sandboxFree: true,
   title: 'External MCP servers',
   kind: 'write',
   description:

@@ -5,11 +5,19 @@ import { defineTool } from '../tool.js';
 
 export const sandboxStatus = defineTool({
   name: 'sandbox_status',
+  sandboxFree: true,
   title: 'Sandbox status',
   kind: 'read',
   description: 'Show the sandbox: image, container, state and uptime, resource limits, network, security profile, and whether the command daemon is connected.',
   input: z.object({}),
   async handle(_args, ctx) {
+    const build = ctx.sandbox.imageBuildState;
+    if (build) {
+      // The first build takes minutes: say where it is instead of waiting for it.
+      const where = build.total ? `step ${build.step} of ${build.total}` : 'starting';
+      ctx.reply.text(`the sandbox image is being built (first run only): ${where}, ${Math.round((Date.now() - build.startedAt) / 1000)} s so far`);
+      return;
+    }
     await ctx.sandbox.ensure();
     const [s, health] = await Promise.all([ctx.sandbox.status(), readiness(ctx.runtime)]);
     const l = s.limits;
@@ -38,6 +46,9 @@ export const sandboxReset = defineTool({
   input: z.object({}),
   async handle(_args, ctx) {
     ctx.runtime.outputCursors.clear();
+    // Exposed ports lead to servers of the old container: close them, so port_list never shows dead URLs.
+    await Promise.all([...ctx.runtime.ports.values()].map((f) => f.close().catch(() => {})));
+    ctx.runtime.ports.clear();
     await ctx.sandbox.reset();
     ctx.sandbox.takeNotices();
     ctx.reply.text('the sandbox was reset: a fresh container with an empty /workspace');

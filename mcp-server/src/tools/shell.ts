@@ -165,7 +165,8 @@ export const shellList = defineTool({
   description: 'List the background processes started with shell_start: id, state, command.',
   input: z.object({}),
   async handle(_args, ctx) {
-    const list = await ctx.sandbox.call('list', {}, { signal: ctx.signal, timeoutMs: 15_000 });
+    const own = ctx.runtime.browser.browserProcessId;
+    const list = (await ctx.sandbox.call('list', {}, { signal: ctx.signal, timeoutMs: 15_000 })).filter((p) => p.processId !== own);
     ctx.reply.text(
       list.length
         ? list.map((p) => `${p.processId}  ${p.running ? 'running' : `exited ${p.exitCode ?? p.signal}`}  ${p.name}`).join('\n')

@@ -28,6 +28,7 @@ function renderSearch(r: SearchOutcome): string {
 
 export const webSearch = defineTool({
   name: 'web_search',
+  sandboxFree: true,
   title: 'Search the web',
   kind: 'external',
   description:

@@ -29,8 +29,10 @@ describe('distribution', function () {
 
     before(async () => {
       const { stdout } = await run('npm', ['pack', '-w', 'suna-mcp', '--pack-destination', work, '--json'], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
-      const info = JSON.parse(stdout.slice(stdout.indexOf('[')))[0] as { filename: string; files: { path: string }[] };
+      const info = JSON.parse(stdout.slice(stdout.indexOf('[')))[0] as { filename: string; size: number; files: { path: string }[] };
       const files = info.files.map((f) => f.path);
+      assert.ok(!files.some((f) => f.endsWith('.map')), `source maps were packed: ${files.join(', ')}`);
+      assert.ok(info.size <= 3 * 1024 * 1024, `the tarball is ${info.size} bytes, over 3 MB`);
       assert.ok(files.includes('dist/cli.js'), files.join(', '));
       assert.ok(files.includes('README.md'));
       assert.ok(!files.some((f) => f.startsWith('src/') || f.startsWith('test/')), 'sources or tests were packed');
@@ -89,6 +91,43 @@ describe('distribution', function () {
       const r = spawnSync(process.execPath, [CLI, 'doctor'], { env: { ...process.env, DOCKER_HOST: 'unix:///nonexistent/docker.sock' }, encoding: 'utf8' });
       assert.equal(r.status, 1);
       assert.match(r.stdout, /^FAIL\s+docker\s+Docker is not reachable.*start Docker Desktop or dockerd/m);
+    });
+  });
+
+  describe("from a fresh clone: the README's two commands", () => {
+    let clone = '';
+    before(async function () {
+      // What is committed, as a user would clone it (node_modules and dist are not in git).
+      clone = join(work, 'clone');
+      await run('git', ['clone', '-q', ROOT, clone]);
+    });
+
+    it('./suna-mcp installs, builds and serves a real shell_exec to an SDK client', async () => {
+      // The first run installs and builds (minutes), longer than a client waits for initialize: README says to
+      // run it once in a terminal; here --version does that.
+      const first = await run(join(clone, 'suna-mcp'), ['--version'], { cwd: work, maxBuffer: 64 * 1024 * 1024 });
+      assert.match(first.stderr, /installing npm dependencies/);
+      assert.match(first.stderr, /building/);
+      assert.match(first.stdout, /^\d+\.\d+\.\d+\n$/);
+      const client = new Client({ name: 'clone-test', version: '1' });
+      let stderr = '';
+      const transport = new StdioClientTransport({ command: join(clone, 'suna-mcp'), args: [], env: serverEnv(), stderr: 'pipe' });
+      transport.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+      try {
+        await client.connect(transport);
+      } catch (err) {
+        throw new Error(`./suna-mcp did not start: ${(err as Error).message}\n${stderr}`);
+      }
+      const r = (await client.callTool({ name: 'shell_exec', arguments: { command: 'echo from-a-clone' } })) as CallToolResult;
+      assert.equal((r.structuredContent as { stdout: string }).stdout, 'from-a-clone\n');
+      await client.close();
+      assert.doesNotMatch(stderr, /installing|building/); // the second run starts at once
+    });
+
+    it('./suna-mcp test runs the suite (here: its unit part)', async () => {
+      const { stdout } = await run(join(clone, 'suna-mcp'), ['test', 'unit'], { cwd: clone, maxBuffer: 64 * 1024 * 1024 });
+      assert.match(stdout, /\d+ passing/);
+      assert.doesNotMatch(stdout, /\d+ failing/);
     });
   });
 
