@@ -11,7 +11,7 @@ import type { ServerConfig } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { registerWorkspaceResources } from './resources.js';
 import { registerTools, type Runtime } from './tool.js';
-import { allTools, toolsFor } from './tools/index.js';
+import { allTools, toolsFor, unavailableTools } from './tools/index.js';
 
 declare const __SUNA_VERSION__: string | undefined;
 export const VERSION = typeof __SUNA_VERSION__ === 'string' ? __SUNA_VERSION__ : '0.0.0-dev';
@@ -35,7 +35,10 @@ export function createRuntime(config: ServerConfig, log: Logger = createLogger(c
   } as Omit<Runtime, 'runs'> as Runtime;
   bindSandboxMetrics(sandbox);
   // The agent gets every tool of this server except the agent tools themselves.
-  runtime.runs = new AgentRunManager(runtime, createStore('runs', config.dataDir), () => allTools().filter((t) => !t.name.startsWith('agent_')));
+  runtime.runs = new AgentRunManager(runtime, createStore('runs', config.dataDir), () => {
+    const hidden = unavailableTools(config);
+    return allTools().filter((t) => !t.name.startsWith('agent_') && !hidden.has(t.name));
+  });
   return runtime;
 }
 

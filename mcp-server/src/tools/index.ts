@@ -12,6 +12,9 @@ import { sheetTools } from './sheets.js';
 import { shellTools } from './shell.js';
 import { syncTools } from './sync.js';
 import { webTools } from './web.js';
+import { unavailableTools, type ToolsConfig } from './availability.js';
+
+export { unavailableTools } from './availability.js';
 
 export const TOOL_FAMILIES = {
   shell: shellTools,
@@ -52,14 +55,15 @@ export function setOf(family: ToolFamily): string {
 }
 
 /** The tools a server with this configuration registers. Fewer tools cost the client less context. */
-export function toolsFor(config: { tools?: string[]; syncTools?: boolean }): ToolDefinition[] {
+export function toolsFor(config: ToolsConfig, env: NodeJS.ProcessEnv = process.env): ToolDefinition[] {
+  const hidden = unavailableTools(config, env);
   let families: ToolFamily[] = DEFAULT_FAMILIES;
   if (config.tools?.length) {
     const unknown = config.tools.filter((t) => !(t in TOOL_SETS));
     if (unknown.length) throw new Error(`--tools: unknown set ${unknown.join(', ')}; choose from ${Object.keys(TOOL_SETS).join(', ')}`);
     families = ['sandbox', ...config.tools.flatMap((t) => TOOL_SETS[t]!)];
   }
-  return allTools(config.syncTools ? [...families, 'sync'] : families);
+  return allTools(config.syncTools ? [...families, 'sync'] : families).filter((t) => !hidden.has(t.name));
 }
 
 export function allTools(families: ToolFamily[] = DEFAULT_FAMILIES): ToolDefinition[] {

@@ -2,6 +2,14 @@
 import { z } from 'zod';
 import { readiness } from '../health.js';
 import { defineTool } from '../tool.js';
+import { unavailableTools } from './availability.js';
+
+/** Tools left out of tools/list because they cannot work here, grouped by what would make them work. */
+function hiddenToolLines(config: Parameters<typeof unavailableTools>[0]): string[] {
+  const byReason = new Map<string, string[]>();
+  for (const [tool, reason] of unavailableTools(config)) byReason.set(reason, [...(byReason.get(reason) ?? []), tool]);
+  return [...byReason].map(([reason, tools]) => `hidden tools: ${tools.join(', ')} (${reason})`);
+}
 
 export const sandboxStatus = defineTool({
   name: 'sandbox_status',
@@ -31,6 +39,7 @@ export const sandboxStatus = defineTool({
         `daemon ${s.daemon}; restarts: daemon ${s.restarts.daemon}, container ${s.restarts.container}`,
         `workspace volume ${s.volumes.workspace}, home volume ${s.volumes.home}`,
         ...(s.disk ? [`disk: ${Math.round(s.disk.usedBytes / 1048576)} MiB used of /workspace + home${s.disk.quotaBytes ? `, quota ${Math.round(s.disk.quotaBytes / 1048576)} MiB` : ' (no quota)'}`] : []),
+        ...hiddenToolLines(ctx.config),
         `health: ${Object.entries(health.checks).map(([k, c]) => `${k} ${c.ok ? 'ok' : 'FAILING'} (${c.detail})`).join('; ')}`,
       ].join('\n'),
     );

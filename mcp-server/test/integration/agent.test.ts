@@ -115,14 +115,27 @@ describe('agent_run (fake model, real sandbox)', function () {
     }
   });
 
-  it('without an API key the run fails fast and names the variable to set', async () => {
-    const noKey = await startServer({ env: { ...env(), ANTHROPIC_API_KEY: '' } });
+  it("without the model's key the run fails fast as a tool error and names the variable to set", async () => {
+    // Another provider's key is set, so the agent tools are listed; the anthropic model lacks its own.
+    const noKey = await startServer({ env: { ...env(), ANTHROPIC_API_KEY: '', OPENAI_API_KEY: 'sk-openai-test-1234567' } });
     try {
       const r = await noKey.call('agent_run', { task: 'x', wait_s: 10 });
+      assert.equal(r.isError, true);
       assert.match(r.text, /ANTHROPIC_API_KEY/);
-      assert.doesNotMatch(r.text, /sk-ant-test-key/);
+      assert.doesNotMatch(r.text, /sk-ant-test-key|sk-openai-test/);
     } finally {
       await noKey.close();
+    }
+  });
+
+  it('without any model key the agent tools are not listed, and sandbox_status says why', async () => {
+    const noKeys = await startServer({ env: { ...env(), ANTHROPIC_API_KEY: '', OPENAI_API_KEY: '', OPENAI_COMPATIBLE_API_KEY: '', SUNA_MODEL_BASE_URL: '' } });
+    try {
+      const names = (await noKeys.client.listTools()).tools.map((t) => t.name);
+      assert.ok(!names.some((n) => n.startsWith('agent_')), names.join(', '));
+      assert.match((await noKeys.ok('sandbox_status')).text, /hidden tools: agent_run, agent_status, agent_cancel, agent_list \(set ANTHROPIC_API_KEY or OPENAI_API_KEY/);
+    } finally {
+      await noKeys.close();
     }
   });
 });

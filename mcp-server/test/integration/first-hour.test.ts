@@ -25,8 +25,8 @@ describe('first-hour defects (issue 15)', function () {
   let s: TestServer;
 
   before(async () => {
-    // No model keys: agent_run must fail as a tool error.
-    s = await startServer({ env: { ANTHROPIC_API_KEY: '', OPENAI_API_KEY: '', OPENAI_COMPATIBLE_API_KEY: '' } });
+    // Only another provider's key: agent_run is listed, and its default anthropic model must fail as a tool error.
+    s = await startServer({ env: { ANTHROPIC_API_KEY: '', OPENAI_API_KEY: 'sk-openai-test-1234567', OPENAI_COMPATIBLE_API_KEY: '', SUNA_MODEL: 'anthropic:claude-sonnet-5-5' } });
     for (const [name, html] of Object.entries(PAGES)) await s.ok('file_write', { path: `site/${name}`, content: html });
     await s.ok('shell_start', { command: 'cd site && exec python3 -m http.server 8124 --bind 127.0.0.1', name: 'site' });
     await s.ok('shell_exec', { command: 'for i in $(seq 50); do curl -sf http://127.0.0.1:8124/one.html >/dev/null && exit 0; sleep 0.1; done; exit 1' });

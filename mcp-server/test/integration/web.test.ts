@@ -187,11 +187,15 @@ describe('web tools (fake Tavily and Firecrawl, keyless scrape in the sandbox)',
       assert.ok(Date.now() - started < 7000, `took ${Date.now() - started} ms`);
     });
 
-    it('says to set TAVILY_API_KEY when there is no key', async () => {
+    it('without TAVILY_API_KEY, web_search is not listed and sandbox_status says why', async () => {
       const before = tavily.seen.length;
+      const names = (await fc.client.listTools()).tools.map((t) => t.name);
+      assert.ok(!names.includes('web_search'), names.join(', '));
+      assert.ok(names.includes('web_scrape'), 'web_scrape works without a key (the sandbox browser)');
       const r = await fc.call('web_search', { query: 'anything' });
       assert.equal(r.isError, true);
-      assert.match(r.text, /^set TAVILY_API_KEY /);
+      const status = await fc.ok('sandbox_status');
+      assert.match(status.text, /hidden tools: web_search \(set TAVILY_API_KEY on the server\)/);
       assert.equal(tavily.seen.length, before);
     });
   });
