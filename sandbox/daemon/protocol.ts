@@ -2,7 +2,7 @@
 // One newline-delimited JSON message per line, both ways, over the stdin/stdout of one attached exec.
 // Binary payloads (file contents, tunnel bytes) travel as base64.
 
-export const DAEMON_PROTOCOL_VERSION = 1;
+export const DAEMON_PROTOCOL_VERSION = 2;
 
 export interface ExecArgs {
   /** Shell command run with `bash -c`, or an argv array run without a shell (no injection possible). */
@@ -131,7 +131,15 @@ export type DaemonResponse =
 export type DaemonEvent =
   | { ev: 'tunnelData'; tunnelId: string; data: string }
   | { ev: 'tunnelClosed'; tunnelId: string; error?: string }
-  | { ev: 'log'; message: string };
+  /** The disk watchdog found the quota exceeded (numbers and what it stopped; the host words the notice). */
+  | { ev: 'quota'; usedBytes: number; quotaBytes: number; stopped: QuotaStop[] };
+
+/** A process group the disk watchdog killed: one process of it that had a file under the quota folders open. */
+export interface QuotaStop {
+  pid: number;
+  comm: string;
+  file: string;
+}
 
 /** Error codes the daemon uses; the host maps them to messages for the model. */
 export const DaemonErrorCodes = {
