@@ -47,6 +47,7 @@ async function main(): Promise<void> {
       kill: (a) => processes.kill(a),
       list: () => processes.list(),
       read: (a) => files.read(a),
+      readLines: (a) => files.readLines(a),
       write: (a) => files.write(a),
       stat: (a) => files.stat(a),
       listdir: (a) => files.listdir(a),

@@ -8,6 +8,7 @@ import type { Identity } from './confinement.js';
 import { DaemonError } from './errors.js';
 import { DaemonErrorCodes as E, type DaemonOps, type FileEntry, type ManifestEntry } from './protocol.js';
 import type { DiskQuota } from './quota.js';
+import { readLines } from './read-lines.js';
 import type { Workspace } from './workspace.js';
 
 function typeOf(st: fs.Stats | fs.Dirent): FileEntry['type'] {
@@ -56,6 +57,12 @@ export class FileOps {
         await fh.close();
       }
     });
+  }
+
+  async readLines(a: DaemonOps['readLines'][0]): Promise<DaemonOps['readLines'][1]> {
+    const p = await this.workspace.confine(a.path);
+    const { fromLine, maxLines, maxLineBytes, maxBytes } = a;
+    return this.io(() => readLines(p, { fromLine, maxLines, maxLineBytes, maxBytes }));
   }
 
   async write(a: DaemonOps['write'][0]): Promise<DaemonOps['write'][1]> {

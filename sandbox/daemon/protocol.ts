@@ -101,6 +101,12 @@ export interface DaemonOps {
   kill: [{ processId: string; signal?: string }, ProcessInfo];
   list: [Record<string, never>, ProcessInfo[]];
   read: [{ path: string; maxBytes: number; offset?: number }, { data: string; size: number; truncated: boolean }];
+  /** Lines `fromLine`… of a text file (at most maxLines, each cut at maxLineBytes, the page within maxBytes), chosen
+   *  in the sandbox, with the file's line count. `data`: the lines joined by \n (base64). A binary file: no lines. */
+  readLines: [
+    { path: string; fromLine: number; maxLines: number; maxLineBytes: number; maxBytes: number },
+    { data: string; fromLine: number; lines: number; cutLines: number; totalLines: number; size: number; binary: boolean },
+  ];
   write: [{ path: string; data: string; mkdirs?: boolean; mode?: number; exclusive?: boolean }, { bytes: number; created: boolean }];
   stat: [{ path: string }, FileStat | null];
   /** Walks `path`; with respectIgnore, .gitignore files (root and nested) prune the walk, and `.git/` is always skipped. */

@@ -61,6 +61,16 @@ const schemas: Schemas = {
   kill: () => processInfo,
   list: () => z.array(processInfo).max(1024),
   read: (a) => z.object({ data: b64(a.maxBytes), size: count, truncated: z.boolean() }),
+  readLines: (a) =>
+    z.object({
+      data: b64(a.maxBytes),
+      fromLine: z.literal(a.fromLine),
+      lines: count.max(a.maxLines),
+      cutLines: count.max(a.maxLines),
+      totalLines: count,
+      size: count,
+      binary: z.boolean(),
+    }),
   write: () => z.object({ bytes: count, created: z.boolean() }),
   stat: () => z.object({ path: text(PATH_MAX), type: fileEntry.shape.type, size: count, mtimeMs: z.number().min(0), mode: count }).nullable(),
   listdir: (a) => z.object({ entries: z.array(fileEntry).max(Math.min(a.maxEntries, LIST_MAX_ENTRIES)), truncated: z.boolean() }),
@@ -96,6 +106,8 @@ export function answerLineLimit<K extends DaemonOp>(op: K, args: DaemonOps[K][0]
   const n = (v: unknown, dflt = 0) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : dflt);
   switch (op) {
     case 'read':
+      return BASE_LINE_BYTES + b64Len(n(a.maxBytes));
+    case 'readLines':
       return BASE_LINE_BYTES + b64Len(n(a.maxBytes));
     case 'output':
       return BASE_LINE_BYTES + b64Len(n(a.maxBytes, 256 * 1024));

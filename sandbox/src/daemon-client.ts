@@ -77,7 +77,9 @@ export class SandboxDaemonClient extends EventEmitter<{ event: [DaemonEvent]; cl
       (bytes, limit) => client.close(new DaemonProtocolError(`the sandbox daemon sent a line of more than ${limit} bytes (protocol violation); the connection was closed`)),
     );
     stdout.on('data', (chunk: Buffer) => splitter.push(chunk));
-    const gone = () => client.close(new DaemonGoneError('the sandbox daemon stopped' + (client.stderrTail ? `: ${client.stderrTail.trim().slice(-300)}` : '')));
+    // Its last words are sandbox text: one cleaned, bounded line inside our own sentence.
+    const lastWords = () => checkError({ message: client.stderrTail.trim().slice(-300) }).message;
+    const gone = () => client.close(new DaemonGoneError('the sandbox daemon stopped' + (client.stderrTail.trim() ? `: ${lastWords()}` : '')));
     stream.on('end', gone);
     stream.on('close', gone);
     stream.on('error', gone);
