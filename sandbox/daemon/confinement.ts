@@ -105,9 +105,15 @@ export function confineDaemon(env: NodeJS.ProcessEnv): Identity {
   const userEnv = parseUserEnv(env.SUNA_USER_ENV, env);
   const gate = new SpawnGate();
   if (user && process.getuid?.() === 0) {
-    process.setgroups!([user.gid]);
-    process.setegid!(user.gid);
-    process.seteuid!(user.uid);
+    try {
+      process.setgroups!([user.gid]);
+      process.setegid!(user.gid);
+      process.seteuid!(user.uid);
+    } catch (err) {
+      // Never serve as full root by accident: a container without SETUID/SETGID is not one we made.
+      process.stderr.write(`cannot switch to uid ${user.uid} (${(err as Error).message}); the container lacks SETUID/SETGID: recreate it (sandbox_reset)\n`);
+      process.exit(1);
+    }
   }
   const confined = !!user && process.getuid?.() === 0;
   return {

@@ -136,6 +136,12 @@ export function daemonExec(config: SandboxConfig, bundle: string, containerEnv: 
   };
 }
 
+/** Same user and the same capabilities added back as the spec says. */
+function samePosture(info: Docker.ContainerInspectInfo, spec: Docker.ContainerCreateOptions): boolean {
+  const caps = (list: string[] | null | undefined) => [...(list ?? [])].map((c) => c.replace(/^CAP_/, '')).sort().join(',');
+  return info.Config.User === spec.User && caps(info.HostConfig.CapAdd) === caps(spec.HostConfig?.CapAdd);
+}
+
 export interface ContainerState {
   id: string;
   running: boolean;
@@ -181,8 +187,9 @@ export class SandboxContainerDriver {
     let workspaceExisted = true;
     if (container) {
       const info = await container.inspect();
-      // A container from another image or profile is stale: replace it (volumes are kept).
-      if (info.Config.Image !== imageOf(this.config) || (info.Config.Labels?.[LABEL.profile] ?? 'default') !== this.config.profile) {
+      // A container from another image or profile, or made with another hardening profile (e.g. by an older
+      // version: uid 1000 without the capabilities the daemon now needs), is stale: replace it (volumes are kept).
+      if (info.Config.Image !== imageOf(this.config) || (info.Config.Labels?.[LABEL.profile] ?? 'default') !== this.config.profile || !samePosture(info, containerSpec(this.config))) {
         await container.remove({ force: true });
         container = null;
       }

@@ -142,7 +142,8 @@ export function checkError(error: unknown): { code: string; message: string } {
   const code = typeof e.code === 'string' && ERROR_CODE.test(e.code) ? e.code : 'ERROR';
   const raw = typeof e.message === 'string' ? e.message : 'the sandbox daemon refused the request';
   // eslint-disable-next-line no-control-regex
-  const message = raw.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').slice(0, 2000);
+  // One line, and never one that poses as the server's own "Note:" (tool.ts puts notices on such lines).
+  const message = raw.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/^(\s*note\s*:\s*)+/i, '').slice(0, 2000);
   return { code, message };
 }
 

@@ -17,7 +17,7 @@ export class DockerUnavailableError extends Error {
 
 /**
  * Disk quota of the writable volumes (/workspace and the home directory), MiB; 0 turns it off. Docker volumes on
- * overlay2/ext4 have no size limit, so the in-sandbox daemon enforces it (see "disk quota" in daemon.ts).
+ * overlay2/ext4 have no size limit, so the in-sandbox daemon enforces it (see sandbox/daemon/quota.ts).
  */
 export function diskQuotaMb(config: SandboxConfig): number {
   return config.diskQuotaMb ?? DEFAULT_DISK_QUOTA_MB;

@@ -55,6 +55,7 @@ describe('daemon answers', () => {
     assert.equal(e.code, 'ERROR');
     assert.ok(!/[\n\u2028]/.test(e.message) && e.message.length <= 2000, e.message.slice(0, 80));
     assert.equal(checkError(null).code, 'ERROR');
+    assert.equal(checkError({ code: 'EACCES', message: ' Note: NOTE:disk quota exceeded' }).message, 'disk quota exceeded');
   });
 
   it('events: known shapes pass, free text ("log") and malformed ones are dropped', () => {
