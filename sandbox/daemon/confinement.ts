@@ -6,8 +6,10 @@
 //    "dumpable", so /proc/<daemon> belongs to root).
 // Commands are started through /usr/bin/setpriv as uid/gid 1000 with no groups, no capabilities and an empty
 // bounding set. That needs euid 0 for a moment around spawn(); glibc switches euid for every thread, so an fs
-// call running in the libuv threadpool at that moment would act as root: `UserFs` holds spawns off until no fs
+// call running in the libuv threadpool at that moment would act as root: `SpawnGate` holds spawns off until no fs
 // call is in flight, and holds new fs calls while a spawn waits (spawn itself is synchronous).
+// Left to a command: lowering the daemon's CPU/IO priority (setpriority matches the caller's euid against the
+// target's euid), which slows it but gives no control over it.
 // Without SUNA_RUN_AS (the `apt` profile, root inside by design) none of this applies: commands run as root.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 

@@ -6,6 +6,8 @@
 // counts deleted files that are still held open. Over the quota, every process with a file under those folders
 // open for writing is killed with its process group, the host is told (structured numbers it words itself),
 // and `write` answers ENOSPC until files are deleted. Overshoot is bounded by what a writer manages in one tick.
+// `du` runs as the user (root here has no DAC override to read the user's files), so a command could make one
+// measurement lie low; the free-space estimate between measurements still counts every byte written.
 import * as fs from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { killGroup } from './groups.js';
