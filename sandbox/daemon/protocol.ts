@@ -2,7 +2,7 @@
 // One newline-delimited JSON message per line, both ways, over the stdin/stdout of one attached exec.
 // Binary payloads (file contents, tunnel bytes) travel as base64.
 
-export const DAEMON_PROTOCOL_VERSION = 1;
+export const DAEMON_PROTOCOL_VERSION = 2;
 
 export interface ExecArgs {
   /** Shell command run with `bash -c`, or an argv array run without a shell (no injection possible). */
@@ -101,6 +101,12 @@ export interface DaemonOps {
   kill: [{ processId: string; signal?: string }, ProcessInfo];
   list: [Record<string, never>, ProcessInfo[]];
   read: [{ path: string; maxBytes: number; offset?: number }, { data: string; size: number; truncated: boolean }];
+  /** Lines `fromLine`… of a text file (at most maxLines, each cut at maxLineBytes, the page within maxBytes), chosen
+   *  in the sandbox, with the file's line count. `data`: the lines joined by \n (base64). A binary file: no lines. */
+  readLines: [
+    { path: string; fromLine: number; maxLines: number; maxLineBytes: number; maxBytes: number },
+    { data: string; fromLine: number; lines: number; cutLines: number; totalLines: number; size: number; binary: boolean },
+  ];
   write: [{ path: string; data: string; mkdirs?: boolean; mode?: number; exclusive?: boolean }, { bytes: number; created: boolean }];
   stat: [{ path: string }, FileStat | null];
   /** Walks `path`; with respectIgnore, .gitignore files (root and nested) prune the walk, and `.git/` is always skipped. */
@@ -131,7 +137,15 @@ export type DaemonResponse =
 export type DaemonEvent =
   | { ev: 'tunnelData'; tunnelId: string; data: string }
   | { ev: 'tunnelClosed'; tunnelId: string; error?: string }
-  | { ev: 'log'; message: string };
+  /** The disk watchdog found the quota exceeded (numbers and what it stopped; the host words the notice). */
+  | { ev: 'quota'; usedBytes: number; quotaBytes: number; stopped: QuotaStop[] };
+
+/** A process group the disk watchdog killed: one process of it that had a file under the quota folders open. */
+export interface QuotaStop {
+  pid: number;
+  comm: string;
+  file: string;
+}
 
 /** Error codes the daemon uses; the host maps them to messages for the model. */
 export const DaemonErrorCodes = {

@@ -22,7 +22,7 @@ export interface SandboxConfig {
   profile: SandboxProfile;
   /** Remove container and volumes when the owner goes away (tests, throwaway runs). */
   ephemeral: boolean;
-  /** Quota of /workspace + home, MiB (0 = none), enforced by the daemon's watchdog (see daemon.ts). */
+  /** Quota of /workspace + home, MiB (0 = none), enforced by the daemon's watchdog (see sandbox/daemon/quota.ts). */
   diskQuotaMb?: number;
 }
 

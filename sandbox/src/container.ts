@@ -6,6 +6,11 @@ import { imageOf, LABEL, type SandboxConfig } from './config.js';
 
 export const WORKSPACE_DIR = '/workspace';
 export const HOME_DIR = '/home/user';
+/** The sandbox user (the image's `user`): every command the agent runs has this uid/gid. */
+export const SANDBOX_UID = 1000;
+export const SANDBOX_GID = 1000;
+/** Node in the read-only image. Never resolved through PATH: ~/.local/bin comes first there and is writable. */
+export const DAEMON_NODE = '/usr/local/bin/node';
 
 export function containerName(config: SandboxConfig): string {
   return `suna-${config.name}`;
@@ -28,7 +33,17 @@ function volumeOptions(config: SandboxConfig) {
   return { NoCopy: false, Labels: volumeLabels(config), DriverConfig: { Name: 'local', Options: {} } };
 }
 
-/** The hardening profile. Any capability added back is listed here with the reason. */
+/**
+ * The hardening profile. Any capability added back is listed here with the reason.
+ *
+ * Default profile: the container runs as root so that what the agent runs (uid 1000) cannot signal its main
+ * process (a `kill -9 -1` would stop the container) nor the daemon. Root here is weak: no capability but
+ * SETUID + SETGID (the daemon starts commands as uid/gid 1000 with no groups) and SETPCAP (it empties their
+ * bounding set), so commands have CapEff = CapBnd = 0. No DAC_OVERRIDE: the daemon does file work as uid 1000
+ * with normal permission checks. no-new-privileges and the read-only root stay. See sandbox/daemon/confinement.ts.
+ * `apt` profile: root inside with what apt-get needs; the agent is root too, so it can reach the daemon there:
+ * only the host-side checks of what comes out of the sandbox hold (daemon-answers.ts).
+ */
 export function containerSpec(config: SandboxConfig): Docker.ContainerCreateOptions {
   const vols = volumeNames(config);
   const apt = config.profile === 'apt';
@@ -45,10 +60,11 @@ export function containerSpec(config: SandboxConfig): Docker.ContainerCreateOpti
     name: containerName(config),
     Image: imageOf(config),
     Cmd: ['sleep', 'infinity'],
-    User: apt ? '0:0' : '1000:1000',
+    User: '0:0',
     WorkingDir: WORKSPACE_DIR,
     Labels: labels,
     Hostname: 'sandbox',
+    // Commands inherit this (with the image's ENV) through the daemon; others may append to it.
     Env: ['SUNA_SANDBOX=1'],
     AttachStdin: false,
     AttachStdout: false,
@@ -58,8 +74,12 @@ export function containerSpec(config: SandboxConfig): Docker.ContainerCreateOpti
       Init: true, // PID 1 reaps zombies and stops in ms, not after the 10 s kill timeout
       ReadonlyRootfs: !apt,
       CapDrop: ['ALL'],
-      // apt-get (as root) needs to chown/chmod files it unpacks, switch to the _apt user and bypass DAC.
-      CapAdd: apt ? ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'SETUID', 'SETGID'] : [],
+      CapAdd: apt
+        ? // apt-get (as root) needs to chown/chmod files it unpacks, switch to the _apt user and bypass DAC.
+          ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'SETUID', 'SETGID']
+        : // SETUID, SETGID: the daemon starts commands as uid/gid 1000 (setpriv) and works as euid 1000.
+          // SETPCAP: setpriv empties the commands' capability bounding set.
+          ['SETUID', 'SETGID', 'SETPCAP'],
       SecurityOpt: ['no-new-privileges'],
       Privileged: false,
       Memory: config.memoryMb * 1024 * 1024,
@@ -81,6 +101,45 @@ export function containerSpec(config: SandboxConfig): Docker.ContainerCreateOpti
       LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '1' } },
     },
   };
+}
+
+/**
+ * How the daemon is started (one `docker exec`): as root, node by absolute path, from `/`, with a fixed
+ * environment. Docker merges an exec's Env over the container's (image ENV included), so every variable that
+ * could make node load or resolve something from a writable folder is overridden here. `containerEnv` (the
+ * container's own, from inspect) is handed over for the commands the daemon starts; `extra`: daemon settings.
+ */
+export function daemonExec(config: SandboxConfig, bundle: string, containerEnv: string[], extra: string[]): { Cmd: string[]; User: string; Env: string[]; WorkingDir: string } {
+  const fixed = [
+    'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    'HOME=/nonexistent',
+    'NODE_OPTIONS=',
+    'NODE_PATH=',
+    'NODE_EXTRA_CA_CERTS=',
+    'NODE_COMPILE_CACHE=',
+    'NODE_REPL_EXTERNAL_MODULE=',
+    'LD_PRELOAD=',
+    'LD_LIBRARY_PATH=',
+    'TMPDIR=/tmp',
+  ];
+  return {
+    Cmd: [DAEMON_NODE, '-e', bundle, 'suna-daemon'],
+    User: '0:0',
+    WorkingDir: '/',
+    Env: [
+      ...fixed,
+      `SUNA_WORKSPACE=${WORKSPACE_DIR}`,
+      `SUNA_USER_ENV=${JSON.stringify(containerEnv)}`,
+      ...(config.profile === 'apt' ? [] : [`SUNA_RUN_AS=${SANDBOX_UID}:${SANDBOX_GID}`]),
+      ...extra,
+    ],
+  };
+}
+
+/** Same user and the same capabilities added back as the spec says. */
+function samePosture(info: Docker.ContainerInspectInfo, spec: Docker.ContainerCreateOptions): boolean {
+  const caps = (list: string[] | null | undefined) => [...(list ?? [])].map((c) => c.replace(/^CAP_/, '')).sort().join(',');
+  return info.Config.User === spec.User && caps(info.HostConfig.CapAdd) === caps(spec.HostConfig?.CapAdd);
 }
 
 export interface ContainerState {
@@ -128,8 +187,9 @@ export class SandboxContainerDriver {
     let workspaceExisted = true;
     if (container) {
       const info = await container.inspect();
-      // A container from another image or profile is stale: replace it (volumes are kept).
-      if (info.Config.Image !== imageOf(this.config) || (info.Config.Labels?.[LABEL.profile] ?? 'default') !== this.config.profile) {
+      // A container from another image or profile, or made with another hardening profile (e.g. by an older
+      // version: uid 1000 without the capabilities the daemon now needs), is stale: replace it (volumes are kept).
+      if (info.Config.Image !== imageOf(this.config) || (info.Config.Labels?.[LABEL.profile] ?? 'default') !== this.config.profile || !samePosture(info, containerSpec(this.config))) {
         await container.remove({ force: true });
         container = null;
       }

@@ -1,12 +1,12 @@
 // Host side of the daemon protocol: starts the daemon with one attached `docker exec` and multiplexes
-// requests, responses and tunnel events over its stdin/stdout.
+// requests, responses and tunnel events over its stdin/stdout. What comes back is sandbox data: lines are
+// bounded (LineSplitter) and every answer and event is checked before use (daemon-answers.ts).
 import { EventEmitter } from 'node:events';
 import { PassThrough, type Duplex } from 'node:stream';
-import { createInterface } from 'node:readline';
 import type Docker from 'dockerode';
-import type { DaemonEvent, DaemonOp, DaemonOps, DaemonResponse } from '../daemon/protocol.js';
-import { assets } from './assets.js';
-import { WORKSPACE_DIR } from './container.js';
+import { LineSplitter } from '../daemon/framing.js';
+import type { DaemonEvent, DaemonOp, DaemonOps } from '../daemon/protocol.js';
+import { answerLineLimit, BASE_LINE_BYTES, checkAnswer, checkError, checkEvent } from './daemon-answers.js';
 
 /** The daemon (or its container) went away while a request was in flight. */
 export class DaemonGoneError extends Error {
@@ -19,6 +19,8 @@ export class DaemonRequestError extends Error {
     super(message);
   }
 }
+/** The daemon answered with something that is not a valid answer to the request (a bug, or a hostile daemon). */
+export class DaemonProtocolError extends DaemonGoneError {}
 export class AbortedError extends Error {
   override readonly name = 'AbortError';
   constructor() {
@@ -27,6 +29,9 @@ export class AbortedError extends Error {
 }
 
 interface Pending {
+  op: DaemonOp;
+  args: unknown;
+  lineLimit: number;
   resolve(v: unknown): void;
   reject(e: Error): void;
   timer?: NodeJS.Timeout;
@@ -40,6 +45,14 @@ export interface RequestOptions {
   onAbort?: () => void;
 }
 
+/** How to start the daemon: the exec's command, user and environment (see daemonExec in container.ts). */
+export interface DaemonLaunch {
+  Cmd: string[];
+  User: string;
+  Env: string[];
+  WorkingDir: string;
+}
+
 export class SandboxDaemonClient extends EventEmitter<{ event: [DaemonEvent]; closed: [] }> {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
@@ -50,26 +63,23 @@ export class SandboxDaemonClient extends EventEmitter<{ event: [DaemonEvent]; cl
     super();
   }
 
-  /** `env`: extra NAME=value settings for the daemon itself (e.g. the disk quota); commands do not inherit them. */
-  static async connect(docker: Docker, container: Docker.Container, { user, env = [] }: { user?: string; env?: string[] } = {}): Promise<SandboxDaemonClient> {
-    const exec = await container.exec({
-      Cmd: ['node', '-e', assets().daemon, 'suna-daemon'],
-      AttachStdin: true,
-      AttachStdout: true,
-      AttachStderr: true,
-      Tty: false,
-      WorkingDir: WORKSPACE_DIR,
-      User: user,
-      Env: [`SUNA_WORKSPACE=${WORKSPACE_DIR}`, ...env],
-    });
+  static async connect(docker: Docker, container: Docker.Container, launch: DaemonLaunch): Promise<SandboxDaemonClient> {
+    const exec = await container.exec({ ...launch, AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: false });
     const stream = (await exec.start({ hijack: true, stdin: true })) as Duplex;
     const client = new SandboxDaemonClient(stream);
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     docker.modem.demuxStream(stream, stdout, stderr);
     stderr.on('data', (d: Buffer) => (client.stderrTail = (client.stderrTail + d.toString()).slice(-2000)));
-    createInterface({ input: stdout, crlfDelay: Infinity }).on('line', (line) => client.onLine(line));
-    const gone = () => client.close(new DaemonGoneError('the sandbox daemon stopped' + (client.stderrTail ? `: ${client.stderrTail.trim().slice(-300)}` : '')));
+    const splitter = new LineSplitter(
+      (line) => client.onLine(line),
+      () => client.lineLimit(),
+      (bytes, limit) => client.close(new DaemonProtocolError(`the sandbox daemon sent a line of more than ${limit} bytes (protocol violation); the connection was closed`)),
+    );
+    stdout.on('data', (chunk: Buffer) => splitter.push(chunk));
+    // Its last words are sandbox text: one cleaned, bounded line inside our own sentence.
+    const lastWords = () => checkError({ message: client.stderrTail.trim().slice(-300) }).message;
+    const gone = () => client.close(new DaemonGoneError('the sandbox daemon stopped' + (client.stderrTail.trim() ? `: ${lastWords()}` : '')));
     stream.on('end', gone);
     stream.on('close', gone);
     stream.on('error', gone);
@@ -81,12 +91,19 @@ export class SandboxDaemonClient extends EventEmitter<{ event: [DaemonEvent]; cl
     return this.alive;
   }
 
+  /** The longest line accepted now: room for the largest answer any pending request may legitimately get. */
+  private lineLimit(): number {
+    let limit = BASE_LINE_BYTES;
+    for (const p of this.pending.values()) limit = Math.max(limit, p.lineLimit);
+    return limit;
+  }
+
   request<K extends DaemonOp>(op: K, args: DaemonOps[K][0], opts: RequestOptions = {}): Promise<DaemonOps[K][1]> {
     if (!this.alive) return Promise.reject(new DaemonGoneError('the sandbox daemon is not running'));
     if (opts.signal?.aborted) return Promise.reject(new AbortedError());
     const id = this.nextId++;
     return new Promise<DaemonOps[K][1]>((resolve, reject) => {
-      const p: Pending = { resolve: resolve as (v: unknown) => void, reject };
+      const p: Pending = { op, args, lineLimit: answerLineLimit(op, args), resolve: resolve as (v: unknown) => void, reject };
       const onAbort = () => {
         this.settle(id);
         opts.onAbort?.();
@@ -131,21 +148,30 @@ export class SandboxDaemonClient extends EventEmitter<{ event: [DaemonEvent]; cl
     this.pending.delete(id);
   }
 
-  private onLine(line: string): void {
-    let msg: DaemonResponse | DaemonEvent;
+  private onLine(line: Buffer): void {
+    let msg: unknown;
     try {
-      msg = JSON.parse(line);
+      msg = JSON.parse(line.toString('utf8'));
     } catch {
       return;
     }
-    if ('ev' in msg) {
-      this.emit('event', msg);
+    if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return;
+    const m = msg as { ev?: unknown; id?: unknown; ok?: unknown; result?: unknown; error?: unknown };
+    if ('ev' in m) {
+      const ev = checkEvent(m);
+      if (ev) this.emit('event', ev);
       return;
     }
-    const p = this.pending.get(msg.id);
-    if (!p) return; // answered after the caller gave up
-    this.settle(msg.id);
-    if (msg.ok) p.resolve(msg.result);
-    else p.reject(new DaemonRequestError(msg.error.code, msg.error.message));
+    const p = typeof m.id === 'number' ? this.pending.get(m.id) : undefined;
+    if (!p) return; // answered after the caller gave up (or an id we never sent)
+    this.settle(m.id as number);
+    if (m.ok === true) {
+      const checked = checkAnswer(p.op, p.args as never, m.result);
+      if (checked.ok) p.resolve(checked.value);
+      else p.reject(new DaemonProtocolError(`the sandbox daemon sent a malformed answer to "${p.op}" (${checked.problem})`));
+    } else {
+      const e = checkError(m.error);
+      p.reject(new DaemonRequestError(e.code, e.message));
+    }
   }
 }

@@ -3,8 +3,10 @@
 import Docker from 'dockerode';
 import type { DaemonOp, DaemonOps, ExecArgs, ExecResult } from '../daemon/protocol.js';
 import { DEFAULT_DISK_QUOTA_MB, imageOf, type ExitPolicy, type SandboxConfig } from './config.js';
-import { HOME_DIR, SandboxContainerDriver, WORKSPACE_DIR, containerName, volumeNames, type ContainerState } from './container.js';
-import { DaemonGoneError, SandboxDaemonClient, type RequestOptions } from './daemon-client.js';
+import { assets } from './assets.js';
+import { HOME_DIR, SandboxContainerDriver, WORKSPACE_DIR, containerName, daemonExec, volumeNames, type ContainerState } from './container.js';
+import { DaemonGoneError, DaemonProtocolError, SandboxDaemonClient, type RequestOptions } from './daemon-client.js';
+import { quotaNotice } from './notices.js';
 import { buildImage, imageExists, type BuildProgress } from './image.js';
 
 export type Log = (line: string) => void;
@@ -15,7 +17,7 @@ export class DockerUnavailableError extends Error {
 
 /**
  * Disk quota of the writable volumes (/workspace and the home directory), MiB; 0 turns it off. Docker volumes on
- * overlay2/ext4 have no size limit, so the in-sandbox daemon enforces it (see "disk quota" in daemon.ts).
+ * overlay2/ext4 have no size limit, so the in-sandbox daemon enforces it (see sandbox/daemon/quota.ts).
  */
 export function diskQuotaMb(config: SandboxConfig): number {
   return config.diskQuotaMb ?? DEFAULT_DISK_QUOTA_MB;
@@ -97,11 +99,18 @@ export class Sandbox {
     if (created) this.starts.created++;
     else if (started) this.starts.started++;
     this.starts.daemon++;
-    const quotaEnv = [`SUNA_DISK_QUOTA_MB=${diskQuotaMb(this.config)}`, `SUNA_DISK_QUOTA_PATHS=${WORKSPACE_DIR}:${HOME_DIR}`];
-    const daemon = await SandboxDaemonClient.connect(this.docker, container, { env: quotaEnv });
-    // The daemon's disk watchdog reports a quota breach (and what it stopped) in the next tool result.
+    const quotaDirs = [WORKSPACE_DIR, HOME_DIR];
+    const quotaBytes = diskQuotaMb(this.config) * 1024 * 1024;
+    const quotaEnv = [`SUNA_DISK_QUOTA_MB=${diskQuotaMb(this.config)}`, `SUNA_DISK_QUOTA_PATHS=${quotaDirs.join(':')}`];
+    // Commands get the container's environment (image ENV + container Env), not the daemon's fixed one.
+    const containerEnv = (await container.inspect()).Config.Env ?? [];
+    const daemon = await SandboxDaemonClient.connect(this.docker, container, daemonExec(this.config, assets().daemon, containerEnv, quotaEnv));
+    // The daemon's disk watchdog reports a quota breach (and what it stopped) in the next tool result, in the
+    // host's words: only checked numbers and names go into it (notices.ts).
     daemon.on('event', (e) => {
-      if (e.ev === 'log' && e.message.startsWith('disk quota')) this.notices.push(e.message);
+      if (e.ev !== 'quota') return;
+      const notice = quotaNotice(e, { quotaBytes, dirs: quotaDirs });
+      if (notice) this.notices.push(notice);
     });
     daemon.on('closed', () => {
       if (this.daemon === daemon) this.daemon = null;
@@ -159,7 +168,7 @@ export class Sandbox {
     try {
       return await daemon.request(op, args, opts);
     } catch (err) {
-      if (err instanceof DaemonGoneError) {
+      if (err instanceof DaemonGoneError && !(err instanceof DaemonProtocolError)) {
         // undefined: Docker itself did not answer (e.g. dockerd restarting), which is not "the container was removed".
         const state = await this.driver.state().catch(() => undefined);
         const why = state === undefined ? 'the Docker Engine stopped answering' : !state ? 'the sandbox container was removed' : !state.running ? `the sandbox container stopped (${state.oomKilled ? 'out of memory' : state.status})` : 'the sandbox daemon was killed';

@@ -8,6 +8,8 @@ import { defineTool, ToolError, type ToolContext } from '../tool.js';
 const MAX_READ_BYTES = 16 * 1024 * 1024;
 const DEFAULT_LINE_LIMIT = 2000;
 const MAX_LINE_CHARS = 2000;
+/** Most bytes one file_read page moves out of the sandbox (lines beyond it: continue with the next offset). */
+const PAGE_BYTES = 4 * 1024 * 1024;
 
 const pathArg = z.string().max(4096).describe('Path relative to /workspace');
 
@@ -46,12 +48,18 @@ export const fileRead = defineTool({
   }),
   async handle({ path, offset, limit }, ctx) {
     const abs = resolveWorkspacePath(path, { allowRoot: false });
-    const text = await readText(ctx, abs);
-    const lines = text.split('\n');
-    if (lines.length > 1 && lines.at(-1) === '') lines.pop();
+    // The page is chosen in the sandbox (any file size): only its lines travel, within PAGE_BYTES.
+    const want = limit ?? DEFAULT_LINE_LIMIT;
+    const r = await ctx.sandbox.call(
+      'readLines',
+      { path: abs, fromLine: offset ?? 1, maxLines: want, maxLineBytes: MAX_LINE_CHARS * 4, maxBytes: PAGE_BYTES },
+      { signal: ctx.signal, timeoutMs: 120_000 },
+    );
+    if (r.binary) throw new ToolError(`${displayPath(abs)} is a binary file (${r.size} bytes); use image_view for images or shell_exec (file, xxd) to inspect it`);
+    const total = Math.max(1, r.totalLines); // an empty file reads as one empty line
     const start = (offset ?? 1) - 1;
-    if (start >= lines.length && lines.length > 0) throw new ToolError(`offset ${offset} is past the end: ${displayPath(abs)} has ${lines.length} lines`);
-    const page = lines.slice(start, start + (limit ?? DEFAULT_LINE_LIMIT));
+    if (start >= total && r.totalLines > 0) throw new ToolError(`offset ${offset} is past the end: ${displayPath(abs)} has ${r.totalLines} lines`);
+    const page = r.lines || r.totalLines === 0 ? Buffer.from(r.data, 'base64').toString('utf8').split('\n') : [];
     const end = start + page.length;
     let longLines = 0;
     const body = page
@@ -61,8 +69,8 @@ export const fileRead = defineTool({
         return l.slice(0, MAX_LINE_CHARS) + ` […line cut at ${MAX_LINE_CHARS} chars]`;
       })
       .join('\n');
-    const more = end < lines.length ? `; continue with offset ${end + 1}` : '';
-    ctx.reply.text(`${displayPath(abs)}: lines ${lines.length ? start + 1 : 0}–${end} of ${lines.length}${more}${longLines ? `; ${longLines} long lines cut` : ''}`);
+    const more = end < total ? `; continue with offset ${end + 1}` : '';
+    ctx.reply.text(`${displayPath(abs)}: lines ${start + 1}–${end} of ${total}${more}${longLines ? `; ${longLines} long lines cut` : ''}`);
     ctx.reply.text(body, { raw: true });
   },
 });

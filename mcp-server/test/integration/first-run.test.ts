@@ -44,7 +44,7 @@ describe('first run: building the sandbox image', function () {
   });
 
   it('answers "retry" before the client gives up, keeps building, and a later call works', async () => {
-    s = await startServer({ env: { SUNA_IMAGE: freshTag(), SUNA_BASE_IMAGE: BASE!, SUNA_IMAGE_WAIT_MS: '300' } });
+    s = await startServer({ env: { SUNA_IMAGE: freshTag(), SUNA_BASE_IMAGE: BASE!, SUNA_IMAGE_WAIT_MS: '1' } });
     const first = await s.call('shell_exec', { command: 'echo later' });
     assert.equal(first.isError, true);
     assert.match(first.text, /The sandbox image is being built \(first run only; .*\)\. Retry this call in a minute/);

@@ -63,7 +63,8 @@ describe('lifecycle', function () {
       await s.ok('file_write', { path: 'kept.txt', content: 'still here' });
       const inFlight = s.call('shell_exec', { command: 'sleep 30' });
       await new Promise((r) => setTimeout(r, 500));
-      const exec = await docker.getContainer(`suna-${s.sandboxName}`).exec({ Cmd: ['pkill', '-9', '-f', 'suna-daemon'], User: '1000' });
+      // As root: the sandbox user (uid 1000) cannot signal the daemon (attacks-daemon.test.ts).
+      const exec = await docker.getContainer(`suna-${s.sandboxName}`).exec({ Cmd: ['pkill', '-9', '-x', 'suna-daemon'], User: '0:0' });
       await exec.start({});
       const r = await inFlight;
       assert.equal(r.isError, true);

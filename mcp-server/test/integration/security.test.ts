@@ -91,7 +91,8 @@ describe('security: container posture and resource limits', function () {
     const info = await docker.getContainer(`suna-${s.sandboxName}`).inspect();
     const hc = info.HostConfig;
     assert.deepEqual(hc.CapDrop, ['ALL']);
-    assert.ok(!hc.CapAdd || hc.CapAdd.length === 0);
+    // Only what the daemon needs to start commands as uid 1000 with an empty bounding set (containerSpec).
+    assert.deepEqual([...(hc.CapAdd ?? [])].sort(), ['SETGID', 'SETPCAP', 'SETUID']);
     assert.ok(hc.SecurityOpt?.includes('no-new-privileges'));
     assert.equal(hc.Privileged, false);
     assert.equal(hc.ReadonlyRootfs, true);
@@ -102,16 +103,18 @@ describe('security: container posture and resource limits', function () {
     assert.ok(!hc.Binds || hc.Binds.length === 0, 'no host paths are bound');
     assert.ok(info.Mounts.every((m) => m.Type === 'volume' || m.Type === 'tmpfs'), JSON.stringify(info.Mounts));
     assert.ok(!JSON.stringify(info.Mounts).includes('docker.sock'));
-    assert.equal(info.Config.User, '1000:1000');
+    // Root inside, so that commands (uid 1000) cannot signal the main process or the daemon.
+    assert.equal(info.Config.User, '0:0');
     assert.notEqual(hc.NetworkMode, 'host');
     assert.notEqual(hc.PidMode, 'host');
     assert.notEqual(hc.IpcMode, 'host');
   });
 
   it('inside, the process has no capabilities, no-new-privs, seccomp, a non-root uid and a read-only root', async () => {
-    const r = await s.ok('shell_exec', { command: 'grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status; id -u; touch /usr/x 2>&1; ls -la /var/run/docker.sock 2>&1; true' });
+    const r = await s.ok('shell_exec', { command: 'grep -E "^(CapEff|CapBnd|NoNewPrivs|Seccomp):" /proc/self/status; id -u; touch /usr/x 2>&1; ls -la /var/run/docker.sock 2>&1; true' });
     const out = String(r.structured?.stdout);
     assert.match(out, /CapEff:\s+0000000000000000/);
+    assert.match(out, /CapBnd:\s+0000000000000000/);
     assert.match(out, /NoNewPrivs:\s+1/);
     assert.match(out, /Seccomp:\s+2/);
     assert.match(out, /^1000$/m);

@@ -1,0 +1,165 @@
+// Everything that comes out of the sandbox is attacker-controlled data. This module is the host's check of the
+// daemon's answers and events: per op, each field's type and size, bounded by what was asked (a read of N bytes
+// cannot answer with more), and the line ceiling that follows from it. Fields the host does not use are dropped.
+import { z } from 'zod';
+import type { DaemonEvent, DaemonOp, DaemonOps } from '../daemon/protocol.js';
+
+/** Base64 length of `bytes` bytes. */
+export const b64Len = (bytes: number) => Math.ceil(Math.max(0, bytes) / 3) * 4;
+
+const PATH_MAX = 4096;
+const LIST_MAX_ENTRIES = 200_000;
+/** Lines that carry no bulk data (errors, events, small answers) stay under this. */
+export const BASE_LINE_BYTES = 1024 * 1024;
+const PER_ENTRY_BYTES = 1024;
+const SIGNAL = z.string().regex(/^SIG[A-Z0-9+-]{1,12}$/).nullable();
+
+const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const text = (max: number) => z.string().max(max);
+const b64 = (bytes: number) => z.string().max(b64Len(bytes)).regex(/^[A-Za-z0-9+/]*={0,2}$/);
+
+const processInfo = z.object({
+  processId: text(32),
+  name: text(1024),
+  command: text(1024 * 1024),
+  pid: count,
+  running: z.boolean(),
+  exitCode: z.number().int().nullable(),
+  signal: SIGNAL,
+  startedAt: count,
+  outputBytes: count,
+});
+
+const fileEntry = z.object({ path: text(PATH_MAX), type: z.enum(['file', 'dir', 'symlink', 'other']), size: count });
+
+/** Half of an exec's cap: what the daemon keeps of each stream's head and of its tail. */
+const execHalf = (capBytes: number) => Math.max(1024, Math.floor(capBytes / 2));
+
+type Schemas = { [K in DaemonOp]: (args: DaemonOps[K][0]) => z.ZodType };
+const schemas: Schemas = {
+  hello: () => z.object({ version: z.number().int(), pid: count, uid: z.number().int(), node: text(64), workspace: text(PATH_MAX) }),
+  exec: (a) => {
+    const stream = z.object({ head: b64(execHalf(a.capBytes)), tail: b64(execHalf(a.capBytes)), totalBytes: count });
+    return z.object({
+      exitCode: z.number().int().nullable(),
+      signal: SIGNAL,
+      stdout: stream,
+      stderr: stream,
+      durationMs: count,
+      timedOut: z.boolean(),
+      cancelled: z.boolean(),
+      oomKilled: z.boolean(),
+      // Only ever the file the host asked for.
+      spilledTo: (a.spillPath ? z.literal(a.spillPath) : z.undefined()).optional(),
+    });
+  },
+  cancel: () => z.object({ found: z.boolean() }),
+  start: () => processInfo,
+  output: (a) =>
+    z.object({ data: b64(a.maxBytes ?? 256 * 1024), offset: count, nextOffset: count, droppedBytes: count, running: z.boolean(), exitCode: z.number().int().nullable(), signal: SIGNAL }),
+  input: () => z.object({ written: count }),
+  kill: () => processInfo,
+  list: () => z.array(processInfo).max(1024),
+  read: (a) => z.object({ data: b64(a.maxBytes), size: count, truncated: z.boolean() }),
+  readLines: (a) =>
+    z.object({
+      data: b64(a.maxBytes),
+      fromLine: z.literal(a.fromLine),
+      lines: count.max(a.maxLines),
+      cutLines: count.max(a.maxLines),
+      totalLines: count,
+      size: count,
+      binary: z.boolean(),
+    }),
+  write: () => z.object({ bytes: count, created: z.boolean() }),
+  stat: () => z.object({ path: text(PATH_MAX), type: fileEntry.shape.type, size: count, mtimeMs: z.number().min(0), mode: count }).nullable(),
+  listdir: (a) => z.object({ entries: z.array(fileEntry).max(Math.min(a.maxEntries, LIST_MAX_ENTRIES)), truncated: z.boolean() }),
+  manifest: (a) =>
+    z.object({
+      entries: z
+        .array(
+          z.object({
+            path: text(PATH_MAX),
+            type: z.enum(['file', 'symlink']),
+            size: count,
+            mtimeMs: z.number().min(0),
+            mode: count,
+            sha256: z.string().regex(/^[0-9a-f]{64}$/),
+            target: text(PATH_MAX).optional(),
+          }),
+        )
+        .max(Math.min(a.maxEntries, LIST_MAX_ENTRIES)),
+      truncated: z.boolean(),
+      skipped: z.array(text(PATH_MAX)).max(Math.min(a.maxEntries, LIST_MAX_ENTRIES)),
+    }),
+  remove: () => z.object({ removed: z.boolean() }),
+  move: () => z.object({ moved: z.boolean() }),
+  mkdir: () => z.object({ created: z.boolean() }),
+  tunnelOpen: () => z.object({ opened: z.literal(true) }),
+  tunnelWrite: () => z.object({ ok: z.literal(true) }),
+  tunnelClose: () => z.object({ ok: z.literal(true) }),
+};
+
+/** The longest line an answer to this request can legitimately be. */
+export function answerLineLimit<K extends DaemonOp>(op: K, args: DaemonOps[K][0]): number {
+  const a = args as Record<string, unknown>;
+  const n = (v: unknown, dflt = 0) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : dflt);
+  switch (op) {
+    case 'read':
+      return BASE_LINE_BYTES + b64Len(n(a.maxBytes));
+    case 'readLines':
+      return BASE_LINE_BYTES + b64Len(n(a.maxBytes));
+    case 'output':
+      return BASE_LINE_BYTES + b64Len(n(a.maxBytes, 256 * 1024));
+    case 'exec':
+      return BASE_LINE_BYTES + 4 * b64Len(execHalf(n(a.capBytes)));
+    case 'listdir':
+    case 'manifest':
+      return BASE_LINE_BYTES + Math.min(n(a.maxEntries), LIST_MAX_ENTRIES) * PER_ENTRY_BYTES * 2;
+    case 'list':
+      return 64 * BASE_LINE_BYTES;
+    default:
+      return BASE_LINE_BYTES;
+  }
+}
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; problem: string };
+
+function problemOf(error: z.ZodError): string {
+  const issue = error.issues[0];
+  return issue ? `${issue.path.join('.') || 'answer'}: ${issue.message}` : 'malformed';
+}
+
+export function checkAnswer<K extends DaemonOp>(op: K, args: DaemonOps[K][0], result: unknown): Checked<DaemonOps[K][1]> {
+  const r = schemas[op](args).safeParse(result);
+  return r.success ? { ok: true, value: r.data as DaemonOps[K][1] } : { ok: false, problem: problemOf(r.error) };
+}
+
+const ERROR_CODE = /^[A-Z][A-Z0-9_]{0,39}$/;
+/** A refusal's code (errno-like, else ERROR) and message (one bounded line, no control characters). */
+export function checkError(error: unknown): { code: string; message: string } {
+  const e = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; message?: unknown };
+  const code = typeof e.code === 'string' && ERROR_CODE.test(e.code) ? e.code : 'ERROR';
+  const raw = typeof e.message === 'string' ? e.message : 'the sandbox daemon refused the request';
+  // eslint-disable-next-line no-control-regex
+  // One line, and never one that poses as the server's own "Note:" (tool.ts puts notices on such lines).
+  const message = raw.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/^(\s*note\s*:\s*)+/i, '').slice(0, 2000);
+  return { code, message };
+}
+
+const eventSchema = z.discriminatedUnion('ev', [
+  z.object({ ev: z.literal('tunnelData'), tunnelId: text(64), data: b64(BASE_LINE_BYTES / 2) }),
+  z.object({ ev: z.literal('tunnelClosed'), tunnelId: text(64), error: text(1000).optional() }),
+  z.object({
+    ev: z.literal('quota'),
+    usedBytes: count,
+    quotaBytes: count,
+    stopped: z.array(z.object({ pid: z.number().int().min(1), comm: text(64), file: text(PATH_MAX) })).max(1000),
+  }),
+]);
+
+/** An event, or null when it is not one the host knows in a shape it accepts. */
+export function checkEvent(msg: unknown): DaemonEvent | null {
+  const r = eventSchema.safeParse(msg);
+  return r.success ? (r.data as DaemonEvent) : null;
+}

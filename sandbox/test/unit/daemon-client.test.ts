@@ -1,0 +1,67 @@
+// The host end of the daemon stream against a hostile daemon (a stand-in speaking the protocol): an answer
+// that is malformed fails only its own request, an over-long line closes the connection as a protocol violation,
+// and events the host does not know (free-text "log") are never passed on.
+import assert from 'node:assert/strict';
+import { Duplex, PassThrough } from 'node:stream';
+import type Docker from 'dockerode';
+import { DaemonGoneError, DaemonRequestError, SandboxDaemonClient } from '../../src/daemon-client.ts';
+
+/** A fake daemon: `answer` decides what goes back for each request line. */
+async function connectTo(answer: (req: { id: number; op: string; args: Record<string, unknown> }, send: (line: string) => void) => void) {
+  const toDaemon = new PassThrough();
+  const toHost = new PassThrough();
+  const stream = Duplex.from({ readable: toHost, writable: toDaemon });
+  let buf = '';
+  toDaemon.on('data', (d: Buffer) => {
+    buf += d.toString();
+    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+      const req = JSON.parse(buf.slice(0, nl));
+      buf = buf.slice(nl + 1);
+      if (req.op === 'hello') toHost.write(JSON.stringify({ id: req.id, ok: true, result: { version: 2, pid: 1, uid: 1000, node: 'v22', workspace: '/workspace' } }) + '\n');
+      else answer(req, (line) => toHost.write(line + '\n'));
+    }
+  });
+  const docker = { modem: { demuxStream: (s: Duplex, out: PassThrough) => s.pipe(out) } } as unknown as Docker;
+  const container = { exec: async () => ({ start: async () => stream }) } as unknown as Docker.Container;
+  return SandboxDaemonClient.connect(docker, container, { Cmd: ['x'], User: '0:0', Env: [], WorkingDir: '/' });
+}
+
+describe('SandboxDaemonClient against a hostile daemon', () => {
+  it('a malformed answer fails that request clearly; the connection keeps serving', async () => {
+    const client = await connectTo((req, send) => {
+      if (req.args.path === '/workspace/bad') send(JSON.stringify({ id: req.id, ok: true, result: { data: 'A'.repeat(100), size: 'big', truncated: false } }));
+      else send(JSON.stringify({ id: req.id, ok: true, result: { data: '', size: 0, truncated: false } }));
+    });
+    await assert.rejects(client.request('read', { path: '/workspace/bad', maxBytes: 10 }), (e: Error) => e instanceof DaemonGoneError && /malformed answer to "read"/.test(e.message));
+    assert.deepEqual(await client.request('read', { path: '/workspace/ok', maxBytes: 10 }), { data: '', size: 0, truncated: false });
+    assert.equal(client.isAlive, true);
+    client.close();
+  });
+
+  it('a refusal reaches the caller as one clean line with an errno-like code', async () => {
+    const client = await connectTo((req, send) => send(JSON.stringify({ id: req.id, ok: false, error: { code: 'ENOENT', message: 'gone\nNote: forged' } })));
+    await assert.rejects(client.request('stat', { path: '/workspace/x' }), (e: Error) => e instanceof DaemonRequestError && e.code === 'ENOENT' && e.message === 'gone Note: forged');
+    client.close();
+  });
+
+  it('a line longer than any pending request allows closes the connection as a protocol violation', async () => {
+    const client = await connectTo((req, send) => send(JSON.stringify({ id: req.id, ok: true, result: { bytes: 1, created: true, pad: 'x'.repeat(2 * 1024 * 1024) } })));
+    await assert.rejects(client.request('write', { path: '/workspace/x', data: '' }), /line of more than \d+ bytes \(protocol violation\)/);
+    assert.equal(client.isAlive, false);
+  });
+
+  it('unknown or malformed events are dropped; tunnel data passes', async () => {
+    const client = await connectTo((req, send) => {
+      send(JSON.stringify({ ev: 'log', message: 'disk quota exceeded: forged' }));
+      send(JSON.stringify({ ev: 'quota', usedBytes: -1, quotaBytes: 1, stopped: [] }));
+      send(JSON.stringify({ ev: 'tunnelData', tunnelId: 't1', data: 'aGk=' }));
+      send('not json at all');
+      send(JSON.stringify({ id: req.id, ok: true, result: [] }));
+    });
+    const events: unknown[] = [];
+    client.on('event', (e) => events.push(e));
+    await client.request('list', {});
+    assert.deepEqual(events, [{ ev: 'tunnelData', tunnelId: 't1', data: 'aGk=' }]);
+    client.close();
+  });
+});

@@ -1,0 +1,55 @@
+// Request dispatch in the daemon: answers by id, refusals carry the handler's code, and malformed requests
+// (no id, unknown or inherited op names, non-object args) never reach a handler.
+import assert from 'node:assert/strict';
+import { Dispatcher, type Handlers } from '../../daemon/dispatch.ts';
+import { DaemonError } from '../../daemon/errors.ts';
+
+const settle = () => new Promise((r) => setImmediate(r));
+
+function dispatcher() {
+  const sent: Record<string, unknown>[] = [];
+  const calls: unknown[] = [];
+  const handlers = {
+    list: (a: unknown) => (calls.push(a), []),
+    stat: () => {
+      throw new DaemonError('ENOENT', 'no such file');
+    },
+  } as unknown as Handlers;
+  return { d: new Dispatcher(handlers, (m) => sent.push(m as Record<string, unknown>)), sent, calls };
+}
+
+describe('Dispatcher', () => {
+  it('answers a request by its id with the handler result', async () => {
+    const { d, sent, calls } = dispatcher();
+    d.line('{"id":7,"op":"list","args":{}}');
+    await settle();
+    assert.deepEqual(sent, [{ id: 7, ok: true, result: [] }]);
+    assert.deepEqual(calls, [{}]);
+  });
+
+  it("passes a handler's refusal code and message", async () => {
+    const { d, sent } = dispatcher();
+    d.line('{"id":1,"op":"stat","args":{"path":"/workspace/x"}}');
+    await settle();
+    assert.deepEqual(sent, [{ id: 1, ok: false, error: { code: 'ENOENT', message: 'no such file' } }]);
+  });
+
+  it('refuses unknown and inherited op names and non-object args with BAD_REQUEST', async () => {
+    const { d, sent, calls } = dispatcher();
+    for (const op of ['nope', '__proto__', 'constructor', 'toString', 'hasOwnProperty']) d.line(JSON.stringify({ id: 2, op, args: {} }));
+    d.line('{"id":3,"op":"list","args":[1]}');
+    d.line('{"id":4,"op":"list","args":"x"}');
+    await settle();
+    assert.equal(sent.length, 7);
+    for (const m of sent) assert.equal((m.error as { code: string }).code, 'BAD_REQUEST');
+    assert.deepEqual(calls, []);
+  });
+
+  it('drops lines that are not JSON or carry no numeric id', async () => {
+    const { d, sent, calls } = dispatcher();
+    for (const line of ['not json', '{"op":"list"}', '{"id":"1","op":"list"}', 'null', '[]', '{"id":1.5,"op":"list"}']) d.line(line);
+    await settle();
+    assert.deepEqual(sent, []);
+    assert.deepEqual(calls, []);
+  });
+});
