@@ -150,8 +150,10 @@ function onFrame(f: Frame): void {
       ch.socket.end();
       break;
     case FrameType.close:
+      // The destination is gone; a half-closed socket first flushes what it was sent, then is closed.
       channels.delete(f.channel);
-      if (!ch.remoteEnded) ch.socket.destroy();
+      if (ch.remoteEnded && !ch.socket.writableFinished) ch.socket.once('finish', () => ch.socket.destroy());
+      else ch.socket.destroy();
       break;
   }
 }

@@ -2,9 +2,10 @@
 // (recreating what died, and saying so), and forwards operations to the daemon.
 import Docker from 'dockerode';
 import type { DaemonOp, DaemonOps, ExecArgs, ExecResult } from '../daemon/protocol.js';
-import { DEFAULT_DISK_QUOTA_MB, imageOf, type ExitPolicy, type SandboxConfig } from './config.js';
+import { DEFAULT_DISK_QUOTA_MB, egressOf, imageOf, type ExitPolicy, type SandboxConfig } from './config.js';
 import { HOME_DIR, SandboxContainerDriver, WORKSPACE_DIR, containerName, volumeNames, type ContainerState } from './container.js';
 import { DaemonGoneError, SandboxDaemonClient, type RequestOptions } from './daemon-client.js';
+import { EgressBroker, type EgressStatus } from './egress/broker.js';
 import { buildImage, imageExists } from './image.js';
 
 export type Log = (line: string) => void;
@@ -36,6 +37,7 @@ export interface SandboxStatus {
   restarts: { daemon: number; container: number };
   /** Space used by /workspace and the home directory, and the quota (0: none); absent when not measurable. */
   disk?: { usedBytes: number; quotaBytes: number };
+  egress: EgressStatus;
 }
 
 let execCounter = 0;
@@ -43,6 +45,8 @@ let execCounter = 0;
 export class Sandbox {
   readonly docker: Docker;
   readonly driver: SandboxContainerDriver;
+  /** Outbound traffic: the relay in the sandbox and the policy on this side (sandbox/src/egress/). */
+  readonly egress: EgressBroker;
   private daemon: SandboxDaemonClient | null = null;
   private ensuring: Promise<SandboxDaemonClient> | null = null;
   private notices: string[] = [];
@@ -54,6 +58,7 @@ export class Sandbox {
   constructor(readonly config: SandboxConfig, private readonly log: Log = () => {}, docker?: Docker) {
     this.docker = docker ?? new Docker(); // honours DOCKER_HOST / DOCKER_CERT_PATH like the docker CLI
     this.driver = new SandboxContainerDriver(this.docker, config);
+    this.egress = new EgressBroker(this.docker, egressOf(config), log);
   }
 
   /** Messages about recovery ("the sandbox was recreated…") that the next tool result should carry. */
@@ -101,7 +106,12 @@ export class Sandbox {
     else if (started) this.starts.started++;
     this.starts.daemon++;
     const quotaEnv = [`SUNA_DISK_QUOTA_MB=${diskQuotaMb(this.config)}`, `SUNA_DISK_QUOTA_PATHS=${WORKSPACE_DIR}:${HOME_DIR}`];
-    const daemon = await SandboxDaemonClient.connect(this.docker, container, { env: quotaEnv });
+    // The egress relay is a separate exec next to the daemon; if it cannot start, commands still work, offline.
+    const egressStarting = this.egress.start(container).catch((err: Error) => {
+      this.log(`egress relay did not start: ${err.message}`);
+      this.notices.push(`Outbound network access is unavailable: the egress relay did not start (${err.message}).`);
+    });
+    const [daemon] = await Promise.all([SandboxDaemonClient.connect(this.docker, container, { env: quotaEnv }), egressStarting]);
     // The daemon's disk watchdog reports a quota breach (and what it stopped) in the next tool result.
     daemon.on('event', (e) => {
       if (e.ev === 'log' && e.message.startsWith('disk quota')) this.notices.push(e.message);
@@ -162,6 +172,7 @@ export class Sandbox {
       volumes: volumeNames(c),
       restarts: { ...this.restarts },
       disk: await this.diskUsage().then((usedBytes) => (usedBytes === undefined ? undefined : { usedBytes, quotaBytes: diskQuotaMb(c) * 1024 * 1024 })),
+      egress: this.egress.status(),
     };
   }
 
@@ -183,6 +194,7 @@ export class Sandbox {
   }
 
   disconnect(): void {
+    this.egress.stop();
     this.daemon?.close();
     this.daemon = null;
   }

@@ -205,21 +205,31 @@ export function domainAllowed(allow: EgressAllowList, hostname: string): boolean
 export type Verdict = { allowed: true; why: string } | { allowed: false; why: string };
 
 /**
+ * In allowlist mode a name that is not on the list is refused before it is resolved, so the sandbox cannot use
+ * the host's resolver to leak data in DNS queries either. Returns why, or null when the name may be resolved.
+ */
+export function refusedBeforeResolving(policy: EgressPolicy, requested: string): string | null {
+  if (policy.mode === 'none') return 'egress is off (--egress none)';
+  if (policy.mode === 'allowlist' && !isIP(requested) && !domainAllowed(policy.allow, requested)) return `${requested} is not on the allow list (--egress-allow)`;
+  return null;
+}
+
+/**
  * May the sandbox connect to `address` (already resolved), asked for as `requested` (a name or the same IP)?
- * An --egress-allow CIDR always admits its addresses; otherwise the address must be public and not this host's,
- * and in allowlist mode the requested name must also be on the list.
+ * In allowlist mode the name must be on the list, and an IP address asked for directly needs a CIDR entry. Then an
+ * --egress-allow CIDR admits its addresses (private ones too); any other address must be public and not the host's.
  */
 export function decide(policy: EgressPolicy, requested: string, address: string): Verdict {
-  if (policy.mode === 'none') return { allowed: false, why: 'egress is off (--egress none)' };
+  const early = refusedBeforeResolving(policy, requested);
+  if (early) return { allowed: false, why: early };
   const cidr = cidrAllows(policy.allow, address);
   if (cidr) return { allowed: true, why: `allowed by ${cidr.text}` };
   const reason = nonPublicReason(address);
   if (reason) return { allowed: false, why: `${address} is ${/^[aeiou]/i.test(reason) ? 'an' : 'a'} ${reason} address` };
   if (policy.hostAddresses.has(address.toLowerCase())) return { allowed: false, why: `${address} is an address of the host` };
   if (policy.mode === 'public') return { allowed: true, why: 'public address' };
-  const literal = isIP(requested) !== 0;
-  if (!literal && domainAllowed(policy.allow, requested)) return { allowed: true, why: `${requested} is on the allow list` };
-  return { allowed: false, why: `${requested} is not on the allow list (--egress-allow)` };
+  if (isIP(requested)) return { allowed: false, why: `${requested} is not in an allowed CIDR (--egress-allow)` };
+  return { allowed: true, why: `${requested} is on the allow list` };
 }
 
 /** Addresses normalised the way decide() compares them against the host's own. */

@@ -2,7 +2,7 @@
 // reach (cloud metadata, private networks, the host) is refused, public addresses are allowed, and a name is only
 // as good as the address it resolves to.
 import assert from 'node:assert/strict';
-import { decide, hostAddressSet, nonPublicReason, parseAllowList, type EgressMode, type EgressPolicy } from '../../src/egress/policy.ts';
+import { decide, hostAddressSet, nonPublicReason, parseAllowList, refusedBeforeResolving, type EgressMode, type EgressPolicy } from '../../src/egress/policy.ts';
 
 function policy(mode: EgressMode, allow: string[] = [], host: string[] = []): EgressPolicy {
   return { mode, allow: parseAllowList(allow), hostAddresses: hostAddressSet(host) };
@@ -98,7 +98,7 @@ describe('egress allow list', () => {
     assert.equal(decide(p, 'pypi.org.evil.com', '151.101.0.223').allowed, false);
     assert.equal(decide(p, 'xpythonhosted.org', '151.101.0.223').allowed, false);
     assert.match(decide(p, 'example.com', '93.184.216.34').why, /not on the allow list/);
-    assert.equal(decide(p, '151.101.0.223', '151.101.0.223').allowed, false, 'an IP literal needs a CIDR entry');
+    assert.match(decide(p, '151.101.0.223', '151.101.0.223').why, /not in an allowed CIDR/, 'an IP literal needs a CIDR entry');
   });
 
   it('refuses an allowed name that resolves to a private address (DNS rebinding) unless a CIDR admits it', () => {
@@ -106,9 +106,21 @@ describe('egress allow list', () => {
     assert.match(decide(p, 'pypi.org', '169.254.169.254').why, /link-local/);
     assert.match(decide(p, 'pypi.org', '10.0.0.5').why, /private/);
     assert.equal(decide(policy('public'), 'rebind.example', '127.0.0.1').allowed, false);
-    const withCidr = policy('allowlist', ['10.250.0.0/30']);
+    const withCidr = policy('allowlist', ['10.250.0.0/30', 'internal.example']);
     assert.equal(decide(withCidr, 'internal.example', '10.250.0.2').allowed, true);
-    assert.equal(decide(withCidr, 'internal.example', '10.250.0.6').allowed, false);
+    assert.match(decide(withCidr, 'internal.example', '10.250.0.6').why, /10\.250\.0\.6 is a private address/);
+    assert.equal(decide(policy('public', ['10.250.0.0/30']), 'rebind.example', '10.250.0.2').allowed, true);
+    assert.equal(decide(policy('public', ['10.250.0.0/30']), 'rebind.example', '10.250.0.6').allowed, false);
+  });
+
+  it('refuses a name that is not on the list before resolving it (no DNS leaks in allowlist mode)', () => {
+    const p = policy('allowlist', ['10.250.0.0/30', 'pypi.org']);
+    assert.match(refusedBeforeResolving(p, 'secret-data.attacker.example') ?? '', /not on the allow list/);
+    assert.equal(refusedBeforeResolving(p, 'pypi.org'), null);
+    assert.equal(refusedBeforeResolving(p, '10.250.0.2'), null);
+    assert.equal(refusedBeforeResolving(policy('public'), 'anything.example'), null);
+    assert.match(refusedBeforeResolving(policy('none'), 'pypi.org') ?? '', /egress is off/);
+    assert.equal(decide(p, 'unlisted.example', '10.250.0.2').allowed, false, 'a CIDR does not admit unlisted names');
   });
 
   it('admits addresses inside an allowed CIDR, also in IPv4-mapped form, and in public mode too', () => {
