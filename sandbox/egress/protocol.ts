@@ -70,10 +70,14 @@ export class FrameDecoder {
   private buffered: Buffer[] = [];
   private size = 0;
 
+  /** Bytes the next frame needs in total, once its header is known (so partial frames are not re-joined per chunk). */
+  private needed = HEADER_BYTES;
+
   push(chunk: Buffer): Frame[] {
     this.buffered.push(chunk);
     this.size += chunk.length;
     const frames: Frame[] = [];
+    if (this.size < this.needed) return frames;
     let buf = this.buffered.length === 1 ? this.buffered[0]! : Buffer.concat(this.buffered);
     let at = 0;
     while (buf.length - at >= HEADER_BYTES) {
@@ -81,8 +85,12 @@ export class FrameDecoder {
       const length = buf.readUInt32BE(at + 5);
       if (!KNOWN_TYPES.has(type)) throw new ProtocolError(`unknown frame type ${type}`);
       if (length > MAX_PAYLOAD) throw new ProtocolError(`frame payload of ${length} bytes exceeds ${MAX_PAYLOAD}`);
-      if (buf.length - at < HEADER_BYTES + length) break;
-      const payload = Buffer.from(buf.subarray(at + HEADER_BYTES, at + HEADER_BYTES + length));
+      if (buf.length - at < HEADER_BYTES + length) {
+        this.needed = HEADER_BYTES + length;
+        break;
+      }
+      this.needed = HEADER_BYTES;
+      const payload = buf.subarray(at + HEADER_BYTES, at + HEADER_BYTES + length);
       frames.push({ type: type as FrameType, channel: buf.readUInt32BE(at + 1), payload });
       at += HEADER_BYTES + length;
     }
