@@ -235,7 +235,18 @@ except OSError as e: print('ERR', e)
       assert.deepEqual(b.requests(), []);
     });
 
+    it('a relay that dies is restarted, and connections work again', async () => {
+      await s.ok('shell_exec', { command: 'true' });
+      const container = new Docker().getContainer(`suna-${s.sandboxName}`);
+      const exec = await container.exec({ Cmd: ['sh', '-c', 'kill -9 $(pgrep -f suna-egress-relay)'], User: '0:0' });
+      await exec.start({});
+      const out = await sh(s, `for i in $(seq 1 40); do curl -sS -m 5 http://${a.address}:8080/ 2>/dev/null | grep -q hello && { echo back after $i; break; }; sleep 0.25; done`);
+      assert.match(out, /back after \d+/, out);
+      assert.match((await s.ok('sandbox_status')).text, /relay running/);
+    });
+
     it('sandbox_status lists the latest decisions with bytes', async () => {
+      await sh(s, `curl -sS -m 10 http://${a.address}:8080/ -o /dev/null`);
       const status = (await s.ok('sandbox_status')).text;
       assert.match(status, /network: egress allowlist \(only the allow list\)/);
       assert.match(status, new RegExp(`ALLOW ${a.address.replace(/\./g, '\\.')}:8080 allowed by ${a.cidr.replace(/[./]/g, '\\$&')}, \\d+/\\d+ bytes up/down`));
@@ -246,7 +257,7 @@ except OSError as e: print('ERR', e)
     it('starts no relay and refuses every connection', async () => {
       const s = await startServer({ args: ['--egress', 'none'] });
       try {
-        const out = await sh(s, `curl -sS -m 5 http://${a.address}:8080/; echo " exit=$?"; pgrep -fc suna-egress-relay || true`);
+        const out = await sh(s, `curl -sS -m 5 http://${a.address}:8080/; echo " exit=$?"; ps -eo args | grep -c [s]una-egress-relay`);
         assert.match(out, /exit=7/);
         assert.match(out, /^0$/m);
         assert.match((await s.ok('sandbox_status')).text, /network none \(no network access; --egress none\)/);

@@ -213,7 +213,7 @@ export class EgressBroker extends EventEmitter<{ decision: [EgressDecision] }> {
     return {
       mode: this.config.mode,
       allow: [...this.config.allow],
-      dns: this.config.dns ?? 'host resolver',
+      dns: this.config.dns ? `the DNS server ${this.config.dns}` : 'its resolver',
       proxy: this.enabled ? EGRESS_PROXY_URL : undefined,
       relay: !this.enabled ? 'off' : this.stream ? 'running' : 'stopped',
       restarts: this.totals.restarts,
