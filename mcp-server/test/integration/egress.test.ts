@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { strToU8, zipSync } from 'fflate';
 import { createNetnsHost, startDnsResponder, type NetnsHost } from '../fixtures/netns.ts';
-import { startServer, type TestServer } from '../fixtures/server.ts';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { startHttpServer, startServer, type TestServer } from '../fixtures/server.ts';
 
 /** The bridge gateway's address: IPAM's Gateway, else the address of the bridge interface on this host. */
 async function bridgeGateway(): Promise<string> {
@@ -250,6 +251,33 @@ except OSError as e: print('ERR', e)
       const status = (await s.ok('sandbox_status')).text;
       assert.match(status, /network: egress allowlist \(only the allow list\)/);
       assert.match(status, new RegExp(`ALLOW ${a.address.replace(/\./g, '\\.')}:8080 allowed by ${a.cidr.replace(/[./]/g, '\\$&')}, \\d+/\\d+ bytes up/down`));
+    });
+  });
+
+  describe('observability', () => {
+    it('logs every decision with destination, port, verdict and bytes, and counts them in /metrics', async () => {
+      const server = await startHttpServer({ SUNA_LOG_LEVEL: 'info', SUNA_METRICS_PUBLIC: 'true' }, ['--egress', 'allowlist', '--egress-allow', a.cidr, '--egress-dns', dns.server]);
+      try {
+        const client = await server.client('egress-metrics');
+        const run = async (command: string) => (await client.callTool({ name: 'shell_exec', arguments: { command } })) as CallToolResult;
+        await run(`curl -sS -m 10 http://${a.address}:8080/ -o /dev/null; curl -sS -m 10 http://${b.address}:8080/ -o /dev/null`);
+        const metrics = await (await fetch(server.url.replace(/\/mcp$/, '/metrics'))).text();
+        assert.match(metrics, /suna_egress_connections_total\{verdict="allowed"\} 1/);
+        assert.match(metrics, /suna_egress_connections_total\{verdict="denied"\} 1/);
+        const down = Number(/suna_egress_bytes_total\{direction="down"\} (\d+)/.exec(metrics)?.[1]);
+        assert.ok(down > 100, metrics);
+        const logs = server.stderr().split('\n').filter((l) => l.includes('"component":"egress"')).map((l) => JSON.parse(l));
+        const allowed = logs.find((l) => l.verdict === 'allowed');
+        const denied = logs.find((l) => l.verdict === 'denied');
+        assert.equal(allowed?.host, a.address);
+        assert.equal(allowed?.port, 8080);
+        assert.ok(allowed?.bytesDown > 100 && allowed?.bytesUp > 50, JSON.stringify(allowed));
+        assert.equal(denied?.host, b.address);
+        assert.match(denied?.why, /private address/);
+        await client.close();
+      } finally {
+        await server.stop();
+      }
     });
   });
 
