@@ -6,7 +6,7 @@ import { defineTool } from '../tool.js';
 
 /** The egress policy, its totals and the latest decisions (newest last). */
 function egressLines(e: EgressStatus): string[] {
-  if (e.mode === 'none') return ['network none (no network access; --egress none)'];
+  if (e.mode === 'none') return ['network none (no network access)'];
   const what = e.mode === 'public' ? 'the public internet; never the host, private networks or cloud metadata' : 'only the allow list';
   const lines = [
     `network: egress ${e.mode} (${what}) through the proxy ${e.proxy} (relay ${e.relay}; names resolved on the host by ${e.dns}); raw sockets have no route`,
