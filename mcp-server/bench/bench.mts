@@ -117,6 +117,7 @@ async function benchEgress(): Promise<void> {
   const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
+  const { get } = await import('node:http');
   const root = mkdtempSync(join(tmpdir(), 'suna-bench-egress-'));
   const MB = 128;
   writeFileSync(join(root, 'big.bin'), Buffer.alloc(MB * 2 ** 20, 1));
@@ -131,9 +132,13 @@ async function benchEgress(): Promise<void> {
     const proxied: number[] = [];
     for (let i = 0; i < 3; i++) {
       const t = performance.now();
-      const res = await fetch(url);
-      let bytes = 0;
-      for await (const chunk of res.body!) bytes += (chunk as Uint8Array).length;
+      const bytes = await new Promise<number>((resolve, reject) => {
+        get(url, (res) => {
+          let n = 0;
+          res.on('data', (c: Buffer) => (n += c.length));
+          res.on('end', () => resolve(n));
+        }).on('error', reject);
+      });
       direct.push(bytes / 2 ** 20 / ((performance.now() - t) / 1000));
       proxied.push(Number(await shell(`curl -sS -o /dev/null -w '%{speed_download}' ${url}`)) / 2 ** 20);
     }

@@ -27,7 +27,7 @@ export const HEADER_BYTES = 9;
 /** Largest payload one frame may carry; bigger chunks are split, bigger frames are a protocol error. */
 export const MAX_PAYLOAD = 64 * 1024;
 /** Unacknowledged bytes a sender may have in flight per channel. */
-export const WINDOW_BYTES = 1024 * 1024;
+export const WINDOW_BYTES = 2 * 1024 * 1024;
 /** The fixed port the relay listens on inside the sandbox (127.0.0.1 only). */
 export const EGRESS_PROXY_PORT = 3128;
 
@@ -50,11 +50,15 @@ export function encodeFrame(type: FrameType, channel: number, payload: Buffer = 
   return payload.length ? Buffer.concat([header, payload]) : header;
 }
 
-/** Data frames for a chunk of any size (split at MAX_PAYLOAD). */
+/** Data frames for a chunk of any size (split at MAX_PAYLOAD), as header/payload buffers to write in order (no copy). */
 export function encodeData(channel: number, chunk: Buffer): Buffer[] {
-  const frames: Buffer[] = [];
-  for (let at = 0; at < chunk.length; at += MAX_PAYLOAD) frames.push(encodeFrame(FrameType.data, channel, chunk.subarray(at, at + MAX_PAYLOAD)));
-  return frames;
+  const parts: Buffer[] = [];
+  for (let at = 0; at < chunk.length; at += MAX_PAYLOAD) {
+    const payload = chunk.subarray(at, at + MAX_PAYLOAD);
+    parts.push(encodeFrame(FrameType.data, channel), payload);
+    parts[parts.length - 2]!.writeUInt32BE(payload.length, 5);
+  }
+  return parts;
 }
 
 export function windowPayload(bytes: number): Buffer {
@@ -65,44 +69,69 @@ export function windowPayload(bytes: number): Buffer {
 
 const KNOWN_TYPES = new Set<number>(Object.values(FrameType));
 
-/** Incremental decoder: feed it stream chunks, get whole frames. Throws ProtocolError on a malformed stream. */
+/**
+ * Incremental decoder: feed it stream chunks, get whole frames. Throws ProtocolError on a malformed stream.
+ * Frames inside a chunk are returned as views (no copy); only a frame split across chunks is joined, and only its
+ * own bytes, so a 64 KiB pipe read costs one copy at most.
+ */
 export class FrameDecoder {
-  private buffered: Buffer[] = [];
+  private partial: Buffer[] = [];
   private size = 0;
-
-  /** Bytes the next frame needs in total, once its header is known (so partial frames are not re-joined per chunk). */
+  /** Total bytes of the partial frame once its header is known; HEADER_BYTES before. */
   private needed = HEADER_BYTES;
 
   push(chunk: Buffer): Frame[] {
-    this.buffered.push(chunk);
-    this.size += chunk.length;
     const frames: Frame[] = [];
-    if (this.size < this.needed) return frames;
-    let buf = this.buffered.length === 1 ? this.buffered[0]! : Buffer.concat(this.buffered);
-    let at = 0;
-    while (buf.length - at >= HEADER_BYTES) {
-      const type = buf.readUInt8(at);
-      const length = buf.readUInt32BE(at + 5);
-      if (!KNOWN_TYPES.has(type)) throw new ProtocolError(`unknown frame type ${type}`);
-      if (length > MAX_PAYLOAD) throw new ProtocolError(`frame payload of ${length} bytes exceeds ${MAX_PAYLOAD}`);
-      if (buf.length - at < HEADER_BYTES + length) {
-        this.needed = HEADER_BYTES + length;
-        break;
+    while (this.size > 0 && chunk.length > 0) {
+      const take = Math.min(this.needed - this.size, chunk.length);
+      this.partial.push(chunk.subarray(0, take));
+      this.size += take;
+      chunk = chunk.subarray(take);
+      if (this.size < this.needed) break;
+      const joined = Buffer.concat(this.partial, this.size);
+      if (this.needed === HEADER_BYTES) {
+        this.needed = HEADER_BYTES + payloadLength(joined, 0);
+        this.partial = [joined];
+        if (this.needed > HEADER_BYTES) continue;
       }
+      frames.push(frameAt(joined, 0, this.needed - HEADER_BYTES));
+      this.partial = [];
+      this.size = 0;
       this.needed = HEADER_BYTES;
-      const payload = buf.subarray(at + HEADER_BYTES, at + HEADER_BYTES + length);
-      frames.push({ type: type as FrameType, channel: buf.readUInt32BE(at + 1), payload });
+    }
+    if (this.size > 0) return frames;
+    let at = 0;
+    while (chunk.length - at >= HEADER_BYTES) {
+      const length = payloadLength(chunk, at);
+      if (chunk.length - at < HEADER_BYTES + length) break;
+      frames.push(frameAt(chunk, at, length));
       at += HEADER_BYTES + length;
     }
-    buf = buf.subarray(at);
-    this.buffered = buf.length ? [buf] : [];
-    this.size = buf.length;
+    if (at < chunk.length) {
+      const rest = chunk.subarray(at);
+      this.partial = [rest];
+      this.size = rest.length;
+      this.needed = rest.length >= HEADER_BYTES ? HEADER_BYTES + payloadLength(rest, 0) : HEADER_BYTES;
+    }
     return frames;
   }
 
   get pendingBytes(): number {
     return this.size;
   }
+}
+
+/** The payload length in the header at `at`, after checking the type and the size limit. */
+function payloadLength(buf: Buffer, at: number): number {
+  const type = buf.readUInt8(at);
+  const length = buf.readUInt32BE(at + 5);
+  if (!KNOWN_TYPES.has(type)) throw new ProtocolError(`unknown frame type ${type}`);
+  if (length > MAX_PAYLOAD) throw new ProtocolError(`frame payload of ${length} bytes exceeds ${MAX_PAYLOAD}`);
+  return length;
+}
+
+function frameAt(buf: Buffer, at: number, length: number): Frame {
+  return { type: buf.readUInt8(at) as FrameType, channel: buf.readUInt32BE(at + 1), payload: buf.subarray(at + HEADER_BYTES, at + HEADER_BYTES + length) };
 }
 
 /**
@@ -129,6 +158,30 @@ export class SendWindow {
     const was = this.blocked;
     this.credit += bytes;
     if (was && !this.blocked) this.onChange(false);
+  }
+}
+
+/**
+ * The receiving side's credit for one channel: bytes its socket has consumed are returned to the sender in
+ * batches (at once from a quarter window, else at the end of this event-loop turn), not one frame per chunk.
+ */
+export class CreditReturn {
+  private owed = 0;
+  private scheduled = false;
+  constructor(private readonly flush: (bytes: number) => void) {}
+  consumed(bytes: number): void {
+    this.owed += bytes;
+    if (this.owed >= WINDOW_BYTES / 4) return this.pay();
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.pay());
+  }
+  private pay(): void {
+    this.scheduled = false;
+    if (this.owed === 0) return;
+    const n = this.owed;
+    this.owed = 0;
+    this.flush(n);
   }
 }
 

@@ -6,6 +6,7 @@
 // processes (uid 1000) can neither signal nor ptrace it. Bundled by esbuild into sandbox/dist/egress-relay.cjs.
 import { createServer, Socket } from 'node:net';
 import {
+  CreditReturn,
   EGRESS_PROXY_PORT,
   encodeData,
   encodeFrame,
@@ -31,6 +32,7 @@ interface Channel {
   onRefused: (r: Refusal) => void;
   opened: boolean;
   remoteEnded: boolean;
+  credit: CreditReturn;
 }
 
 const channels = new Map<number, Channel>();
@@ -73,6 +75,7 @@ function openChannel(socket: Socket, host: string, port: number, onOpened: (addr
     window,
     opened: false,
     remoteEnded: false,
+    credit: new CreditReturn((n) => send(encodeFrame(FrameType.window, id, windowPayload(n)))),
     onOpened: (address) => {
       ch.opened = true;
       onOpened(address);
@@ -85,7 +88,9 @@ function openChannel(socket: Socket, host: string, port: number, onOpened: (addr
   };
   channels.set(id, ch);
   socket.on('data', (chunk: Buffer) => {
-    for (const f of encodeData(id, chunk)) send(f);
+    out.cork();
+    for (const part of encodeData(id, chunk)) send(part);
+    out.uncork();
     window.spend(chunk.length);
   });
   socket.on('end', () => channels.has(id) && ch.opened && send(encodeFrame(FrameType.end, id)));
@@ -139,7 +144,7 @@ function onFrame(f: Frame): void {
       break;
     case FrameType.data: {
       const n = f.payload.length;
-      ch.socket.write(f.payload, () => channels.has(f.channel) && send(encodeFrame(FrameType.window, f.channel, windowPayload(n))));
+      ch.socket.write(f.payload, () => channels.has(f.channel) && ch.credit.consumed(n));
       break;
     }
     case FrameType.window:

@@ -15,6 +15,7 @@ import { PassThrough, type Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { assets } from '../assets.js';
 import {
+  CreditReturn,
   EGRESS_PROXY_PORT,
   encodeData,
   encodeFrame,
@@ -65,7 +66,7 @@ export interface EgressStatus {
 }
 
 const RECENT = 20;
-const MAX_CHANNELS = 256;
+const MAX_CHANNELS = 128; // with WINDOW_BYTES, bounds what one sandbox can make the host buffer (256 MiB)
 const CONNECT_TIMEOUT_MS = 10_000;
 const RELAY_START_TIMEOUT_MS = 15_000;
 /** Relay process user: not the agent's uid 1000, so agent processes cannot signal or ptrace it. */
@@ -97,6 +98,7 @@ interface Channel {
   decision?: EgressDecision;
   remoteEnded: boolean;
   closed: boolean;
+  credit: CreditReturn;
 }
 
 /** Where to send a decision report (the server logs it and counts it in /metrics). */
@@ -261,7 +263,7 @@ export class EgressBroker extends EventEmitter<{ decision: [EgressDecision] }> {
       case FrameType.data:
         if (!ch.socket || ch.remoteEnded) return;
         this.count(ch, 'up', f.payload.length);
-        ch.socket.write(f.payload, () => !ch.closed && this.send(encodeFrame(FrameType.window, ch.id, windowPayload(f.payload.length))));
+        ch.socket.write(f.payload, () => !ch.closed && ch.credit.consumed(f.payload.length));
         break;
       case FrameType.window:
         if (f.payload.length === 4) ch.window?.grant(f.payload.readUInt32BE(0));
@@ -288,7 +290,7 @@ export class EgressBroker extends EventEmitter<{ decision: [EgressDecision] }> {
 
   private async open(f: Frame): Promise<void> {
     if (this.channels.has(f.channel)) return;
-    const ch: Channel = { id: f.channel, remoteEnded: false, closed: false };
+    const ch: Channel = { id: f.channel, remoteEnded: false, closed: false, credit: new CreditReturn((n) => this.send(encodeFrame(FrameType.window, f.channel, windowPayload(n)))) };
     this.channels.set(ch.id, ch);
     let req: OpenRequest;
     try {
@@ -354,7 +356,9 @@ export class EgressBroker extends EventEmitter<{ decision: [EgressDecision] }> {
     ch.window = new SendWindow(undefined, (blocked) => (blocked ? socket.pause() : socket.resume()));
     socket.on('data', (chunk: Buffer) => {
       this.count(ch, 'down', chunk.length);
-      for (const frame of encodeData(ch.id, chunk)) this.send(frame);
+      this.stream?.cork();
+      for (const part of encodeData(ch.id, chunk)) this.send(part);
+      this.stream?.uncork();
       ch.window!.spend(chunk.length);
     });
     socket.on('end', () => this.send(encodeFrame(FrameType.end, ch.id)));
