@@ -9,7 +9,7 @@
 // can be unit-tested. The relay has its own exec (not the daemon's stream), so a large download never delays a
 // tool call, and per-channel credit windows (protocol.ts) keep one download from starving other connections.
 import { EventEmitter } from 'node:events';
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { PassThrough, type Duplex } from 'node:stream';
 import type Docker from 'dockerode';
@@ -117,12 +117,16 @@ export class EgressBroker extends EventEmitter<{ decision: [EgressDecision] }> {
   private recent: EgressDecision[] = [];
   private totals = { allowed: 0, denied: 0, up: 0, down: 0, restarts: 0 };
 
-  constructor(private readonly docker: Docker, readonly config: EgressConfig, private readonly log: (line: string) => void = () => {}) {
+  private readonly connectTo: typeof connect;
+
+  /** `seams` replace name resolution and outbound connections (unit tests prove refusals never connect). */
+  constructor(private readonly docker: Docker, readonly config: EgressConfig, private readonly log: (line: string) => void = () => {}, seams: { resolve?: ResolveHost; connect?: typeof connect } = {}) {
     super();
     const dns = config.dns ? parseDnsServer(config.dns) : undefined;
     if (config.dns && !dns) throw new Error(`--egress-dns: expected host:port of a DNS server, e.g. 10.0.0.53:53 (got "${config.dns}")`);
     this.policy = policyFor(config);
-    this.resolve = createResolver(dns ?? undefined);
+    this.resolve = seams.resolve ?? createResolver(dns ?? undefined);
+    this.connectTo = seams.connect ?? connect;
   }
 
   get enabled(): boolean {
@@ -292,23 +296,29 @@ export class EgressBroker extends EventEmitter<{ decision: [EgressDecision] }> {
     if (this.channels.has(f.channel)) return;
     const ch: Channel = { id: f.channel, remoteEnded: false, closed: false, credit: new CreditReturn((n) => this.send(encodeFrame(FrameType.window, f.channel, windowPayload(n)))) };
     this.channels.set(ch.id, ch);
-    let req: OpenRequest;
+    let req: Partial<OpenRequest> | null = null;
     try {
-      req = JSON.parse(f.payload.toString('utf8')) as OpenRequest;
+      req = JSON.parse(f.payload.toString('utf8')) as Partial<OpenRequest> | null;
     } catch {
-      return this.refuse(ch, { status: 400, reason: 'malformed request' });
+      /* refused below */
     }
+    const malformed = !req || typeof req !== 'object';
+    req ??= {};
     const port = req.port;
-    const rawHost = typeof req.host === 'string' ? req.host.slice(0, 300) : '';
-    const host = normalizeHostname(rawHost) ?? (/^[0-9a-fA-F:.]+$/.test(rawHost) ? rawHost.toLowerCase() : null);
+    const rawHost = typeof req.host === 'string' ? req.host : '';
+    const host = isIP(rawHost) ? rawHost.toLowerCase() : normalizeHostname(rawHost);
     const record = (verdict: EgressDecision['verdict'], why: string, address?: string) => {
-      ch.decision = { at: new Date().toISOString(), host: host ?? rawHost.slice(0, 100), port: Number.isInteger(port) ? port : 0, address, verdict, why, bytesUp: 0, bytesDown: 0, open: verdict === 'allowed' };
+      ch.decision = { at: new Date().toISOString(), host: host ?? rawHost.slice(0, 100).replace(/[^\x21-\x7e]/g, '?'), port: typeof port === 'number' && Number.isInteger(port) ? port : 0, address, verdict, why, bytesUp: 0, bytesDown: 0, open: verdict === 'allowed' };
       this.recent.push(ch.decision);
       if (this.recent.length > RECENT) this.recent.shift();
       if (verdict === 'allowed') this.totals.allowed++;
       else this.totals.denied++;
     };
-    if (!host || !Number.isInteger(port) || port < 1 || port > 65535) {
+    if (malformed) {
+      record('denied', 'malformed request');
+      return this.refuse(ch, { status: 400, reason: 'malformed request' });
+    }
+    if (!host || typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
       record('denied', 'not a valid host and port');
       return this.refuse(ch, { status: 400, reason: `"${rawHost.slice(0, 100)}:${String(port)}" is not a valid host and port` });
     }
@@ -342,7 +352,7 @@ export class EgressBroker extends EventEmitter<{ decision: [EgressDecision] }> {
   }
 
   private connectChannel(ch: Channel, address: string, port: number): void {
-    const socket = connect({ host: address, port, allowHalfOpen: true, timeout: CONNECT_TIMEOUT_MS });
+    const socket = this.connectTo({ host: address, port, allowHalfOpen: true, timeout: CONNECT_TIMEOUT_MS });
     ch.socket = socket;
     let connected = false;
     socket.once('connect', () => {

@@ -225,6 +225,7 @@ export function decide(policy: EgressPolicy, requested: string, address: string)
   const cidr = cidrAllows(policy.allow, address);
   if (cidr) return { allowed: true, why: `allowed by ${cidr.text}` };
   const reason = nonPublicReason(address);
+  if (reason === 'not an IP address') return { allowed: false, why: `${address} is not an IP address` };
   if (reason) return { allowed: false, why: `${address} is ${/^[aeiou]/i.test(reason) ? 'an' : 'a'} ${reason} address` };
   if (policy.hostAddresses.has(address.toLowerCase())) return { allowed: false, why: `${address} is an address of the host` };
   if (policy.mode === 'public') return { allowed: true, why: 'public address' };
