@@ -320,7 +320,7 @@ export class EgressBroker extends EventEmitter<{ decision: [EgressDecision] }> {
     }
     if (!host || typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
       record('denied', 'not a valid host and port');
-      return this.refuse(ch, { status: 400, reason: `"${rawHost.slice(0, 100)}:${String(port)}" is not a valid host and port` });
+      return this.refuse(ch, { status: 400, reason: `"${rawHost.slice(0, 100).replace(/[^\x21-\x7e]/g, '?')}:${String(port).slice(0, 20)}" is not a valid host and port` });
     }
     if (this.channels.size > MAX_CHANNELS) {
       record('denied', `more than ${MAX_CHANNELS} connections at once`);
