@@ -12,7 +12,8 @@ import Docker from 'dockerode';
 import { strToU8, zipSync } from 'fflate';
 import { createNetnsHost, startDnsResponder, type NetnsHost } from '../fixtures/netns.ts';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { startHttpServer, startServer, type TestServer } from '../fixtures/server.ts';
+import { containerSpec, DEFAULT_SANDBOX_CONFIG } from '@suna/sandbox';
+import { removeSandbox, startHttpServer, startServer, testSandboxName, type TestServer } from '../fixtures/server.ts';
 
 /** The bridge gateway's address: IPAM's Gateway, else the address of the bridge interface on this host. */
 async function bridgeGateway(): Promise<string> {
@@ -277,6 +278,30 @@ except OSError as e: print('ERR', e)
         await client.close();
       } finally {
         await server.stop();
+      }
+    });
+  });
+
+  describe('upgrade', () => {
+    it('replaces a sandbox container from before the egress policy (on the bridge network), keeping the workspace', async () => {
+      const name = testSandboxName('eg-old');
+      const spec = containerSpec({ ...DEFAULT_SANDBOX_CONFIG, name, ephemeral: true });
+      spec.HostConfig!.NetworkMode = 'bridge';
+      const docker = new Docker();
+      const old = await docker.createContainer(spec);
+      await old.start();
+      const put = await old.exec({ Cmd: ['sh', '-c', 'echo kept > /workspace/marker'], User: '1000:1000' });
+      await (await put.start({})).resume();
+      await new Promise((r) => setTimeout(r, 500));
+      const s = await startServer({ env: { SUNA_SANDBOX_NAME: name }, args: ['--egress-dns', dns.server] });
+      try {
+        assert.match(await sh(s, 'cat /workspace/marker'), /kept/);
+        const info = await docker.getContainer(`suna-${name}`).inspect();
+        assert.equal(info.HostConfig.NetworkMode, 'none');
+        assert.notEqual(info.Id, old.id);
+      } finally {
+        await s.close();
+        await removeSandbox(name);
       }
     });
   });
