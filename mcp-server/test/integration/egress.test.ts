@@ -226,6 +226,7 @@ except OSError as e: print('ERR', e)
       assert.match(git, /cloned through the egress policy/, git);
       const node = await sh(s, `node -e "fetch('${base}/').then(r => r.text()).then(t => console.log(t.includes('hello from the netns host') ? 'NODE OK' : t), e => console.log('ERR', e.cause ?? e))"`);
       assert.match(node, /NODE OK/, node);
+      assert.doesNotMatch(node, /experimental/i, 'no proxy warning on stderr');
     });
 
     it("the sandbox's Chromium browses through the policy and is refused elsewhere", async () => {

@@ -81,6 +81,7 @@ export function egressClientEnv(): string[] {
     `HTTP_PROXY=${p}`, `HTTPS_PROXY=${p}`, `http_proxy=${p}`, `https_proxy=${p}`, `ALL_PROXY=${p}`, `all_proxy=${p}`,
     'NO_PROXY=localhost,127.0.0.1,::1', 'no_proxy=localhost,127.0.0.1,::1',
     'NODE_USE_ENV_PROXY=1', // Node 22.21+ fetch/http honour HTTP(S)_PROXY with it (the image has 22.23)
+    'NODE_OPTIONS=--disable-warning=UNDICI-EHPA', // …without an "experimental" warning on every fetch's stderr
     `npm_config_proxy=${p}`, `npm_config_https_proxy=${p}`,
   ];
 }
