@@ -27,7 +27,7 @@ export const HEADER_BYTES = 9;
 /** Largest payload one frame may carry; bigger chunks are split, bigger frames are a protocol error. */
 export const MAX_PAYLOAD = 64 * 1024;
 /** Unacknowledged bytes a sender may have in flight per channel. */
-export const WINDOW_BYTES = 2 * 1024 * 1024;
+export const WINDOW_BYTES = 4 * 1024 * 1024;
 /** The fixed port the relay listens on inside the sandbox (127.0.0.1 only). */
 export const EGRESS_PROXY_PORT = 3128;
 

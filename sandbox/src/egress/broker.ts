@@ -66,7 +66,7 @@ export interface EgressStatus {
 }
 
 const RECENT = 20;
-const MAX_CHANNELS = 128; // with WINDOW_BYTES, bounds what one sandbox can make the host buffer (256 MiB)
+const MAX_CHANNELS = 64; // × WINDOW_BYTES bounds what one sandbox can make the host buffer (256 MiB); Chromium uses ≤ 32 per proxy
 const CONNECT_TIMEOUT_MS = 10_000;
 const RELAY_START_TIMEOUT_MS = 15_000;
 /** Relay process user: not the agent's uid 1000, so agent processes cannot signal or ptrace it. */
