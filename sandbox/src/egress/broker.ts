@@ -102,9 +102,7 @@ interface Channel {
   credit: CreditReturn;
 }
 
-/** Where to send a decision report (the server logs it and counts it in /metrics). */
-export type DecisionListener = (d: EgressDecision) => void;
-
+/** Emits `decision` once per connection request: at once when refused, when it closes (with bytes) when allowed. */
 export class EgressBroker extends EventEmitter<{ decision: [EgressDecision] }> {
   private policy: EgressPolicy;
   private readonly resolve: ResolveHost;
@@ -185,7 +183,8 @@ export class EgressBroker extends EventEmitter<{ decision: [EgressDecision] }> {
           if (!ready && f.channel === 0 && f.type === FrameType.opened) {
             ready = true;
             clearTimeout(timer);
-            this.stream = stream;
+            if (this.stopped) stream.destroy(); // stop() came while it was starting
+            else this.stream = stream;
             resolve();
           } else if (ready) this.onFrame(f);
         }
@@ -209,10 +208,6 @@ export class EgressBroker extends EventEmitter<{ decision: [EgressDecision] }> {
     this.stream = null;
     s?.destroy();
     this.closeAllChannels();
-  }
-
-  get relayRunning(): boolean {
-    return this.stream !== null;
   }
 
   status(): EgressStatus {
