@@ -1,4 +1,4 @@
-// Builds: the in-sandbox daemon (one CJS file), then the `suna-mcp` CLI (one ESM file with a shebang)
+// Builds: the in-sandbox daemon and egress relay (one CJS file each), then the `suna-mcp` CLI (one ESM file with a shebang)
 // that carries the daemon and the image build context inline.
 import * as esbuild from 'esbuild';
 import { readFileSync, mkdirSync, chmodSync } from 'node:fs';
@@ -17,8 +17,21 @@ await esbuild.build({
   logLevel: 'warning',
 });
 
+// The egress relay: its own bundle, started by the host as a separate `docker exec` (sandbox/src/egress/broker.ts).
+await esbuild.build({
+  entryPoints: ['sandbox/egress/relay.ts'],
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minify: true,
+  outfile: 'sandbox/dist/egress-relay.cjs',
+  logLevel: 'warning',
+});
+
 const assets = {
   daemon: read('./sandbox/dist/daemon.cjs'),
+  egressRelay: read('./sandbox/dist/egress-relay.cjs'),
   dockerfile: read('./sandbox/image/Dockerfile'),
   setup: read('./sandbox/image/setup.sh'),
   packages: read('./sandbox/image/packages.txt'),

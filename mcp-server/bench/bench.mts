@@ -107,12 +107,61 @@ async function benchLoop(): Promise<void> {
   }
 }
 
-await benchStdio();
-await benchHttp();
-await benchColdStart();
-await benchBrowser();
-await benchWorkspaceSync();
-await benchLoop();
+/**
+ * Egress: download throughput through the relay and broker vs. the same download made directly on the host from a
+ * network-namespace host (goal ≥ 0.8×), and shell_exec latency while such downloads run (goal p50 ≤ 2× idle).
+ * Everything stays on this machine; needs root for `ip netns`.
+ */
+async function benchEgress(): Promise<void> {
+  const { createNetnsHost } = await import('../test/fixtures/netns.ts');
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { get } = await import('node:http');
+  const root = mkdtempSync(join(tmpdir(), 'suna-bench-egress-'));
+  const MB = 128;
+  writeFileSync(join(root, 'big.bin'), Buffer.alloc(MB * 2 ** 20, 1));
+  const host = await createNetnsHost(3, root);
+  const url = `http://${host.address}:${host.httpPort}/big.bin`;
+  const env = serverEnv({ SUNA_LOG_LEVEL: 'error' });
+  const client = new Client({ name: 'bench', version: '1' });
+  try {
+    await client.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, '--egress', 'allowlist', '--egress-allow', host.cidr], env, stderr: 'ignore' }));
+    const shell = async (command: string) => ((await client.callTool({ name: 'shell_exec', arguments: { command, timeout_s: 120 } })) as { structuredContent?: { stdout?: string } }).structuredContent?.stdout ?? '';
+    const direct: number[] = [];
+    const proxied: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t = performance.now();
+      const bytes = await new Promise<number>((resolve, reject) => {
+        get(url, (res) => {
+          let n = 0;
+          res.on('data', (c: Buffer) => (n += c.length));
+          res.on('end', () => resolve(n));
+        }).on('error', reject);
+      });
+      direct.push(bytes / 2 ** 20 / ((performance.now() - t) / 1000));
+      proxied.push(Number(await shell(`curl -sS -o /dev/null -w '%{speed_download}' ${url}`)) / 2 ** 20);
+    }
+    const d = pct(direct, 50);
+    const p = pct(proxied, 50);
+    results.push({ name: `egress: ${MB} MiB download, direct on the host (MiB/s)`, p50: d, p95: NaN, n: 3 });
+    results.push({ name: `egress: ${MB} MiB download through the policy (MiB/s)`, p50: p, p95: NaN, n: 3, note: `${(p / d).toFixed(2)}× direct; target ≥ 0.8×` });
+    const idle = await measure('egress: shell_exec "true", idle', 100, () => client.callTool({ name: 'shell_exec', arguments: { command: 'true' } }));
+    await client.callTool({ name: 'shell_start', arguments: { command: `for i in $(seq 200); do curl -s -o /dev/null ${url}; done`, name: 'downloads' } });
+    await shell(`sleep 1`);
+    const busy = await measure('egress: shell_exec "true" during downloads', 100, () => client.callTool({ name: 'shell_exec', arguments: { command: 'true' } }));
+    results.push({ name: '→ shell_exec during downloads / idle', p50: busy / idle, p95: NaN, n: 0, note: 'ratio of p50s; target ≤ 2' });
+  } finally {
+    await client.close();
+    host.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+// SUNA_BENCH=egress,stdio,… runs only those parts.
+const parts: Record<string, () => Promise<void>> = { stdio: benchStdio, http: benchHttp, cold: benchColdStart, browser: benchBrowser, sync: benchWorkspaceSync, loop: benchLoop, egress: benchEgress };
+const only = process.env.SUNA_BENCH?.split(',').map((s) => s.trim()).filter(Boolean);
+for (const [name, run] of Object.entries(parts)) if (!only || only.includes(name)) await run();
 
 const fmt = (x: number) => (Number.isNaN(x) ? '' : x < 10 ? x.toFixed(2) : x.toFixed(1));
 console.log('\nsuna-mcp bench (ms unless noted)\n');

@@ -4,6 +4,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_DISK_QUOTA_MB, DEFAULT_SANDBOX_CONFIG, SANDBOX_NAME_PATTERN, type ExitPolicy, type NetworkMode, type SandboxConfig, type SandboxProfile } from '@suna/sandbox';
+import { parseAllowList, parseDnsServer, type EgressConfig, type EgressMode } from '@suna/sandbox';
 import { DEFAULT_MAX_OUTPUT_CHARS } from '@suna/shared';
 
 type Kind = 'string' | 'int' | 'number' | 'bool' | 'list';
@@ -33,7 +34,10 @@ export const OPTIONS = {
   pids: { flag: 'pids', kind: 'int', group: 'sandbox', default: String(DEFAULT_SANDBOX_CONFIG.pidsLimit), description: 'Process limit of the sandbox' },
   diskQuota: { flag: 'disk-quota', kind: 'int', group: 'sandbox', default: String(DEFAULT_DISK_QUOTA_MB), description: 'Disk quota of /workspace plus the home directory, MiB (0 = none); above it writers are stopped and writes fail with ENOSPC' },
   tmpSize: { flag: 'tmp-size', kind: 'int', group: 'sandbox', default: String(DEFAULT_SANDBOX_CONFIG.tmpSizeMb), description: 'Size of the /tmp tmpfs, MiB' },
-  network: { flag: 'network', kind: 'string', group: 'sandbox', default: 'bridge', choices: ['bridge', 'none'], description: 'Sandbox network: bridge (egress allowed) or none' },
+  network: { flag: 'network', kind: 'string', group: 'sandbox', default: 'bridge', choices: ['bridge', 'none'], description: 'none is the same as --egress none; bridge leaves outbound traffic to --egress (the container itself never joins a Docker network)' },
+  egress: { flag: 'egress', kind: 'string', group: 'sandbox', default: 'public', choices: ['public', 'allowlist', 'none'], description: 'Outbound traffic of the sandbox, through its HTTP proxy: public (the internet, never the host, private networks or cloud metadata), allowlist (only --egress-allow), none' },
+  egressAllow: { flag: 'egress-allow', kind: 'list', group: 'sandbox', description: 'Destinations allowed (comma-separated): example.com, *.example.com (subdomains), IP addresses and CIDRs (a CIDR also admits private addresses, in every mode)' },
+  egressDns: { flag: 'egress-dns', kind: 'string', group: 'sandbox', description: 'DNS server (host:port) the egress proxy resolves names with, instead of the host\'s resolver' },
   profile: { flag: 'profile', kind: 'string', group: 'sandbox', default: 'default', choices: ['default', 'apt'], description: 'default: non-root, read-only root. apt: root inside with the capabilities apt-get needs' },
   onExit: { flag: 'on-exit', kind: 'string', group: 'sandbox', default: 'stop', choices: ['stop', 'keep', 'remove'], description: 'What happens to the sandbox when the server exits (remove also deletes the workspace)' },
   ephemeral: { flag: 'ephemeral', kind: 'bool', group: 'sandbox', default: 'false', description: 'Throwaway sandbox: removed with its workspace on exit, reaped if the server dies' },
@@ -138,6 +142,18 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'suna-mcp');
 }
 
+/** --egress, --egress-allow, --egress-dns, validated here so a typo stops the server with what to fix. */
+function egressConfig(mode: EgressMode, allow: string[], dns: string | undefined): EgressConfig {
+  try {
+    parseAllowList(allow);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  if (dns !== undefined && !parseDnsServer(dns)) throw new ConfigError(`--egress-dns: expected the host:port of a DNS server, e.g. 10.0.0.53:53 (got "${dns}")`);
+  if (mode === 'allowlist' && !allow.length) throw new ConfigError('--egress allowlist needs --egress-allow (domains, *.domains or CIDRs); use --egress none to allow nothing');
+  return { mode, allow, dns };
+}
+
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const o = parseOptions(argv, env);
   const get = <T>(key: OptionKey): T => {
@@ -174,6 +190,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
       tmpSizeMb: get<number>('tmpSize'),
       diskQuotaMb: get<number>('diskQuota'),
       network: get<NetworkMode>('network'),
+      egress: egressConfig(get<EgressMode>('egress'), (o.egressAllow as string[] | undefined) ?? [], o.egressDns as string | undefined),
       profile: get<SandboxProfile>('profile'),
       ephemeral: get<boolean>('ephemeral'),
     },

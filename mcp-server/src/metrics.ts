@@ -20,10 +20,14 @@ export const toolDuration = new Histogram({
 });
 
 /** Lifetime counts the sandbox keeps; read at scrape time (see bindSandboxMetrics). */
-let sandboxCounts: { starts: Record<'created' | 'started' | 'daemon', number>; restarts: () => Record<'container' | 'daemon', number> } | undefined;
+interface EgressTotals {
+  connections: { allowed: number; denied: number };
+  bytes: { up: number; down: number };
+}
+let sandboxCounts: { starts: Record<'created' | 'started' | 'daemon', number>; restarts: () => Record<'container' | 'daemon', number>; egress: () => EgressTotals } | undefined;
 
-export function bindSandboxMetrics(sandbox: { starts: Record<'created' | 'started' | 'daemon', number>; readonly restartCounts: Record<'container' | 'daemon', number> }): void {
-  sandboxCounts = { starts: sandbox.starts, restarts: () => sandbox.restartCounts };
+export function bindSandboxMetrics(sandbox: { starts: Record<'created' | 'started' | 'daemon', number>; readonly restartCounts: Record<'container' | 'daemon', number>; egress: { status(): EgressTotals } }): void {
+  sandboxCounts = { starts: sandbox.starts, restarts: () => sandbox.restartCounts, egress: () => sandbox.egress.status() };
 }
 
 export const sandboxStarts = new Counter({
@@ -47,6 +51,34 @@ export const sandboxRestarts = new Counter({
     if (!sandboxCounts) return;
     this.reset();
     for (const [kind, n] of Object.entries(sandboxCounts.restarts())) this.inc({ kind }, n);
+  },
+});
+
+export const egressConnections = new Counter({
+  name: 'suna_egress_connections_total',
+  help: 'Outbound connections the sandbox asked its egress proxy for, by verdict (allowed, denied)',
+  labelNames: ['verdict'] as const,
+  registers: [registry],
+  collect() {
+    if (!sandboxCounts) return;
+    this.reset();
+    const { connections } = sandboxCounts.egress();
+    this.inc({ verdict: 'allowed' }, connections.allowed);
+    this.inc({ verdict: 'denied' }, connections.denied);
+  },
+});
+
+export const egressBytes = new Counter({
+  name: 'suna_egress_bytes_total',
+  help: 'Bytes through the egress proxy, by direction (up: from the sandbox, down: into it)',
+  labelNames: ['direction'] as const,
+  registers: [registry],
+  collect() {
+    if (!sandboxCounts) return;
+    this.reset();
+    const { bytes } = sandboxCounts.egress();
+    this.inc({ direction: 'up' }, bytes.up);
+    this.inc({ direction: 'down' }, bytes.down);
   },
 });
 

@@ -34,6 +34,7 @@ export function createRuntime(config: ServerConfig, log: Logger = createLogger(c
     callSlots: new Semaphore(config.maxConcurrentCalls),
   } as Omit<Runtime, 'runs'> as Runtime;
   bindSandboxMetrics(sandbox);
+  sandbox.egress.on('decision', (d) => log.info(`egress ${d.verdict} ${d.host}:${d.port}`, { component: 'egress', ...d }));
   // The agent gets every tool of this server except the agent tools themselves.
   runtime.runs = new AgentRunManager(runtime, createStore('runs', config.dataDir), () => {
     const hidden = unavailableTools(config);

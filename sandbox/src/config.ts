@@ -1,6 +1,7 @@
 // What a sandbox is made of. The server maps its CLI flags / SUNA_* variables onto this.
 import { createHash } from 'node:crypto';
 import { assets } from './assets.js';
+import type { EgressConfig } from './egress/broker.js';
 
 export type NetworkMode = 'bridge' | 'none';
 /** `default`: non-root, read-only root, no capabilities. `apt`: root inside with the few capabilities apt-get needs. */
@@ -24,6 +25,19 @@ export interface SandboxConfig {
   ephemeral: boolean;
   /** Quota of /workspace + home, MiB (0 = none), enforced by the daemon's watchdog (see sandbox/daemon/quota.ts). */
   diskQuotaMb?: number;
+  /**
+   * Outbound traffic policy (sandbox/src/egress/). The container itself always runs with Docker's `none` network;
+   * unless the mode is `none`, a relay inside it is its only way out. Absent: public mode, no allow list.
+   */
+  egress?: EgressConfig;
+}
+
+export const DEFAULT_EGRESS: EgressConfig = { mode: 'public', allow: [] };
+
+/** The effective egress policy: `network: none` is an alias of `egress: none`. */
+export function egressOf(config: SandboxConfig): EgressConfig {
+  if (config.network === 'none') return { ...(config.egress ?? DEFAULT_EGRESS), mode: 'none' };
+  return config.egress ?? DEFAULT_EGRESS;
 }
 
 export const DEFAULT_DISK_QUOTA_MB = 10240;

@@ -3,6 +3,7 @@
 import { hostname } from 'node:os';
 import type Docker from 'dockerode';
 import { imageOf, LABEL, type SandboxConfig } from './config.js';
+import { egressClientEnv } from './egress/broker.js';
 
 export const WORKSPACE_DIR = '/workspace';
 export const HOME_DIR = '/home/user';
@@ -64,8 +65,9 @@ export function containerSpec(config: SandboxConfig): Docker.ContainerCreateOpti
     WorkingDir: WORKSPACE_DIR,
     Labels: labels,
     Hostname: 'sandbox',
-    // Commands inherit this (with the image's ENV) through the daemon; others may append to it.
-    Env: ['SUNA_SANDBOX=1'],
+    // Commands inherit this (with the image's ENV) through the daemon; others may append to it. The proxy
+    // settings are set even with egress off, so a client fails fast rather than on DNS.
+    Env: ['SUNA_SANDBOX=1', ...egressClientEnv()],
     AttachStdin: false,
     AttachStdout: false,
     AttachStderr: false,
@@ -86,7 +88,8 @@ export function containerSpec(config: SandboxConfig): Docker.ContainerCreateOpti
       MemorySwap: config.memoryMb * 1024 * 1024, // no swap beyond the limit
       PidsLimit: config.pidsLimit,
       NanoCpus: Math.round(config.cpus * 1e9),
-      NetworkMode: config.network,
+      // No network at all: a raw socket has no route anywhere. Egress goes only through the relay, decided on the host.
+      NetworkMode: 'none',
       Tmpfs: {
         '/tmp': `rw,exec,nosuid,nodev,size=${config.tmpSizeMb}m`,
         '/run': 'rw,noexec,nosuid,nodev,size=16m',
@@ -189,7 +192,9 @@ export class SandboxContainerDriver {
       const info = await container.inspect();
       // A container from another image or profile, or made with another hardening profile (e.g. by an older
       // version: uid 1000 without the capabilities the daemon now needs), is stale: replace it (volumes are kept).
-      if (info.Config.Image !== imageOf(this.config) || (info.Config.Labels?.[LABEL.profile] ?? 'default') !== this.config.profile || !samePosture(info, containerSpec(this.config))) {
+      // So is one from before the egress policy, still attached to a Docker network.
+      const unfiltered = info.HostConfig?.NetworkMode !== 'none';
+      if (unfiltered || info.Config.Image !== imageOf(this.config) || (info.Config.Labels?.[LABEL.profile] ?? 'default') !== this.config.profile || !samePosture(info, containerSpec(this.config))) {
         await container.remove({ force: true });
         container = null;
       }

@@ -7,3 +7,6 @@ export * from './sandbox.js';
 export type * from '../daemon/protocol.js';
 export { DaemonErrorCodes } from '../daemon/protocol.js';
 export * from './tunnel.js';
+export * from './egress/broker.js';
+export { decide, nonPublicReason, parseAllowList, type EgressMode } from './egress/policy.js';
+export { parseDnsServer } from './egress/resolve.js';

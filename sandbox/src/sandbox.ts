@@ -2,10 +2,11 @@
 // (recreating what died, and saying so), and forwards operations to the daemon.
 import Docker from 'dockerode';
 import type { DaemonOp, DaemonOps, ExecArgs, ExecResult } from '../daemon/protocol.js';
-import { DEFAULT_DISK_QUOTA_MB, imageOf, type ExitPolicy, type SandboxConfig } from './config.js';
+import { DEFAULT_DISK_QUOTA_MB, egressOf, imageOf, type ExitPolicy, type SandboxConfig } from './config.js';
 import { assets } from './assets.js';
 import { HOME_DIR, SandboxContainerDriver, WORKSPACE_DIR, containerName, daemonExec, volumeNames, type ContainerState } from './container.js';
 import { DaemonGoneError, DaemonProtocolError, SandboxDaemonClient, type RequestOptions } from './daemon-client.js';
+import { EgressBroker, type EgressStatus } from './egress/broker.js';
 import { quotaNotice } from './notices.js';
 import { buildImage, imageExists, type BuildProgress } from './image.js';
 
@@ -38,6 +39,7 @@ export interface SandboxStatus {
   restarts: { daemon: number; container: number };
   /** Space used by /workspace and the home directory, and the quota (0: none); absent when not measurable. */
   disk?: { usedBytes: number; quotaBytes: number };
+  egress: EgressStatus;
 }
 
 let execCounter = 0;
@@ -45,6 +47,8 @@ let execCounter = 0;
 export class Sandbox {
   readonly docker: Docker;
   readonly driver: SandboxContainerDriver;
+  /** Outbound traffic: the relay in the sandbox and the policy on this side (sandbox/src/egress/). */
+  readonly egress: EgressBroker;
   private daemon: SandboxDaemonClient | null = null;
   private ensuring: Promise<SandboxDaemonClient> | null = null;
   private notices: string[] = [];
@@ -61,6 +65,7 @@ export class Sandbox {
   constructor(readonly config: SandboxConfig, private readonly log: Log = () => {}, docker?: Docker) {
     this.docker = docker ?? new Docker(); // honours DOCKER_HOST / DOCKER_CERT_PATH like the docker CLI
     this.driver = new SandboxContainerDriver(this.docker, config);
+    this.egress = new EgressBroker(this.docker, egressOf(config), log);
   }
 
   /** Messages about recovery ("the sandbox was recreated…") that the next tool result should carry. */
@@ -102,9 +107,14 @@ export class Sandbox {
     const quotaDirs = [WORKSPACE_DIR, HOME_DIR];
     const quotaBytes = diskQuotaMb(this.config) * 1024 * 1024;
     const quotaEnv = [`SUNA_DISK_QUOTA_MB=${diskQuotaMb(this.config)}`, `SUNA_DISK_QUOTA_PATHS=${quotaDirs.join(':')}`];
+    // The egress relay is a separate exec next to the daemon; if it cannot start, commands still work, offline.
+    const egressStarting = this.egress.start(container).catch((err: Error) => {
+      this.log(`egress relay did not start: ${err.message}`);
+      this.notices.push(`Outbound network access is unavailable: the egress relay did not start (${err.message}).`);
+    });
     // Commands get the container's environment (image ENV + container Env), not the daemon's fixed one.
     const containerEnv = (await container.inspect()).Config.Env ?? [];
-    const daemon = await SandboxDaemonClient.connect(this.docker, container, daemonExec(this.config, assets().daemon, containerEnv, quotaEnv));
+    const [daemon] = await Promise.all([SandboxDaemonClient.connect(this.docker, container, daemonExec(this.config, assets().daemon, containerEnv, quotaEnv)), egressStarting]);
     // The daemon's disk watchdog reports a quota breach (and what it stopped) in the next tool result, in the
     // host's words: only checked numbers and names go into it (notices.ts).
     daemon.on('event', (e) => {
@@ -210,6 +220,7 @@ export class Sandbox {
       volumes: volumeNames(c),
       restarts: { ...this.restarts },
       disk: await this.diskUsage().then((usedBytes) => (usedBytes === undefined ? undefined : { usedBytes, quotaBytes: diskQuotaMb(c) * 1024 * 1024 })),
+      egress: this.egress.status(),
     };
   }
 
@@ -231,6 +242,7 @@ export class Sandbox {
   }
 
   disconnect(): void {
+    this.egress.stop();
     this.daemon?.close();
     this.daemon = null;
   }

@@ -2,7 +2,7 @@
 // the host's) and the host drives it with playwright-core over CDP, through a tunnel of the sandbox daemon.
 // Started on first use, kept warm, restarted when it crashed.
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { forwardPort, type Sandbox, type TcpForward } from '@suna/sandbox';
+import { EGRESS_PROXY_URL, forwardPort, type Sandbox, type TcpForward } from '@suna/sandbox';
 import type { Logger } from '../log.js';
 
 const CDP_PORT = 9222;
@@ -21,6 +21,7 @@ const CHROMIUM_FLAGS = [
   '--disable-auto-reload', // an error page reloading itself would interrupt the agent's next navigation
   `--window-size=${VIEWPORT.width},${VIEWPORT.height}`,
   `--remote-debugging-port=${CDP_PORT}`,
+  `--proxy-server=${EGRESS_PROXY_URL}`, // the sandbox's only way out (egress policy); loopback stays direct
 ];
 
 export class BrowserUnavailableError extends Error {

@@ -1,4 +1,5 @@
 // Sandbox lifecycle tools.
+import type { EgressStatus } from '@suna/sandbox';
 import { z } from 'zod';
 import { readiness } from '../health.js';
 import { defineTool } from '../tool.js';
@@ -11,12 +12,27 @@ function hiddenToolLines(config: Parameters<typeof unavailableTools>[0]): string
   return [...byReason].map(([reason, tools]) => `hidden tools: ${tools.join(', ')} (${reason})`);
 }
 
+/** The egress policy, its totals and the latest decisions (newest last). */
+function egressLines(e: EgressStatus): string[] {
+  if (e.mode === 'none') return ['network none (no network access)'];
+  const what = e.mode === 'public' ? 'the public internet; never the host, private networks or cloud metadata' : 'only the allow list';
+  const lines = [
+    `network: egress ${e.mode} (${what}) through the proxy ${e.proxy} (relay ${e.relay}; names resolved on the host by ${e.dns}); raw sockets have no route`,
+    ...(e.allow.length ? [`egress allow list: ${e.allow.join(', ')}`] : []),
+    `egress: ${e.connections.allowed} allowed, ${e.connections.denied} denied, ${e.connections.open} open; ${e.bytes.up} bytes up, ${e.bytes.down} bytes down`,
+  ];
+  for (const d of e.recent.slice(-10)) {
+    lines.push(`  ${d.at} ${d.verdict === 'allowed' ? 'ALLOW' : 'DENY '} ${d.host}:${d.port}${d.address && d.address !== d.host ? ` (${d.address})` : ''} ${d.why}${d.verdict === 'allowed' ? `, ${d.bytesUp}/${d.bytesDown} bytes up/down${d.open ? ', open' : ''}` : ''}`);
+  }
+  return lines;
+}
+
 export const sandboxStatus = defineTool({
   name: 'sandbox_status',
   sandboxFree: true,
   title: 'Sandbox status',
   kind: 'read',
-  description: 'Show the sandbox: image, container, state and uptime, resource limits, network, security profile, and whether the command daemon is connected.',
+  description: 'Show the sandbox: image, container, state and uptime, resource limits, outbound network policy and its latest decisions, security profile, and whether the command daemon is connected.',
   input: z.object({}),
   async handle(_args, ctx) {
     const build = ctx.sandbox.imageBuildState;
@@ -34,7 +50,7 @@ export const sandboxStatus = defineTool({
         `sandbox ${s.name}: ${s.state}${s.uptimeS !== undefined ? `, up ${s.uptimeS} s` : ''} (container ${s.container}${s.containerId ? ` ${s.containerId}` : ''})`,
         `image ${s.image}`,
         `profile ${s.profile}${s.profile === 'apt' ? ' (root inside, apt-get allowed)' : ' (non-root user, read-only root filesystem, no capabilities)'}`,
-        `network ${s.network}${s.network === 'none' ? ' (no network access)' : ' (outbound access allowed)'}`,
+        ...egressLines(s.egress),
         `limits: ${l.memoryMb} MiB memory, ${l.cpus} CPUs, ${l.pidsLimit} processes, /tmp ${l.tmpSizeMb} MiB`,
         `daemon ${s.daemon}; restarts: daemon ${s.restarts.daemon}, container ${s.restarts.container}`,
         `workspace volume ${s.volumes.workspace}, home volume ${s.volumes.home}`,

@@ -176,11 +176,25 @@ describe('loadConfig', () => {
       profile: 'default',
       ephemeral: false,
       diskQuotaMb: 10240,
+      egress: { mode: 'public', allow: [], dns: undefined },
     });
     assert.equal(c.onExit, 'stop');
     assert.equal(c.maxOutputChars, 30_000);
     assert.equal(c.logLevel, 'info');
     assert.equal(c.model, undefined);
+  });
+
+  it('reads the egress policy from --egress, --egress-allow and --egress-dns', () => {
+    const c = loadConfig(['--egress', 'allowlist', '--egress-allow', 'pypi.org, *.pythonhosted.org,10.0.0.0/8', '--egress-dns', '10.1.2.3:5353'], {});
+    assert.deepEqual(c.sandbox.egress, { mode: 'allowlist', allow: ['pypi.org', '*.pythonhosted.org', '10.0.0.0/8'], dns: '10.1.2.3:5353' });
+    assert.equal(loadConfig([], { SUNA_EGRESS: 'none' }).sandbox.egress?.mode, 'none');
+  });
+
+  it('refuses a bad egress setting with what to fix, and allowlist mode without an allow list', () => {
+    assertConfigError(() => loadConfig(['--egress', 'open'], {}), /--egress: expected one of public, allowlist, none \(got "open"\)/);
+    assertConfigError(() => loadConfig(['--egress-allow', 'https://pypi.org'], {}), /--egress-allow: "https:\/\/pypi\.org" is neither a domain/);
+    assertConfigError(() => loadConfig(['--egress-dns', 'dns.example'], {}), /--egress-dns: expected the host:port of a DNS server/);
+    assertConfigError(() => loadConfig(['--egress', 'allowlist'], {}), /--egress allowlist needs --egress-allow/);
   });
 
   it('serves stdio (no http) unless --port is given', () => {

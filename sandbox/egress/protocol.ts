@@ -1,0 +1,201 @@
+// The egress relay's wire protocol, shared by the in-sandbox relay (relay.ts) and the host broker
+// (sandbox/src/egress/broker.ts). Many proxied connections ("channels") share the relay's one stdin/stdout, so
+// each frame names its channel, and every channel has its own credit window: a sender may only have
+// WINDOW_BYTES unacknowledged bytes in flight per channel and stops reading its socket when that is used up.
+// One large download therefore cannot fill the shared stream and starve the other channels.
+//
+// Frame: type (u8) | channel (u32 BE) | payload length (u32 BE) | payload. Pure code: no sockets, no Docker.
+
+export const FrameType = {
+  /** relay → host: open a channel; payload JSON {host, port}. */
+  open: 1,
+  /** host → relay: the destination is connected; payload JSON {address}. */
+  opened: 2,
+  /** host → relay: refused or failed; payload JSON {status, reason}. */
+  refused: 3,
+  data: 4,
+  /** Credit: the receiver has consumed this many bytes (u32 BE) of the channel's data. */
+  window: 5,
+  /** The sender will send no more data on this channel (half close). */
+  end: 6,
+  /** The channel is gone (socket closed or failed); no more frames for it. */
+  close: 7,
+} as const;
+export type FrameType = (typeof FrameType)[keyof typeof FrameType];
+
+export const HEADER_BYTES = 9;
+/** Largest payload one frame may carry; bigger chunks are split, bigger frames are a protocol error. */
+export const MAX_PAYLOAD = 64 * 1024;
+/** Unacknowledged bytes a sender may have in flight per channel. */
+export const WINDOW_BYTES = 4 * 1024 * 1024;
+/** The fixed port the relay listens on inside the sandbox (127.0.0.1 only). */
+export const EGRESS_PROXY_PORT = 3128;
+
+export interface Frame {
+  type: FrameType;
+  channel: number;
+  payload: Buffer;
+}
+
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+}
+
+export function encodeFrame(type: FrameType, channel: number, payload: Buffer = Buffer.alloc(0)): Buffer {
+  if (payload.length > MAX_PAYLOAD) throw new ProtocolError(`frame payload of ${payload.length} bytes exceeds ${MAX_PAYLOAD}`);
+  const header = Buffer.allocUnsafe(HEADER_BYTES);
+  header.writeUInt8(type, 0);
+  header.writeUInt32BE(channel >>> 0, 1);
+  header.writeUInt32BE(payload.length, 5);
+  return payload.length ? Buffer.concat([header, payload]) : header;
+}
+
+/** Data frames for a chunk of any size (split at MAX_PAYLOAD), as header/payload buffers to write in order (no copy). */
+export function encodeData(channel: number, chunk: Buffer): Buffer[] {
+  const parts: Buffer[] = [];
+  for (let at = 0; at < chunk.length; at += MAX_PAYLOAD) {
+    const payload = chunk.subarray(at, at + MAX_PAYLOAD);
+    parts.push(encodeFrame(FrameType.data, channel), payload);
+    parts[parts.length - 2]!.writeUInt32BE(payload.length, 5);
+  }
+  return parts;
+}
+
+export function windowPayload(bytes: number): Buffer {
+  const b = Buffer.allocUnsafe(4);
+  b.writeUInt32BE(bytes >>> 0, 0);
+  return b;
+}
+
+const KNOWN_TYPES = new Set<number>(Object.values(FrameType));
+
+/**
+ * Incremental decoder: feed it stream chunks, get whole frames. Throws ProtocolError on a malformed stream.
+ * Frames inside a chunk are returned as views (no copy); only a frame split across chunks is joined, and only its
+ * own bytes, so a 64 KiB pipe read costs one copy at most.
+ */
+export class FrameDecoder {
+  private partial: Buffer[] = [];
+  private size = 0;
+  /** Total bytes of the partial frame once its header is known; HEADER_BYTES before. */
+  private needed = HEADER_BYTES;
+
+  push(chunk: Buffer): Frame[] {
+    const frames: Frame[] = [];
+    while (this.size > 0 && chunk.length > 0) {
+      const take = Math.min(this.needed - this.size, chunk.length);
+      this.partial.push(chunk.subarray(0, take));
+      this.size += take;
+      chunk = chunk.subarray(take);
+      if (this.size < this.needed) break;
+      const joined = Buffer.concat(this.partial, this.size);
+      if (this.needed === HEADER_BYTES) {
+        this.needed = HEADER_BYTES + payloadLength(joined, 0);
+        this.partial = [joined];
+        if (this.needed > HEADER_BYTES) continue;
+      }
+      frames.push(frameAt(joined, 0, this.needed - HEADER_BYTES));
+      this.partial = [];
+      this.size = 0;
+      this.needed = HEADER_BYTES;
+    }
+    if (this.size > 0) return frames;
+    let at = 0;
+    while (chunk.length - at >= HEADER_BYTES) {
+      const length = payloadLength(chunk, at);
+      if (chunk.length - at < HEADER_BYTES + length) break;
+      frames.push(frameAt(chunk, at, length));
+      at += HEADER_BYTES + length;
+    }
+    if (at < chunk.length) {
+      const rest = chunk.subarray(at);
+      this.partial = [rest];
+      this.size = rest.length;
+      this.needed = rest.length >= HEADER_BYTES ? HEADER_BYTES + payloadLength(rest, 0) : HEADER_BYTES;
+    }
+    return frames;
+  }
+
+  get pendingBytes(): number {
+    return this.size;
+  }
+}
+
+/** The payload length in the header at `at`, after checking the type and the size limit. */
+function payloadLength(buf: Buffer, at: number): number {
+  const type = buf.readUInt8(at);
+  const length = buf.readUInt32BE(at + 5);
+  if (!KNOWN_TYPES.has(type)) throw new ProtocolError(`unknown frame type ${type}`);
+  if (length > MAX_PAYLOAD) throw new ProtocolError(`frame payload of ${length} bytes exceeds ${MAX_PAYLOAD}`);
+  return length;
+}
+
+function frameAt(buf: Buffer, at: number, length: number): Frame {
+  return { type: buf.readUInt8(at) as FrameType, channel: buf.readUInt32BE(at + 1), payload: buf.subarray(at + HEADER_BYTES, at + HEADER_BYTES + length) };
+}
+
+/**
+ * The sending side's credit for one channel. `spend` after sending data; when `blocked` the sender pauses its
+ * source socket; `grant` (a window frame from the peer) may unblock it. Overshoot is bounded by one read chunk.
+ */
+export class SendWindow {
+  private credit: number;
+  constructor(size = WINDOW_BYTES, private readonly onChange: (blocked: boolean) => void = () => {}) {
+    this.credit = size;
+  }
+  get blocked(): boolean {
+    return this.credit <= 0;
+  }
+  get available(): number {
+    return this.credit;
+  }
+  spend(bytes: number): void {
+    const was = this.blocked;
+    this.credit -= bytes;
+    if (!was && this.blocked) this.onChange(true);
+  }
+  grant(bytes: number): void {
+    const was = this.blocked;
+    this.credit += bytes;
+    if (was && !this.blocked) this.onChange(false);
+  }
+}
+
+/**
+ * The receiving side's credit for one channel: bytes its socket has consumed are returned to the sender in
+ * batches (at once from a quarter window, else at the end of this event-loop turn), not one frame per chunk.
+ */
+export class CreditReturn {
+  private owed = 0;
+  private scheduled = false;
+  constructor(private readonly flush: (bytes: number) => void) {}
+  consumed(bytes: number): void {
+    this.owed += bytes;
+    if (this.owed >= WINDOW_BYTES / 4) return this.pay();
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.pay());
+  }
+  private pay(): void {
+    this.scheduled = false;
+    if (this.owed === 0) return;
+    const n = this.owed;
+    this.owed = 0;
+    this.flush(n);
+  }
+}
+
+/** OPEN payload: where the client in the sandbox wants to go. */
+export interface OpenRequest {
+  host: string;
+  port: number;
+}
+/** REFUSED payload: an HTTP status for the proxy's answer and a reason for the user. */
+export interface Refusal {
+  status: number;
+  reason: string;
+}
+
+export function jsonPayload(value: unknown): Buffer {
+  return Buffer.from(JSON.stringify(value), 'utf8');
+}

@@ -1,0 +1,184 @@
+// The in-sandbox egress relay. The sandbox runs with `--network none`, so this HTTP proxy on 127.0.0.1 is its
+// only way out: it accepts CONNECT (HTTPS, any TLS) and absolute-URI requests (plain HTTP), and forwards each
+// connection as a channel over its own stdin/stdout to the broker on the host, which resolves the name, decides
+// the policy on the resolved address and makes the connection (sandbox/src/egress/). The relay decides nothing
+// and knows no secrets; it is started by the host as its own `docker exec` as uid 65534 (nobody), so the agent's
+// processes (uid 1000) can neither signal nor ptrace it. Bundled by esbuild into sandbox/dist/egress-relay.cjs.
+import { createServer, Socket } from 'node:net';
+import {
+  CreditReturn,
+  EGRESS_PROXY_PORT,
+  encodeData,
+  encodeFrame,
+  FrameDecoder,
+  FrameType,
+  jsonPayload,
+  SendWindow,
+  windowPayload,
+  type Frame,
+  type Refusal,
+} from './protocol.js';
+
+const MAX_HEAD_BYTES = 16 * 1024;
+const out = new Socket({ fd: 1, readable: false }); // async writes even though stdout is a pipe
+out.on('error', () => process.exit(0)); // the host went away
+const send = (frame: Buffer) => out.write(frame);
+
+interface Channel {
+  socket: Socket;
+  window: SendWindow;
+  /** Bytes to send once the host says the destination is connected (the rewritten request, or early data). */
+  onOpened: (address: string) => void;
+  onRefused: (r: Refusal) => void;
+  opened: boolean;
+  remoteEnded: boolean;
+  credit: CreditReturn;
+}
+
+const channels = new Map<number, Channel>();
+let nextChannel = 1;
+
+function reply(socket: Socket, status: number, reason: string): void {
+  const text = { 400: 'Bad Request', 403: 'Forbidden', 431: 'Request Header Fields Too Large', 502: 'Bad Gateway', 504: 'Gateway Timeout' }[status] ?? 'Error';
+  const body = `suna egress: ${reason}\n`;
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Suna-Egress: denied\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/** Parse "host:port" of CONNECT, or an absolute http:// URI; IPv6 literals come in brackets. */
+function target(method: string, uri: string): { host: string; port: number; path?: string } | string {
+  if (method === 'CONNECT') {
+    const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:/\s]+)):(\d{1,5})$/.exec(uri);
+    return m ? { host: (m[1] ?? m[2])!, port: Number(m[3]) } : 'CONNECT needs host:port';
+  }
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return 'this is a proxy: send an absolute http:// URL, or CONNECT host:port for HTTPS';
+  }
+  if (url.protocol !== 'http:') return `only http:// URLs are proxied as requests (use CONNECT for ${url.protocol})`;
+  return { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port ? Number(url.port) : 80, path: url.pathname + url.search };
+}
+
+/** The request head for the origin server: origin-form target, proxy headers dropped, one request per connection. */
+function originHead(method: string, path: string, version: string, headerLines: string[]): Buffer {
+  const drop = /^(proxy-connection|proxy-authorization|connection|keep-alive)\s*:/i;
+  const kept = headerLines.filter((l) => l && !drop.test(l));
+  return Buffer.from(`${method} ${path} ${version}\r\n${kept.join('\r\n')}${kept.length ? '\r\n' : ''}Connection: close\r\n\r\n`, 'latin1');
+}
+
+function openChannel(socket: Socket, host: string, port: number, onOpened: (address: string) => void): void {
+  const id = nextChannel++;
+  const window = new SendWindow(undefined, (blocked) => (blocked ? socket.pause() : socket.resume()));
+  const ch: Channel = {
+    socket,
+    window,
+    opened: false,
+    remoteEnded: false,
+    credit: new CreditReturn((n) => send(encodeFrame(FrameType.window, id, windowPayload(n)))),
+    onOpened: (address) => {
+      ch.opened = true;
+      onOpened(address);
+      socket.resume();
+    },
+    onRefused: (r) => {
+      channels.delete(id);
+      reply(socket, r.status, r.reason);
+    },
+  };
+  channels.set(id, ch);
+  socket.on('data', (chunk: Buffer) => {
+    out.cork();
+    for (const part of encodeData(id, chunk)) send(part);
+    out.uncork();
+    window.spend(chunk.length);
+  });
+  socket.on('end', () => channels.has(id) && ch.opened && send(encodeFrame(FrameType.end, id)));
+  socket.on('close', () => {
+    if (channels.delete(id)) send(encodeFrame(FrameType.close, id));
+  });
+  send(encodeFrame(FrameType.open, id, jsonPayload({ host, port })));
+}
+
+function onClient(socket: Socket): void {
+  socket.on('error', () => socket.destroy());
+  let head = Buffer.alloc(0);
+  const onHead = (chunk: Buffer) => {
+    head = Buffer.concat([head, chunk]);
+    const endAt = head.indexOf('\r\n\r\n');
+    if (endAt < 0) {
+      if (head.length > MAX_HEAD_BYTES) {
+        socket.off('data', onHead);
+        reply(socket, 431, 'request head too large');
+      }
+      return;
+    }
+    socket.off('data', onHead);
+    socket.pause();
+    const rest = head.subarray(endAt + 4);
+    const [requestLine = '', ...headerLines] = head.subarray(0, endAt).toString('latin1').split('\r\n');
+    const [method = '', uri = '', version = 'HTTP/1.1'] = requestLine.split(' ');
+    const t = target(method, uri);
+    if (typeof t === 'string') return reply(socket, 400, t);
+    openChannel(socket, t.host, t.port, () => {
+      if (method === 'CONNECT') {
+        socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        if (rest.length) socket.emit('data', rest);
+      } else {
+        socket.emit('data', Buffer.concat([originHead(method, t.path!, version, headerLines), rest]));
+      }
+    });
+  };
+  socket.on('data', onHead);
+}
+
+function onFrame(f: Frame): void {
+  const ch = channels.get(f.channel);
+  if (!ch) return; // a late frame for a channel that is already closed
+  switch (f.type) {
+    case FrameType.opened:
+      ch.onOpened(JSON.parse(f.payload.toString('utf8')).address);
+      break;
+    case FrameType.refused:
+      ch.onRefused(JSON.parse(f.payload.toString('utf8')) as Refusal);
+      break;
+    case FrameType.data: {
+      const n = f.payload.length;
+      ch.socket.write(f.payload, () => channels.has(f.channel) && ch.credit.consumed(n));
+      break;
+    }
+    case FrameType.window:
+      ch.window.grant(f.payload.readUInt32BE(0));
+      break;
+    case FrameType.end:
+      ch.remoteEnded = true;
+      ch.socket.end();
+      break;
+    case FrameType.close:
+      // The destination is gone; a half-closed socket first flushes what it was sent, then is closed.
+      channels.delete(f.channel);
+      if (ch.remoteEnded && !ch.socket.writableFinished) ch.socket.once('finish', () => ch.socket.destroy());
+      else ch.socket.destroy();
+      break;
+  }
+}
+
+const decoder = new FrameDecoder();
+process.stdin.on('data', (chunk: Buffer) => {
+  let frames: Frame[];
+  try {
+    frames = decoder.push(chunk);
+  } catch (err) {
+    process.stderr.write(`egress relay: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  for (const f of frames) onFrame(f);
+});
+process.stdin.on('end', () => process.exit(0));
+
+const server = createServer({ allowHalfOpen: true, pauseOnConnect: false }, onClient);
+server.on('error', (err) => {
+  process.stderr.write(`egress relay: cannot listen on 127.0.0.1:${EGRESS_PROXY_PORT}: ${err.message}\n`);
+  process.exit(3);
+});
+server.listen(EGRESS_PROXY_PORT, '127.0.0.1', () => send(encodeFrame(FrameType.opened, 0, jsonPayload({ address: `127.0.0.1:${EGRESS_PROXY_PORT}` }))));

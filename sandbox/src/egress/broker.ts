@@ -1,0 +1,401 @@
+// The host side of sandbox egress. The sandbox runs with `--network none`; its only way out is the relay
+// (sandbox/egress/relay.ts), an HTTP proxy on 127.0.0.1 inside it whose channels arrive here over the relay's own
+// `docker exec` stream. Here each request is resolved, judged by the policy (policy.ts) on the resolved address,
+// and connected to exactly that address; bytes are counted and every decision is reported.
+//
+// Why this design and not a Docker network with a proxy container: it works the same on Linux Docker Engine,
+// Docker Desktop and a remote DOCKER_HOST, needs no host firewall rules, a raw TCP/UDP socket to any address fails
+// inside the sandbox (there is no route), and the policy, logs and metrics live in the server process where they
+// can be unit-tested. The relay has its own exec (not the daemon's stream), so a large download never delays a
+// tool call, and per-channel credit windows (protocol.ts) keep one download from starving other connections.
+import { EventEmitter } from 'node:events';
+import { connect, isIP, type Socket } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { PassThrough, type Duplex } from 'node:stream';
+import type Docker from 'dockerode';
+import { assets } from '../assets.js';
+import {
+  CreditReturn,
+  EGRESS_PROXY_PORT,
+  encodeData,
+  encodeFrame,
+  FrameDecoder,
+  FrameType,
+  jsonPayload,
+  SendWindow,
+  windowPayload,
+  type Frame,
+  type OpenRequest,
+  type Refusal,
+} from '../../egress/protocol.js';
+import { decide, hostAddressSet, normalizeHostname, parseAllowList, refusedBeforeResolving, type EgressMode, type EgressPolicy } from './policy.js';
+import { createResolver, parseDnsServer, type ResolveHost } from './resolve.js';
+
+export interface EgressConfig {
+  mode: EgressMode;
+  /** --egress-allow entries: domains, *.domains, IP addresses and CIDRs. */
+  allow: string[];
+  /** --egress-dns host:port; the host's resolver when absent. */
+  dns?: string;
+}
+
+export interface EgressDecision {
+  at: string;
+  host: string;
+  port: number;
+  /** The resolved address that was judged (and connected to, when allowed). */
+  address?: string;
+  verdict: 'allowed' | 'denied';
+  why: string;
+  /** Bytes sent from the sandbox / received into it; final when `open` is false. */
+  bytesUp: number;
+  bytesDown: number;
+  open: boolean;
+}
+
+export interface EgressStatus {
+  mode: EgressMode;
+  allow: string[];
+  dns: string;
+  proxy?: string;
+  relay: 'running' | 'stopped' | 'off';
+  restarts: number;
+  connections: { allowed: number; denied: number; open: number };
+  bytes: { up: number; down: number };
+  recent: EgressDecision[];
+}
+
+const RECENT = 20;
+const MAX_CHANNELS = 64; // × WINDOW_BYTES bounds what one sandbox can make the host buffer (256 MiB); Chromium uses ≤ 32 per proxy
+const CONNECT_TIMEOUT_MS = 10_000;
+const RELAY_START_TIMEOUT_MS = 15_000;
+/** Relay process user: not the agent's uid 1000, so agent processes cannot signal or ptrace it. */
+const RELAY_USER = '65534:65534';
+
+export const EGRESS_PROXY_URL = `http://127.0.0.1:${EGRESS_PROXY_PORT}`;
+
+/** Environment for every process in the sandbox: proxy-aware clients (curl, pip, git, npm, Python, Node) use it. */
+export function egressClientEnv(): string[] {
+  const p = EGRESS_PROXY_URL;
+  return [
+    `HTTP_PROXY=${p}`, `HTTPS_PROXY=${p}`, `http_proxy=${p}`, `https_proxy=${p}`, `ALL_PROXY=${p}`, `all_proxy=${p}`,
+    'NO_PROXY=localhost,127.0.0.1,::1', 'no_proxy=localhost,127.0.0.1,::1',
+    'NODE_USE_ENV_PROXY=1', // Node 22.21+ fetch/http honour HTTP(S)_PROXY with it (the image has 22.23)
+    'NODE_OPTIONS=--disable-warning=UNDICI-EHPA', // …without an "experimental" warning on every fetch's stderr
+    `npm_config_proxy=${p}`, `npm_config_https_proxy=${p}`,
+  ];
+}
+
+/** The policy for a config, with this host's own addresses (and the Docker bridge gateway) refused. */
+export function policyFor(config: EgressConfig, extraHostAddresses: string[] = []): EgressPolicy {
+  const own = Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
+  return { mode: config.mode, allow: parseAllowList(config.allow), hostAddresses: hostAddressSet([...own, ...extraHostAddresses]) };
+}
+
+interface Channel {
+  id: number;
+  socket?: Socket;
+  window?: SendWindow;
+  decision?: EgressDecision;
+  remoteEnded: boolean;
+  closed: boolean;
+  credit: CreditReturn;
+}
+
+/** Emits `decision` once per connection request: at once when refused, when it closes (with bytes) when allowed. */
+export class EgressBroker extends EventEmitter<{ decision: [EgressDecision] }> {
+  private policy: EgressPolicy;
+  private readonly resolve: ResolveHost;
+  private stream: Duplex | null = null;
+  private starting: Promise<void> | null = null;
+  private container: Docker.Container | null = null;
+  private channels = new Map<number, Channel>();
+  private stopped = true;
+  private restartTimer: NodeJS.Timeout | null = null;
+  private quickDeaths = 0;
+  private recent: EgressDecision[] = [];
+  private totals = { allowed: 0, denied: 0, up: 0, down: 0, restarts: 0 };
+
+  private readonly connectTo: typeof connect;
+
+  /** `seams` replace name resolution and outbound connections (unit tests prove refusals never connect). */
+  constructor(private readonly docker: Docker, readonly config: EgressConfig, private readonly log: (line: string) => void = () => {}, seams: { resolve?: ResolveHost; connect?: typeof connect } = {}) {
+    super();
+    const dns = config.dns ? parseDnsServer(config.dns) : undefined;
+    if (config.dns && !dns) throw new Error(`--egress-dns: expected host:port of a DNS server, e.g. 10.0.0.53:53 (got "${config.dns}")`);
+    this.policy = policyFor(config);
+    this.resolve = seams.resolve ?? createResolver(dns ?? undefined);
+    this.connectTo = seams.connect ?? connect;
+  }
+
+  get enabled(): boolean {
+    return this.config.mode !== 'none';
+  }
+
+  /** Start the relay in `container` (no-op in mode none). Resolves once it listens; throws with its stderr if it cannot. */
+  start(container: Docker.Container): Promise<void> {
+    if (!this.enabled) return Promise.resolve();
+    this.stopped = false;
+    this.container = container;
+    if (this.stream) return Promise.resolve();
+    this.starting ??= this.launch(container).finally(() => (this.starting = null));
+    return this.starting;
+  }
+
+  private async launch(container: Docker.Container): Promise<void> {
+    const gateway = await this.docker.getNetwork('bridge').inspect().then((n: { IPAM?: { Config?: Array<{ Gateway?: string }> } }) => n.IPAM?.Config?.map((c) => c.Gateway ?? '') ?? [], () => []);
+    this.policy = policyFor(this.config, gateway.filter(Boolean));
+    const exec = await container.exec({
+      Cmd: ['/usr/local/bin/node', '-e', assets().egressRelay, 'suna-egress-relay'],
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: false,
+      User: RELAY_USER,
+      WorkingDir: '/',
+      Env: ['NODE_OPTIONS=', 'NODE_USE_ENV_PROXY=0'],
+    });
+    const stream = (await exec.start({ hijack: true, stdin: true })) as Duplex;
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    this.docker.modem.demuxStream(stream, stdout, stderr);
+    let stderrTail = '';
+    stderr.on('data', (d: Buffer) => (stderrTail = (stderrTail + d.toString()).slice(-1000)));
+    const decoder = new FrameDecoder();
+    const startedAt = Date.now();
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => fail(new Error('the egress relay did not start listening in time')), RELAY_START_TIMEOUT_MS);
+      let ready = false;
+      const fail = (err: Error) => {
+        clearTimeout(timer);
+        stream.destroy();
+        if (!ready) reject(err);
+      };
+      stdout.on('data', (chunk: Buffer) => {
+        let frames: Frame[];
+        try {
+          frames = decoder.push(chunk);
+        } catch (err) {
+          this.log(`egress relay sent a malformed stream (${(err as Error).message}); restarting it`);
+          return fail(err as Error);
+        }
+        for (const f of frames) {
+          if (!ready && f.channel === 0 && f.type === FrameType.opened) {
+            ready = true;
+            clearTimeout(timer);
+            if (this.stopped) stream.destroy(); // stop() came while it was starting
+            else this.stream = stream;
+            resolve();
+          } else if (ready) this.onFrame(f);
+        }
+      });
+      const gone = () => {
+        if (this.stream === stream) this.onRelayGone(Date.now() - startedAt);
+        fail(new Error(`the egress relay stopped${stderrTail ? `: ${stderrTail.trim().slice(-300)}` : ''}`));
+      };
+      stream.on('end', gone);
+      stream.on('close', gone);
+      stream.on('error', gone);
+    });
+  }
+
+  /** Stop the relay and close every proxied connection (the sandbox is going away or disconnecting). */
+  stop(): void {
+    this.stopped = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = null;
+    const s = this.stream;
+    this.stream = null;
+    s?.destroy();
+    this.closeAllChannels();
+  }
+
+  status(): EgressStatus {
+    const open = [...this.channels.values()].filter((c) => c.socket).length;
+    return {
+      mode: this.config.mode,
+      allow: [...this.config.allow],
+      dns: this.config.dns ? `the DNS server ${this.config.dns}` : 'its resolver',
+      proxy: this.enabled ? EGRESS_PROXY_URL : undefined,
+      relay: !this.enabled ? 'off' : this.stream ? 'running' : 'stopped',
+      restarts: this.totals.restarts,
+      connections: { allowed: this.totals.allowed, denied: this.totals.denied, open },
+      bytes: { up: this.totals.up, down: this.totals.down },
+      recent: this.recent.map((d) => ({ ...d })),
+    };
+  }
+
+  // ---------- relay lifecycle ----------
+
+  private onRelayGone(livedMs: number): void {
+    this.stream = null;
+    this.closeAllChannels();
+    if (this.stopped || !this.container) return;
+    this.quickDeaths = livedMs < 5000 ? this.quickDeaths + 1 : 0;
+    const delay = Math.min(5000, 200 * 2 ** this.quickDeaths);
+    this.log(`egress relay stopped; restarting it in ${delay} ms`);
+    const container = this.container;
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      if (this.stopped) return;
+      this.totals.restarts++;
+      // A container that is gone fails here; the next Sandbox.connect() starts a fresh relay.
+      this.start(container).catch((err) => this.log(`egress relay restart failed: ${(err as Error).message}`));
+    }, delay);
+  }
+
+  private closeAllChannels(): void {
+    for (const ch of this.channels.values()) this.finish(ch);
+    this.channels.clear();
+  }
+
+  private send(frame: Buffer): void {
+    this.stream?.write(frame);
+  }
+
+  // ---------- channels ----------
+
+  private onFrame(f: Frame): void {
+    if (f.type === FrameType.open) return void this.open(f);
+    const ch = this.channels.get(f.channel);
+    if (!ch) return;
+    switch (f.type) {
+      case FrameType.data:
+        if (!ch.socket || ch.remoteEnded) return;
+        this.count(ch, 'up', f.payload.length);
+        ch.socket.write(f.payload, () => !ch.closed && ch.credit.consumed(f.payload.length));
+        break;
+      case FrameType.window:
+        if (f.payload.length === 4) ch.window?.grant(f.payload.readUInt32BE(0));
+        break;
+      case FrameType.end:
+        ch.remoteEnded = true;
+        ch.socket?.end();
+        break;
+      case FrameType.close:
+        // The client is gone: nothing more can reach it. Let a half-closed socket flush what it was sent first.
+        this.channels.delete(ch.id);
+        if (!ch.socket) this.finish(ch);
+        else if (ch.remoteEnded && !ch.socket.writableFinished) ch.socket.once('finish', () => ch.socket!.destroy());
+        else ch.socket.destroy();
+        break;
+    }
+  }
+
+  private refuse(ch: Channel, r: Refusal): void {
+    this.send(encodeFrame(FrameType.refused, ch.id, jsonPayload(r)));
+    this.channels.delete(ch.id);
+    this.finish(ch);
+  }
+
+  private async open(f: Frame): Promise<void> {
+    if (this.channels.has(f.channel)) return;
+    const ch: Channel = { id: f.channel, remoteEnded: false, closed: false, credit: new CreditReturn((n) => this.send(encodeFrame(FrameType.window, f.channel, windowPayload(n)))) };
+    this.channels.set(ch.id, ch);
+    let req: Partial<OpenRequest> | null = null;
+    try {
+      req = JSON.parse(f.payload.toString('utf8')) as Partial<OpenRequest> | null;
+    } catch {
+      /* refused below */
+    }
+    const malformed = !req || typeof req !== 'object';
+    req ??= {};
+    const port = req.port;
+    const rawHost = typeof req.host === 'string' ? req.host : '';
+    const host = isIP(rawHost) ? rawHost.toLowerCase() : normalizeHostname(rawHost);
+    const record = (verdict: EgressDecision['verdict'], why: string, address?: string) => {
+      ch.decision = { at: new Date().toISOString(), host: host ?? rawHost.slice(0, 100).replace(/[^\x21-\x7e]/g, '?'), port: typeof port === 'number' && Number.isInteger(port) ? port : 0, address, verdict, why, bytesUp: 0, bytesDown: 0, open: verdict === 'allowed' };
+      this.recent.push(ch.decision);
+      if (this.recent.length > RECENT) this.recent.shift();
+      if (verdict === 'allowed') this.totals.allowed++;
+      else this.totals.denied++;
+    };
+    if (malformed) {
+      record('denied', 'malformed request');
+      return this.refuse(ch, { status: 400, reason: 'malformed request' });
+    }
+    if (!host || typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+      record('denied', 'not a valid host and port');
+      return this.refuse(ch, { status: 400, reason: `"${rawHost.slice(0, 100).replace(/[^\x21-\x7e]/g, '?')}:${String(port).slice(0, 20)}" is not a valid host and port` });
+    }
+    if (this.channels.size > MAX_CHANNELS) {
+      record('denied', `more than ${MAX_CHANNELS} connections at once`);
+      return this.refuse(ch, { status: 502, reason: `more than ${MAX_CHANNELS} connections at once; retry later` });
+    }
+    const early = refusedBeforeResolving(this.policy, host);
+    if (early) {
+      record('denied', early);
+      return this.refuse(ch, { status: 403, reason: `${host}:${port} is blocked by the egress policy (${early})` });
+    }
+    let addresses: string[];
+    try {
+      addresses = await this.resolve(host);
+    } catch (err) {
+      record('denied', (err as Error).message);
+      return this.refuse(ch, { status: 502, reason: (err as Error).message });
+    }
+    // Judge every resolved address; connect to the first allowed one, never re-resolving.
+    const verdicts = addresses.map((address) => ({ address, v: decide(this.policy, host, address) }));
+    const chosen = verdicts.find((x) => x.v.allowed);
+    if (!chosen) {
+      const first = verdicts[0]!;
+      record('denied', first.v.why, first.address);
+      return this.refuse(ch, { status: 403, reason: `${host}:${port} is blocked by the egress policy (${first.v.why})` });
+    }
+    if (ch.closed || !this.channels.has(ch.id)) return; // the client gave up meanwhile
+    record('allowed', chosen.v.why, chosen.address);
+    this.connectChannel(ch, chosen.address, port);
+  }
+
+  private connectChannel(ch: Channel, address: string, port: number): void {
+    const socket = this.connectTo({ host: address, port, allowHalfOpen: true, timeout: CONNECT_TIMEOUT_MS });
+    ch.socket = socket;
+    let connected = false;
+    socket.once('connect', () => {
+      connected = true;
+      socket.setTimeout(0);
+      socket.setNoDelay(true);
+      if (ch.closed) return void socket.destroy();
+      this.send(encodeFrame(FrameType.opened, ch.id, jsonPayload({ address })));
+    });
+    socket.once('timeout', () => socket.destroy(new Error('connection timed out')));
+    ch.window = new SendWindow(undefined, (blocked) => (blocked ? socket.pause() : socket.resume()));
+    socket.on('data', (chunk: Buffer) => {
+      this.count(ch, 'down', chunk.length);
+      this.stream?.cork();
+      for (const part of encodeData(ch.id, chunk)) this.send(part);
+      this.stream?.uncork();
+      ch.window!.spend(chunk.length);
+    });
+    socket.on('end', () => this.send(encodeFrame(FrameType.end, ch.id)));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (!connected && this.channels.has(ch.id)) {
+        const timeout = /timed out/.test(err.message);
+        if (ch.decision) ch.decision.why += `; connect failed: ${err.code ?? err.message}`;
+        this.send(encodeFrame(FrameType.refused, ch.id, jsonPayload({ status: timeout ? 504 : 502, reason: `cannot connect to ${address}:${port} (${err.code ?? err.message})` })));
+        this.channels.delete(ch.id);
+      }
+    });
+    socket.on('close', () => {
+      if (this.channels.delete(ch.id) && connected) this.send(encodeFrame(FrameType.close, ch.id));
+      this.finish(ch);
+    });
+  }
+
+  private count(ch: Channel, direction: 'up' | 'down', n: number): void {
+    if (!ch.decision) return;
+    if (direction === 'up') ch.decision.bytesUp += n;
+    else ch.decision.bytesDown += n;
+    this.totals[direction] += n;
+  }
+
+  /** The channel is over: report its decision once (with the final byte counts). */
+  private finish(ch: Channel): void {
+    if (ch.closed) return;
+    ch.closed = true;
+    ch.socket?.destroy();
+    if (!ch.decision) return;
+    ch.decision.open = false;
+    this.emit('decision', { ...ch.decision });
+  }
+}

@@ -1,0 +1,176 @@
+// The broker against a hostile relay: a compromised sandbox can send any frame, so every OPEN is validated and
+// judged on the resolved address BEFORE anything is connected (the connect seam proves no packet would leave),
+// a malformed stream ends the relay, and per-channel credit stops the broker reading a destination the sandbox
+// does not consume. The only real connections go to a listener on 127.0.0.1 that the test allows by CIDR.
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { Duplex, PassThrough } from 'node:stream';
+import type Docker from 'dockerode';
+import { encodeFrame, FrameDecoder, FrameType, jsonPayload, WINDOW_BYTES, windowPayload, type Frame } from '../../egress/protocol.ts';
+import { EgressBroker, type EgressConfig, type EgressDecision } from '../../src/egress/broker.ts';
+
+/** A fake relay: a Docker stand-in whose exec stream is a pair of pipes the test drives frame by frame. */
+function fakeRelay() {
+  const fromRelay = new PassThrough();
+  const toRelay = new PassThrough();
+  const stream = Duplex.from({ readable: fromRelay, writable: toRelay });
+  const frames: Frame[] = [];
+  const decoder = new FrameDecoder();
+  const arrived = new EventEmitter();
+  toRelay.on('data', (c: Buffer) => {
+    for (const f of decoder.push(c)) {
+      frames.push({ ...f, payload: Buffer.from(f.payload) });
+      arrived.emit('frame');
+    }
+  });
+  const docker = {
+    modem: { demuxStream: (s: Duplex, out: PassThrough) => s.pipe(out) },
+    getNetwork: () => ({ inspect: async () => ({ IPAM: { Config: [{ Gateway: '172.17.0.1' }] } }) }),
+  } as unknown as Docker;
+  const container = { exec: async () => ({ start: async () => stream }) } as unknown as Docker.Container;
+  return {
+    docker,
+    container,
+    stream,
+    frames,
+    send: (type: FrameType, channel: number, payload?: Buffer) => fromRelay.write(encodeFrame(type, channel, payload)),
+    /** Bytes as a compromised relay could write them, bypassing the encoder. */
+    raw: (bytes: Buffer) => fromRelay.write(bytes),
+    ready: () => fromRelay.write(encodeFrame(FrameType.opened, 0, jsonPayload({ address: '127.0.0.1:3128' }))),
+    async waitFor(pred: (f: Frame) => boolean, ms = 5000): Promise<Frame> {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const hit = frames.find(pred);
+        if (hit) return hit;
+        if (Date.now() > deadline) throw new Error(`no such frame; got ${frames.map((f) => `${f.type}/${f.channel}`).join(' ')}`);
+        await new Promise((r) => arrived.once('frame', r).once('tick', r) && setTimeout(() => arrived.emit('tick'), 50));
+      }
+    },
+  };
+}
+
+async function startBroker(config: EgressConfig, resolve: (host: string) => Promise<string[]> = async (h) => [h]) {
+  const relay = fakeRelay();
+  const connects: string[] = [];
+  const decisions: EgressDecision[] = [];
+  const broker = new EgressBroker(relay.docker, config, () => {}, {
+    resolve,
+    connect: ((opts: { host: string; port: number }) => {
+      connects.push(`${opts.host}:${opts.port}`);
+      return connect(opts as never);
+    }) as typeof connect,
+  });
+  broker.on('decision', (d) => decisions.push(d));
+  const started = broker.start(relay.container);
+  relay.ready();
+  await started;
+  return { broker, relay, connects, decisions };
+}
+
+const open = (host: unknown, port: unknown) => jsonPayload({ host, port });
+
+describe('egress broker', () => {
+  let server: Server;
+  let port: number;
+  let serverSockets: Socket[] = [];
+  before(async () => {
+    server = createServer((s) => {
+      s.on('error', () => {}); // the broker resets connections it stops
+      serverSockets.push(s);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as { port: number }).port;
+  });
+  afterEach(() => {
+    for (const s of serverSockets) s.destroy();
+    serverSockets = [];
+  });
+  after(() => server.close());
+
+  it('refuses blocked destinations and hostile OPEN frames without ever connecting', async () => {
+    const names: Record<string, string[]> = { 'metadata.google.internal': ['169.254.169.254'], 'rebind.example': ['10.0.0.1', 'fd00::1'], 'gateway.example': ['172.17.0.1'] };
+    const { broker, relay, connects, decisions } = await startBroker({ mode: 'public', allow: [] }, async (h) => names[h] ?? [h]);
+    const hostile: Array<[Buffer, number, RegExp]> = [
+      [open('169.254.169.254', 80), 403, /link-local \(cloud metadata\)/],
+      [open('fd00:ec2::254', 80), 403, /unique-local/],
+      [open('::ffff:169.254.169.254', 80), 403, /link-local/],
+      [open('0.0.0.0', 80), 403, /unspecified/],
+      [open('127.0.0.1', port), 403, /loopback/],
+      [open('metadata.google.internal', 80), 403, /169\.254\.169\.254 is a link-local/],
+      [open('rebind.example', 443), 403, /10\.0\.0\.1 is a private address/],
+      [open('gateway.example', 2375), 403, /private/],
+      [open('evil.example\r\nX-Injected: 1', 80), 400, /not a valid host and port/],
+      [open('a'.repeat(400), 80), 400, /not a valid host and port/],
+      [open({ toString: 1 }, 80), 400, /not a valid host and port/],
+      [open('example.com', 0), 400, /not a valid host and port/],
+      [open('example.com', 70000), 400, /not a valid host and port/],
+      [open('example.com', '443'), 400, /not a valid host and port/],
+      [Buffer.from('{not json'), 400, /malformed request/],
+    ];
+    let channel = 10;
+    for (const [payload, status, why] of hostile) {
+      const id = ++channel;
+      relay.send(FrameType.open, id, payload);
+      const f = await relay.waitFor((x) => x.channel === id && x.type === FrameType.refused);
+      const r = JSON.parse(f.payload.toString()) as { status: number; reason: string };
+      assert.equal(r.status, status, `${payload.toString().slice(0, 60)} → ${r.reason}`);
+      assert.match(r.reason, why);
+    }
+    assert.deepEqual(connects, [], 'nothing was connected');
+    assert.equal(decisions.length, hostile.length);
+    assert.ok(decisions.every((d) => d.verdict === 'denied' && !d.open));
+    assert.ok(decisions.every((d) => !/[\r\n]/.test(d.host)), 'no control characters reach logs or sandbox_status');
+    assert.equal(broker.status().connections.denied, hostile.length);
+    broker.stop();
+  });
+
+  it('connects an allowed destination, pipes both ways, and reports the bytes when it closes', async () => {
+    const { broker, relay, connects, decisions } = await startBroker({ mode: 'allowlist', allow: ['127.0.0.1/32'] });
+    relay.send(FrameType.open, 1, open('127.0.0.1', port));
+    await relay.waitFor((f) => f.channel === 1 && f.type === FrameType.opened);
+    assert.deepEqual(connects, [`127.0.0.1:${port}`]);
+    relay.send(FrameType.data, 1, Buffer.from('ping'));
+    await new Promise((r) => setTimeout(r, 100));
+    const peer = serverSockets[0]!;
+    const got = await new Promise<string>((r) => peer.once('data', (d: Buffer) => r(d.toString())));
+    assert.equal(got, 'ping');
+    peer.end('pong!');
+    const data = await relay.waitFor((f) => f.channel === 1 && f.type === FrameType.data);
+    assert.equal(data.payload.toString(), 'pong!');
+    await relay.waitFor((f) => f.channel === 1 && f.type === FrameType.end);
+    await relay.waitFor((f) => f.channel === 1 && f.type === FrameType.window);
+    relay.send(FrameType.close, 1);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(decisions.length, 1);
+    assert.deepEqual({ ...decisions[0], at: '' }, { at: '', host: '127.0.0.1', port, address: '127.0.0.1', verdict: 'allowed', why: 'allowed by 127.0.0.1/32', bytesUp: 4, bytesDown: 5, open: false });
+    broker.stop();
+  });
+
+  it('stops reading a destination once the window is used up, and resumes on credit', async () => {
+    const { broker, relay } = await startBroker({ mode: 'public', allow: ['127.0.0.1/32'] });
+    relay.send(FrameType.open, 7, open('127.0.0.1', port));
+    await relay.waitFor((f) => f.channel === 7 && f.type === FrameType.opened);
+    await new Promise((r) => setTimeout(r, 50));
+    const peer = serverSockets[0]!;
+    const chunk = Buffer.alloc(256 * 1024, 1);
+    for (let i = 0; i < 40; i++) peer.write(chunk); // 10 MiB offered
+    await new Promise((r) => setTimeout(r, 500));
+    const received = () => relay.frames.filter((f) => f.channel === 7 && f.type === FrameType.data).reduce((n, f) => n + f.payload.length, 0);
+    const before = received();
+    assert.ok(before >= WINDOW_BYTES && before <= WINDOW_BYTES + 256 * 1024, `sent ${before} bytes without credit`);
+    relay.send(FrameType.window, 7, windowPayload(before));
+    await new Promise((r) => setTimeout(r, 500));
+    assert.ok(received() >= 2 * WINDOW_BYTES - 256 * 1024, `after credit: ${received()}`);
+    broker.stop();
+  });
+
+  it('ends a relay that sends a malformed stream', async () => {
+    const { broker, relay } = await startBroker({ mode: 'public', allow: [] });
+    const closed = new Promise((r) => relay.stream.once('close', r));
+    relay.raw(Buffer.from([99, 0, 0, 0, 1, 0, 0, 0, 0])); // frame type 99: not something the relay can send
+    await closed;
+    assert.equal(broker.status().relay, 'stopped');
+    broker.stop();
+  });
+});

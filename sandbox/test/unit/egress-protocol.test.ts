@@ -1,0 +1,79 @@
+// The relay's wire protocol: frames survive any split of the byte stream, a hostile or corrupt stream is refused
+// instead of buffered without bound, and each channel's credit window stops its sender until the receiver has
+// consumed the data, so one busy channel cannot fill the shared stream.
+import assert from 'node:assert/strict';
+import { encodeData, encodeFrame, FrameDecoder, FrameType, MAX_PAYLOAD, ProtocolError, SendWindow, WINDOW_BYTES, windowPayload } from '../../egress/protocol.ts';
+
+describe('egress relay protocol', () => {
+  it('decodes frames however the stream is split, byte by byte included', () => {
+    const frames = [
+      encodeFrame(FrameType.open, 1, Buffer.from('{"host":"pypi.org","port":443}')),
+      ...encodeData(1, Buffer.alloc(150_000, 7)),
+      encodeFrame(FrameType.window, 2, windowPayload(65536)),
+      encodeFrame(FrameType.end, 0xffffffff),
+    ];
+    const stream = Buffer.concat(frames); // encodeData gives header and payload as separate buffers
+    const frameCount = 1 + Math.ceil(150_000 / MAX_PAYLOAD) + 2;
+    for (const step of [1, 7, 9, 4096, stream.length]) {
+      const decoder = new FrameDecoder();
+      const got = [];
+      for (let at = 0; at < stream.length; at += step) got.push(...decoder.push(stream.subarray(at, at + step)));
+      assert.equal(got.length, frameCount, `step ${step}`);
+      assert.equal(got[0]!.type, FrameType.open);
+      assert.equal(got[0]!.payload.toString(), '{"host":"pypi.org","port":443}');
+      assert.equal(got.slice(1, -2).reduce((n, f) => n + f.payload.length, 0), 150_000);
+      assert.ok(got.slice(1, -2).every((f) => f.type === FrameType.data && f.channel === 1 && f.payload.length <= MAX_PAYLOAD));
+      assert.equal(got.at(-2)!.payload.readUInt32BE(0), 65536);
+      assert.equal(got.at(-1)!.channel, 0xffffffff);
+      assert.equal(decoder.pendingBytes, 0);
+    }
+  });
+
+  it('refuses a frame that claims a payload larger than MAX_PAYLOAD before buffering it', () => {
+    const header = Buffer.alloc(9);
+    header.writeUInt8(FrameType.data, 0);
+    header.writeUInt32BE(1, 1);
+    header.writeUInt32BE(0xffffffff, 5);
+    assert.throws(() => new FrameDecoder().push(header), ProtocolError);
+    assert.throws(() => encodeFrame(FrameType.data, 1, Buffer.alloc(MAX_PAYLOAD + 1)), /exceeds/);
+  });
+
+  it('refuses an unknown frame type', () => {
+    const header = Buffer.alloc(9);
+    header.writeUInt8(99, 0);
+    assert.throws(() => new FrameDecoder().push(header), /unknown frame type 99/);
+  });
+
+  it('a send window blocks after WINDOW_BYTES in flight and unblocks on credit, reporting each change once', () => {
+    const changes: boolean[] = [];
+    const w = new SendWindow(WINDOW_BYTES, (blocked) => changes.push(blocked));
+    for (let sent = 0; sent < WINDOW_BYTES; sent += 65536) w.spend(65536);
+    assert.equal(w.blocked, true);
+    w.spend(100); // a read that was already under way: bounded overshoot, no second notification
+    assert.deepEqual(changes, [true]);
+    w.grant(65536);
+    assert.equal(w.blocked, false);
+    assert.deepEqual(changes, [true, false]);
+    assert.equal(w.available, 65436);
+  });
+
+  it('with credit windows, a slow channel never holds more than its window while a second channel keeps flowing', () => {
+    // Two senders share one stream; the receiver consumes channel 2 at once and never consumes channel 1.
+    const windows = new Map([1, 2].map((id) => [id, new SendWindow()]));
+    const inFlight = new Map([[1, 0], [2, 0]]);
+    let delivered2 = 0;
+    for (let round = 0; round < 100; round++) {
+      for (const id of [1, 2]) {
+        const w = windows.get(id)!;
+        if (w.blocked) continue;
+        w.spend(65536);
+        inFlight.set(id, inFlight.get(id)! + 65536);
+      }
+      windows.get(2)!.grant(inFlight.get(2)!); // channel 2's receiver consumed everything
+      delivered2 += inFlight.get(2)!;
+      inFlight.set(2, 0);
+    }
+    assert.equal(inFlight.get(1), WINDOW_BYTES);
+    assert.equal(delivered2, 100 * 65536);
+  });
+});
