@@ -73,15 +73,15 @@ function onShutdown(runtime: Runtime, closeTransport: () => Promise<void>): (why
     // Never hang on exit: the parent is waiting for us.
     setTimeout(() => process.exit(0), SHUTDOWN_DEADLINE_MS).unref();
     for (const f of runtime.ports.values()) void f.close();
-    // All at once: the exit policy for the sandbox must not wait behind the rest of the 1.5 s budget. The
-    // browser only lets go of its connection (stopping the container stops Chromium; asking the daemon
-    // now could start a new sandbox).
+    // All at once: the exit policy for the sandbox must not wait behind the rest of the 1.5 s budget — except
+    // for the browser, which first quits on its own (≤ 0.7 s, so a persistent profile keeps its cookies) and
+    // then lets go of its connection (stopping the container stops Chromium; asking the daemon now could start
+    // a new sandbox).
     void Promise.allSettled([
       runtime.runs.shutdown(),
       closeTransport(),
-      runtime.browser.close({ stopChromium: false }),
+      runtime.browser.close({ stopChromium: false }).finally(() => runtime.sandbox.shutdown(runtime.config.onExit)),
       runtime.sites.close(),
-      runtime.sandbox.shutdown(runtime.config.onExit),
       stopTracing(),
     ]).finally(() => process.exit(0));
   };

@@ -45,6 +45,7 @@ export const OPTIONS = {
   metricsPublic: { flag: 'metrics-public', kind: 'bool', group: 'http', default: 'false', description: 'Serve /metrics without the bearer token (for a local Prometheus)' },
   maxConcurrentCalls: { flag: 'max-concurrent-calls', kind: 'int', group: 'sandbox', default: '8', description: 'Tool calls that may run at once in the sandbox; more wait their turn' },
   syncTools: { flag: 'sync-tools', kind: 'bool', group: 'server', default: 'false', description: 'Expose the workspace_sync_* tools (bulk file transfer for the VS Code extension); off for ordinary clients' },
+  browserProfile: { flag: 'browser-profile', kind: 'string', group: 'sandbox', default: 'persistent', choices: ['persistent', 'ephemeral'], description: "Browser profile: persistent (in the sandbox's home volume, so logins survive restarts) or ephemeral (fresh at every browser start)" },
   tools: { flag: 'tools', kind: 'list', group: 'server', description: 'Expose only these tool sets (comma-separated): shell, files, browser, web, sheets, deploy, agent; sandbox_status/reset are always there' },
   maxOutputChars: { flag: 'max-output-chars', kind: 'int', group: 'server', default: String(DEFAULT_MAX_OUTPUT_CHARS), description: 'Cap on one text result; longer output is cut to head + tail and saved in full' },
   dataDir: { flag: 'data-dir', kind: 'string', group: 'server', description: 'Where runs and deployments are kept (default: $XDG_DATA_HOME/suna-mcp)' },
@@ -69,6 +70,7 @@ export interface ServerConfig {
   tools?: string[];
   maxOutputChars: number;
   syncTools: boolean;
+  browserProfile: 'persistent' | 'ephemeral';
   dataDir: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   model?: string;
@@ -200,6 +202,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     tools: o.tools as string[] | undefined,
     maxOutputChars: Math.max(1000, get<number>('maxOutputChars')),
     syncTools: get<boolean>('syncTools'),
+    browserProfile: get<'persistent' | 'ephemeral'>('browserProfile'),
     dataDir: (o.dataDir as string | undefined) ?? defaultDataDir(env),
     logLevel: get<ServerConfig['logLevel']>('logLevel'),
     model: o.model as string | undefined,

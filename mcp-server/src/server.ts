@@ -28,7 +28,7 @@ export function createRuntime(config: ServerConfig, log: Logger = createLogger(c
     sandbox,
     log,
     outputCursors: new Map(),
-    browser: new BrowserSession(sandbox, log),
+    browser: new BrowserSession(sandbox, log, config.browserProfile),
     ports: new Map(),
     sites: new LocalSiteHost(config.dataDir, createStore('sites', config.dataDir), config.exposeHost),
     callSlots: new Semaphore(config.maxConcurrentCalls),

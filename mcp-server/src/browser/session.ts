@@ -24,6 +24,14 @@ const CHROMIUM_FLAGS = [
   `--proxy-server=${EGRESS_PROXY_URL}`, // the sandbox's only way out (egress policy); loopback stays direct
 ];
 
+/** Where the browser keeps its profile by default: the home volume, so logins survive browser and sandbox restarts. */
+export const PERSISTENT_PROFILE_DIR = '/home/user/.config/suna-browser';
+/** Lock files a killed Chromium leaves; they name a PID the next one may reuse inside the container. */
+const PROFILE_LOCKS = ['SingletonLock', 'SingletonSocket', 'SingletonCookie'];
+/** How long a graceful quit (which saves cookies) may take before the process is simply stopped. */
+const GRACEFUL_QUIT_MS = 700;
+export type BrowserProfileMode = 'persistent' | 'ephemeral';
+
 export class BrowserUnavailableError extends Error {
   override readonly name = 'BrowserUnavailableError';
 }
@@ -36,7 +44,11 @@ export class BrowserSession {
   private current = 0;
   restarts = 0;
 
-  constructor(private readonly sandbox: Sandbox, private readonly log: Logger) {}
+  constructor(
+    private readonly sandbox: Sandbox,
+    private readonly log: Logger,
+    private readonly profileMode: BrowserProfileMode = 'persistent',
+  ) {}
 
   get running(): boolean {
     return !!this.browser?.isConnected();
@@ -50,10 +62,13 @@ export class BrowserSession {
   private async start(): Promise<Browser> {
     if (this.restarts > 0 || this.processId) this.log.info('restarting the sandbox browser');
     await this.stopProcess();
-    // A fresh profile per start: a killed Chromium leaves a profile lock naming a PID that the next one may
-    // reuse inside the container, and Chromium would then hand off to that "running" instance and exit.
-    const profile = `/tmp/suna-chromium-${Date.now()}`;
-    const command = `rm -rf /tmp/suna-chromium-*; exec /usr/lib/chromium/chromium ${CHROMIUM_FLAGS.join(' ')} --user-data-dir=${profile} about:blank`;
+    // A killed Chromium leaves profile locks naming a PID that the next one may reuse inside the container, and
+    // Chromium would then hand off to that "running" instance and exit: the persistent profile loses its locks
+    // (the previous process is stopped above), an ephemeral one is new at every start.
+    const persistent = this.profileMode === 'persistent';
+    const profile = persistent ? PERSISTENT_PROFILE_DIR : `/tmp/suna-chromium-${Date.now()}`;
+    const prepare = persistent ? `mkdir -p ${profile} && rm -f ${PROFILE_LOCKS.map((l) => `${profile}/${l}`).join(' ')}` : 'rm -rf /tmp/suna-chromium-*';
+    const command = `${prepare}; exec /usr/lib/chromium/chromium ${CHROMIUM_FLAGS.join(' ')} --user-data-dir=${profile} about:blank`;
     const info = await this.sandbox.call('start', { command, cwd: '/workspace', name: 'chromium (browser tools)' }, { timeoutMs: 15_000 });
     this.processId = info.processId;
     this.forward ??= await forwardPort(this.sandbox, CDP_PORT);
@@ -86,6 +101,21 @@ export class BrowserSession {
   private async processRunning(): Promise<boolean> {
     const out = await this.sandbox.call('output', { processId: this.processId!, offset: Number.MAX_SAFE_INTEGER, waitMs: 0, maxBytes: 0 }, { timeoutMs: 5000 }).catch(() => null);
     return !!out?.running;
+  }
+
+  /**
+   * Ask Chromium to quit on its own (CDP Browser.close), so it writes its cookie store and local storage to the
+   * profile — it only flushes them every ~30 s otherwise. Bounded: a hung browser is killed by the caller.
+   */
+  private async quitGracefully(b: Browser | null): Promise<void> {
+    if (!b?.isConnected()) return;
+    const gone = new Promise<void>((resolve) => b.once('disconnected', () => resolve()));
+    try {
+      const cdp = await b.newBrowserCDPSession();
+      await Promise.race([cdp.send('Browser.close').then(() => gone), new Promise((r) => setTimeout(r, GRACEFUL_QUIT_MS))]);
+    } catch {
+      // already gone, or not answering: the caller stops the process
+    }
   }
 
   private async stopProcess(): Promise<void> {
@@ -203,6 +233,7 @@ export class BrowserSession {
   async close({ stopChromium = true } = {}): Promise<void> {
     const b = this.browser;
     this.browser = null;
+    if (this.profileMode === 'persistent') await this.quitGracefully(b);
     await b?.close().catch(() => {});
     await this.forward?.close();
     this.forward = null;
