@@ -45,6 +45,19 @@ async function limitsEnforced(docker: Docker, image: string): Promise<DoctorLine
   }
 }
 
+/**
+ * Whether the base the image would be built on can be had. A local base is certain; otherwise the first build
+ * pulls it from a registry, which doctor does not try (no network traffic from a check): it says how to go without.
+ */
+async function baseImageLine(runtime: Runtime, base: string): Promise<DoctorLine> {
+  if (await imageExists(runtime.sandbox.docker, base)) return { ok: true, what: 'base image', detail: `${base} present: the sandbox image builds offline` };
+  return {
+    ok: 'warn',
+    what: 'base image',
+    detail: `${base} is not here: the first build pulls it from a registry. Without registry access, build it offline with sandbox/image/build-base.sh <tag> (needs debootstrap) and pass --base-image <tag>`,
+  };
+}
+
 export async function doctor(config: ServerConfig, runtime: Runtime, env: NodeJS.ProcessEnv = process.env): Promise<DoctorLine[]> {
   const lines: DoctorLine[] = [];
   const major = Number(process.versions.node.split('.')[0]);
@@ -59,6 +72,7 @@ export async function doctor(config: ServerConfig, runtime: Runtime, env: NodeJS
       what: 'image',
       detail: present ? `${tag} present` : `${tag} missing: it is built on the first tool call (1–5 min with a registry; run \`suna-mcp build-image\` now to avoid the wait)`,
     });
+    if (!present) lines.push(await baseImageLine(runtime, config.sandbox.baseImage));
     if (present) lines.push(await limitsEnforced(runtime.sandbox.docker, tag).catch((e: Error) => ({ ok: false, what: 'limits & browser', detail: `could not run a test container: ${e.message}` })));
   }
   for (const [name, use] of KEYS) lines.push({ ok: env[name] ? true : 'warn', what: name, detail: env[name] ? `set (for ${use})` : `not set: needed for ${use}` });

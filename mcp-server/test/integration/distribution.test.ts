@@ -87,6 +87,15 @@ describe('distribution', function () {
       assert.doesNotMatch(stdout, /sk-ant-doctor-secret/);
     });
 
+    it('says whether the base image can be had when the sandbox image is missing', async () => {
+      const image = 'suna-sandbox:doctor-missing-0';
+      const local = await run(process.execPath, [CLI, 'doctor', '--image', image], { env: { ...process.env, SUNA_DATA_DIR: join(work, 'data') } }).catch((e) => e as { stdout: string });
+      assert.match(local.stdout, /^warn\s+image\s+suna-sandbox:doctor-missing-0 missing/m);
+      if (process.env.SUNA_BASE_IMAGE) assert.match(local.stdout, /^ok {2}\s*base image\s+\S+ present: the sandbox image builds offline/m);
+      const absent = await run(process.execPath, [CLI, 'doctor', '--image', image, '--base-image', 'suna-no-such-base:0'], { env: { ...process.env, SUNA_DATA_DIR: join(work, 'data') } }).catch((e) => e as { stdout: string });
+      assert.match(absent.stdout, /^warn\s+base image\s+suna-no-such-base:0 is not here: .*--base-image/m);
+    });
+
     it('fails with what to fix when Docker is unreachable', () => {
       const r = spawnSync(process.execPath, [CLI, 'doctor'], { env: { ...process.env, DOCKER_HOST: 'unix:///nonexistent/docker.sock' }, encoding: 'utf8' });
       assert.equal(r.status, 1);
