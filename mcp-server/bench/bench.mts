@@ -158,8 +158,23 @@ async function benchEgress(): Promise<void> {
   }
 }
 
+/** Bytes of tools/list — what every turn of every conversation pays — for the default set (no keys) and a small one. */
+async function benchToolList(): Promise<void> {
+  for (const args of [[], ['--tools', 'shell,files']]) {
+    const env = serverEnv({ SUNA_LOG_LEVEL: 'error', ANTHROPIC_API_KEY: '', OPENAI_API_KEY: '', OPENAI_COMPATIBLE_API_KEY: '', TAVILY_API_KEY: '' });
+    const client = new Client({ name: 'bench', version: '1' });
+    await client.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, ...args], env, stderr: 'ignore' }));
+    const { tools } = await client.listTools();
+    const bytes = Buffer.byteLength(JSON.stringify({ tools }));
+    const biggest = tools.map((t) => [t.name, Buffer.byteLength(JSON.stringify(t))] as const).sort((a, b) => b[1] - a[1]).slice(0, 3);
+    const label = args.length ? args.join(' ') : 'default set, no keys';
+    results.push({ name: `tools/list size, ${label} (KB)`, p50: bytes / 1024, p95: NaN, n: tools.length, note: `${(bytes / tools.length / 1024).toFixed(2)} KB per tool; largest ${biggest.map(([n, b]) => `${n} ${(b / 1024).toFixed(1)}`).join(', ')}` });
+    await client.close();
+  }
+}
+
 // SUNA_BENCH=egress,stdio,… runs only those parts.
-const parts: Record<string, () => Promise<void>> = { stdio: benchStdio, http: benchHttp, cold: benchColdStart, browser: benchBrowser, sync: benchWorkspaceSync, loop: benchLoop, egress: benchEgress };
+const parts: Record<string, () => Promise<void>> = { stdio: benchStdio, http: benchHttp, cold: benchColdStart, browser: benchBrowser, sync: benchWorkspaceSync, loop: benchLoop, egress: benchEgress, tools: benchToolList };
 const only = process.env.SUNA_BENCH?.split(',').map((s) => s.trim()).filter(Boolean);
 for (const [name, run] of Object.entries(parts)) if (!only || only.includes(name)) await run();
 

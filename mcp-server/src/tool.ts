@@ -128,7 +128,7 @@ export function registerTools(server: McpServer, runtime: Runtime, tools: ToolDe
         description: tool.description,
         inputSchema: tool.input,
         ...(tool.output ? { outputSchema: tool.output } : {}),
-        annotations: annotationsFor(tool.kind, tool.title),
+        annotations: annotationsFor(tool.kind), // the title is top-level (MCP 2025-06-18); not repeated here
       },
       ((args: Record<string, unknown>, extra: Extra) => {
         const token = extra._meta?.progressToken;
