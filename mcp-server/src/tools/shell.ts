@@ -40,9 +40,11 @@ export const shellExec = defineTool({
     timeout_s: z.number().positive().max(MAX_TIMEOUT_S).optional().describe('Kill the command after this many seconds (default 60)'),
     env: envSchema,
   }),
+  // One of exit_code / signal is present, never a null: a `type` array (["number","null"]) is not portable to
+  // single-type schema dialects such as the one Gemini's function declarations use.
   output: z.object({
-    exit_code: z.number().nullable(),
-    signal: z.string().nullable(),
+    exit_code: z.number().optional().describe('Exit code, when the command exited'),
+    signal: z.string().optional().describe('The signal that ended it, when it was killed'),
     stdout: z.string(),
     stderr: z.string(),
     duration_ms: z.number(),
@@ -70,8 +72,8 @@ export const shellExec = defineTool({
     if (!stdout && !stderr) ctx.reply.text('(no output)');
     if (saved) ctx.reply.text(`Full output (${(r.stdout.totalBytes + r.stderr.totalBytes).toLocaleString('en-US')} bytes) saved to ${saved}.`);
     ctx.reply.structuredContent({
-      exit_code: r.exitCode,
-      signal: r.signal,
+      ...(r.exitCode !== null ? { exit_code: r.exitCode } : {}),
+      ...(r.signal !== null ? { signal: r.signal } : {}),
       stdout,
       stderr,
       duration_ms: r.durationMs,
