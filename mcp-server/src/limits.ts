@@ -57,3 +57,8 @@ export class Semaphore {
     };
   }
 }
+
+/** What a client should do instead of sending one message over the size limit (stdio and HTTP say the same). */
+export const OVERSIZE_ADVICE =
+  'Send a big file in parts instead: file_write each part (a few MB) to its own file, then join them with ' +
+  'shell_exec "cat part1 part2 … > file && rm part1 part2 …"; or start the server with a larger --max-body-bytes.';

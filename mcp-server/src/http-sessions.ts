@@ -1,0 +1,94 @@
+// HTTP sessions are bounded: without a bound every `initialize` keeps an McpServer alive for good (15,000 of
+// them took the server from 237 MB to 1.1 GB). At most `max` sessions are kept; a new one evicts the least
+// recently used, and a session with no request in flight expires after `idleMs`. Closing a session closes its
+// McpServer, which aborts its in-flight calls and ends its streams; its client then gets 404 and initializes again.
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+
+interface Session {
+  transport: StreamableHTTPServerTransport;
+  server: McpServer;
+  lastUsed: number;
+  /** Requests of this session still being answered (a long GET event stream does not count). */
+  inFlight: number;
+}
+
+export type EndReason = 'evicted' | 'expired' | 'closed';
+
+export class SessionStore {
+  // Map order is recency order: a used session is moved to the end, the first one is the least recently used.
+  private readonly sessions = new Map<string, Session>();
+  private readonly sweeper: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly max: number,
+    private readonly idleMs: number,
+    private readonly onEnd: (id: string, why: EndReason) => void = () => {},
+  ) {
+    if (idleMs > 0) this.sweeper = setInterval(() => this.expireIdle(), Math.min(60_000, Math.max(250, idleMs / 4))).unref();
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** Make room for one more session (evicting the least recently used ones). */
+  reserve(): void {
+    while (this.sessions.size >= this.max) {
+      const oldest = this.sessions.keys().next().value as string;
+      this.end(oldest, 'evicted');
+    }
+  }
+
+  add(id: string, transport: StreamableHTTPServerTransport, server: McpServer): void {
+    this.reserve();
+    this.sessions.set(id, { transport, server, lastUsed: Date.now(), inFlight: 0 });
+  }
+
+  /**
+   * The session's transport, marked as used; `track` counts the request as in flight until `done` is called
+   * (an expiry never closes a session in the middle of a call).
+   */
+  use(id: string, track: boolean): { transport: StreamableHTTPServerTransport; done: () => void } | undefined {
+    const s = this.sessions.get(id);
+    if (!s) return undefined;
+    this.sessions.delete(id);
+    this.sessions.set(id, s);
+    s.lastUsed = Date.now();
+    if (track) s.inFlight++;
+    let finished = !track;
+    return {
+      transport: s.transport,
+      done: () => {
+        if (finished) return;
+        finished = true;
+        s.inFlight--;
+        s.lastUsed = Date.now();
+      },
+    };
+  }
+
+  /** Forget a session its transport closed by itself (DELETE from the client). */
+  forget(id: string): void {
+    if (this.sessions.delete(id)) this.onEnd(id, 'closed');
+  }
+
+  expireIdle(now = Date.now()): void {
+    for (const [id, s] of this.sessions) if (s.inFlight === 0 && now - s.lastUsed > this.idleMs) this.end(id, 'expired');
+  }
+
+  private end(id: string, why: EndReason): void {
+    const s = this.sessions.get(id);
+    if (!s) return;
+    this.sessions.delete(id);
+    this.onEnd(id, why);
+    void s.server.close().catch(() => {});
+  }
+
+  async closeAll(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.all(all.map((s) => s.server.close().catch(() => {})));
+  }
+}
