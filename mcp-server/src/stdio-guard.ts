@@ -1,7 +1,8 @@
 // The stdio reader no client can wedge. The SDK's stdio transport closes itself for good when one line
 // passes its buffer limit, and drops unparseable lines without a word; this guard splits lines itself, keeps
 // at most `maxLineBytes` of a line, discards the rest of an oversized one until its newline, and answers every
-// line it refuses with a JSON-RPC error (with the request's id when it can be read) so the client's call ends.
+// line it refuses with a JSON-RPC error; an oversized request's answer carries its id (read from the ends of
+// the line) so the client's call ends at once instead of timing out.
 import { PassThrough } from 'node:stream';
 import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
 
@@ -15,7 +16,7 @@ export interface GuardOptions {
 }
 
 /**
- * The id of a JSON-RPC request whose line cannot be parsed (too big, truncated): SDK clients put `"id"`
+ * The id of a JSON-RPC request whose line is too big to parse: SDK clients put `"id"`
  * last (`…,"jsonrpc":"2.0","id":7}`), others first (`{"jsonrpc":"2.0","id":7,…`). Only a top-level id is
  * taken: at the end it must be followed by exactly one closing brace, at the start it must follow the
  * opening brace (and an optional jsonrpc member). Inside a JSON string a quote is escaped, so text in a
@@ -57,8 +58,8 @@ export function jsonRpcGuard(input: NodeJS.ReadableStream, output: NodeJS.Writab
     try {
       value = JSON.parse(text);
     } catch {
-      const id = requestIdOf(text.slice(0, ID_WINDOW), text.slice(-ID_WINDOW));
-      return answer(-32700, 'Parse error: the line is not valid JSON (truncated or malformed); it was discarded', id);
+      // JSON-RPC 2.0 §5.1: the id of a request that cannot be parsed is null, even when it looks readable.
+      return answer(-32700, 'Parse error: the line is not valid JSON (truncated or malformed); it was discarded');
     }
     if (!JSONRPCMessageSchema.safeParse(value).success)
       return answer(-32600, 'Invalid Request: not a JSON-RPC 2.0 message (batches are not supported)', (value as { id?: unknown } | null)?.id);
