@@ -6,12 +6,11 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { registerSecret } from '@suna/shared';
 import type { ServerConfig } from './config.js';
 import { publicReadiness, readiness } from './health.js';
-import { SessionStore } from './http-sessions.js';
+import { SessionStore, SessionTransport } from './http-sessions.js';
 import { OVERSIZE_ADVICE, RateLimiter } from './limits.js';
 import { rateLimited, registry } from './metrics.js';
 import { createServer, VERSION } from './server.js';
@@ -154,7 +153,7 @@ export async function startHttp(config: ServerConfig, runtime: Runtime): Promise
       }
       if (req.method !== 'POST' || !isInitializeRequest(body)) return reject(res, 400, 'Bad request: no session; send initialize first');
       const mcp = createServer(config, runtime);
-      const t: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      const t: SessionTransport = new SessionTransport({
         sessionIdGenerator: () => randomBytes(16).toString('hex'), // 128 random bits
         onsessioninitialized: (id) => sessions.add(id, t, mcp),
       });

@@ -118,6 +118,36 @@ describe('attacks on the transports', function () {
     });
   });
 
+  describe('HTTP: an evicted session', () => {
+    let server: HttpServer;
+    before(async () => {
+      server = await startHttpServer({}, ['--rate-limit', '0', '--max-sessions', '2']);
+    });
+    after(() => server?.stop());
+
+    it('ends its call in flight at once, stops the command, and tells its client to initialize again', async () => {
+      const c = await server.client('evicted');
+      await c.callTool({ name: 'shell_exec', arguments: { command: 'rm -f /tmp/evict-marker' } });
+      const t0 = Date.now();
+      const inFlight = c.callTool({ name: 'shell_exec', arguments: { command: 'sleep 8; touch /tmp/evict-marker' } }, undefined, { timeout: 60_000 }).then(
+        () => 'answered',
+        (e: Error) => e.message,
+      );
+      await sleep(1000);
+      for (let i = 0; i < 2; i++) assert.equal((await rawHttp(server.url, { headers: headers(server.token), body: INIT })).status, 200);
+      const outcome = await inFlight;
+      assert.ok(Date.now() - t0 < 6000, `the call ended after ${Date.now() - t0} ms: ${outcome}`);
+      assert.match(outcome, /Session closed: this server keeps at most 2 sessions.*cancelled.*Initialize a new session/);
+      await assert.rejects(c.ping(), /expired|initialize/);
+      await c.close().catch(() => {});
+      await sleep(9000);
+      const check = await server.client('check');
+      const r = (await check.callTool({ name: 'shell_exec', arguments: { command: 'test -e /tmp/evict-marker && echo ran || echo stopped' } })) as CallToolResult;
+      assert.match(textOf(r), /stopped/);
+      await check.close();
+    });
+  });
+
   describe('HTTP: slow and hoarding clients', () => {
     let server: HttpServer;
     const dataDir = mkdtempSync(join(tmpdir(), 'suna-attack-'));
