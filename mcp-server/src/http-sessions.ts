@@ -6,14 +6,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isJSONRPCErrorResponse, isJSONRPCRequest, isJSONRPCResultResponse, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { isJSONRPCErrorResponse, isJSONRPCNotification, isJSONRPCRequest, isJSONRPCResultResponse, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 
 /** A session's transport that knows which of its client's requests are still unanswered. */
 export class SessionTransport extends StreamableHTTPServerTransport {
   readonly unanswered = new Set<RequestId>();
 
   override async handleRequest(req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): Promise<void> {
-    for (const m of Array.isArray(parsedBody) ? parsedBody : [parsedBody]) if (isJSONRPCRequest(m)) this.unanswered.add(m.id);
+    for (const m of Array.isArray(parsedBody) ? parsedBody : [parsedBody]) {
+      if (isJSONRPCRequest(m)) this.unanswered.add(m.id);
+      // A request the client cancelled is never answered (MCP cancellation): stop waiting for it.
+      else if (isJSONRPCNotification(m) && m.method === 'notifications/cancelled') this.unanswered.delete((m.params as { requestId?: RequestId } | undefined)?.requestId as RequestId);
+    }
     return super.handleRequest(req, res, parsedBody);
   }
 
