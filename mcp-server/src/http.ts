@@ -19,6 +19,7 @@ import type { Runtime } from './tool.js';
 const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
 /** A client has this long to send its request line and headers. */
 const HEADERS_TIMEOUT_MS = 10_000;
+const BACKSTOP_MS = 5000;
 
 export interface HttpHandle {
   server: Server;
@@ -72,8 +73,8 @@ class HttpError extends Error {
 
 /**
  * The request body, parsed, within `max` bytes and before `deadline`. Over the limit the rest is read and
- * dropped (so the client sees the 413, not a reset while it is still sending); past the deadline the
- * connection is cut.
+ * dropped (so the client sees the 413, not a reset while it is still sending); past the deadline it is
+ * answered 408 and the connection is closed.
  */
 async function readBody(req: IncomingMessage, max: number, deadlineMs: number): Promise<unknown> {
   const tooLarge = () => new HttpError(413, `Payload too large: the limit is ${max.toLocaleString('en-US')} bytes per message (--max-body-bytes). ${OVERSIZE_ADVICE}`);
@@ -81,10 +82,8 @@ async function readBody(req: IncomingMessage, max: number, deadlineMs: number): 
   const chunks: Buffer[] = [];
   let size = 0;
   const body = await new Promise<Buffer>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new HttpError(408, `Request timeout: the body did not arrive within ${deadlineMs / 1000} s`));
-      req.destroy();
-    }, deadlineMs);
+    // The 408 is answered by the caller, which then closes the connection.
+    const timer = setTimeout(() => reject(new HttpError(408, `Request timeout: the body did not arrive within ${deadlineMs / 1000} s`)), deadlineMs);
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size <= max) chunks.push(chunk);
@@ -118,7 +117,10 @@ export async function startHttp(config: ServerConfig, runtime: Runtime): Promise
   const limiter = new RateLimiter(http.rateLimit);
   let port = http.port;
 
-  const server = createHttpServer({ headersTimeout: Math.min(HEADERS_TIMEOUT_MS, http.requestTimeoutMs), requestTimeout: http.requestTimeoutMs, connectionsCheckingInterval: 1000 }, async (req, res) => {
+  // readBody's deadline answers a slow body with 408; Node's requestTimeout, a little later, is the backstop
+  // (it cuts without an answer once a handler runs).
+  const timeouts = { headersTimeout: Math.min(HEADERS_TIMEOUT_MS, http.requestTimeoutMs), requestTimeout: http.requestTimeoutMs + BACKSTOP_MS, connectionsCheckingInterval: 1000 };
+  const server = createHttpServer(timeouts, async (req, res) => {
     try {
       if (!hostAllowed(req.headers.host, port, http.allowedHosts)) return reject(res, 403, 'Forbidden: Host header not allowed');
       if (!originAllowed(req.headers.origin, http.allowedOrigins)) return reject(res, 403, 'Forbidden: Origin not allowed');
@@ -166,7 +168,10 @@ export async function startHttp(config: ServerConfig, runtime: Runtime): Promise
       const e = err as { status?: number; rpcCode?: number; message: string };
       if (res.headersSent) return res.end();
       if (err instanceof HttpError) {
-        if (err.status === 408) res.setHeader('connection', 'close');
+        if (err.status === 408) {
+          res.setHeader('connection', 'close');
+          res.once('finish', () => req.socket.destroy());
+        }
         res.writeHead(err.status, { 'content-type': 'application/json' });
         return res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: err.status === 400 ? err.rpcCode : -32000, message: err.message }, id: null }));
       }

@@ -1,4 +1,5 @@
-// Rate and concurrency limits: the MCP specification asks servers to rate-limit tool invocations.
+// Rate, concurrency and message-size limits: the MCP specification asks servers to rate-limit tool invocations,
+// and a client that sends too much must be told the limit and what to do instead.
 
 /** Token bucket per key (the HTTP bearer token): `perMinute` requests, bursts up to `burst`. */
 export class RateLimiter {
