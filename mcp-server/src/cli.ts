@@ -1,15 +1,15 @@
 // The `suna-mcp` command: serve MCP on stdio (default) or Streamable HTTP, or build the sandbox image.
-import { PassThrough } from 'node:stream';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
 import { buildImage, imageOf, reapOrphans } from '@suna/sandbox';
 import { registerSecretsFromEnv } from '@suna/shared';
 import { doctor, formatDoctor } from './commands/doctor.js';
 import { parseSetupArgs, setupClient } from './commands/setup.js';
 import { ConfigError, helpText, loadConfig, type ServerConfig } from './config.js';
 import { startHttp } from './http.js';
+import { OVERSIZE_ADVICE } from './limits.js';
 import { createLogger } from './log.js';
 import { createRuntime, createServer, VERSION } from './server.js';
+import { jsonRpcGuard } from './stdio-guard.js';
 import { toolsFor } from './tools/index.js';
 import { startTracing, stopTracing } from './telemetry.js';
 import type { Runtime } from './tool.js';
@@ -74,7 +74,7 @@ function onShutdown(runtime: Runtime, closeTransport: () => Promise<void>): (why
     setTimeout(() => process.exit(0), SHUTDOWN_DEADLINE_MS).unref();
     for (const f of runtime.ports.values()) void f.close();
     // All at once: the exit policy for the sandbox must not wait behind the rest of the 1.5 s budget — except
-    // for the browser, which first quits on its own (≤ 0.7 s, so a persistent profile keeps its cookies) and
+    // for the browser, which first quits on its own (≤ 1 s, so a persistent profile keeps its cookies) and
     // then lets go of its connection (stopping the container stops Chromium; asking the daemon now could start
     // a new sandbox).
     void Promise.allSettled([
@@ -87,47 +87,12 @@ function onShutdown(runtime: Runtime, closeTransport: () => Promise<void>): (why
   };
 }
 
-/**
- * stdin → the SDK's stdio transport, answering the lines it would drop without a word (it hands them to
- * onerror): an unparseable line gets -32700, valid JSON that is not a JSON-RPC message gets -32600
- * (JSON-RPC 2.0 §4.2, §5.1), with the request's id when one can be read, else null. Blank lines are skipped.
- */
-function jsonRpcGuard(input: NodeJS.ReadableStream, output: NodeJS.WritableStream): PassThrough {
-  const forward = new PassThrough();
-  const partial: Buffer[] = []; // the current line so far (joined once its newline arrives)
-  const answer = (code: number, message: string, id: unknown = null) =>
-    output.write(JSON.stringify({ jsonrpc: '2.0', id: typeof id === 'string' || typeof id === 'number' ? id : null, error: { code, message } }) + '\n');
-  const onLine = (line: Buffer) => {
-    const text = line.toString('utf8');
-    if (!text.trim()) return;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      return answer(-32700, 'Parse error: the line is not valid JSON');
-    }
-    if (!JSONRPCMessageSchema.safeParse(value).success)
-      return answer(-32600, 'Invalid Request: not a JSON-RPC 2.0 message (batches are not supported)', (value as { id?: unknown } | null)?.id);
-    forward.write(Buffer.concat([line, Buffer.from('\n')]));
-  };
-  input.on('data', (chunk: Buffer) => {
-    let start = 0;
-    let nl: number;
-    while ((nl = chunk.indexOf(0x0a, start)) >= 0) {
-      partial.push(chunk.subarray(start, nl));
-      onLine(Buffer.concat(partial));
-      partial.length = 0;
-      start = nl + 1;
-    }
-    if (start < chunk.length) partial.push(chunk.subarray(start));
-  });
-  input.on('end', () => forward.end());
-  return forward;
-}
-
 async function serveStdio(config: ServerConfig, runtime: Runtime): Promise<void> {
   const server = createServer(config, runtime);
-  const transport = new StdioServerTransport(jsonRpcGuard(process.stdin, process.stdout), process.stdout);
+  // The guard bounds every line, so the SDK's own buffer limit (which would close the transport for good)
+  // is set above anything the guard lets through.
+  const lines = jsonRpcGuard(process.stdin, process.stdout, { maxLineBytes: config.maxMessageBytes, oversizeAdvice: OVERSIZE_ADVICE });
+  const transport = new StdioServerTransport(lines, process.stdout, { maxBufferSize: 2 * config.maxMessageBytes + 2 });
   const shutdown = onShutdown(runtime, () => server.close());
   // The SDK's stdio transport does not notice EOF; a client closing our stdin means "exit now".
   process.stdin.on('end', () => shutdown('stdin closed'));

@@ -7,6 +7,10 @@ import { DEFAULT_DISK_QUOTA_MB, DEFAULT_SANDBOX_CONFIG, SANDBOX_NAME_PATTERN, ty
 import { parseAllowList, parseDnsServer, type EgressConfig, type EgressMode } from '@suna/sandbox';
 import { DEFAULT_MAX_OUTPUT_CHARS } from '@suna/shared';
 
+/** A client message may be this big by default: a 50 MB file_write with its JSON envelope fits. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+const MIN_MESSAGE_BYTES = 64 * 1024;
+
 type Kind = 'string' | 'int' | 'number' | 'bool' | 'list';
 
 interface OptionDef<K extends Kind = Kind> {
@@ -25,7 +29,11 @@ export const OPTIONS = {
   allowedOrigins: { flag: 'allowed-origins', kind: 'list', group: 'http', description: 'Extra browser Origins allowed on HTTP (comma-separated); loopback origins are always allowed' },
   allowedHosts: { flag: 'allowed-hosts', kind: 'list', group: 'http', description: 'Extra Host header values allowed on HTTP (comma-separated)' },
   exposeHost: { flag: 'expose-host', kind: 'string', group: 'http', default: '127.0.0.1', description: 'Interface on which port_expose and local site_deploy listen' },
-  maxBodyBytes: { flag: 'max-body-bytes', kind: 'int', group: 'http', default: String(4 * 1024 * 1024), description: 'Largest HTTP request body accepted (413 above)' },
+  maxBodyBytes: { flag: 'max-body-bytes', kind: 'int', group: 'server', default: String(DEFAULT_MAX_MESSAGE_BYTES), description: 'Largest message a client may send: an HTTP request body (413 above) or a stdio line (a JSON-RPC error above); the message is discarded and the server keeps serving' },
+  maxSessions: { flag: 'max-sessions', kind: 'int', group: 'http', default: '100', description: 'HTTP sessions kept at once; above it the least recently used one is closed (its client gets 404 and initializes again)' },
+  sessionIdleTimeout: { flag: 'session-idle-timeout', kind: 'int', group: 'http', default: '1800', description: 'Seconds after which an HTTP session with no request in flight expires (0 = never)' },
+  maxConnections: { flag: 'max-connections', kind: 'int', group: 'http', default: '256', description: 'Open HTTP connections accepted at once; more are closed at once' },
+  requestTimeout: { flag: 'request-timeout', kind: 'int', group: 'http', default: '60', description: 'Seconds a client has to send a whole HTTP request (its headers within 10 s); slower ones are cut with 408' },
   sandboxName: { flag: 'sandbox-name', kind: 'string', group: 'sandbox', default: DEFAULT_SANDBOX_CONFIG.name, description: 'Sandbox to create or re-attach (container suna-<name>)' },
   image: { flag: 'image', kind: 'string', group: 'sandbox', description: 'Sandbox image (default: the versioned suna-sandbox tag, built on first use)' },
   baseImage: { flag: 'base-image', kind: 'string', group: 'sandbox', default: DEFAULT_SANDBOX_CONFIG.baseImage, description: 'Base image the sandbox image is built on' },
@@ -62,7 +70,22 @@ export function envName(key: OptionKey): string {
 }
 
 export interface ServerConfig {
-  http?: { port: number; host: string; token?: string; allowedOrigins: string[]; allowedHosts: string[]; maxBodyBytes: number; rateLimit: number; metricsPublic: boolean };
+  http?: {
+    port: number;
+    host: string;
+    token?: string;
+    allowedOrigins: string[];
+    allowedHosts: string[];
+    maxBodyBytes: number;
+    rateLimit: number;
+    metricsPublic: boolean;
+    maxSessions: number;
+    sessionIdleTimeoutMs: number;
+    maxConnections: number;
+    requestTimeoutMs: number;
+  };
+  /** Largest message a client may send on either transport (bytes). */
+  maxMessageBytes: number;
   sandbox: SandboxConfig;
   onExit: ExitPolicy;
   exposeHost: string;
@@ -178,10 +201,15 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
             token: o.token as string | undefined,
             allowedOrigins: (o.allowedOrigins as string[] | undefined) ?? [],
             allowedHosts: (o.allowedHosts as string[] | undefined) ?? [],
-            maxBodyBytes: get<number>('maxBodyBytes'),
+            maxBodyBytes: Math.max(MIN_MESSAGE_BYTES, get<number>('maxBodyBytes')),
             rateLimit: get<number>('rateLimit'),
             metricsPublic: get<boolean>('metricsPublic'),
+            maxSessions: Math.max(1, get<number>('maxSessions')),
+            sessionIdleTimeoutMs: get<number>('sessionIdleTimeout') * 1000,
+            maxConnections: Math.max(1, get<number>('maxConnections')),
+            requestTimeoutMs: Math.max(1, get<number>('requestTimeout')) * 1000,
           },
+    maxMessageBytes: Math.max(MIN_MESSAGE_BYTES, get<number>('maxBodyBytes')),
     sandbox: {
       name,
       image: (o.image as string | undefined) ?? '',

@@ -40,3 +40,9 @@ async function storeWritable(dir: string): Promise<void> {
   await writeFile(probe, 'ok');
   await rm(probe, { force: true });
 }
+
+/** What /readyz tells a caller without the token: each check's name and whether it passed, no details. */
+export function publicReadiness(r: Readiness): { ready: boolean; checks: Record<keyof Readiness['checks'], { ok: boolean }> } {
+  const checks = Object.fromEntries(Object.entries(r.checks).map(([name, c]) => [name, { ok: c.ok }]));
+  return { ready: r.ready, checks: checks as Record<keyof Readiness['checks'], { ok: boolean }> };
+}

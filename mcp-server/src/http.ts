@@ -1,25 +1,31 @@
 // Streamable HTTP transport with the checks the MCP spec asks of local servers: loopback bind by default,
 // Host and Origin validation (403), a bearer token (401), a body size cap (413), a rate limit per token (429).
-// One McpServer per session. /healthz and /readyz need no token; /metrics does unless --metrics-public.
+// No client can wedge it: sessions are bounded (http-sessions.ts), headers and bodies have deadlines, and
+// connections are capped. One McpServer per session. /healthz and /readyz need no token (and then say no more
+// than ok / not ok); /metrics does unless --metrics-public.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { registerSecret } from '@suna/shared';
 import type { ServerConfig } from './config.js';
-import { readiness } from './health.js';
-import { RateLimiter } from './limits.js';
+import { publicReadiness, readiness } from './health.js';
+import { SessionStore, SessionTransport } from './http-sessions.js';
+import { OVERSIZE_ADVICE, RateLimiter } from './limits.js';
 import { rateLimited, registry } from './metrics.js';
 import { createServer, VERSION } from './server.js';
 import type { Runtime } from './tool.js';
 
 const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
+/** A client has this long to send its request line and headers. */
+const HEADERS_TIMEOUT_MS = 10_000;
+const BACKSTOP_MS = 5000;
 
 export interface HttpHandle {
   server: Server;
   url: string;
   token: string;
+  sessions: SessionStore;
   close(): Promise<void>;
 }
 
@@ -59,21 +65,45 @@ function reject(res: ServerResponse, status: number, message: string, headers: R
   res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
 }
 
-async function readBody(req: IncomingMessage, max: number): Promise<unknown> {
+class HttpError extends Error {
+  constructor(readonly status: number, message: string, readonly rpcCode = -32600) {
+    super(message);
+  }
+}
+
+/**
+ * The request body, parsed, within `max` bytes and before `deadline`. Over the limit the rest is read and
+ * dropped (so the client sees the 413, not a reset while it is still sending); past the deadline it is
+ * answered 408 and the connection is closed.
+ */
+async function readBody(req: IncomingMessage, max: number, deadlineMs: number): Promise<unknown> {
+  const tooLarge = () => new HttpError(413, `Payload too large: the limit is ${max.toLocaleString('en-US')} bytes per message (--max-body-bytes). ${OVERSIZE_ADVICE}`);
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > max) throw Object.assign(new Error('body too large'), { status: 413 });
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > max) throw Object.assign(new Error('body too large'), { status: 413 });
-    chunks.push(chunk as Buffer);
-  }
-  if (!size) return undefined;
+  const body = await new Promise<Buffer>((resolve, reject) => {
+    // The 408 is answered by the caller, which then closes the connection.
+    const timer = setTimeout(() => reject(new HttpError(408, `Request timeout: the body did not arrive within ${deadlineMs / 1000} s`)), deadlineMs);
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= max) chunks.push(chunk);
+      else chunks.length = 0; // keep reading, keep nothing
+    });
+    req.on('end', () => {
+      clearTimeout(timer);
+      if (size > max || declared > max) reject(tooLarge());
+      else resolve(Buffer.concat(chunks));
+    });
+    req.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+  if (!body.length) return undefined;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return JSON.parse(body.toString('utf8'));
   } catch {
-    throw Object.assign(new Error('Parse error: the body is not valid JSON'), { status: 400, rpcCode: -32700 });
+    throw new HttpError(400, 'Parse error: the body is not valid JSON', -32700);
   }
 }
 
@@ -81,22 +111,27 @@ export async function startHttp(config: ServerConfig, runtime: Runtime): Promise
   const http = config.http!;
   const token = http.token ?? randomBytes(24).toString('base64url');
   registerSecret(token);
-  const sessions = new Map<string, StreamableHTTPServerTransport>();
+  const sessions = new SessionStore(http.maxSessions, http.sessionIdleTimeoutMs, (id, why) => {
+    if (why !== 'closed') runtime.log.info(`http session ${why}`, { sessions: sessions.size });
+  });
   const limiter = new RateLimiter(http.rateLimit);
   let port = http.port;
 
-  const server = createHttpServer(async (req, res) => {
+  // readBody's deadline answers a slow body with 408; Node's requestTimeout, a little later, is the backstop
+  // (it cuts without an answer once a handler runs).
+  const timeouts = { headersTimeout: Math.min(HEADERS_TIMEOUT_MS, http.requestTimeoutMs), requestTimeout: http.requestTimeoutMs + BACKSTOP_MS, connectionsCheckingInterval: 1000 };
+  const server = createHttpServer(timeouts, async (req, res) => {
     try {
       if (!hostAllowed(req.headers.host, port, http.allowedHosts)) return reject(res, 403, 'Forbidden: Host header not allowed');
       if (!originAllowed(req.headers.origin, http.allowedOrigins)) return reject(res, 403, 'Forbidden: Origin not allowed');
       const url = new URL(req.url ?? '/', 'http://localhost');
-      // Probes for supervisors and load balancers: no token, nothing secret in them.
-      if (url.pathname === '/healthz') return json(res, 200, { status: 'ok', version: VERSION });
+      const authorized = tokenMatches(req.headers.authorization, token);
+      // Probes for supervisors and load balancers: no token needed, and without one they say only ok / not ok.
+      if (url.pathname === '/healthz') return json(res, 200, authorized ? { status: 'ok', version: VERSION } : { status: 'ok' });
       if (url.pathname === '/readyz') {
         const r = await readiness(runtime);
-        return json(res, r.ready ? 200 : 503, r);
+        return json(res, r.ready ? 200 : 503, authorized ? r : publicReadiness(r));
       }
-      const authorized = tokenMatches(req.headers.authorization, token);
       if (url.pathname === '/metrics' && (authorized || http.metricsPublic)) {
         res.writeHead(200, { 'content-type': registry.contentType });
         return res.end(await registry.metrics());
@@ -110,32 +145,41 @@ export async function startHttp(config: ServerConfig, runtime: Runtime): Promise
       }
 
       const sessionId = req.headers['mcp-session-id'] as string | undefined;
-      const body = req.method === 'POST' ? await readBody(req, http.maxBodyBytes) : undefined;
-      let transport = sessionId ? sessions.get(sessionId) : undefined;
-      if (sessionId && !transport) return reject(res, 404, 'Session not found: start a new session with initialize');
-      if (!transport) {
-        if (req.method !== 'POST' || !isInitializeRequest(body)) return reject(res, 400, 'Bad request: no session; send initialize first');
-        const t = new StreamableHTTPServerTransport({
-          sessionIdGenerator: () => randomBytes(16).toString('hex'), // 128 random bits
-          onsessioninitialized: (id) => void sessions.set(id, t),
-        });
-        t.onclose = () => t.sessionId && sessions.delete(t.sessionId);
-        await createServer(config, runtime).connect(t);
-        transport = t;
+      const body = req.method === 'POST' ? await readBody(req, config.maxMessageBytes, http.requestTimeoutMs) : undefined;
+      if (sessionId) {
+        // A long GET event stream is not "in flight": a client that only listens still goes idle.
+        const session = sessions.use(sessionId, req.method !== 'GET');
+        if (!session) return reject(res, 404, 'Session not found or expired: start a new session with initialize');
+        res.once('close', session.done);
+        return await session.transport.handleRequest(req, res, body);
       }
-      await transport.handleRequest(req, res, body);
+      if (req.method !== 'POST' || !isInitializeRequest(body)) return reject(res, 400, 'Bad request: no session; send initialize first');
+      const mcp = createServer(config, runtime);
+      const t: SessionTransport = new SessionTransport({
+        sessionIdGenerator: () => randomBytes(16).toString('hex'), // 128 random bits
+        onsessioninitialized: (id) => sessions.add(id, t, mcp),
+      });
+      t.onclose = () => t.sessionId && sessions.forget(t.sessionId);
+      await mcp.connect(t);
+      await t.handleRequest(req, res, body);
+      // An initialize that did not make a session (refused by the SDK) leaves nothing behind.
+      if (!t.sessionId) await mcp.close().catch(() => {});
     } catch (err) {
       const e = err as { status?: number; rpcCode?: number; message: string };
       if (res.headersSent) return res.end();
-      if (e.status === 413) return reject(res, 413, `Payload too large: the limit is ${http.maxBodyBytes} bytes`);
-      if (e.status === 400) {
-        res.writeHead(400, { 'content-type': 'application/json' });
-        return res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: e.rpcCode ?? -32600, message: e.message }, id: null }));
+      if (err instanceof HttpError) {
+        if (err.status === 408) {
+          res.setHeader('connection', 'close');
+          res.once('finish', () => req.socket.destroy());
+        }
+        res.writeHead(err.status, { 'content-type': 'application/json' });
+        return res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: err.status === 400 ? err.rpcCode : -32000, message: err.message }, id: null }));
       }
       runtime.log.error('http request failed', { error: e.message });
       reject(res, 500, 'Internal error');
     }
   });
+  server.maxConnections = http.maxConnections;
   await new Promise<void>((resolve, rejectListen) => {
     server.once('error', rejectListen);
     server.listen(http.port, http.host, () => resolve());
@@ -146,8 +190,9 @@ export async function startHttp(config: ServerConfig, runtime: Runtime): Promise
     server,
     url: `http://${hostForUrl}:${port}/mcp`,
     token,
+    sessions,
     async close() {
-      for (const t of sessions.values()) await t.close().catch(() => {});
+      await sessions.closeAll();
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
       await closed;

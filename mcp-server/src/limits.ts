@@ -1,4 +1,5 @@
-// Rate and concurrency limits: the MCP specification asks servers to rate-limit tool invocations.
+// Rate, concurrency and message-size limits: the MCP specification asks servers to rate-limit tool invocations,
+// and a client that sends too much must be told the limit and what to do instead.
 
 /** Token bucket per key (the HTTP bearer token): `perMinute` requests, bursts up to `burst`. */
 export class RateLimiter {
@@ -57,3 +58,8 @@ export class Semaphore {
     };
   }
 }
+
+/** What a client should do instead of sending one message over the size limit (stdio and HTTP say the same). */
+export const OVERSIZE_ADVICE =
+  'Send a big file in parts instead: file_write each part (a few MB) to its own file, then join them with ' +
+  'shell_exec "cat part1 part2 … > file && rm part1 part2 …"; or start the server with a larger --max-body-bytes.';

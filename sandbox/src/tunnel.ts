@@ -1,7 +1,9 @@
 // TCP forwarding from a host port to a port inside the sandbox, carried over the daemon's attached stream.
 // It needs no published ports and no routable container IP, so it works the same on Linux Docker, Docker
 // Desktop and a remote DOCKER_HOST. Used by the browser (CDP) and by port_expose.
-import { randomBytes } from 'node:crypto';
+// A tunnel may require a secret header (the browser's CDP tunnel does: otherwise any local process could
+// drive the sandbox's browser); port_expose tunnels are for the user and stay open to local clients.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { DaemonEvent } from '../daemon/protocol.js';
 import type { Sandbox } from './sandbox.js';
@@ -14,8 +16,67 @@ export interface TcpForward {
   close(): Promise<void>;
 }
 
+/** A header every connection must send in its first HTTP request (e.g. CDP's /json/version or its WebSocket upgrade). */
+export interface RequiredHeader {
+  name: string;
+  value: string;
+}
+
+/** Largest request head read before the secret is checked, and how long a client has to send it. */
+const MAX_HEAD_BYTES = 16 * 1024;
+const HEAD_TIMEOUT_MS = 5000;
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * Read the first request head (bounded in size and time) and check `required` in it. Resolves to the bytes
+ * to forward (the head without the secret header, plus whatever followed it), or null: the connection is then
+ * answered 403 and closed, and nothing reached the sandbox.
+ */
+function admit(socket: Socket, required: RequiredHeader): Promise<Buffer | null> {
+  return new Promise((resolve) => {
+    let buffered = Buffer.alloc(0);
+    const finish = (result: Buffer | null) => {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('close', onClose);
+      socket.pause();
+      if (!result && !socket.destroyed) socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      resolve(result);
+    };
+    const onClose = () => finish(null);
+    const timer = setTimeout(() => finish(null), HEAD_TIMEOUT_MS);
+    const onData = (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      const end = buffered.indexOf('\r\n\r\n');
+      if (end < 0) return void (buffered.length > MAX_HEAD_BYTES && finish(null));
+      if (end > MAX_HEAD_BYTES) return finish(null);
+      const lines = buffered.subarray(0, end).toString('latin1').split('\r\n');
+      const wanted = required.name.toLowerCase();
+      const isSecret = (line: string) => line.slice(0, line.indexOf(':')).trim().toLowerCase() === wanted;
+      const secretLines = lines.filter((l, i) => i > 0 && l.includes(':') && isSecret(l));
+      const ok = secretLines.length === 1 && sameSecret(secretLines[0]!.slice(secretLines[0]!.indexOf(':') + 1).trim(), required.value);
+      if (!ok) return finish(null);
+      const head = lines.filter((l, i) => i === 0 || !(l.includes(':') && isSecret(l))).join('\r\n');
+      finish(Buffer.concat([Buffer.from(head, 'latin1'), buffered.subarray(end)]));
+    };
+    socket.on('data', onData);
+    socket.once('close', onClose);
+    socket.on('error', () => socket.destroy());
+  });
+}
+
 /** One connection through the tunnel. Bytes from the sandbox arrive as daemon events. */
-async function relay(sandbox: Sandbox, socket: Socket, sandboxPort: number): Promise<void> {
+async function relay(sandbox: Sandbox, socket: Socket, sandboxPort: number, required?: RequiredHeader): Promise<void> {
+  let first: Buffer | null = null;
+  if (required) {
+    first = await admit(socket, required);
+    if (!first) return;
+  }
   const tunnelId = `t${randomBytes(6).toString('hex')}`;
   socket.pause();
   let daemon;
@@ -33,6 +94,7 @@ async function relay(sandbox: Sandbox, socket: Socket, sandboxPort: number): Pro
     socket.once('close', cleanup);
     daemon.once('closed', () => socket.destroy());
     await daemon.request('tunnelOpen', { tunnelId, port: sandboxPort }, { timeoutMs: 10_000 });
+    if (first?.length) daemon.notify('tunnelWrite', { tunnelId, data: first.toString('base64') });
   } catch {
     socket.destroy();
     return;
@@ -44,11 +106,12 @@ async function relay(sandbox: Sandbox, socket: Socket, sandboxPort: number): Pro
 
 /**
  * Listen on `host:port` (port 0 = any free port) and forward every connection into the sandbox.
- * Refuses with a clear error when the host port is taken.
+ * Refuses with a clear error when the host port is taken. With `requireHeader`, a connection is forwarded
+ * only when its first HTTP request carries that header and value (which is removed before forwarding).
  */
-export async function forwardPort(sandbox: Sandbox, sandboxPort: number, opts: { host?: string; port?: number } = {}): Promise<TcpForward> {
+export async function forwardPort(sandbox: Sandbox, sandboxPort: number, opts: { host?: string; port?: number; requireHeader?: RequiredHeader } = {}): Promise<TcpForward> {
   const host = opts.host ?? '127.0.0.1';
-  const server: Server = createServer((socket) => void relay(sandbox, socket, sandboxPort));
+  const server: Server = createServer((socket) => void relay(sandbox, socket, sandboxPort, opts.requireHeader));
   const sockets = new Set<Socket>();
   server.on('connection', (s) => {
     sockets.add(s);

@@ -1,11 +1,16 @@
 // The sandbox's browser: Chromium runs inside the container (so it sees the sandbox's own localhost and never
 // the host's) and the host drives it with playwright-core over CDP, through a tunnel of the sandbox daemon.
-// Started on first use, kept warm, restarted when it crashed.
+// Started on first use, kept warm, restarted when it crashed. The host end of the CDP tunnel admits only
+// connections that carry this session's random secret header, so no other local process can drive the browser.
+import { randomBytes } from 'node:crypto';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { EGRESS_PROXY_URL, forwardPort, type Sandbox, type TcpForward } from '@suna/sandbox';
+import { registerSecret } from '@suna/shared';
 import type { Logger } from '../log.js';
 
 const CDP_PORT = 9222;
+/** Sent by us (fetch and playwright-core's connectOverCDP) on every CDP request; removed by the tunnel. */
+const CDP_SECRET_HEADER = 'x-suna-cdp-secret';
 const VIEWPORT = { width: 1280, height: 800 };
 const CHROMIUM_FLAGS = [
   '--headless=new',
@@ -29,7 +34,7 @@ export const PERSISTENT_PROFILE_DIR = '/home/user/.config/suna-browser';
 /** Lock files a killed Chromium leaves; they name a PID the next one may reuse inside the container. */
 const PROFILE_LOCKS = ['SingletonLock', 'SingletonSocket', 'SingletonCookie'];
 /** How long a graceful quit (which saves cookies) may take before the process is simply stopped. */
-const GRACEFUL_QUIT_MS = 700;
+const GRACEFUL_QUIT_MS = 1000;
 export type BrowserProfileMode = 'persistent' | 'ephemeral';
 
 export class BrowserUnavailableError extends Error {
@@ -39,6 +44,7 @@ export class BrowserUnavailableError extends Error {
 export class BrowserSession {
   private browser: Browser | null = null;
   private forward: TcpForward | null = null;
+  private readonly cdpSecret = randomBytes(24).toString('base64url');
   private processId: string | null = null;
   private starting: Promise<Browser> | null = null;
   private current = 0;
@@ -48,7 +54,9 @@ export class BrowserSession {
     private readonly sandbox: Sandbox,
     private readonly log: Logger,
     private readonly profileMode: BrowserProfileMode = 'persistent',
-  ) {}
+  ) {
+    registerSecret(this.cdpSecret);
+  }
 
   get running(): boolean {
     return !!this.browser?.isConnected();
@@ -71,14 +79,15 @@ export class BrowserSession {
     const command = `${prepare}; exec /usr/lib/chromium/chromium ${CHROMIUM_FLAGS.join(' ')} --user-data-dir=${profile} about:blank`;
     const info = await this.sandbox.call('start', { command, cwd: '/workspace', name: 'chromium (browser tools)' }, { timeoutMs: 15_000 });
     this.processId = info.processId;
-    this.forward ??= await forwardPort(this.sandbox, CDP_PORT);
+    this.forward ??= await forwardPort(this.sandbox, CDP_PORT, { requireHeader: { name: CDP_SECRET_HEADER, value: this.cdpSecret } });
+    const headers = { [CDP_SECRET_HEADER]: this.cdpSecret };
     const base = `http://127.0.0.1:${this.forward.port}`;
     // Chromium answers /json/version once it listens; its ws URL names the in-sandbox port, so point it at ours.
     const deadline = Date.now() + 20_000;
     let wsUrl = '';
     while (!wsUrl) {
       try {
-        const res = await fetch(`${base}/json/version`, { signal: AbortSignal.timeout(2000) });
+        const res = await fetch(`${base}/json/version`, { headers, signal: AbortSignal.timeout(2000) });
         const v = (await res.json()) as { webSocketDebuggerUrl: string };
         wsUrl = v.webSocketDebuggerUrl.replace(/^ws:\/\/[^/]+/, `ws://127.0.0.1:${this.forward.port}`);
       } catch {
@@ -89,7 +98,7 @@ export class BrowserSession {
         await new Promise((r) => setTimeout(r, 150));
       }
     }
-    const browser = await chromium.connectOverCDP(wsUrl, { timeout: 15_000 });
+    const browser = await chromium.connectOverCDP(wsUrl, { headers, timeout: 15_000 });
     browser.on('disconnected', () => {
       if (this.browser === browser) this.browser = null;
     });
@@ -109,10 +118,12 @@ export class BrowserSession {
    */
   private async quitGracefully(b: Browser | null): Promise<void> {
     if (!b?.isConnected()) return;
-    const gone = new Promise<void>((resolve) => b.once('disconnected', () => resolve()));
+    const deadline = Date.now() + GRACEFUL_QUIT_MS;
     try {
       const cdp = await b.newBrowserCDPSession();
-      await Promise.race([cdp.send('Browser.close').then(() => gone), new Promise((r) => setTimeout(r, GRACEFUL_QUIT_MS))]);
+      await Promise.race([cdp.send('Browser.close'), new Promise((r) => setTimeout(r, GRACEFUL_QUIT_MS))]);
+      // The CDP socket closes before Chromium has finished writing its profile: wait for the process to end.
+      while (this.processId && Date.now() < deadline && (await this.processRunning())) await new Promise((r) => setTimeout(r, 50));
     } catch {
       // already gone, or not answering: the caller stops the process
     }

@@ -82,7 +82,10 @@ export const fileWrite = defineTool({
   description: 'Create or replace a file in the workspace with the given content (parent directories are created). Atomic: a failed write leaves the old file as it was.',
   input: z.object({
     path: pathArg,
-    content: z.string().max(50 * 1024 * 1024),
+    content: z
+      .string()
+      .max(50 * 1024 * 1024, 'content is over the 50 MB file_write limit: write the file in parts (file_write each part to its own file, then shell_exec "cat part1 part2 … > file")')
+      .describe('The file content, up to 50 MB; for a bigger file write parts and join them with shell_exec "cat … > file"'),
     encoding: z.enum(['utf8', 'base64']).optional().describe('How `content` is encoded (default utf8; base64 for binary files)'),
   }),
   async handle({ path, content, encoding }, ctx) {

@@ -2,7 +2,10 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startServer, type TestServer } from '../fixtures/server.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { listeningPorts, rawExchange, startServer, type TestServer } from '../fixtures/server.ts';
 
 const SITE: Record<string, string> = {
   'index.html': `<!doctype html><html><head><title>Test Shop</title></head><body>
@@ -33,9 +36,11 @@ describe('browser tools (Chromium in the sandbox)', function () {
   let s: TestServer;
   let hostServer: Server;
   let hostPort = 0;
+  // Its own data directory: the only port the server listens on is then the browser's CDP tunnel.
+  const dataDir = mkdtempSync(join(tmpdir(), 'suna-browser-'));
 
   before(async () => {
-    s = await startServer();
+    s = await startServer({ env: { SUNA_DATA_DIR: dataDir } });
     for (const [name, html] of Object.entries(SITE)) await s.ok('file_write', { path: `site/${name}`, content: html });
     await s.ok('shell_start', { command: 'cd site && exec python3 -m http.server 8123 --bind 127.0.0.1', name: 'site' });
     await s.ok('shell_exec', { command: 'for i in $(seq 50); do curl -sf http://127.0.0.1:8123/ >/dev/null && exit 0; sleep 0.1; done; exit 1' });
@@ -46,6 +51,7 @@ describe('browser tools (Chromium in the sandbox)', function () {
   after(async () => {
     hostServer?.close();
     await s?.close();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('navigates to a page served inside the sandbox and snapshots it with refs', async () => {
@@ -146,5 +152,24 @@ describe('browser tools (Chromium in the sandbox)', function () {
     await s.ok('shell_exec', { command: 'pkill -9 -f chromium; sleep 0.5; true' });
     const r = await s.ok('browser_navigate', { url: 'http://localhost:8123/page2.html' });
     assert.match(r.text, /title: Page Two/);
+  });
+
+  it("gives a local process without the tunnel's secret nothing from Chromium's CDP port", async () => {
+    await s.ok('browser_snapshot'); // Chromium is running and the tunnel listens
+    const ports = listeningPorts(s.transport.pid!);
+    assert.equal(ports.length, 1, `the server listens on ${ports.join(', ')}`);
+    const attempts = [
+      'GET /json/version HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n',
+      'GET /json/version HTTP/1.1\r\nHost: 127.0.0.1\r\nx-suna-cdp-secret: guessed\r\n\r\n',
+      'GET /devtools/browser HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+    ];
+    for (const request of attempts) {
+      const r = await rawExchange(ports[0]!, request);
+      assert.match(r.data, /^HTTP\/1\.1 403 Forbidden/, request);
+      assert.doesNotMatch(r.data, /webSocketDebuggerUrl|Browser|Chrom|101 Switching/i, request);
+      assert.ok(r.closed, 'the connection is closed');
+    }
+    const r = await s.ok('browser_navigate', { url: 'http://localhost:8123/page2.html' });
+    assert.match(r.text, /title: Page Two/, 'the browser tools still work');
   });
 });

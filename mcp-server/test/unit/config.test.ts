@@ -208,9 +208,13 @@ describe('loadConfig', () => {
       token: undefined,
       allowedOrigins: [],
       allowedHosts: [],
-      maxBodyBytes: 4 * 1024 * 1024,
+      maxBodyBytes: 64 * 1024 * 1024,
       rateLimit: 600,
       metricsPublic: false,
+      maxSessions: 100,
+      sessionIdleTimeoutMs: 1_800_000,
+      maxConnections: 256,
+      requestTimeoutMs: 60_000,
     });
   });
 
@@ -222,10 +226,27 @@ describe('loadConfig', () => {
       token: 'tok-123456',
       allowedOrigins: ['https://a.example'],
       allowedHosts: ['box.local'],
-      maxBodyBytes: 4 * 1024 * 1024,
+      maxBodyBytes: 64 * 1024 * 1024,
       rateLimit: 600,
       metricsPublic: false,
+      maxSessions: 100,
+      sessionIdleTimeoutMs: 1_800_000,
+      maxConnections: 256,
+      requestTimeoutMs: 60_000,
     });
+  });
+
+  it('bounds HTTP sessions, connections and request time with flags, and applies the message cap to stdio too', () => {
+    const c = loadConfig(['--port', '0', '--max-sessions', '5', '--session-idle-timeout', '2', '--max-connections', '9', '--request-timeout', '3', '--max-body-bytes', '1000000'], {});
+    assert.equal(c.http?.maxSessions, 5);
+    assert.equal(c.http?.sessionIdleTimeoutMs, 2000);
+    assert.equal(c.http?.maxConnections, 9);
+    assert.equal(c.http?.requestTimeoutMs, 3000);
+    assert.equal(c.http?.maxBodyBytes, 1_000_000);
+    assert.equal(loadConfig(['--max-body-bytes', '1000000'], {}).maxMessageBytes, 1_000_000);
+    assert.equal(loadConfig([], {}).maxMessageBytes, 64 * 1024 * 1024);
+    assert.equal(loadConfig(['--max-body-bytes', '10'], {}).maxMessageBytes, 64 * 1024, 'a tiny cap is raised to 64 KiB');
+    assert.equal(loadConfig(['--port', '0', '--max-sessions', '0'], {}).http?.maxSessions, 1);
   });
 
   it('lets flags win over the environment', () => {
