@@ -1,0 +1,57 @@
+// Why: how a sheet is shown to the model: the grid of a range with row numbers and column letters (markdown, or
+// CSV when too wide), capped so no result outgrows a client's message limit, and markdown tables for summaries.
+import type { Worksheet } from 'exceljs';
+import { isFormula } from './formulas.js';
+import { columnLetter, parseRange, type Area } from './refs.js';
+import { cellText, cellValue, type Scalar } from './values.js';
+import { usedArea } from './workbook.js';
+
+// ---------- the grid view ----------
+const clip = (s: string, max = 200): string => (s.length > max ? `${s.slice(0, max)}…` : s);
+const mdCell = (s: string): string => clip(s).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '\\n');
+const csvCell = (s: string): string => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+
+const MAX_VIEW_CHARS = 300_000;
+
+export interface GridView {
+  area: Area;
+  /** Rows of `area` not shown because of max_rows. */
+  moreRows: number;
+  /** Markdown table, or CSV when the table would be too wide. */
+  table: string;
+  tableFormat: 'markdown' | 'csv';
+  rows: Scalar[][];
+  formulas: { cell: string; formula: string; value: Scalar }[];
+}
+
+/** `range` or the used range (clamped to the data and to 50 columns), first `maxRows` rows, row numbers and column letters shown. */
+export function viewGrid(ws: Worksheet, range: string | undefined, maxRows: number): GridView | undefined {
+  const used = usedArea(ws);
+  const asked = range ? parseRange(range) : used && { ...used, right: Math.min(used.right, 50) };
+  if (!asked || !used || asked.top > used.bottom || asked.left > used.right) return undefined;
+  const area = { ...asked, bottom: Math.min(asked.bottom, used.bottom), right: Math.min(asked.right, used.right) };
+  const cols = Array.from({ length: area.right - area.left + 1 }, (_, i) => area.left + i);
+  const texts: string[][] = [];
+  const rows: Scalar[][] = [];
+  const formulas: GridView['formulas'] = [];
+  // Stop early rather than build a result over the clients' ~1 MB limit (structured content is not capped later).
+  let shownBottom = area.top - 1;
+  for (let size = 0; shownBottom < Math.min(area.bottom, area.top + maxRows - 1) && size < MAX_VIEW_CHARS; ) {
+    const r = ++shownBottom;
+    const cells = cols.map((c) => ws.getCell(r, c));
+    texts.push([String(shownBottom), ...cells.map(cellText)]);
+    rows.push(cells.map(cellValue));
+    for (const cell of cells.filter(isFormula)) formulas.push({ cell: cell.address, formula: `=${cell.formula}`, value: cellValue(cell) });
+    size += JSON.stringify(rows.at(-1)).length + texts.at(-1)!.join('').length;
+  }
+  const head = ['', ...cols.map(columnLetter)];
+  const md = [head, head.map(() => '---'), ...texts].map((r) => `| ${r.map(mdCell).join(' | ')} |`);
+  const wide = md.some((l) => l.length > 400);
+  const table = wide ? [head, ...texts].map((r) => r.map((s) => csvCell(clip(s))).join(',')).join('\n') : md.join('\n');
+  return { area: { ...area, bottom: shownBottom }, moreRows: area.bottom - shownBottom, table, tableFormat: wide ? 'csv' : 'markdown', rows, formulas };
+}
+
+export function markdownTable(columns: string[], rows: Scalar[][]): string {
+  const line = (r: Scalar[]) => `| ${r.map((v) => mdCell(v === null ? '' : String(v))).join(' | ')} |`;
+  return [line(columns), line(columns.map(() => '---')), ...rows.map(line)].join('\n');
+}
