@@ -28,10 +28,10 @@ function overCells(name: string, cells: number, why: string, maxCells: number): 
 }
 
 /** Refuses an .xlsx whose real unpacked size or declared cells are over the limits, before it is parsed. */
-export function checkXlsxBudget(data: Uint8Array, name: string, limits = SHEET_LIMITS): void {
+export async function checkXlsxBudget(data: Uint8Array, name: string, limits = SHEET_LIMITS): Promise<void> {
   let parts;
   try {
-    parts = censusXlsx(data, { maxUnzippedBytes: limits.unzippedBytes, maxCells: limits.cells });
+    parts = await censusXlsx(data, { maxUnzippedBytes: limits.unzippedBytes, maxCells: limits.cells });
   } catch (err) {
     if (err instanceof CorruptWorkbookError) throw new SheetError(`${name} is a corrupt .xlsx workbook and could not be parsed (${err.message})`);
     if (err instanceof SheetError) throw new SheetError(`${name}: ${err.message}. ${ADVICE}.`);

@@ -37,7 +37,7 @@ export async function loadWorkbook(bytes: Uint8Array, format: SheetFormat, name:
     const why = data.length === 0 ? 'it is empty' : magic.equals(Buffer.from([0xd0, 0xcf, 0x11, 0xe0])) ? 'it is an old binary .xls or a password-protected file, which exceljs cannot open' : 'it is not a zip archive, and every .xlsx file is one';
     throw new SheetError(`${name} is not a readable .xlsx workbook: ${why}`);
   }
-  checkXlsxBudget(data, name);
+  await checkXlsxBudget(data, name);
   try {
     // exceljs declares its own `Buffer` (an ArrayBuffer); a Node Buffer is what it reads at runtime.
     await wb.xlsx.load(data as unknown as ArrayBuffer);

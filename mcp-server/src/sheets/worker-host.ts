@@ -62,7 +62,7 @@ export class SheetWorkerHost {
     clearTimeout(this.idleTimer);
     const job = this.queue.shift()!;
     const worker = (this.worker ??= this.spawn());
-    const seconds = Math.round(this.opts.taskMs / 1000);
+    const seconds = Number((this.opts.taskMs / 1000).toFixed(1));
     const timer = setTimeout(() => this.kill(new SheetError(`${job.name} took longer than ${seconds} s to process, the limit of the sheet tools; it was stopped. Process it with a streaming reader in shell_exec (python3 with csv or openpyxl read_only) instead.`)), this.opts.taskMs);
     this.running = { job, timer };
     worker.postMessage(job.request);

@@ -1,9 +1,10 @@
 // Why: an .xlsx made in the sandbox is hostile input, and exceljs allocates whatever it declares (one merged range
 // A1:XFD1024 is 16 M cell objects from a 6 KB file). Before exceljs sees the bytes, this module walks the zip,
-// inflates every entry in small steps counting the bytes it really produces (never trusting declared sizes), and
+// inflates every entry as a stream counting the bytes it really produces (never trusting declared sizes), and
 // reads the worksheet tags that decide how many cells a load creates: <c>, <row>, <dimension>, <mergeCell>.
-// Linear time, memory bounded by one inflate step; it stops at the first limit crossed.
-import { Inflate } from 'fflate';
+// Linear time, memory bounded by one 256 KB piece; it stops at the first limit crossed.
+import { Readable } from 'node:stream';
+import { createInflateRaw } from 'node:zlib';
 import { SheetError } from './errors.js';
 import { areaText, columnNumber, type Area } from './refs.js';
 
@@ -14,7 +15,7 @@ export interface PartCensus { part: string; cells: number; why: string }
 
 interface ZipEntry { name: string; method: number; compressedSize: number; dataOffset: number }
 
-const INFLATE_STEP = 4096; // compressed bytes per step: at most ~4 MB of output per step (deflate tops out near 1032:1)
+const OUTPUT_PIECE = 256 * 1024;
 const MAX_TAG_CHARS = 1024 * 1024;
 
 /** The bytes are not a workbook exceljs could read either: a damaged zip or damaged worksheet XML. */
@@ -44,16 +45,19 @@ export function zipEntries(zip: Uint8Array): ZipEntry[] {
   return entries;
 }
 
-const TAG_NAME = /<(\/?)(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)/y;
+/** Letters, digits, "_", "-", "." and ":" (a namespace prefix ends at the last ":"). */
+const isNameChar = (ch: number): boolean => (ch >= 97 && ch <= 122) || (ch >= 65 && ch <= 90) || (ch >= 48 && ch <= 58) || ch === 95 || ch === 45 || ch === 46;
 const ATTRIBUTE = /\s*([A-Za-z_][\w.:-]*)\s*=\s*("[^"]*"|'[^']*')/y;
 const TAG_END = /\s*\/?>/y;
 /** What may follow the last whole attribute of a tag the text cuts off. */
 const TAG_REST = /^\s*(?:[A-Za-z_][\w.:-]*(?:\s*=\s*(?:"[^"]*|'[^']*)?)?)?\s*\/?$/;
+const COUNTED_TAGS = new Set(['c', 'row', 'dimension', 'mergeCell']);
 const CELL_REF = /^\$?([A-Za-z]{1,3})?\$?(\d{1,7})?$/;
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 /** An attribute value as an XML parser sees it (character references decoded), so "&#65;1" cannot hide "A1". */
 function attributeValue(quoted: string): string {
+  if (!quoted.includes('&')) return quoted.slice(1, -1);
   return quoted.slice(1, -1).replace(/&(#x[0-9a-f]+|#\d+|\w+);/gi, (m, e: string) =>
     e[0] === '#' ? String.fromCodePoint(Math.min(Number(e[1].toLowerCase() === 'x' ? `0${e.slice(1)}` : e.slice(1)), 0x10ffff)) : (ENTITIES[e] ?? m),
   );
@@ -100,15 +104,21 @@ class PartScanner {
 
   /** Reads the tag at `pos`; returns where it ends, or undefined when the text ends inside it. */
   private tag(s: string, pos: number): number | undefined {
-    TAG_NAME.lastIndex = pos;
-    const name = TAG_NAME.exec(s);
-    if (!name) return pos + 1 < s.length ? pos + 1 : undefined; // "<!--", "<?xml" or text end
-    let at = TAG_NAME.lastIndex;
+    const first = s.charCodeAt(pos + 1);
+    if (first === 47 || first === 33 || first === 63) return pos + 1; // an end tag, "<!--", "<?xml": no cells
+    let end = pos + 1;
+    let local = end;
+    for (let ch = first; isNameChar(ch); ch = s.charCodeAt(++end)) if (ch === 58) local = end + 1;
+    if (end === s.length) return undefined; // the name itself may go on in the next piece
+    const name = s.slice(local, end);
+    // Other tags make no cells; their attribute values cannot hold "<", so scanning goes on from here.
+    if (!COUNTED_TAGS.has(name)) return end;
+    let at = end;
     const attrs: Record<string, string> = {};
-    for (let m; (ATTRIBUTE.lastIndex = at), (m = ATTRIBUTE.exec(s)); at = ATTRIBUTE.lastIndex) attrs[m[1].replace(/^.*:/, '')] = attributeValue(m[2]);
+    for (let m; (ATTRIBUTE.lastIndex = at), (m = ATTRIBUTE.exec(s)); at = ATTRIBUTE.lastIndex) attrs[m[1].includes(':') ? m[1].replace(/^.*:/, '') : m[1]] = attributeValue(m[2]);
     TAG_END.lastIndex = at;
     if (!TAG_END.exec(s)) return TAG_REST.test(s.slice(at)) ? undefined : at; // cut by the text's end, or malformed (the parser refuses it)
-    if (!name[1]) this.open(name[2], attrs);
+    this.open(name, attrs);
     return TAG_END.lastIndex;
   }
 
@@ -146,36 +156,42 @@ class PartScanner {
   }
 }
 
+/** The entry's bytes as they unpack, in pieces of at most 256 KB (native zlib, so memory stays one piece). */
+async function* unpacked(entry: ZipEntry, zip: Uint8Array): AsyncGenerator<Uint8Array> {
+  const data = zip.subarray(entry.dataOffset, entry.dataOffset + entry.compressedSize);
+  if (entry.method === 0) {
+    for (let p = 0; p < data.length; p += OUTPUT_PIECE) yield data.subarray(p, p + OUTPUT_PIECE);
+    return;
+  }
+  const inflate = createInflateRaw({ chunkSize: OUTPUT_PIECE });
+  try {
+    yield* Readable.from([data]).pipe(inflate);
+  } catch (err) {
+    if (err instanceof SheetError) throw err;
+    throw notXlsx(`its zip entry ${JSON.stringify(entry.name.slice(0, 100))} does not inflate`);
+  } finally {
+    inflate.destroy();
+  }
+}
+
 /**
- * Inflates every entry of the workbook in steps, refusing it as soon as the bytes it really unpacks or the cells
- * its worksheets declare cross a limit. Returns the census of each part that declares cells.
+ * Inflates every entry of the workbook, refusing it as soon as the bytes it really unpacks or the cells its
+ * worksheets declare cross a limit. Returns the census of each part that declares cells.
  */
-export function censusXlsx(zip: Uint8Array, limits: CensusLimits): PartCensus[] {
+export async function censusXlsx(zip: Uint8Array, limits: CensusLimits): Promise<PartCensus[]> {
   let unzipped = 0;
   let cells = 0;
   const parts: PartCensus[] = [];
-  const tooBig = () => new SheetError(`it unpacks to over ${Math.round(limits.maxUnzippedBytes / 1024 / 1024)} MB, the most the sheet tools load`);
   for (const entry of zipEntries(zip)) {
     if (entry.method !== 0 && entry.method !== 8) throw notXlsx(`its zip entry ${JSON.stringify(entry.name.slice(0, 100))} uses compression method ${entry.method}`);
     const scanner = new PartScanner(entry.name);
     const latin1 = new TextDecoder('latin1');
-    const take = (chunk: Uint8Array, final: boolean) => {
-      unzipped += chunk.length;
-      if (unzipped > limits.maxUnzippedBytes) throw tooBig();
-      scanner.push(latin1.decode(chunk), final);
-    };
-    const data = zip.subarray(entry.dataOffset, entry.dataOffset + entry.compressedSize);
-    if (entry.method === 0) {
-      for (let p = 0; p < data.length || p === 0; p += INFLATE_STEP) take(data.subarray(p, p + INFLATE_STEP), p + INFLATE_STEP >= data.length);
-    } else {
-      const inflate = new Inflate((chunk, final) => take(chunk, final));
-      try {
-        for (let p = 0; p < data.length || p === 0; p += INFLATE_STEP) inflate.push(data.subarray(p, p + INFLATE_STEP), p + INFLATE_STEP >= data.length);
-      } catch (err) {
-        if (err instanceof SheetError) throw err;
-        throw notXlsx(`its zip entry ${JSON.stringify(entry.name.slice(0, 100))} does not inflate`);
-      }
+    for await (const piece of unpacked(entry, zip)) {
+      unzipped += piece.length;
+      if (unzipped > limits.maxUnzippedBytes) throw new SheetError(`it unpacks to over ${Math.round(limits.maxUnzippedBytes / 1024 / 1024)} MB, the most the sheet tools load`);
+      scanner.push(latin1.decode(piece), false);
     }
+    scanner.push('', true);
     const part = scanner.census();
     if (!part.cells) continue;
     parts.push(part);
