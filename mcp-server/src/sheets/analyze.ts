@@ -1,18 +1,15 @@
 // Why: sheet_analyze's grouping: row 1 names the columns, rows below are filtered, grouped and aggregated here,
 // on the values a reader sees (formula cells count with their cached result).
 import type { Worksheet } from 'exceljs';
-import { z } from 'zod';
 import { SheetError } from './errors.js';
-import { cellInput, cellValue, toNumber, type Scalar } from './values.js';
+import type { AnalyzeSpec, FilterSpec } from './inputs.js';
+import { cellValue, toNumber, type Scalar } from './values.js';
 import { findColumn, headerNames, quoted, usedArea } from './workbook.js';
 
 // ---------- grouping ----------
-export const filterSpec = z.object({ column: z.string(), op: z.enum(['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'contains']), value: cellInput });
-export const aggregationSpec = z.object({ column: z.string().optional().describe('Omit for count to count rows'), op: z.enum(['count', 'sum', 'avg', 'min', 'max']) });
-export interface AnalyzeSpec { group_by?: string | string[]; aggregations?: z.infer<typeof aggregationSpec>[]; filter?: z.infer<typeof filterSpec>[] }
 export interface AnalyzeResult { columns: string[]; rows: Scalar[][]; matched: number; total: number }
 
-function matches(v: Scalar, f: z.infer<typeof filterSpec>): boolean {
+function matches(v: Scalar, f: FilterSpec): boolean {
   const [a, b] = [toNumber(v), toNumber(f.value)];
   const numeric = !Number.isNaN(a) && !Number.isNaN(b);
   const text = (x: Scalar) => (x === null ? '' : String(x).trim().toLowerCase());

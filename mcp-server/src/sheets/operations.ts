@@ -1,28 +1,13 @@
 // Why: sheet_update's operations are applied here in memory, in order and all-or-nothing, with formula references
 // kept pointing at the same cells (formulas.ts); the first failure names the operation and nothing is written.
 import type { Workbook, Worksheet } from 'exceljs';
-import { z } from 'zod';
 import { firstLine, SheetError } from './errors.js';
 import { dropResults, renameInFormula, rewriteFormulas, shiftFormula, unshareFormulas } from './formulas.js';
 import { checkRow, columnLetter, MAX_COLS, MAX_ROWS, parseCell, parseColumn } from './refs.js';
-import { cellInput, rowInput } from './values.js';
-import { addSheet, checkSheetName, findSheet, headerNames, rowArray, sheetSpec, usedArea, writeRow, type SheetFormat } from './workbook.js';
+import type { Operation, SheetFormat } from './inputs.js';
+import { addSheet, checkSheetName, findSheet, headerNames, rowArray, usedArea, writeRow } from './workbook.js';
 
 // ---------- update operations ----------
-const atColumn = z.union([z.string(), z.number().int().min(1)]).describe('Column letter ("C") or 1-based number');
-const count = z.number().int().min(1).max(MAX_COLS).optional().describe('How many (default 1)');
-export const operation = z.discriminatedUnion('op', [
-  z.object({ op: z.literal('set_cell'), cell: z.string().describe('e.g. "B2"'), value: cellInput }),
-  z.object({ op: z.literal('set_range'), start: z.string().describe('Top-left cell, e.g. "A2"'), values: z.array(z.array(cellInput)).max(100_000) }),
-  z.object({ op: z.literal('append_rows'), rows: z.array(rowInput).max(100_000) }),
-  z.object({ op: z.literal('insert_rows'), at: z.number().int().min(1).describe('New rows start at this row; rows below move down'), rows: z.array(rowInput).max(100_000).optional(), count }),
-  z.object({ op: z.literal('delete_rows'), at: z.number().int().min(1), count: z.number().int().min(1).max(MAX_ROWS).optional() }),
-  z.object({ op: z.literal('insert_columns'), at: atColumn, count }),
-  z.object({ op: z.literal('delete_columns'), at: atColumn, count }),
-  z.object({ op: z.literal('add_sheet'), ...sheetSpec.shape }),
-  z.object({ op: z.literal('rename_sheet'), from: z.string(), to: z.string() }),
-]);
-export type Operation = z.infer<typeof operation>;
 
 function structural(wb: Workbook, ws: Worksheet, axis: 'row' | 'col', at: number, delta: number): void {
   const blanks = Array.from({ length: Math.max(delta, 0) }, () => []);

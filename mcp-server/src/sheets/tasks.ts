@@ -2,12 +2,13 @@
 // summaries out), so they can run in the worker thread (worker.ts) and in unit tests alike. Errors are SheetErrors.
 import ExcelJS from 'exceljs';
 import type { Workbook } from 'exceljs';
-import { analyzeSheet, type AnalyzeResult, type AnalyzeSpec } from './analyze.js';
+import { analyzeSheet, type AnalyzeResult } from './analyze.js';
 import { SheetError } from './errors.js';
-import { applyOperations, type Operation } from './operations.js';
+import type { AnalyzeSpec, Operation, SheetFormat, SheetSpec } from './inputs.js';
+import { applyOperations } from './operations.js';
 import type { Area } from './refs.js';
 import { viewGrid, type GridView } from './view.js';
-import { addSheet, dimensions, findSheet, loadWorkbook, saveWorkbook, sheetNames, usedArea, type SheetFormat, type SheetSpec } from './workbook.js';
+import { addSheet, dimensions, findSheet, loadWorkbook, saveWorkbook, sheetNames, usedArea } from './workbook.js';
 
 interface FileTask { name: string; format: SheetFormat; data: Uint8Array; sheet?: string }
 export type SheetTask =

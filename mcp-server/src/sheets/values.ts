@@ -2,15 +2,10 @@
 // literals, numbers from CSV) becomes a cell; reads, updates, views and grouping all go through it.
 import ExcelJS from 'exceljs';
 import type { Cell, CellValue } from 'exceljs';
-import { z } from 'zod';
 import { isFormula } from './formulas.js';
-import { MAX_COLS } from './refs.js';
+import type { CellInput } from './inputs.js';
 
 export type Scalar = string | number | boolean | null;
-export const cellInput = z.union([z.string().max(32_767), z.number(), z.boolean(), z.null()]);
-export type CellInput = z.infer<typeof cellInput>;
-export const rowInput = z.union([z.array(cellInput).max(MAX_COLS), z.record(z.string(), cellInput)]);
-export type RowInput = z.infer<typeof rowInput>;
 
 /** "=A1+B1" becomes a formula; "'=x" is the text "=x"; numbers, booleans and null stay typed. */
 export function toCellValue(v: CellInput): CellValue {

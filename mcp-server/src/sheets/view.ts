@@ -2,13 +2,12 @@
 // CSV when too wide), capped so no result outgrows a client's message limit, and markdown tables for summaries.
 import type { Worksheet } from 'exceljs';
 import { isFormula } from './formulas.js';
+import { clip, mdCell } from './markdown.js';
 import { columnLetter, parseRange, type Area } from './refs.js';
 import { cellText, cellValue, type Scalar } from './values.js';
 import { usedArea } from './workbook.js';
 
 // ---------- the grid view ----------
-const clip = (s: string, max = 200): string => (s.length > max ? `${s.slice(0, max)}…` : s);
-const mdCell = (s: string): string => clip(s).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '\\n');
 const csvCell = (s: string): string => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
 const MAX_VIEW_CHARS = 300_000;
@@ -49,9 +48,4 @@ export function viewGrid(ws: Worksheet, range: string | undefined, maxRows: numb
   const wide = md.some((l) => l.length > 400);
   const table = wide ? [head, ...texts].map((r) => r.map((s) => csvCell(clip(s))).join(',')).join('\n') : md.join('\n');
   return { area: { ...area, bottom: shownBottom }, moreRows: area.bottom - shownBottom, table, tableFormat: wide ? 'csv' : 'markdown', rows, formulas };
-}
-
-export function markdownTable(columns: string[], rows: Scalar[][]): string {
-  const line = (r: Scalar[]) => `| ${r.map((v) => mdCell(v === null ? '' : String(v))).join(' | ')} |`;
-  return [line(columns), line(columns.map(() => '---')), ...rows.map(line)].join('\n');
 }

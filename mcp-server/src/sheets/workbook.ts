@@ -4,21 +4,14 @@
 import { Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import type { Workbook, Worksheet } from 'exceljs';
-import { z } from 'zod';
 import { firstLine, SheetError } from './errors.js';
 import { isFormula } from './formulas.js';
 import { checkCsvBudget, checkUsedArea, checkXlsxBudget } from './limits.js';
 import { areaText, columnLetter, columnNumber, MAX_COLS, MAX_ROWS, type Area } from './refs.js';
-import { cellText, cellValue, fromCsv, rowInput, toCellValue, toCsv, type CellInput, type RowInput } from './values.js';
+import type { CellInput, RowInput, SheetFormat, SheetSpec } from './inputs.js';
+import { cellText, cellValue, fromCsv, toCellValue, toCsv } from './values.js';
 
 // ---------- workbook bytes ----------
-export type SheetFormat = 'xlsx' | 'csv';
-
-export function formatOf(path: string): SheetFormat {
-  if (/\.xlsx$/i.test(path)) return 'xlsx';
-  if (/\.csv$/i.test(path)) return 'csv';
-  throw new SheetError(`${path}: sheet tools read and write .xlsx and .csv files; use a path ending in one of those`);
-}
 
 export async function loadWorkbook(bytes: Uint8Array, format: SheetFormat, name: string): Promise<Workbook> {
   const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -126,12 +119,6 @@ export function checkSheetName(wb: Workbook, name: string, except?: Worksheet): 
   if (wb.worksheets.some((s) => s !== except && s.name.toLowerCase() === name.toLowerCase())) throw new SheetError(`a sheet named "${name}" already exists; the sheets are: ${quoted(sheetNames(wb))}`);
 }
 
-export const sheetSpec = z.object({
-  name: z.string().describe('Sheet name (1–31 characters); ignored for .csv'),
-  columns: z.array(z.string()).max(MAX_COLS).optional().describe('Header names for row 1 (bold, filled, frozen). Without them, rows start at row 1.'),
-  rows: z.array(rowInput).max(100_000).optional().describe('Rows as arrays of values, or objects keyed by column name. "=…" strings are formulas.'),
-});
-export type SheetSpec = z.infer<typeof sheetSpec>;
 
 export function addSheet(wb: Workbook, spec: SheetSpec, format: SheetFormat): Worksheet {
   const rows = spec.rows ?? [];

@@ -1,7 +1,7 @@
 // Why: the server's side of the sheet worker. Tasks run one at a time in a worker thread with a heap limit and a
 // wall-clock limit; a worker that runs out of memory or time is terminated and the task fails with a SheetError
 // that says what to do, and the next task gets a fresh worker. The worker stays warm between calls (starting one
-// costs a module load of exceljs) and is stopped after a quiet minute.
+// costs a module load of exceljs) and is stopped after five quiet minutes.
 import { Worker } from 'node:worker_threads';
 import { SheetError } from './errors.js';
 import { SHEET_LIMITS } from './limits.js';
@@ -33,7 +33,7 @@ export class SheetWorkerHost {
   /** Set just before the host itself terminates the worker, so its exit is not reported as a crash. */
   private stopping?: SheetError | unknown;
 
-  constructor(private readonly opts: SheetWorkerOptions = { heapMb: SHEET_LIMITS.workerHeapMb, taskMs: SHEET_LIMITS.taskMs, idleMs: 60_000 }) {}
+  constructor(private readonly opts: SheetWorkerOptions = { heapMb: SHEET_LIMITS.workerHeapMb, taskMs: SHEET_LIMITS.taskMs, idleMs: 5 * 60_000 }) {}
 
   /** Runs `task` in the worker; `name` is the file as the user knows it, for error messages. */
   run<K extends SheetTaskKind>(task: SheetTaskOf<K>, opts: { signal?: AbortSignal } = {}): Promise<SheetTaskResults[K]> {

@@ -4,14 +4,12 @@
 // in the sandbox is hostile input. Domain errors (SheetError) become ToolErrors here.
 import { DaemonRequestError, displayPath, resolveWorkspacePath } from '@suna/sandbox';
 import { z } from 'zod';
-import { aggregationSpec, filterSpec } from '../sheets/analyze.js';
 import { SheetError } from '../sheets/errors.js';
+import { aggregationSpec, filterSpec, formatOf, operation, sheetSpec, type SheetFormat } from '../sheets/inputs.js';
 import { SHEET_LIMITS } from '../sheets/limits.js';
-import { operation } from '../sheets/operations.js';
+import { markdownTable } from '../sheets/markdown.js';
 import { areaText, columnLetter } from '../sheets/refs.js';
 import type { SheetTaskKind, SheetTaskOf, SheetTaskResults } from '../sheets/tasks.js';
-import { markdownTable } from '../sheets/view.js';
-import { formatOf, sheetSpec, type SheetFormat } from '../sheets/workbook.js';
 import { sheetWorker } from '../sheets/worker-host.js';
 import { defineTool, ToolError, type ToolContext } from '../tool.js';
 
