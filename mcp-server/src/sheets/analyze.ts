@@ -2,12 +2,21 @@
 // on the values a reader sees (formula cells count with their cached result).
 import type { Worksheet } from 'exceljs';
 import { SheetError } from './errors.js';
+import { columnLetter } from './refs.js';
 import type { AnalyzeSpec, FilterSpec } from './inputs.js';
-import { cellValue, toNumber, type Scalar } from './values.js';
+import type { WorkbookValues } from './evaluate.js';
+import { toNumber, type Scalar } from './values.js';
 import { findColumn, headerNames, quoted, usedArea } from './workbook.js';
 
 // ---------- grouping ----------
-export interface AnalyzeResult { columns: string[]; rows: Scalar[][]; matched: number; total: number }
+export interface AnalyzeResult {
+  columns: string[];
+  rows: Scalar[][];
+  matched: number;
+  total: number;
+  /** Columns with formula cells that could not be computed: how many, and the first one with its reason. */
+  uncomputed: { column: string; cells: number; example: string }[];
+}
 
 function matches(v: Scalar, f: FilterSpec): boolean {
   const [a, b] = [toNumber(v), toNumber(f.value)];
@@ -42,7 +51,7 @@ function aggregate(op: string, values: Scalar[] | undefined, rowCount: number): 
 }
 
 /** Row 1 names the columns; rows below are filtered (all conditions), grouped, and aggregated. */
-export function analyzeSheet(ws: Worksheet, spec: AnalyzeSpec): AnalyzeResult {
+export function analyzeSheet(ws: Worksheet, spec: AnalyzeSpec, cells: WorkbookValues): AnalyzeResult {
   const used = usedArea(ws);
   const headers = headerNames(ws, used?.right ?? 0);
   const groupBy = typeof spec.group_by === 'string' ? [spec.group_by] : (spec.group_by ?? []);
@@ -53,23 +62,33 @@ export function analyzeSheet(ws: Worksheet, spec: AnalyzeSpec): AnalyzeResult {
     return { op: a.op, col, label: col === undefined ? 'count' : `${a.op}(${headers[col]})` };
   });
   const filters = (spec.filter ?? []).map((f) => ({ f, col: findColumn(headers, f.column) }));
-  const groups = new Map<string, { key: Scalar[]; rows: Scalar[][] }>();
+  const groups = new Map<string, { key: Scalar[]; rows: Scalar[][]; unknown: Set<number> }>();
+  const uncomputed = new Map<number, { cells: number; why: string }>();
   let total = 0;
   let matched = 0;
   for (let r = 2; r <= (used?.bottom ?? 0); r++) {
-    const values = headers.map((_, c) => cellValue(ws.getCell(r, c + 1)));
-    if (values.every((v) => v === null || v === '')) continue;
+    const outcomes = headers.map((_, c) => cells.outcome(ws, ws.getCell(r, c + 1)));
+    const values = outcomes.map((o) => o.value);
+    if (outcomes.every((o) => !o.problem && (o.value === null || o.value === ''))) continue;
     total++;
     if (!filters.every(({ f, col }) => matches(values[col], f))) continue;
     matched++;
     const key = groupCols.map((c) => values[c]);
     const id = JSON.stringify(key);
-    if (!groups.has(id)) groups.set(id, { key, rows: [] });
-    groups.get(id)!.rows.push(values);
+    if (!groups.has(id)) groups.set(id, { key, rows: [], unknown: new Set() });
+    const group = groups.get(id)!;
+    group.rows.push(values);
+    outcomes.forEach((o, c) => {
+      if (!o.problem) return;
+      group.unknown.add(c);
+      uncomputed.set(c, { cells: (uncomputed.get(c)?.cells ?? 0) + 1, why: uncomputed.get(c)?.why ?? `${columnLetter(c + 1)}${r}: ${o.problem}` });
+    });
   }
-  if (!groupCols.length && !groups.size) groups.set('[]', { key: [], rows: [] });
+  if (!groupCols.length && !groups.size) groups.set('[]', { key: [], rows: [], unknown: new Set() });
+  // A group with a value that could not be computed has no sum (or min, …) of that column: empty, never a guess.
   const rows = [...groups.values()]
     .sort((x, y) => compareKeys(x.key, y.key))
-    .map((g) => [...g.key, ...aggs.map((a) => aggregate(a.op, a.col === undefined ? undefined : g.rows.map((v) => v[a.col!]), g.rows.length))]);
-  return { columns: [...groupCols.map((c) => headers[c]), ...aggs.map((a) => a.label)], rows, matched, total };
+    .map((g) => [...g.key, ...aggs.map((a) => (a.col !== undefined && a.op !== 'count' && g.unknown.has(a.col) ? null : aggregate(a.op, a.col === undefined ? undefined : g.rows.map((v) => v[a.col!]), g.rows.length)))]);
+  const notes = [...uncomputed].map(([c, u]) => ({ column: headers[c], cells: u.cells, example: u.why }));
+  return { columns: [...groupCols.map((c) => headers[c]), ...aggs.map((a) => a.label)], rows, matched, total, uncomputed: notes };
 }

@@ -4,6 +4,7 @@ import ExcelJS from 'exceljs';
 import type { Workbook } from 'exceljs';
 import { analyzeSheet, type AnalyzeResult } from './analyze.js';
 import { SheetError } from './errors.js';
+import { WorkbookValues } from './evaluate.js';
 import type { AnalyzeSpec, Operation, SheetFormat, SheetSpec } from './inputs.js';
 import { applyOperations } from './operations.js';
 import type { Area } from './refs.js';
@@ -59,7 +60,7 @@ export async function runSheetTask<K extends SheetTaskKind>(task: SheetTaskOf<K>
     }
     case 'read': {
       const { wb, ws } = await open(t);
-      out = { sheets: sheetNames(wb), sheet: ws.name, dimensions: dimensions(ws), used: usedArea(ws), view: viewGrid(ws, t.range, t.maxRows) };
+      out = { sheets: sheetNames(wb), sheet: ws.name, dimensions: dimensions(ws), used: usedArea(ws), view: viewGrid(ws, t.range, t.maxRows, new WorkbookValues(wb)) };
       break;
     }
     case 'update': {
@@ -70,8 +71,8 @@ export async function runSheetTask<K extends SheetTaskKind>(task: SheetTaskOf<K>
       break;
     }
     case 'analyze': {
-      const { ws } = await open(t);
-      out = { sheet: ws.name, result: analyzeSheet(ws, t.spec) };
+      const { wb, ws } = await open(t);
+      out = { sheet: ws.name, result: analyzeSheet(ws, t.spec, new WorkbookValues(wb)) };
       break;
     }
   }

@@ -1,10 +1,11 @@
 // Why: how a sheet is shown to the model: the grid of a range with row numbers and column letters (markdown, or
-// CSV when too wide), capped so no result outgrows a client's message limit, and markdown tables for summaries.
-import type { Worksheet } from 'exceljs';
+// CSV when too wide) with formula values (evaluate.ts), capped so no result outgrows a client's message limit.
+import type { Cell, Worksheet } from 'exceljs';
 import { isFormula } from './formulas.js';
 import { clip, mdCell } from './markdown.js';
 import { columnLetter, parseRange, type Area } from './refs.js';
-import { cellText, cellValue, type Scalar } from './values.js';
+import type { WorkbookValues } from './evaluate.js';
+import { type Scalar } from './values.js';
 import { usedArea } from './workbook.js';
 
 // ---------- the grid view ----------
@@ -20,11 +21,21 @@ export interface GridView {
   table: string;
   tableFormat: 'markdown' | 'csv';
   rows: Scalar[][];
-  formulas: { cell: string; formula: string; value: Scalar }[];
+  /** Formula cells in view: the cached result, or one computed here (`computed`), or why there is none (`not_computed`). */
+  formulas: { cell: string; formula: string; value: Scalar; computed?: true; not_computed?: string }[];
+}
+
+/** "=A1+B1 → 3" for a formula with a value, "=A1+B1 → (not computed: why)" without one, else the value. */
+function shown(ws: Worksheet, cell: Cell, values: WorkbookValues): { text: string; value: Scalar; formula?: GridView['formulas'][number] } {
+  const o = values.outcome(ws, cell);
+  if (!isFormula(cell)) return { text: o.value === null ? '' : String(o.value), value: o.value };
+  const formula = { cell: cell.address, formula: `=${cell.formula}`, value: o.value, ...(o.computed ? { computed: true as const } : {}), ...(o.problem ? { not_computed: o.problem } : {}) };
+  const result = o.problem ? `(not computed: ${o.problem})` : o.value === null ? '' : String(o.value);
+  return { text: `=${cell.formula}${result === '' ? '' : ` → ${result}`}`, value: o.value, formula };
 }
 
 /** `range` or the used range (clamped to the data and to 50 columns), first `maxRows` rows, row numbers and column letters shown. */
-export function viewGrid(ws: Worksheet, range: string | undefined, maxRows: number): GridView | undefined {
+export function viewGrid(ws: Worksheet, range: string | undefined, maxRows: number, values: WorkbookValues): GridView | undefined {
   const used = usedArea(ws);
   const asked = range ? parseRange(range) : used && { ...used, right: Math.min(used.right, 50) };
   if (!asked || !used || asked.top > used.bottom || asked.left > used.right) return undefined;
@@ -37,10 +48,10 @@ export function viewGrid(ws: Worksheet, range: string | undefined, maxRows: numb
   let shownBottom = area.top - 1;
   for (let size = 0; shownBottom < Math.min(area.bottom, area.top + maxRows - 1) && size < MAX_VIEW_CHARS; ) {
     const r = ++shownBottom;
-    const cells = cols.map((c) => ws.getCell(r, c));
-    texts.push([String(shownBottom), ...cells.map(cellText)]);
-    rows.push(cells.map(cellValue));
-    for (const cell of cells.filter(isFormula)) formulas.push({ cell: cell.address, formula: `=${cell.formula}`, value: cellValue(cell) });
+    const cells = cols.map((c) => shown(ws, ws.getCell(r, c), values));
+    texts.push([String(shownBottom), ...cells.map((c) => c.text)]);
+    rows.push(cells.map((c) => c.value));
+    for (const c of cells) if (c.formula) formulas.push(c.formula);
     size += JSON.stringify(rows.at(-1)).length + texts.at(-1)!.join('').length;
   }
   const head = ['', ...cols.map(columnLetter)];

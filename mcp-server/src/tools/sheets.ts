@@ -91,7 +91,8 @@ export const sheetRead = defineTool({
   kind: 'read',
   description:
     'Read a sheet of an .xlsx or .csv file as a table with row numbers and column letters (CSV text when very wide). Lists all sheet names and the used range. ' +
-    'Formula cells show as "=A1+B1 → 3" (formula → cached result; no arrow when the file has not been calculated since). ' +
+    'Formula cells show as "=A1+B1 → 3": the result cached in the file, or, when there is none, computed here (Excel\'s functions, cross-sheet references); ' +
+    'a formula that cannot be computed shows "→ (not computed: why)". ' +
     'Defaults: the first sheet, its used range (first 50 columns), 100 rows; page with `range` ("A101:D200"). structuredContent has the values and the formula cells.',
   input: z.object({
     path: pathArg,
@@ -116,7 +117,12 @@ export const sheetRead = defineTool({
     const more = moreRows ? `; ${moreRows} more row(s): read range "${columnLetter(area.left)}${area.bottom + 1}:${columnLetter(area.right)}${area.bottom + moreRows}" or raise max_rows` : '';
     const left = !range && area.right < r.used!.right ? `; columns after ${columnLetter(area.right)} not shown, pass a range to see them` : '';
     head.push(`Showing ${shown}${view.tableFormat === 'csv' ? ' as CSV (too wide for a table)' : ''}${more}${left}.`);
-    if (view.formulas.length) head.push(`${view.formulas.length} formula cell(s) in view, shown as =formula → cached result.`);
+    if (view.formulas.length) {
+      const computed = view.formulas.filter((f) => f.computed).length;
+      const failed = view.formulas.filter((f) => f.not_computed).length;
+      const how = [computed && `${computed} computed here (the file has no cached result)`, failed && `${failed} could not be computed`].filter(Boolean).join(', ');
+      head.push(`${view.formulas.length} formula cell(s) in view, shown as =formula → value${how ? ` (${how})` : ''}.`);
+    }
     ctx.reply.text(`${head.join('\n')}\n\n${view.table}`, { raw: true });
     ctx.reply.structuredContent({ ...data, range: shown, more_rows: moreRows, rows: view.rows, formulas: view.formulas });
   },
@@ -153,7 +159,8 @@ export const sheetAnalyze = defineTool({
   description:
     'Summarise a sheet whose row 1 holds column names: keep rows matching every `filter` condition, group them by `group_by`, and compute count/sum/avg/min/max per group. ' +
     'Columns are named by header text (or by letter). eq/ne compare numbers as numbers and text case-insensitively; contains is a case-insensitive substring test; ' +
-    'gt/gte/lt/lte compare numbers, or text (ISO dates sort correctly). Formula cells count with their cached result. Returns a markdown table; structuredContent has the rows.',
+    'gt/gte/lt/lte compare numbers, or text (ISO dates sort correctly). Formula cells count with their value (cached in the file, or computed here); ' +
+    'an aggregate over a formula that cannot be computed is left empty and the reason is given, never counted as 0. Returns a markdown table; structuredContent has the rows.',
   input: z.object({
     path: pathArg,
     sheet: sheetArg,
@@ -167,8 +174,9 @@ export const sheetAnalyze = defineTool({
     const shown = r.rows.slice(0, MAX_GROUPS_SHOWN);
     const filtered = filter?.length ? `${r.matched} of ${r.total} data rows matched the filter` : `${r.total} data rows`;
     const groups = group_by ? `; ${r.rows.length} group(s)${r.rows.length > shown.length ? `, first ${shown.length} shown` : ''}` : '';
-    ctx.reply.text(`${f.format === 'csv' ? f.name : `sheet "${sheetName}" of ${f.name}`}: ${filtered}${groups}.\n\n${markdownTable(r.columns, shown)}`, { raw: true });
-    ctx.reply.structuredContent({ sheet: sheetName, columns: r.columns, rows: shown, groups: r.rows.length, matched_rows: r.matched, total_rows: r.total });
+    const notes = r.uncomputed.map((u) => `\nColumn "${u.column}": ${u.cells} formula cell(s) could not be computed (first: ${u.example}); aggregates over them are left empty.`).join('');
+    ctx.reply.text(`${f.format === 'csv' ? f.name : `sheet "${sheetName}" of ${f.name}`}: ${filtered}${groups}.${notes}\n\n${markdownTable(r.columns, shown)}`, { raw: true });
+    ctx.reply.structuredContent({ sheet: sheetName, columns: r.columns, rows: shown, groups: r.rows.length, matched_rows: r.matched, total_rows: r.total, uncomputed: r.uncomputed });
   },
 });
 
