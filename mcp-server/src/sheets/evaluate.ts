@@ -6,12 +6,13 @@
 import FormulaParser from 'fast-formula-parser';
 import type { Cell, Workbook, Worksheet } from 'exceljs';
 import { isFormula } from './formulas.js';
+import { SHEET_LIMITS } from './limits.js';
 import { cellValue, plainValue, type Scalar } from './values.js';
 
-/** Cells all formulas of one request may read together: bounds the work a hostile file can ask for. */
-const READ_BUDGET = 2_000_000;
+/** Excel's own limit on a cell's text; a longer computed string is an error there too (#VALUE!). */
+const MAX_TEXT = 32_767;
 /** Formulas waiting on formulas: the parser evaluates while it parses and is not re-entrant, so each level has its own. */
-const MAX_DEPTH = 32;
+const MAX_DEPTH = SHEET_LIMITS.formulaDepth;
 
 export interface FormulaOutcome { value: Scalar; computed: boolean; problem?: string }
 
@@ -26,10 +27,16 @@ export class WorkbookValues {
   private readonly parsers: FormulaParser[] = [];
   private reads = 0;
 
-  constructor(private readonly wb: Workbook) {}
+  constructor(
+    private readonly wb: Workbook,
+    /** Bounds the work a hostile file can ask for. */
+    private readonly readBudget: number = SHEET_LIMITS.formulaReads,
+  ) {}
 
   private newParser(): FormulaParser {
     return new FormulaParser({
+      // The library's REPT concatenates in a loop with no bound: one REPT("x",1E9) would exhaust the heap.
+      functions: { REPT: rept },
       onCell: ({ sheet, row, col }: { sheet: string; row: number; col: number }) => this.refValue(this.sheet(sheet), row, col),
       onRange: (ref: { sheet: string; from: { row: number; col: number }; to: { row: number; col: number } }) => {
         const ws = this.sheet(ref.sheet);
@@ -66,7 +73,7 @@ export class WorkbookValues {
   }
 
   private refValue(ws: Worksheet, row: number, col: number): unknown {
-    if (++this.reads > READ_BUDGET) throw new NotComputable(`the formulas read more than ${READ_BUDGET.toLocaleString('en-US')} cells`);
+    if (++this.reads > this.readBudget) throw new NotComputable(`the formulas read more than ${this.readBudget.toLocaleString('en-US')} cells`);
     const cell = ws.findCell(row, col);
     if (!cell) return null;
     const o = this.outcome(ws, cell);
@@ -107,7 +114,16 @@ function problemOf(err: unknown): string {
   return `the formula could not be evaluated${message ? `: ${message.split('\n')[0].slice(0, 120)}` : ''}`;
 }
 
+function rept(text: unknown, times: unknown): string {
+  const { FormulaHelpers: H, Types, FormulaError } = FormulaParser;
+  const s = String(H.accept(text, Types.STRING));
+  const n = Math.trunc(Number(H.accept(times, Types.NUMBER)));
+  if (!(n >= 0) || s.length * n > MAX_TEXT) throw FormulaError.VALUE;
+  return s.repeat(n);
+}
+
 function toScalar(v: unknown): Scalar {
+  if (typeof v === 'string' && v.length > MAX_TEXT) return '#VALUE!';
   if (isFormulaError(v)) return v.error ?? '#ERROR!';
   if (Array.isArray(v)) return toScalar(Array.isArray(v[0]) ? v[0][0] : v[0]);
   if (v === undefined) return null;

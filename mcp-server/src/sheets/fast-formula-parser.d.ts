@@ -5,11 +5,14 @@ declare module 'fast-formula-parser' {
   class FormulaError extends Error {
     readonly error: string;
     readonly details?: unknown;
+    static readonly VALUE: FormulaError;
   }
   class FormulaParser {
     constructor(config: { onCell?: (ref: CellRef) => unknown; onRange?: (ref: RangeRef) => unknown[][]; functions?: Record<string, (...args: unknown[]) => unknown> });
     parse(formula: string, position: CellRef, allowReturnArray?: boolean): unknown;
     static FormulaError: typeof FormulaError;
+    static FormulaHelpers: { accept(param: unknown, type: number): unknown };
+    static Types: { NUMBER: number; STRING: number };
   }
   export default FormulaParser;
 }

@@ -17,6 +17,10 @@ export const SHEET_LIMITS = {
   workerHeapMb: 512,
   /** Wall-clock limit of one sheet task in the worker. */
   taskMs: 60_000,
+  /** Cells all formulas computed for one request may read together (evaluate.ts). */
+  formulaReads: 500_000,
+  /** Formulas without cached results that one formula may wait on in a chain (each level needs its own parser). */
+  formulaDepth: 32,
 } as const;
 
 const ADVICE = 'Nothing was loaded; process it with a streaming reader in shell_exec (python3 with csv or openpyxl read_only) instead';

@@ -12,6 +12,7 @@ import { usedArea } from './workbook.js';
 const csvCell = (s: string): string => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
 const MAX_VIEW_CHARS = 300_000;
+const MAX_CELL_TEXT = 32_767;
 
 export interface GridView {
   area: Area;
@@ -27,7 +28,8 @@ export interface GridView {
 
 /** "=A1+B1 → 3" for a formula with a value, "=A1+B1 → (not computed: why)" without one, else the value. */
 function shown(ws: Worksheet, cell: Cell, values: WorkbookValues): { text: string; value: Scalar; formula?: GridView['formulas'][number] } {
-  const o = values.outcome(ws, cell);
+  const o = { ...values.outcome(ws, cell) };
+  if (typeof o.value === 'string' && o.value.length > MAX_CELL_TEXT) o.value = `${o.value.slice(0, MAX_CELL_TEXT)}…`; // a file may hold more than Excel allows
   if (!isFormula(cell)) return { text: o.value === null ? '' : String(o.value), value: o.value };
   const formula = { cell: cell.address, formula: `=${cell.formula}`, value: o.value, ...(o.computed ? { computed: true as const } : {}), ...(o.problem ? { not_computed: o.problem } : {}) };
   const result = o.problem ? `(not computed: ${o.problem})` : o.value === null ? '' : String(o.value);

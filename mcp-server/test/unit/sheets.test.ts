@@ -320,6 +320,21 @@ describe('formula values', () => {
     assert.deepEqual(r.rows, [[null, 5]]);
     assert.deepEqual(r.uncomputed.map((u) => [u.column, u.cells]), [['v', 4]]);
     assert.match(r.uncomputed[0].example, /^B3: the function NOSUCHFN is not supported here$/);
+    // A string over Excel's 32,767 characters is #VALUE! as in Excel (the library's REPT would loop a billion times).
+    ws.getCell('C2').value = { formula: 'REPT("x",1000000000)' } as ExcelJS.CellFormulaValue;
+    ws.getCell('C3').value = { formula: 'REPT("ab",3)' } as ExcelJS.CellFormulaValue;
+    assert.equal(values(ws).value(ws, ws.getCell('C2')), '#VALUE!');
+    assert.equal(values(ws).value(ws, ws.getCell('C3')), 'ababab');
+    // Formulas that together read more cells than the budget.
+    const big = new ExcelJS.Workbook();
+    const data = big.addWorksheet('D');
+    for (let r = 1; r <= 1000; r++) data.getCell(r, 1).value = 1;
+    for (let r = 1; r <= 60; r++) data.getCell(r, 2).value = { formula: 'SUM($A$1:$A$1000)' } as ExcelJS.CellFormulaValue;
+    const bv = new WorkbookValues(big, 50_000);
+    const outcomes = Array.from({ length: 60 }, (_, i) => bv.outcome(data, data.getCell(i + 1, 2)));
+    assert.equal(outcomes[0].value, 1000);
+    assert.equal(outcomes[49].value, 1000);
+    assert.match(outcomes[59].problem!, /the formulas read more than 50,000 cells/);
     // An Excel error value is a value: shown as Excel shows it.
     ws.getCell('B2').value = { formula: '1/0' } as ExcelJS.CellFormulaValue;
     assert.equal(values(ws).value(ws, ws.getCell('B2')), '#DIV/0!');
