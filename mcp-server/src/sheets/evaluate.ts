@@ -108,10 +108,12 @@ function problemOf(err: unknown): string {
   const inner = isFormulaError(err) ? (err.details as unknown) : err;
   if (inner instanceof NotComputable) return inner.message;
   if (err instanceof NotComputable) return err.message;
-  const message = (isFormulaError(err) ? err.message || (inner as Error | undefined)?.message : (err as Error)?.message) ?? '';
+  const detail = inner instanceof Error ? inner : undefined;
+  const message = [detail?.message, (err as Error | undefined)?.message].map((m) => (m ?? '').split('\n').find((line) => line.trim()) ?? '').find(Boolean) ?? '';
   const notImplemented = /Function (\w+) is not implemented/.exec(message);
   if (notImplemented) return `the function ${notImplemented[1]} is not supported here`;
-  return `the formula could not be evaluated${message ? `: ${message.split('\n')[0].slice(0, 120)}` : ''}`;
+  if (detail?.name.endsWith('Exception')) return `the formula could not be parsed here (${message.slice(0, 120)})`;
+  return `the formula could not be evaluated${message ? `: ${message.slice(0, 120)}` : ''}`;
 }
 
 function rept(text: unknown, times: unknown): string {

@@ -104,6 +104,22 @@ describe('reliability: attacks on the sheet tools (hostile workbooks)', function
     await assertRefusedAndAlive('sheet_analyze', { path: 'attack/fields.csv' }, /attack\/fields\.csv: the workbook declares 15,000,000 cells \(750,000 rows, the widest with 20 fields\)/);
   });
 
+  it('bounds formula evaluation: a billion-character REPT and formulas that would read millions of cells', async () => {
+    const wb = new ExcelJS.Workbook();
+    const ws = wb.addWorksheet('F');
+    ws.addRow(['n', 'sum', 'text']);
+    for (let r = 2; r <= 1001; r++) ws.getCell(r, 1).value = 1;
+    for (let r = 2; r <= 801; r++) ws.getCell(r, 2).value = { formula: 'SUM($A$2:$A$1001)' } as ExcelJS.CellFormulaValue;
+    ws.getCell('C2').value = { formula: 'REPT("x",1000000000)' } as ExcelJS.CellFormulaValue;
+    await put('attack/formulas.xlsx', Buffer.from(await wb.xlsx.writeBuffer()));
+    const read = await s.ok('sheet_read', { path: 'attack/formulas.xlsx', range: 'A2:C3' });
+    assert.match(read.text, /=REPT\("x",1000000000\) → #VALUE!/);
+    const sums = await s.ok('sheet_analyze', { path: 'attack/formulas.xlsx', aggregations: [{ column: 'sum', op: 'sum' }] });
+    assert.match(sums.text, /Column "sum": \d+ formula cell\(s\) could not be computed \(first: B\d+: the formulas read more than 500,000 cells\)/);
+    assert.deepEqual(sums.structured?.rows, [[null]]);
+    await assertRefusedAndAlive('sheet_read', { path: 'attack/merge-bomb.xlsx' }, /declares/);
+  });
+
   it('still reads an ordinary workbook afterwards', async () => {
     await s.ok('sheet_create', { path: 'attack/ok.xlsx', sheets: [{ name: 'S', columns: ['region', 'qty'], rows: [['east', 2], ['west', 3]] }] });
     const r = await s.ok('sheet_analyze', { path: 'attack/ok.xlsx', aggregations: [{ column: 'qty', op: 'sum' }] });

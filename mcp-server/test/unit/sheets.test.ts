@@ -325,6 +325,8 @@ describe('formula values', () => {
     ws.getCell('C3').value = { formula: 'REPT("ab",3)' } as ExcelJS.CellFormulaValue;
     assert.equal(values(ws).value(ws, ws.getCell('C2')), '#VALUE!');
     assert.equal(values(ws).value(ws, ws.getCell('C3')), 'ababab');
+    ws.getCell('C4').value = { formula: 'SUM(1,' } as ExcelJS.CellFormulaValue;
+    assert.match(values(ws).outcome(ws, ws.getCell('C4')).problem!, /^the formula could not be parsed here \(.+\)$/);
     // Formulas that together read more cells than the budget.
     const big = new ExcelJS.Workbook();
     const data = big.addWorksheet('D');
