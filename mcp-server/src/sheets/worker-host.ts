@@ -71,9 +71,11 @@ export class SheetWorkerHost {
   private spawn(): Worker {
     const worker = new Worker(workerEntry(), {
       resourceLimits: { maxOldGenerationSizeMb: this.opts.heapMb, maxYoungGenerationSizeMb: 32, stackSizeMb: 4 },
-      stdout: false,
+      // On stdio, the server's stdout carries only JSON-RPC frames: whatever a library prints in the worker is dropped.
+      stdout: true,
       stderr: false,
     });
+    worker.stdout.resume();
     worker.unref();
     let failure: unknown;
     worker.on('message', (reply: WorkerReply) => {
