@@ -91,12 +91,14 @@ describe('reliability: attacks on the sheet tools (hostile workbooks)', function
     await assertRefusedAndAlive('sheet_update', { path: 'attack/merge-bomb.xlsx', operations: [{ op: 'set_cell', cell: 'A1', value: 1 }] }, refusal);
   });
 
-  it('refuses a declared used range of 268 M cells and cells placed 81 M cells apart (what grouping would walk)', async () => {
+  it('refuses a declared used range of 268 M cells, cells placed 81 M cells apart (what grouping would walk) and a billion column definitions', async () => {
     await put('attack/dimension.xlsx', await hostileWorkbook((xml) => xml.replace(/<dimension ref="[^"]*"\/>/, '<dimension ref="A1:XFD16384"/>')));
     await assertRefusedAndAlive('sheet_read', { path: 'attack/dimension.xlsx' }, /declares 268,435,456 cells \(a used range of A1:XFD16384/);
     const far = (xml: string) => xml.replace(/<dimension[^>]*\/>/, '').replace('</sheetData>', '<row r="5000"><c r="XFD5000"><v>1</v></c></row></sheetData>');
     await put('attack/far.xlsx', await hostileWorkbook(far));
     await assertRefusedAndAlive('sheet_analyze', { path: 'attack/far.xlsx', group_by: 'region' }, /declares 81,920,000 cells \(cells as far as A1:XFD5000/);
+    await put('attack/cols.xlsx', await hostileWorkbook((xml) => xml.replace('<sheetData>', '<cols><col min="1" max="1000000000" width="9"/></cols><sheetData>')));
+    await assertRefusedAndAlive('sheet_read', { path: 'attack/cols.xlsx' }, /column definitions up to column 1,000,000,000/);
   });
 
   it('refuses a CSV of 15 M empty fields made in the sandbox', async () => {

@@ -99,6 +99,11 @@ describe('sheet limits: the xlsx census', () => {
     await assertRejected(checkXlsxBudget(lying, 'big.xlsx', limits), /unpacks to over 2 MB/);
   });
 
+  it('refuses column definitions that would make a billion column objects', async () => {
+    const cols = await workbook((xml) => xml.replace('<sheetData>', '<cols><col min="1" max="1000000000" width="9"/></cols><sheetData>'));
+    await assertRejected(checkXlsxBudget(cols, 'c.xlsx'), /declares 1,000,000,\d{3} cells \(.*column definitions up to column 1,000,000,000/);
+  });
+
   it('reports damaged zips and unreadable merged ranges as corrupt', async () => {
     await assertRejected(checkXlsxBudget(Buffer.from('PK\x03\x04garbage', 'latin1'), 'a.xlsx'), /^a\.xlsx is a corrupt \.xlsx workbook and could not be parsed \(its zip directory is missing/);
     const odd = await workbook(withMerge('A:XFD'));
