@@ -1,7 +1,8 @@
 // Why: an .xlsx made in the sandbox is hostile input, and exceljs allocates whatever it declares (one merged range
 // A1:XFD1024 is 16 M cell objects from a 6 KB file). Before exceljs sees the bytes, this module walks the zip,
 // inflates every entry as a stream counting the bytes it really produces (never trusting declared sizes), and
-// reads the worksheet tags that decide how many cells a load creates: <c>, <row>, <dimension>, <mergeCell>, <col>.
+// reads the worksheet tags that decide how many cells a load creates: <c>, <row>, <dimension>, <mergeCell>, <col>,
+// <dataValidation sqref>.
 // Linear time, memory bounded by one 256 KB piece; it stops at the first limit crossed.
 import { Readable } from 'node:stream';
 import { createInflateRaw } from 'node:zlib';
@@ -51,7 +52,7 @@ const ATTRIBUTE = /\s*([A-Za-z_][\w.:-]*)\s*=\s*("[^"]*"|'[^']*')/y;
 const TAG_END = /\s*\/?>/y;
 /** What may follow the last whole attribute of a tag the text cuts off. */
 const TAG_REST = /^\s*(?:[A-Za-z_][\w.:-]*(?:\s*=\s*(?:"[^"]*|'[^']*)?)?)?\s*\/?$/;
-const COUNTED_TAGS = new Set(['c', 'row', 'dimension', 'mergeCell', 'col']);
+const COUNTED_TAGS = new Set(['c', 'row', 'dimension', 'mergeCell', 'col', 'dataValidation']);
 const CELL_REF = /^\$?([A-Za-z]{1,3})?\$?(\d{1,7})?$/;
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
@@ -86,6 +87,8 @@ class PartScanner {
   private largestMerge?: Area;
   /** exceljs makes one column object per column up to the highest <col max>. */
   private columns = 0;
+  /** exceljs keeps one entry per cell a data validation covers. */
+  private validated = 0;
 
   constructor(private readonly part: string) {}
 
@@ -139,6 +142,12 @@ class PartScanner {
     } else if (tag === 'col') {
       const max = Number(attrs.max);
       if (Number.isFinite(max)) this.columns = Math.max(this.columns, max);
+    } else if (tag === 'dataValidation' && attrs.sqref !== undefined) {
+      for (const ref of attrs.sqref.trim().split(/\s+/)) {
+        const area = refArea(ref);
+        if (!area) throw new CorruptWorkbookError(`${this.part} validates cells over an unreadable range ${JSON.stringify(ref.slice(0, 40))}`);
+        this.validated += cellsOf(area);
+      }
     } else if (tag === 'dimension' && attrs.ref !== undefined) {
       this.dimension = refArea(attrs.ref);
     } else if (tag === 'mergeCell' && attrs.ref !== undefined) {
@@ -157,8 +166,9 @@ class PartScanner {
       base === declared && this.dimension ? `a used range of ${areaText(this.dimension)}` : base === used && used > this.cells ? `cells as far as ${areaText({ top: 1, left: 1, bottom: this.maxRow, right: this.maxCol })}` : `${this.cells.toLocaleString('en-US')} cell elements`,
       this.largestMerge ? `merged cells up to ${areaText(this.largestMerge)}` : '',
       this.columns > 16_384 ? `column definitions up to column ${this.columns.toLocaleString('en-US')}` : '',
+      this.validated ? `data validation over ${this.validated.toLocaleString('en-US')} cells` : '',
     ].filter(Boolean);
-    return { part: this.part, cells: base + this.merged + this.columns, why: why.join(' and ') };
+    return { part: this.part, cells: base + this.merged + this.columns + this.validated, why: why.join(' and ') };
   }
 }
 

@@ -91,7 +91,7 @@ describe('reliability: attacks on the sheet tools (hostile workbooks)', function
     await assertRefusedAndAlive('sheet_update', { path: 'attack/merge-bomb.xlsx', operations: [{ op: 'set_cell', cell: 'A1', value: 1 }] }, refusal);
   });
 
-  it('refuses a declared used range of 268 M cells, cells placed 81 M cells apart (what grouping would walk) and a billion column definitions', async () => {
+  it('refuses a declared used range of 268 M cells, cells placed 81 M cells apart (what grouping would walk), a billion column definitions and a whole-sheet data validation', async () => {
     await put('attack/dimension.xlsx', await hostileWorkbook((xml) => xml.replace(/<dimension ref="[^"]*"\/>/, '<dimension ref="A1:XFD16384"/>')));
     await assertRefusedAndAlive('sheet_read', { path: 'attack/dimension.xlsx' }, /declares 268,435,456 cells \(a used range of A1:XFD16384/);
     const far = (xml: string) => xml.replace(/<dimension[^>]*\/>/, '').replace('</sheetData>', '<row r="5000"><c r="XFD5000"><v>1</v></c></row></sheetData>');
@@ -99,6 +99,9 @@ describe('reliability: attacks on the sheet tools (hostile workbooks)', function
     await assertRefusedAndAlive('sheet_analyze', { path: 'attack/far.xlsx', group_by: 'region' }, /declares 81,920,000 cells \(cells as far as A1:XFD5000/);
     await put('attack/cols.xlsx', await hostileWorkbook((xml) => xml.replace('<sheetData>', '<cols><col min="1" max="1000000000" width="9"/></cols><sheetData>')));
     await assertRefusedAndAlive('sheet_read', { path: 'attack/cols.xlsx' }, /column definitions up to column 1,000,000,000/);
+    const validation = '<dataValidations count="1"><dataValidation type="whole" sqref="A1:XFD1048576"><formula1>1</formula1></dataValidation></dataValidations>';
+    await put('attack/validation.xlsx', await hostileWorkbook((xml) => xml.replace('</sheetData>', `</sheetData>${validation}`)));
+    await assertRefusedAndAlive('sheet_update', { path: 'attack/validation.xlsx', operations: [{ op: 'set_cell', cell: 'A1', value: 1 }] }, /data validation over 17,179,869,184 cells/);
   });
 
   it('refuses a CSV of 15 M empty fields made in the sandbox', async () => {

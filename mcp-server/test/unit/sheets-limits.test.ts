@@ -104,6 +104,14 @@ describe('sheet limits: the xlsx census', () => {
     await assertRejected(checkXlsxBudget(cols, 'c.xlsx'), /declares 1,000,000,\d{3} cells \(.*column definitions up to column 1,000,000,000/);
   });
 
+  it('refuses a data validation over whole columns (exceljs keeps an entry per covered cell)', async () => {
+    const validation = '<dataValidations count="1"><dataValidation type="whole" sqref="B2 A1:A1048576 C1:D5"><formula1>1</formula1></dataValidation></dataValidations>';
+    const bytes = await workbook((xml) => xml.replace('</sheetData>', `</sheetData>${validation}`));
+    await assertRejected(checkXlsxBudget(bytes, 'v.xlsx'), /declares 1,048,\d{3} cells \(.*data validation over 1,048,587 cells/);
+    const small = await workbook((xml) => xml.replace('</sheetData>', `</sheetData>${validation.replace('A1:A1048576', 'A1:A10')}`));
+    await checkXlsxBudget(small, 'ok.xlsx');
+  });
+
   it('reports damaged zips and unreadable merged ranges as corrupt', async () => {
     await assertRejected(checkXlsxBudget(Buffer.from('PK\x03\x04garbage', 'latin1'), 'a.xlsx'), /^a\.xlsx is a corrupt \.xlsx workbook and could not be parsed \(its zip directory is missing/);
     const odd = await workbook(withMerge('A:XFD'));
