@@ -2,7 +2,7 @@
 // A1:XFD1024 is 16 M cell objects from a 6 KB file). Before exceljs sees the bytes, this module walks the zip,
 // inflates every entry as a stream counting the bytes it really produces (never trusting declared sizes), and
 // reads the worksheet tags that decide how many cells a load creates: <c>, <row>, <dimension>, <mergeCell>, <col>,
-// <dataValidation sqref>.
+// <dataValidation sqref>, <definedName> (in workbook.xml).
 // Linear time, memory bounded by one 256 KB piece; it stops at the first limit crossed.
 import { Readable } from 'node:stream';
 import { createInflateRaw } from 'node:zlib';
@@ -52,7 +52,7 @@ const ATTRIBUTE = /\s*([A-Za-z_][\w.:-]*)\s*=\s*("[^"]*"|'[^']*')/y;
 const TAG_END = /\s*\/?>/y;
 /** What may follow the last whole attribute of a tag the text cuts off. */
 const TAG_REST = /^\s*(?:[A-Za-z_][\w.:-]*(?:\s*=\s*(?:"[^"]*|'[^']*)?)?)?\s*\/?$/;
-const COUNTED_TAGS = new Set(['c', 'row', 'dimension', 'mergeCell', 'col', 'dataValidation']);
+const COUNTED_TAGS = new Set(['c', 'row', 'dimension', 'mergeCell', 'col', 'dataValidation', 'definedName']);
 const CELL_REF = /^\$?([A-Za-z]{1,3})?\$?(\d{1,7})?$/;
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
@@ -72,6 +72,15 @@ function refArea(ref: string): Area | undefined {
   return { top: Math.min(a.row, b.row), left: Math.min(a.col, b.col), bottom: Math.max(a.row, b.row), right: Math.max(a.col, b.col) };
 }
 
+/** Cells exceljs enumerates for a defined name: every cell of an A1:B2 range, every row of a 1:3 range. */
+function namedCells(text: string): number {
+  let n = 0;
+  for (const m of text.matchAll(/\$?([A-Za-z]{1,3})\$?(\d+)\s*:\s*\$?([A-Za-z]{1,3})\$?(\d+)/g))
+    n += (Math.abs(Number(m[4]) - Number(m[2])) + 1) * (Math.abs(columnNumber(m[3]) - columnNumber(m[1])) + 1);
+  for (const m of text.matchAll(/(?<![A-Za-z\d$])\$?(\d+)\s*:\s*\$?(\d+)(?!\d)/g)) n += Math.abs(Number(m[2]) - Number(m[1])) + 1;
+  return n;
+}
+
 const cellsOf = (a: Area): number => (a.bottom - a.top + 1) * (a.right - a.left + 1);
 
 /** Counts the cell-making tags of one worksheet part, fed as text in pieces of any size. */
@@ -87,8 +96,9 @@ class PartScanner {
   private largestMerge?: Area;
   /** exceljs makes one column object per column up to the highest <col max>. */
   private columns = 0;
-  /** exceljs keeps one entry per cell a data validation covers. */
+  /** exceljs keeps one entry per cell a data validation covers, and per cell of a defined name's range. */
   private validated = 0;
+  private named = 0;
 
   constructor(private readonly part: string) {}
 
@@ -124,7 +134,12 @@ class PartScanner {
     TAG_END.lastIndex = at;
     if (!TAG_END.exec(s)) return TAG_REST.test(s.slice(at)) ? undefined : at; // cut by the text's end, or malformed (the parser refuses it)
     this.open(name, attrs);
-    return TAG_END.lastIndex;
+    if (name !== 'definedName') return TAG_END.lastIndex;
+    // A defined name's ranges are its text: <definedName name="x">Sheet1!$A$1:$B$9,Sheet1!$1:$3</definedName>.
+    const close = s.indexOf('<', TAG_END.lastIndex);
+    if (close < 0) return undefined;
+    this.named += namedCells(attributeValue(`"${s.slice(TAG_END.lastIndex, close)}"`));
+    return close;
   }
 
   private open(tag: string, attrs: Record<string, string>): void {
@@ -167,8 +182,9 @@ class PartScanner {
       this.largestMerge ? `merged cells up to ${areaText(this.largestMerge)}` : '',
       this.columns > 16_384 ? `column definitions up to column ${this.columns.toLocaleString('en-US')}` : '',
       this.validated ? `data validation over ${this.validated.toLocaleString('en-US')} cells` : '',
+      this.named ? `defined names over ${this.named.toLocaleString('en-US')} cells` : '',
     ].filter(Boolean);
-    return { part: this.part, cells: base + this.merged + this.columns + this.validated, why: why.join(' and ') };
+    return { part: this.part, cells: base + this.merged + this.columns + this.validated + this.named, why: why.join(' and ') };
   }
 }
 

@@ -91,7 +91,7 @@ describe('reliability: attacks on the sheet tools (hostile workbooks)', function
     await assertRefusedAndAlive('sheet_update', { path: 'attack/merge-bomb.xlsx', operations: [{ op: 'set_cell', cell: 'A1', value: 1 }] }, refusal);
   });
 
-  it('refuses a declared used range of 268 M cells, cells placed 81 M cells apart (what grouping would walk), a billion column definitions and a whole-sheet data validation', async () => {
+  it('refuses a declared used range of 268 M cells, cells placed 81 M cells apart (what grouping would walk), a billion column definitions, a whole-sheet data validation and defined name', async () => {
     await put('attack/dimension.xlsx', await hostileWorkbook((xml) => xml.replace(/<dimension ref="[^"]*"\/>/, '<dimension ref="A1:XFD16384"/>')));
     await assertRefusedAndAlive('sheet_read', { path: 'attack/dimension.xlsx' }, /declares 268,435,456 cells \(a used range of A1:XFD16384/);
     const far = (xml: string) => xml.replace(/<dimension[^>]*\/>/, '').replace('</sheetData>', '<row r="5000"><c r="XFD5000"><v>1</v></c></row></sheetData>');
@@ -102,6 +102,11 @@ describe('reliability: attacks on the sheet tools (hostile workbooks)', function
     const validation = '<dataValidations count="1"><dataValidation type="whole" sqref="A1:XFD1048576"><formula1>1</formula1></dataValidation></dataValidations>';
     await put('attack/validation.xlsx', await hostileWorkbook((xml) => xml.replace('</sheetData>', `</sheetData>${validation}`)));
     await assertRefusedAndAlive('sheet_update', { path: 'attack/validation.xlsx', operations: [{ op: 'set_cell', cell: 'A1', value: 1 }] }, /data validation over 17,179,869,184 cells/);
+    const named = await hostileWorkbook((xml) => xml);
+    const files = unzipSync(new Uint8Array(named));
+    files['xl/workbook.xml'] = strToU8(strFromU8(files['xl/workbook.xml']).replace(/<definedNames\/>|<\/sheets>/, (m) => `${m === '</sheets>' ? m : ''}<definedNames><definedName name="all">Data!$A$1:$XFD$1048576</definedName></definedNames>`));
+    await put('attack/named.xlsx', Buffer.from(zipSync(files)));
+    await assertRefusedAndAlive('sheet_analyze', { path: 'attack/named.xlsx' }, /defined names over 17,179,869,184 cells in xl\/workbook\.xml/);
   });
 
   it('refuses a CSV of 15 M empty fields made in the sandbox', async () => {

@@ -112,6 +112,21 @@ describe('sheet limits: the xlsx census', () => {
     await checkXlsxBudget(small, 'ok.xlsx');
   });
 
+  it('refuses defined names over whole sheets (exceljs enumerates every cell of their ranges)', async () => {
+    const withName = (text: string) => async () => {
+      const wb = new ExcelJS.Workbook();
+      wb.addWorksheet('S').addRow(['a']);
+      const files = unzipSync(new Uint8Array(await wb.xlsx.writeBuffer()));
+      const book = strFromU8(files['xl/workbook.xml']).replace(/<definedNames\/>|<\/sheets>/, (m) => `${m === '</sheets>' ? m : ''}<definedNames><definedName name="x">${text}</definedName></definedNames>`);
+      files['xl/workbook.xml'] = strToU8(book);
+      return Buffer.from(zipSync(files));
+    };
+    await assertRejected(checkXlsxBudget(await withName('S!$A$1:$XFD$1048576')(), 'n.xlsx'), /defined names over 17,179,869,184 cells in xl\/workbook\.xml/);
+    await assertRejected(checkXlsxBudget(await withName('S!$1:$1048576')(), 'n.xlsx'), /defined names over 1,048,576 cells/);
+    await assertRejected(checkXlsxBudget(await withName('S!&#36;A&#36;1:&#36;XFD&#36;100')(), 'n.xlsx'), /defined names over 1,638,400 cells/);
+    await checkXlsxBudget(await withName("'My S'!$A$1:$B$10,S!$1:$1,S!$A:$C")(), 'print-titles.xlsx');
+  });
+
   it('reports damaged zips and unreadable merged ranges as corrupt', async () => {
     await assertRejected(checkXlsxBudget(Buffer.from('PK\x03\x04garbage', 'latin1'), 'a.xlsx'), /^a\.xlsx is a corrupt \.xlsx workbook and could not be parsed \(its zip directory is missing/);
     const odd = await workbook(withMerge('A:XFD'));
