@@ -1,5 +1,6 @@
-// Builds: the in-sandbox daemon and egress relay (one CJS file each), then the `suna-mcp` CLI (one ESM file with a shebang)
-// that carries the daemon and the image build context inline.
+// Builds: the in-sandbox daemon and egress relay (one CJS file each), then the `suna-mcp` CLI (one ESM file with a
+// shebang) that carries them and the image build context inline, and beside it the sheet worker (the thread that
+// parses workbooks under memory and time limits; it must be a file of its own to be started as a Worker).
 import * as esbuild from 'esbuild';
 import { readFileSync, mkdirSync, chmodSync } from 'node:fs';
 
@@ -54,4 +55,16 @@ await esbuild.build({
   logLevel: 'warning',
 });
 chmodSync('mcp-server/dist/cli.js', 0o755);
+await esbuild.build({
+  entryPoints: ['mcp-server/src/sheets/worker.ts'],
+  bundle: true,
+  platform: 'node',
+  target: 'node22',
+  format: 'esm',
+  outfile: 'mcp-server/dist/sheets-worker.js',
+  external: Object.keys(serverPkg.dependencies ?? {}),
+  banner: { js: 'import { createRequire as __sunaCreateRequire } from "node:module"; const require = __sunaCreateRequire(import.meta.url);' },
+  sourcemap: 'linked',
+  logLevel: 'warning',
+});
 if (watch) console.error('watch mode is not supported; re-run the build');

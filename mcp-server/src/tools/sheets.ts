@@ -1,48 +1,55 @@
-// Spreadsheet tools: .xlsx and .csv files in the workspace, parsed and written with exceljs on the host.
-// The daemon moves the bytes (reads capped, writes atomic: temp file + rename), so a failed update never
-// leaves a half-written workbook. The rules themselves live in sheets-model.ts.
-import ExcelJS from 'exceljs';
-import type { Workbook } from 'exceljs';
+// Spreadsheet tools: thin adapters over the sheets core (src/sheets/). The daemon moves the bytes (reads capped,
+// writes atomic: temp file + rename, so a failed update never leaves a half-written workbook); the workbook itself
+// is parsed and written in the sheet worker thread, under its memory, time and cell limits, because a workbook made
+// in the sandbox is hostile input. Domain errors (SheetError) become ToolErrors here.
 import { DaemonRequestError, displayPath, resolveWorkspacePath } from '@suna/sandbox';
 import { z } from 'zod';
+import { SheetError } from '../sheets/errors.js';
+import { aggregationSpec, filterSpec, formatOf, operation, sheetSpec, type SheetFormat } from '../sheets/inputs.js';
+import { SHEET_LIMITS } from '../sheets/limits.js';
+import { markdownTable } from '../sheets/markdown.js';
+import { areaText, columnLetter } from '../sheets/refs.js';
+import type { SheetTaskKind, SheetTaskOf, SheetTaskResults } from '../sheets/tasks.js';
+import { sheetWorker } from '../sheets/worker-host.js';
 import { defineTool, ToolError, type ToolContext } from '../tool.js';
-import {
-  addSheet, aggregationSpec, analyzeSheet, applyOperations, areaText, columnLetter, dimensions, filterSpec, findSheet, formatOf, loadWorkbook,
-  markdownTable, operation, saveWorkbook, sheetNames, sheetSpec, usedArea, viewGrid, type SheetFormat,
-} from './sheets-model.js';
 
-const MAX_SHEET_BYTES = 20 * 1024 * 1024;
 const MAX_GROUPS_SHOWN = 500;
 
 const pathArg = z.string().max(4096).describe('Path relative to /workspace, ending in .xlsx or .csv');
 const sheetArg = z.string().optional().describe('Sheet name (default: the first sheet; ignored for .csv)');
 
-interface OpenedSheetFile {
-  abs: string;
-  name: string;
-  format: SheetFormat;
-  wb: Workbook;
+/** Domain errors are the caller's to fix: they reach the client as tool errors. */
+async function sheets<T>(fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw err instanceof SheetError ? new ToolError(err.message) : err;
+  }
 }
 
-async function openSheetFile(ctx: ToolContext, path: string): Promise<OpenedSheetFile> {
+const inWorker = <K extends SheetTaskKind>(ctx: ToolContext, task: SheetTaskOf<K>): Promise<SheetTaskResults[K]> => sheets(() => sheetWorker().run(task, { signal: ctx.signal }));
+
+interface SheetFile { abs: string; name: string; format: SheetFormat; data: Uint8Array }
+
+async function readSheetFile(ctx: ToolContext, path: string): Promise<SheetFile> {
   const abs = resolveWorkspacePath(path, { allowRoot: false });
   const name = displayPath(abs);
-  const format = formatOf(name);
+  const format = await sheets(() => formatOf(name));
   let r;
   try {
-    r = await ctx.sandbox.call('read', { path: abs, maxBytes: MAX_SHEET_BYTES }, { signal: ctx.signal, timeoutMs: 60_000 });
+    r = await ctx.sandbox.call('read', { path: abs, maxBytes: SHEET_LIMITS.fileBytes }, { signal: ctx.signal, timeoutMs: 60_000 });
   } catch (err) {
     if (err instanceof DaemonRequestError && err.code === 'ENOENT') throw new ToolError(`no such file: ${name} (file_list shows what exists; sheet_create makes a new one)`);
     throw err;
   }
   if (r.truncated)
-    throw new ToolError(`${name} is ${(r.size / 1024 / 1024).toFixed(1)} MB, over the ${MAX_SHEET_BYTES / 1024 / 1024} MB limit of the sheet tools; process it with python3 in shell_exec instead`);
-  return { abs, name, format, wb: await loadWorkbook(Buffer.from(r.data, 'base64'), format, name) };
+    throw new ToolError(`${name} is ${(r.size / 1024 / 1024).toFixed(1)} MB, over the ${SHEET_LIMITS.fileBytes / 1024 / 1024} MB limit of the sheet tools; process it with python3 in shell_exec instead`);
+  return { abs, name, format, data: Buffer.from(r.data, 'base64') };
 }
 
-async function writeSheetFile(ctx: ToolContext, abs: string, data: Buffer, exclusive: boolean): Promise<void> {
+async function writeSheetFile(ctx: ToolContext, abs: string, data: Uint8Array, exclusive: boolean): Promise<void> {
   try {
-    await ctx.sandbox.call('write', { path: abs, data: data.toString('base64'), mkdirs: true, exclusive }, { signal: ctx.signal, timeoutMs: 60_000 });
+    await ctx.sandbox.call('write', { path: abs, data: Buffer.from(data).toString('base64'), mkdirs: true, exclusive }, { signal: ctx.signal, timeoutMs: 60_000 });
   } catch (err) {
     if (err instanceof DaemonRequestError && err.code === 'EEXIST')
       throw new ToolError(`${displayPath(abs)} already exists and was left as it is; pass overwrite: true to replace it, or change it with sheet_update`);
@@ -50,7 +57,7 @@ async function writeSheetFile(ctx: ToolContext, abs: string, data: Buffer, exclu
   }
 }
 
-const sheetList = (wb: Workbook): string => sheetNames(wb).map((n) => JSON.stringify(n)).join(', ');
+const sheetList = (names: string[]): string => names.map((n) => JSON.stringify(n)).join(', ');
 
 export const sheetCreate = defineTool({
   name: 'sheet_create',
@@ -66,21 +73,12 @@ export const sheetCreate = defineTool({
     sheets: z.array(sheetSpec).min(1).max(100),
     overwrite: z.boolean().optional(),
   }),
-  async handle({ path, sheets, overwrite }, ctx) {
+  async handle({ path, sheets: specs, overwrite }, ctx) {
     const abs = resolveWorkspacePath(path, { allowRoot: false });
-    const format = formatOf(displayPath(abs));
-    if (format === 'csv' && sheets.length !== 1) throw new ToolError(`a .csv file holds exactly one sheet, got ${sheets.length}; use a .xlsx path for several sheets`);
-    const wb = new ExcelJS.Workbook();
-    sheets.forEach((spec, i) => {
-      try {
-        addSheet(wb, spec, format);
-      } catch (err) {
-        throw err instanceof ToolError ? new ToolError(`sheets[${i}]: ${err.message}`) : err;
-      }
-    });
-    const data = await saveWorkbook(wb, format);
+    const name = displayPath(abs);
+    const format = await sheets(() => formatOf(name));
+    const { data, sheets: summary } = await inWorker(ctx, { kind: 'create', name, format, sheets: specs });
     await writeSheetFile(ctx, abs, data, !overwrite);
-    const summary = wb.worksheets.map((ws) => ({ name: ws.name, dimensions: dimensions(ws) }));
     const what = format === 'csv' ? `(${summary[0].dimensions})` : summary.map((s) => `sheet "${s.name}" ${s.dimensions}`).join(', ');
     ctx.reply.text(`created ${displayPath(abs)} ${what} (${data.length.toLocaleString('en-US')} bytes)`);
     ctx.reply.structuredContent({ path: displayPath(abs), sheets: summary, bytes: data.length });
@@ -93,7 +91,8 @@ export const sheetRead = defineTool({
   kind: 'read',
   description:
     'Read a sheet of an .xlsx or .csv file as a table with row numbers and column letters (CSV text when very wide). Lists all sheet names and the used range. ' +
-    'Formula cells show as "=A1+B1 → 3" (formula → cached result; no arrow when the file has not been calculated since). ' +
+    'Formula cells show as "=A1+B1 → 3": the result cached in the file, or, when there is none, computed here (Excel\'s functions, cross-sheet references); ' +
+    'a formula that cannot be computed shows "→ (not computed: why)". ' +
     'Defaults: the first sheet, its used range (first 50 columns), 100 rows; page with `range` ("A101:D200"). structuredContent has the values and the formula cells.',
   input: z.object({
     path: pathArg,
@@ -102,24 +101,28 @@ export const sheetRead = defineTool({
     max_rows: z.number().int().min(1).max(1000).optional().describe('Rows to show (default 100)'),
   }),
   async handle({ path, sheet, range, max_rows }, ctx) {
-    const f = await openSheetFile(ctx, path);
-    const ws = findSheet(f.wb, f.format === 'csv' ? undefined : sheet, f.name);
-    const used = usedArea(ws);
-    const view = viewGrid(ws, range, max_rows ?? 100);
-    const where = f.format === 'csv' ? f.name : `sheet "${ws.name}" of ${f.name} (sheets: ${sheetList(f.wb)})`;
-    const head = [`${where}; used range ${dimensions(ws)}.`];
-    const data: Record<string, unknown> = { sheets: sheetNames(f.wb), sheet: ws.name, dimensions: dimensions(ws) };
+    const f = await readSheetFile(ctx, path);
+    const r = await inWorker(ctx, { kind: 'read', name: f.name, format: f.format, data: f.data, sheet, range, maxRows: max_rows ?? 100 });
+    const where = f.format === 'csv' ? f.name : `sheet "${r.sheet}" of ${f.name} (sheets: ${sheetList(r.sheets)})`;
+    const head = [`${where}; used range ${r.dimensions}.`];
+    const data: Record<string, unknown> = { sheets: r.sheets, sheet: r.sheet, dimensions: r.dimensions };
+    const view = r.view;
     if (!view) {
-      ctx.reply.text(`${head[0]} ${used ? `The range ${range} holds no data.` : 'The sheet is empty.'}`);
+      ctx.reply.text(`${head[0]} ${r.used ? `The range ${range} holds no data.` : 'The sheet is empty.'}`);
       ctx.reply.structuredContent({ ...data, range: null, rows: [], formulas: [] });
       return;
     }
     const { area, moreRows } = view;
     const shown = areaText(area);
     const more = moreRows ? `; ${moreRows} more row(s): read range "${columnLetter(area.left)}${area.bottom + 1}:${columnLetter(area.right)}${area.bottom + moreRows}" or raise max_rows` : '';
-    const left = !range && area.right < used!.right ? `; columns after ${columnLetter(area.right)} not shown, pass a range to see them` : '';
+    const left = !range && area.right < r.used!.right ? `; columns after ${columnLetter(area.right)} not shown, pass a range to see them` : '';
     head.push(`Showing ${shown}${view.tableFormat === 'csv' ? ' as CSV (too wide for a table)' : ''}${more}${left}.`);
-    if (view.formulas.length) head.push(`${view.formulas.length} formula cell(s) in view, shown as =formula → cached result.`);
+    if (view.formulas.length) {
+      const computed = view.formulas.filter((f) => f.computed).length;
+      const failed = view.formulas.filter((f) => f.not_computed).length;
+      const how = [computed && `${computed} computed here (the file has no cached result)`, failed && `${failed} could not be computed`].filter(Boolean).join(', ');
+      head.push(`${view.formulas.length} formula cell(s) in view, shown as =formula → value${how ? ` (${how})` : ''}.`);
+    }
     ctx.reply.text(`${head.join('\n')}\n\n${view.table}`, { raw: true });
     ctx.reply.structuredContent({ ...data, range: shown, more_rows: moreRows, rows: view.rows, formulas: view.formulas });
   },
@@ -140,14 +143,12 @@ export const sheetUpdate = defineTool({
     operations: z.array(operation).min(1).max(1000),
   }),
   async handle({ path, sheet, operations }, ctx) {
-    const f = await openSheetFile(ctx, path);
-    const ws = findSheet(f.wb, f.format === 'csv' ? undefined : sheet, f.name);
-    const done = applyOperations(f.wb, ws, operations, f.format, f.name);
-    const data = await saveWorkbook(f.wb, f.format);
-    await writeSheetFile(ctx, f.abs, data, false);
-    const where = f.format === 'csv' ? f.name : `${f.name} (sheet "${ws.name}", now ${dimensions(ws)}; sheets: ${sheetList(f.wb)})`;
-    ctx.reply.text(`updated ${where}:\n${done.map((d, i) => `${i + 1}. ${d}`).join('\n')}`);
-    ctx.reply.structuredContent({ sheets: sheetNames(f.wb), sheet: ws.name, dimensions: dimensions(ws), applied: done, bytes: data.length });
+    const f = await readSheetFile(ctx, path);
+    const r = await inWorker(ctx, { kind: 'update', name: f.name, format: f.format, data: f.data, sheet, operations });
+    await writeSheetFile(ctx, f.abs, r.data, false);
+    const where = f.format === 'csv' ? f.name : `${f.name} (sheet "${r.sheet}", now ${r.dimensions}; sheets: ${sheetList(r.sheets)})`;
+    ctx.reply.text(`updated ${where}:\n${r.applied.map((d, i) => `${i + 1}. ${d}`).join('\n')}`);
+    ctx.reply.structuredContent({ sheets: r.sheets, sheet: r.sheet, dimensions: r.dimensions, applied: r.applied, bytes: r.data.length });
   },
 });
 
@@ -158,7 +159,8 @@ export const sheetAnalyze = defineTool({
   description:
     'Summarise a sheet whose row 1 holds column names: keep rows matching every `filter` condition, group them by `group_by`, and compute count/sum/avg/min/max per group. ' +
     'Columns are named by header text (or by letter). eq/ne compare numbers as numbers and text case-insensitively; contains is a case-insensitive substring test; ' +
-    'gt/gte/lt/lte compare numbers, or text (ISO dates sort correctly). Formula cells count with their cached result. Returns a markdown table; structuredContent has the rows.',
+    'gt/gte/lt/lte compare numbers, or text (ISO dates sort correctly). Formula cells count with their value (cached in the file, or computed here); ' +
+    'an aggregate over a formula that cannot be computed is left empty and the reason is given, never counted as 0. Returns a markdown table; structuredContent has the rows.',
   input: z.object({
     path: pathArg,
     sheet: sheetArg,
@@ -167,14 +169,14 @@ export const sheetAnalyze = defineTool({
     filter: z.array(filterSpec).max(50).optional(),
   }),
   async handle({ path, sheet, group_by, aggregations, filter }, ctx) {
-    const f = await openSheetFile(ctx, path);
-    const ws = findSheet(f.wb, f.format === 'csv' ? undefined : sheet, f.name);
-    const r = analyzeSheet(ws, { group_by, aggregations, filter });
+    const f = await readSheetFile(ctx, path);
+    const { sheet: sheetName, result: r } = await inWorker(ctx, { kind: 'analyze', name: f.name, format: f.format, data: f.data, sheet, spec: { group_by, aggregations, filter } });
     const shown = r.rows.slice(0, MAX_GROUPS_SHOWN);
     const filtered = filter?.length ? `${r.matched} of ${r.total} data rows matched the filter` : `${r.total} data rows`;
     const groups = group_by ? `; ${r.rows.length} group(s)${r.rows.length > shown.length ? `, first ${shown.length} shown` : ''}` : '';
-    ctx.reply.text(`${f.format === 'csv' ? f.name : `sheet "${ws.name}" of ${f.name}`}: ${filtered}${groups}.\n\n${markdownTable(r.columns, shown)}`, { raw: true });
-    ctx.reply.structuredContent({ sheet: ws.name, columns: r.columns, rows: shown, groups: r.rows.length, matched_rows: r.matched, total_rows: r.total });
+    const notes = r.uncomputed.map((u) => `\nColumn "${u.column}": ${u.cells} formula cell(s) could not be computed (first: ${u.example}); aggregates over them are left empty.`).join('');
+    ctx.reply.text(`${f.format === 'csv' ? f.name : `sheet "${sheetName}" of ${f.name}`}: ${filtered}${groups}.${notes}\n\n${markdownTable(r.columns, shown)}`, { raw: true });
+    ctx.reply.structuredContent({ sheet: sheetName, columns: r.columns, rows: shown, groups: r.rows.length, matched_rows: r.matched, total_rows: r.total, uncomputed: r.uncomputed });
   },
 });
 

@@ -34,6 +34,7 @@ describe('distribution', function () {
       assert.ok(!files.some((f) => f.endsWith('.map')), `source maps were packed: ${files.join(', ')}`);
       assert.ok(info.size <= 3 * 1024 * 1024, `the tarball is ${info.size} bytes, over 3 MB`);
       assert.ok(files.includes('dist/cli.js'), files.join(', '));
+      assert.ok(files.includes('dist/sheets-worker.js'), `the sheet worker is not packed: ${files.join(', ')}`);
       assert.ok(files.includes('README.md'));
       assert.ok(!files.some((f) => f.startsWith('src/') || f.startsWith('test/')), 'sources or tests were packed');
       const app = join(work, 'app');
@@ -54,6 +55,11 @@ describe('distribution', function () {
       await client.connect(new StdioClientTransport({ command: installed, args: [], env: serverEnv(), stderr: 'ignore' }));
       const r = (await client.callTool({ name: 'shell_exec', arguments: { command: 'echo packed' } })) as CallToolResult;
       assert.equal((r.structuredContent as { stdout: string }).stdout, 'packed\n');
+      // Workbooks are parsed in the packed worker file (dist/sheets-worker.js).
+      const made = (await client.callTool({ name: 'sheet_create', arguments: { path: 'p.csv', sheets: [{ name: 'S', rows: [['packed', 1]] }] } })) as CallToolResult;
+      assert.ok(!made.isError, JSON.stringify(made.content));
+      const read = (await client.callTool({ name: 'sheet_read', arguments: { path: 'p.csv' } })) as CallToolResult;
+      assert.deepEqual((read.structuredContent as { rows: unknown[][] }).rows, [['packed', 1]]);
       await client.close();
     });
 

@@ -61,11 +61,13 @@ describe('sheet tools (stdio, real sandbox)', function () {
 
     const read = await s.ok('sheet_read', { path: 'books/sales.xlsx' });
     assert.match(read.text, /sheet "Sales" of books\/sales\.xlsx \(sheets: "Sales", "Summary"\); used range A1:D4/);
-    assert.match(read.text, /\| 2 \| East \| 2 \| 3 \| =B2\*C2 \|/);
+    // No cached results in a file sheet_create wrote: the values are computed.
+    assert.match(read.text, /\| 2 \| East \| 2 \| 3 \| =B2\*C2 → 6 \|/);
+    assert.match(read.text, /3 formula cell\(s\) in view, shown as =formula → value \(3 computed here/);
     assert.deepEqual(read.structured?.sheets, ['Sales', 'Summary']);
     assert.equal(read.structured?.dimensions, 'A1:D4');
-    assert.deepEqual((read.structured?.rows as unknown[][])[1], ['East', 2, 3, null]);
-    assert.deepEqual((read.structured?.formulas as unknown[])[0], { cell: 'D2', formula: '=B2*C2', value: null });
+    assert.deepEqual((read.structured?.rows as unknown[][])[1], ['East', 2, 3, 6]);
+    assert.deepEqual((read.structured?.formulas as unknown[])[0], { cell: 'D2', formula: '=B2*C2', value: 6, computed: true });
 
     const updated = await s.ok('sheet_update', {
       path: 'books/sales.xlsx',
@@ -77,10 +79,11 @@ describe('sheet tools (stdio, real sandbox)', function () {
     });
     assert.match(updated.text, /1\. inserted 1 row\(s\) at row 2\n2\. set C3\n3\. appended 1 row\(s\) at row 6/);
     const after = await s.ok('sheet_read', { path: 'books/sales.xlsx', range: 'A1:D6' });
-    assert.match(after.text, /\| 3 \| East \| 2 \| 30 \| =B3\*C3 \|/);
-    assert.match(after.text, /\| 6 \| West \| 1 \| 1 \| =B6\*C6 \|/);
+    assert.match(after.text, /\| 3 \| East \| 2 \| 30 \| =B3\*C3 → 60 \|/);
+    assert.match(after.text, /\| 6 \| West \| 1 \| 1 \| =B6\*C6 → 1 \|/);
     const summary = await s.ok('sheet_read', { path: 'books/sales.xlsx', sheet: 'Summary' });
-    assert.match(summary.text, /=SUM\(Sales!D3:D5\)/); // as in Excel: rows inserted at a range's first row move it
+    // As in Excel: rows inserted at a range's first row move it. A cross-sheet SUM over computed formulas.
+    assert.match(summary.text, /=SUM\(Sales!D3:D5\) → 90/);
 
     const analysis = await s.ok('sheet_analyze', { path: 'books/sales.xlsx', group_by: 'Region', aggregations: [{ op: 'count' }, { column: 'Qty', op: 'sum' }] });
     assert.match(analysis.text, /5 data rows; 3 group\(s\)/);
@@ -89,6 +92,28 @@ describe('sheet tools (stdio, real sandbox)', function () {
     const filtered = await s.ok('sheet_analyze', { path: 'books/sales.xlsx', aggregations: [{ column: 'Price', op: 'max' }], filter: [{ column: 'region', op: 'ne', value: 'east' }] });
     assert.deepEqual(filtered.structured?.rows, [[5]]);
     assert.match(filtered.text, /3 of 5 data rows matched the filter/);
+    // A formula column sums to its values, not to 0.
+    const totals = await s.ok('sheet_analyze', { path: 'books/sales.xlsx', group_by: 'Region', aggregations: [{ column: 'Total', op: 'sum' }] });
+    assert.deepEqual(totals.structured?.rows, [['East', 70], ['North', 7], ['West', 21]]);
+  });
+
+  it('computes SUMIF and VLOOKUP across sheets, and says which formulas cannot be computed instead of counting them as 0', async () => {
+    await s.ok('sheet_create', {
+      path: 'books/lookup.xlsx',
+      sheets: [
+        { name: 'Prices', columns: ['Item', 'Price'], rows: [['apple', 2], ['pear', 3]] },
+        { name: 'Orders', columns: ['Item', 'Qty', 'Cost'], rows: [['pear', 2, '=B2*VLOOKUP(A2,Prices!A2:B3,2,FALSE)'], ['apple', 5, '=B3*VLOOKUP(A3,Prices!A2:B3,2,FALSE)'], ['pear', 1, '=NOSUCHFN(B4)']] },
+        { name: 'Summary', rows: [['pears', '=SUMIF(Orders!A2:A4,"pear",Orders!B2:B4)']] },
+      ],
+    });
+    const summary = await s.ok('sheet_read', { path: 'books/lookup.xlsx', sheet: 'Summary' });
+    assert.match(summary.text, /=SUMIF\(Orders!A2:A4,"pear",Orders!B2:B4\) → 3/);
+    const orders = await s.ok('sheet_read', { path: 'books/lookup.xlsx', sheet: 'Orders' });
+    assert.match(orders.text, /=B2\*VLOOKUP\(A2,Prices!A2:B3,2,FALSE\) → 6/);
+    assert.match(orders.text, /=NOSUCHFN\(B4\) → \(not computed: the function NOSUCHFN is not supported here\)/);
+    const costs = await s.ok('sheet_analyze', { path: 'books/lookup.xlsx', sheet: 'Orders', group_by: 'Item', aggregations: [{ column: 'Cost', op: 'sum' }] });
+    assert.deepEqual(costs.structured?.rows, [['apple', 10], ['pear', null]]);
+    assert.match(costs.text, /Column "Cost": 1 formula cell\(s\) could not be computed \(first: C4: the function NOSUCHFN is not supported here\); aggregates over them are left empty\./);
   });
 
   it('reads a workbook written elsewhere, showing formulas with their cached values, and updates keep the formulas', async () => {

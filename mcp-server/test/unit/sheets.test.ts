@@ -1,25 +1,31 @@
-// The pure core of the sheet tools: references, values, formula rewriting, the update operations, the grid
-// view and grouping, on in-memory exceljs workbooks (no sandbox).
+// The sheets core (src/sheets/): references, values, formula rewriting, the update operations, the grid view and
+// grouping, on in-memory exceljs workbooks (no sandbox, no worker). Bad input throws SheetError, never ToolError.
 import assert from 'node:assert/strict';
 import ExcelJS from 'exceljs';
-import { ToolError } from '../../src/tool.ts';
-import { renameInFormula, shiftFormula } from '../../src/tools/sheets-formulas.ts';
-import {
-  addSheet, analyzeSheet, applyOperations, declaredUnzippedBytes, findSheet, fromCsv, loadWorkbook, parseCell, parseColumn, parseRange, saveWorkbook,
-  toCellValue, viewGrid, type Operation,
-} from '../../src/tools/sheets-model.ts';
+import { analyzeSheet } from '../../src/sheets/analyze.ts';
+import { SheetError } from '../../src/sheets/errors.ts';
+import { renameInFormula, shiftFormula } from '../../src/sheets/formulas.ts';
+import type { Operation } from '../../src/sheets/inputs.ts';
+import { applyOperations } from '../../src/sheets/operations.ts';
+import { parseCell, parseColumn, parseRange } from '../../src/sheets/refs.ts';
+import { fromCsv, toCellValue } from '../../src/sheets/values.ts';
+import { viewGrid } from '../../src/sheets/view.ts';
+import { WorkbookValues } from '../../src/sheets/evaluate.ts';
+import { addSheet, findSheet, loadWorkbook, saveWorkbook } from '../../src/sheets/workbook.ts';
 
-function assertToolError(fn: () => unknown, fragment: RegExp): void {
+const values = (ws: ExcelJS.Worksheet) => new WorkbookValues(ws.workbook);
+
+function assertSheetError(fn: () => unknown, fragment: RegExp): void {
   assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof ToolError, `expected a ToolError, got ${String(err)}`);
+    assert.ok(err instanceof SheetError, `expected a SheetError, got ${String(err)}`);
     assert.match(err.message, fragment);
     return true;
   });
 }
 
-async function assertRejectsToolError(p: Promise<unknown>, fragment: RegExp): Promise<void> {
+async function assertRejectsSheetError(p: Promise<unknown>, fragment: RegExp): Promise<void> {
   await assert.rejects(p, (err: unknown) => {
-    assert.ok(err instanceof ToolError, `expected a ToolError, got ${String(err)}`);
+    assert.ok(err instanceof SheetError, `expected a SheetError, got ${String(err)}`);
     assert.match(err.message, fragment);
     return true;
   });
@@ -47,11 +53,11 @@ describe('sheet references', () => {
     assert.deepEqual(parseCell('$c$3'), { row: 3, col: 3 });
     assert.deepEqual(parseRange('D20:A1'), { top: 1, left: 1, bottom: 20, right: 4 });
     assert.deepEqual(parseRange('B3'), { top: 3, left: 2, bottom: 3, right: 2 });
-    for (const bad of ['ZZZ0', 'A0', 'XFE1', '1A', 'A1048577']) assertToolError(() => parseCell(bad), /expected a column letter and a row number from 1, like "A1"/);
-    assertToolError(() => parseRange('A1:ZZZ0'), /bad range "A1:ZZZ0": expected two cells joined by ":", like "A1:D20"/);
+    for (const bad of ['ZZZ0', 'A0', 'XFE1', '1A', 'A1048577']) assertSheetError(() => parseCell(bad), /expected a column letter and a row number from 1, like "A1"/);
+    assertSheetError(() => parseRange('A1:ZZZ0'), /bad range "A1:ZZZ0": expected two cells joined by ":", like "A1:D20"/);
     assert.equal(parseColumn('c'), 3);
     assert.equal(parseColumn(28), 28);
-    assertToolError(() => parseColumn('A1'), /bad column "A1": expected a column letter like "C" or a 1-based number/);
+    assertSheetError(() => parseColumn('A1'), /bad column "A1": expected a column letter like "C" or a 1-based number/);
   });
 });
 
@@ -137,11 +143,11 @@ describe('sheet update operations', () => {
   it('names the failing operation and what to send instead', () => {
     const wb = salesBook();
     const ws = findSheet(wb, undefined, 'book.xlsx');
-    assertToolError(() => applyOperations(wb, ws, [{ op: 'set_cell', cell: 'A2', value: 1 }, { op: 'set_cell', cell: 'ZZZ0', value: 2 }], 'xlsx', 'book.xlsx'), /^operations\[1\] \(set_cell\) failed: bad cell "ZZZ0": expected .*Nothing was written; book.xlsx is unchanged\.$/);
-    assertToolError(() => applyOperations(wb, ws, [{ op: 'rename_sheet', from: 'Nope', to: 'X' }], 'xlsx', 'book.xlsx'), /operations\[0\].*no sheet "Nope" in book.xlsx; its sheets are: "Sales", "Summary"/);
-    assertToolError(() => applyOperations(wb, ws, [{ op: 'add_sheet', name: 'summary' }], 'xlsx', 'book.xlsx'), /a sheet named "summary" already exists/);
-    assertToolError(() => applyOperations(wb, ws, [{ op: 'append_rows', rows: [{ Regoin: 'x' }] }], 'xlsx', 'book.xlsx'), /unknown column "Regoin"; the columns .* "Region", "Qty", "Price", "Total"/);
-    assertToolError(() => applyOperations(wb, ws, [{ op: 'add_sheet', name: 'a/b' }], 'csv', 'a.csv'), /a \.csv file holds one sheet/);
+    assertSheetError(() => applyOperations(wb, ws, [{ op: 'set_cell', cell: 'A2', value: 1 }, { op: 'set_cell', cell: 'ZZZ0', value: 2 }], 'xlsx', 'book.xlsx'), /^operations\[1\] \(set_cell\) failed: bad cell "ZZZ0": expected .*Nothing was written; book.xlsx is unchanged\.$/);
+    assertSheetError(() => applyOperations(wb, ws, [{ op: 'rename_sheet', from: 'Nope', to: 'X' }], 'xlsx', 'book.xlsx'), /operations\[0\].*no sheet "Nope" in book.xlsx; its sheets are: "Sales", "Summary"/);
+    assertSheetError(() => applyOperations(wb, ws, [{ op: 'add_sheet', name: 'summary' }], 'xlsx', 'book.xlsx'), /a sheet named "summary" already exists/);
+    assertSheetError(() => applyOperations(wb, ws, [{ op: 'append_rows', rows: [{ Regoin: 'x' }] }], 'xlsx', 'book.xlsx'), /unknown column "Regoin"; the columns .* "Region", "Qty", "Price", "Total"/);
+    assertSheetError(() => applyOperations(wb, ws, [{ op: 'add_sheet', name: 'a/b' }], 'csv', 'a.csv'), /a \.csv file holds one sheet/);
   });
 
   it('unshares shared formulas before moving rows, so every copy keeps its own references', async () => {
@@ -162,22 +168,19 @@ describe('sheet update operations', () => {
 
 describe('sheet bytes', () => {
   it('says why a file is not a workbook', async () => {
-    await assertRejectsToolError(loadWorkbook(Buffer.from('name,qty\n'), 'xlsx', 'a.xlsx'), /a\.xlsx is not a readable \.xlsx workbook: it is not a zip archive/);
-    await assertRejectsToolError(loadWorkbook(Buffer.alloc(0), 'xlsx', 'a.xlsx'), /it is empty/);
-    await assertRejectsToolError(loadWorkbook(Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 1, 2]), 'xlsx', 'a.xlsx'), /old binary \.xls/);
-    await assertRejectsToolError(loadWorkbook(Buffer.from('PK\x03\x04garbage', 'latin1'), 'xlsx', 'a.xlsx'), /a\.xlsx is a corrupt \.xlsx workbook/);
-    await assertRejectsToolError(loadWorkbook(Buffer.from([0x61, 0, 0x62]), 'csv', 'a.csv'), /not a text CSV/);
+    await assertRejectsSheetError(loadWorkbook(Buffer.from('name,qty\n'), 'xlsx', 'a.xlsx'), /a\.xlsx is not a readable \.xlsx workbook: it is not a zip archive/);
+    await assertRejectsSheetError(loadWorkbook(Buffer.alloc(0), 'xlsx', 'a.xlsx'), /it is empty/);
+    await assertRejectsSheetError(loadWorkbook(Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 1, 2]), 'xlsx', 'a.xlsx'), /old binary \.xls/);
+    await assertRejectsSheetError(loadWorkbook(Buffer.from('PK\x03\x04garbage', 'latin1'), 'xlsx', 'a.xlsx'), /a\.xlsx is a corrupt \.xlsx workbook/);
+    await assertRejectsSheetError(loadWorkbook(Buffer.from([0x61, 0, 0x62]), 'csv', 'a.csv'), /not a text CSV/);
   });
 
-  it('refuses a zip that would unpack to more than the sheet tools load (exceljs parses on the host)', async () => {
+  it('refuses a zip whose directory misstates the sizes of its entries', async () => {
     const bytes = await saveWorkbook(salesBook(), 'xlsx');
-    const declared = declaredUnzippedBytes(bytes)!;
-    assert.ok(declared > bytes.length && declared < 100 * bytes.length, `declared ${declared} for ${bytes.length} bytes`);
     await loadWorkbook(bytes, 'xlsx', 'ok.xlsx');
-    // Claim 100 MB for every entry in the central directory, as a zip bomb would.
-    const bomb = Buffer.from(bytes);
-    for (let p = bomb.indexOf('PK\x01\x02', 0, 'latin1'); p >= 0; p = bomb.indexOf('PK\x01\x02', p + 4, 'latin1')) bomb.writeUInt32LE(100 * 1024 * 1024, p + 24);
-    await assertRejectsToolError(loadWorkbook(bomb, 'xlsx', 'bomb.xlsx'), /bomb\.xlsx unpacks to \d+ MB, over the 256 MB the sheet tools load/);
+    const claims = Buffer.from(bytes);
+    for (let p = claims.indexOf('PK\x01\x02', 0, 'latin1'); p >= 0; p = claims.indexOf('PK\x01\x02', p + 4, 'latin1')) claims.writeUInt32LE(100 * 1024 * 1024, p + 24);
+    await assertRejectsSheetError(loadWorkbook(claims, 'xlsx', 'claims.xlsx'), /claims\.xlsx is a corrupt \.xlsx workbook/);
   });
 
   it('round-trips CSV with quoting, types and formulas as "=" text', async () => {
@@ -198,19 +201,19 @@ describe('the grid view', () => {
     const ws = wb.addWorksheet('S');
     ws.addRow(['a', 'b', 'sum']);
     for (let i = 0; i < 5; i++) ws.addRow([i, 1, { formula: `A${i + 2}+B${i + 2}`, result: i + 1 }]);
-    const v = viewGrid(ws, undefined, 3)!;
+    const v = viewGrid(ws, undefined, 3, values(ws))!;
     assert.equal(v.table, ['|  | A | B | C |', '| --- | --- | --- | --- |', '| 1 | a | b | sum |', '| 2 | 0 | 1 | =A2+B2 → 1 |', '| 3 | 1 | 1 | =A3+B3 → 2 |'].join('\n'));
     assert.equal(v.moreRows, 3);
     assert.deepEqual(v.formulas, [{ cell: 'C2', formula: '=A2+B2', value: 1 }, { cell: 'C3', formula: '=A3+B3', value: 2 }]);
     assert.deepEqual(v.rows[1], [0, 1, 1]);
-    assert.equal(viewGrid(ws, 'B5:Z100', 100)!.table.split('\n').at(-1), '| 6 | 1 | =A6+B6 → 5 |');
+    assert.equal(viewGrid(ws, 'B5:Z100', 100, values(ws))!.table.split('\n').at(-1), '| 6 | 1 | =A6+B6 → 5 |');
   });
 
   it('stops before the result would grow past what clients accept, and says how many rows are left', () => {
     const wb = new ExcelJS.Workbook();
     const ws = wb.addWorksheet('S');
     for (let i = 0; i < 200; i++) ws.addRow(['x'.repeat(5000)]);
-    const v = viewGrid(ws, undefined, 1000)!;
+    const v = viewGrid(ws, undefined, 1000, values(ws))!;
     assert.ok(v.rows.length < 100, `${v.rows.length} rows`);
     assert.equal(v.moreRows, 200 - v.rows.length);
   });
@@ -219,7 +222,7 @@ describe('the grid view', () => {
     const wb = new ExcelJS.Workbook();
     const ws = wb.addWorksheet('S');
     ws.addRow(Array.from({ length: 40 }, (_, i) => `column number ${i}`));
-    const v = viewGrid(ws, undefined, 10)!;
+    const v = viewGrid(ws, undefined, 10, values(ws))!;
     assert.equal(v.tableFormat, 'csv');
     assert.match(v.table, /^,A,B,C/);
   });
@@ -228,11 +231,11 @@ describe('the grid view', () => {
 describe('analyzeSheet', () => {
   it('filters, groups and aggregates by header names', () => {
     const ws = findSheet(salesBook(), 'Sales', 'b.xlsx');
-    const r = analyzeSheet(ws, { group_by: 'region', aggregations: [{ op: 'count' }, { column: 'Qty', op: 'sum' }, { column: 'Price', op: 'avg' }, { column: 'Qty', op: 'max' }] });
+    const r = analyzeSheet(ws, { group_by: 'region', aggregations: [{ op: 'count' }, { column: 'Qty', op: 'sum' }, { column: 'Price', op: 'avg' }, { column: 'Qty', op: 'max' }] }, values(ws));
     assert.deepEqual(r.columns, ['Region', 'count', 'sum(Qty)', 'avg(Price)', 'max(Qty)']);
     // groups are exact values ("east" ≠ "East"), sorted
     assert.deepEqual(r.rows, [['east', 1, 1, 10, 1], ['East', 1, 2, 3, 2], ['North', 1, 0, 7, null], ['West', 1, 4, 5, 4]]);
-    const f = analyzeSheet(ws, { aggregations: [{ column: 'Price', op: 'sum' }], filter: [{ column: 'Region', op: 'eq', value: 'EAST' }, { column: 'Price', op: 'gte', value: 3 }] });
+    const f = analyzeSheet(ws, { aggregations: [{ column: 'Price', op: 'sum' }], filter: [{ column: 'Region', op: 'eq', value: 'EAST' }, { column: 'Price', op: 'gte', value: 3 }] }, values(ws));
     assert.deepEqual(f.rows, [[13]]);
     assert.equal(f.matched, 2);
     assert.equal(f.total, 4);
@@ -240,7 +243,103 @@ describe('analyzeSheet', () => {
 
   it('lists the columns when one is unknown', () => {
     const ws = findSheet(salesBook(), 'Sales', 'b.xlsx');
-    assertToolError(() => analyzeSheet(ws, { group_by: 'Country' }), /unknown column "Country"; the columns \(header row 1\) are: "Region", "Qty", "Price", "Total"/);
-    assertToolError(() => analyzeSheet(ws, { aggregations: [{ op: 'sum' }] }), /sum needs a column/);
+    assertSheetError(() => analyzeSheet(ws, { group_by: 'Country' }, values(ws)), /unknown column "Country"; the columns \(header row 1\) are: "Region", "Qty", "Price", "Total"/);
+    assertSheetError(() => analyzeSheet(ws, { aggregations: [{ op: 'sum' }] }, values(ws)), /sum needs a column/);
   });
 });
+
+describe('formula values', () => {
+  /** Formulas written without cached results, as sheet_create and sheet_update leave them. */
+  function booksWithFormulas(): ExcelJS.Workbook {
+    const wb = new ExcelJS.Workbook();
+    addSheet(wb, { name: 'Prices', columns: ['Item', 'Price'], rows: [['apple', 2], ['pear', 3.5], ['plum', 1]] }, 'xlsx');
+    addSheet(wb, {
+      name: 'Orders',
+      columns: ['Item', 'Qty', 'Price', 'Total'],
+      rows: [
+        ['pear', 2, '=VLOOKUP(A2,Prices!A2:B4,2,FALSE)', '=B2*C2'],
+        ['apple', 5, '=VLOOKUP(A3,Prices!A2:B4,2,FALSE)', '=B3*C3'],
+        ['pear', 1, '=VLOOKUP(A4,Prices!A2:B4,2,FALSE)', '=B4*C4'],
+        ['sum', '=SUM(B2:B4)', '=SUMIF(A2:A4,"pear",B2:B4)', "='Prices'!B2+Prices!B3"],
+      ],
+    }, 'xlsx');
+    return wb;
+  }
+
+  it('computes SUM, SUMIF, VLOOKUP and cross-sheet references when the file has no cached results', () => {
+    const wb = booksWithFormulas();
+    const ws = findSheet(wb, 'Orders', 'o.xlsx');
+    const v = values(ws);
+    assert.equal(v.value(ws, ws.getCell('C2')), 3.5);
+    assert.equal(v.value(ws, ws.getCell('D3')), 10);
+    assert.equal(v.value(ws, ws.getCell('B5')), 8);
+    assert.equal(v.value(ws, ws.getCell('C5')), 3);
+    assert.equal(v.value(ws, ws.getCell('D5')), 5.5);
+    const grid = viewGrid(ws, 'A2:D2', 10, v)!;
+    assert.match(grid.table, /\| 2 \| pear \| 2 \| =VLOOKUP\(A2,Prices!A2:B4,2,FALSE\) → 3\.5 \| =B2\*C2 → 7 \|/);
+    assert.deepEqual(grid.formulas[1], { cell: 'D2', formula: '=B2*C2', value: 7, computed: true });
+  });
+
+  it('computes formulas over formulas (a SUM of computed cells, a running total read from the top)', () => {
+    const wb = new ExcelJS.Workbook();
+    addSheet(wb, { name: 'Run', columns: ['n', 'total'], rows: Array.from({ length: 150 }, (_, i) => [i + 1, i === 0 ? '=A2' : `=B${i + 1}+A${i + 2}`]) }, 'xlsx');
+    addSheet(wb, { name: 'Sum', rows: [['=SUM(Run!B2:B4)']] }, 'xlsx');
+    const run = findSheet(wb, 'Run', 'r.xlsx');
+    const sum = findSheet(wb, 'Sum', 'r.xlsx');
+    assert.equal(values(sum).value(sum, sum.getCell('A1')), 1 + 3 + 6);
+    const v = values(run);
+    const grid = viewGrid(run, undefined, 200, v)!;
+    assert.deepEqual(grid.rows.at(-1), [150, 11_325]);
+    // Asked first for the bottom of a long chain with nothing computed yet: said so, not guessed.
+    const fresh = values(run);
+    assert.match(fresh.outcome(run, run.getCell('B151')).problem!, /chain of more than 32 formulas/);
+  });
+
+  it('prefers the result cached in the file, and lets sheet_analyze sum a formula column', () => {
+    const wb = booksWithFormulas();
+    const ws = findSheet(wb, 'Orders', 'o.xlsx');
+    ws.getCell('D2').value = { formula: 'B2*C2', result: 99 } as ExcelJS.CellFormulaValue;
+    assert.deepEqual(values(ws).outcome(ws, ws.getCell('D2')), { value: 99, computed: false });
+    const r = analyzeSheet(ws, { group_by: 'Item', aggregations: [{ column: 'Total', op: 'sum' }], filter: [{ column: 'Item', op: 'ne', value: 'sum' }] }, values(ws));
+    assert.deepEqual(r.rows, [['apple', 10], ['pear', 102.5]]);
+    assert.deepEqual(r.uncomputed, []);
+  });
+
+  it('reports what cannot be computed with the reason, never as 0: unknown functions, cycles, missing sheets', () => {
+    const wb = new ExcelJS.Workbook();
+    addSheet(wb, { name: 'S', columns: ['k', 'v'], rows: [['a', 1], ['b', '=NOSUCHFN(1)'], ['c', '=B5+1'], ['d', '=B4+1'], ['e', '=Gone!A1']] }, 'xlsx');
+    const ws = findSheet(wb, 'S', 's.xlsx');
+    const v = values(ws);
+    assert.deepEqual(v.outcome(ws, ws.getCell('B3')), { value: null, computed: false, problem: 'the function NOSUCHFN is not supported here' });
+    assert.match(v.outcome(ws, ws.getCell('B4')).problem!, /circular reference through S!B4/);
+    assert.match(v.outcome(ws, ws.getCell('B6')).problem!, /a sheet "Gone" that does not exist/);
+    const grid = viewGrid(ws, 'B3:B3', 10, v)!;
+    assert.match(grid.table, /=NOSUCHFN\(1\) → \(not computed: the function NOSUCHFN is not supported here\)/);
+    assert.equal(grid.formulas[0].not_computed, 'the function NOSUCHFN is not supported here');
+    const r = analyzeSheet(ws, { aggregations: [{ column: 'v', op: 'sum' }, { op: 'count' }] }, v);
+    assert.deepEqual(r.rows, [[null, 5]]);
+    assert.deepEqual(r.uncomputed.map((u) => [u.column, u.cells]), [['v', 4]]);
+    assert.match(r.uncomputed[0].example, /^B3: the function NOSUCHFN is not supported here$/);
+    // A string over Excel's 32,767 characters is #VALUE! as in Excel (the library's REPT would loop a billion times).
+    ws.getCell('C2').value = { formula: 'REPT("x",1000000000)' } as ExcelJS.CellFormulaValue;
+    ws.getCell('C3').value = { formula: 'REPT("ab",3)' } as ExcelJS.CellFormulaValue;
+    assert.equal(values(ws).value(ws, ws.getCell('C2')), '#VALUE!');
+    assert.equal(values(ws).value(ws, ws.getCell('C3')), 'ababab');
+    ws.getCell('C4').value = { formula: 'SUM(1,' } as ExcelJS.CellFormulaValue;
+    assert.match(values(ws).outcome(ws, ws.getCell('C4')).problem!, /^the formula could not be parsed here \(.+\)$/);
+    // Formulas that together read more cells than the budget.
+    const big = new ExcelJS.Workbook();
+    const data = big.addWorksheet('D');
+    for (let r = 1; r <= 1000; r++) data.getCell(r, 1).value = 1;
+    for (let r = 1; r <= 60; r++) data.getCell(r, 2).value = { formula: 'SUM($A$1:$A$1000)' } as ExcelJS.CellFormulaValue;
+    const bv = new WorkbookValues(big, 50_000);
+    const outcomes = Array.from({ length: 60 }, (_, i) => bv.outcome(data, data.getCell(i + 1, 2)));
+    assert.equal(outcomes[0].value, 1000);
+    assert.equal(outcomes[49].value, 1000);
+    assert.match(outcomes[59].problem!, /the formulas read more than 50,000 cells/);
+    // An Excel error value is a value: shown as Excel shows it.
+    ws.getCell('B2').value = { formula: '1/0' } as ExcelJS.CellFormulaValue;
+    assert.equal(values(ws).value(ws, ws.getCell('B2')), '#DIV/0!');
+  });
+});
+

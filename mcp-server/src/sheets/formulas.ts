@@ -1,19 +1,9 @@
-// Formulas in a workbook: A1 column letters, the references inside a formula and how they move when rows or
-// columns are inserted or deleted or a sheet is renamed (the way Excel rewrites them), and the whole-workbook
-// passes sheets-model.ts runs around its update operations. Pure string and exceljs-object work, no I/O.
+// Why: formula references must keep pointing at the same cells when rows or columns are inserted or deleted or a
+// sheet is renamed (the way Excel rewrites them); this module does that rewriting and the whole-workbook passes
+// operations.ts runs around its update operations. Pure string and exceljs-object work, no I/O.
 import ExcelJS from 'exceljs';
 import type { Cell, CellFormulaValue, Workbook, Worksheet } from 'exceljs';
-
-// ---------- column letters ----------
-export function columnLetter(n: number): string {
-  let s = '';
-  for (; n > 0; n = Math.floor((n - 1) / 26)) s = String.fromCharCode(65 + ((n - 1) % 26)) + s;
-  return s;
-}
-
-export function columnNumber(letters: string): number {
-  return [...letters.toUpperCase()].reduce((n, ch) => n * 26 + ch.charCodeAt(0) - 64, 0);
-}
+import { columnLetter, columnNumber } from './refs.js';
 
 export const isFormula = (cell: Cell): boolean => cell.type === ExcelJS.ValueType.Formula;
 
