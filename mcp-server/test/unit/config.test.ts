@@ -1,6 +1,8 @@
 // Configuration: one table of options, each a CLI flag and a SUNA_* variable; flags win; bad input is a
 // ConfigError that says what was wrong and what was given.
 import assert from 'node:assert/strict';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { ConfigError, OPTIONS, envName, helpText, loadConfig, parseOptions, type OptionKey } from '../../src/config.ts';
 
 const KEYS = Object.keys(OPTIONS) as OptionKey[];
@@ -181,6 +183,16 @@ describe('loadConfig', () => {
     assert.equal(c.maxOutputChars, 30_000);
     assert.equal(c.logLevel, 'info');
     assert.equal(c.model, undefined);
+  });
+
+  it('puts the exchange folder under ~/SunaFiles/<sandbox> and allows imports only from it, unless told otherwise', () => {
+    const home = homedir();
+    const c = loadConfig(['--sandbox-name', 'work'], {});
+    assert.equal(c.exchangeDir, join(home, 'SunaFiles', 'work'));
+    assert.deepEqual(c.importDirs, [join(home, 'SunaFiles', 'work')]);
+    const d = loadConfig(['--exchange-dir', '~/out', '--import-dirs', '/data/in, relative/dir,~'], {});
+    assert.equal(d.exchangeDir, join(home, 'out'));
+    assert.deepEqual(d.importDirs, ['/data/in', resolve('relative/dir'), home]);
   });
 
   it('serves stdio (no http) unless --port is given', () => {
