@@ -164,7 +164,8 @@ export async function exportToHost(
     try {
       if (st.type === 'file') {
         const budget = { left: limits.maxTotalBytes };
-        const bytes = await safeWriteFile(staging, name, sandboxFileChunks(ctx, absolute, limits, budget), { maxBytes: limits.maxFileBytes });
+        const executable = Number.isSafeInteger(st.mode) && (st.mode & 0o111) !== 0;
+        const bytes = await safeWriteFile(staging, name, sandboxFileChunks(ctx, absolute, limits, budget), { maxBytes: limits.maxFileBytes, executable });
         staged = { files: [shown], bytes, skipped: [] };
       } else staged = await stageFolder(ctx, absolute, staging, name, limits);
     } catch (err) {
@@ -203,7 +204,8 @@ async function moveIntoPlace(staging: string, name: string, exchangeDir: string,
         await safeMkdir(exchangeDir, child);
         await walk(child);
       } else {
-        await safeWriteFile(exchangeDir, child, createReadStream(join(staging, child)));
+        const executable = ((await fsp.lstat(join(staging, child))).mode & 0o111) !== 0;
+        await safeWriteFile(exchangeDir, child, createReadStream(join(staging, child)), { executable });
         written.push(child);
       }
     }

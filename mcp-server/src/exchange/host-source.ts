@@ -62,6 +62,16 @@ function isInside(root: string, p: string): boolean {
  * folder and reached without a symlink; otherwise a ToolError that says where files may come from.
  */
 export async function resolveImportSource(input: string, allowedDirs: string[]): Promise<HostSource> {
+  return findSource(input, allowedDirs).catch((err: unknown) => Promise.reject(hostReadError(err, input)));
+}
+
+/** A host file system failure as a ToolError naming the path the model gave and the error code only. */
+function hostReadError(err: unknown, shown: string): unknown {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return err instanceof ToolError || !code ? err : new ToolError(`${quotePath(shown)} could not be read on the host (${code}); nothing was imported`);
+}
+
+async function findSource(input: string, allowedDirs: string[]): Promise<HostSource> {
   if (input.trim() === '') throw new ToolError('host_path is empty; give the path of a file or folder on this computer');
   if (input.length > 4096 || CONTROL.test(input)) throw new ToolError('host_path is too long or contains control characters');
   if (input.split(/[\\/]/).includes('..')) throw new ToolError(`host_path ${quotePath(input)} contains ".."; give the plain path of a file inside ${allowedList(allowedDirs)}`);
@@ -137,7 +147,7 @@ export async function walkHostFolder(source: HostSource, limits: ImportLimits = 
       } else tree.skipped.push(`${childRel} (not a regular file)`);
     }
   };
-  await walk(source.path, '', 0);
+  await walk(source.path, '', 0).catch((err: unknown) => Promise.reject(hostReadError(err, source.name)));
   return tree;
 }
 

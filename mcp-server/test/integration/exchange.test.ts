@@ -58,6 +58,12 @@ describe('file_export and file_import', function () {
     assert.equal(link?.mimeType, 'text/csv');
   });
 
+  it('keeps the executable bit of an exported file, and gives no other mode bit from the sandbox', async () => {
+    await s.ok('shell_exec', { command: 'printf "#!/bin/sh\\necho hi\\n" > tool.sh && chmod 4777 tool.sh' });
+    await s.ok('file_export', { path: 'tool.sh' });
+    assert.equal(lstatSync(join(exchange, 'tool.sh')).mode & 0o7777, 0o755);
+  });
+
   it('exports a folder without its symlinks (to /etc, to a file outside, even to a sibling), saying which were skipped', async () => {
     const r = await s.ok('file_export', { path: 'proj' });
     assert.deepEqual(tree(join(exchange, 'proj')), ['a.txt', 'empty/', 'run.sh', 'src/', 'src/deep/', 'src/deep/b.txt']);
