@@ -83,6 +83,7 @@ export const sheetCreate = defineTool({
     const summary = wb.worksheets.map((ws) => ({ name: ws.name, dimensions: dimensions(ws) }));
     const what = format === 'csv' ? `(${summary[0].dimensions})` : summary.map((s) => `sheet "${s.name}" ${s.dimensions}`).join(', ');
     ctx.reply.text(`created ${displayPath(abs)} ${what} (${data.length.toLocaleString('en-US')} bytes)`);
+    ctx.reply.resourceLink(displayPath(abs));
     ctx.reply.structuredContent({ path: displayPath(abs), sheets: summary, bytes: data.length });
   },
 });
@@ -147,6 +148,7 @@ export const sheetUpdate = defineTool({
     await writeSheetFile(ctx, f.abs, data, false);
     const where = f.format === 'csv' ? f.name : `${f.name} (sheet "${ws.name}", now ${dimensions(ws)}; sheets: ${sheetList(f.wb)})`;
     ctx.reply.text(`updated ${where}:\n${done.map((d, i) => `${i + 1}. ${d}`).join('\n')}`);
+    ctx.reply.resourceLink(displayPath(f.abs));
     ctx.reply.structuredContent({ sheets: sheetNames(f.wb), sheet: ws.name, dimensions: dimensions(ws), applied: done, bytes: data.length });
   },
 });

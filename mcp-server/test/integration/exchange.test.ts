@@ -64,6 +64,14 @@ describe('file_export and file_import', function () {
     assert.equal(lstatSync(join(exchange, 'tool.sh')).mode & 0o7777, 0o755);
   });
 
+  it('sheet_create and sheet_update link the workbook they wrote, for a client to fetch or the model to export', async () => {
+    const linkOf = (r: { result: { content: Array<{ type: string }> } }) => (r.result.content.find((c) => c.type === 'resource_link') as { uri: string; mimeType: string } | undefined);
+    const created = await s.ok('sheet_create', { path: 'out/q1.xlsx', sheets: [{ name: 'Q1', columns: ['region', 'revenue'], rows: [['north', 10]] }] });
+    assert.deepEqual(linkOf(created), { type: 'resource_link', uri: 'sandbox://workspace/out/q1.xlsx', name: 'out/q1.xlsx', mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' });
+    const updated = await s.ok('sheet_update', { path: 'out/q1.xlsx', operations: [{ op: 'append_rows', rows: [['south', 12]] }] });
+    assert.equal(linkOf(updated)?.uri, 'sandbox://workspace/out/q1.xlsx');
+  });
+
   it('exports a folder without its symlinks (to /etc, to a file outside, even to a sibling), saying which were skipped', async () => {
     const r = await s.ok('file_export', { path: 'proj' });
     assert.deepEqual(tree(join(exchange, 'proj')), ['a.txt', 'empty/', 'run.sh', 'src/', 'src/deep/', 'src/deep/b.txt']);
