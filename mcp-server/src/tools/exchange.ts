@@ -17,12 +17,11 @@ const summary = (skipped: string[]) => (skipped.length ? `\nskipped ${skipped.le
 
 export const fileExport = defineTool({
   name: 'file_export',
-  title: 'Copy a workspace file to the host',
+  title: 'Export a file to the host',
   kind: 'publish',
   description:
-    "Copy a workspace file or folder to the user's computer, into the server's exchange folder (--exchange-dir, default ~/SunaFiles/<sandbox>), " +
-    'and return its host path to give the user. An existing copy is replaced only with overwrite (a folder is merged: same-named files replaced). ' +
-    `Symlinks are not copied. Limits: ${EXPORT_LIMITS.maxFileBytes / MiB} MB per file, ${EXPORT_LIMITS.maxTotalBytes / MiB} MB and ${EXPORT_LIMITS.maxEntries} entries in all.`,
+    "Copy a workspace file or folder to the user's computer (the exchange folder, ~/SunaFiles/<sandbox> by default) and return its host path to tell the user. " +
+    `Replaces an existing copy only with overwrite (a folder is merged). Symlinks are not copied. Max ${EXPORT_LIMITS.maxFileBytes / MiB} MB per file, ${EXPORT_LIMITS.maxTotalBytes / MiB} MB in all.`,
   input: z.object({
     path: z.string().max(4096).describe('File or folder relative to /workspace'),
     overwrite: z.boolean().optional(),
@@ -39,15 +38,14 @@ export const fileExport = defineTool({
 
 export const fileImport = defineTool({
   name: 'file_import',
-  title: "Copy a file from the user's computer into the workspace",
+  title: 'Import a file from the host',
   kind: 'write',
   description:
-    "Copy a file or folder from the user's computer into the workspace, only from the folders the user allowed (--import-dirs, default the exchange folder ~/SunaFiles/<sandbox>). " +
-    'host_path is absolute or relative to the first allowed folder; symlinks are never followed. It lands at `path` (default: its name at the workspace root; ' +
-    'an existing folder receives a file inside it, a folder is merged). Existing files are replaced only with overwrite. ' +
-    `Limits: ${IMPORT_LIMITS.maxFileBytes / MiB} MB per file, ${IMPORT_LIMITS.maxTotalBytes / MiB} MB and ${IMPORT_LIMITS.maxEntries} entries in all.`,
+    "Copy a file or folder from the user's computer into the workspace. host_path is absolute or relative to the first allowed folder " +
+    '(--import-dirs; by default the exchange folder ~/SunaFiles/<sandbox>). Nothing outside them is readable, and symlinks are not followed. Lands at `path` (default: its name; inside `path` if that is a folder). ' +
+    `Replaces files only with overwrite. Max ${IMPORT_LIMITS.maxFileBytes / MiB} MB per file, ${IMPORT_LIMITS.maxTotalBytes / MiB} MB in all.`,
   input: z.object({
-    host_path: z.string().max(4096).describe('Path on the host, e.g. "report.xlsx" (in the exchange folder) or an absolute path inside an allowed folder'),
+    host_path: z.string().max(4096).describe('e.g. "report.xlsx"'),
     path: z.string().max(4096).optional().describe('Destination relative to /workspace'),
     overwrite: z.boolean().optional(),
   }),
