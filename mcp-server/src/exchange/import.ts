@@ -59,7 +59,7 @@ async function writeAll(ctx: ImportContext, source: HostSource, files: Array<{ f
       err instanceof DaemonRequestError && err.code === 'EEXIST' ? `${quotePath(current)} appeared in the workspace meanwhile and was not replaced`
       : err instanceof ToolError || err instanceof DaemonRequestError ? `${quotePath(current)}: ${err.message}`
       : `${quotePath(current)} could not be read on the host (${(err as NodeJS.ErrnoException)?.code ?? 'error'})`;
-    const undone = created.length ? `the ${created.length} files it had created were removed again` : 'it had created no file';
+    const undone = created.length ? `the ${created.length === 1 ? 'file' : `${created.length} files`} it had created ${created.length === 1 ? 'was' : 'were'} removed again` : 'it had created no file';
     const replaced = overwritten.length ? `; ${overwritten.length} existing files had already been overwritten (${overwritten.slice(0, 10).map(displayPath).join(', ')})` : '';
     throw new ToolError(`import stopped at ${why}; ${undone}${replaced}`);
   }
