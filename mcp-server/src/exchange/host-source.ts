@@ -102,6 +102,8 @@ async function findSource(input: string, allowedDirs: string[]): Promise<HostSou
     if (!isInside(real, resolved)) throw new ToolError(`${quotePath(input)} leads outside ${real}; nothing was imported`);
     return { root: real, path: resolved, name: segments.at(-1) ?? real.split(sep).filter(Boolean).at(-1) ?? 'import', type: st.isDirectory() ? 'dir' : 'file' };
   }
+  const missing = allowedDirs.map((d) => resolve(d)).find((d) => isInside(d, wanted));
+  if (missing) throw new ToolError(`${quotePath(input)} does not exist: the folder ${missing} does not exist yet. Ask the user to create it and put the file there`);
   throw new ToolError(`${quotePath(input)} is outside the folders file_import may read (${allowedList(allowedDirs)}). Ask the user to put the file there, or to start the server with --import-dirs`);
 }
 

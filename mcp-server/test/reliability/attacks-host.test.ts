@@ -353,6 +353,7 @@ describe('host attacks: everything out of the sandbox is hostile data', function
       ];
       for (const p of hostile) await assert.rejects(resolveImportSource(p, [s.root]), (err: unknown) => err instanceof Error && err.name === 'ToolError', JSON.stringify(p));
       await assert.rejects(resolveImportSource('data/ok.txt', []), /outside the folders file_import may read \(\(none configured\)\)/);
+      await assert.rejects(resolveImportSource('x.txt', [join(s.base, 'not-yet')]), /does not exist: the folder .*not-yet does not exist yet/);
       const ok = await resolveImportSource(join(s.root, 'data/ok.txt'), [s.outside, s.root]);
       assert.equal(ok.path, join(s.root, 'data/ok.txt'));
       // An allowed root reached through a symlink is the user's own configuration: trusted.
