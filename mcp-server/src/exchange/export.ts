@@ -10,6 +10,7 @@ import { join, posix } from 'node:path';
 import { DaemonRequestError, displayPath, WORKSPACE_ROOT, type FileEntry } from '@suna/sandbox';
 import { quotePath, safeMkdir, safeWriteFile, SandboxPathError, sandboxPathProblem, UnsafeWriteError } from '@suna/shared';
 import { ToolError, type ToolContext } from '../tool.js';
+import { eachWithLimit } from './pool.js';
 
 const MiB = 1024 * 1024;
 
@@ -92,30 +93,54 @@ async function stageFolder(ctx: ExportContext, absDir: string, staging: string, 
   const skipped: string[] = [];
   const budget = { left: limits.maxTotalBytes };
   let bytes = 0;
+  const queue: string[] = [];
   for (const e of listed) {
     const problem = sandboxPathProblem(e.path);
     if (problem) {
       skipped.push(`${quotePath(e.path)} (refused name: ${problem})`);
       continue;
     }
-    const rel = `${name}/${e.path}`;
     const workspacePath = posix.join(absDir, e.path);
     if (e.type === 'symlink') skipped.push(`${displayPath(workspacePath)} (symlink, not copied)`);
     else if (e.type === 'other') skipped.push(`${displayPath(workspacePath)} (not a regular file)`);
-    else if (e.type === 'dir') await safeMkdir(staging, rel);
+    else if (e.type === 'file') queue.push(e.path);
     else {
       try {
-        bytes += await safeWriteFile(staging, rel, sandboxFileChunks(ctx, workspacePath, limits, budget), { maxBytes: limits.maxFileBytes });
+        await safeMkdir(staging, `${name}/${e.path}`);
       } catch (err) {
-        // A name refused on the host side (a file where the list put a folder) is skipped; the rest fails closed.
-        if (!(err instanceof UnsafeWriteError) || err.code === 'TOO_LARGE') throw err;
+        if (!(err instanceof UnsafeWriteError)) throw err;
         skipped.push(`${displayPath(workspacePath)} (${err.message})`);
-        continue;
       }
-      files.push(displayPath(workspacePath));
-      void ctx.progress(files.length, listed.length, `exported ${files.length} files`);
     }
   }
+  // Files are copied a few at once, so a hostile list's file-versus-folder clashes ("a" and "a/b" both files,
+  // a name twice) are settled here, before any of them is written, rather than by whichever write lands first.
+  const queued = new Set<string>();
+  const folders = new Set<string>();
+  const clear = queue.filter((rel) => {
+    const parents = rel.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'));
+    const clash = queued.has(rel) || folders.has(rel) || parents.some((p) => queued.has(p));
+    if (clash) skipped.push(`${displayPath(posix.join(absDir, rel))} (another entry of the list takes its place)`);
+    else {
+      queued.add(rel);
+      for (const p of parents) folders.add(p);
+    }
+    return !clash;
+  });
+  await eachWithLimit(clear, ctx.signal, async (rel) => {
+    const workspacePath = posix.join(absDir, rel);
+    try {
+      bytes += await safeWriteFile(staging, `${name}/${rel}`, sandboxFileChunks(ctx, workspacePath, limits, budget), { maxBytes: limits.maxFileBytes });
+    } catch (err) {
+      // A name refused on the host side (a file where the list put a folder) is skipped; the rest fails closed.
+      if (!(err instanceof UnsafeWriteError) || err.code === 'TOO_LARGE') throw err;
+      skipped.push(`${displayPath(workspacePath)} (${err.message})`);
+      return;
+    }
+    files.push(displayPath(workspacePath));
+    void ctx.progress(files.length, clear.length, `exported ${files.length} of ${clear.length} files`);
+  });
+  files.sort();
   return { files, bytes, skipped };
 }
 

@@ -9,6 +9,7 @@ import { posix } from 'node:path';
 import { DaemonRequestError, displayPath, type FileEntry } from '@suna/sandbox';
 import { quotePath } from '@suna/shared';
 import { ToolError, type ToolContext } from '../tool.js';
+import { eachWithLimit } from './pool.js';
 import { IMPORT_LIMITS, readHostFile, walkHostFolder, type HostFile, type HostSource, type ImportLimits } from './host-source.js';
 
 export interface ImportResult {
@@ -34,25 +35,36 @@ async function existingUnder(ctx: ImportContext, absolute: string, limits: Impor
   return new Map(entries.filter((e) => typeof e?.path === 'string').map((e) => [e.path, e.type]));
 }
 
-/** Writes `files` (host file → absolute workspace path) in order; on a failure removes what it created and throws. */
+/** Files above this go one at a time (each is held in memory, base64 and all, while it is written). */
+const SMALL_FILE_BYTES = 1024 * 1024;
+
+/** Writes `files` (host file → absolute workspace path), small ones a few at once; on a failure removes what it created and throws. */
 async function writeAll(ctx: ImportContext, source: HostSource, files: Array<{ file: HostFile; target: string }>, overwrite: boolean, limits: ImportLimits) {
   const created: string[] = [];
   const overwritten: string[] = [];
   let bytes = 0;
   let current = '';
+  let done = 0;
   try {
-    for (const [i, { file, target }] of files.entries()) {
-      current = displayPath(target);
-      const data = await readHostFile(source.root, file.path, limits.maxFileBytes);
-      const r = await ctx.sandbox.call(
-        'write',
-        { path: target, data: data.toString('base64'), mkdirs: true, mode: file.executable ? 0o755 : 0o644, exclusive: !overwrite },
-        { signal: ctx.signal, timeoutMs: 120_000 },
-      );
-      (r?.created === false ? overwritten : created).push(target);
-      bytes += data.length;
-      void ctx.progress(i + 1, files.length, `imported ${i + 1} of ${files.length} files`);
-    }
+    const write = async ({ file, target }: { file: HostFile; target: string }) => {
+      try {
+        const data = await readHostFile(source.root, file.path, limits.maxFileBytes);
+        const r = await ctx.sandbox.call(
+          'write',
+          { path: target, data: data.toString('base64'), mkdirs: true, mode: file.executable ? 0o755 : 0o644, exclusive: !overwrite },
+          { signal: ctx.signal, timeoutMs: 120_000 },
+        );
+        (r?.created === false ? overwritten : created).push(target);
+        bytes += data.length;
+      } catch (err) {
+        current ||= displayPath(target);
+        throw err;
+      }
+      done++;
+      void ctx.progress(done, files.length, `imported ${done} of ${files.length} files`);
+    };
+    await eachWithLimit(files.filter((f) => f.file.size <= SMALL_FILE_BYTES), ctx.signal, write);
+    await eachWithLimit(files.filter((f) => f.file.size > SMALL_FILE_BYTES), ctx.signal, write, 1);
   } catch (err) {
     for (const p of created) await ctx.sandbox.call('remove', { path: p }, { timeoutMs: 30_000 }).catch(() => {});
     const why =

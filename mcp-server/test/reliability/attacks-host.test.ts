@@ -277,17 +277,21 @@ describe('host attacks: everything out of the sandbox is hostile data', function
         ...hostile.map((p) => ({ path: p, type: 'dir', size: 0 })),
         { path: 'link', type: 'symlink', size: 0 },
         { path: 'fifo', type: 'other', size: 0 },
+        file('c/d.txt'),
         file('a.txt/nested.txt'), // a file where the list itself put a file: refused on the host
+        file('c'), // and a file listed after its own children
+        file('sub/b.txt'), // and a name twice
         { path: 42, type: 'file', size: 1 },
         null,
       ]);
       const r = await exportToHost(ctx, '/workspace/dist', s.root);
-      assert.deepEqual(reads.sort(), ['/workspace/dist/a.txt', '/workspace/dist/sub/b.txt'], 'nothing read for a refused name');
-      assert.deepEqual(r.files, ['dist/a.txt', 'dist/sub/b.txt']);
+      assert.deepEqual(reads.sort(), ['/workspace/dist/a.txt', '/workspace/dist/c/d.txt', '/workspace/dist/sub/b.txt'], 'nothing read for a refused name');
+      assert.deepEqual(r.files, ['dist/a.txt', 'dist/c/d.txt', 'dist/sub/b.txt']);
+      assert.equal(r.skipped.filter((n) => n.includes('another entry of the list takes its place')).length, 3);
       assert.equal(r.skipped.filter((n) => n.includes('refused name')).length, hostile.length * 2 + 1); // and the entry named 42
       assert.ok(r.skipped.includes('dist/link (symlink, not copied)'));
       assert.ok(r.skipped.some((n) => n.startsWith('dist/a.txt/nested.txt')));
-      assert.deepEqual((readdirSync(s.root, { recursive: true }) as string[]).map((p) => p.split(sep).join('/')).sort(), ['dist', 'dist/a.txt', 'dist/sub', 'dist/sub/b.txt']);
+      assert.deepEqual((readdirSync(s.root, { recursive: true }) as string[]).map((p) => p.split(sep).join('/')).sort(), ['dist', 'dist/a.txt', 'dist/c', 'dist/c/d.txt', 'dist/sub', 'dist/sub/b.txt']);
       s.outsideUntouched();
     });
 
