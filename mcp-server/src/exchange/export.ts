@@ -130,7 +130,8 @@ async function stageFolder(ctx: ExportContext, absDir: string, staging: string, 
   await eachWithLimit(clear, ctx.signal, async (rel) => {
     const workspacePath = posix.join(absDir, rel);
     try {
-      bytes += await safeWriteFile(staging, `${name}/${rel}`, sandboxFileChunks(ctx, workspacePath, limits, budget), { maxBytes: limits.maxFileBytes });
+      const written = await safeWriteFile(staging, `${name}/${rel}`, sandboxFileChunks(ctx, workspacePath, limits, budget), { maxBytes: limits.maxFileBytes });
+      bytes += written; // (not `bytes += await …`: that reads `bytes` before the await, losing the other writers' counts)
     } catch (err) {
       // A name refused on the host side (a file where the list put a folder) is skipped; the rest fails closed.
       if (!(err instanceof UnsafeWriteError) || err.code === 'TOO_LARGE') throw err;

@@ -76,6 +76,7 @@ describe('file_export and file_import', function () {
     const r = await s.ok('file_export', { path: 'proj' });
     assert.deepEqual(tree(join(exchange, 'proj')), ['a.txt', 'empty/', 'run.sh', 'src/', 'src/deep/', 'src/deep/b.txt']);
     assert.equal(readFileSync(join(exchange, 'proj/src/deep/b.txt'), 'utf8'), 'two\n');
+    assert.equal(r.structured?.bytes, 4 + 4 + 10, 'every file counted');
     assert.match(r.text, /skipped 3: .*proj\/etc-link \(symlink, not copied\)/);
     assert.match(r.text, /proj\/src\/passwd \(symlink/);
     assert.deepEqual(r.structured?.skipped && (r.structured.skipped as string[]).length, 3);
