@@ -53,7 +53,7 @@ function hostError(err: unknown, what: string): Error {
  * more chunks than the cap allows, never a chunk larger than asked for, and `budget` counts every byte across
  * the whole export.
  */
-async function* sandboxFileChunks(ctx: ExportContext, absolute: string, limits: ExportLimits, budget: { left: number }): AsyncGenerator<Buffer> {
+async function* sandboxFileChunks(ctx: ExportContext, absolute: string, limits: ExportLimits, budget: { left: number }, onChunk?: (received: number) => void): AsyncGenerator<Buffer> {
   let offset = 0;
   const maxCalls = Math.ceil(limits.maxFileBytes / limits.chunkBytes) + 1;
   for (let call = 0; call < maxCalls; call++) {
@@ -64,6 +64,7 @@ async function* sandboxFileChunks(ctx: ExportContext, absolute: string, limits: 
     if (budget.left < 0) throw new ToolError(`the export is over the ${mb(limits.maxTotalBytes)} total limit; export a smaller folder. Nothing was exported`);
     if (data.length) yield data;
     offset += data.length;
+    onChunk?.(offset);
     if (r?.truncated !== true) return;
     if (!data.length) break;
   }
@@ -191,7 +192,10 @@ export async function exportToHost(
       if (st.type === 'file') {
         const budget = { left: limits.maxTotalBytes };
         const executable = Number.isSafeInteger(st.mode) && (st.mode & 0o111) !== 0;
-        const bytes = await safeWriteFile(staging, name, sandboxFileChunks(ctx, absolute, limits, budget), { maxBytes: limits.maxFileBytes, executable });
+        const bytes = await safeWriteFile(staging, name, sandboxFileChunks(ctx, absolute, limits, budget, (n) => void ctx.progress(n, st.size, `exported ${mb(n)} of ${mb(st.size)}`)), {
+          maxBytes: limits.maxFileBytes,
+          executable,
+        });
         staged = { files: [shown], bytes, skipped: [] };
       } else staged = await stageFolder(ctx, absolute, staging, name, limits);
     } catch (err) {

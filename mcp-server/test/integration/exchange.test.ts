@@ -72,6 +72,16 @@ describe('file_export and file_import', function () {
     assert.equal(linkOf(updated)?.uri, 'sandbox://workspace/out/q1.xlsx');
   });
 
+  it('reports progress while a large file comes out, chunk by chunk', async () => {
+    await s.ok('shell_exec', { command: 'head -c 10000000 /dev/urandom > ten.bin' });
+    const seen: number[] = [];
+    const r = await s.client.callTool({ name: 'file_export', arguments: { path: 'ten.bin' } }, undefined, { onprogress: (p) => seen.push(p.progress), timeout: 120_000 });
+    assert.ok(!r.isError);
+    // The last notification may arrive after the answer (and be dropped by the client): the first two cannot.
+    assert.deepEqual(seen.slice(0, 2), [4 * 1024 * 1024, 8 * 1024 * 1024]);
+    assert.equal(lstatSync(join(exchange, 'ten.bin')).size, 10_000_000);
+  });
+
   it('exports a folder without its symlinks (to /etc, to a file outside, even to a sibling), saying which were skipped', async () => {
     const r = await s.ok('file_export', { path: 'proj' });
     assert.deepEqual(tree(join(exchange, 'proj')), ['a.txt', 'empty/', 'run.sh', 'src/', 'src/deep/', 'src/deep/b.txt']);
