@@ -2,7 +2,7 @@
 // to one (`--max-output-chars` ↔ SUNA_MAX_OUTPUT_CHARS); flags win over the environment. `--help` and the
 // README's table are generated from this table.
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { DEFAULT_DISK_QUOTA_MB, DEFAULT_SANDBOX_CONFIG, SANDBOX_NAME_PATTERN, type ExitPolicy, type NetworkMode, type SandboxConfig, type SandboxProfile } from '@suna/sandbox';
 import { DEFAULT_MAX_OUTPUT_CHARS } from '@suna/shared';
 
@@ -147,6 +147,10 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
 function exchangeDirs(exchange: string | undefined, imports: string[] | undefined, sandboxName: string): { exchangeDir: string; importDirs: string[] } {
   const abs = (p: string) => resolve(p === '~' ? homedir() : p.startsWith('~/') ? join(homedir(), p.slice(2)) : p);
   const exchangeDir = abs(exchange ?? join(homedir(), 'SunaFiles', sandboxName));
+  // file_export with overwrite replaces files by name in this folder: never the home folder (.bashrc) or above it.
+  const home = resolve(homedir());
+  if (home === exchangeDir || home.startsWith(exchangeDir.endsWith(sep) ? exchangeDir : exchangeDir + sep))
+    throw new ConfigError(`--exchange-dir: use a folder of its own (e.g. ~/SunaFiles), not the home folder or one above it (got "${exchange}")`);
   return { exchangeDir, importDirs: imports?.length ? imports.map(abs) : [exchangeDir] };
 }
 

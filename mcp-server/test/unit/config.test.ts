@@ -193,6 +193,7 @@ describe('loadConfig', () => {
     const d = loadConfig(['--exchange-dir', '~/out', '--import-dirs', '/data/in, relative/dir,~'], {});
     assert.equal(d.exchangeDir, join(home, 'out'));
     assert.deepEqual(d.importDirs, ['/data/in', resolve('relative/dir'), home]);
+    for (const dir of ['~', home, '/', join(home, '..')]) assertConfigError(() => loadConfig(['--exchange-dir', dir], {}), /--exchange-dir: use a folder of its own/);
   });
 
   it('serves stdio (no http) unless --port is given', () => {
