@@ -2,7 +2,7 @@
 // to one (`--max-output-chars` ↔ SUNA_MAX_OUTPUT_CHARS); flags win over the environment. `--help` and the
 // README's table are generated from this table.
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { DEFAULT_DISK_QUOTA_MB, DEFAULT_SANDBOX_CONFIG, SANDBOX_NAME_PATTERN, type ExitPolicy, type NetworkMode, type SandboxConfig, type SandboxProfile } from '@suna/sandbox';
 import { parseAllowList, parseDnsServer, type EgressConfig, type EgressMode } from '@suna/sandbox';
 import { DEFAULT_MAX_OUTPUT_CHARS } from '@suna/shared';
@@ -56,6 +56,8 @@ export const OPTIONS = {
   browserProfile: { flag: 'browser-profile', kind: 'string', group: 'sandbox', default: 'persistent', choices: ['persistent', 'ephemeral'], description: "Browser profile: persistent (in the sandbox's home volume, so logins survive restarts) or ephemeral (fresh at every browser start)" },
   tools: { flag: 'tools', kind: 'list', group: 'server', description: 'Expose only these tool sets (comma-separated): shell, files, browser, web, sheets, deploy, agent; sandbox_status/reset are always there' },
   maxOutputChars: { flag: 'max-output-chars', kind: 'int', group: 'server', default: String(DEFAULT_MAX_OUTPUT_CHARS), description: 'Cap on one text result; longer output is cut to head + tail and saved in full' },
+  exchangeDir: { flag: 'exchange-dir', kind: 'string', group: 'server', description: 'Host folder file_export copies workspace files to (default: ~/SunaFiles/<sandbox name>)' },
+  importDirs: { flag: 'import-dirs', kind: 'list', group: 'server', description: 'Host folders file_import may copy from (comma-separated; default: the exchange folder); symlinks are never followed out of them' },
   dataDir: { flag: 'data-dir', kind: 'string', group: 'server', description: 'Where runs and deployments are kept (default: $XDG_DATA_HOME/suna-mcp)' },
   logLevel: { flag: 'log-level', kind: 'string', group: 'server', default: 'info', choices: ['debug', 'info', 'warn', 'error', 'silent'], description: 'Log level (logs go to stderr)' },
   model: { flag: 'model', kind: 'string', group: 'agent', description: 'Default model for agent_run, as provider:model (anthropic:…, openai:…, openai-compatible:…)' },
@@ -94,6 +96,9 @@ export interface ServerConfig {
   maxOutputChars: number;
   syncTools: boolean;
   browserProfile: 'persistent' | 'ephemeral';
+  /** file_export's destination and file_import's allowed sources: absolute host folders (exchange/host-source.ts). */
+  exchangeDir: string;
+  importDirs: string[];
   dataDir: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   model?: string;
@@ -179,6 +184,17 @@ function egressConfig(mode: EgressMode, allow: string[], dns: string | undefined
   return { mode, allow, dns };
 }
 
+/** `~` expanded, made absolute: the exchange folder (default ~/SunaFiles/<sandbox>) and the import roots (default: it). */
+function exchangeDirs(exchange: string | undefined, imports: string[] | undefined, sandboxName: string): { exchangeDir: string; importDirs: string[] } {
+  const abs = (p: string) => resolve(p === '~' ? homedir() : p.startsWith('~/') ? join(homedir(), p.slice(2)) : p);
+  const exchangeDir = abs(exchange ?? join(homedir(), 'SunaFiles', sandboxName));
+  // file_export with overwrite replaces files by name in this folder: never the home folder (.bashrc) or above it.
+  const home = resolve(homedir());
+  if (home === exchangeDir || home.startsWith(exchangeDir.endsWith(sep) ? exchangeDir : exchangeDir + sep))
+    throw new ConfigError(`--exchange-dir: use a folder of its own (e.g. ~/SunaFiles), not the home folder or one above it (got "${exchange}")`);
+  return { exchangeDir, importDirs: imports?.length ? imports.map(abs) : [exchangeDir] };
+}
+
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const o = parseOptions(argv, env);
   const get = <T>(key: OptionKey): T => {
@@ -231,6 +247,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     maxOutputChars: Math.max(1000, get<number>('maxOutputChars')),
     syncTools: get<boolean>('syncTools'),
     browserProfile: get<'persistent' | 'ephemeral'>('browserProfile'),
+    ...exchangeDirs(o.exchangeDir as string | undefined, o.importDirs as string[] | undefined, name),
     dataDir: (o.dataDir as string | undefined) ?? defaultDataDir(env),
     logLevel: get<ServerConfig['logLevel']>('logLevel'),
     model: o.model as string | undefined,

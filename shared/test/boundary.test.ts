@@ -9,6 +9,7 @@ import {
   assertSandboxPath,
   isShortNameAlias,
   normaliseSegment,
+  safeMkdir,
   safeRemove,
   safeWriteFile,
   SandboxPathError,
@@ -139,6 +140,32 @@ describe('safe writer (boundary)', () => {
     await assert.rejects(safeWriteFile(root, 'file/x', 'x'), (e: unknown) => e instanceof UnsafeWriteError && e.code === 'NOT_A_DIRECTORY');
     await assert.rejects(safeWriteFile(root, 'big', Buffer.alloc(11), { maxBytes: 10 }), (e: unknown) => e instanceof UnsafeWriteError && e.code === 'TOO_LARGE' && /over the 10 byte limit/.test(e.message));
     assert.deepEqual(readdirSync(root).sort(), ['dir', 'file']);
+  });
+
+  it('writes a stream of chunks, capped on the bytes received: over the cap, nothing is left', async () => {
+    async function* chunks(n: number, size: number) {
+      for (let i = 0; i < n; i++) yield Buffer.alloc(size, 97 + i);
+    }
+    assert.equal(await safeWriteFile(root, 's/ok.bin', chunks(3, 4), { maxBytes: 12 }), 12);
+    assert.equal(await fsp.readFile(join(root, 's/ok.bin'), 'utf8'), 'aaaabbbbcccc');
+    await assert.rejects(safeWriteFile(root, 's/big.bin', chunks(4, 4), { maxBytes: 12 }), (e: unknown) => e instanceof UnsafeWriteError && e.code === 'TOO_LARGE');
+    async function* failing() {
+      yield Buffer.from('half');
+      throw new Error('the source stopped');
+    }
+    await assert.rejects(safeWriteFile(root, 's/half.bin', failing()), /the source stopped/);
+    assert.deepEqual(readdirSync(join(root, 's')), ['ok.bin']);
+  });
+
+  it('makes folders without following a symlink or passing a file on the way', async () => {
+    await fsp.symlink(outside, join(root, 'ext'));
+    await fsp.writeFile(join(root, 'file'), 'x');
+    await safeMkdir(root, 'a/b/c');
+    assert.ok(statSync(join(root, 'a/b/c')).isDirectory());
+    await assert.rejects(safeMkdir(root, 'ext/new'), (e: unknown) => e instanceof UnsafeWriteError && e.code === 'SYMLINK_IN_PATH');
+    await assert.rejects(safeMkdir(root, 'file/new'), (e: unknown) => e instanceof UnsafeWriteError && e.code === 'NOT_A_DIRECTORY');
+    await assert.rejects(safeMkdir(root, '../escape'), SandboxPathError);
+    outsideUntouched();
   });
 
   it('fails closed when the destination folder is missing', async () => {

@@ -1,5 +1,6 @@
 // Static site deploys: `local` (served by this server on 127.0.0.1, survives the sandbox stopping) or
 // `netlify` (through its API from the host; the token stays on the host).
+import { posix } from 'node:path';
 import { sandboxPathProblem } from '@suna/shared';
 import { displayPath, resolveWorkspacePath } from '@suna/sandbox';
 import { z } from 'zod';
@@ -68,6 +69,7 @@ export const siteDeploy = defineTool({
       const { refused, ...r } = await ctx.runtime.sites.deploy(name, files);
       const refusedNote = refused.length ? `; not copied: ${refused.slice(0, 5).map((f) => f.reason).join('; ')}` : '';
       ctx.reply.text(`deployed ${r.files} files of ${displayPath(abs)} as "${name}": ${r.url}${note}${refusedNote}`);
+      ctx.reply.resourceLink(posix.join(displayPath(abs), 'index.html'), { description: `the page served at ${r.url}` });
       ctx.reply.structuredContent({ ...r, ...(refused.length ? { refused: refused.map((f) => f.path) } : {}) });
       return;
     }
@@ -78,6 +80,7 @@ export const siteDeploy = defineTool({
       const record = { name, provider: 'netlify' as const, url: d.url, siteId: d.siteId, files: files.length, bytes: files.reduce((n, f) => n + f.data.length, 0), deployedAt: new Date().toISOString() };
       await ctx.runtime.sites.save(record);
       ctx.reply.text(`deployed ${files.length} files of ${displayPath(abs)} to Netlify as "${name}": ${d.url} (deploy ${d.deployId}, ${d.state})${note}`);
+      ctx.reply.resourceLink(posix.join(displayPath(abs), 'index.html'), { description: `the page served at ${d.url}` });
       ctx.reply.structuredContent({ ...record, deployId: d.deployId, state: d.state });
     } catch (err) {
       if (err instanceof NetlifyError) throw new ToolError(err.message);

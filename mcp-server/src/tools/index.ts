@@ -3,6 +3,7 @@ import type { ToolDefinition } from '../tool.js';
 import { agentTools } from './agent.js';
 import { browserTools } from './browser.js';
 import { deployTools } from './deploy.js';
+import { exchangeTools } from './exchange.js';
 import { portTools } from './ports.js';
 import { visionTools } from './vision.js';
 import { fileTools } from './files.js';
@@ -19,6 +20,7 @@ export { unavailableTools } from './availability.js';
 export const TOOL_FAMILIES = {
   shell: shellTools,
   files: fileTools,
+  exchange: exchangeTools,
   sandbox: sandboxTools,
   browser: browserTools,
   web: webTools,
@@ -36,7 +38,7 @@ export type ToolFamily = keyof typeof TOOL_FAMILIES;
 /** What `--tools` selects, by name; sandbox_status / sandbox_reset are always there. */
 export const TOOL_SETS: Record<string, ToolFamily[]> = {
   shell: ['shell'],
-  files: ['files', 'vision'],
+  files: ['files', 'vision', 'exchange'],
   browser: ['browser'],
   web: ['web'],
   sheets: ['sheets'],

@@ -81,6 +81,7 @@ export const sheetCreate = defineTool({
     await writeSheetFile(ctx, abs, data, !overwrite);
     const what = format === 'csv' ? `(${summary[0].dimensions})` : summary.map((s) => `sheet "${s.name}" ${s.dimensions}`).join(', ');
     ctx.reply.text(`created ${displayPath(abs)} ${what} (${data.length.toLocaleString('en-US')} bytes)`);
+    ctx.reply.resourceLink(displayPath(abs));
     ctx.reply.structuredContent({ path: displayPath(abs), sheets: summary, bytes: data.length });
   },
 });
@@ -148,6 +149,7 @@ export const sheetUpdate = defineTool({
     await writeSheetFile(ctx, f.abs, r.data, false);
     const where = f.format === 'csv' ? f.name : `${f.name} (sheet "${r.sheet}", now ${r.dimensions}; sheets: ${sheetList(r.sheets)})`;
     ctx.reply.text(`updated ${where}:\n${r.applied.map((d, i) => `${i + 1}. ${d}`).join('\n')}`);
+    ctx.reply.resourceLink(displayPath(f.abs));
     ctx.reply.structuredContent({ sheets: r.sheets, sheet: r.sheet, dimensions: r.dimensions, applied: r.applied, bytes: r.data.length });
   },
 });

@@ -111,6 +111,7 @@ describe('port_expose, site_deploy and image_view', function () {
     const r = await s.ok('site_deploy', { directory: 'site', name: 'my-report' });
     const url = String(r.structured?.url);
     assert.match(r.text, /skipped 1 symlinks/);
+    assert.ok(r.result.content.some((c) => c.type === 'resource_link' && c.uri === 'sandbox://workspace/site/index.html'), 'a resource link to the deployed page');
     await new Docker().getContainer(`suna-${s.sandboxName}`).stop({ t: 1 });
     const home = await fetch(url);
     assert.equal(home.status, 200);

@@ -3,7 +3,10 @@
 // hooked daemon (or a hooked server, for the extension) would send them: `../`, absolute, backslash, NUL,
 // drive-letter, over-long names and paths through symlinked folders. Each test asserts that nothing lands
 // outside the destination, that the valid siblings still land, and that the refusals are reported.
+// file_import's host path is the model's choice: it is held to the allowed folders the same way (no `..`, no
+// symlink on the way, none followed inside a folder).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, promises as fsp, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -14,6 +17,8 @@ import type { Sandbox } from '@suna/sandbox';
 import { HOSTILE_PATHS } from '../../../shared/test/fixtures/hostile-paths.ts';
 import { LocalSiteHost } from '../../src/deploy/static-host.ts';
 import { collectSite } from '../../src/tools/deploy.ts';
+import { exportToHost, type ExportLimits } from '../../src/exchange/export.ts';
+import { readHostFile, resolveImportSource, walkHostFolder } from '../../src/exchange/host-source.ts';
 import { readSyncArchive, saneManifestEntries, syncPathProblem } from '../../src/tools/sync.ts';
 import { BaseStore } from '../../../extension/src/node/base-store.ts';
 import { FsWorkspaceWriter } from '../../../extension/src/node/fs-writer.ts';
@@ -225,6 +230,152 @@ describe('host attacks: everything out of the sandbox is hostile data', function
       assert.notEqual(engine.state.state, 'error', engine.state.message);
       s.outsideUntouched();
       assert.ok(!readdirSync(s.root).includes('rogue.txt'));
+    });
+  });
+
+  describe('file_export (exportToHost) against a hooked daemon', () => {
+    let s: ReturnType<typeof scratch>;
+    beforeEach(async () => {
+      s = scratch();
+      await prepare(s);
+    });
+    afterEach(() => s.dispose());
+
+    const SMALL: ExportLimits = { maxFileBytes: 1000, maxTotalBytes: 1500, maxEntries: 20, chunkBytes: 100 };
+    const file = (path: unknown, size = 2) => ({ path, type: 'file', size });
+
+    /** A daemon that says /workspace/dist is a folder holding `entries`, and answers reads with `read`. */
+    function hooked(entries: unknown[], read?: (args: { path: string; offset?: number; maxBytes: number }) => unknown) {
+      const reads: string[] = [];
+      const sandbox = {
+        async call(op: string, args: { path: string; offset?: number; maxBytes: number }) {
+          if (op === 'stat') return { path: args.path, type: 'dir', size: 0, mtimeMs: 0, mode: 0o755 };
+          if (op === 'listdir') return { truncated: false, entries };
+          if (op === 'read') {
+            reads.push(args.path);
+            return read ? read(args) : { data: Buffer.from('ok').toString('base64'), size: 2, truncated: false };
+          }
+          throw new Error(`unexpected op ${op}`);
+        },
+        async exec() {
+          return { exitCode: 1 }; // `test -L`: not a symlink
+        },
+      } as unknown as Sandbox;
+      return { reads, ctx: { sandbox, signal: new AbortController().signal, progress: async () => {} } };
+    }
+
+    /** Nothing of a failed export is left: no copy, no staging folder. */
+    const nothingExported = () => assert.deepEqual(readdirSync(s.root), []);
+
+    it('refuses escaping, absolute, backslash, NUL, drive-letter and over-long names before any read; symlink entries are never recreated', async () => {
+      const hostile = [...ESCAPES, ...HOSTILE_PATHS.map(([p]) => p)];
+      const { reads, ctx } = hooked([
+        file('a.txt'),
+        { path: 'sub', type: 'dir', size: 0 },
+        file('sub/b.txt'),
+        ...hostile.map((p) => file(p)),
+        ...hostile.map((p) => ({ path: p, type: 'dir', size: 0 })),
+        { path: 'link', type: 'symlink', size: 0 },
+        { path: 'fifo', type: 'other', size: 0 },
+        file('c/d.txt'),
+        file('a.txt/nested.txt'), // a file where the list itself put a file: refused on the host
+        file('c'), // and a file listed after its own children
+        file('sub/b.txt'), // and a name twice
+        { path: 42, type: 'file', size: 1 },
+        null,
+      ]);
+      const r = await exportToHost(ctx, '/workspace/dist', s.root);
+      assert.deepEqual(reads.sort(), ['/workspace/dist/a.txt', '/workspace/dist/c/d.txt', '/workspace/dist/sub/b.txt'], 'nothing read for a refused name');
+      assert.deepEqual(r.files, ['dist/a.txt', 'dist/c/d.txt', 'dist/sub/b.txt']);
+      assert.equal(r.skipped.filter((n) => n.includes('another entry of the list takes its place')).length, 3);
+      assert.equal(r.skipped.filter((n) => n.includes('refused name')).length, hostile.length * 2 + 1); // and the entry named 42
+      assert.ok(r.skipped.includes('dist/link (symlink, not copied)'));
+      assert.ok(r.skipped.some((n) => n.startsWith('dist/a.txt/nested.txt')));
+      assert.deepEqual((readdirSync(s.root, { recursive: true }) as string[]).map((p) => p.split(sep).join('/')).sort(), ['dist', 'dist/a.txt', 'dist/c', 'dist/c/d.txt', 'dist/sub', 'dist/sub/b.txt']);
+      s.outsideUntouched();
+    });
+
+    it('a daemon that sends more than asked, never finishes a file, or lies about sizes is cut off; nothing is left behind', async () => {
+      const attempts: Array<[string, unknown[], (a: { offset?: number }) => unknown, RegExp]> = [
+        ['an oversized chunk', [file('a.txt')], () => ({ data: Buffer.alloc(101).toString('base64'), size: 101, truncated: false }), /more data than asked for/],
+        ['an endless file, one byte at a time', [file('a.txt')], () => ({ data: Buffer.from('x').toString('base64'), size: 1, truncated: true }), /did not come out of the sandbox whole/],
+        ['a file past the per-file cap', [file('a.txt')], () => ({ data: Buffer.alloc(100).toString('base64'), size: 5000, truncated: true }), /over the 1000 byte limit|did not come out/],
+        ['small sizes listed, large files sent', [file('a.txt', 1), file('b.txt', 1)], (a) => ({ data: Buffer.alloc(100).toString('base64'), size: 1, truncated: (a.offset ?? 0) < 800 }), /over the 0 MB total limit/],
+        ['no data while claiming more', [file('a.txt')], () => ({ data: '', size: 10, truncated: true }), /did not come out of the sandbox whole/],
+        ['more entries than the cap', Array.from({ length: 21 }, (_, i) => file(`f${i}`)), () => ({ data: '', size: 0, truncated: false }), /more than 20 entries/],
+      ];
+      for (const [what, entries, read, why] of attempts) {
+        const { ctx } = hooked(entries, read);
+        await assert.rejects(exportToHost(ctx, '/workspace/dist', s.root, { limits: SMALL }), why, what);
+        nothingExported();
+      }
+      s.outsideUntouched();
+    });
+
+    it('merging into an existing export never writes through a symlink planted in it', async () => {
+      await fsp.mkdir(join(s.root, 'dist'));
+      await fsp.symlink(s.outside, join(s.root, 'dist/sub'));
+      const { ctx } = hooked([file('sub/victim.txt')], () => ({ data: Buffer.from('pwned').toString('base64'), size: 5, truncated: false }));
+      await assert.rejects(exportToHost(ctx, '/workspace/dist', s.root, { overwrite: true }), /symlink: nothing is written through it/);
+      assert.ok(!readdirSync(s.root).some((n) => n.startsWith('.suna-export-')));
+      s.outsideUntouched();
+    });
+  });
+
+  describe('file_import host side: the model chooses host_path', () => {
+    let s: ReturnType<typeof scratch>;
+    beforeEach(async () => {
+      s = scratch();
+      await prepare(s);
+      await fsp.mkdir(join(s.root, 'data/sub'), { recursive: true });
+      await fsp.writeFile(join(s.root, 'data/ok.txt'), 'ok');
+      await fsp.writeFile(join(s.root, 'data/sub/deep.txt'), 'deep');
+      await fsp.symlink(s.outside, join(s.root, 'out-dir'));
+      await fsp.symlink(join(s.outside, 'victim.txt'), join(s.root, 'victim-link.txt'));
+      await fsp.symlink(s.outside, join(s.root, 'data/sub/out-dir'));
+      await fsp.symlink('../../outside/victim.txt', join(s.root, 'data/rel-link.txt'));
+    });
+    afterEach(() => s.dispose());
+
+    it('refuses .., paths outside the allowed folders, prefix collisions and every symlink on the way', async () => {
+      const hostile = [
+        '../outside/victim.txt',
+        `${s.root}/../../../../../outside/victim.txt`,
+        `${s.root}/data/..`,
+        'data\\..\\..\\outside',
+        join(s.outside, 'victim.txt'),
+        `${s.root}_evil/x`,
+        '/etc/passwd',
+        'out-dir/victim.txt',
+        'out-dir',
+        'victim-link.txt',
+        'data/sub/out-dir/victim.txt',
+        'data/rel-link.txt',
+        'data/ok.txt\0.png',
+        'data/ok\n.txt',
+        '',
+      ];
+      for (const p of hostile) await assert.rejects(resolveImportSource(p, [s.root]), (err: unknown) => err instanceof Error && err.name === 'ToolError', JSON.stringify(p));
+      await assert.rejects(resolveImportSource('data/ok.txt', []), /outside the folders file_import may read \(\(none configured\)\)/);
+      await assert.rejects(resolveImportSource('x.txt', [join(s.base, 'not-yet')]), /does not exist: the folder .*not-yet does not exist yet/);
+      const ok = await resolveImportSource(join(s.root, 'data/ok.txt'), [s.outside, s.root]);
+      assert.equal(ok.path, join(s.root, 'data/ok.txt'));
+      // An allowed root reached through a symlink is the user's own configuration: trusted.
+      await fsp.symlink(s.root, join(s.base, 'root-link'));
+      assert.equal((await resolveImportSource(join(s.base, 'root-link/data/ok.txt'), [join(s.base, 'root-link')])).path, join(s.root, 'data/ok.txt'));
+    });
+
+    it('a folder walk skips symlinks (never followed), and reading never follows one or blocks on a FIFO', async () => {
+      execFileSync('mkfifo', [join(s.root, 'data/pipe')]);
+      const tree = await walkHostFolder(await resolveImportSource('data', [s.root]));
+      assert.deepEqual(tree.files.map((f) => f.rel), ['ok.txt', 'sub/deep.txt']);
+      assert.deepEqual(tree.skipped, ['pipe (not a regular file)', 'rel-link.txt (symlink, not followed)', 'sub/out-dir (symlink, not followed)']);
+      await assert.rejects(readHostFile(s.root, join(s.root, 'victim-link.txt'), 1000), /ELOOP|symbolic link/);
+      await assert.rejects(readHostFile(s.root, join(s.root, 'data/pipe'), 1000), /no longer a regular file/);
+      await assert.rejects(readHostFile(join(s.root, 'data/sub'), join(s.root, 'data/ok.txt'), 1000), /moved outside the allowed folder/);
+      assert.equal((await readHostFile(s.root, join(s.root, 'data/ok.txt'), 1000)).toString(), 'ok');
+      await assert.rejects(walkHostFolder(await resolveImportSource('data', [s.root]), { maxFileBytes: 3, maxTotalBytes: 100, maxEntries: 100, maxDepth: 8 }), /over the 0 MB per-file import limit/);
+      s.outsideUntouched();
     });
   });
 

@@ -1,6 +1,8 @@
 // Configuration: one table of options, each a CLI flag and a SUNA_* variable; flags win; bad input is a
 // ConfigError that says what was wrong and what was given.
 import assert from 'node:assert/strict';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { ConfigError, OPTIONS, envName, helpText, loadConfig, parseOptions, type OptionKey } from '../../src/config.ts';
 
 const KEYS = Object.keys(OPTIONS) as OptionKey[];
@@ -195,6 +197,17 @@ describe('loadConfig', () => {
     assertConfigError(() => loadConfig(['--egress-allow', 'https://pypi.org'], {}), /--egress-allow: "https:\/\/pypi\.org" is neither a domain/);
     assertConfigError(() => loadConfig(['--egress-dns', 'dns.example'], {}), /--egress-dns: expected the host:port of a DNS server/);
     assertConfigError(() => loadConfig(['--egress', 'allowlist'], {}), /--egress allowlist needs --egress-allow/);
+  });
+
+  it('puts the exchange folder under ~/SunaFiles/<sandbox> and allows imports only from it, unless told otherwise', () => {
+    const home = homedir();
+    const c = loadConfig(['--sandbox-name', 'work'], {});
+    assert.equal(c.exchangeDir, join(home, 'SunaFiles', 'work'));
+    assert.deepEqual(c.importDirs, [join(home, 'SunaFiles', 'work')]);
+    const d = loadConfig(['--exchange-dir', '~/out', '--import-dirs', '/data/in, relative/dir,~'], {});
+    assert.equal(d.exchangeDir, join(home, 'out'));
+    assert.deepEqual(d.importDirs, ['/data/in', resolve('relative/dir'), home]);
+    for (const dir of ['~', home, '/', join(home, '..')]) assertConfigError(() => loadConfig(['--exchange-dir', dir], {}), /--exchange-dir: use a folder of its own/);
   });
 
   it('serves stdio (no http) unless --port is given', () => {

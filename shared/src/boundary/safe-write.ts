@@ -94,12 +94,18 @@ export async function assertNoSymlinkOnPath(root: string, rel: string, opts: { a
   if (st?.isSymbolicLink() && !opts.allowFinalSymlink) throw new UnsafeWriteError('SYMLINK_IN_PATH', rel, `${quotePath(rel)} is a symlink: nothing is written through it`);
 }
 
-/** Writes `data` at `root/rel` without following any symlink and without leaving `root`; see the file comment. */
-export async function safeWriteFile(root: string, rel: string, data: Uint8Array | string, opts: SafeWriteOptions = {}): Promise<void> {
+const tooLarge = (rel: string, size: string, max: number) => new UnsafeWriteError('TOO_LARGE', rel, `${quotePath(rel)} is ${size} bytes, over the ${max} byte limit`);
+
+/**
+ * Writes `data` at `root/rel` without following any symlink and without leaving `root`; see the file comment.
+ * `data` may be a stream of chunks (a large file read from the sandbox piece by piece): `maxBytes` counts
+ * the bytes received, and going over it removes the temp file and writes nothing. Returns the bytes written.
+ */
+export async function safeWriteFile(root: string, rel: string, data: Uint8Array | string | AsyncIterable<Uint8Array>, opts: SafeWriteOptions = {}): Promise<number> {
   assertSandboxPath(rel);
   const bytes = typeof data === 'string' ? Buffer.from(data) : data;
   const max = opts.maxBytes ?? DEFAULT_MAX_WRITE_BYTES;
-  if (bytes.length > max) throw new UnsafeWriteError('TOO_LARGE', rel, `${quotePath(rel)} is ${bytes.length} bytes, over the ${max} byte limit`);
+  if (bytes instanceof Uint8Array && bytes.length > max) throw tooLarge(rel, String(bytes.length), max);
   const base = await rootDir(root);
   const segments = rel.split('/');
   const folders = segments.slice(0, -1);
@@ -109,9 +115,19 @@ export async function safeWriteFile(root: string, rel: string, data: Uint8Array 
 
   const tmp = join(dir, `.suna-${randomBytes(6).toString('hex')}.tmp`);
   const fh = await fsp.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW, 0o600);
+  let written = 0;
   try {
     try {
-      await fh.writeFile(bytes);
+      if (bytes instanceof Uint8Array) {
+        await fh.writeFile(bytes);
+        written = bytes.length;
+      } else {
+        for await (const chunk of bytes) {
+          written += chunk.length;
+          if (written > max) throw tooLarge(rel, `more than ${max}`, max);
+          await fh.write(chunk);
+        }
+      }
       await fh.chmod(opts.executable ? 0o755 : 0o644);
       if (opts.durable) await fh.sync();
     } finally {
@@ -123,6 +139,13 @@ export async function safeWriteFile(root: string, rel: string, data: Uint8Array 
     await fsp.rm(tmp, { force: true }).catch(() => {});
     throw err;
   }
+  return written;
+}
+
+/** Creates the folder `root/rel` and its parents, refusing (never following) a symlink or a file on the way. */
+export async function safeMkdir(root: string, rel: string): Promise<void> {
+  assertSandboxPath(rel);
+  await walkFolders(await rootDir(root), rel.split('/'), true);
 }
 
 /**
