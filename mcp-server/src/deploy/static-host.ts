@@ -6,7 +6,7 @@
 import { safeWriteFile, SandboxPathError, UnsafeWriteError } from '@suna/shared';
 import { createReadStream, promises as fs } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import type Keyv from 'keyv';
 
@@ -136,15 +136,28 @@ export class LocalSiteHost {
     return (server.address() as AddressInfo).port;
   }
 
-  /** Serve again every local site recorded earlier (after a restart). */
+  /**
+   * Serve again every local site recorded earlier (after a restart). A recorded port that is taken is most likely
+   * another server on the same data directory serving that very site: its record is left alone (rewriting it to a
+   * port of ours would hand out a URL that dies with us while the other one keeps working).
+   */
   async restore(): Promise<void> {
     for (const r of await this.list()) {
       if (r.provider !== 'local') continue;
       const exists = await fs.stat(this.siteDir(r.name)).catch(() => null);
       if (!exists) continue;
+      if (r.port && !(await this.portFree(r.port))) continue;
       const port = await this.serve(r.name, r.port);
       if (port !== r.port) await this.save({ ...r, port, url: `http://${this.host}:${port}/` });
     }
+  }
+
+  private portFree(port: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const probe = createNetServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, this.host, () => probe.close(() => resolve(true)));
+    });
   }
 
   async save(record: SiteRecord): Promise<void> {
