@@ -1,11 +1,11 @@
 // A tool is one declaration (name, kind, description, zod input, handler). Registration, annotations,
 // error shaping, notices, logging and cancellation plumbing are done here, once, for every tool.
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import { ListToolsRequestSchema, type CallToolResult, type ServerNotification, type ServerRequest, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import { AbortedError, DaemonGoneError, DaemonRequestError, DockerUnavailableError, ImageBuildError, PathPolicyError, type Sandbox, type TcpForward } from '@suna/sandbox';
-import { annotationsFor, redactSecrets, type ToolKind } from '@suna/shared';
-import type { z } from 'zod';
+import { annotationsFor, compactAnnotations, redactSecrets, type ToolKind } from '@suna/shared';
+import { toJSONSchema as zodToJsonSchema, type z } from 'zod';
 import type { AgentRunManager } from './agent/runs.js';
 import type { BrowserSession } from './browser/session.js';
 import type { LocalSiteHost } from './deploy/static-host.js';
@@ -141,6 +141,26 @@ export function registerTools(server: McpServer, runtime: Runtime, tools: ToolDe
       }) as never,
     );
   }
+  // tools/list is ours: the SDK's listing adds `$schema` to every schema, `execution: {taskSupport: "forbidden"}`
+  // (the default) and every annotation (spec defaults included). Same tools, same schemas, a third less context.
+  const listed = tools.map(listedTool);
+  server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listed }));
+}
+
+function jsonSchema(schema: z.ZodObject, io: 'input' | 'output'): Tool['inputSchema'] {
+  const { $schema: _drop, ...rest } = zodToJsonSchema(schema, { io, target: 'draft-7' }) as Record<string, unknown>;
+  return rest as Tool['inputSchema'];
+}
+
+function listedTool(tool: ToolDefinition): Tool {
+  return {
+    name: tool.name,
+    title: tool.title,
+    description: tool.description,
+    inputSchema: jsonSchema(tool.input, 'input'),
+    ...(tool.output ? { outputSchema: jsonSchema(tool.output, 'output') } : {}),
+    annotations: compactAnnotations(tool.kind),
+  };
 }
 
 export interface ExecuteOptions {

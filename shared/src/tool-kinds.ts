@@ -32,6 +32,23 @@ export function annotationsFor(kind: ToolKind, title?: string): ToolAnnotations 
   return { ...(title ? { title } : {}), ...TABLE[kind] };
 }
 
+const SPEC_DEFAULTS: Omit<ToolAnnotations, 'title'> = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true };
+
+/**
+ * The annotations as tools/list sends them: hints equal to the MCP spec's defaults are left out (every byte of
+ * tools/list is paid by every turn of every conversation), and so are destructive/idempotent on read-only tools,
+ * where the spec says they mean nothing. A client applying the spec reads exactly what annotationsFor says.
+ */
+export function compactAnnotations(kind: ToolKind): Partial<ToolAnnotations> {
+  const full = TABLE[kind];
+  const out: Partial<ToolAnnotations> = {};
+  for (const key of Object.keys(full) as (keyof typeof full)[]) {
+    if (full.readOnlyHint && (key === 'destructiveHint' || key === 'idempotentHint')) continue;
+    if (full[key] !== SPEC_DEFAULTS[key]) out[key] = full[key];
+  }
+  return out;
+}
+
 /** Read-only per the annotations (spec defaults apply to missing hints: readOnlyHint defaults to false). */
 export function isReadOnly(annotations: Partial<ToolAnnotations> | undefined): boolean {
   return annotations?.readOnlyHint === true;
