@@ -7,28 +7,13 @@ import { readFileSync, mkdirSync, chmodSync } from 'node:fs';
 const watch = process.argv.includes('--watch');
 const read = (p) => readFileSync(new URL(p, import.meta.url), 'utf8');
 
-await esbuild.build({
-  entryPoints: ['sandbox/daemon/daemon.ts'],
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  minify: true,
-  outfile: 'sandbox/dist/daemon.cjs',
-  logLevel: 'warning',
-});
+/** An in-sandbox program: one minified CJS file, run there by `node -e` (the daemon) or from the bundle (the relay). */
+const sandboxBundle = (entry, outfile) =>
+  esbuild.build({ entryPoints: [entry], bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, outfile, logLevel: 'warning' });
 
+await sandboxBundle('sandbox/daemon/daemon.ts', 'sandbox/dist/daemon.cjs');
 // The egress relay: its own bundle, started by the host as a separate `docker exec` (sandbox/src/egress/broker.ts).
-await esbuild.build({
-  entryPoints: ['sandbox/egress/relay.ts'],
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  minify: true,
-  outfile: 'sandbox/dist/egress-relay.cjs',
-  logLevel: 'warning',
-});
+await sandboxBundle('sandbox/egress/relay.ts', 'sandbox/dist/egress-relay.cjs');
 
 const assets = {
   daemon: read('./sandbox/dist/daemon.cjs'),
@@ -40,31 +25,27 @@ const assets = {
 
 mkdirSync('mcp-server/dist', { recursive: true });
 const serverPkg = JSON.parse(read('./mcp-server/package.json'));
-await esbuild.build({
-  entryPoints: ['mcp-server/src/cli.ts'],
-  bundle: true,
-  platform: 'node',
-  target: 'node22',
-  format: 'esm',
-  outfile: 'mcp-server/dist/cli.js',
-  // npm dependencies stay external (installed with the package); our workspaces are inlined.
-  external: Object.keys(serverPkg.dependencies ?? {}),
-  banner: { js: '#!/usr/bin/env node\nimport { createRequire as __sunaCreateRequire } from "node:module"; const require = __sunaCreateRequire(import.meta.url);' },
+const requireShim = 'import { createRequire as __sunaCreateRequire } from "node:module"; const require = __sunaCreateRequire(import.meta.url);';
+/** A host-side ESM file of the package; npm dependencies stay external (installed with it), our workspaces inline. */
+const serverBundle = (entry, outfile, extra = {}) =>
+  esbuild.build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'esm',
+    outfile,
+    external: Object.keys(serverPkg.dependencies ?? {}),
+    banner: { js: requireShim },
+    sourcemap: 'linked',
+    logLevel: 'warning',
+    ...extra,
+  });
+
+await serverBundle('mcp-server/src/cli.ts', 'mcp-server/dist/cli.js', {
+  banner: { js: `#!/usr/bin/env node\n${requireShim}` },
   define: { __SUNA_ASSETS__: JSON.stringify(assets), __SUNA_VERSION__: JSON.stringify(serverPkg.version) },
-  sourcemap: 'linked',
-  logLevel: 'warning',
 });
 chmodSync('mcp-server/dist/cli.js', 0o755);
-await esbuild.build({
-  entryPoints: ['mcp-server/src/sheets/worker.ts'],
-  bundle: true,
-  platform: 'node',
-  target: 'node22',
-  format: 'esm',
-  outfile: 'mcp-server/dist/sheets-worker.js',
-  external: Object.keys(serverPkg.dependencies ?? {}),
-  banner: { js: 'import { createRequire as __sunaCreateRequire } from "node:module"; const require = __sunaCreateRequire(import.meta.url);' },
-  sourcemap: 'linked',
-  logLevel: 'warning',
-});
+await serverBundle('mcp-server/src/sheets/worker.ts', 'mcp-server/dist/sheets-worker.js');
 if (watch) console.error('watch mode is not supported; re-run the build');
