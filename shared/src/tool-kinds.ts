@@ -32,21 +32,17 @@ export function annotationsFor(kind: ToolKind, title?: string): ToolAnnotations 
   return { ...(title ? { title } : {}), ...TABLE[kind] };
 }
 
-const SPEC_DEFAULTS: Omit<ToolAnnotations, 'title'> = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true };
-
 /**
- * The annotations as tools/list sends them: hints equal to the MCP spec's defaults are left out (every byte of
- * tools/list is paid by every turn of every conversation), and so are destructive/idempotent on read-only tools,
- * where the spec says they mean nothing. A client applying the spec reads exactly what annotationsFor says.
+ * The annotations as tools/list sends them, shorter (every byte of tools/list is paid by every turn of every
+ * conversation) but never less cautious: a hint is left out only where a missing hint reads the same in both readings
+ * a client may apply — the spec's defaults and "missing is false". That is readOnlyHint and idempotentHint when false,
+ * and destructive/idempotent on read-only tools, where the spec says they mean nothing. destructiveHint and
+ * openWorldHint are always sent on the others (their spec default is true, a naive client's is false).
  */
 export function compactAnnotations(kind: ToolKind): Partial<ToolAnnotations> {
   const full = TABLE[kind];
-  const out: Partial<ToolAnnotations> = {};
-  for (const key of Object.keys(full) as (keyof typeof full)[]) {
-    if (full.readOnlyHint && (key === 'destructiveHint' || key === 'idempotentHint')) continue;
-    if (full[key] !== SPEC_DEFAULTS[key]) out[key] = full[key];
-  }
-  return out;
+  if (full.readOnlyHint) return { readOnlyHint: true, openWorldHint: full.openWorldHint };
+  return { destructiveHint: full.destructiveHint, ...(full.idempotentHint ? { idempotentHint: true } : {}), openWorldHint: full.openWorldHint };
 }
 
 /** Read-only per the annotations (spec defaults apply to missing hints: readOnlyHint defaults to false). */

@@ -38,7 +38,7 @@ describe('sheet tools (stdio, real sandbox)', function () {
     for (const name of ['sheet_create', 'sheet_read', 'sheet_update', 'sheet_analyze']) assert.ok(byName.has(name), `missing ${name}`);
     assert.equal(byName.get('sheet_read')!.annotations?.readOnlyHint, true);
     assert.equal(byName.get('sheet_analyze')!.annotations?.readOnlyHint, true);
-    assert.equal(byName.get('sheet_update')!.annotations?.readOnlyHint, false);
+    assert.equal(byName.get('sheet_update')!.annotations?.readOnlyHint ?? false, false); // left out when false (the default)
   });
 
   it('create → read → update → analyze round trip on an .xlsx workbook', async () => {

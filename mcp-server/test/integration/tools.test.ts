@@ -18,7 +18,8 @@ describe('shell and file tools (stdio, real sandbox)', function () {
     assert.equal(byName.get('file_read')!.annotations?.readOnlyHint, true);
     assert.equal(byName.get('file_delete')!.annotations?.destructiveHint, true);
     assert.equal(byName.get('sandbox_reset')!.annotations?.destructiveHint, true);
-    assert.equal(byName.get('file_write')!.annotations?.readOnlyHint, false);
+    assert.equal(byName.get('file_write')!.annotations?.readOnlyHint ?? false, false); // left out when false (the default)
+    assert.equal(byName.get('file_write')!.annotations?.destructiveHint, false);
     assert.equal(byName.get('shell_exec')!.annotations?.openWorldHint, true);
   });
 
