@@ -1,5 +1,5 @@
-// How a workspace file is named as an MCP resource, and its MIME type: shared by the resources module and the
-// response builder's resource links (kept apart so the builder does not depend on the runtime).
+// How a workspace file is named as an MCP resource, and its MIME type: shared by the resources module, the
+// response builder's resource links and the local site host (kept apart so none of them depends on the runtime).
 
 export const RESOURCE_PREFIX = 'sandbox://workspace/';
 
@@ -10,6 +10,7 @@ const MIME: Record<string, string> = {
   png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp', pdf: 'application/pdf',
   zip: 'application/zip', xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
   docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  ico: 'image/x-icon', wasm: 'application/wasm', woff: 'font/woff', woff2: 'font/woff2',
 };
 
 export function mimeTypeOf(path: string): string {

@@ -1,8 +1,10 @@
 // Workspace files as MCP resources, so a client (Claude Desktop's attachment menu, the Inspector, any SDK
 // client) can list and fetch what the agent produced — a spreadsheet, a chart — without the model retyping it.
 // One template, sandbox://workspace/{+path}; text comes back as text, anything else as a base64 blob. Reads
-// go through the same path policy and daemon re-check as file_read.
+// go through the same path policy and daemon re-check as file_read; names listed by the sandbox pass the host's
+// boundary rule (shared/src/boundary) before they become URIs.
 import { PathPolicyError, displayPath, resolveWorkspacePath } from '@suna/sandbox';
+import { sandboxPathProblem } from '@suna/shared';
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ErrorCode, type ReadResourceResult, type Resource } from '@modelcontextprotocol/sdk/types.js';
 import { RESOURCE_PREFIX, mimeTypeOf, resourceUri } from './resource-uri.js';
@@ -62,17 +64,11 @@ export async function readWorkspaceResource(runtime: Runtime, uri: URL): Promise
   return { contents: [isText(buf, mimeType) ? { uri: href, mimeType, text: buf.toString('utf8') } : { uri: href, mimeType, blob: r.data }] };
 }
 
-/** Names come from the sandbox: only plain relative ones become URIs a client shows. */
-function plausibleName(p: unknown): p is string {
-  // eslint-disable-next-line no-control-regex
-  return typeof p === 'string' && p.length > 0 && p.length <= 1024 && !/[\u0000-\u001f\u007f\\]/.test(p) && !p.startsWith('/') && !p.split('/').some((s) => s === '..' || s === '.' || s === '');
-}
-
 /** resources/list: the workspace's files (ignored ones and .git left out), a few levels deep, bounded. */
 export async function listWorkspaceResources(runtime: Runtime): Promise<Resource[]> {
   const list = await runtime.sandbox.call('listdir', { path: '/workspace', depth: LIST_DEPTH, maxEntries: LIST_MAX_ENTRIES, respectIgnore: true }, { timeoutMs: 30_000 });
   return list.entries
-    .filter((e) => e.type === 'file' && plausibleName(e.path) && !e.path.startsWith('.git/'))
+    .filter((e) => e.type === 'file' && sandboxPathProblem(e.path) === null && !e.path.startsWith('.git/'))
     .map((e) => ({ uri: resourceUri(e.path), name: e.path, mimeType: mimeTypeOf(e.path), ...(typeof e.size === 'number' ? { size: e.size } : {}) }));
 }
 

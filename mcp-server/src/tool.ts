@@ -107,11 +107,13 @@ async function waitForImage(runtime: Runtime, ctx: ToolContext): Promise<void> {
   build.catch(() => {}); // a failure is answered below, or by the next call that waits for a new attempt
   let timer: NodeJS.Timeout | undefined;
   const waited = new Promise<'waiting'>((resolve) => (timer = setTimeout(() => resolve('waiting'), IMAGE_WAIT_MS)));
-  const aborted = new Promise<never>((_, reject) => ctx.signal.addEventListener('abort', () => reject(new AbortedError()), { once: true }));
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => ctx.signal.addEventListener('abort', (onAbort = () => reject(new AbortedError())), { once: true }));
   try {
     if ((await Promise.race([build.then(() => 'ready' as const), waited, aborted])) === 'ready') return;
   } finally {
     clearTimeout(timer);
+    ctx.signal.removeEventListener('abort', onAbort!);
   }
   const st = runtime.sandbox.imageBuildState;
   const where = st?.total ? `step ${st.step} of ${st.total}, ` : '';

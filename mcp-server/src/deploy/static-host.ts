@@ -7,8 +7,9 @@ import { safeWriteFile, SandboxPathError, UnsafeWriteError } from '@suna/shared'
 import { createReadStream, promises as fs } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
-import { extname, join, normalize, sep } from 'node:path';
+import { join, normalize, sep } from 'node:path';
 import type Keyv from 'keyv';
+import { mimeTypeOf } from '../resource-uri.js';
 
 export interface SiteRecord {
   name: string;
@@ -32,13 +33,11 @@ export interface RefusedSiteFile {
   reason: string;
 }
 
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.htm': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8', '.json': 'application/json',
-  '.svg': 'image/svg+xml', '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif',
-  '.webp': 'image/webp', '.ico': 'image/x-icon', '.txt': 'text/plain; charset=utf-8', '.xml': 'application/xml',
-  '.wasm': 'application/wasm', '.woff2': 'font/woff2', '.woff': 'font/woff', '.pdf': 'application/pdf',
-};
+/** The HTTP content type of a served file: the one MIME table, with the charset for text. */
+function contentType(file: string): string {
+  const type = mimeTypeOf(file);
+  return /^text\/|javascript/.test(type) ? `${type}; charset=utf-8` : type;
+}
 
 /** Serve `root` read-only. Paths are normalised and must stay under root; directories serve index.html. */
 function staticServer(root: string): Server {
@@ -59,7 +58,7 @@ function staticServer(root: string): Server {
       st = await fs.lstat(file).catch(() => null);
     }
     if (!st?.isFile()) return send(404, 'not found');
-    res.writeHead(200, { 'content-type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream', 'content-length': st.size, 'x-content-type-options': 'nosniff' });
+    res.writeHead(200, { 'content-type': contentType(file), 'content-length': st.size, 'x-content-type-options': 'nosniff' });
     if (req.method === 'HEAD') return res.end();
     createReadStream(file).pipe(res);
   });
