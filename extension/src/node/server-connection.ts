@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerStatus } from '../common/protocol.ts';
@@ -138,25 +138,51 @@ export class ServerConnection extends EventEmitter<{ state: [ConnectionState]; r
 
   async listTools(): Promise<Tool[]> {
     if (this.tools) return this.tools;
-    const client = await this.ready();
-    const all: Tool[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await client.listTools(cursor ? { cursor } : {});
-      all.push(...page.tools);
-      cursor = page.nextCursor;
-    } while (cursor);
+    const all = await this.withSession(async (client) => {
+      const tools: Tool[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await client.listTools(cursor ? { cursor } : {});
+        tools.push(...page.tools);
+        cursor = page.nextCursor;
+      } while (cursor);
+      return tools;
+    });
     this.tools = all;
     return all;
   }
 
   async callTool(name: string, args: Record<string, unknown>, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<CallToolResult> {
+    return this.withSession(
+      async (client) =>
+        (await client.callTool({ name, arguments: args }, undefined, {
+          signal: opts.signal,
+          timeout: opts.timeoutMs ?? 600_000,
+          resetTimeoutOnProgress: true,
+        })) as CallToolResult,
+    );
+  }
+
+  /**
+   * Runs one request on the connected client. An HTTP server answers 404 to a session it no longer knows (it
+   * restarted, or the session expired): the request was not processed, so we start a new session and send it
+   * once more instead of failing every call until the user restarts by hand.
+   */
+  private async withSession<T>(op: (client: Client) => Promise<T>): Promise<T> {
     const client = await this.ready();
-    return (await client.callTool({ name, arguments: args }, undefined, {
-      signal: opts.signal,
-      timeout: opts.timeoutMs ?? 600_000,
-      resetTimeoutOnProgress: true,
-    })) as CallToolResult;
+    try {
+      return await op(client);
+    } catch (err) {
+      if (!(err instanceof StreamableHTTPError && err.code === 404) || this.lastLaunch?.kind !== 'http' || this.disposed) throw err;
+      this.log('suna-mcp: the HTTP session expired on the server; starting a new one');
+      if (this.client === client) {
+        this.client = null;
+        this.tools = null;
+        this.generation++;
+        await client.close().catch(() => {});
+      }
+      return op(await this.ready());
+    }
   }
 
   async dispose(): Promise<void> {
