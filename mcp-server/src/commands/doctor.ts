@@ -3,6 +3,7 @@ import { access, constants } from 'node:fs/promises';
 import Docker from 'dockerode';
 import { imageExists, imageOf } from '@suna/sandbox';
 import type { ServerConfig } from '../config.js';
+import { CAPABILITY_KEYS } from '../environment.js';
 import { readiness } from '../health.js';
 import type { Runtime } from '../tool.js';
 
@@ -11,14 +12,6 @@ export interface DoctorLine {
   what: string;
   detail: string;
 }
-
-const KEYS = [
-  ['ANTHROPIC_API_KEY', 'agent_run with anthropic:… models'],
-  ['OPENAI_API_KEY', 'agent_run with openai:… models'],
-  ['TAVILY_API_KEY', 'web_search'],
-  ['FIRECRAWL_API_KEY', 'web_scrape through Firecrawl (without it, the sandbox browser scrapes)'],
-  ['NETLIFY_AUTH_TOKEN', 'site_deploy to Netlify'],
-] as const;
 
 /** Run a throwaway container of the sandbox image with tiny limits and read them back from inside. */
 async function limitsEnforced(docker: Docker, image: string): Promise<DoctorLine> {
@@ -75,7 +68,7 @@ export async function doctor(config: ServerConfig, runtime: Runtime, env: NodeJS
     if (!present) lines.push(await baseImageLine(runtime, config.sandbox.baseImage));
     if (present) lines.push(await limitsEnforced(runtime.sandbox.docker, tag).catch((e: Error) => ({ ok: false, what: 'limits & browser', detail: `could not run a test container: ${e.message}` })));
   }
-  for (const [name, use] of KEYS) lines.push({ ok: env[name] ? true : 'warn', what: name, detail: env[name] ? `set (for ${use})` : `not set: needed for ${use}` });
+  for (const { name, enables: use } of CAPABILITY_KEYS) lines.push({ ok: env[name] ? true : 'warn', what: name, detail: env[name] ? `set (for ${use})` : `not set: needed for ${use}` });
   const dataOk = await access(config.dataDir, constants.W_OK).then(() => true, () => false);
   lines.push({ ok: health.checks.store.ok || dataOk, what: 'data dir', detail: health.checks.store.detail });
   return lines;

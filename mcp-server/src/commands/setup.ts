@@ -5,6 +5,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ENVIRONMENT_VARIABLES } from '../environment.js';
 
 export function claudeDesktopConfigPath(platform = process.platform, env: NodeJS.ProcessEnv = process.env): string {
   if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'Claude', 'claude_desktop_config.json');
@@ -38,15 +39,8 @@ export const CLIENTS = {
 } as const;
 export type ClientName = keyof typeof CLIENTS;
 
-/**
- * Variables a GUI-launched server needs but never inherits from the shell that ran `setup`: model and web keys,
- * and where Docker is. Copied into the entry when set (the file is written 0600).
- */
-export const PASSED_VARIABLES = [
-  'ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL', 'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'OPENAI_COMPATIBLE_API_KEY',
-  'SUNA_MODEL_BASE_URL', 'TAVILY_API_KEY', 'TAVILY_API_URL', 'FIRECRAWL_API_KEY', 'FIRECRAWL_API_URL',
-  'NETLIFY_AUTH_TOKEN', 'DOCKER_HOST', 'DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY',
-];
+/** Variables a GUI-launched server needs but never inherits from the shell that ran `setup` (the file is written 0600). */
+export const PASSED_VARIABLES = ENVIRONMENT_VARIABLES.map((v) => v.name);
 
 /** Our entry for one client: this installation, the server flags given to setup, and the variables above. */
 export function entryFor(client: ClientName, serverArgs: string[], env: NodeJS.ProcessEnv = process.env, base: ServerEntry = serverEntry()): Record<string, unknown> {
