@@ -8,7 +8,7 @@ import { sandboxPathProblem } from '@suna/shared';
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ErrorCode, type ReadResourceResult, type Resource } from '@modelcontextprotocol/sdk/types.js';
 import { RESOURCE_PREFIX, mimeTypeOf, resourceUri } from './resource-uri.js';
-import type { Runtime } from './tool.js';
+import type { Runtime } from './runtime.js';
 
 /** Largest file a resources/read returns (base64 grows it by a third; the result must fit a client's message). */
 export const MAX_RESOURCE_BYTES = 8 * 1024 * 1024;

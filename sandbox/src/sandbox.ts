@@ -8,6 +8,7 @@ import { HOME_DIR, SandboxContainerDriver, WORKSPACE_DIR, containerName, daemonE
 import { DaemonGoneError, DaemonProtocolError, SandboxDaemonClient, type RequestOptions } from './daemon-client.js';
 import { EgressBroker, type EgressStatus } from './egress/broker.js';
 import { quotaNotice } from './notices.js';
+import { DAEMON_GRACE_MS } from './op-timeouts.js';
 import { buildImage, imageExists, type BuildProgress } from './image.js';
 
 export type Log = (line: string) => void;
@@ -194,7 +195,7 @@ export class Sandbox {
     const daemon = await this.ensure();
     return this.call('exec', { ...args, execId, spillPath }, {
       signal,
-      timeoutMs: args.timeoutMs + 15_000,
+      timeoutMs: args.timeoutMs + DAEMON_GRACE_MS,
       onAbort: () => daemon.notify('cancel', { execId }),
     });
   }

@@ -4,7 +4,7 @@ import Docker from 'dockerode';
 import { imageExists, imageOf } from '@suna/sandbox';
 import type { ServerConfig } from '../config.js';
 import { readiness } from '../health.js';
-import type { Runtime } from '../tool.js';
+import type { Runtime } from '../runtime.js';
 
 export interface DoctorLine {
   ok: boolean | 'warn';
