@@ -40,3 +40,10 @@ export function describeError(err: unknown): { message: string; internal: boolea
   if (/ENOSPC|no space left/i.test(msg)) return { message: `out of disk space: ${HINTS.ENOSPC}`, internal: false };
   return { message: `internal error: ${msg.split('\n')[0]}`, internal: true };
 }
+
+/** A catch handler that words one daemon refusal for this tool (`.catch(reword('EEXIST', '… pass overwrite'))`). */
+export function reword(code: string, message: string): (err: unknown) => never {
+  return (err) => {
+    throw err instanceof SandboxFileError && err.code === code ? new ToolError(message) : err;
+  };
+}
