@@ -4,8 +4,8 @@
 import * as vscode from 'vscode';
 import { clip } from '@suna/shared';
 import type { McpHubNotice, PinStore } from '@suna/shared/mcp-hub/index';
-import { ExternalHub, type ServerView } from '../node/external-hub.ts';
-import { MCP_SECRET_PREFIX, SECRET_NAME_PATTERN, secretStorageKey } from '../node/external-servers.ts';
+import { ExternalHub, type ServerView } from '../node/external-hub.js';
+import { MCP_SECRET_PREFIX, SECRET_NAME_PATTERN, secretStorageKey } from '../node/external-servers.js';
 
 const PIN_PREFIX = 'suna.mcp.pins.';
 
