@@ -15,7 +15,6 @@ import type { Logger } from '../log.js';
 import { VERSION } from '../version.js';
 import { createStore } from './store.js';
 
-
 export type RunStatus = 'running' | 'completed' | 'max_steps' | 'max_wall_time' | 'cancelled' | 'failed' | 'interrupted';
 
 /** One line of a run's transcript, as agent_status returns it. */
