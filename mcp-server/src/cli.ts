@@ -8,11 +8,13 @@ import { ConfigError, helpText, loadConfig, type ServerConfig } from './config.j
 import { startHttp } from './http.js';
 import { OVERSIZE_ADVICE } from './limits.js';
 import { createLogger } from './log.js';
-import { createRuntime, createServer, VERSION } from './server.js';
+import type { Runtime } from './runtime.js';
+import { createRuntime, createServer } from './server.js';
 import { jsonRpcGuard } from './stdio-guard.js';
 import { toolsFor } from './tools/index.js';
+import { closeExposedPorts } from './tools/ports.js';
 import { startTracing, stopTracing } from './telemetry.js';
-import type { Runtime } from './tool.js';
+import { VERSION } from './version.js';
 
 const SHUTDOWN_DEADLINE_MS = 1500;
 
@@ -72,7 +74,7 @@ function onShutdown(runtime: Runtime, closeTransport: () => Promise<void>): (why
     runtime.log.info('shutting down', { reason: why, sandbox: runtime.config.onExit });
     // Never hang on exit: the parent is waiting for us.
     setTimeout(() => process.exit(0), SHUTDOWN_DEADLINE_MS).unref();
-    for (const f of runtime.ports.values()) void f.close();
+    void closeExposedPorts(runtime);
     // All at once: the exit policy for the sandbox must not wait behind the rest of the 1.5 s budget — except
     // for the browser, which first quits on its own (≤ 1 s, so a persistent profile keeps its cookies) and
     // then lets go of its connection (stopping the container stops Chromium; asking the daemon now could start

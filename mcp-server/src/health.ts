@@ -2,7 +2,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { imageExists, imageOf } from '@suna/sandbox';
-import type { Runtime } from './tool.js';
+import type { Runtime } from './runtime.js';
 
 export interface Check {
   ok: boolean;

@@ -13,8 +13,9 @@ import { publicReadiness, readiness } from './health.js';
 import { SessionStore, SessionTransport } from './http-sessions.js';
 import { OVERSIZE_ADVICE, RateLimiter } from './limits.js';
 import { rateLimited, registry } from './metrics.js';
-import { createServer, VERSION } from './server.js';
-import type { Runtime } from './tool.js';
+import { createServer } from './server.js';
+import { VERSION } from './version.js';
+import type { Runtime } from './runtime.js';
 
 const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
 /** A client has this long to send its request line and headers. */

@@ -3,12 +3,12 @@
 // One template, sandbox://workspace/{+path}; text comes back as text, anything else as a base64 blob. Reads
 // go through the same path policy and daemon re-check as file_read; names listed by the sandbox pass the host's
 // boundary rule (shared/src/boundary) before they become URIs.
-import { PathPolicyError, displayPath, resolveWorkspacePath } from '@suna/sandbox';
+import { PathPolicyError, WORKSPACE_ROOT, displayPath, resolveWorkspacePath } from '@suna/sandbox';
 import { sandboxPathProblem } from '@suna/shared';
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ErrorCode, type ReadResourceResult, type Resource } from '@modelcontextprotocol/sdk/types.js';
 import { RESOURCE_PREFIX, mimeTypeOf, resourceUri } from './resource-uri.js';
-import type { Runtime } from './tool.js';
+import type { Runtime } from './runtime.js';
 
 /** Largest file a resources/read returns (base64 grows it by a third; the result must fit a client's message). */
 export const MAX_RESOURCE_BYTES = 8 * 1024 * 1024;
@@ -66,7 +66,7 @@ export async function readWorkspaceResource(runtime: Runtime, uri: URL): Promise
 
 /** resources/list: the workspace's files (ignored ones and .git left out), a few levels deep, bounded. */
 export async function listWorkspaceResources(runtime: Runtime): Promise<Resource[]> {
-  const list = await runtime.sandbox.call('listdir', { path: '/workspace', depth: LIST_DEPTH, maxEntries: LIST_MAX_ENTRIES, respectIgnore: true }, { timeoutMs: 30_000 });
+  const list = await runtime.sandbox.call('listdir', { path: WORKSPACE_ROOT, depth: LIST_DEPTH, maxEntries: LIST_MAX_ENTRIES, respectIgnore: true }, { timeoutMs: 30_000 });
   return list.entries
     .filter((e) => e.type === 'file' && sandboxPathProblem(e.path) === null && !e.path.startsWith('.git/'))
     .map((e) => ({ uri: resourceUri(e.path), name: e.path, mimeType: mimeTypeOf(e.path), ...(typeof e.size === 'number' ? { size: e.size } : {}) }));

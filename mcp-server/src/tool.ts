@@ -3,52 +3,20 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ListToolsRequestSchema, type CallToolResult, type ServerNotification, type ServerRequest, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import { AbortedError, DaemonGoneError, DaemonRequestError, DockerUnavailableError, ImageBuildError, PathPolicyError, type Sandbox, type TcpForward } from '@suna/sandbox';
-import { annotationsFor, compactAnnotations, redactSecrets, type ToolKind } from '@suna/shared';
+import { AbortedError } from '@suna/sandbox';
+import { annotationsFor, compactAnnotations, isReadOnly, redactSecrets, type ToolKind } from '@suna/shared';
+import type { ToolHost, ToolSpec } from '@suna/shared/agent/index';
 import { toJSONSchema as zodToJsonSchema, type z } from 'zod';
-import type { AgentRunManager } from './agent/runs.js';
-import type { BrowserSession } from './browser/session.js';
-import type { LocalSiteHost } from './deploy/static-host.js';
-import type { ServerConfig } from './config.js';
-import type { Semaphore } from './limits.js';
+import { describeError, ToolError } from './errors.js';
 import { toolCalls, toolDuration } from './metrics.js';
+import { bindSandbox } from './sandbox-facade.js';
 import { withSpan } from './telemetry.js';
-import type { Logger } from './log.js';
 import { ToolResponse, errorResult } from './response.js';
+import type { Runtime, ToolContext } from './tool-context.js';
 
-/** A failure the model can act on; the message says what to do. */
-export class ToolError extends Error {
-  override readonly name = 'ToolError';
-}
-
-/** What every handler gets: the sandbox, the request's signal, progress, and the response builder. */
-export interface ToolContext {
-  sandbox: Sandbox;
-  runtime: Runtime;
-  config: ServerConfig;
-  signal: AbortSignal;
-  reply: ToolResponse;
-  progress(progress: number, total?: number, message?: string): Promise<void>;
-}
-
-/** State shared by all MCP sessions of one server process. */
-export interface Runtime {
-  config: ServerConfig;
-  sandbox: Sandbox;
-  log: Logger;
-  /** Per-process read cursors, so `shell_output` without an offset continues where the last call stopped. */
-  outputCursors: Map<string, number>;
-  /** Agent runs of `agent_run` (created with the runtime). */
-  runs: AgentRunManager;
-  /** The sandbox's Chromium, started on first use. */
-  browser: BrowserSession;
-  /** Sandbox ports exposed on the host, by sandbox port. */
-  ports: Map<number, TcpForward>;
-  /** Locally hosted static sites (and the records of remote deploys). */
-  sites: LocalSiteHost;
-  /** The cap on concurrent tool calls in this sandbox (--max-concurrent-calls). */
-  callSlots: Semaphore;
-}
+// Kept where every tool file (and the branches written against it) already imports them from.
+export { describeError, SandboxFileError, ToolError } from './errors.js';
+export type { Runtime, ToolContext } from './tool-context.js';
 
 export interface ToolDefinition<S extends z.ZodObject = z.ZodObject> {
   name: string;
@@ -68,29 +36,6 @@ export interface ToolDefinition<S extends z.ZodObject = z.ZodObject> {
 /** Unknown arguments are refused ("Unrecognized key") rather than silently dropped: the model learns its mistake. */
 export function defineTool<S extends z.ZodObject>(def: ToolDefinition<S>): ToolDefinition<S> {
   return { ...def, input: def.input.strict() as unknown as S };
-}
-
-const HINTS: Record<string, string> = {
-  ENOENT: 'file_list shows what exists',
-  EEXIST: 'choose another name or pass overwrite',
-  EISDIR: 'this is a directory; use file_list',
-  ENOTDIR: 'a parent of this path is a file, not a directory',
-  EACCES: 'the sandbox user may not access it',
-  ENOSPC: 'the sandbox is out of disk space; delete files or run sandbox_reset',
-};
-
-/** Turn any error into the message the model sees. Nothing internal (stack, host paths, secrets) leaks. */
-export function describeError(err: unknown): { message: string; internal: boolean } {
-  if (err instanceof ToolError || err instanceof PathPolicyError || err instanceof DockerUnavailableError || err instanceof DaemonGoneError || err instanceof ImageBuildError)
-    return { message: err.message, internal: false };
-  if (err instanceof AbortedError) return { message: 'cancelled', internal: false };
-  if (err instanceof DaemonRequestError) {
-    const hint = HINTS[err.code];
-    return { message: `${err.message}${hint ? ` (${hint})` : ''}`, internal: false };
-  }
-  const msg = err instanceof Error ? err.message : String(err);
-  if (/ENOSPC|no space left/i.test(msg)) return { message: `out of disk space: ${HINTS.ENOSPC}`, internal: false };
-  return { message: `internal error: ${msg.split('\n')[0]}`, internal: true };
 }
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -179,6 +124,7 @@ export async function executeTool(tool: ToolDefinition, args: Record<string, unk
   const reply = new ToolResponse(runtime.config.maxOutputChars);
   let lastProgress = -1;
   const ctx: ToolContext = {
+    ...bindSandbox(runtime.sandbox, opts.signal),
     sandbox: runtime.sandbox,
     runtime,
     config: runtime.config,
@@ -221,4 +167,26 @@ export async function executeTool(tool: ToolDefinition, args: Record<string, unk
     toolDuration.observe({ tool: tool.name }, seconds);
     runtime.log.info('tool call', { tool: tool.name, ms: Math.round(seconds * 1000), outcome, sandbox: runtime.config.sandbox.name });
   }
+}
+
+/** The server's tools as the agent loop sees them: same path as MCP calls (executeTool), schemas as JSON Schema. */
+export function inProcessToolHost(runtime: Runtime, tools: ToolDefinition[]): ToolHost {
+  const byName = new Map(tools.map((t) => [t.name, t]));
+  const specs: ToolSpec[] = tools.map((t) => ({
+    name: t.name,
+    description: t.description,
+    inputSchema: zodToJsonSchema(t.input, { io: 'input' }) as ToolSpec['inputSchema'], // defaults are optional for the model
+    readOnly: isReadOnly(annotationsFor(t.kind)),
+  }));
+  return {
+    listTools: async () => specs,
+    async callTool(name, args, signal) {
+      const tool = byName.get(name);
+      if (!tool) return { text: `unknown tool ${name}; available: ${[...byName.keys()].join(', ')}`, isError: true };
+      const r = await executeTool(tool, args, runtime, { signal, validate: true });
+      const text = r.content.flatMap((c) => (c.type === 'text' ? [c.text] : [])).join('\n');
+      const images = r.content.flatMap((c) => (c.type === 'image' ? [{ data: c.data, mimeType: c.mimeType }] : []));
+      return { text, images: images.length ? images : undefined, isError: r.isError };
+    },
+  };
 }

@@ -4,8 +4,8 @@ import { hostname } from 'node:os';
 import type Docker from 'dockerode';
 import { imageOf, LABEL, type SandboxConfig } from './config.js';
 import { egressClientEnv } from './egress/broker.js';
+import { WORKSPACE_ROOT } from './paths.js';
 
-export const WORKSPACE_DIR = '/workspace';
 export const HOME_DIR = '/home/user';
 /** The sandbox user (the image's `user`): every command the agent runs has this uid/gid. */
 export const SANDBOX_UID = 1000;
@@ -62,7 +62,7 @@ export function containerSpec(config: SandboxConfig): Docker.ContainerCreateOpti
     Image: imageOf(config),
     Cmd: ['sleep', 'infinity'],
     User: '0:0',
-    WorkingDir: WORKSPACE_DIR,
+    WorkingDir: WORKSPACE_ROOT,
     Labels: labels,
     Hostname: 'sandbox',
     // Commands inherit this (with the image's ENV) through the daemon; others may append to it. The proxy
@@ -97,7 +97,7 @@ export function containerSpec(config: SandboxConfig): Docker.ContainerCreateOpti
       // VolumeOptions: should Docker create a missing volume itself (a race with a reset), it still carries
       // our labels, so the orphan reaper can find it.
       Mounts: [
-        { Type: 'volume', Source: vols.workspace, Target: WORKSPACE_DIR, ReadOnly: false, VolumeOptions: volumeOptions(config) },
+        { Type: 'volume', Source: vols.workspace, Target: WORKSPACE_ROOT, ReadOnly: false, VolumeOptions: volumeOptions(config) },
         { Type: 'volume', Source: vols.home, Target: HOME_DIR, ReadOnly: false, VolumeOptions: volumeOptions(config) },
       ],
       RestartPolicy: { Name: 'no' },
@@ -131,7 +131,7 @@ export function daemonExec(config: SandboxConfig, bundle: string, containerEnv: 
     WorkingDir: '/',
     Env: [
       ...fixed,
-      `SUNA_WORKSPACE=${WORKSPACE_DIR}`,
+      `SUNA_WORKSPACE=${WORKSPACE_ROOT}`,
       `SUNA_USER_ENV=${JSON.stringify(containerEnv)}`,
       ...(config.profile === 'apt' ? [] : [`SUNA_RUN_AS=${SANDBOX_UID}:${SANDBOX_GID}`]),
       ...extra,

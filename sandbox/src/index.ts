@@ -3,6 +3,7 @@ export * from './container.js';
 export * from './daemon-client.js';
 export * from './image.js';
 export * from './paths.js';
+export * from './op-timeouts.js';
 export * from './sandbox.js';
 export type * from '../daemon/protocol.js';
 export { DaemonErrorCodes } from '../daemon/protocol.js';

@@ -4,10 +4,12 @@ import Docker from 'dockerode';
 import type { DaemonOp, DaemonOps, ExecArgs, ExecResult } from '../daemon/protocol.js';
 import { DEFAULT_DISK_QUOTA_MB, egressOf, imageOf, type ExitPolicy, type SandboxConfig } from './config.js';
 import { assets } from './assets.js';
-import { HOME_DIR, SandboxContainerDriver, WORKSPACE_DIR, containerName, daemonExec, volumeNames, type ContainerState } from './container.js';
+import { HOME_DIR, SandboxContainerDriver, containerName, daemonExec, volumeNames, type ContainerState } from './container.js';
 import { DaemonGoneError, DaemonProtocolError, SandboxDaemonClient, type RequestOptions } from './daemon-client.js';
 import { EgressBroker, type EgressStatus } from './egress/broker.js';
 import { quotaNotice } from './notices.js';
+import { WORKSPACE_ROOT } from './paths.js';
+import { DAEMON_GRACE_MS } from './op-timeouts.js';
 import { buildImage, imageExists, type BuildProgress } from './image.js';
 
 export type Log = (line: string) => void;
@@ -104,7 +106,7 @@ export class Sandbox {
     if (created) this.starts.created++;
     else if (started) this.starts.started++;
     this.starts.daemon++;
-    const quotaDirs = [WORKSPACE_DIR, HOME_DIR];
+    const quotaDirs = [WORKSPACE_ROOT, HOME_DIR];
     const quotaBytes = diskQuotaMb(this.config) * 1024 * 1024;
     const quotaEnv = [`SUNA_DISK_QUOTA_MB=${diskQuotaMb(this.config)}`, `SUNA_DISK_QUOTA_PATHS=${quotaDirs.join(':')}`];
     // The egress relay is a separate exec next to the daemon; if it cannot start, commands still work, offline.
@@ -194,7 +196,7 @@ export class Sandbox {
     const daemon = await this.ensure();
     return this.call('exec', { ...args, execId, spillPath }, {
       signal,
-      timeoutMs: args.timeoutMs + 15_000,
+      timeoutMs: args.timeoutMs + DAEMON_GRACE_MS,
       onAbort: () => daemon.notify('cancel', { execId }),
     });
   }
@@ -227,7 +229,7 @@ export class Sandbox {
   /** Bytes held by /workspace and the home directory (`du` in the sandbox); undefined when the daemon is not connected. */
   async diskUsage(): Promise<number | undefined> {
     if (!this.daemon?.isAlive) return undefined;
-    const args = { argv: ['du', '-sxcB1', '--', WORKSPACE_DIR, HOME_DIR], cwd: WORKSPACE_DIR, timeoutMs: 30_000, capBytes: 4096, execId: `du${++execCounter}` };
+    const args = { argv: ['du', '-sxcB1', '--', WORKSPACE_ROOT, HOME_DIR], cwd: WORKSPACE_ROOT, timeoutMs: 30_000, capBytes: 4096, execId: `du${++execCounter}` };
     const r = await this.call('exec', args, { timeoutMs: 45_000 }).catch(() => null);
     const total = r && /(\d+)\s+total\s*$/.exec(Buffer.from(r.stdout.head, 'base64').toString());
     return total ? Number(total[1]) : undefined;

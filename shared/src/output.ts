@@ -60,3 +60,8 @@ export function capExcerpt(head: string, tail: string, totalBytes: number, maxCh
   const where = savedTo ? `; the full output is in ${savedTo}` : '';
   return `${h}\n\n[… ${omitted.toLocaleString('en-US')} bytes omitted${where} …]\n\n${t}`;
 }
+
+/** Cut `text` to at most `max` characters, marking the cut with "…" (labels, summaries, one-line previews). */
+export function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}

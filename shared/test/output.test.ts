@@ -1,7 +1,7 @@
 // Output discipline (sanitising, head + tail caps), the secret redactor, and the kind → annotations table:
 // the pure pieces every tool result and every log line go through.
 import assert from 'node:assert/strict';
-import { capExcerpt, capText, sanitizeOutput } from '../src/output.ts';
+import { capExcerpt, capText, clip, sanitizeOutput } from '../src/output.ts';
 import { isSecretName, redactSecrets, registerSecret, registerSecretsFromEnv } from '../src/redact.ts';
 import { annotationsFor, isReadOnly, type ToolKind } from '../src/tool-kinds.ts';
 
@@ -286,5 +286,13 @@ describe('isReadOnly', () => {
     assert.equal(isReadOnly(undefined), false);
     assert.equal(isReadOnly({}), false);
     assert.equal(isReadOnly({ destructiveHint: false }), false);
+  });
+});
+
+describe('clip', () => {
+  it('leaves short text alone and cuts long text at the limit with one "…"', () => {
+    assert.equal(clip('short', 5), 'short');
+    assert.equal(clip('longer text', 6), 'longer…');
+    assert.equal(clip('', 0), '');
   });
 });

@@ -3,7 +3,7 @@
 // with its id) before running it; the host passes that on with `announce`, and the gate pairs each
 // callTool(name, args) with the oldest announced call of the same name and arguments.
 import type { ToolHost, ToolResult, ToolSpec } from '@suna/shared/agent/index';
-import { decide, deniedText, type ApprovalMode, type ToolHints } from './approvals.ts';
+import { decide, deniedText, type ApprovalMode, type ToolHints } from './approvals.js';
 
 export interface GateEvents {
   /** The call waits for Approve / Deny. */

@@ -2,7 +2,7 @@
 // paths below it, deeper files override shallower ones (negations included), and nothing under an ignored
 // folder can be re-included (git does not descend into it). `.git/` and `.suna/` are always out.
 import ignore, { type Ignore } from 'ignore';
-import { pathProblem } from './sync-paths.ts';
+import { pathProblem } from './sync-paths.js';
 
 export class IgnoreRules {
   private readonly byDir = new Map<string, Ignore>();

@@ -2,8 +2,8 @@
 // message type to [request, response, stream chunk], requests correlated by id, streamed answers sent as
 // `{done:false, chunk}` … `{done:true, result}`, plus host → webview events. Adding a message is adding a
 // line to a map; the compiler then points at the handler that is missing (Handlers<> needs every type).
-import type { ApprovalMode } from './approvals.ts';
-import type { ChatEvent, ChatItem, UsageTotals } from './transcript.ts';
+import type { ApprovalMode } from './approvals.js';
+import type { ChatEvent, ChatItem, UsageTotals } from './transcript.js';
 
 // --------------------------------------------------------------------------------------- payload types
 

@@ -7,7 +7,7 @@
 //   R ≠ B, L = R     both ended up the same → just record it as the base
 //   R ≠ B, L ≠ B, L ≠ R   both changed it → three-way merge when both are files with a base; else a conflict
 // A change coming back to a sensitive path (.vscode/, .envrc, …) waits for approval instead of applying.
-import { isSensitivePath, pathProblem } from './sync-paths.ts';
+import { isSensitivePath, pathProblem } from './sync-paths.js';
 
 export interface LocalEntry {
   size: number;

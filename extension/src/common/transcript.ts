@@ -73,7 +73,8 @@ function findCard(items: ChatItem[], id: string): ToolCard | undefined {
   return undefined;
 }
 
-function clip(text: string): string {
+/** A long tool result keeps its start and its end in the panel (the middle is what is least often needed). */
+function keepHeadAndTail(text: string): string {
   if (text.length <= MAX_RESULT_CHARS_SHOWN) return text;
   const half = MAX_RESULT_CHARS_SHOWN / 2;
   return `${text.slice(0, half)}\n[… ${(text.length - MAX_RESULT_CHARS_SHOWN).toLocaleString('en-US')} characters not shown …]\n${text.slice(-half)}`;
@@ -122,7 +123,7 @@ export function applyChatEvent(items: ChatItem[], e: ChatEvent): ChatItem[] {
       const c = findCard(items, e.id);
       if (!c) break;
       c.status = e.denied ? 'denied' : e.ok ? 'ok' : /^Cancelled/.test(e.text) ? 'cancelled' : 'error';
-      c.result = clip(e.text);
+      c.result = keepHeadAndTail(e.text);
       if (e.images?.length) c.images = e.images.slice(0, MAX_IMAGES_PER_CARD);
       c.durationMs = e.durationMs;
       break;

@@ -2,8 +2,8 @@
 // plus the content of text files (content-addressed) so a later three-way merge has its base.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { isBinary } from '../common/merge.ts';
-import { readJson, writeFileAtomic } from './atomic-file.ts';
+import { isBinary } from '../common/merge.js';
+import { readJson, writeFileAtomic } from './atomic-file.js';
 
 /** Only what can be merged is kept: text files up to this size. */
 const MAX_BLOB_BYTES = 2 * 1024 * 1024;

@@ -4,13 +4,13 @@
 import { randomUUID } from 'node:crypto';
 import { runAgent, type AgentEvent, type ModelProvider } from '@suna/shared/agent/index';
 import type { RoutingToolHost } from '@suna/shared/mcp-hub/index';
-import { ApprovalGate } from '../common/approval-gate.ts';
-import { approvalReason, deniedText, type ApprovalMode } from '../common/approvals.ts';
-import type { ConversationView, RunSummary } from '../common/protocol.ts';
-import { applyChatEvent, EMPTY_USAGE, titleFrom, addUsage, type ChatEvent } from '../common/transcript.ts';
-import { withExternalTools, type HintedToolHost } from './external-servers.ts';
-import type { RunNotice } from './external-hub.ts';
-import type { HistoryStore, StoredConversation } from './history-store.ts';
+import { ApprovalGate } from '../common/approval-gate.js';
+import { approvalReason, deniedText, type ApprovalMode } from '../common/approvals.js';
+import type { ConversationView, RunSummary } from '../common/protocol.js';
+import { applyChatEvent, EMPTY_USAGE, titleFrom, addUsage, type ChatEvent } from '../common/transcript.js';
+import { withExternalTools, type HintedToolHost } from './external-servers.js';
+import type { RunNotice } from './external-hub.js';
+import type { HistoryStore, StoredConversation } from './history-store.js';
 
 export interface ChatSessionDeps {
   tools: HintedToolHost;

@@ -2,7 +2,7 @@
 // first run (a user who never chats spawns nothing), are shared by later runs, and start over when the
 // setting or a secret changes. What happens to them reaches the transcript of the runs using them.
 import { McpHub, type McpHubNotice, type McpHubOptions, type McpServerStatus, type PendingToolChange, type PinStore, type RoutingToolHost } from '@suna/shared/mcp-hub/index';
-import { loadExternalServers, type SecretGetter } from './external-servers.ts';
+import { loadExternalServers, type SecretGetter } from './external-servers.js';
 
 export type NoticeLevel = 'info' | 'warning';
 export type RunNotice = (level: NoticeLevel, text: string) => void;

@@ -5,7 +5,7 @@
 import { registerSecret } from '@suna/shared';
 import type { ToolHost, ToolResult, ToolSpec } from '@suna/shared/agent/index';
 import { combineToolHosts, McpConfigError, parseMcpConfig, type ExternalServerConfig, type McpHubConfig, type RoutingToolHost } from '@suna/shared/mcp-hub/index';
-import { approvalReason, type ToolHints } from '../common/approvals.ts';
+import { approvalReason, type ToolHints } from '../common/approvals.js';
 
 /** SecretStorage keys of MCP server secrets: `suna.mcp.<NAME>`, apart from the API keys. */
 export const MCP_SECRET_PREFIX = 'suna.mcp.';

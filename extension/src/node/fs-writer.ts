@@ -2,7 +2,7 @@
 // Every byte it writes came out of the sandbox, so it writes only through the shared safe writer: no
 // symlink in the path is ever followed (an agent-made `ext/x` never lands where `ext → /outside` points).
 import { safeRemove, safeWriteFile } from '@suna/shared/boundary/safe-write';
-import type { WorkspaceWriter } from './sync-engine.ts';
+import type { WorkspaceWriter } from './sync-engine.js';
 
 export class FsWorkspaceWriter implements WorkspaceWriter {
   readonly unsaved = new Set<string>();

@@ -4,9 +4,9 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { Message } from '@suna/shared/agent/index';
-import type { ConversationSummary } from '../common/protocol.ts';
-import type { ChatItem, UsageTotals } from '../common/transcript.ts';
-import { readJson, writeFileAtomic } from './atomic-file.ts';
+import type { ConversationSummary } from '../common/protocol.js';
+import type { ChatItem, UsageTotals } from '../common/transcript.js';
+import { readJson, writeFileAtomic } from './atomic-file.js';
 
 export interface StoredConversation {
   version: 1;

@@ -2,8 +2,8 @@
 // the server's own agent tools are not the model's business and are left out.
 import type { JsonSchemaObject, ToolHost, ToolResult, ToolSpec } from '@suna/shared/agent/index';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import { isReadOnly, type ToolHints } from '../common/approvals.ts';
-import type { ServerConnection } from './server-connection.ts';
+import { isReadOnly, type ToolHints } from '../common/approvals.js';
+import type { ServerConnection } from './server-connection.js';
 
 const HIDDEN = /^(workspace_sync_|agent_)/;
 

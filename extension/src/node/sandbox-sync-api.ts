@@ -4,8 +4,8 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import tar from 'tar-stream';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { batchBySize } from '../common/sync-planner.ts';
-import { resultText, type ServerConnection } from './server-connection.ts';
+import { batchBySize } from '../common/sync-planner.js';
+import { resultText, type ServerConnection } from './server-connection.js';
 
 export interface RemoteFile {
   path: string;

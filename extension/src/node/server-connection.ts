@@ -6,7 +6,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
-import type { ServerStatus } from '../common/protocol.ts';
+import type { ServerStatus } from '../common/protocol.js';
 
 export type ServerLaunch =
   | { kind: 'stdio'; command: string; args: string[]; env: Record<string, string>; cwd?: string }

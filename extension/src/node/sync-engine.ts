@@ -5,15 +5,15 @@ import { EventEmitter } from 'node:events';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { SandboxPathError, UnsafeWriteError } from '@suna/shared/boundary/index';
-import { mergeFile } from '../common/merge.ts';
-import type { SyncIssue, SyncStateView } from '../common/protocol.ts';
-import { reconcile, type PlanItem, type RemoteEntry, type SyncCaps } from '../common/sync-planner.ts';
-import { isSyncablePath } from '../common/sync-paths.ts';
-import type { IgnoreRules } from '../common/ignore-rules.ts';
-import type { BaseStore } from './base-store.ts';
-import type { Manifest, PulledFile, PushFile, SandboxSyncApi } from './sandbox-sync-api.ts';
-import { currentLocal, readLocal, readLocalPaths, underRealFolders, type LocalSide } from './local-side.ts';
-import { describe, loadGitignore, scanWorkspace, sha256 } from './workspace-scan.ts';
+import { mergeFile } from '../common/merge.js';
+import type { SyncIssue, SyncStateView } from '../common/protocol.js';
+import { reconcile, type PlanItem, type RemoteEntry, type SyncCaps } from '../common/sync-planner.js';
+import { isSyncablePath } from '../common/sync-paths.js';
+import type { IgnoreRules } from '../common/ignore-rules.js';
+import type { BaseStore } from './base-store.js';
+import type { Manifest, PulledFile, PushFile, SandboxSyncApi } from './sandbox-sync-api.js';
+import { currentLocal, readLocal, readLocalPaths, underRealFolders, type LocalSide } from './local-side.js';
+import { describe, loadGitignore, scanWorkspace, sha256 } from './workspace-scan.js';
 
 /** How the engine changes the workspace (VS Code: WorkspaceEdit / workspace.fs; tests: node fs). */
 export interface WorkspaceWriter {

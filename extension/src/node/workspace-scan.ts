@@ -5,8 +5,8 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { IgnoreRules } from '../common/ignore-rules.ts';
-import { isSyncablePath } from '../common/sync-paths.ts';
+import { IgnoreRules } from '../common/ignore-rules.js';
+import { isSyncablePath } from '../common/sync-paths.js';
 
 export interface ScannedFile {
   size: number;

@@ -2,9 +2,9 @@
 // nonce; everything else goes through the typed protocol (common/protocol.ts), one handler per message.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { ProtocolServer, type Handlers, type HostState } from '../common/protocol.ts';
-import { ChatSession, newConversation, type ChatSessionDeps } from '../node/chat-session.ts';
-import type { HistoryStore, StoredConversation } from '../node/history-store.ts';
+import { ProtocolServer, type Handlers, type HostState } from '../common/protocol.js';
+import { ChatSession, newConversation, type ChatSessionDeps } from '../node/chat-session.js';
+import type { HistoryStore, StoredConversation } from '../node/history-store.js';
 
 export const CHAT_VIEW_ID = 'suna.chat';
 

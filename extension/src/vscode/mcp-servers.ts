@@ -2,9 +2,10 @@
 // pinned in globalState, and the two commands (Set MCP Server Secret, Manage MCP Servers). The logic is in
 // node/external-hub.ts and node/external-servers.ts.
 import * as vscode from 'vscode';
+import { clip } from '@suna/shared';
 import type { McpHubNotice, PinStore } from '@suna/shared/mcp-hub/index';
-import { ExternalHub, type ServerView } from '../node/external-hub.ts';
-import { MCP_SECRET_PREFIX, SECRET_NAME_PATTERN, secretStorageKey } from '../node/external-servers.ts';
+import { ExternalHub, type ServerView } from '../node/external-hub.js';
+import { MCP_SECRET_PREFIX, SECRET_NAME_PATTERN, secretStorageKey } from '../node/external-servers.js';
 
 const PIN_PREFIX = 'suna.mcp.pins.';
 
@@ -126,8 +127,4 @@ async function manageOne(hub: ExternalHub, s: ServerView): Promise<void> {
     const approved = await hub.confirmToolChanges(s.name);
     void vscode.window.showInformationMessage(approved.length ? `Suna: approved ${approved.map((p) => p.name).join(', ')}.` : 'Suna: nothing was left to confirm.');
   }
-}
-
-function clip(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
 }

@@ -2,8 +2,8 @@
 // over stdio for this workspace folder's sandbox, or the Streamable HTTP URL of `suna.serverUrl`. Also
 // registers the bundled server with VS Code's own MCP support where that API exists.
 import * as vscode from 'vscode';
-import type { ServerLaunch } from '../node/server-connection.ts';
-import * as settings from './settings.ts';
+import type { ServerLaunch } from '../node/server-connection.js';
+import * as settings from './settings.js';
 
 /** Environment for the server: ours, minus model API keys (they stay in the extension host). */
 function serverEnv(): Record<string, string> {

@@ -2,9 +2,9 @@
 // only in SecretStorage (never in settings, logs or the sandbox); they are handed to the provider in-process.
 import * as vscode from 'vscode';
 import { createProvider, DEFAULT_MODEL, parseModelSpec, type ModelProvider, type ProviderName } from '@suna/shared/agent/index';
-import { parseApprovalMode, type ApprovalMode } from '../common/approvals.ts';
-import type { ModelChoice } from '../common/protocol.ts';
-import { DEFAULT_CAPS, type SyncCaps } from '../common/sync-planner.ts';
+import { parseApprovalMode, type ApprovalMode } from '../common/approvals.js';
+import type { ModelChoice } from '../common/protocol.js';
+import { DEFAULT_CAPS, type SyncCaps } from '../common/sync-planner.js';
 
 export const PROVIDERS: ProviderName[] = ['anthropic', 'openai', 'openai-compatible'];
 const PROVIDER_LABEL: Record<ProviderName, string> = { anthropic: 'Anthropic', openai: 'OpenAI', 'openai-compatible': 'OpenAI-compatible endpoint' };

@@ -1,6 +1,6 @@
 // The status bar item: sandbox and sync state at a glance; a click opens the chat panel.
 import * as vscode from 'vscode';
-import type { HostState } from '../common/protocol.ts';
+import type { HostState } from '../common/protocol.js';
 
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('suna.status', vscode.StatusBarAlignment.Left, 50);

@@ -4,13 +4,13 @@
 import { promises as fsp } from 'node:fs';
 import { assertNoSymlinkOnPath } from '@suna/shared/boundary/safe-write';
 import * as vscode from 'vscode';
-import { isBinary } from '../common/merge.ts';
-import { changedPaths } from '../common/sync-paths.ts';
-import type { SyncStateView } from '../common/protocol.ts';
-import { BaseStore } from '../node/base-store.ts';
-import type { SandboxSyncApi } from '../node/sandbox-sync-api.ts';
-import { SyncEngine, type Incoming, type WorkspaceWriter } from '../node/sync-engine.ts';
-import * as settings from './settings.ts';
+import { isBinary } from '../common/merge.js';
+import { changedPaths } from '../common/sync-paths.js';
+import type { SyncStateView } from '../common/protocol.js';
+import { BaseStore } from '../node/base-store.js';
+import type { SandboxSyncApi } from '../node/sandbox-sync-api.js';
+import { SyncEngine, type Incoming, type WorkspaceWriter } from '../node/sync-engine.js';
+import * as settings from './settings.js';
 
 export const SANDBOX_SCHEME = 'suna-sandbox';
 

@@ -1,8 +1,8 @@
 // The chat panel's script (runs in the webview): state from the host, user actions as protocol requests,
 // run events applied with the same reducer the host uses.
-import { ProtocolClient, type ConversationView, type HostCommand, type HostState } from '../common/protocol.ts';
-import { applyChatEvent, formatUsage, formatUsageShort, type ChatEvent, type ChatItem, type UsageTotals } from '../common/transcript.ts';
-import { h, icon, renderBanner, renderItem, renderModelPicker } from './render.ts';
+import { ProtocolClient, type ConversationView, type HostCommand, type HostState } from '../common/protocol.js';
+import { applyChatEvent, formatUsage, formatUsageShort, type ChatEvent, type ChatItem, type UsageTotals } from '../common/transcript.js';
+import { h, icon, renderBanner, renderItem, renderModelPicker } from './render.js';
 
 declare function acquireVsCodeApi(): { postMessage(m: unknown): void; getState(): unknown; setState(s: unknown): void };
 

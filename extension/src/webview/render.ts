@@ -1,7 +1,7 @@
 // DOM rendering of the chat panel, from data only (ChatItem, HostState). Model and tool output is always
 // inserted as text (textContent), never as HTML.
-import type { HostState, ModelChoice } from '../common/protocol.ts';
-import { formatUsage, type ChatItem, type ToolCard } from '../common/transcript.ts';
+import type { HostState, ModelChoice } from '../common/protocol.js';
+import { formatUsage, type ChatItem, type ToolCard } from '../common/transcript.js';
 
 export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);

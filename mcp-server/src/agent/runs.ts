@@ -4,16 +4,16 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type Keyv from 'keyv';
-import { z } from 'zod';
 import { buildSystemPrompt, createProvider, runAgent, type AgentEvent, type ModelProvider, type TokenUsage, type ToolHost, type ToolSpec } from '@suna/shared/agent/index';
-import { isReadOnly, annotationsFor } from '@suna/shared';
+import { clip } from '@suna/shared';
 import { combineToolHosts, McpConfigError, McpHub, parseMcpConfig, type McpHubConfig, type McpHubNotice, type PinStore } from '@suna/shared/mcp-hub/index';
 import { agentRuns } from '../metrics.js';
 import { instrumentProvider, withSpan } from '../telemetry.js';
-import { executeTool, ToolError, type Runtime, type ToolDefinition } from '../tool.js';
+import type { ServerConfig } from '../config.js';
+import { ToolError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { VERSION } from '../version.js';
 import { createStore } from './store.js';
-
-declare const __SUNA_VERSION__: string | undefined;
 
 export type RunStatus = 'running' | 'completed' | 'max_steps' | 'max_wall_time' | 'cancelled' | 'failed' | 'interrupted';
 
@@ -70,28 +70,6 @@ interface LiveRun {
   done: Promise<void>;
 }
 
-/** The server's tools as the agent loop sees them: same code path as MCP calls, schemas as JSON Schema. */
-export function inProcessToolHost(runtime: Runtime, tools: ToolDefinition[]): ToolHost {
-  const byName = new Map(tools.map((t) => [t.name, t]));
-  const specs: ToolSpec[] = tools.map((t) => ({
-    name: t.name,
-    description: t.description,
-    inputSchema: z.toJSONSchema(t.input, { io: 'input' }) as ToolSpec['inputSchema'], // defaults are optional for the model
-    readOnly: isReadOnly(annotationsFor(t.kind)),
-  }));
-  return {
-    listTools: async () => specs,
-    async callTool(name, args, signal) {
-      const tool = byName.get(name);
-      if (!tool) return { text: `unknown tool ${name}; available: ${[...byName.keys()].join(', ')}`, isError: true };
-      const r = await executeTool(tool, args, runtime, { signal, validate: true });
-      const text = r.content.flatMap((c) => (c.type === 'text' ? [c.text] : [])).join('\n');
-      const images = r.content.flatMap((c) => (c.type === 'image' ? [{ data: c.data, mimeType: c.mimeType }] : []));
-      return { text, images: images.length ? images : undefined, isError: r.isError };
-    },
-  };
-}
-
 function ownerTag(): string {
   return `${hostname()}:${process.pid}`;
 }
@@ -106,10 +84,6 @@ function ownerAlive(owner: string): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
-}
-
-function clip(s: string, n: number): string {
-  return s.length > n ? s.slice(0, n) + '…' : s;
 }
 
 export interface StartOptions {
@@ -130,9 +104,10 @@ export class AgentRunManager {
   private readonly hubListeners = new Set<LiveRun>();
 
   constructor(
-    private readonly runtime: Runtime,
+    private readonly runtime: { config: ServerConfig; log: Logger },
     private readonly store: Keyv,
-    private readonly tools: () => ToolDefinition[],
+    /** The server's own tools for a run, without those named in `exclude` (made by runtime.ts over executeTool). */
+    private readonly sandboxTools: (exclude: ReadonlySet<string>) => ToolHost,
   ) {
     this.indexKey = `index:${runtime.config.sandbox.name}`;
   }
@@ -173,7 +148,7 @@ export class AgentRunManager {
   }
 
   private async drive(live: LiveRun, provider: ModelProvider, opts: StartOptions): Promise<void> {
-    const sandboxHost = inProcessToolHost(this.runtime, this.tools().filter((t) => !NOT_FOR_AGENTS.has(t.name)));
+    const sandboxHost = this.sandboxTools(NOT_FOR_AGENTS);
     const host = this.hub ? combineToolHosts(sandboxHost, await this.attachHub(live, this.hub)) : sandboxHost;
     let tools: ToolSpec[];
     try {
@@ -276,7 +251,7 @@ export class AgentRunManager {
       save: async (key, value) => void (await approvals.set(key, value)),
     };
     this.hub = new McpHub(ext.config, {
-      clientInfo: { name: 'suna-mcp', version: typeof __SUNA_VERSION__ === 'string' ? __SUNA_VERSION__ : '0.0.0-dev' },
+      clientInfo: { name: 'suna-mcp', version: VERSION },
       limits: { maxOutputChars: this.runtime.config.maxOutputChars },
       pins,
       onNotice: (n) => this.onHubNotice(n),

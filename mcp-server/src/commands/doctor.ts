@@ -5,7 +5,7 @@ import { imageExists, imageOf } from '@suna/sandbox';
 import type { ServerConfig } from '../config.js';
 import { CAPABILITY_KEYS } from '../environment.js';
 import { readiness } from '../health.js';
-import type { Runtime } from '../tool.js';
+import type { Runtime } from '../runtime.js';
 
 export interface DoctorLine {
   ok: boolean | 'warn';

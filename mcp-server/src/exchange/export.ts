@@ -9,7 +9,8 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import { join, posix } from 'node:path';
 import { DaemonRequestError, displayPath, WORKSPACE_ROOT, type FileEntry } from '@suna/sandbox';
 import { quotePath, safeMkdir, safeWriteFile, SandboxPathError, sandboxPathProblem, UnsafeWriteError } from '@suna/shared';
-import { ToolError, type ToolContext } from '../tool.js';
+import { ToolError } from '../errors.js';
+import type { ToolContext } from '../tool-context.js';
 import { eachWithLimit } from './pool.js';
 
 const MiB = 1024 * 1024;

@@ -9,7 +9,7 @@ import { constants, promises as fsp } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { quotePath, sandboxPathProblem } from '@suna/shared';
-import { ToolError } from '../tool.js';
+import { ToolError } from '../errors.js';
 
 const MiB = 1024 * 1024;
 

@@ -8,7 +8,8 @@ import { promises as fsp } from 'node:fs';
 import { posix } from 'node:path';
 import { DaemonRequestError, displayPath, type FileEntry } from '@suna/sandbox';
 import { quotePath } from '@suna/shared';
-import { ToolError, type ToolContext } from '../tool.js';
+import { ToolError } from '../errors.js';
+import type { ToolContext } from '../tool-context.js';
 import { eachWithLimit } from './pool.js';
 import { IMPORT_LIMITS, readHostFile, walkHostFolder, type HostFile, type HostSource, type ImportLimits } from './host-source.js';
 

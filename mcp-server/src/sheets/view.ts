@@ -2,7 +2,8 @@
 // CSV when too wide) with formula values (evaluate.ts), capped so no result outgrows a client's message limit.
 import type { Cell, Worksheet } from 'exceljs';
 import { isFormula } from './formulas.js';
-import { clip, mdCell } from './markdown.js';
+import { clip } from '@suna/shared/output';
+import { CELL_CHARS, mdCell } from './markdown.js';
 import { columnLetter, parseRange, type Area } from './refs.js';
 import type { WorkbookValues } from './evaluate.js';
 import { type Scalar } from './values.js';
@@ -59,6 +60,6 @@ export function viewGrid(ws: Worksheet, range: string | undefined, maxRows: numb
   const head = ['', ...cols.map(columnLetter)];
   const md = [head, head.map(() => '---'), ...texts].map((r) => `| ${r.map(mdCell).join(' | ')} |`);
   const wide = md.some((l) => l.length > 400);
-  const table = wide ? [head, ...texts].map((r) => r.map((s) => csvCell(clip(s))).join(',')).join('\n') : md.join('\n');
+  const table = wide ? [head, ...texts].map((r) => r.map((s) => csvCell(clip(s, CELL_CHARS))).join(',')).join('\n') : md.join('\n');
   return { area: { ...area, bottom: shownBottom }, moreRows: area.bottom - shownBottom, table, tableFormat: wide ? 'csv' : 'markdown', rows, formulas };
 }

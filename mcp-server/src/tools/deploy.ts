@@ -18,10 +18,10 @@ const nameArg = z.string().regex(SITE_NAME, 'lowercase letters, digits and "-", 
  * is not a plain relative path ("../x", "/etc/x", "a\\b", NUL, "C:x") is refused and reported, and the
  * caps count the bytes actually received, not the sizes the list claims.
  */
-export async function collectSite(ctx: Pick<ToolContext, 'sandbox' | 'signal'>, absDir: string): Promise<{ files: SiteFile[]; skipped: string[] }> {
-  const st = await ctx.sandbox.call('stat', { path: absDir }, { signal: ctx.signal, timeoutMs: 15_000 });
+export async function collectSite(ctx: Pick<ToolContext, 'fs'>, absDir: string): Promise<{ files: SiteFile[]; skipped: string[] }> {
+  const st = await ctx.fs.stat(absDir);
   if (!st || st.type !== 'dir') throw new ToolError(`${displayPath(absDir)} is not a directory in the workspace`);
-  const m = await ctx.sandbox.call('manifest', { path: absDir, maxEntries: MAX_SITE_FILES + 1, respectIgnore: false, exclude: ['.git'], maxFileBytes: MAX_SITE_BYTES }, { signal: ctx.signal, timeoutMs: 120_000 });
+  const m = await ctx.fs.manifest(absDir, { maxEntries: MAX_SITE_FILES + 1, respectIgnore: false, exclude: ['.git'], maxFileBytes: MAX_SITE_BYTES });
   const listed = Array.isArray(m?.entries) ? m.entries : [];
   if (m?.truncated === true || listed.length > MAX_SITE_FILES) throw new ToolError(`${displayPath(absDir)} has more than ${MAX_SITE_FILES} files; deploy the build output directory only`);
   const total = listed.reduce((n, e) => n + (Number.isSafeInteger(e?.size) && e.size > 0 ? e.size : 0), 0);
@@ -39,8 +39,7 @@ export async function collectSite(ctx: Pick<ToolContext, 'sandbox' | 'signal'>, 
       skipped.push(e.path);
       continue;
     }
-    const r = await ctx.sandbox.call('read', { path: `${absDir}/${e.path}`, maxBytes: MAX_SITE_BYTES }, { signal: ctx.signal, timeoutMs: 60_000 });
-    const data = Buffer.from(typeof r?.data === 'string' ? r.data : '', 'base64');
+    const { data } = await ctx.fs.read(`${absDir}/${e.path}`, { maxBytes: MAX_SITE_BYTES });
     received += data.length;
     if (received > MAX_SITE_BYTES) throw new ToolError(`${displayPath(absDir)} holds more than ${MAX_SITE_BYTES / 1048576} MB; deploy the build output directory only`);
     files.push({ path: e.path, data });

@@ -14,10 +14,10 @@ const PAGE_BYTES = 4 * 1024 * 1024;
 const pathArg = z.string().max(4096).describe('Path relative to /workspace');
 
 async function readBytes(ctx: ToolContext, absolute: string): Promise<Buffer> {
-  const r = await ctx.sandbox.call('read', { path: absolute, maxBytes: MAX_READ_BYTES }, { signal: ctx.signal, timeoutMs: 60_000 });
+  const r = await ctx.fs.read(absolute, { maxBytes: MAX_READ_BYTES });
   if (r.truncated)
     throw new ToolError(`${displayPath(absolute)} is ${r.size.toLocaleString('en-US')} bytes, over the ${MAX_READ_BYTES / 1024 / 1024} MB file_read limit; use shell_exec with head, tail, sed -n or rg`);
-  return Buffer.from(r.data, 'base64');
+  return r.data;
 }
 
 function looksBinary(buf: Buffer): boolean {
@@ -28,10 +28,6 @@ export async function readText(ctx: ToolContext, absolute: string): Promise<stri
   const buf = await readBytes(ctx, absolute);
   if (looksBinary(buf)) throw new ToolError(`${displayPath(absolute)} is a binary file (${buf.length} bytes); use image_view for images or shell_exec (file, xxd) to inspect it`);
   return buf.toString('utf8');
-}
-
-async function writeBytes(ctx: ToolContext, absolute: string, data: Buffer): Promise<{ bytes: number; created: boolean }> {
-  return ctx.sandbox.call('write', { path: absolute, data: data.toString('base64'), mkdirs: true }, { signal: ctx.signal, timeoutMs: 60_000 });
 }
 
 export const fileRead = defineTool({
@@ -50,16 +46,12 @@ export const fileRead = defineTool({
     const abs = resolveWorkspacePath(path, { allowRoot: false });
     // The page is chosen in the sandbox (any file size): only its lines travel, within PAGE_BYTES.
     const want = limit ?? DEFAULT_LINE_LIMIT;
-    const r = await ctx.sandbox.call(
-      'readLines',
-      { path: abs, fromLine: offset ?? 1, maxLines: want, maxLineBytes: MAX_LINE_CHARS * 4, maxBytes: PAGE_BYTES },
-      { signal: ctx.signal, timeoutMs: 120_000 },
-    );
+    const r = await ctx.fs.readLines(abs, { fromLine: offset ?? 1, maxLines: want, maxLineBytes: MAX_LINE_CHARS * 4, maxBytes: PAGE_BYTES });
     if (r.binary) throw new ToolError(`${displayPath(abs)} is a binary file (${r.size} bytes); use image_view for images or shell_exec (file, xxd) to inspect it`);
     const total = Math.max(1, r.totalLines); // an empty file reads as one empty line
     const start = (offset ?? 1) - 1;
     if (start >= total && r.totalLines > 0) throw new ToolError(`offset ${offset} is past the end: ${displayPath(abs)} has ${r.totalLines} lines`);
-    const page = r.lines || r.totalLines === 0 ? Buffer.from(r.data, 'base64').toString('utf8').split('\n') : [];
+    const page = r.lines || r.totalLines === 0 ? r.text.split('\n') : [];
     const end = start + page.length;
     let longLines = 0;
     const body = page
@@ -92,7 +84,7 @@ export const fileWrite = defineTool({
     const abs = resolveWorkspacePath(path, { allowRoot: false });
     if (encoding === 'base64' && !/^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(content)) throw new ToolError('content is not valid base64');
     const data = Buffer.from(content, encoding === 'base64' ? 'base64' : 'utf8');
-    const r = await writeBytes(ctx, abs, data);
+    const r = await ctx.fs.write(abs, data);
     ctx.reply.text(`${r.created ? 'created' : 'overwrote'} ${displayPath(abs)} (${r.bytes} bytes)`);
   },
 });
@@ -151,7 +143,7 @@ export const fileEdit = defineTool({
       ctx.reply.text(`no change: the edits leave ${name} as it was`);
       return;
     }
-    if (!dry_run) await writeBytes(ctx, abs, Buffer.from(after, 'utf8'));
+    if (!dry_run) await ctx.fs.write(abs, after);
     ctx.reply.text(dry_run ? `dry run, nothing written. Diff for ${name}:` : `edited ${name}:`);
     ctx.reply.text(patch.split('\n').slice(2).join('\n'), { raw: true });
   },
@@ -179,7 +171,7 @@ export const fileList = defineTool({
   }),
   async handle({ path, depth }, ctx) {
     const abs = resolveWorkspacePath(path ?? '.');
-    const r = await ctx.sandbox.call('listdir', { path: abs, depth: depth ?? 2, maxEntries: 2000, respectIgnore: true }, { signal: ctx.signal, timeoutMs: 60_000 });
+    const r = await ctx.fs.list(abs, { depth: depth ?? 2, maxEntries: 2000, respectIgnore: true, timeoutMs: 60_000 });
     const head = `${displayPath(abs)}/ (${r.entries.length} entries${r.truncated ? ', list cut at 2000: narrow the path or depth' : ''})`;
     ctx.reply.text(r.entries.length ? `${head}\n${renderTree(r.entries)}` : `${head}\n(empty)`);
     ctx.reply.structuredContent({ entries: r.entries, truncated: r.truncated });
@@ -202,7 +194,7 @@ export const fileSearch = defineTool({
   async handle({ pattern, path, glob, max_results, case_sensitive, fixed_strings }, ctx) {
     const abs = resolveWorkspacePath(path ?? '.');
     // ripgrep follows a symlink given as its argument: let the daemon's containment check see it first.
-    if (!(await ctx.sandbox.call('stat', { path: abs }, { signal: ctx.signal, timeoutMs: 15_000 })))
+    if (!(await ctx.fs.stat(abs)))
       throw new ToolError(`${displayPath(abs)} does not exist (file_list shows what exists)`);
     const max = max_results ?? 200;
     // argv, no shell: the pattern and glob cannot inject anything; `--` ends the options.
@@ -211,8 +203,8 @@ export const fileSearch = defineTool({
     if (fixed_strings) argv.push('--fixed-strings');
     if (glob) argv.push('--glob', glob);
     argv.push('--regexp', pattern, '--', displayPath(abs));
-    const r = await ctx.sandbox.exec({ argv, cwd: '/workspace', timeoutMs: 60_000, capBytes: 4 * 1024 * 1024 }, ctx.signal);
-    const err = Buffer.from(r.stderr.head, 'base64').toString();
+    const r = await ctx.exec({ argv, timeoutMs: 60_000, capBytes: 4 * 1024 * 1024 });
+    const err = r.stderr.head;
     if (r.exitCode === 2) {
       // ripgrep points at the error under the pattern on separate lines: keep them as lines, not joined.
       const detail = err.trim().slice(0, 1500) || 'ripgrep error';
@@ -220,7 +212,7 @@ export const fileSearch = defineTool({
         throw new ToolError(`the pattern is not a valid regular expression (Rust regex syntax):\n${detail}\nFix the pattern, or pass fixed_strings: true to search for the text literally`);
       throw new ToolError(`search failed:\n${detail}`);
     }
-    const lines = Buffer.from(r.stdout.head, 'base64').toString().split('\n').filter(Boolean);
+    const lines = r.stdout.head.split('\n').filter(Boolean);
     const shown = lines.slice(0, max);
     const more = lines.length > max || r.stdout.totalBytes > 2 * 1024 * 1024 ? ` (first ${shown.length} shown; narrow the search or raise max_results)` : '';
     ctx.reply.text(shown.length ? `${shown.length} matches${more}:\n${shown.join('\n')}` : `no matches for ${JSON.stringify(pattern)} in ${displayPath(abs)}`);
@@ -235,7 +227,7 @@ export const fileDelete = defineTool({
   input: z.object({ path: pathArg, recursive: z.boolean().optional() }),
   async handle({ path, recursive }, ctx) {
     const abs = resolveWorkspacePath(path, { allowRoot: false });
-    await ctx.sandbox.call('remove', { path: abs, recursive }, { signal: ctx.signal, timeoutMs: 120_000 });
+    await ctx.fs.remove(abs, { recursive });
     ctx.reply.text(`deleted ${displayPath(abs)}`);
   },
 });
@@ -249,7 +241,7 @@ export const fileMove = defineTool({
   async handle({ from, to, overwrite }, ctx) {
     const src = resolveWorkspacePath(from, { allowRoot: false });
     const dst = resolveWorkspacePath(to, { allowRoot: false });
-    await ctx.sandbox.call('move', { from: src, to: dst, overwrite }, { signal: ctx.signal, timeoutMs: 60_000 });
+    await ctx.fs.move(src, dst, { overwrite });
     ctx.reply.text(`moved ${displayPath(src)} → ${displayPath(dst)}`);
   },
 });

@@ -8,10 +8,9 @@
 // extension) then ask before running it, and should show the pending changes that `list` returns. The
 // server's own agent_run never gets this tool.
 import { z } from 'zod';
+import { clip } from '@suna/shared';
 import type { McpServerStatus } from '@suna/shared/mcp-hub/index';
 import { defineTool, ToolError } from '../tool.js';
-
-const clip = (s: string, n: number) => (s.length > n ? s.slice(0, n) + '…' : s);
 
 /** A server's status, or its configuration before the first agent_run started it. */
 type ServerRow = Omit<McpServerStatus, 'state'> & { state: McpServerStatus['state'] | 'not started' };

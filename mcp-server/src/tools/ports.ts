@@ -3,6 +3,18 @@
 import { forwardPort, type TcpForward } from '@suna/sandbox';
 import { z } from 'zod';
 import { defineTool, ToolError } from '../tool.js';
+import { runtimeState, type Runtime } from '../tool-context.js';
+
+/** Sandbox ports exposed on the host, by sandbox port: this family's own state, one map per runtime. */
+const forwards = runtimeState(() => new Map<number, TcpForward>());
+
+/** Close every exposed port (sandbox_reset: they lead to the old container; shutdown: nothing should stay open). */
+export async function closeExposedPorts(runtime: Runtime): Promise<void> {
+  const open = forwards(runtime);
+  const closing = [...open.values()].map((f) => f.close().catch(() => {}));
+  open.clear();
+  await Promise.all(closing);
+}
 
 const portArg = z.number().int().min(1).max(65535).describe('Port a server listens on inside the sandbox');
 
@@ -15,7 +27,7 @@ export const portExpose = defineTool({
     'Start the server first (shell_start); it may listen on 127.0.0.1 or 0.0.0.0 inside the sandbox.',
   input: z.object({ port: portArg }),
   async handle({ port }, ctx) {
-    const ports = ctx.runtime.ports;
+    const ports = forwards(ctx.runtime);
     const existing = ports.get(port);
     if (existing) {
       ctx.reply.text(`port ${port} is already exposed at http://${existing.host}:${existing.port}/`);
@@ -23,10 +35,7 @@ export const portExpose = defineTool({
       return;
     }
     // Refuse early and clearly when nothing listens there, instead of handing out a URL that fails.
-    const probe = await ctx.sandbox.exec(
-      { argv: ['bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`], cwd: '/workspace', timeoutMs: 5000, capBytes: 1000 },
-      ctx.signal,
-    );
+    const probe = await ctx.exec({ argv: ['bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`], timeoutMs: 5000, capBytes: 1000 });
     if (probe.exitCode !== 0) throw new ToolError(`nothing listens on port ${port} in the sandbox; start the server first (shell_start), then expose the port`);
     const host = ctx.config.exposeHost;
     let forward: TcpForward;
@@ -49,7 +58,7 @@ export const portList = defineTool({
   description: 'Sandbox ports currently exposed on the host, with their URLs.',
   input: z.object({}),
   async handle(_args, ctx) {
-    const list = [...ctx.runtime.ports.values()].map((f) => ({ port: f.sandboxPort, url: `http://${f.host}:${f.port}/` }));
+    const list = [...forwards(ctx.runtime).values()].map((f) => ({ port: f.sandboxPort, url: `http://${f.host}:${f.port}/` }));
     ctx.reply.text(list.length ? list.map((p) => `${p.port} → ${p.url}`).join('\n') : 'no ports exposed');
     ctx.reply.structuredContent({ ports: list });
   },
@@ -62,10 +71,11 @@ export const portClose = defineTool({
   description: 'Stop exposing a sandbox port on the host (the server in the sandbox keeps running).',
   input: z.object({ port: portArg }),
   async handle({ port }, ctx) {
-    const f = ctx.runtime.ports.get(port);
+    const ports = forwards(ctx.runtime);
+    const f = ports.get(port);
     if (!f) throw new ToolError(`port ${port} is not exposed; port_list shows what is`);
     await f.close();
-    ctx.runtime.ports.delete(port);
+    ports.delete(port);
     ctx.reply.text(`port ${port} is no longer exposed`);
   },
 });

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { readiness } from '../health.js';
 import { defineTool } from '../tool.js';
 import { unavailableTools } from './availability.js';
+import { closeExposedPorts } from './ports.js';
+import { forgetOutputCursors } from './shell.js';
 
 /** Tools left out of tools/list because they cannot work here, grouped by what would make them work. */
 function hiddenToolLines(config: Parameters<typeof unavailableTools>[0]): string[] {
@@ -70,10 +72,9 @@ export const sandboxReset = defineTool({
   description: 'Destroy the sandbox and start a fresh one: ALL files in /workspace and the home directory are deleted and every process is stopped.',
   input: z.object({}),
   async handle(_args, ctx) {
-    ctx.runtime.outputCursors.clear();
+    forgetOutputCursors(ctx.runtime);
     // Exposed ports lead to servers of the old container: close them, so port_list never shows dead URLs.
-    await Promise.all([...ctx.runtime.ports.values()].map((f) => f.close().catch(() => {})));
-    ctx.runtime.ports.clear();
+    await closeExposedPorts(ctx.runtime);
     await ctx.sandbox.reset();
     ctx.sandbox.takeNotices();
     ctx.reply.text('the sandbox was reset: a fresh container with an empty /workspace');

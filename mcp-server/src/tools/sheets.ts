@@ -2,7 +2,8 @@
 // writes atomic: temp file + rename, so a failed update never leaves a half-written workbook); the workbook itself
 // is parsed and written in the sheet worker thread, under its memory, time and cell limits, because a workbook made
 // in the sandbox is hostile input. Domain errors (SheetError) become ToolErrors here.
-import { DaemonRequestError, displayPath, resolveWorkspacePath } from '@suna/sandbox';
+import { displayPath, resolveWorkspacePath } from '@suna/sandbox';
+import { reword } from '../errors.js';
 import { z } from 'zod';
 import { SheetError } from '../sheets/errors.js';
 import { aggregationSpec, filterSpec, formatOf, operation, sheetSpec, type SheetFormat } from '../sheets/inputs.js';
@@ -35,26 +36,16 @@ async function readSheetFile(ctx: ToolContext, path: string): Promise<SheetFile>
   const abs = resolveWorkspacePath(path, { allowRoot: false });
   const name = displayPath(abs);
   const format = await sheets(() => formatOf(name));
-  let r;
-  try {
-    r = await ctx.sandbox.call('read', { path: abs, maxBytes: SHEET_LIMITS.fileBytes }, { signal: ctx.signal, timeoutMs: 60_000 });
-  } catch (err) {
-    if (err instanceof DaemonRequestError && err.code === 'ENOENT') throw new ToolError(`no such file: ${name} (file_list shows what exists; sheet_create makes a new one)`);
-    throw err;
-  }
+  const r = await ctx.fs.read(abs, { maxBytes: SHEET_LIMITS.fileBytes }).catch(reword('ENOENT', `no such file: ${name} (file_list shows what exists; sheet_create makes a new one)`));
   if (r.truncated)
     throw new ToolError(`${name} is ${(r.size / 1024 / 1024).toFixed(1)} MB, over the ${SHEET_LIMITS.fileBytes / 1024 / 1024} MB limit of the sheet tools; process it with python3 in shell_exec instead`);
-  return { abs, name, format, data: Buffer.from(r.data, 'base64') };
+  return { abs, name, format, data: r.data };
 }
 
 async function writeSheetFile(ctx: ToolContext, abs: string, data: Uint8Array, exclusive: boolean): Promise<void> {
-  try {
-    await ctx.sandbox.call('write', { path: abs, data: Buffer.from(data).toString('base64'), mkdirs: true, exclusive }, { signal: ctx.signal, timeoutMs: 60_000 });
-  } catch (err) {
-    if (err instanceof DaemonRequestError && err.code === 'EEXIST')
-      throw new ToolError(`${displayPath(abs)} already exists and was left as it is; pass overwrite: true to replace it, or change it with sheet_update`);
-    throw err;
-  }
+  await ctx.fs
+    .write(abs, Buffer.from(data), { exclusive })
+    .catch(reword('EEXIST', `${displayPath(abs)} already exists and was left as it is; pass overwrite: true to replace it, or change it with sheet_update`));
 }
 
 const sheetList = (names: string[]): string => names.map((n) => JSON.stringify(n)).join(', ');

@@ -1,11 +1,13 @@
 // Shell tools: one-shot commands with capped output, and background processes polled by offset.
 import { capExcerpt } from '@suna/shared';
-import { displayPath, resolveWorkspacePath, type ExecResult } from '@suna/sandbox';
+import { displayPath, resolveWorkspacePath, WORKSPACE_ROOT } from '@suna/sandbox';
 import { z } from 'zod';
+import type { ExecOutcome } from '../sandbox-facade.js';
 import { defineTool, ToolError } from '../tool.js';
+import { runtimeState, type Runtime } from '../tool-context.js';
 
 /** Where capped output is saved in full (inside the workspace, so file_read can page through it). */
-export const OUTPUT_DIR = '/workspace/.suna/output';
+export const OUTPUT_DIR = `${WORKSPACE_ROOT}/.suna/output`;
 const MAX_TIMEOUT_S = 3600;
 
 const envSchema = z
@@ -15,9 +17,15 @@ const envSchema = z
 
 const cwdSchema = z.string().optional().describe('Working directory, relative to /workspace (default: /workspace)');
 
-const decode = (b64: string) => Buffer.from(b64, 'base64').toString('utf8');
+/** Per process: where the last shell_output stopped, so a call without an offset continues from there. */
+const outputCursors = runtimeState(() => new Map<string, number>());
 
-function execSummary(r: ExecResult, memoryMb: number): string {
+/** After sandbox_reset: the old processes are gone, and so are their cursors. */
+export function forgetOutputCursors(runtime: Runtime): void {
+  outputCursors(runtime).clear();
+}
+
+function execSummary(r: ExecOutcome, memoryMb: number): string {
   const secs = (r.durationMs / 1000).toFixed(2);
   if (r.cancelled) return `cancelled after ${secs} s`;
   if (r.timedOut) return `timed out after ${secs} s: the command and all its child processes were killed (use shell_start for long-running work)`;
@@ -55,16 +63,13 @@ export const shellExec = defineTool({
   }),
   async handle({ command, cwd, timeout_s, env }, ctx) {
     const capBytes = ctx.config.maxOutputChars;
-    const r = await ctx.sandbox.exec(
-      { command, cwd: resolveWorkspacePath(cwd ?? '.'), env, timeoutMs: Math.round((timeout_s ?? 60) * 1000), capBytes, spillDir: OUTPUT_DIR },
-      ctx.signal,
-    );
+    const r = await ctx.exec({ command, cwd: resolveWorkspacePath(cwd ?? '.'), env, timeoutMs: Math.round((timeout_s ?? 60) * 1000), capBytes, spillDir: OUTPUT_DIR });
     const saved = r.spilledTo ? displayPath(r.spilledTo) : undefined;
     // stdout gets most of the budget; stderr is usually short but matters most when a command fails.
     const budget = ctx.config.maxOutputChars;
     const stderrBudget = r.stderr.totalBytes ? Math.floor(budget * 0.3) : 0;
-    const stdout = capExcerpt(decode(r.stdout.head), decode(r.stdout.tail), r.stdout.totalBytes, budget - stderrBudget, saved);
-    const stderr = capExcerpt(decode(r.stderr.head), decode(r.stderr.tail), r.stderr.totalBytes, stderrBudget, saved);
+    const stdout = capExcerpt(r.stdout.head, r.stdout.tail, r.stdout.totalBytes, budget - stderrBudget, saved);
+    const stderr = capExcerpt(r.stderr.head, r.stderr.tail, r.stderr.totalBytes, stderrBudget, saved);
     const truncated = r.stdout.totalBytes + r.stderr.totalBytes > Buffer.byteLength(stdout) + Buffer.byteLength(stderr);
     ctx.reply.text(execSummary(r, ctx.config.sandbox.memoryMb));
     if (stdout) ctx.reply.text(`stdout:\n${stdout}`, { max: budget + 50 });
@@ -99,7 +104,7 @@ export const shellStart = defineTool({
     name: z.string().max(80).optional().describe('A short label shown by shell_list'),
   }),
   async handle({ command, cwd, name }, ctx) {
-    const info = await ctx.sandbox.call('start', { command, cwd: resolveWorkspacePath(cwd ?? '.'), name }, { signal: ctx.signal, timeoutMs: 30_000 });
+    const info = await ctx.proc.start(command, { cwd: resolveWorkspacePath(cwd ?? '.'), name });
     ctx.reply.text(`started ${info.processId} (pid ${info.pid}): ${info.name}\nUse shell_output {"process_id": "${info.processId}", "wait_s": 5} to read its output.`);
     ctx.reply.structuredContent({ process_id: info.processId, pid: info.pid });
   },
@@ -118,16 +123,12 @@ export const shellOutput = defineTool({
     offset: z.number().int().min(0).optional().describe('Byte offset to read from (next_offset of the previous call)'),
   }),
   async handle({ process_id, wait_s, offset }, ctx) {
-    const from = offset ?? ctx.runtime.outputCursors.get(process_id) ?? 0;
-    const waitMs = Math.round((wait_s ?? 0) * 1000);
-    const r = await ctx.sandbox.call(
-      'output',
-      { processId: process_id, offset: from, waitMs, maxBytes: ctx.config.maxOutputChars * 2 },
-      { signal: ctx.signal, timeoutMs: waitMs + 15_000 },
-    );
-    ctx.runtime.outputCursors.set(process_id, r.nextOffset);
+    const cursors = outputCursors(ctx.runtime);
+    const from = offset ?? cursors.get(process_id) ?? 0;
+    const r = await ctx.proc.output(process_id, { offset: from, waitMs: Math.round((wait_s ?? 0) * 1000), maxBytes: ctx.config.maxOutputChars * 2 });
+    cursors.set(process_id, r.nextOffset);
     const state = r.running ? 'running' : r.signal ? `exited (killed by ${r.signal})` : `exited with code ${r.exitCode}`;
-    const text = decode(r.data);
+    const text = r.text;
     const lines = [`${process_id}: ${state}; next_offset ${r.nextOffset}`];
     if (r.droppedBytes) lines.push(`(${r.droppedBytes} older bytes were dropped from the buffer)`);
     ctx.reply.text(lines.join('\n'));
@@ -143,7 +144,7 @@ export const shellInput = defineTool({
   description: 'Write text to the stdin of a background process. Include "\\n" to press Enter.',
   input: z.object({ process_id: z.string().min(1).max(40), text: z.string().max(1_000_000) }),
   async handle({ process_id, text }, ctx) {
-    const r = await ctx.sandbox.call('input', { processId: process_id, data: Buffer.from(text).toString('base64') }, { signal: ctx.signal, timeoutMs: 15_000 });
+    const r = await ctx.proc.input(process_id, text);
     ctx.reply.text(`wrote ${r.written} bytes to ${process_id}`);
   },
 });
@@ -155,7 +156,7 @@ export const shellKill = defineTool({
   description: 'Stop a background process and its children. SIGTERM (default) is followed by SIGKILL after 1 s if it does not exit.',
   input: z.object({ process_id: z.string().min(1).max(40), signal: z.enum(['SIGTERM', 'SIGKILL', 'SIGINT', 'SIGHUP']).optional() }),
   async handle({ process_id, signal }, ctx) {
-    const info = await ctx.sandbox.call('kill', { processId: process_id, signal }, { signal: ctx.signal, timeoutMs: 15_000 });
+    const info = await ctx.proc.kill(process_id, signal);
     ctx.reply.text(info.running ? `sent ${signal ?? 'SIGTERM'} to ${process_id} (${info.name})` : `${process_id} had already exited (code ${info.exitCode ?? info.signal})`);
   },
 });
@@ -168,7 +169,7 @@ export const shellList = defineTool({
   input: z.object({}),
   async handle(_args, ctx) {
     const own = ctx.runtime.browser.browserProcessId;
-    const list = (await ctx.sandbox.call('list', {}, { signal: ctx.signal, timeoutMs: 15_000 })).filter((p) => p.processId !== own);
+    const list = (await ctx.proc.list()).filter((p) => p.processId !== own);
     ctx.reply.text(
       list.length
         ? list.map((p) => `${p.processId}  ${p.running ? 'running' : `exited ${p.exitCode ?? p.signal}`}  ${p.name}`).join('\n')

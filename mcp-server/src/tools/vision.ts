@@ -25,9 +25,8 @@ export const imageView = defineTool({
   input: z.object({ path: z.string().max(4096).describe('Path relative to /workspace') }),
   async handle({ path }, ctx) {
     const abs = resolveWorkspacePath(path, { allowRoot: false });
-    const r = await ctx.sandbox.call('read', { path: abs, maxBytes: MAX_INPUT_BYTES }, { signal: ctx.signal, timeoutMs: 60_000 });
-    if (r.truncated) throw new ToolError(`${displayPath(abs)} is ${r.size.toLocaleString('en-US')} bytes; image_view reads images up to ${MAX_INPUT_BYTES / 1024 / 1024} MB`);
-    const bytes = Buffer.from(r.data, 'base64');
+    const { data: bytes, size, truncated } = await ctx.fs.read(abs, { maxBytes: MAX_INPUT_BYTES });
+    if (truncated) throw new ToolError(`${displayPath(abs)} is ${size.toLocaleString('en-US')} bytes; image_view reads images up to ${MAX_INPUT_BYTES / 1024 / 1024} MB`);
     const type = sniffImageType(bytes);
     if (!type) throw new ToolError(`${displayPath(abs)} is not a png, jpeg, gif, webp or svg image (shell_exec "file ${displayPath(abs)}" tells what it is)`);
     let img;

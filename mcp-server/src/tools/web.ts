@@ -1,5 +1,6 @@
 // Web tools: search (Tavily) and scrape (Firecrawl, or keyless through the sandbox's browser + Readability).
 // Keys and base URLs come from the host's environment; see web/search.ts and web/scrape.ts for the variables.
+import { WORKSPACE_ROOT } from '@suna/sandbox';
 import { z } from 'zod';
 import { defineTool } from '../tool.js';
 import { firecrawlSettings, scrapeWithBrowser, scrapeWithFirecrawl, type ScrapeFormat } from '../web/scrape.js';
@@ -87,7 +88,7 @@ export const webScrape = defineTool({
       ? await scrapeWithFirecrawl(target.href, format, only_main_content, ctx.signal)
       : await scrapeWithBrowser(ctx.runtime.browser, target.href, format, only_main_content, ctx.signal);
     const savedTo = savedName(page.url, target, format);
-    await ctx.sandbox.call('write', { path: `/workspace/${savedTo}`, data: Buffer.from(page.content).toString('base64'), mkdirs: true }, { signal: ctx.signal, timeoutMs: 60_000 });
+    await ctx.fs.write(`${WORKSPACE_ROOT}/${savedTo}`, page.content);
     const header = [
       page.title || '(untitled)',
       `url: ${page.url}${page.status && page.status >= 400 ? ` (HTTP ${page.status}: the site answered with an error page)` : ''}`,

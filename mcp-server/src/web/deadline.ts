@@ -1,7 +1,7 @@
 // Time limits for calls to web services whose SDKs take no AbortSignal: the call is raced against the
 // request's signal (cancel → "cancelled") and a deadline (→ a ToolError that says what timed out).
 import { AbortedError } from '@suna/sandbox';
-import { ToolError } from '../tool.js';
+import { ToolError } from '../errors.js';
 
 /** SUNA_WEB_TIMEOUT_MS, when set, replaces the default time limit of one web API request. */
 export function webTimeoutMs(fallback: number): number {

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import Firecrawl, { SdkError } from '@mendable/firecrawl-js';
 import { AbortedError } from '@suna/sandbox';
 import type { BrowserSession } from '../browser/session.js';
-import { ToolError } from '../tool.js';
+import { ToolError } from '../errors.js';
 import { htmlToMarkdown, markdownToText } from './convert.js';
 import { webTimeoutMs, withDeadline } from './deadline.js';
 

@@ -7,7 +7,7 @@
 //   SUNA_WEB_CACHE_TTL_MS how long an identical search is answered from the cache (default 10 min).
 import { tavily } from '@tavily/core';
 import Keyv from 'keyv';
-import { ToolError } from '../tool.js';
+import { ToolError } from '../errors.js';
 import { withDeadline, webTimeoutMs } from './deadline.js';
 
 export interface SearchArgs {

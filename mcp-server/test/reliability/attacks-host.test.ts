@@ -17,6 +17,7 @@ import type { Sandbox } from '@suna/sandbox';
 import { HOSTILE_PATHS } from '../../../shared/test/fixtures/hostile-paths.ts';
 import { LocalSiteHost } from '../../src/deploy/static-host.ts';
 import { collectSite } from '../../src/tools/deploy.ts';
+import { bindSandbox } from '../../src/sandbox-facade.ts';
 import { exportToHost, type ExportLimits } from '../../src/exchange/export.ts';
 import { readHostFile, resolveImportSource, walkHostFolder } from '../../src/exchange/host-source.ts';
 import { readSyncArchive, saneManifestEntries, syncPathProblem } from '../../src/tools/sync.ts';
@@ -130,7 +131,7 @@ describe('host attacks: everything out of the sandbox is hostile data', function
           throw new Error(`unexpected op ${op}`);
         },
       } as unknown as Sandbox;
-      const { files, skipped } = await collectSite({ sandbox: daemon, signal: new AbortController().signal }, '/workspace/dist');
+      const { files, skipped } = await collectSite(bindSandbox(daemon, new AbortController().signal), '/workspace/dist');
       assert.deepEqual(files.map((f) => f.path), ['index.html']);
       assert.deepEqual(reads, ['/workspace/dist/index.html'], 'nothing read for a refused name');
       assert.equal(skipped.filter((n) => n.includes('refused')).length, 10);

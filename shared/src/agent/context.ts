@@ -2,7 +2,7 @@
 // (the bulk of an agent's context) before anything else. Only a result's text changes, never the
 // message structure, so every tool call keeps its result.
 
-import type { Message, ModelProvider, ModelRequest, ToolResultPart } from './types.ts';
+import type { Message, ModelProvider, ModelRequest, ToolResultPart } from './types.js';
 
 export interface ContextPolicy {
   /** Shorten once the prompt exceeds this share of the window. */

@@ -1,7 +1,7 @@
 // One error type for every provider, so retry policy and the loop never look at SDK classes.
 
-import { redactSecrets } from '../redact.ts';
-import type { AgentErrorKind } from './types.ts';
+import { redactSecrets } from '../redact.js';
+import type { AgentErrorKind } from './types.js';
 
 export type ProviderErrorKind = Extract<
   AgentErrorKind,

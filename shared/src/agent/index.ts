@@ -1,17 +1,17 @@
 // Public API of the agent loop and its model providers.
 
-export type * from './types.ts';
-export { runAgent, AgentRun, type AgentRunOptions, type AgentLimits, type AgentEndEvent } from './loop.ts';
-export { buildSystemPrompt, type SystemPromptOptions } from './prompt.ts';
+export type * from './types.js';
+export { runAgent, AgentRun, type AgentRunOptions, type AgentLimits, type AgentEndEvent } from './loop.js';
+export { buildSystemPrompt, type SystemPromptOptions } from './prompt.js';
 export {
   DEFAULT_CONTEXT_POLICY,
   estimateTokens,
   shortenOldToolResults,
   repairToolPairs,
   type ContextPolicy,
-} from './context.ts';
-export { DEFAULT_RETRY_POLICY, retryDelay, streamWithRetry, type RetryPolicy, type RetryNotice } from './retry.ts';
-export { ProviderError, parseRetryAfter, type ProviderErrorKind, type SettingNames } from './errors.ts';
+} from './context.js';
+export { DEFAULT_RETRY_POLICY, retryDelay, streamWithRetry, type RetryPolicy, type RetryNotice } from './retry.js';
+export { ProviderError, parseRetryAfter, type ProviderErrorKind, type SettingNames } from './errors.js';
 export {
   createProvider,
   parseModelSpec,
@@ -22,4 +22,4 @@ export {
   OpenAIProvider,
   type ProviderName,
   type ProviderSettings,
-} from './providers/index.ts';
+} from './providers/index.js';

@@ -1,10 +1,10 @@
 // The agent loop: ask the model, run the tools it calls, repeat until it answers, a limit is hit, the
 // caller cancels, or something fails for good. Every run yields exactly one `end` event.
 
-import { ContextBudget, DEFAULT_CONTEXT_POLICY, repairToolPairs, type ContextPolicy } from './context.ts';
-import { ProviderError } from './errors.ts';
-import { buildSystemPrompt } from './prompt.ts';
-import { DEFAULT_RETRY_POLICY, streamWithRetry, type RetryPolicy } from './retry.ts';
+import { ContextBudget, DEFAULT_CONTEXT_POLICY, repairToolPairs, type ContextPolicy } from './context.js';
+import { ProviderError } from './errors.js';
+import { buildSystemPrompt } from './prompt.js';
+import { DEFAULT_RETRY_POLICY, streamWithRetry, type RetryPolicy } from './retry.js';
 import {
   cancelledResult,
   executeToolCall,
@@ -12,7 +12,7 @@ import {
   summarizeResult,
   type ToolCallOutcome,
   type ToolCallRequest,
-} from './tools.ts';
+} from './tools.js';
 import type {
   AgentEvent,
   AgentEventOf,
@@ -26,7 +26,7 @@ import type {
   ToolHost,
   ToolResultPart,
   ToolSpec,
-} from './types.ts';
+} from './types.js';
 
 export interface AgentLimits {
   /** Model calls; each step is one call plus the tools it asked for. */

@@ -1,7 +1,7 @@
 // The default system prompt. Short on purpose: tool descriptions carry the details, and a stable prompt
 // (no clock time, only the date) stays in the provider's prompt cache for the whole day.
 
-import type { ToolSpec } from './types.ts';
+import type { ToolSpec } from './types.js';
 
 export interface SystemPromptOptions {
   tools: ToolSpec[];

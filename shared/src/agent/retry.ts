@@ -1,8 +1,8 @@
 // The only retry policy for model calls: the SDKs' own retries are turned off (maxRetries: 0) so that
 // waits are visible as `retry` events and cancellation interrupts them.
 
-import { cancelledError, ProviderError } from './errors.ts';
-import type { ModelProvider, ModelRequest, ProviderChunk } from './types.ts';
+import { cancelledError, ProviderError } from './errors.js';
+import type { ModelProvider, ModelRequest, ProviderChunk } from './types.js';
 
 export interface RetryPolicy {
   /** Total attempts, the first included. */

@@ -1,7 +1,7 @@
 // Running one model turn's tool calls: which may overlap, and turning every outcome (including a
 // throw, an unknown tool or bad arguments) into a result the model can read.
 
-import type { ToolHost, ToolResultPart, ToolSpec } from './types.ts';
+import type { ToolHost, ToolResultPart, ToolSpec } from './types.js';
 
 export interface ToolCallRequest {
   id: string;

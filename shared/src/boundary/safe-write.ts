@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants, promises as fsp, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { assertSandboxPath, quotePath } from './sandbox-path.ts';
+import { assertSandboxPath, quotePath } from './sandbox-path.js';
 
 /** Default cap on one file written from sandbox content. */
 export const DEFAULT_MAX_WRITE_BYTES = 128 * 1024 * 1024;

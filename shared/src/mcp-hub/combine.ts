@@ -1,6 +1,6 @@
 // Several tool hosts seen as one (the sandbox tools next to external MCP servers): a tool name belongs to
 // exactly one host, and two hosts offering the same name is an error rather than one silently winning.
-import type { ToolHost, ToolResult, ToolSpec } from '../agent/types.ts';
+import type { ToolHost, ToolResult, ToolSpec } from '../agent/types.js';
 
 /** A host that can also claim names it does not list (e.g. a held or unavailable external tool). */
 export interface RoutingToolHost extends ToolHost {

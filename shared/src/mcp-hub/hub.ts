@@ -12,13 +12,13 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ToolListChangedNotificationSchema, type Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
-import type { JsonSchemaObject, ToolResult, ToolSpec } from '../agent/types.ts';
+import type { JsonSchemaObject, ToolResult, ToolSpec } from '../agent/types.js';
 import { redactSecrets } from '../redact.js';
 import { isReadOnly } from '../tool-kinds.js';
-import { serverIdentity, type ExternalServerConfig, type McpHubConfig } from './config.ts';
-import type { RoutingToolHost } from './combine.ts';
-import { exposedName, toolHash } from './naming.ts';
-import { DEFAULT_RESULT_LIMITS, toToolResult, type McpCallResult, type ResultLimits } from './results.ts';
+import { serverIdentity, type ExternalServerConfig, type McpHubConfig } from './config.js';
+import type { RoutingToolHost } from './combine.js';
+import { exposedName, toolHash } from './naming.js';
+import { DEFAULT_RESULT_LIMITS, toToolResult, type McpCallResult, type ResultLimits } from './results.js';
 
 export type ServerState = 'disabled' | 'connecting' | 'ready' | 'failed' | 'closed';
 

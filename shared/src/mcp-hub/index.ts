@@ -8,7 +8,7 @@ export {
   type ExternalServerConfig,
   type StdioServerConfig,
   type HttpServerConfig,
-} from './config.ts';
+} from './config.js';
 export {
   McpHub,
   TOOL_CHANGED_MESSAGE,
@@ -18,7 +18,7 @@ export {
   type PendingToolChange,
   type PinStore,
   type ServerState,
-} from './hub.ts';
-export { toolHash, exposedName } from './naming.ts';
-export { combineToolHosts, ToolNameCollisionError, type RoutingToolHost } from './combine.ts';
-export { toToolResult, DEFAULT_RESULT_LIMITS, type ResultLimits, type McpCallResult } from './results.ts';
+} from './hub.js';
+export { toolHash, exposedName } from './naming.js';
+export { combineToolHosts, ToolNameCollisionError, type RoutingToolHost } from './combine.js';
+export { toToolResult, DEFAULT_RESULT_LIMITS, type ResultLimits, type McpCallResult } from './results.js';

@@ -1,6 +1,6 @@
 // An external server's tool result, as the agent loop sees it: the same output discipline as our own tools
 // (control sequences stripped, secrets redacted, text capped head + tail) and a cap on images.
-import type { ToolImage, ToolResult } from '../agent/types.ts';
+import type { ToolImage, ToolResult } from '../agent/types.js';
 import { capText, DEFAULT_MAX_OUTPUT_CHARS, sanitizeOutput } from '../output.js';
 import { redactSecrets } from '../redact.js';
 

@@ -16,9 +16,9 @@ import {
   networkError,
   ProviderError,
   type ErrorContext,
-} from '../errors.ts';
-import type { Message, ModelProvider, ModelRequest, ProviderChunk, StopReason, ToolImage } from '../types.ts';
-import { describeCause, errorContextOf, parseToolArgs, type ProviderConfig } from './common.ts';
+} from '../errors.js';
+import type { Message, ModelProvider, ModelRequest, ProviderChunk, StopReason, ToolImage } from '../types.js';
+import { describeCause, errorContextOf, parseToolArgs, type ProviderConfig } from './common.js';
 
 /** The SDK's own endpoint when no base URL is set; named in error messages. */
 const DEFAULT_BASE_URL = 'https://api.anthropic.com';

@@ -1,7 +1,7 @@
 // What both SDK adapters share: resolved configuration, the context their errors are described in, and turning
 // streamed argument JSON into an object.
 
-import type { ErrorContext, SettingNames } from '../errors.ts';
+import type { ErrorContext, SettingNames } from '../errors.js';
 
 /** Everything a provider adapter needs, already resolved from explicit settings and the environment. */
 export interface ProviderConfig {

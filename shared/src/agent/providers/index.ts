@@ -1,10 +1,10 @@
 // `provider:model` names → a ModelProvider. Explicit settings win over the environment.
 
-import { ProviderError, type SettingNames } from '../errors.ts';
-import { registerSecret } from '../../redact.ts';
-import type { ModelProvider } from '../types.ts';
-import { AnthropicProvider } from './anthropic.ts';
-import { OpenAIProvider } from './openai.ts';
+import { ProviderError, type SettingNames } from '../errors.js';
+import { registerSecret } from '../../redact.js';
+import type { ModelProvider } from '../types.js';
+import { AnthropicProvider } from './anthropic.js';
+import { OpenAIProvider } from './openai.js';
 
 export type ProviderName = 'anthropic' | 'openai' | 'openai-compatible';
 
@@ -106,5 +106,5 @@ function withV1(baseURL: string): string {
   return baseURL;
 }
 
-export { AnthropicProvider } from './anthropic.ts';
-export { OpenAIProvider } from './openai.ts';
+export { AnthropicProvider } from './anthropic.js';
+export { OpenAIProvider } from './openai.js';

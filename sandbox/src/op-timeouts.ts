@@ -1,0 +1,30 @@
+// How long the host waits for each daemon operation before calling the daemon hung, declared once beside the
+// protocol. The daemon enforces command timeouts itself; these only catch a daemon that stopped answering.
+import type { DaemonOp } from '../daemon/protocol.js';
+
+/** Extra time over a command's own timeout (or an output wait) before the host gives up on the daemon. */
+export const DAEMON_GRACE_MS = 15_000;
+
+/** Default wait per operation, in milliseconds. Walks and large reads get longer than single-path metadata calls. */
+export const DAEMON_OP_TIMEOUT_MS: Readonly<Record<DaemonOp, number>> = {
+  hello: 15_000,
+  exec: 60_000 + DAEMON_GRACE_MS, // callers add the command's own timeout instead (Sandbox.exec)
+  cancel: 15_000,
+  start: 30_000,
+  output: DAEMON_GRACE_MS, // callers add the output wait
+  input: 15_000,
+  kill: 15_000,
+  list: 15_000,
+  read: 60_000,
+  readLines: 120_000,
+  write: 60_000,
+  stat: 15_000,
+  listdir: 120_000,
+  manifest: 120_000,
+  remove: 120_000,
+  move: 60_000,
+  mkdir: 30_000,
+  tunnelOpen: 15_000,
+  tunnelWrite: 15_000,
+  tunnelClose: 15_000,
+};
