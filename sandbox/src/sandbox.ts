@@ -4,6 +4,7 @@ import Docker from 'dockerode';
 import type { DaemonOp, DaemonOps, ExecArgs, ExecResult } from '../daemon/protocol.js';
 import { DEFAULT_DISK_QUOTA_MB, egressOf, imageOf, type ExitPolicy, type SandboxConfig } from './config.js';
 import { assets } from './assets.js';
+import { CheckpointStore, type CheckpointInfo } from './checkpoints.js';
 import { HOME_DIR, SandboxContainerDriver, WORKSPACE_DIR, containerName, daemonExec, volumeNames, type ContainerState } from './container.js';
 import { DaemonGoneError, DaemonProtocolError, SandboxDaemonClient, type RequestOptions } from './daemon-client.js';
 import { EgressBroker, type EgressStatus } from './egress/broker.js';
@@ -40,6 +41,8 @@ export interface SandboxStatus {
   /** Space used by /workspace and the home directory, and the quota (0: none); absent when not measurable. */
   disk?: { usedBytes: number; quotaBytes: number };
   egress: EgressStatus;
+  /** The checkpoint store: checkpoints kept and the bytes they hold; absent until the first checkpoint. */
+  checkpoints?: { count: number; totalBytes: number };
 }
 
 let execCounter = 0;
@@ -49,6 +52,8 @@ export class Sandbox {
   readonly driver: SandboxContainerDriver;
   /** Outbound traffic: the relay in the sandbox and the policy on this side (sandbox/src/egress/). */
   readonly egress: EgressBroker;
+  /** Checkpoints of /workspace and home, in a store the agent cannot reach (checkpoints.ts). */
+  readonly checkpoints: CheckpointStore;
   private daemon: SandboxDaemonClient | null = null;
   private ensuring: Promise<SandboxDaemonClient> | null = null;
   private notices: string[] = [];
@@ -66,6 +71,7 @@ export class Sandbox {
     this.docker = docker ?? new Docker(); // honours DOCKER_HOST / DOCKER_CERT_PATH like the docker CLI
     this.driver = new SandboxContainerDriver(this.docker, config);
     this.egress = new EgressBroker(this.docker, egressOf(config), log);
+    this.checkpoints = new CheckpointStore(this.docker, config);
   }
 
   /** Messages about recovery ("the sandbox was recreated…") that the next tool result should carry. */
@@ -221,6 +227,7 @@ export class Sandbox {
       restarts: { ...this.restarts },
       disk: await this.diskUsage().then((usedBytes) => (usedBytes === undefined ? undefined : { usedBytes, quotaBytes: diskQuotaMb(c) * 1024 * 1024 })),
       egress: this.egress.status(),
+      checkpoints: await this.checkpoints.size().catch(() => undefined),
     };
   }
 
@@ -236,6 +243,8 @@ export class Sandbox {
   /** Destroy container and volumes, then start fresh: an empty workspace. */
   async reset(): Promise<void> {
     this.disconnect();
+    // The store sidecars mount the volumes: they go first. The checkpoints stay, so a reset can be undone.
+    await this.checkpoints.remove({ store: false });
     await this.driver.remove({ volumes: true });
     this.everConnected = false;
     await this.ensure();
@@ -250,7 +259,31 @@ export class Sandbox {
   /** Apply the exit policy: keep running, stop (workspace kept), or remove everything. */
   async shutdown(policy: ExitPolicy): Promise<void> {
     this.disconnect();
-    if (this.config.ephemeral || policy === 'remove') await this.driver.remove({ volumes: true });
-    else if (policy === 'stop') await this.driver.stop();
+    if (this.config.ephemeral || policy === 'remove') {
+      await this.checkpoints.remove({ store: true });
+      await this.driver.remove({ volumes: true });
+    } else if (policy === 'stop') {
+      await this.driver.stop();
+      await this.checkpoints.remove({ store: false }); // idle containers; recreated on the next checkpoint
+    }
+  }
+
+  /**
+   * Return /workspace and home to checkpoint `id`. The present is checkpointed first (so the restore can be
+   * undone); then the agent's container is stopped, which ends every process in it (no process can race the
+   * copy), the trees are restored from the store, and the container and daemon are started again.
+   */
+  async restore(id: string, keep: () => string[]): Promise<{ before: CheckpointInfo; warnings: string[] }> {
+    await this.ensure(); // the volumes exist (a restore after a reset recreates them)
+    const before = await this.checkpoints.create(`before restoring ${id}`, () => [...keep(), id]);
+    this.disconnect();
+    await this.driver.stop();
+    try {
+      const { warnings } = await this.checkpoints.restore(id);
+      return { before, warnings };
+    } finally {
+      await this.ensure();
+      this.takeNotices(); // "the container had stopped": we stopped it, and the tool result says so
+    }
   }
 }
