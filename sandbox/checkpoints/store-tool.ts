@@ -86,7 +86,8 @@ function sizes(list: Meta[]): { total: number; byId: Record<string, number> } {
   return { total, byId };
 }
 
-async function checkpoint(args: { id: string; label?: string; createdAt: number }): Promise<Meta> {
+/** A new checkpoint, then retention (in the same exec: one `docker exec` per checkpoint). */
+async function checkpoint(args: { id: string; label?: string; createdAt: number; retention: { keep: string[]; maxCount: number; maxBytes: number } }): Promise<Meta & { removed: string[] }> {
   const id = checkId(args.id);
   const before = metas();
   removeUnfinished(new Set(before.map((m) => m.id)));
@@ -116,7 +117,7 @@ async function checkpoint(args: { id: string; label?: string; createdAt: number 
   const meta: Meta = { id, label: String(args.label ?? '').slice(0, 200), createdAt: args.createdAt, changed, files, totalBytes, addedBytes, previous: prev?.id, warnings };
   writeFileSync(`${STORE}/${id}.json.tmp`, JSON.stringify(meta));
   renameSync(`${STORE}/${id}.json.tmp`, `${STORE}/${id}.json`);
-  return meta;
+  return { ...meta, ...prune({ ...args.retention, keep: [...args.retention.keep, id] }) };
 }
 
 /** Oldest first, never a kept one nor the newest, until both the count and the size fit. */
@@ -210,7 +211,7 @@ function storeBytes(): { totalBytes: number; count: number } {
   return { totalBytes: sizes(all).total, count: all.length };
 }
 
-const OPS: Record<string, (args: never) => unknown> = { checkpoint, prune, list, diff, restore, size: storeBytes };
+const OPS: Record<string, (args: never) => unknown> = { checkpoint, list, diff, restore, size: storeBytes };
 
 async function main(): Promise<void> {
   const [op, json] = process.argv.slice(-2);

@@ -20,6 +20,7 @@ import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
+import { z } from 'zod';
 import { CHECKPOINT_ID } from '../checkpoints/layout.js';
 import { assets } from './assets.js';
 import { DEFAULT_CHECKPOINT_RETENTION, imageOf, LABEL, type CheckpointRetention, type SandboxConfig } from './config.js';
@@ -48,6 +49,32 @@ export interface RawDiffEntry {
   t: 'f' | 'd' | 'l' | 'o';
   a?: string;
   b?: string;
+}
+
+/** The store program's answers are read from a sidecar that walks the agent's trees: checked before use. */
+const InfoSchema = z.object({
+  id: z.string().regex(CHECKPOINT_ID),
+  label: z.string().max(200),
+  createdAt: z.number(),
+  changed: z.number().int().min(0),
+  files: z.number().int().min(0),
+  totalBytes: z.number().min(0),
+  addedBytes: z.number().min(0),
+  warnings: z.array(z.string().max(600)).max(10),
+  bytes: z.number().min(0).optional(),
+});
+const ListSchema = z.object({ checkpoints: z.array(InfoSchema).max(2000), totalBytes: z.number().min(0) });
+const SizeSchema = z.object({ totalBytes: z.number().min(0), count: z.number().int().min(0) });
+const RestoreSchema = z.object({ warnings: z.array(z.string().max(600)).max(10) });
+const DiffSchema = z.object({
+  entries: z.array(z.object({ p: z.string().max(8192), c: z.enum(['A', 'M', 'D']), t: z.enum(['f', 'd', 'l', 'o']), a: z.string().optional(), b: z.string().optional() })),
+  total: z.number().int().min(0),
+});
+
+function checked<T>(schema: z.ZodType<T>, answer: unknown): T {
+  const r = schema.safeParse(answer);
+  if (!r.success) throw new CheckpointError('the checkpoint store sent a malformed answer');
+  return r.data;
 }
 
 export class CheckpointError extends Error {
@@ -166,7 +193,7 @@ export class CheckpointStore {
   }
 
   /** One store operation in a sidecar; a dead sidecar is recreated once. */
-  private async run<T>(side: Side, op: string, args: object, timeoutMs = 600_000): Promise<T> {
+  private async run(side: Side, op: string, args: object, timeoutMs = 600_000): Promise<unknown> {
     const attempt = async () => {
       const c = await this.sidecar(side);
       const exec = await c.exec({
@@ -188,7 +215,7 @@ export class CheckpointStore {
       answer = await attempt();
     }
     const a = answer as { ok?: unknown; result?: unknown; error?: unknown };
-    if (a?.ok === true) return a.result as T;
+    if (a?.ok === true) return a.result;
     throw new CheckpointError(typeof a?.error === 'string' ? a.error.slice(0, 500) : 'the checkpoint store gave no answer');
   }
 
@@ -196,33 +223,33 @@ export class CheckpointStore {
   create(label: string | undefined, keep: () => string[]): Promise<CheckpointInfo> {
     return this.serial(async () => {
       const id = newCheckpointId();
-      const info = await this.run<CheckpointInfo>('writer', 'checkpoint', { id, label: label ?? '', createdAt: Date.now() });
-      if (info?.id !== id) throw new CheckpointError('the checkpoint store answered for another checkpoint');
-      await this.run('writer', 'prune', { keep: keep().filter((k) => CHECKPOINT_ID.test(k)), maxCount: this.retention.count, maxBytes: this.retention.bytes });
+      const retention = { keep: keep().filter((k) => CHECKPOINT_ID.test(k)), maxCount: this.retention.count, maxBytes: this.retention.bytes };
+      const info = checked(InfoSchema, await this.run('writer', 'checkpoint', { id, label: label ?? '', createdAt: Date.now(), retention }));
+      if (info.id !== id) throw new CheckpointError('the checkpoint store answered for another checkpoint');
       return info;
     });
   }
 
   list(): Promise<{ checkpoints: CheckpointInfo[]; totalBytes: number }> {
-    return this.serial(() => this.run('writer', 'list', {}));
+    return this.serial(async () => checked(ListSchema, await this.run('writer', 'list', {})));
   }
 
   diff(from: string, to: string | undefined, limits: { maxEntries: number; maxFileBytes: number; maxTextBytes: number }): Promise<{ entries: RawDiffEntry[]; total: number }> {
     assertCheckpointId(from);
     if (to !== undefined) assertCheckpointId(to);
-    return this.serial(() => this.run('writer', 'diff', { from, to, ...limits }));
+    return this.serial(async () => checked(DiffSchema, await this.run('writer', 'diff', { from, to, ...limits })));
   }
 
   /** Return both trees to checkpoint `id`. The caller stops the agent's container first. */
   restore(id: string): Promise<{ warnings: string[] }> {
     assertCheckpointId(id);
-    return this.serial(() => this.run('restorer', 'restore', { id }));
+    return this.serial(async () => checked(RestoreSchema, await this.run('restorer', 'restore', { id })));
   }
 
   /** Bytes the store holds; undefined when it was never used (no sidecar is started just to say so). */
   async size(): Promise<{ totalBytes: number; count: number } | undefined> {
     if (!(await this.docker.getVolume(checkpointVolumeName(this.config)).inspect().catch(() => null))) return undefined;
-    return this.serial(() => this.run('writer', 'size', {}));
+    return this.serial(async () => checked(SizeSchema, await this.run('writer', 'size', {})));
   }
 
   /** Remove the sidecars (they hold the agent's volumes); with `store`, the checkpoints too. */
