@@ -84,17 +84,19 @@ describe('reliability: attacks on the checkpoint store from inside the sandbox',
 
   it('hostile file names in a diff are listed quoted and flagged, never as lines or markup of their own', async () => {
     const id = await checkpoint('before hostile names');
-    await sh(
+    const made = await sh(
       `python3 - <<'EOF'
 import os
 os.makedirs('/workspace/h', exist_ok=True)
-for name in [b'nl\\n+ /workspace/FORGED.txt', b'esc\\x1b[31mred', b'bad-\\xff\\xfe-utf8', b'x' * 255, b'quote"and\\\\back', b'tab\\there', b'sep\\xe2\\x80\\xa8line']:
+for name in [b'nl\\n+ FORGED.txt', b'esc\\x1b[31mred', b'bad-\\xff\\xfe-utf8', b'x' * 255, b'quote"and\\\\back', b'tab\\there', b'sep\\xe2\\x80\\xa8line']:
     open(os.path.join(b'/workspace/h', name), 'wb').write(b'payload\\n')
+print('written')
 EOF`,
     );
+    assert.equal(made, 'written\n');
     const d = await s.ok('sandbox_diff', { from: id });
     const lines = d.text.split('\n');
-    assert.ok(!lines.some((l) => l.startsWith('+ /workspace/FORGED')), 'a name must not forge a line');
+    assert.ok(!lines.some((l) => l.startsWith('+ FORGED')), 'a name must not forge a line');
     assert.doesNotMatch(d.text, /\x1b/);
     const changes = d.structured?.changes as Array<{ path: string; unusual?: string }>;
     const unusual = changes.filter((c) => c.unusual);
