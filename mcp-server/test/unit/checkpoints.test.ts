@@ -51,7 +51,7 @@ describe('renderDiff', () => {
     assert.doesNotMatch(v.text, /^\+\+\+/m, 'no diff is shown for a refused name');
   });
   it('drops malformed entries and binary content', () => {
-    const v = renderDiff({ total: 3, entries: [{ p: 42, c: 'A', t: 'f' }, { p: b64('workspace/ok'), c: 'Z', t: 'f' }, { p: b64('workspace/bin'), c: 'M', t: 'f', a: b64('\0\1'), b: b64('\0\2') }] }, 'ck-a', undefined);
+    const v = renderDiff({ total: 3, entries: [{ p: 42, c: 'A', t: 'f' }, { p: b64('workspace/ok'), c: 'Z', t: 'f' }, { p: b64('workspace/bin'), c: 'M', t: 'f', a: b64('\x00\x01'), b: b64('\x00\x02') }] }, 'ck-a', undefined);
     assert.deepEqual(v.items.map((i) => i.path), ['"?"', '/workspace/bin']);
     assert.doesNotMatch(v.text, /@@/);
   });
