@@ -78,8 +78,14 @@ export async function benchCheckpoints(results: Row[]): Promise<void> {
     results.push({ name: 'checkpoint: floor, docker exec of "node -e 0" in the sidecar', p50: pct(floor, 50), p95: pct(floor, 95), n: floor.length, note: 'what every store operation pays' });
     const { checkpoints } = await sb.checkpoints.list();
     await sb.exec({ argv: ['bash', '-c', 'rm -rf /workspace/tree/d1 /workspace/tree/d2 && echo x > /workspace/tree/new.txt'], cwd: '/workspace', timeoutMs: 30_000, capBytes: 1024 });
-    const [restore] = await timed(() => sb.restore(checkpoints[0]!.id, () => []));
-    results.push({ name: 'restore: 5,000 files, 200 removed + 1 added since', p50: restore, p95: NaN, n: 1, note: 'checkpoint of the present + container stop + rsync + start + daemon; target ≤ 2000 ms' });
+    const [cold] = await timed(() => sb.restore(checkpoints[0]!.id, () => []));
+    results.push({ name: 'restore, first (starts the restorer sidecar): 5,000 files', p50: cold, p95: NaN, n: 1, note: '200 files removed + 1 added since' });
+    const ys: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      await sb.exec({ argv: ['bash', '-c', `rm -rf /workspace/tree/d${3 + i} && echo x > /workspace/tree/new${i}.txt`], cwd: '/workspace', timeoutMs: 30_000, capBytes: 1024 });
+      ys.push((await timed(() => sb.restore(checkpoints[0]!.id, () => [])))[0]);
+    }
+    results.push({ name: 'restore: 5,000 files, 100 removed + 1 added since', p50: pct(ys, 50), p95: pct(ys, 95), n: ys.length, note: 'checkpoint of the present + kill + pause + rsync + unpause + kill; target ≤ 2000 ms' });
   });
   for (const files of [1000, 5000, 20000]) {
     await withSandbox(`s${files}`, async (sb) => {

@@ -1,13 +1,14 @@
-// The checkpoint store's own program, run by `docker exec` in a store sidecar (never in the agent's container):
-// one operation per exec, its arguments as JSON in argv, one JSON answer on stdout. It drives rsync for the
+// The checkpoint store's own program, started by `docker exec` in a store sidecar (never in the agent's container)
+// and kept running: one JSON request per line on stdin, one JSON answer per line on stdout. It drives rsync for the
 // copies (hard-link trees with --link-dest: a checkpoint costs only the files that changed) and does the
 // bookkeeping (metadata, listing, retention, comparison) itself. Ids are checked again here before they name a
 // path. Layout of the store volume: cp/<id>/{workspace,home}/ trees and cp/<id>.json, written last (a checkpoint
 // without its JSON is unfinished and is removed by the next operation).
 import { spawn } from 'node:child_process';
+import { dirname } from 'node:path';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { CHECKPOINT_ID, EXCLUDES, ROOTS, type Root } from './layout.js';
-import { compare, readSmallFile, walk, type Entry } from './tree.js';
+import { compare, readSmallFile, walk } from './tree.js';
 
 
 const STORE = '/store/cp';
@@ -33,24 +34,66 @@ function checkId(id: unknown): string {
   return id;
 }
 
-function rsync(args: string[]): Promise<{ code: number; stderr: string }> {
+interface CopyStats {
+  /** Entries in the copied tree (its root not counted), regular-file bytes, and bytes not linked from the basis. */
+  files: number;
+  totalBytes: number;
+  addedBytes: number;
+  /** Items rsync reported as new or different from the basis (--link-dest) tree, and how many of them are new paths. */
+  changed: number;
+  added: number;
+  warnings: string[];
+}
+
+const ITEM = /^[<>ch.][fdLDS][.+?cstpoguax]{9}$/;
+const stat = (text: string, label: string) => Number(new RegExp(`^${label}: ([\\d,]+)`, 'm').exec(text)?.[1]?.replace(/,/g, '') ?? NaN);
+
+/**
+ * rsync with --out-format=%i (item codes only: no names, so nothing the agent named is parsed here) and --stats.
+ * Counting is streamed: a first checkpoint of 500,000 files prints 500,000 short lines.
+ */
+function rsync(args: string[]): Promise<{ code: number; stderr: string; changed: number; added: number; stats: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/rsync', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('/usr/bin/rsync', ['--out-format=%i', '--stats', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
+    let partial = '';
+    let stats = '';
+    let changed = 0;
+    let added = 0;
+    const line = (l: string) => {
+      if (!ITEM.test(l)) return void (!l.startsWith('*') && stats.length < 4000 && (stats += l + '\n'));
+      const isNew = l.slice(2) === '+++++++++';
+      if (isNew) added++;
+      // A directory whose mtime moved is not a change of its own: its entries say what changed.
+      if (l[1] === 'd' && !isNew && !/[pogax]/.test(l.slice(2))) return;
+      changed++;
+    };
+    child.stdout.on('data', (d: Buffer) => {
+      const parts = (partial + d.toString('latin1')).split('\n');
+      partial = parts.pop()!.slice(-4000);
+      parts.forEach(line);
+    });
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stderr }));
+    child.on('close', (code) => {
+      if (partial) line(partial);
+      resolve({ code: code ?? 1, stderr, changed, added, stats });
+    });
   });
 }
 
 /** -a: recursive, symlinks as symlinks, modes, times, owner and group (numeric), specials. 24: files vanished while copying. */
-async function copyTree(from: string, to: string, root: Root, extra: string[]): Promise<string[]> {
+async function copyTree(from: string, to: string, root: Root, extra: string[]): Promise<CopyStats> {
   const excludes = EXCLUDES[root].map((e) => `--exclude=/${e}`);
-  mkdirSync(to, { recursive: true });
+  mkdirSync(dirname(to), { recursive: true }); // rsync makes `to` itself: a directory made here would differ from the basis
   const r = await rsync(['-a', '--numeric-ids', '--no-inc-recursive', ...excludes, ...extra, '--', `${from}/`, `${to}/`]);
-  if (r.code === 0) return [];
-  if (r.code === 24 || r.code === 23) return [`${root}: some files changed or could not be read while copying (rsync ${r.code})`];
-  throw new Error(`rsync failed (${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`);
+  const warnings: string[] = [];
+  if (r.code === 24 || r.code === 23) warnings.push(`${root}: some files changed or could not be read while copying (rsync ${r.code})`);
+  else if (r.code !== 0) throw new Error(`rsync failed (${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`);
+  const files = stat(r.stats, 'Number of files') - 1;
+  const totalBytes = stat(r.stats, 'Total file size');
+  const addedBytes = stat(r.stats, 'Total transferred file size');
+  return { files: files >= 0 ? files : 0, totalBytes: totalBytes || 0, addedBytes: addedBytes || 0, changed: r.changed, added: r.added, warnings };
 }
 
 function metas(): Meta[] {
@@ -92,28 +135,17 @@ async function checkpoint(args: { id: string; label?: string; createdAt: number;
   const before = metas();
   removeUnfinished(new Set(before.map((m) => m.id)));
   const prev = before.at(-1);
-  const warnings: string[] = [];
-  await Promise.all(
-    ROOTS.map(async (root) => {
-      const link = prev ? [`--link-dest=${STORE}/${prev.id}/${root}`] : [];
-      warnings.push(...(await copyTree(`${SRC}/${root}`, `${STORE}/${id}/${root}`, root, link)));
-    }),
+  const copies = await Promise.all(
+    ROOTS.map((root) => copyTree(`${SRC}/${root}`, `${STORE}/${id}/${root}`, root, prev ? [`--link-dest=${STORE}/${prev.id}/${root}`] : [])),
   );
-  let changed = 0;
-  let files = 0;
-  let totalBytes = 0;
-  let addedBytes = 0;
-  for (const root of ROOTS) {
-    const now = walk(`${STORE}/${id}/${root}`);
-    const was = prev ? walk(`${STORE}/${prev.id}/${root}`) : new Map<string, Entry>();
-    changed += compare(`${STORE}/${prev?.id}/${root}`, was, `${STORE}/${id}/${root}`, now, true).length;
-    for (const [key, e] of now) {
-      files++;
-      if (e.type !== 'f') continue;
-      totalBytes += Number(e.size);
-      if (was.get(key)?.ino !== e.ino) addedBytes += Number(e.size);
-    }
-  }
+  const sum = (k: 'files' | 'totalBytes' | 'addedBytes' | 'changed' | 'added') => copies.reduce((n, c) => n + c[k], 0);
+  const files = sum('files');
+  // Removed paths: those of the previous tree that are not kept (kept = now minus the new paths).
+  const removed = prev ? Math.max(0, prev.files - (files - sum('added'))) : 0;
+  const changed = prev ? sum('changed') + removed : files;
+  const totalBytes = sum('totalBytes');
+  const addedBytes = sum('addedBytes');
+  const warnings = copies.flatMap((c) => c.warnings);
   const meta: Meta = { id, label: String(args.label ?? '').slice(0, 200), createdAt: args.createdAt, changed, files, totalBytes, addedBytes, previous: prev?.id, warnings };
   writeFileSync(`${STORE}/${id}.json.tmp`, JSON.stringify(meta));
   renameSync(`${STORE}/${id}.json.tmp`, `${STORE}/${id}.json`);
@@ -201,9 +233,8 @@ function diff(args: DiffArgs) {
 async function restore(args: { id: string }): Promise<{ warnings: string[] }> {
   const id = checkId(args.id);
   if (!existsSync(`${STORE}/${id}.json`)) throw new Error(`no checkpoint ${id}`);
-  const warnings: string[] = [];
-  for (const root of ROOTS) warnings.push(...(await copyTree(`${STORE}/${id}/${root}`, `${DST}/${root}`, root, ['--delete'])));
-  return { warnings };
+  const copies = await Promise.all(ROOTS.map((root) => copyTree(`${STORE}/${id}/${root}`, `${DST}/${root}`, root, ['--delete'])));
+  return { warnings: copies.flatMap((c) => c.warnings) };
 }
 
 function storeBytes(): { totalBytes: number; count: number } {
@@ -213,17 +244,44 @@ function storeBytes(): { totalBytes: number; count: number } {
 
 const OPS: Record<string, (args: never) => unknown> = { checkpoint, list, diff, restore, size: storeBytes };
 
-async function main(): Promise<void> {
-  const [op, json] = process.argv.slice(-2);
-  const fn = OPS[op ?? ''];
+const MAX_REQUEST_BYTES = 1024 * 1024;
+
+async function handle(op: unknown, args: unknown): Promise<string> {
+  const fn = typeof op === 'string' && Object.hasOwn(OPS, op) ? OPS[op] : undefined;
   try {
-    if (!fn) throw new Error(`unknown operation ${op}`);
+    if (!fn) throw new Error(`unknown operation ${String(op).slice(0, 40)}`);
     if (op !== 'restore') mkdirSync(STORE, { recursive: true });
-    const result = await fn(JSON.parse(json ?? '{}') as never);
-    process.stdout.write(JSON.stringify({ ok: true, result }) + '\n');
+    return JSON.stringify({ ok: true, result: await fn((args ?? {}) as never) });
   } catch (err) {
-    process.stdout.write(JSON.stringify({ ok: false, error: (err as Error).message.slice(0, 500) }) + '\n');
+    return JSON.stringify({ ok: false, error: (err as Error).message.slice(0, 500) });
   }
 }
 
-void main();
+/**
+ * A long-lived server on stdin/stdout (one JSON request per line, answered in order), so a checkpoint pays
+ * neither a `docker exec` nor a Node start-up. It ends when the host closes its stream.
+ */
+function serve(): void {
+  let buffered = '';
+  let chain = Promise.resolve();
+  process.stdin.on('data', (d: Buffer) => {
+    buffered += d.toString('utf8');
+    if (buffered.length > MAX_REQUEST_BYTES && !buffered.includes('\n')) process.exit(2);
+    const lines = buffered.split('\n');
+    buffered = lines.pop()!;
+    for (const line of lines) {
+      chain = chain.then(async () => {
+        let req: { op?: unknown; args?: unknown };
+        try {
+          req = JSON.parse(line) as typeof req;
+        } catch {
+          req = {};
+        }
+        process.stdout.write((await handle(req.op, req.args)) + '\n');
+      });
+    }
+  });
+  process.stdin.on('end', () => process.exit(0));
+}
+
+serve();

@@ -13,16 +13,15 @@
 //     can only land in the agent's own volumes (and the agent's container is stopped during a restore anyway).
 // The engine is rsync with --link-dest hard-link trees: incremental and deduplicated (an unchanged file is a hard
 // link), a plain directory per checkpoint (restorable without us), modes, owners, times, symlinks and empty
-// directories preserved, and no `.git` anywhere involved. Each operation is one `docker exec` of a small program
-// (sandbox/checkpoints/store-tool.ts) whose one-line JSON answer is read with a bound and checked here.
+// directories preserved, and no `.git` anywhere involved. Operations go to a small program kept running in each sidecar
+// (sandbox/checkpoints/store-tool.ts, over checkpoint-channel.ts); its JSON answers are read with a bound and checked here.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Duplex } from 'node:stream';
-import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { z } from 'zod';
 import { CHECKPOINT_ID } from '../checkpoints/layout.js';
 import { assets } from './assets.js';
+import { StoreChannel, StoreChannelGone } from './checkpoint-channel.js';
 import { DEFAULT_CHECKPOINT_RETENTION, imageOf, LABEL, type CheckpointRetention, type SandboxConfig } from './config.js';
 import { DAEMON_NODE, volumeNames } from './container.js';
 
@@ -81,8 +80,6 @@ export class CheckpointError extends Error {
   override readonly name = 'CheckpointError';
 }
 
-/** Largest answer read from the store program: the diff's entries plus its text budget, base64-encoded. */
-const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 const STORE_CAPS = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID'];
 
 type Side = 'writer' | 'restorer';
@@ -149,6 +146,7 @@ const notFound = (e: { statusCode?: number }) => (e.statusCode === 404 ? undefin
 
 export class CheckpointStore {
   private ready = new Map<Side, Promise<Docker.Container>>();
+  private channels = new Map<Side, Promise<StoreChannel>>();
   /** One operation at a time: two rsyncs into one store would race for "the previous checkpoint". */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -192,26 +190,28 @@ export class CheckpointStore {
     return c;
   }
 
-  /** One store operation in a sidecar; a dead sidecar is recreated once. */
+  /** The sidecar's store program, started once and kept (checkpoint-channel.ts). */
+  private channel(side: Side): Promise<StoreChannel> {
+    let p = this.channels.get(side);
+    if (!p) {
+      p = this.sidecar(side).then((c) => StoreChannel.open(this.docker, c, [DAEMON_NODE, '-e', assets().checkpointStore, 'suna-checkpoint-store'], () => this.channels.delete(side)));
+      p.catch(() => this.channels.delete(side));
+      this.channels.set(side, p);
+    }
+    return p;
+  }
+
+  /** One store operation; when the sidecar or its program was gone, it is started again and the call made once more. */
   private async run(side: Side, op: string, args: object, timeoutMs = 600_000): Promise<unknown> {
-    const attempt = async () => {
-      const c = await this.sidecar(side);
-      const exec = await c.exec({
-        Cmd: [DAEMON_NODE, '-e', assets().checkpointStore, 'suna-checkpoint-store', op, JSON.stringify(args)],
-        User: '0:0',
-        WorkingDir: '/',
-        Env: ['NODE_OPTIONS=', 'NODE_PATH='],
-        AttachStdout: true,
-        AttachStderr: true,
-      });
-      return readAnswer(this.docker, (await exec.start({ hijack: true, stdin: false })) as Duplex, timeoutMs);
-    };
+    const attempt = async () => (await this.channel(side)).request(op, args, timeoutMs);
     let answer: unknown;
     try {
       answer = await attempt();
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode !== 409 && (err as { statusCode?: number }).statusCode !== 404) throw err;
-      this.ready.delete(side); // the sidecar was removed or stopped behind our back: once more, from scratch
+      const code = (err as { statusCode?: number }).statusCode;
+      if (!(err instanceof StoreChannelGone) && code !== 404 && code !== 409) throw err;
+      this.ready.delete(side);
+      this.channels.delete(side);
       answer = await attempt();
     }
     const a = answer as { ok?: unknown; result?: unknown; error?: unknown };
@@ -253,45 +253,18 @@ export class CheckpointStore {
   }
 
   /** Remove the sidecars (they hold the agent's volumes); with `store`, the checkpoints too. */
+  /** Close the channels to the sidecars' programs (they end; the sidecars stay). */
+  disconnect(): void {
+    for (const ch of this.channels.values()) void ch.then((c) => c.close(), () => {});
+    this.channels.clear();
+  }
+
   async remove({ store }: { store: boolean }): Promise<void> {
+    this.disconnect();
     this.ready.clear();
     for (const side of ['writer', 'restorer'] as const) {
       await this.docker.getContainer(sidecarName(this.config, side)).remove({ force: true }).catch(notFound);
     }
     if (store) await this.docker.getVolume(checkpointVolumeName(this.config)).remove({ force: true }).catch(notFound);
   }
-}
-
-/** The one JSON line the store program prints, read with a bound; stderr is kept short for the error message. */
-function readAnswer(docker: Docker, stream: Duplex, timeoutMs: number): Promise<unknown> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  docker.modem.demuxStream(stream, stdout, stderr);
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let errTail = '';
-    const timer = setTimeout(() => fail(new CheckpointError(`the checkpoint store did not answer within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
-    const fail = (err: Error) => {
-      clearTimeout(timer);
-      stream.destroy();
-      reject(err);
-    };
-    stdout.on('data', (d: Buffer) => {
-      size += d.length;
-      if (size > MAX_ANSWER_BYTES) return fail(new CheckpointError('the checkpoint store sent an over-long answer'));
-      chunks.push(d);
-    });
-    stderr.on('data', (d: Buffer) => (errTail = (errTail + d.toString()).slice(-500)));
-    stream.on('error', fail);
-    stream.on('end', () => {
-      clearTimeout(timer);
-      const text = Buffer.concat(chunks).toString('utf8').trim();
-      try {
-        resolve(JSON.parse(text));
-      } catch {
-        reject(new CheckpointError(`the checkpoint store failed${errTail ? `: ${errTail.trim().slice(-300)}` : ''}`));
-      }
-    });
-  });
 }

@@ -259,6 +259,7 @@ export class Sandbox {
   /** Apply the exit policy: keep running, stop (workspace kept), or remove everything. */
   async shutdown(policy: ExitPolicy): Promise<void> {
     this.disconnect();
+    this.checkpoints.disconnect();
     if (this.config.ephemeral || policy === 'remove') {
       await this.checkpoints.remove({ store: true });
       await this.driver.remove({ volumes: true });
@@ -270,20 +271,40 @@ export class Sandbox {
 
   /**
    * Return /workspace and home to checkpoint `id`. The present is checkpointed first (so the restore can be
-   * undone); then the agent's container is stopped, which ends every process in it (no process can race the
-   * copy), the trees are restored from the store, and the container and daemon are started again.
+   * undone). Then every process of the agent is killed and the container frozen (`docker pause`: nothing in it
+   * can run, so nothing races the copy), the trees are restored from the store, the container thawed, and
+   * anything that escaped the first kill (a fork racing it) is killed again. With --profile apt the agent is root
+   * and a kill of everything would take the daemon along: there the container is stopped and started instead.
    */
   async restore(id: string, keep: () => string[]): Promise<{ before: CheckpointInfo; warnings: string[] }> {
     await this.ensure(); // the volumes exist (a restore after a reset recreates them)
     const before = await this.checkpoints.create(`before restoring ${id}`, () => [...keep(), id]);
-    this.disconnect();
-    await this.driver.stop();
-    try {
-      const { warnings } = await this.checkpoints.restore(id);
-      return { before, warnings };
-    } finally {
-      await this.ensure();
-      this.takeNotices(); // "the container had stopped": we stopped it, and the tool result says so
+    if (this.config.profile === 'apt') {
+      this.disconnect();
+      await this.driver.stop();
+      try {
+        return { before, ...(await this.checkpoints.restore(id)) };
+      } finally {
+        await this.ensure();
+        this.takeNotices(); // "the container had stopped": we stopped it, and the tool result says so
+      }
     }
+    await this.killAgentProcesses();
+    const container = await this.driver.find();
+    if (!container) throw new Error('the sandbox container is gone; retry');
+    await container.pause();
+    let restored: { warnings: string[] };
+    try {
+      restored = await this.checkpoints.restore(id);
+    } finally {
+      await container.unpause();
+    }
+    await this.killAgentProcesses();
+    return { before, ...restored };
+  }
+
+  /** SIGKILL to every process of the sandbox user (`kill -1` as uid 1000: the daemon and the relay are not its). */
+  private async killAgentProcesses(): Promise<void> {
+    await this.exec({ argv: ['bash', '-c', 'kill -KILL -1'], cwd: WORKSPACE_DIR, timeoutMs: 10_000, capBytes: 1024 }).catch(() => undefined);
   }
 }

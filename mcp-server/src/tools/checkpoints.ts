@@ -29,7 +29,7 @@ function describe(c: CheckpointInfo): Record<string, unknown> {
 }
 
 async function closePorts(ctx: ToolContext): Promise<number> {
-  // The container restarts: forwards to its ports would lead nowhere, so they are closed (as sandbox_reset does).
+  // The servers behind exposed ports are killed: the forwards would lead nowhere, so they are closed (as sandbox_reset does).
   const n = ctx.runtime.ports.size;
   await Promise.all([...ctx.runtime.ports.values()].map((f) => f.close().catch(() => {})));
   ctx.runtime.ports.clear();
@@ -107,7 +107,7 @@ export const sandboxRestore = defineTool({
     const r = await store(() => ctx.sandbox.restore(id, () => pinnedCheckpoints(ctx.runtime)));
     const lines = [
       `restored ${id}: /workspace and the home directory are as they were then.`,
-      `Every process in the sandbox was stopped (the container was restarted)${closed ? `; ${closed} exposed port${closed === 1 ? ' was' : 's were'} closed` : ''}.`,
+      `Every process the agent had started was stopped (commands, background jobs, servers, the browser)${closed ? `; ${closed} exposed port${closed === 1 ? ' was' : 's were'} closed` : ''}.`,
       `The state before the restore is checkpoint ${r.before.id}: sandbox_restore {"id": "${r.before.id}"} undoes this restore.`,
       ...r.warnings.map((w) => `warning: ${w}`),
     ];

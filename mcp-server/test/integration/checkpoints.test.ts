@@ -86,7 +86,7 @@ describe('checkpoints (real sandbox, store sidecars)', function () {
     assert.notEqual(destroyed, original);
 
     const r = await s.ok('sandbox_restore', { id: first });
-    assert.match(r.text, /Every process in the sandbox was stopped/);
+    assert.match(r.text, /Every process the agent had started was stopped/);
     assert.equal(r.structured?.processes_stopped, true);
     assert.equal(await sh(FINGERPRINT), original);
     assert.equal((await sh("pgrep -f 'sleep 100[0]' || echo none")).trim(), 'none');
