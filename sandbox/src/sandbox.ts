@@ -279,7 +279,11 @@ export class Sandbox {
   async restore(id: string, keep: () => string[]): Promise<{ before: CheckpointInfo; warnings: string[] }> {
     await this.ensure(); // the volumes exist (a restore after a reset recreates them)
     const before = await this.checkpoints.create(`before restoring ${id}`, () => [...keep(), id]);
-    if (this.config.profile === 'apt') {
+    const container = this.config.profile === 'apt' ? null : await this.driver.find();
+    if (container) await this.killAgentProcesses();
+    // The freezer can fail while killed processes are still exiting (runc gives up after a few tries): retry, and
+    // if it still will not freeze, stop the container, which ends everything in it just as well.
+    if (!container || !(await freeze(container))) {
       this.disconnect();
       await this.driver.stop();
       try {
@@ -289,10 +293,6 @@ export class Sandbox {
         this.takeNotices(); // "the container had stopped": we stopped it, and the tool result says so
       }
     }
-    await this.killAgentProcesses();
-    const container = await this.driver.find();
-    if (!container) throw new Error('the sandbox container is gone; retry');
-    await container.pause();
     let restored: { warnings: string[] };
     try {
       restored = await this.checkpoints.restore(id);
@@ -307,4 +307,17 @@ export class Sandbox {
   private async killAgentProcesses(): Promise<void> {
     await this.exec({ argv: ['bash', '-c', 'kill -KILL -1'], cwd: WORKSPACE_DIR, timeoutMs: 10_000, capBytes: 1024 }).catch(() => undefined);
   }
+}
+
+/** `docker pause`, tried a few times; false when the container would not freeze. */
+async function freeze(container: Docker.Container): Promise<boolean> {
+  for (let attempt = 0; attempt < 4; attempt++) {
+    try {
+      await container.pause();
+      return true;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
+    }
+  }
+  return false;
 }
