@@ -37,7 +37,7 @@ export const TOOL_FAMILIES = {
 
 export type ToolFamily = keyof typeof TOOL_FAMILIES;
 
-/** What `--tools` selects, by name; sandbox_status / sandbox_reset and the checkpoint tools are always there. */
+/** What `--tools` selects, by name; sandbox_status / sandbox_reset are always there. */
 export const TOOL_SETS: Record<string, ToolFamily[]> = {
   shell: ['shell'],
   files: ['files', 'vision', 'exchange'],
@@ -46,6 +46,7 @@ export const TOOL_SETS: Record<string, ToolFamily[]> = {
   sheets: ['sheets'],
   deploy: ['ports', 'deploy'],
   agent: ['agent', 'mcp'],
+  checkpoints: ['checkpoints'],
 };
 
 /** The sync family is for the VS Code extension only: listed only with --sync-tools. */
@@ -53,7 +54,7 @@ const DEFAULT_FAMILIES = (Object.keys(TOOL_FAMILIES) as ToolFamily[]).filter((f)
 
 /** The set a family belongs to, as the README and --help name it. */
 export function setOf(family: ToolFamily): string {
-  if (family === 'sandbox' || family === 'checkpoints') return 'always';
+  if (family === 'sandbox') return 'always';
   if (family === 'sync') return '--sync-tools';
   return Object.entries(TOOL_SETS).find(([, fams]) => fams.includes(family))?.[0] ?? family;
 }
@@ -65,7 +66,7 @@ export function toolsFor(config: ToolsConfig, env: NodeJS.ProcessEnv = process.e
   if (config.tools?.length) {
     const unknown = config.tools.filter((t) => !(t in TOOL_SETS));
     if (unknown.length) throw new Error(`--tools: unknown set ${unknown.join(', ')}; choose from ${Object.keys(TOOL_SETS).join(', ')}`);
-    families = ['sandbox', 'checkpoints', ...config.tools.flatMap((t) => TOOL_SETS[t]!)];
+    families = ['sandbox', ...config.tools.flatMap((t) => TOOL_SETS[t]!)];
   }
   return allTools(config.syncTools ? [...families, 'sync'] : families).filter((t) => !hidden.has(t.name));
 }
