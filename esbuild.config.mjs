@@ -14,10 +14,13 @@ const sandboxBundle = (entry, outfile) =>
 await sandboxBundle('sandbox/daemon/daemon.ts', 'sandbox/dist/daemon.cjs');
 // The egress relay: its own bundle, started by the host as a separate `docker exec` (sandbox/src/egress/broker.ts).
 await sandboxBundle('sandbox/egress/relay.ts', 'sandbox/dist/egress-relay.cjs');
+// The checkpoint store's program, run by `docker exec` in the store sidecars (sandbox/src/checkpoints.ts).
+await sandboxBundle('sandbox/checkpoints/store-tool.ts', 'sandbox/dist/checkpoint-store.cjs');
 
 const assets = {
   daemon: read('./sandbox/dist/daemon.cjs'),
   egressRelay: read('./sandbox/dist/egress-relay.cjs'),
+  checkpointStore: read('./sandbox/dist/checkpoint-store.cjs'),
   dockerfile: read('./sandbox/image/Dockerfile'),
   setup: read('./sandbox/image/setup.sh'),
   packages: read('./sandbox/image/packages.txt'),

@@ -39,6 +39,10 @@ for (const f of ['codicon.css', 'codicon.ttf']) cpSync(root(`node_modules/@vscod
 
 /** The server as mcp-server's own build makes it (daemon and image context inline), minus `external`. */
 async function buildServer() {
+  // The in-sandbox programs: the daemon, the egress relay and the checkpoint store's program (as in esbuild.config.mjs).
+  const sandboxProgram = (entry) =>
+    esbuild.build({ entryPoints: [root(entry)], bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, write: false, outfile: 'program.cjs', logLevel: 'warning' }).then((r) => r.outputFiles[0].text);
+  const [egressRelay, checkpointStore] = await Promise.all([sandboxProgram('sandbox/egress/relay.ts'), sandboxProgram('sandbox/checkpoints/store-tool.ts')]);
   await esbuild.build({
     entryPoints: [root('sandbox/daemon/daemon.ts')],
     bundle: true,
@@ -53,6 +57,8 @@ async function buildServer() {
     const read = (p) => readFileSync(root(p), 'utf8');
     const assets = {
       daemon: daemon.outputFiles[0].text,
+      egressRelay,
+      checkpointStore,
       dockerfile: read('sandbox/image/Dockerfile'),
       setup: read('sandbox/image/setup.sh'),
       packages: read('sandbox/image/packages.txt'),

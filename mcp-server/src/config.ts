@@ -3,7 +3,7 @@
 // README's table are generated from this table.
 import { homedir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
-import { DEFAULT_DISK_QUOTA_MB, DEFAULT_SANDBOX_CONFIG, SANDBOX_NAME_PATTERN, type ExitPolicy, type NetworkMode, type SandboxConfig, type SandboxProfile } from '@suna/sandbox';
+import { DEFAULT_CHECKPOINT_RETENTION, DEFAULT_DISK_QUOTA_MB, DEFAULT_SANDBOX_CONFIG, type CheckpointRetention, SANDBOX_NAME_PATTERN, type ExitPolicy, type NetworkMode, type SandboxConfig, type SandboxProfile } from '@suna/sandbox';
 import { parseAllowList, parseDnsServer, type EgressConfig, type EgressMode } from '@suna/sandbox';
 import { DEFAULT_MAX_OUTPUT_CHARS } from '@suna/shared';
 
@@ -41,6 +41,7 @@ export const OPTIONS = {
   cpus: { flag: 'cpus', kind: 'number', group: 'sandbox', default: String(DEFAULT_SANDBOX_CONFIG.cpus), description: 'CPU limit of the sandbox' },
   pids: { flag: 'pids', kind: 'int', group: 'sandbox', default: String(DEFAULT_SANDBOX_CONFIG.pidsLimit), description: 'Process limit of the sandbox' },
   diskQuota: { flag: 'disk-quota', kind: 'int', group: 'sandbox', default: String(DEFAULT_DISK_QUOTA_MB), description: 'Disk quota of /workspace plus the home directory, MiB (0 = none); above it writers are stopped and writes fail with ENOSPC' },
+  checkpointRetention: { flag: 'checkpoint-retention', kind: 'string', group: 'sandbox', default: '50,2GiB', description: 'Checkpoints kept: a count, a size cap of the store (KiB, MiB, GiB, or unlimited) or both, comma-separated, e.g. "20,500MiB"; the oldest go first, never the newest nor one a running agent_run uses' },
   tmpSize: { flag: 'tmp-size', kind: 'int', group: 'sandbox', default: String(DEFAULT_SANDBOX_CONFIG.tmpSizeMb), description: 'Size of the /tmp tmpfs, MiB' },
   network: { flag: 'network', kind: 'string', group: 'sandbox', default: 'bridge', choices: ['bridge', 'none'], description: 'none is the same as --egress none; bridge leaves outbound traffic to --egress (the container itself never joins a Docker network)' },
   egress: { flag: 'egress', kind: 'string', group: 'sandbox', default: 'public', choices: ['public', 'allowlist', 'none'], description: 'Outbound traffic of the sandbox, through its HTTP proxy: public (the internet, never the host, private networks or cloud metadata), allowlist (only --egress-allow), none' },
@@ -54,7 +55,7 @@ export const OPTIONS = {
   maxConcurrentCalls: { flag: 'max-concurrent-calls', kind: 'int', group: 'sandbox', default: '8', description: 'Tool calls that may run at once in the sandbox; more wait their turn' },
   syncTools: { flag: 'sync-tools', kind: 'bool', group: 'server', default: 'false', description: 'Expose the workspace_sync_* tools (bulk file transfer for the VS Code extension); off for ordinary clients' },
   browserProfile: { flag: 'browser-profile', kind: 'string', group: 'sandbox', default: 'persistent', choices: ['persistent', 'ephemeral'], description: "Browser profile: persistent (in the sandbox's home volume, so logins survive restarts) or ephemeral (fresh at every browser start)" },
-  tools: { flag: 'tools', kind: 'list', group: 'server', description: 'Expose only these tool sets (comma-separated): shell, files, browser, web, sheets, deploy, agent; sandbox_status/reset are always there' },
+  tools: { flag: 'tools', kind: 'list', group: 'server', description: 'Expose only these tool sets (comma-separated): shell, files, browser, web, sheets, deploy, agent, checkpoints; sandbox_status/reset are always there' },
   maxOutputChars: { flag: 'max-output-chars', kind: 'int', group: 'server', default: String(DEFAULT_MAX_OUTPUT_CHARS), description: 'Cap on one text result; longer output is cut to head + tail and saved in full' },
   exchangeDir: { flag: 'exchange-dir', kind: 'string', group: 'server', description: 'Host folder file_export copies workspace files to (default: ~/SunaFiles/<sandbox name>)' },
   importDirs: { flag: 'import-dirs', kind: 'list', group: 'server', description: 'Host folders file_import may copy from (comma-separated; default: the exchange folder); symlinks are never followed out of them' },
@@ -184,6 +185,29 @@ function egressConfig(mode: EgressMode, allow: string[], dns: string | undefined
   return { mode, allow, dns };
 }
 
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 ** 2, gb: 1e9, gib: 1024 ** 3, tb: 1e12, tib: 1024 ** 4 };
+
+/** "50,2GiB", "20", "500MB", "100,unlimited": a count and/or a size cap of the checkpoint store. */
+export function parseCheckpointRetention(value: string): CheckpointRetention {
+  const r: CheckpointRetention = { ...DEFAULT_CHECKPOINT_RETENTION };
+  const bad = (why: string) => new ConfigError(`--checkpoint-retention: ${why}; write a count, a size or both, e.g. "50,2GiB" (got "${value}")`);
+  const parts = value.split(',').map((p) => p.trim().toLowerCase());
+  if (!parts.length || parts.length > 2) throw bad('one or two parts');
+  for (const part of parts) {
+    const count = /^\d+$/.exec(part);
+    const size = /^(\d+(?:\.\d+)?)\s*([a-z]+)$/.exec(part);
+    if (count) {
+      r.count = Number(part);
+      if (r.count < 1 || r.count > 1000) throw bad('the count is 1 to 1000');
+    } else if (part === 'unlimited') r.bytes = 0;
+    else if (size && SIZE_UNITS[size[2]!]) {
+      r.bytes = Math.round(Number(size[1]) * SIZE_UNITS[size[2]!]!);
+      if (r.bytes < 1024 * 1024) throw bad('the size cap is at least 1MiB');
+    } else throw bad(`"${part}" is neither a count nor a size with a unit (KiB, MiB, GiB)`);
+  }
+  return r;
+}
+
 /** `~` expanded, made absolute: the exchange folder (default ~/SunaFiles/<sandbox>) and the import roots (default: it). */
 function exchangeDirs(exchange: string | undefined, imports: string[] | undefined, sandboxName: string): { exchangeDir: string; importDirs: string[] } {
   const abs = (p: string) => resolve(p === '~' ? homedir() : p.startsWith('~/') ? join(homedir(), p.slice(2)) : p);
@@ -239,6 +263,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
       egress: egressConfig(get<EgressMode>('egress'), (o.egressAllow as string[] | undefined) ?? [], o.egressDns as string | undefined),
       profile: get<SandboxProfile>('profile'),
       ephemeral: get<boolean>('ephemeral'),
+      checkpointRetention: parseCheckpointRetention(get<string>('checkpointRetention')),
     },
     onExit: get<ExitPolicy>('onExit'),
     exposeHost: get<string>('exposeHost'),

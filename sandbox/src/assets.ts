@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 interface Assets {
   daemon: string;
   egressRelay: string;
+  checkpointStore: string;
   dockerfile: string;
   setup: string;
   packages: string;
@@ -27,6 +28,7 @@ export function assets(): Assets {
   return (cached = {
     daemon: bundle('daemon.cjs'),
     egressRelay: bundle('egress-relay.cjs'),
+    checkpointStore: bundle('checkpoint-store.cjs'),
     dockerfile: read('../image/Dockerfile'),
     setup: read('../image/setup.sh'),
     packages: read('../image/packages.txt'),

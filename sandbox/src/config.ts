@@ -30,7 +30,17 @@ export interface SandboxConfig {
    * unless the mode is `none`, a relay inside it is its only way out. Absent: public mode, no allow list.
    */
   egress?: EgressConfig;
+  /** How many checkpoints, and how many bytes of them, the store keeps (sandbox/src/checkpoints.ts). */
+  checkpointRetention?: CheckpointRetention;
 }
+
+export interface CheckpointRetention {
+  /** Checkpoints kept at most. */
+  count: number;
+  /** Bytes the store may hold (0: no cap). Oldest are dropped first; the newest and pinned ones never. */
+  bytes: number;
+}
+export const DEFAULT_CHECKPOINT_RETENTION: CheckpointRetention = { count: 50, bytes: 2 * 1024 ** 3 };
 
 export const DEFAULT_EGRESS: EgressConfig = { mode: 'public', allow: [] };
 

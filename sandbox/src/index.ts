@@ -11,3 +11,4 @@ export * from './tunnel.js';
 export * from './egress/broker.js';
 export { decide, nonPublicReason, parseAllowList, type EgressMode } from './egress/policy.js';
 export { parseDnsServer } from './egress/resolve.js';
+export * from './checkpoints.js';

@@ -4,6 +4,7 @@ import Docker from 'dockerode';
 import type { DaemonOp, DaemonOps, ExecArgs, ExecResult } from '../daemon/protocol.js';
 import { DEFAULT_DISK_QUOTA_MB, egressOf, imageOf, type ExitPolicy, type SandboxConfig } from './config.js';
 import { assets } from './assets.js';
+import { CheckpointStore, type CheckpointInfo } from './checkpoints.js';
 import { HOME_DIR, SandboxContainerDriver, containerName, daemonExec, volumeNames, type ContainerState } from './container.js';
 import { DaemonGoneError, DaemonProtocolError, SandboxDaemonClient, type RequestOptions } from './daemon-client.js';
 import { EgressBroker, type EgressStatus } from './egress/broker.js';
@@ -42,6 +43,8 @@ export interface SandboxStatus {
   /** Space used by /workspace and the home directory, and the quota (0: none); absent when not measurable. */
   disk?: { usedBytes: number; quotaBytes: number };
   egress: EgressStatus;
+  /** The checkpoint store: checkpoints kept and the bytes they hold; absent until the first checkpoint. */
+  checkpoints?: { count: number; totalBytes: number };
 }
 
 let execCounter = 0;
@@ -51,6 +54,8 @@ export class Sandbox {
   readonly driver: SandboxContainerDriver;
   /** Outbound traffic: the relay in the sandbox and the policy on this side (sandbox/src/egress/). */
   readonly egress: EgressBroker;
+  /** Checkpoints of /workspace and home, in a store the agent cannot reach (checkpoints.ts). */
+  readonly checkpoints: CheckpointStore;
   private daemon: SandboxDaemonClient | null = null;
   private ensuring: Promise<SandboxDaemonClient> | null = null;
   private notices: string[] = [];
@@ -68,6 +73,7 @@ export class Sandbox {
     this.docker = docker ?? new Docker(); // honours DOCKER_HOST / DOCKER_CERT_PATH like the docker CLI
     this.driver = new SandboxContainerDriver(this.docker, config);
     this.egress = new EgressBroker(this.docker, egressOf(config), log);
+    this.checkpoints = new CheckpointStore(this.docker, config);
   }
 
   /** Messages about recovery ("the sandbox was recreated…") that the next tool result should carry. */
@@ -223,6 +229,7 @@ export class Sandbox {
       restarts: { ...this.restarts },
       disk: await this.diskUsage().then((usedBytes) => (usedBytes === undefined ? undefined : { usedBytes, quotaBytes: diskQuotaMb(c) * 1024 * 1024 })),
       egress: this.egress.status(),
+      checkpoints: await this.checkpoints.size().catch(() => undefined),
     };
   }
 
@@ -238,6 +245,8 @@ export class Sandbox {
   /** Destroy container and volumes, then start fresh: an empty workspace. */
   async reset(): Promise<void> {
     this.disconnect();
+    // The store sidecars mount the volumes: they go first. The checkpoints stay, so a reset can be undone.
+    await this.checkpoints.remove({ store: false });
     await this.driver.remove({ volumes: true });
     this.everConnected = false;
     await this.ensure();
@@ -252,7 +261,65 @@ export class Sandbox {
   /** Apply the exit policy: keep running, stop (workspace kept), or remove everything. */
   async shutdown(policy: ExitPolicy): Promise<void> {
     this.disconnect();
-    if (this.config.ephemeral || policy === 'remove') await this.driver.remove({ volumes: true });
-    else if (policy === 'stop') await this.driver.stop();
+    this.checkpoints.disconnect();
+    if (this.config.ephemeral || policy === 'remove') {
+      await this.checkpoints.remove({ store: true });
+      await this.driver.remove({ volumes: true });
+    } else if (policy === 'stop') {
+      await this.driver.stop();
+      await this.checkpoints.remove({ store: false }); // idle containers; recreated on the next checkpoint
+    }
   }
+
+  /**
+   * Return /workspace and home to checkpoint `id`. The present is checkpointed first (so the restore can be
+   * undone). Then every process of the agent is killed and the container frozen (`docker pause`: nothing in it
+   * can run, so nothing races the copy), the trees are restored from the store, the container thawed, and
+   * anything that escaped the first kill (a fork racing it) is killed again. With --profile apt the agent is root
+   * and a kill of everything would take the daemon along: there the container is stopped and started instead.
+   */
+  async restore(id: string, keep: () => string[]): Promise<{ before: CheckpointInfo; warnings: string[] }> {
+    await this.ensure(); // the volumes exist (a restore after a reset recreates them)
+    const before = await this.checkpoints.create(`before restoring ${id}`, () => [...keep(), id]);
+    const container = this.config.profile === 'apt' ? null : await this.driver.find();
+    if (container) await this.killAgentProcesses();
+    // The freezer can fail while killed processes are still exiting (runc gives up after a few tries): retry, and
+    // if it still will not freeze, stop the container, which ends everything in it just as well.
+    if (!container || !(await freeze(container))) {
+      this.disconnect();
+      await this.driver.stop();
+      try {
+        return { before, ...(await this.checkpoints.restore(id)) };
+      } finally {
+        await this.ensure();
+        this.takeNotices(); // "the container had stopped": we stopped it, and the tool result says so
+      }
+    }
+    let restored: { warnings: string[] };
+    try {
+      restored = await this.checkpoints.restore(id);
+    } finally {
+      await container.unpause();
+    }
+    await this.killAgentProcesses();
+    return { before, ...restored };
+  }
+
+  /** SIGKILL to every process of the sandbox user (`kill -1` as uid 1000: the daemon and the relay are not its). */
+  private async killAgentProcesses(): Promise<void> {
+    await this.exec({ argv: ['bash', '-c', 'kill -KILL -1'], cwd: WORKSPACE_ROOT, timeoutMs: 10_000, capBytes: 1024 }).catch(() => undefined);
+  }
+}
+
+/** `docker pause`, tried a few times; false when the container would not freeze. */
+async function freeze(container: Docker.Container): Promise<boolean> {
+  for (let attempt = 0; attempt < 4; attempt++) {
+    try {
+      await container.pause();
+      return true;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
+    }
+  }
+  return false;
 }

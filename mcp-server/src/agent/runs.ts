@@ -37,6 +37,8 @@ export interface RunRecord {
   answer?: string;
   error?: string;
   events: RunEvent[];
+  /** The sandbox checkpoint taken before the run (tools/agent.ts): its changes are sandbox_diff from it. */
+  checkpoint?: string;
 }
 
 const MAX_EVENTS = 1000;
@@ -92,6 +94,8 @@ export interface StartOptions {
   maxSteps: number;
   /** Test seam and embedding: a ready provider instead of one made from `model`. */
   provider?: ModelProvider;
+  /** Work before the first step (the checkpoint agent_run takes); a returned text becomes a note of the run. */
+  prepare?: (record: RunRecord) => Promise<string | void>;
 }
 
 export class AgentRunManager {
@@ -148,6 +152,8 @@ export class AgentRunManager {
   }
 
   private async drive(live: LiveRun, provider: ModelProvider, opts: StartOptions): Promise<void> {
+    const note = await opts.prepare?.(live.record).catch((err: Error) => err.message);
+    if (note) this.push(live, { type: 'note', text: note });
     const sandboxHost = this.sandboxTools(NOT_FOR_AGENTS);
     const host = this.hub ? combineToolHosts(sandboxHost, await this.attachHub(live, this.hub)) : sandboxHost;
     let tools: ToolSpec[];

@@ -3,6 +3,7 @@
 import { ProviderError } from '@suna/shared/agent/index';
 import { z } from 'zod';
 import type { RunEvent, RunRecord } from '../agent/runs.js';
+import { checkpointBeforeRun, pinCheckpoint } from '../checkpoints/run-checkpoints.js';
 import { defineTool, ToolError, type ToolContext } from '../tool.js';
 
 const MAX_WAIT_S = 50;
@@ -27,6 +28,7 @@ function replyWithRun(ctx: ToolContext, r: RunRecord, cursor: number): void {
   const events = r.events.slice(cursor);
   const lines = [
     `run ${r.id}: ${r.status} · ${r.steps} steps · ${secs} s · ${r.usage.inputTokens} tokens in / ${r.usage.outputTokens} out · ${r.model}`,
+    ...(r.checkpoint && cursor === 0 ? [`checkpoint ${r.checkpoint} taken before the run: sandbox_diff {"from": "${r.checkpoint}"} shows its changes, sandbox_restore {"id": "${r.checkpoint}"} undoes them`] : []),
     ...events.filter((e) => e.type !== 'end').map(renderEvent),
   ];
   if (r.status === 'running') lines.push(`Still running. Call agent_status {"run_id": "${r.id}", "cursor": ${r.events.length}, "wait_s": 30} for what comes next.`);
@@ -37,6 +39,7 @@ function replyWithRun(ctx: ToolContext, r: RunRecord, cursor: number): void {
     run_id: r.id,
     status: r.status,
     steps: r.steps,
+    ...(r.checkpoint ? { checkpoint: r.checkpoint } : {}),
     cursor: r.events.length,
     events,
     ...(r.answer !== undefined ? { answer: r.answer } : {}),
@@ -79,8 +82,15 @@ export const agentRun = defineTool({
   }),
   async handle({ task, model, max_steps, wait_s }, ctx) {
     let run: RunRecord;
+    // Before the run's first step: a checkpoint of the sandbox, its id on the run, kept while the run goes on.
+    const prepare = async (record: RunRecord) => {
+      const { checkpoint, problem } = await checkpointBeforeRun(ctx.runtime, task);
+      if (!checkpoint) return `no checkpoint was taken before this run (${problem}); its changes cannot be undone with sandbox_restore`;
+      record.checkpoint = checkpoint.id;
+      pinCheckpoint(ctx.runtime, checkpoint.id, record);
+    };
     try {
-      run = ctx.runtime.runs.start({ task, model, maxSteps: max_steps ?? 30 });
+      run = ctx.runtime.runs.start({ task, model, maxSteps: max_steps ?? 30, prepare });
     } catch (err) {
       if (err instanceof ProviderError) throw new ToolError(err.message);
       throw err;

@@ -2,6 +2,7 @@
 import type { ToolDefinition } from '../tool.js';
 import { agentTools } from './agent.js';
 import { browserTools } from './browser.js';
+import { checkpointTools } from './checkpoints.js';
 import { deployTools } from './deploy.js';
 import { exchangeTools } from './exchange.js';
 import { portTools } from './ports.js';
@@ -22,6 +23,7 @@ export const TOOL_FAMILIES = {
   files: fileTools,
   exchange: exchangeTools,
   sandbox: sandboxTools,
+  checkpoints: checkpointTools,
   browser: browserTools,
   web: webTools,
   vision: visionTools,
@@ -44,6 +46,7 @@ export const TOOL_SETS: Record<string, ToolFamily[]> = {
   sheets: ['sheets'],
   deploy: ['ports', 'deploy'],
   agent: ['agent', 'mcp'],
+  checkpoints: ['checkpoints'],
 };
 
 /** The sync family is for the VS Code extension only: listed only with --sync-tools. */

@@ -9,11 +9,12 @@ import { runtimeState, type Runtime } from '../tool-context.js';
 const forwards = runtimeState(() => new Map<number, TcpForward>());
 
 /** Close every exposed port (sandbox_reset: they lead to the old container; shutdown: nothing should stay open). */
-export async function closeExposedPorts(runtime: Runtime): Promise<void> {
+export async function closeExposedPorts(runtime: Runtime): Promise<number> {
   const open = forwards(runtime);
   const closing = [...open.values()].map((f) => f.close().catch(() => {}));
   open.clear();
   await Promise.all(closing);
+  return closing.length;
 }
 
 const portArg = z.number().int().min(1).max(65535).describe('Port a server listens on inside the sandbox');

@@ -34,7 +34,7 @@ export const sandboxStatus = defineTool({
   sandboxFree: true,
   title: 'Sandbox status',
   kind: 'read',
-  description: 'Show the sandbox: image, container, state and uptime, resource limits, outbound network policy and its latest decisions, security profile, and whether the command daemon is connected.',
+  description: 'Show the sandbox: image, container, state and uptime, resource limits, outbound network policy and its latest decisions, security profile, whether the command daemon is connected, and the size of the checkpoint store.',
   input: z.object({}),
   async handle(_args, ctx) {
     const build = ctx.sandbox.imageBuildState;
@@ -57,6 +57,7 @@ export const sandboxStatus = defineTool({
         `daemon ${s.daemon}; restarts: daemon ${s.restarts.daemon}, container ${s.restarts.container}`,
         `workspace volume ${s.volumes.workspace}, home volume ${s.volumes.home}`,
         ...(s.disk ? [`disk: ${Math.round(s.disk.usedBytes / 1048576)} MiB used of /workspace + home${s.disk.quotaBytes ? `, quota ${Math.round(s.disk.quotaBytes / 1048576)} MiB` : ' (no quota)'}`] : []),
+        s.checkpoints ? `checkpoints: ${s.checkpoints.count} kept, ${Math.round(s.checkpoints.totalBytes / 1048576)} MiB in the store (volume ${s.volumes.workspace.replace(/-workspace$/, '-checkpoints')}, out of the sandbox's reach)` : 'checkpoints: none yet',
         ...hiddenToolLines(ctx.config),
         `health: ${Object.entries(health.checks).map(([k, c]) => `${k} ${c.ok ? 'ok' : 'FAILING'} (${c.detail})`).join('; ')}`,
       ].join('\n'),
@@ -77,7 +78,7 @@ export const sandboxReset = defineTool({
     await closeExposedPorts(ctx.runtime);
     await ctx.sandbox.reset();
     ctx.sandbox.takeNotices();
-    ctx.reply.text('the sandbox was reset: a fresh container with an empty /workspace');
+    ctx.reply.text('the sandbox was reset: a fresh container with an empty /workspace (checkpoints are kept: sandbox_restore brings earlier files back)');
   },
 });
 

@@ -178,6 +178,7 @@ describe('loadConfig', () => {
       profile: 'default',
       ephemeral: false,
       diskQuotaMb: 10240,
+      checkpointRetention: { count: 50, bytes: 2 * 1024 ** 3 },
       egress: { mode: 'public', allow: [], dns: undefined },
     });
     assert.equal(c.onExit, 'stop');

@@ -51,7 +51,8 @@ export function assertSandboxPath(p: unknown): asserts p is string {
 /** A path for an error message: JSON-quoted (controls visible) and cut to 120 characters. */
 export function quotePath(p: unknown): string {
   const s = typeof p === 'string' ? p : String(p);
-  return JSON.stringify(s.length > 120 ? `${s.slice(0, 120)}…` : s);
+  // JSON escapes C0 controls but leaves DEL, C1 controls and the line/paragraph separators raw: escape them too.
+  return JSON.stringify(s.length > 120 ? `${s.slice(0, 120)}…` : s).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /**

@@ -1,0 +1,118 @@
+// sandbox_checkpoint / sandbox_checkpoints / sandbox_diff / sandbox_restore: every change to /workspace and the
+// home directory can be looked at and undone. Thin handlers; the store (a volume the agent's container never
+// mounts, copied by rsync hard-link trees in store sidecars) is sandbox/src/checkpoints.ts, the hostile-name-safe
+// rendering of a diff is ../checkpoints/diff-view.ts.
+import { CheckpointError, type CheckpointInfo } from '@suna/sandbox';
+import { z } from 'zod';
+import { DIFF_LIMITS, renderDiff } from '../checkpoints/diff-view.js';
+import { pinnedCheckpoints } from '../checkpoints/run-checkpoints.js';
+import { defineTool, ToolError, type ToolContext } from '../tool.js';
+import { closeExposedPorts } from './ports.js';
+import { forgetOutputCursors } from './shell.js';
+
+const ID = z.string().max(40).describe('A checkpoint id (ck-…), as sandbox_checkpoints lists them');
+
+function size(bytes: number): string {
+  return bytes < 1024 * 1024 ? `${Math.round(bytes / 1024)} KiB` : `${(bytes / 1048576).toFixed(1)} MiB`;
+}
+
+/** Store errors carry words for the model; the rest goes through the usual error path. */
+async function store<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof CheckpointError) throw new ToolError(`${err.message}`);
+    throw err;
+  }
+}
+
+function describe(c: CheckpointInfo): Record<string, unknown> {
+  return { id: c.id, label: c.label, created_at: new Date(c.createdAt).toISOString(), files: c.files, changed: c.changed, ...(c.bytes !== undefined ? { bytes: c.bytes } : {}) };
+}
+
+async function closePorts(ctx: ToolContext): Promise<number> {
+  // The servers behind exposed ports are killed: the forwards would lead nowhere, so they are closed (as sandbox_reset does).
+  forgetOutputCursors(ctx.runtime);
+  return closeExposedPorts(ctx.runtime);
+}
+
+export const sandboxCheckpoint = defineTool({
+  name: 'sandbox_checkpoint',
+  title: 'Checkpoint the sandbox',
+  kind: 'write',
+  description:
+    'Save the state of /workspace and the home directory (not ~/.cache) as a checkpoint and return its id. Cheap: unchanged files are shared with the previous checkpoint. ' +
+    'sandbox_diff shows what changed since; sandbox_restore returns to it. agent_run takes one before each run by itself.',
+  input: z.object({ label: z.string().max(200).optional().describe('A note to recognise it by, e.g. "before the refactor"') }),
+  async handle({ label }, ctx) {
+    await ctx.sandbox.ensure();
+    const c = await store(() => ctx.sandbox.checkpoints.create(label, () => pinnedCheckpoints(ctx.runtime)));
+    const warn = c.warnings.length ? `\nwarning: ${c.warnings.join('; ')}` : '';
+    ctx.reply.text(`checkpoint ${c.id}${c.label ? ` "${c.label}"` : ''}: ${c.files} entries, ${c.changed} changed since the previous, ${size(c.addedBytes)} new${warn}`);
+    ctx.reply.structuredContent(describe(c));
+  },
+});
+
+export const sandboxCheckpoints = defineTool({
+  name: 'sandbox_checkpoints',
+  title: 'List checkpoints',
+  kind: 'read',
+  description:
+    'Checkpoints of this sandbox, oldest first: id, label, time, entries changed since the previous one and the space each adds. ' +
+    'The store keeps the last 50 and at most 2 GiB by default (the server option --checkpoint-retention), dropping the oldest first.',
+  input: z.object({}),
+  async handle(_args, ctx) {
+    await ctx.sandbox.ensure();
+    const { checkpoints, totalBytes } = await store(() => ctx.sandbox.checkpoints.list());
+    const pinned = new Set(pinnedCheckpoints(ctx.runtime));
+    const lines = checkpoints.map(
+      (c) => `${c.id}  ${new Date(c.createdAt).toISOString().replace('T', ' ').slice(0, 19)}  ${String(c.changed).padStart(5)} changed  ${size(c.bytes ?? 0).padStart(10)}  ${c.label}${pinned.has(c.id) ? '  (used by a running agent_run)' : ''}`,
+    );
+    ctx.reply.text(checkpoints.length ? [...lines, `${checkpoints.length} checkpoints, ${size(totalBytes)} in the store`].join('\n') : 'no checkpoints yet; sandbox_checkpoint takes one');
+    ctx.reply.structuredContent({ checkpoints: checkpoints.map(describe), total_bytes: totalBytes });
+  },
+});
+
+export const sandboxDiff = defineTool({
+  name: 'sandbox_diff',
+  title: 'Changes since a checkpoint',
+  kind: 'read',
+  description:
+    'List the files added, changed and removed in /workspace and the home directory between checkpoint `from` and checkpoint `to` (default: now), ' +
+    `with a unified diff of small text files (capped). Lists at most ${DIFF_LIMITS.maxEntries} paths.`,
+  input: z.object({ from: ID, to: ID.optional().describe('A later checkpoint id; omit to compare with the sandbox as it is now') }),
+  async handle({ from, to }, ctx) {
+    await ctx.sandbox.ensure();
+    const raw = await store(() => ctx.sandbox.checkpoints.diff(from, to, DIFF_LIMITS));
+    const view = renderDiff(raw, from, to);
+    ctx.reply.text(view.total ? view.text : `no changes from ${from} to ${to ?? 'now'}`);
+    ctx.reply.structuredContent({ from, to: to ?? 'now', total: view.total, changes: view.items });
+  },
+});
+
+export const sandboxRestore = defineTool({
+  name: 'sandbox_restore',
+  title: 'Restore a checkpoint',
+  kind: 'destructive',
+  description:
+    'Return /workspace and the home directory to a checkpoint: files made since are deleted, changed ones put back. Stops every process in the sandbox first ' +
+    '(background jobs, servers, the browser). The present is checkpointed first, so a restore can itself be undone with the id it returns.',
+  input: z.object({ id: ID }),
+  async handle({ id }, ctx) {
+    await ctx.sandbox.ensure();
+    const known = await store(() => ctx.sandbox.checkpoints.list());
+    if (!known.checkpoints.some((c) => c.id === id)) throw new ToolError(`no checkpoint ${JSON.stringify(id.slice(0, 40))}; sandbox_checkpoints lists them`);
+    const closed = await closePorts(ctx);
+    const r = await store(() => ctx.sandbox.restore(id, () => pinnedCheckpoints(ctx.runtime)));
+    const lines = [
+      `restored ${id}: /workspace and the home directory are as they were then.`,
+      `Every process the agent had started was stopped (commands, background jobs, servers, the browser)${closed ? `; ${closed} exposed port${closed === 1 ? ' was' : 's were'} closed` : ''}.`,
+      `The state before the restore is checkpoint ${r.before.id}: sandbox_restore {"id": "${r.before.id}"} undoes this restore.`,
+      ...r.warnings.map((w) => `warning: ${w}`),
+    ];
+    ctx.reply.text(lines.join('\n'));
+    ctx.reply.structuredContent({ restored: id, before_restore: r.before.id, processes_stopped: true, ports_closed: closed });
+  },
+});
+
+export const checkpointTools = [sandboxCheckpoint, sandboxCheckpoints, sandboxDiff, sandboxRestore];

@@ -1,0 +1,154 @@
+// Checkpoints end to end through the real MCP client, server, sandbox and store sidecars: a checkpoint, destructive
+// commands, a restore that gives back byte-identical trees (content, modes, owners, symlinks, empty directories),
+// the undo of a restore, a diff that names exactly the changed paths, retention, and agent_run's own checkpoint.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFakeModelServer, type FakeModelServer } from '../../../shared/test/fixtures/fake-model-server.ts';
+import { startServer, type TestServer } from '../fixtures/server.ts';
+
+/** Every entry of both trees (but ~/.cache): type, mode, owner, size, mtime, link target, content hash; sorted. */
+const FINGERPRINT = `python3 - <<'EOF'
+import hashlib, os, stat
+out = []
+for root in ('/workspace', '/home/user'):
+    for dp, dns, fns in os.walk(root):
+        if dp == '/home/user':
+            dns[:] = [d for d in dns if d != '.cache']
+        for n in dns + fns:
+            p = os.path.join(dp, n)
+            st = os.lstat(p)
+            if stat.S_ISLNK(st.st_mode):
+                extra = 'l ' + os.readlink(p)
+            elif stat.S_ISDIR(st.st_mode):
+                extra = 'd'
+            else:
+                extra = 'f %d %d %s' % (st.st_size, st.st_mtime_ns, hashlib.sha256(open(p, 'rb').read()).hexdigest()[:16])
+            out.append('%s|%o|%d:%d|%s' % (p, stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, extra))
+print('\\n'.join(sorted(out)))
+EOF`;
+
+describe('checkpoints (real sandbox, store sidecars)', function () {
+  this.timeout(600_000);
+  let s: TestServer;
+  let fake: FakeModelServer;
+  let dataDir: string;
+
+  const sh = async (command: string) => String((await s.ok('shell_exec', { command, timeout_s: 120 })).structured?.stdout ?? '');
+  const checkpoint = async (label?: string) => String((await s.ok('sandbox_checkpoint', label ? { label } : {})).structured?.id);
+
+  before(async () => {
+    fake = await startFakeModelServer([]);
+    dataDir = mkdtempSync(join(tmpdir(), 'suna-ckpt-'));
+    s = await startServer({
+      env: { ANTHROPIC_API_KEY: 'sk-ant-test-key-123456', ANTHROPIC_BASE_URL: fake.anthropicBaseURL, SUNA_MODEL: 'anthropic:claude-sonnet-5-5', SUNA_DATA_DIR: dataDir },
+      args: ['--checkpoint-retention', '6,1GiB'],
+    });
+  });
+  after(async () => {
+    await s?.close();
+    await fake?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  let original = '';
+  let first = '';
+  let destroyed = '';
+
+  it('a restore after destructive commands gives back byte-identical trees, stops processes and says so', async () => {
+    await sh(
+      [
+        'mkdir -p proj/src proj/empty/nested proj/private && cd proj',
+        "printf 'line 1\\nline 2\\n' > src/a.txt && head -c 100000 /dev/urandom > src/blob.bin",
+        'echo secret > private/key && chmod 600 private/key && chmod 2700 private',
+        'printf "#!/bin/sh\\necho hi\\n" > run.sh && chmod 755 run.sh',
+        'ln -s src/a.txt link-rel && ln -s /nowhere/at/all link-dangling && ln -s ../proj link-dir',
+        'echo "with spaces" > "name with spaces.txt" && echo unicode > "ünïcødé.txt"',
+        'echo "export FOO=1" >> ~/.bashrc && mkdir -p ~/notes/empty && echo n > ~/notes/n.txt',
+      ].join(' && '),
+    );
+    original = await sh(FINGERPRINT);
+    assert.match(original, /\/workspace\/proj\/empty\/nested\|755\|1000:1000\|d/);
+    assert.match(original, /\/workspace\/proj\/private\|2700\|/);
+    assert.match(original, /\/workspace\/proj\/link-dangling\|777\|1000:1000\|l \/nowhere\/at\/all/);
+    first = await checkpoint('before the damage');
+    assert.match(first, /^ck-/);
+
+    await s.ok('shell_start', { command: 'sleep 1000', name: 'sleeper' });
+    await sh(
+      [
+        'cd proj && rm -rf src empty && chmod 644 private/key && rm link-rel && echo file > link-rel',
+        'echo new > added.txt && mkdir newdir && rm -f ~/.bashrc && rm -rf ~/notes && echo x > ~/new-home-file',
+      ].join(' && '),
+    );
+    destroyed = await sh(FINGERPRINT);
+    assert.notEqual(destroyed, original);
+
+    const r = await s.ok('sandbox_restore', { id: first });
+    assert.match(r.text, /Every process the agent had started was stopped/);
+    assert.equal(r.structured?.processes_stopped, true);
+    assert.equal(await sh(FINGERPRINT), original);
+    assert.equal((await sh("pgrep -f 'sleep 100[0]' || echo none")).trim(), 'none');
+    assert.equal(await sh('cat proj/private/key'), 'secret\n');
+  });
+
+  it('a restore can be undone: restoring the checkpoint it took brings back the state before it', async () => {
+    const list = await s.ok('sandbox_checkpoints');
+    const before = (list.structured?.checkpoints as Array<{ id: string; label: string }>).find((c) => c.label === `before restoring ${first}`);
+    assert.ok(before, list.text);
+    await s.ok('sandbox_restore', { id: before.id });
+    assert.equal(await sh(FINGERPRINT), destroyed);
+    await s.ok('sandbox_restore', { id: first });
+    assert.equal(await sh(FINGERPRINT), original);
+  });
+
+  it('sandbox_diff lists exactly the changed paths, between checkpoints and against now, with a unified diff', async () => {
+    const a = await checkpoint('diff base');
+    await sh("cd proj && printf 'line 1\\nline two\\n' > src/a.txt && rm run.sh && echo fresh > src/fresh.txt && chmod 640 'name with spaces.txt' && mkdir more");
+    const now = await s.ok('sandbox_diff', { from: a });
+    const b = await checkpoint('diff head');
+    const between = await s.ok('sandbox_diff', { from: a, to: b });
+    for (const r of [now, between]) {
+      const changes = (r.structured?.changes as Array<{ path: string; change: string }>).map((c) => `${c.change} ${c.path}`).sort();
+      assert.deepEqual(changes, [
+        'added /workspace/proj/more',
+        'added /workspace/proj/src/fresh.txt',
+        'changed /workspace/proj/name with spaces.txt',
+        'changed /workspace/proj/src/a.txt',
+        'removed /workspace/proj/run.sh',
+      ]);
+      assert.match(r.text, /-line 2\n\+line two/);
+    }
+    const same = await s.ok('sandbox_diff', { from: b });
+    assert.match(same.text, /no changes/);
+    const bad = await s.call('sandbox_diff', { from: '../../etc' });
+    assert.ok(bad.isError);
+    assert.match(bad.text, /not a checkpoint id/);
+  });
+
+  it('agent_run takes a checkpoint before it starts and reports its id; sandbox_diff from it shows the run\'s changes', async () => {
+    fake.push({ toolCalls: [{ name: 'file_write', args: { path: 'proj/by-agent.txt', content: 'agent was here\n' } }] }, { text: 'Wrote it.' });
+    const r = await s.ok('agent_run', { task: 'write a file', wait_s: 40 });
+    assert.equal(r.structured?.status, 'completed', r.text);
+    const id = String(r.structured?.checkpoint);
+    assert.match(id, /^ck-/, r.text);
+    const d = await s.ok('sandbox_diff', { from: id });
+    assert.deepEqual((d.structured?.changes as Array<{ path: string }>).map((c) => c.path), ['/workspace/proj/by-agent.txt']);
+  });
+
+  it('sandbox_status shows the store; retention keeps the newest and drops the oldest first', async () => {
+    const status = await s.ok('sandbox_status');
+    assert.match(status.text, /checkpoints: \d+ kept, \d+ MiB in the store/);
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      await sh(`echo ${i} > proj/counter.txt`);
+      ids.push(await checkpoint(`round ${i}`));
+    }
+    const list = (await s.ok('sandbox_checkpoints')).structured?.checkpoints as Array<{ id: string }>;
+    assert.deepEqual(list.map((c) => c.id), ids.slice(1));
+    const gone = await s.call('sandbox_restore', { id: first });
+    assert.ok(gone.isError);
+    assert.match(gone.text, /no checkpoint/);
+  });
+});

@@ -1,0 +1,108 @@
+// Attacks on the checkpoint store from what the agent runs (issue 19). The store is a volume only the store
+// sidecars mount (never the agent's container); the writer sees the agent's volumes read-only, the restorer sees
+// the store read-only, and the agent's container is stopped during a restore. So from shell_exec the agent can
+// neither see, alter nor delete its history; a symlink or rename raced into the tree during a checkpoint or
+// planted before a restore writes nothing outside the sandbox's own volumes; and hostile names in a diff reach
+// the reader JSON-quoted, flagged, never as lines of their own.
+import assert from 'node:assert/strict';
+import { startServer, type TestServer } from '../fixtures/server.ts';
+import { docker } from './helpers.ts';
+
+describe('reliability: attacks on the checkpoint store from inside the sandbox', function () {
+  this.timeout(600_000);
+  let s: TestServer;
+  const sh = async (command: string, timeout_s = 120) => String((await s.ok('shell_exec', { command, timeout_s })).structured?.stdout ?? '');
+  const checkpoint = async (label: string) => String((await s.ok('sandbox_checkpoint', { label })).structured?.id);
+  const ids = async () => ((await s.ok('sandbox_checkpoints')).structured?.checkpoints as Array<{ id: string }>).map((c) => c.id);
+
+  before(async () => {
+    s = await startServer();
+    await sh('mkdir -p precious && echo "v1" > precious/data.txt');
+  });
+  after(async () => s?.close());
+
+  it('the agent cannot see, alter or delete the store from shell_exec', async () => {
+    const first = await checkpoint('history');
+    // Nothing of the store is mounted or reachable in the agent's container.
+    const mounts = await sh('cat /proc/self/mountinfo');
+    assert.doesNotMatch(mounts, /checkpoints|\/store/);
+    assert.equal((await sh(`find / -xdev -name '${first}*' 2>/dev/null | head -5; ls -d /store /src /dst 2>&1 | grep -c 'No such'`)).trim(), '3');
+    assert.equal((await sh(`ls /proc/*/root/store 2>&1 | grep -vc 'Permission denied\\|No such' || true`)).trim(), '0');
+    // Wiping everything the agent can reach leaves the history whole, and a restore brings the data back.
+    await sh('rm -rf /workspace/* /workspace/.[!.]* ~/* ~/.[!.]* 2>/dev/null; true');
+    assert.ok((await ids()).includes(first));
+    await s.ok('sandbox_restore', { id: first });
+    assert.equal(await sh('cat precious/data.txt'), 'v1\n');
+    // The store sidecars run no agent process and keep the store out of the agent's container's mounts.
+    const info = await docker.getContainer(`suna-${s.sandboxName}`).inspect();
+    assert.ok(!info.Mounts.some((m) => m.Name?.endsWith('-checkpoints')));
+    const writer = await docker.getContainer(`suna-${s.sandboxName}-ckpt-writer`).inspect();
+    assert.equal(writer.HostConfig.NetworkMode, 'none');
+    assert.equal(writer.HostConfig.ReadonlyRootfs, true);
+    assert.deepEqual(writer.Mounts.filter((m) => m.Destination.startsWith('/src/')).map((m) => m.RW), [false, false]);
+    const restorer = await docker.getContainer(`suna-${s.sandboxName}-ckpt-restorer`).inspect();
+    assert.equal(restorer.Mounts.find((m) => m.Destination === '/store')?.RW, false);
+  });
+
+  it('a symlink/rename race during checkpoints cannot write outside the store, nor smuggle anything but the image\'s own files', async () => {
+    // The racer flips race/ between a real directory (a file "passwd" holding "mine") and links to the sidecar's
+    // /etc, the store and the other volume's mount point, as fast as it can, while checkpoints are taken.
+    await sh('mkdir -p race-src && echo mine > race-src/passwd && cp -a race-src race');
+    await s.ok('shell_start', {
+      name: 'racer',
+      command: 'cd /workspace; for i in $(seq 1 200000); do for t in /etc /store/cp /src/home /dst; do rm -rf race; ln -s $t race; rm -f race; cp -a race-src race; done; done',
+    });
+    const taken: string[] = [];
+    for (let i = 0; i < 6; i++) taken.push(await checkpoint(`race ${i}`));
+    const imagePasswd = await sh('cat /etc/passwd');
+    for (const id of taken) {
+      const d = await s.ok('sandbox_diff', { from: taken[0]!, to: id });
+      assert.ok(!d.isError, d.text);
+    }
+    // Every raced checkpoint restores to something made only of the agent's own file or the (public) image's.
+    for (const id of taken.slice(-2)) {
+      await s.ok('sandbox_restore', { id });
+      const got = await sh('cat race/passwd 2>/dev/null || echo absent');
+      assert.ok(['mine\n', 'absent\n', imagePasswd].includes(got), `unexpected content after restoring ${id}: ${got.slice(0, 200)}`);
+      assert.equal(await sh('cat precious/data.txt'), 'v1\n');
+    }
+    // The store's earlier checkpoints are intact (the first one restores the original data).
+    assert.ok((await ids()).includes(taken[0]!));
+  });
+
+  it('a link planted where the checkpoint has a directory is replaced on restore, not written through', async () => {
+    await sh('rm -rf race race-src && mkdir -p tree/sub && echo inside > tree/sub/file');
+    const id = await checkpoint('with a directory');
+    // The agent replaces the directory with links into the restorer's own mounts (the store, read-only there)
+    // and to an absolute path of its own container.
+    await sh('rm -rf tree && ln -s /store/cp tree && mkdir -p ~/elsewhere && ln -s /home/user/elsewhere precious/data.txt.d');
+    await s.ok('sandbox_restore', { id });
+    assert.equal(await sh('test -d tree && ! test -L tree && cat tree/sub/file'), 'inside\n');
+    assert.equal((await sh('ls ~/elsewhere | wc -l')).trim(), '0');
+    assert.ok((await ids()).includes(id));
+  });
+
+  it('hostile file names in a diff are listed quoted and flagged, never as lines or markup of their own', async () => {
+    const id = await checkpoint('before hostile names');
+    const made = await sh(
+      `python3 - <<'EOF'
+import os
+os.makedirs('/workspace/h', exist_ok=True)
+for name in [b'nl\\n+ FORGED.txt', b'esc\\x1b[31mred', b'bad-\\xff\\xfe-utf8', b'x' * 255, b'quote"and\\\\back', b'tab\\there', b'sep\\xe2\\x80\\xa8line']:
+    open(os.path.join(b'/workspace/h', name), 'wb').write(b'payload\\n')
+print('written')
+EOF`,
+    );
+    assert.equal(made, 'written\n');
+    const d = await s.ok('sandbox_diff', { from: id });
+    const lines = d.text.split('\n');
+    assert.ok(!lines.some((l) => l.startsWith('+ FORGED')), 'a name must not forge a line');
+    assert.doesNotMatch(d.text, /\x1b/);
+    const changes = d.structured?.changes as Array<{ path: string; unusual?: string }>;
+    const unusual = changes.filter((c) => c.unusual);
+    assert.ok(unusual.length >= 4, JSON.stringify(changes));
+    assert.ok(unusual.some((c) => c.unusual === 'not valid UTF-8'));
+    assert.ok(unusual.every((c) => c.path.startsWith('"')));
+    assert.ok(changes.some((c) => c.path === `/workspace/h/${'x'.repeat(255)}` && !c.unusual));
+  });
+});

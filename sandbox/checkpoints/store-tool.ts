@@ -1,0 +1,287 @@
+// The checkpoint store's own program, started by `docker exec` in a store sidecar (never in the agent's container)
+// and kept running: one JSON request per line on stdin, one JSON answer per line on stdout. It drives rsync for the
+// copies (hard-link trees with --link-dest: a checkpoint costs only the files that changed) and does the
+// bookkeeping (metadata, listing, retention, comparison) itself. Ids are checked again here before they name a
+// path. Layout of the store volume: cp/<id>/{workspace,home}/ trees and cp/<id>.json, written last (a checkpoint
+// without its JSON is unfinished and is removed by the next operation).
+import { spawn } from 'node:child_process';
+import { dirname } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { CHECKPOINT_ID, EXCLUDES, ROOTS, type Root } from './layout.js';
+import { compare, readSmallFile, walk } from './tree.js';
+
+
+const STORE = '/store/cp';
+const SRC = '/src';
+const DST = '/dst';
+
+interface Meta {
+  id: string;
+  label: string;
+  createdAt: number;
+  /** Files (any type) added, changed or removed since the previous checkpoint (all of them for the first). */
+  changed: number;
+  files: number;
+  /** Apparent bytes of the regular files in the tree, and of those not shared with the previous checkpoint. */
+  totalBytes: number;
+  addedBytes: number;
+  previous?: string;
+  warnings: string[];
+}
+
+function checkId(id: unknown): string {
+  if (typeof id !== 'string' || !CHECKPOINT_ID.test(id)) throw new Error('invalid checkpoint id');
+  return id;
+}
+
+interface CopyStats {
+  /** Entries in the copied tree (its root not counted), regular-file bytes, and bytes not linked from the basis. */
+  files: number;
+  totalBytes: number;
+  addedBytes: number;
+  /** Items rsync reported as new or different from the basis (--link-dest) tree, and how many of them are new paths. */
+  changed: number;
+  added: number;
+  warnings: string[];
+}
+
+const ITEM = /^[<>ch.][fdLDS][.+?cstpoguax]{9}$/;
+const stat = (text: string, label: string) => Number(new RegExp(`^${label}: ([\\d,]+)`, 'm').exec(text)?.[1]?.replace(/,/g, '') ?? NaN);
+
+/**
+ * rsync with --out-format=%i (item codes only: no names, so nothing the agent named is parsed here) and --stats.
+ * Counting is streamed: a first checkpoint of 500,000 files prints 500,000 short lines.
+ */
+function rsync(args: string[]): Promise<{ code: number; stderr: string; changed: number; added: number; stats: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/rsync', ['--out-format=%i', '--stats', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let partial = '';
+    let stats = '';
+    let changed = 0;
+    let added = 0;
+    const line = (l: string) => {
+      if (!ITEM.test(l)) return void (!l.startsWith('*') && stats.length < 4000 && (stats += l + '\n'));
+      const isNew = l.slice(2) === '+++++++++';
+      if (isNew) added++;
+      // A directory whose mtime moved is not a change of its own: its entries say what changed.
+      if (l[1] === 'd' && !isNew && !/[pogax]/.test(l.slice(2))) return;
+      changed++;
+    };
+    child.stdout.on('data', (d: Buffer) => {
+      const parts = (partial + d.toString('latin1')).split('\n');
+      partial = parts.pop()!.slice(-4000);
+      parts.forEach(line);
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (partial) line(partial);
+      resolve({ code: code ?? 1, stderr, changed, added, stats });
+    });
+  });
+}
+
+/** -a: recursive, symlinks as symlinks, modes, times, owner and group (numeric), specials. 24: files vanished while copying. */
+async function copyTree(from: string, to: string, root: Root, extra: string[]): Promise<CopyStats> {
+  const excludes = EXCLUDES[root].map((e) => `--exclude=/${e}`);
+  mkdirSync(dirname(to), { recursive: true }); // rsync makes `to` itself: a directory made here would differ from the basis
+  const r = await rsync(['-a', '--numeric-ids', '--no-inc-recursive', ...excludes, ...extra, '--', `${from}/`, `${to}/`]);
+  const warnings: string[] = [];
+  if (r.code === 24 || r.code === 23) warnings.push(`${root}: some files changed or could not be read while copying (rsync ${r.code})`);
+  else if (r.code !== 0) throw new Error(`rsync failed (${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`);
+  const files = stat(r.stats, 'Number of files') - 1;
+  const totalBytes = stat(r.stats, 'Total file size');
+  const addedBytes = stat(r.stats, 'Total transferred file size');
+  return { files: files >= 0 ? files : 0, totalBytes: totalBytes || 0, addedBytes: addedBytes || 0, changed: r.changed, added: r.added, warnings };
+}
+
+function metas(): Meta[] {
+  if (!existsSync(STORE)) return [];
+  const out: Meta[] = [];
+  for (const name of readdirSync(STORE)) {
+    if (!name.endsWith('.json') || !CHECKPOINT_ID.test(name.slice(0, -5))) continue;
+    try {
+      out.push(JSON.parse(readFileSync(`${STORE}/${name}`, 'utf8')) as Meta);
+    } catch {
+      /* a damaged record: treated as unfinished below */
+    }
+  }
+  return out.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+}
+
+/** Trees without a finished record: a checkpoint interrupted by a crash or a timeout. */
+function removeUnfinished(done: Set<string>): void {
+  if (!existsSync(STORE)) return;
+  for (const name of readdirSync(STORE)) {
+    if (name.endsWith('.json') ? !done.has(name.slice(0, -5)) : !done.has(name)) rmSync(`${STORE}/${name}`, { recursive: true, force: true });
+  }
+}
+
+function sizes(list: Meta[]): { total: number; byId: Record<string, number> } {
+  // Apparent bytes: the oldest tree whole, then what each later one holds that its predecessor does not share.
+  const byId: Record<string, number> = {};
+  let total = 0;
+  list.forEach((m, i) => {
+    byId[m.id] = i === 0 ? m.totalBytes : m.addedBytes;
+    total += byId[m.id]!;
+  });
+  return { total, byId };
+}
+
+/** A new checkpoint, then retention (in the same exec: one `docker exec` per checkpoint). */
+async function checkpoint(args: { id: string; label?: string; createdAt: number; retention: { keep: string[]; maxCount: number; maxBytes: number } }): Promise<Meta & { removed: string[] }> {
+  const id = checkId(args.id);
+  const before = metas();
+  removeUnfinished(new Set(before.map((m) => m.id)));
+  const prev = before.at(-1);
+  const copies = await Promise.all(
+    ROOTS.map((root) => copyTree(`${SRC}/${root}`, `${STORE}/${id}/${root}`, root, prev ? [`--link-dest=${STORE}/${prev.id}/${root}`] : [])),
+  );
+  const sum = (k: 'files' | 'totalBytes' | 'addedBytes' | 'changed' | 'added') => copies.reduce((n, c) => n + c[k], 0);
+  const files = sum('files');
+  // Removed paths: those of the previous tree that are not kept (kept = now minus the new paths).
+  const removed = prev ? Math.max(0, prev.files - (files - sum('added'))) : 0;
+  const changed = prev ? sum('changed') + removed : files;
+  const totalBytes = sum('totalBytes');
+  const addedBytes = sum('addedBytes');
+  const warnings = copies.flatMap((c) => c.warnings);
+  const meta: Meta = { id, label: String(args.label ?? '').slice(0, 200), createdAt: args.createdAt, changed, files, totalBytes, addedBytes, previous: prev?.id, warnings };
+  writeFileSync(`${STORE}/${id}.json.tmp`, JSON.stringify(meta));
+  renameSync(`${STORE}/${id}.json.tmp`, `${STORE}/${id}.json`);
+  return { ...meta, ...prune({ ...args.retention, keep: [...args.retention.keep, id] }) };
+}
+
+/** Oldest first, never a kept one nor the newest, until both the count and the size fit. */
+function prune(args: { keep: string[]; maxCount: number; maxBytes: number }): { removed: string[] } {
+  const keep = new Set(args.keep.map(checkId));
+  let list = metas();
+  const removed: string[] = [];
+  const over = () => list.length > args.maxCount || (args.maxBytes > 0 && sizes(list).total > args.maxBytes);
+  while (over()) {
+    const victim = list.slice(0, -1).find((m) => !keep.has(m.id));
+    if (!victim) break;
+    rmSync(`${STORE}/${victim.id}.json`, { force: true }); // the record first: a half-removed tree is then "unfinished"
+    rmSync(`${STORE}/${victim.id}`, { recursive: true, force: true });
+    removed.push(victim.id);
+    list = list.filter((m) => m !== victim);
+    // Its successor's new bytes are now counted against an older predecessor: recount them.
+    const i = list.findIndex((m) => m.createdAt > victim.createdAt);
+    if (i > 0) list[i] = { ...list[i]!, addedBytes: recount(list[i - 1]!.id, list[i]!.id) };
+  }
+  return { removed };
+}
+
+function recount(prevId: string, id: string): number {
+  let bytes = 0;
+  for (const root of ROOTS) {
+    const was = walk(`${STORE}/${prevId}/${root}`);
+    for (const [key, e] of walk(`${STORE}/${id}/${root}`)) if (e.type === 'f' && was.get(key)?.ino !== e.ino) bytes += Number(e.size);
+  }
+  const meta = JSON.parse(readFileSync(`${STORE}/${id}.json`, 'utf8')) as Meta;
+  writeFileSync(`${STORE}/${id}.json.tmp`, JSON.stringify({ ...meta, addedBytes: bytes }));
+  renameSync(`${STORE}/${id}.json.tmp`, `${STORE}/${id}.json`);
+  return bytes;
+}
+
+function list(): { checkpoints: Array<Meta & { bytes: number }>; totalBytes: number } {
+  const all = metas();
+  const { total, byId } = sizes(all);
+  return { checkpoints: all.map((m) => ({ ...m, bytes: byId[m.id] ?? 0 })), totalBytes: total };
+}
+
+interface DiffArgs {
+  from: string;
+  to?: string;
+  maxEntries: number;
+  maxFileBytes: number;
+  maxTextBytes: number;
+}
+
+/** Changes from checkpoint `from` to checkpoint `to` (or to the sandbox as it is now), with small files' contents. */
+function diff(args: DiffArgs) {
+  const from = checkId(args.from);
+  const to = args.to === undefined ? undefined : checkId(args.to);
+  const known = new Set(metas().map((m) => m.id));
+  for (const id of [from, to]) if (id && !known.has(id)) throw new Error(`no checkpoint ${id}`);
+  const entries: Array<{ p: string; c: string; t: string; a?: string; b?: string }> = [];
+  let total = 0;
+  let textBudget = args.maxTextBytes;
+  for (const root of ROOTS) {
+    const aRoot = `${STORE}/${from}/${root}`;
+    const bRoot = to ? `${STORE}/${to}/${root}` : `${SRC}/${root}`;
+    const changes = compare(aRoot, walk(aRoot), bRoot, walk(bRoot, to ? [] : EXCLUDES[root]), !!to);
+    total += changes.length;
+    for (const ch of changes) {
+      if (entries.length >= args.maxEntries) break;
+      const e: (typeof entries)[number] = { p: Buffer.from(`${root}/${ch.key}`, 'latin1').toString('base64'), c: ch.change, t: ch.type };
+      if (ch.type === 'f' && textBudget > 0) {
+        const a = ch.change === 'A' ? Buffer.alloc(0) : readSmallFile(aRoot, ch.key, args.maxFileBytes);
+        const b = ch.change === 'D' ? Buffer.alloc(0) : readSmallFile(bRoot, ch.key, args.maxFileBytes);
+        if (a && b && !a.includes(0) && !b.includes(0) && a.length + b.length <= textBudget) {
+          textBudget -= a.length + b.length;
+          e.a = a.toString('base64');
+          e.b = b.toString('base64');
+        }
+      }
+      entries.push(e);
+    }
+  }
+  return { entries, total };
+}
+
+async function restore(args: { id: string }): Promise<{ warnings: string[] }> {
+  const id = checkId(args.id);
+  if (!existsSync(`${STORE}/${id}.json`)) throw new Error(`no checkpoint ${id}`);
+  const copies = await Promise.all(ROOTS.map((root) => copyTree(`${STORE}/${id}/${root}`, `${DST}/${root}`, root, ['--delete'])));
+  return { warnings: copies.flatMap((c) => c.warnings) };
+}
+
+function storeBytes(): { totalBytes: number; count: number } {
+  const all = metas();
+  return { totalBytes: sizes(all).total, count: all.length };
+}
+
+const OPS: Record<string, (args: never) => unknown> = { checkpoint, list, diff, restore, size: storeBytes };
+
+const MAX_REQUEST_BYTES = 1024 * 1024;
+
+async function handle(op: unknown, args: unknown): Promise<string> {
+  const fn = typeof op === 'string' && Object.hasOwn(OPS, op) ? OPS[op] : undefined;
+  try {
+    if (!fn) throw new Error(`unknown operation ${String(op).slice(0, 40)}`);
+    if (op !== 'restore') mkdirSync(STORE, { recursive: true });
+    return JSON.stringify({ ok: true, result: await fn((args ?? {}) as never) });
+  } catch (err) {
+    return JSON.stringify({ ok: false, error: (err as Error).message.slice(0, 500) });
+  }
+}
+
+/**
+ * A long-lived server on stdin/stdout (one JSON request per line, answered in order), so a checkpoint pays
+ * neither a `docker exec` nor a Node start-up. It ends when the host closes its stream.
+ */
+function serve(): void {
+  let buffered = '';
+  let chain = Promise.resolve();
+  process.stdin.on('data', (d: Buffer) => {
+    buffered += d.toString('utf8');
+    if (buffered.length > MAX_REQUEST_BYTES && !buffered.includes('\n')) process.exit(2);
+    const lines = buffered.split('\n');
+    buffered = lines.pop()!;
+    for (const line of lines) {
+      chain = chain.then(async () => {
+        let req: { op?: unknown; args?: unknown };
+        try {
+          req = JSON.parse(line) as typeof req;
+        } catch {
+          req = {};
+        }
+        process.stdout.write((await handle(req.op, req.args)) + '\n');
+      });
+    }
+  });
+  process.stdin.on('end', () => process.exit(0));
+}
+
+serve();

@@ -1,0 +1,270 @@
+// Checkpoints of /workspace and the home directory, kept where the agent cannot reach them.
+//
+// Why this design: the agent's container cannot copy its own files safely (its root has no DAC_OVERRIDE, so it
+// cannot read the agent's 0600 files; copying as uid 1000 would let the agent write the store). So the store is
+// a Docker volume of its own (`suna-<name>-checkpoints`) that only two **store sidecars** mount, never the agent's
+// container. Both run the sandbox image with no network, a read-only root, no-new-privileges, and only what rsync
+// needs to read everything and keep owners and modes (CHOWN, DAC_OVERRIDE, FOWNER, FSETID); no agent process ever
+// runs in them, and they hold nothing but this sandbox's own data, so there is nothing else to leak.
+//   - the writer mounts the agent's volumes READ-ONLY and the store read-write: a symlink or rename raced into the
+//     tree during a checkpoint can at worst make rsync read other files of the same sandbox, never write outside
+//     the store; rsync copies links as links and writes only the tree it lists;
+//   - the restorer mounts the store READ-ONLY and the agent's volumes read-write: during a restore a racing link
+//     can only land in the agent's own volumes (and the agent's container is stopped during a restore anyway).
+// The engine is rsync with --link-dest hard-link trees: incremental and deduplicated (an unchanged file is a hard
+// link), a plain directory per checkpoint (restorable without us), modes, owners, times, symlinks and empty
+// directories preserved, and no `.git` anywhere involved. Operations go to a small program kept running in each sidecar
+// (sandbox/checkpoints/store-tool.ts, over checkpoint-channel.ts); its JSON answers are read with a bound and checked here.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type Docker from 'dockerode';
+import { z } from 'zod';
+import { CHECKPOINT_ID } from '../checkpoints/layout.js';
+import { assets } from './assets.js';
+import { StoreChannel, StoreChannelGone } from './checkpoint-channel.js';
+import { DEFAULT_CHECKPOINT_RETENTION, imageOf, LABEL, type CheckpointRetention, type SandboxConfig } from './config.js';
+import { DAEMON_NODE, volumeNames } from './container.js';
+
+export { CHECKPOINT_ID, EXCLUDES, ROOTS } from '../checkpoints/layout.js';
+
+
+export interface CheckpointInfo {
+  id: string;
+  label: string;
+  createdAt: number;
+  changed: number;
+  files: number;
+  totalBytes: number;
+  addedBytes: number;
+  warnings: string[];
+  /** Bytes this checkpoint adds to the store (the oldest: all of its files). Only in lists. */
+  bytes?: number;
+}
+
+export interface RawDiffEntry {
+  /** Base64 of the raw name bytes, "workspace/…" or "home/…": attacker data, judged by the caller. */
+  p: string;
+  c: 'A' | 'M' | 'D';
+  t: 'f' | 'd' | 'l' | 'o';
+  a?: string;
+  b?: string;
+}
+
+/** The store program's answers are read from a sidecar that walks the agent's trees: checked before use. */
+const InfoSchema = z.object({
+  id: z.string().regex(CHECKPOINT_ID),
+  label: z.string().max(200),
+  createdAt: z.number(),
+  changed: z.number().int().min(0),
+  files: z.number().int().min(0),
+  totalBytes: z.number().min(0),
+  addedBytes: z.number().min(0),
+  warnings: z.array(z.string().max(600)).max(10),
+  bytes: z.number().min(0).optional(),
+});
+const ListSchema = z.object({ checkpoints: z.array(InfoSchema).max(2000), totalBytes: z.number().min(0) });
+const SizeSchema = z.object({ totalBytes: z.number().min(0), count: z.number().int().min(0) });
+const RestoreSchema = z.object({ warnings: z.array(z.string().max(600)).max(10) });
+const DiffSchema = z.object({
+  entries: z.array(z.object({ p: z.string().max(8192), c: z.enum(['A', 'M', 'D']), t: z.enum(['f', 'd', 'l', 'o']), a: z.string().optional(), b: z.string().optional() })),
+  total: z.number().int().min(0),
+});
+
+function checked<T>(schema: z.ZodType<T>, answer: unknown): T {
+  const r = schema.safeParse(answer);
+  if (!r.success) throw new CheckpointError('the checkpoint store sent a malformed answer');
+  return r.data;
+}
+
+export class CheckpointError extends Error {
+  override readonly name = 'CheckpointError';
+}
+
+const STORE_CAPS = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID'];
+
+type Side = 'writer' | 'restorer';
+
+export function checkpointVolumeName(config: SandboxConfig): string {
+  return `suna-${config.name}-checkpoints`;
+}
+export function sidecarName(config: SandboxConfig, side: Side): string {
+  return `suna-${config.name}-ckpt-${side}`;
+}
+
+export function newCheckpointId(now = Date.now()): string {
+  return `ck-${now.toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+export function assertCheckpointId(id: string): void {
+  if (!CHECKPOINT_ID.test(id)) throw new CheckpointError(`"${id.slice(0, 40)}" is not a checkpoint id (ck-…); sandbox_checkpoints lists them`);
+}
+
+/** The sidecar: the store and the agent's volumes, one side read-only (see the header for which and why). */
+export function sidecarSpec(config: SandboxConfig, side: Side): Docker.ContainerCreateOptions {
+  const vols = volumeNames(config);
+  const labels: Record<string, string> = { [LABEL.managed]: 'true', 'dev.suna-mcp.checkpoint-store': config.name };
+  if (config.ephemeral) Object.assign(labels, { [LABEL.ephemeral]: 'true', [LABEL.owner]: labelOwner() });
+  const agentTrees = side === 'writer' ? '/src' : '/dst';
+  return {
+    name: sidecarName(config, side),
+    Image: imageOf(config),
+    Cmd: ['sleep', 'infinity'],
+    User: '0:0',
+    WorkingDir: '/',
+    Labels: labels,
+    Hostname: 'checkpoint-store',
+    Env: [],
+    HostConfig: {
+      Init: true,
+      ReadonlyRootfs: true,
+      CapDrop: ['ALL'],
+      CapAdd: STORE_CAPS,
+      SecurityOpt: ['no-new-privileges'],
+      Privileged: false,
+      NetworkMode: 'none',
+      Memory: 512 * 1024 * 1024,
+      MemorySwap: 512 * 1024 * 1024,
+      PidsLimit: 64,
+      Tmpfs: { '/tmp': 'rw,noexec,nosuid,nodev,size=16m' },
+      Mounts: [
+        { Type: 'volume', Source: vols.workspace, Target: `${agentTrees}/workspace`, ReadOnly: side === 'writer' },
+        { Type: 'volume', Source: vols.home, Target: `${agentTrees}/home`, ReadOnly: side === 'writer' },
+        { Type: 'volume', Source: checkpointVolumeName(config), Target: '/store', ReadOnly: side === 'restorer' },
+      ],
+      RestartPolicy: { Name: 'no' },
+      LogConfig: { Type: 'json-file', Config: { 'max-size': '64k', 'max-file': '1' } },
+    },
+  };
+}
+
+/** Same "<host>:<pid>" as the sandbox's own ephemeral labels, so the orphan reaper removes the sidecars too. */
+function labelOwner(): string {
+  return `${hostname()}:${process.pid}`;
+}
+
+const notFound = (e: { statusCode?: number }) => (e.statusCode === 404 ? undefined : Promise.reject(e));
+
+export class CheckpointStore {
+  private ready = new Map<Side, Promise<Docker.Container>>();
+  private channels = new Map<Side, Promise<StoreChannel>>();
+  /** One operation at a time: two rsyncs into one store would race for "the previous checkpoint". */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly config: SandboxConfig,
+    readonly retention: CheckpointRetention = config.checkpointRetention ?? DEFAULT_CHECKPOINT_RETENTION,
+  ) {}
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
+  /** The sidecar, created (or replaced, after an image change) and started on first use. */
+  private sidecar(side: Side): Promise<Docker.Container> {
+    let p = this.ready.get(side);
+    if (!p) {
+      p = this.startSidecar(side);
+      p.catch(() => this.ready.delete(side));
+      this.ready.set(side, p);
+    }
+    return p;
+  }
+
+  private async startSidecar(side: Side): Promise<Docker.Container> {
+    const spec = sidecarSpec(this.config, side);
+    const volume = checkpointVolumeName(this.config);
+    if (!(await this.docker.getVolume(volume).inspect().catch(() => null))) {
+      await this.docker.createVolume({ Name: volume, Labels: spec.Labels });
+    }
+    let c: Docker.Container | null = this.docker.getContainer(spec.name!);
+    const info = await c.inspect().catch(() => null);
+    if (info && info.Config.Image !== spec.Image) {
+      await c.remove({ force: true }).catch(notFound);
+      c = null;
+    } else if (!info) c = null;
+    c ??= await this.docker.createContainer(spec);
+    if (!(await c.inspect()).State.Running) await c.start();
+    return c;
+  }
+
+  /** The sidecar's store program, started once and kept (checkpoint-channel.ts). */
+  private channel(side: Side): Promise<StoreChannel> {
+    let p = this.channels.get(side);
+    if (!p) {
+      p = this.sidecar(side).then((c) => StoreChannel.open(this.docker, c, [DAEMON_NODE, '-e', assets().checkpointStore, 'suna-checkpoint-store'], () => this.channels.delete(side)));
+      p.catch(() => this.channels.delete(side));
+      this.channels.set(side, p);
+    }
+    return p;
+  }
+
+  /** One store operation; when the sidecar or its program was gone, it is started again and the call made once more. */
+  private async run(side: Side, op: string, args: object, timeoutMs = 600_000): Promise<unknown> {
+    const attempt = async () => (await this.channel(side)).request(op, args, timeoutMs);
+    let answer: unknown;
+    try {
+      answer = await attempt();
+    } catch (err) {
+      const code = (err as { statusCode?: number }).statusCode;
+      if (!(err instanceof StoreChannelGone) && code !== 404 && code !== 409) throw err;
+      this.ready.delete(side);
+      this.channels.delete(side);
+      answer = await attempt();
+    }
+    const a = answer as { ok?: unknown; result?: unknown; error?: unknown };
+    if (a?.ok === true) return a.result;
+    throw new CheckpointError(typeof a?.error === 'string' ? a.error.slice(0, 500) : 'the checkpoint store gave no answer');
+  }
+
+  /** Copy both trees into a new checkpoint, then apply retention (never dropping `keep` or the new one). */
+  create(label: string | undefined, keep: () => string[]): Promise<CheckpointInfo> {
+    return this.serial(async () => {
+      const id = newCheckpointId();
+      const retention = { keep: keep().filter((k) => CHECKPOINT_ID.test(k)), maxCount: this.retention.count, maxBytes: this.retention.bytes };
+      const info = checked(InfoSchema, await this.run('writer', 'checkpoint', { id, label: label ?? '', createdAt: Date.now(), retention }));
+      if (info.id !== id) throw new CheckpointError('the checkpoint store answered for another checkpoint');
+      return info;
+    });
+  }
+
+  list(): Promise<{ checkpoints: CheckpointInfo[]; totalBytes: number }> {
+    return this.serial(async () => checked(ListSchema, await this.run('writer', 'list', {})));
+  }
+
+  diff(from: string, to: string | undefined, limits: { maxEntries: number; maxFileBytes: number; maxTextBytes: number }): Promise<{ entries: RawDiffEntry[]; total: number }> {
+    assertCheckpointId(from);
+    if (to !== undefined) assertCheckpointId(to);
+    return this.serial(async () => checked(DiffSchema, await this.run('writer', 'diff', { from, to, ...limits })));
+  }
+
+  /** Return both trees to checkpoint `id`. The caller stops the agent's container first. */
+  restore(id: string): Promise<{ warnings: string[] }> {
+    assertCheckpointId(id);
+    return this.serial(async () => checked(RestoreSchema, await this.run('restorer', 'restore', { id })));
+  }
+
+  /** Bytes the store holds; undefined when it was never used (no sidecar is started just to say so). */
+  async size(): Promise<{ totalBytes: number; count: number } | undefined> {
+    if (!(await this.docker.getVolume(checkpointVolumeName(this.config)).inspect().catch(() => null))) return undefined;
+    return this.serial(async () => checked(SizeSchema, await this.run('writer', 'size', {})));
+  }
+
+  /** Remove the sidecars (they hold the agent's volumes); with `store`, the checkpoints too. */
+  /** Close the channels to the sidecars' programs (they end; the sidecars stay). */
+  disconnect(): void {
+    for (const ch of this.channels.values()) void ch.then((c) => c.close(), () => {});
+    this.channels.clear();
+  }
+
+  async remove({ store }: { store: boolean }): Promise<void> {
+    this.disconnect();
+    this.ready.clear();
+    for (const side of ['writer', 'restorer'] as const) {
+      await this.docker.getContainer(sidecarName(this.config, side)).remove({ force: true }).catch(notFound);
+    }
+    if (store) await this.docker.getVolume(checkpointVolumeName(this.config)).remove({ force: true }).catch(notFound);
+  }
+}
