@@ -15,6 +15,7 @@ import { startTracing, stopTracing } from './telemetry.js';
 import type { Runtime } from './tool.js';
 
 const SHUTDOWN_DEADLINE_MS = 1500;
+const WARM_UP_FALLBACK_MS = 1000;
 
 async function main(argv: string[]): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) return void process.stdout.write(helpText(VERSION) + '\n');
@@ -37,7 +38,7 @@ async function main(argv: string[]): Promise<void> {
   }
   registerSecretsFromEnv();
   const runtime = createRuntime(config);
-  if (startTracing(VERSION)) runtime.log.info('exporting traces over OTLP/HTTP', { endpoint: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT });
+  if (await startTracing(VERSION)) runtime.log.info('exporting traces over OTLP/HTTP', { endpoint: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT });
 
   if (command === 'build-image') {
     const tag = imageOf(config.sandbox);
@@ -54,14 +55,24 @@ async function main(argv: string[]): Promise<void> {
   if (command !== 'serve') throw new ConfigError(`unknown command "${command}"; see --help`);
 
   void runtime.sites.restore().catch((e: Error) => runtime.log.warn('could not serve earlier sites again', { error: e.message }));
-  void reapOrphans(runtime.sandbox.docker).then(
-    (r) => r.length && runtime.log.info('removed orphaned sandboxes', { containers: r }),
-    () => {},
-  );
-  if (config.http) await serveHttp(config, runtime);
-  else await serveStdio(config, runtime);
-  // Warm the sandbox so the first tool call is fast; a failure here is reported by that call instead.
-  runtime.sandbox.ensure().catch((e: Error) => runtime.log.warn('sandbox not ready yet', { error: e.message }));
+  // Docker work starts once the client has its `initialize` answer (loading dockerode alone would delay it), or
+  // after a moment if the client never says it is initialized.
+  let warmed = false;
+  const warmUp = (): void => {
+    if (warmed) return;
+    warmed = true;
+    void reapOrphans(runtime.sandbox.docker).then(
+      (r) => r.length && runtime.log.info('removed orphaned sandboxes', { containers: r }),
+      () => {},
+    );
+    // Warm the sandbox so the first tool call is fast; a failure here is reported by that call instead.
+    runtime.sandbox.ensure().catch((e: Error) => runtime.log.warn('sandbox not ready yet', { error: e.message }));
+  };
+  setTimeout(warmUp, WARM_UP_FALLBACK_MS).unref();
+  if (config.http) {
+    await serveHttp(config, runtime);
+    warmUp();
+  } else await serveStdio(config, runtime, warmUp);
 }
 
 function onShutdown(runtime: Runtime, closeTransport: () => Promise<void>): (why: string) => void {
@@ -87,8 +98,9 @@ function onShutdown(runtime: Runtime, closeTransport: () => Promise<void>): (why
   };
 }
 
-async function serveStdio(config: ServerConfig, runtime: Runtime): Promise<void> {
+async function serveStdio(config: ServerConfig, runtime: Runtime, onInitialized: () => void): Promise<void> {
   const server = createServer(config, runtime);
+  server.server.oninitialized = onInitialized;
   // The guard bounds every line, so the SDK's own buffer limit (which would close the transport for good)
   // is set above anything the guard lets through.
   const lines = jsonRpcGuard(process.stdin, process.stdout, { maxLineBytes: config.maxMessageBytes, oversizeAdvice: OVERSIZE_ADVICE });
