@@ -13,7 +13,9 @@ export function lazyDocker(): () => Docker {
   let client: Docker | undefined;
   return () => {
     if (!client) {
-      const DockerClient = createRequire(import.meta.url)('dockerode') as typeof Docker;
+      // A literal require('dockerode'): esbuild then inlines it (the extension's bundle) or leaves it to the bundle's
+      // require (the server's); under tsx, plain ESM without `require`, createRequire stands in.
+      const DockerClient = (typeof require === 'function' ? require('dockerode') : createRequire(import.meta.url)('dockerode')) as typeof Docker;
       client = new DockerClient();
     }
     return client;

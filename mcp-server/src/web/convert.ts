@@ -9,7 +9,8 @@ let service: TurndownService | undefined;
 function turndown(): TurndownService {
   if (service) return service;
   // Required on first use, not imported: turndown and its DOM (domino) are slow to load and most sessions never scrape.
-  const Turndown = createRequire(import.meta.url)('turndown') as typeof TurndownService;
+  // A literal require() so that esbuild bundles or externalises it (see sandbox/src/docker-client.ts).
+  const Turndown = (typeof require === 'function' ? require('turndown') : createRequire(import.meta.url)('turndown')) as typeof TurndownService;
   const t = new Turndown({ headingStyle: 'atx', codeBlockStyle: 'fenced', bulletListMarker: '-', emDelimiter: '*', hr: '---' });
   t.remove((node) => DROPPED.has(node.nodeName.toLowerCase()));
   // Inline images as data: URIs would flood the text with base64; keep their alt text only.
