@@ -27,8 +27,8 @@ export const sheetSpec = z.object({
 });
 export type SheetSpec = z.infer<typeof sheetSpec>;
 
-const atColumn = z.union([z.string(), z.number().int().min(1).max(MAX_COLS)]).describe('Letter ("C") or 1-based number');
-const count = z.number().int().min(1).max(MAX_COLS).optional().describe('How many (default 1)');
+const atColumn = z.union([z.string(), z.number().int().min(1).max(MAX_COLS)]).meta({ id: 'column', description: 'Letter ("C") or 1-based number' });
+const count = z.number().int().min(1).max(MAX_COLS).optional().describe('Default 1');
 export const operation = z.discriminatedUnion('op', [
   z.object({ op: z.literal('set_cell'), cell: z.string().describe('e.g. "B2"'), value: cellInput }),
   z.object({ op: z.literal('set_range'), start: z.string().describe('Top-left cell, e.g. "A2"'), values: z.array(z.array(cellInput)).max(100_000) }),

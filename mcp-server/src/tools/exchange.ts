@@ -20,8 +20,8 @@ export const fileExport = defineTool({
   title: 'Export a file to the host',
   kind: 'publish',
   description:
-    "Copy a workspace file or folder to the user's computer (exchange folder, default ~/SunaFiles/<sandbox>); returns the host path to tell the user. " +
-    `Replaces a copy only with overwrite (folders merge). Symlinks are skipped. Max ${EXPORT_LIMITS.maxFileBytes / MiB} MB per file, ${EXPORT_LIMITS.maxTotalBytes / MiB} MB in all.`,
+    "Copy a workspace file or folder to the user's computer (default ~/SunaFiles/<sandbox>); returns the host path to tell the user. " +
+    `Replaces only with overwrite. Symlinks are skipped. Max ${EXPORT_LIMITS.maxFileBytes / MiB} MB per file, ${EXPORT_LIMITS.maxTotalBytes / MiB} MB in all.`,
   input: z.object({
     path: z.string().max(4096).describe('Relative to /workspace'),
     overwrite: z.boolean().optional(),

@@ -64,9 +64,8 @@ export const sheetCreate = defineTool({
   title: 'Create a spreadsheet',
   kind: 'write',
   description:
-    'Create an .xlsx workbook (one or more sheets) or a .csv file (one sheet), by the path\'s extension. `columns` become a bold, frozen header row; ' +
-    'widths fit the content. Strings starting with "=" are formulas ("\'=" for literal text); numbers, booleans and null stay typed. ' +
-    'Replaces an existing file only with overwrite.',
+    'Create an .xlsx (sheets) or .csv (one sheet) file. `columns` become a bold, frozen header row. ' +
+    '"=…" strings are formulas ("\'=" for literal text); numbers, booleans and null stay typed. Replaces a file only with overwrite.',
   input: z.object({
     path: pathArg,
     sheets: z.array(sheetSpec).min(1).max(100),
@@ -90,9 +89,8 @@ export const sheetRead = defineTool({
   title: 'Read a spreadsheet',
   kind: 'read',
   description:
-    'Read a sheet of an .xlsx or .csv file as a table with row numbers and column letters, with all sheet names and the used range. ' +
-    'Formulas show as "=A1+B1 → 3" (cached result, or computed here; else "→ (not computed: why)"). ' +
-    'Default: the used range (first 50 columns), 100 rows; page with `range` ("A101:D200").',
+    'Read a sheet of an .xlsx or .csv file as a table with row numbers and column letters, with the sheet names and used range. ' +
+    'Formulas show as "=A1+B1 → 3" (cached or computed here). Default: 100 rows, 50 columns; page with `range` ("A101:D200").',
   input: z.object({
     path: pathArg,
     sheet: sheetArg,
@@ -132,9 +130,8 @@ export const sheetUpdate = defineTool({
   title: 'Update a spreadsheet',
   kind: 'write',
   description:
-    'Change an .xlsx or .csv file with operations on `sheet`, applied in order, all-or-nothing (a failure names the operation; the file stays untouched). ' +
-    'append_rows adds after the last row with data. "=…" values are formulas; inserts, deletes and renames rewrite references as Excel does. ' +
-    'Cached formula results are dropped; Excel or LibreOffice recalculate on open.',
+    'Change an .xlsx or .csv file with operations on `sheet`, in order, all-or-nothing (a failure names the operation; the file stays untouched). ' +
+    '"=…" values are formulas; inserts, deletes and renames rewrite references as Excel does. Cached formula results are dropped.',
   input: z.object({
     path: pathArg,
     sheet: sheetArg,
@@ -157,8 +154,7 @@ export const sheetAnalyze = defineTool({
   kind: 'read',
   description:
     'Summarise a sheet with a header row: keep rows matching every `filter`, group by `group_by`, aggregate per group. ' +
-    'Columns by header text or letter. Text compares case-insensitively (ISO dates sort). ' +
-    'Formulas count with their value; an aggregate over one that cannot be computed is left empty, with the reason.',
+    'Columns by header text or letter; text compares case-insensitively. An aggregate over a formula that cannot be computed is left empty, with why.',
   input: z.object({
     path: pathArg,
     sheet: sheetArg,

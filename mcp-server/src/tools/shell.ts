@@ -31,8 +31,8 @@ export const shellExec = defineTool({
   title: 'Run a shell command',
   kind: 'exec',
   description:
-    'Run a bash command in the sandbox (Debian, user "user", cwd /workspace) and wait for it. Long output keeps its start and end; ' +
-    'the full text is saved under .suna/output/. The command and its children are killed at the timeout. Use shell_start for servers and jobs over a minute.',
+    'Run a bash command in the sandbox (Debian, user "user", cwd /workspace) and wait. Long output keeps its start and end, in full under .suna/output/. ' +
+    'Killed with its children at the timeout. Use shell_start for servers and jobs over a minute.',
   input: z.object({
     command: z.string().min(1).max(100_000).describe('The bash command line'),
     cwd: cwdSchema,

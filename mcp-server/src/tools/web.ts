@@ -70,8 +70,8 @@ export const webScrape = defineTool({
   title: 'Read a web page',
   kind: 'external',
   description:
-    "Fetch a web page as markdown (default), html or text, by default only its main content, through Firecrawl when configured, else the sandbox's browser " +
-    "(renders JavaScript, sees the sandbox's localhost). Over max_chars it is cut; the full content is saved under .suna/scrape/.",
+    "Fetch a web page's main content as markdown, html or text, through Firecrawl when configured, else the sandbox's browser (runs JavaScript, " +
+    "sees the sandbox's localhost). Over max_chars it is cut; the full content is saved under .suna/scrape/.",
   input: z.object({
     url: z.string().min(1).max(8000).describe('http(s) URL'),
     format: z.enum(['markdown', 'html', 'text']).default('markdown'),
