@@ -14,6 +14,7 @@ import type { Semaphore } from './limits.js';
 import { toolCalls, toolDuration } from './metrics.js';
 import { withSpan } from './telemetry.js';
 import type { Logger } from './log.js';
+import { workspaceMayHaveChanged } from './resource-changes.js';
 import { ToolResponse, errorResult } from './response.js';
 
 /** A failure the model can act on; the message says what to do. */
@@ -139,7 +140,8 @@ export function registerTools(server: McpServer, runtime: Runtime, tools: ToolDe
             ? undefined
             : (progress: number, total?: number, message?: string) =>
                 extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, total, message } });
-        return executeTool(tool, args, runtime, { signal: extra.signal, notify });
+        const done = executeTool(tool, args, runtime, { signal: extra.signal, notify });
+        return tool.kind === 'read' ? done : done.finally(() => workspaceMayHaveChanged(server));
       }) as never,
     );
   }
