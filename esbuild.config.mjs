@@ -1,6 +1,7 @@
-// Builds: the in-sandbox daemon and egress relay (one CJS file each), then the `suna-mcp` CLI (one ESM file with a
-// shebang) that carries them and the image build context inline, and beside it the sheet worker (the thread that
-// parses workbooks under memory and time limits; it must be a file of its own to be started as a Worker).
+// Builds: the in-sandbox daemon and egress relay (one CJS file each), then the `suna-mcp` server (main.js, one ESM
+// file that carries them and the image build context inline) with its small entry (cli.js, with the shebang), and
+// beside them the sheet worker (the thread that parses workbooks under memory and time limits; it must be a file of
+// its own to be started as a Worker).
 import * as esbuild from 'esbuild';
 import { readFileSync, mkdirSync, chmodSync } from 'node:fs';
 
@@ -45,9 +46,14 @@ const serverBundle = (entry, outfile, extra = {}) =>
     ...extra,
   });
 
-await serverBundle('mcp-server/src/cli.ts', 'mcp-server/dist/cli.js', {
-  banner: { js: `#!/usr/bin/env node\n${requireShim}` },
+await serverBundle('mcp-server/src/main.ts', 'mcp-server/dist/main.js', {
   define: { __SUNA_ASSETS__: JSON.stringify(assets), __SUNA_VERSION__: JSON.stringify(serverPkg.version) },
+});
+// The entry: a few lines that enable Node's compile cache before main.js (kept a separate file) is loaded.
+await serverBundle('mcp-server/src/cli.ts', 'mcp-server/dist/cli.js', {
+  banner: { js: '#!/usr/bin/env node' },
+  external: ['./main.js'],
+  define: { __SUNA_VERSION__: JSON.stringify(serverPkg.version) },
 });
 chmodSync('mcp-server/dist/cli.js', 0o755);
 await serverBundle('mcp-server/src/sheets/worker.ts', 'mcp-server/dist/sheets-worker.js');

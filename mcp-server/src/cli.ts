@@ -1,123 +1,20 @@
-// The `suna-mcp` command: serve MCP on stdio (default) or Streamable HTTP, or build the sandbox image.
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { buildImage, imageOf, reapOrphans } from '@suna/sandbox';
-import { registerSecretsFromEnv } from '@suna/shared';
-import { doctor, formatDoctor } from './commands/doctor.js';
-import { parseSetupArgs, setupClient } from './commands/setup.js';
-import { ConfigError, helpText, loadConfig, type ServerConfig } from './config.js';
-import { startHttp } from './http.js';
-import { OVERSIZE_ADVICE } from './limits.js';
-import { createLogger } from './log.js';
-import type { Runtime } from './runtime.js';
-import { createRuntime, createServer } from './server.js';
-import { jsonRpcGuard } from './stdio-guard.js';
-import { toolsFor } from './tools/index.js';
-import { closeExposedPorts } from './tools/ports.js';
-import { startTracing, stopTracing } from './telemetry.js';
+// The `suna-mcp` entry, small on purpose: it answers --version by itself, turns on Node's compile cache (the server
+// bundle and its dependencies then start from cached bytecode instead of being compiled on every launch), and only
+// then loads the server (main.ts). The cache lives in the user's own cache directory, never in a shared /tmp.
+import { enableCompileCache } from 'node:module';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { VERSION } from './version.js';
 
-const SHUTDOWN_DEADLINE_MS = 1500;
 
-async function main(argv: string[]): Promise<void> {
-  if (argv.includes('--help') || argv.includes('-h')) return void process.stdout.write(helpText(VERSION) + '\n');
-  if (argv.includes('--version')) return void process.stdout.write(VERSION + '\n');
-  const command = argv[0] && !argv[0].startsWith('-') ? argv[0] : 'serve';
-  if (command === 'setup') {
-    let opts;
-    try {
-      opts = parseSetupArgs(argv.slice(1), (serverArgs) => void loadConfig(serverArgs));
-    } catch (e) {
-      throw new ConfigError((e as Error).message);
-    }
-    return void process.stdout.write(await setupClient(opts));
-  }
-  const config = loadConfig(command === 'serve' ? argv : argv.slice(1));
+const args = process.argv.slice(2);
+if (args.length === 1 && args[0] === '--version') {
+  process.stdout.write(VERSION + '\n');
+} else {
   try {
-    toolsFor(config); // validate --tools before anything starts
-  } catch (e) {
-    throw new ConfigError((e as Error).message);
+    enableCompileCache?.(join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'suna-mcp', 'node-compile-cache'));
+  } catch {
+    // An old Node or an unwritable cache directory: start without the cache.
   }
-  registerSecretsFromEnv();
-  const runtime = createRuntime(config);
-  if (startTracing(VERSION)) runtime.log.info('exporting traces over OTLP/HTTP', { endpoint: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT });
-
-  if (command === 'build-image') {
-    const tag = imageOf(config.sandbox);
-    await buildImage(runtime.sandbox.docker, tag, config.sandbox.baseImage, (l) => process.stderr.write(l + '\n'));
-    process.stdout.write(tag + '\n');
-    return;
-  }
-  if (command === 'doctor') {
-    const lines = await doctor(config, runtime);
-    process.stdout.write(formatDoctor(lines) + '\n');
-    process.exitCode = lines.some((l) => l.ok === false) ? 1 : 0;
-    return;
-  }
-  if (command !== 'serve') throw new ConfigError(`unknown command "${command}"; see --help`);
-
-  void runtime.sites.restore().catch((e: Error) => runtime.log.warn('could not serve earlier sites again', { error: e.message }));
-  void reapOrphans(runtime.sandbox.docker).then(
-    (r) => r.length && runtime.log.info('removed orphaned sandboxes', { containers: r }),
-    () => {},
-  );
-  if (config.http) await serveHttp(config, runtime);
-  else await serveStdio(config, runtime);
-  // Warm the sandbox so the first tool call is fast; a failure here is reported by that call instead.
-  runtime.sandbox.ensure().catch((e: Error) => runtime.log.warn('sandbox not ready yet', { error: e.message }));
+  await import('./main.js');
 }
-
-function onShutdown(runtime: Runtime, closeTransport: () => Promise<void>): (why: string) => void {
-  let done = false;
-  return (why) => {
-    if (done) return;
-    done = true;
-    runtime.log.info('shutting down', { reason: why, sandbox: runtime.config.onExit });
-    // Never hang on exit: the parent is waiting for us.
-    setTimeout(() => process.exit(0), SHUTDOWN_DEADLINE_MS).unref();
-    void closeExposedPorts(runtime);
-    // All at once: the exit policy for the sandbox must not wait behind the rest of the 1.5 s budget — except
-    // for the browser, which first quits on its own (≤ 1 s, so a persistent profile keeps its cookies) and
-    // then lets go of its connection (stopping the container stops Chromium; asking the daemon now could start
-    // a new sandbox).
-    void Promise.allSettled([
-      runtime.runs.shutdown(),
-      closeTransport(),
-      runtime.browser.close({ stopChromium: false }).finally(() => runtime.sandbox.shutdown(runtime.config.onExit)),
-      runtime.sites.close(),
-      stopTracing(),
-    ]).finally(() => process.exit(0));
-  };
-}
-
-async function serveStdio(config: ServerConfig, runtime: Runtime): Promise<void> {
-  const server = createServer(config, runtime);
-  // The guard bounds every line, so the SDK's own buffer limit (which would close the transport for good)
-  // is set above anything the guard lets through.
-  const lines = jsonRpcGuard(process.stdin, process.stdout, { maxLineBytes: config.maxMessageBytes, oversizeAdvice: OVERSIZE_ADVICE });
-  const transport = new StdioServerTransport(lines, process.stdout, { maxBufferSize: 2 * config.maxMessageBytes + 2 });
-  const shutdown = onShutdown(runtime, () => server.close());
-  // The SDK's stdio transport does not notice EOF; a client closing our stdin means "exit now".
-  process.stdin.on('end', () => shutdown('stdin closed'));
-  process.stdin.on('close', () => shutdown('stdin closed'));
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => shutdown(sig));
-  // If the parent dies without closing the pipe, we are re-parented: notice and exit.
-  const parent = process.ppid;
-  setInterval(() => {
-    if (process.ppid !== parent) shutdown('parent process exited');
-  }, 1000).unref();
-  await server.connect(transport);
-  runtime.log.info('suna-mcp ready on stdio', { version: VERSION, sandbox: config.sandbox.name });
-}
-
-async function serveHttp(config: ServerConfig, runtime: Runtime): Promise<void> {
-  const handle = await startHttp(config, runtime);
-  const shutdown = onShutdown(runtime, () => handle.close());
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => shutdown(sig));
-  process.stderr.write(`suna-mcp ${VERSION} listening on ${handle.url}\n`);
-  if (!config.http?.token) process.stderr.write(`bearer token (generated; set --token or SUNA_TOKEN to choose one): ${handle.token}\n`);
-}
-
-main(process.argv.slice(2)).catch((err: Error) => {
-  process.stderr.write(`suna-mcp: ${err instanceof ConfigError ? err.message : err.message}\n`);
-  process.exit(err instanceof ConfigError ? 2 : 1);
-});

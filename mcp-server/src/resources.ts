@@ -2,7 +2,8 @@
 // client) can list and fetch what the agent produced — a spreadsheet, a chart — without the model retyping it.
 // One template, sandbox://workspace/{+path}; text comes back as text, anything else as a base64 blob. Reads
 // go through the same path policy and daemon re-check as file_read; names listed by the sandbox pass the host's
-// boundary rule (shared/src/boundary) before they become URIs.
+// boundary rule (shared/src/boundary) before they become URIs. After a call that may have changed the workspace the
+// client hears `notifications/resources/list_changed` (resource-changes.ts).
 import { PathPolicyError, WORKSPACE_ROOT, displayPath, resolveWorkspacePath } from '@suna/sandbox';
 import { sandboxPathProblem } from '@suna/shared';
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';

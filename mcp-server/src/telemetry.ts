@@ -2,17 +2,21 @@
 // over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set — Langfuse,
 // Jaeger, Grafana Tempo and others accept it. Nothing is exported by default: the API is then a no-op.
 import { context, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import type { TracerProvider } from '@opentelemetry/sdk-trace';
 import type { ModelProvider, ProviderChunk } from '@suna/shared/agent/index';
 import { recordModelUsage } from './metrics.js';
 
 let provider: TracerProvider | undefined;
 
-export function startTracing(version: string, env: NodeJS.ProcessEnv = process.env): boolean {
+export async function startTracing(version: string, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
   if (!env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return false;
+  // The SDK and exporter load only when tracing is on: together they cost more than the rest of the start.
+  const [{ AsyncLocalStorageContextManager }, { OTLPTraceExporter }, { resourceFromAttributes }, { BatchSpanProcessor, TracerProvider }] = await Promise.all([
+    import('@opentelemetry/context-async-hooks'),
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/sdk-trace'),
+  ]);
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME || 'suna-mcp', 'service.version': version }),

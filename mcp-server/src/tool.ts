@@ -11,6 +11,8 @@ import { describeError, ToolError } from './errors.js';
 import { toolCalls, toolDuration } from './metrics.js';
 import { bindSandbox } from './sandbox-facade.js';
 import { withSpan } from './telemetry.js';
+import type { Logger } from './log.js';
+import { workspaceMayHaveChanged } from './resource-changes.js';
 import { ToolResponse, errorResult } from './response.js';
 import type { Runtime, ToolContext } from './tool-context.js';
 
@@ -84,7 +86,8 @@ export function registerTools(server: McpServer, runtime: Runtime, tools: ToolDe
             ? undefined
             : (progress: number, total?: number, message?: string) =>
                 extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, total, message } });
-        return executeTool(tool, args, runtime, { signal: extra.signal, notify });
+        const done = executeTool(tool, args, runtime, { signal: extra.signal, notify });
+        return tool.kind === 'read' ? done : done.finally(() => workspaceMayHaveChanged(server));
       }) as never,
     );
   }

@@ -18,6 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type Docker from 'dockerode';
+import { dockerOf, type DockerSource } from './docker-client.js';
 import { z } from 'zod';
 import { CHECKPOINT_ID } from '../checkpoints/layout.js';
 import { assets } from './assets.js';
@@ -151,10 +152,14 @@ export class CheckpointStore {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly docker: Docker,
+    private readonly dockerSource: DockerSource,
     private readonly config: SandboxConfig,
     readonly retention: CheckpointRetention = config.checkpointRetention ?? DEFAULT_CHECKPOINT_RETENTION,
   ) {}
+
+  private get docker(): Docker {
+    return dockerOf(this.dockerSource);
+  }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.queue.then(fn, fn);

@@ -3,6 +3,7 @@
 import { hostname } from 'node:os';
 import type Docker from 'dockerode';
 import { imageOf, LABEL, type SandboxConfig } from './config.js';
+import { dockerOf, type DockerSource } from './docker-client.js';
 import { egressClientEnv } from './egress/broker.js';
 import { WORKSPACE_ROOT } from './paths.js';
 
@@ -156,7 +157,11 @@ export interface ContainerState {
 }
 
 export class SandboxContainerDriver {
-  constructor(readonly docker: Docker, readonly config: SandboxConfig) {}
+  constructor(private readonly dockerSource: DockerSource, readonly config: SandboxConfig) {}
+
+  get docker(): Docker {
+    return dockerOf(this.dockerSource);
+  }
 
   async find(): Promise<Docker.Container | null> {
     const list = await this.docker.listContainers({

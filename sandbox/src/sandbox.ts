@@ -1,11 +1,12 @@
 // A Sandbox is the one object tools talk to: it makes sure the image, container and daemon are there
 // (recreating what died, and saying so), and forwards operations to the daemon.
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import type { DaemonOp, DaemonOps, ExecArgs, ExecResult } from '../daemon/protocol.js';
 import { DEFAULT_DISK_QUOTA_MB, egressOf, imageOf, type ExitPolicy, type SandboxConfig } from './config.js';
 import { assets } from './assets.js';
 import { CheckpointStore, type CheckpointInfo } from './checkpoints.js';
 import { HOME_DIR, SandboxContainerDriver, containerName, daemonExec, volumeNames, type ContainerState } from './container.js';
+import { dockerOf, lazyDocker, type DockerSource } from './docker-client.js';
 import { DaemonGoneError, DaemonProtocolError, SandboxDaemonClient, type RequestOptions } from './daemon-client.js';
 import { EgressBroker, type EgressStatus } from './egress/broker.js';
 import { quotaNotice } from './notices.js';
@@ -50,7 +51,7 @@ export interface SandboxStatus {
 let execCounter = 0;
 
 export class Sandbox {
-  readonly docker: Docker;
+  private readonly dockerSource: DockerSource;
   readonly driver: SandboxContainerDriver;
   /** Outbound traffic: the relay in the sandbox and the policy on this side (sandbox/src/egress/). */
   readonly egress: EgressBroker;
@@ -70,10 +71,14 @@ export class Sandbox {
   readonly starts = { created: 0, started: 0, daemon: 0 };
 
   constructor(readonly config: SandboxConfig, private readonly log: Log = () => {}, docker?: Docker) {
-    this.docker = docker ?? new Docker(); // honours DOCKER_HOST / DOCKER_CERT_PATH like the docker CLI
-    this.driver = new SandboxContainerDriver(this.docker, config);
-    this.egress = new EgressBroker(this.docker, egressOf(config), log);
-    this.checkpoints = new CheckpointStore(this.docker, config);
+    this.dockerSource = docker ?? lazyDocker(); // loaded on first use: the server answers `initialize` before that
+    this.driver = new SandboxContainerDriver(this.dockerSource, config);
+    this.egress = new EgressBroker(this.dockerSource, egressOf(config), log);
+    this.checkpoints = new CheckpointStore(this.dockerSource, config);
+  }
+
+  get docker(): Docker {
+    return dockerOf(this.dockerSource);
   }
 
   /** Messages about recovery ("the sandbox was recreated…") that the next tool result should carry. */

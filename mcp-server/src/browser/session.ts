@@ -3,7 +3,7 @@
 // Started on first use, kept warm, restarted when it crashed. The host end of the CDP tunnel admits only
 // connections that carry this session's random secret header, so no other local process can drive the browser.
 import { randomBytes } from 'node:crypto';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { EGRESS_PROXY_URL, forwardPort, type Sandbox, type TcpForward } from '@suna/sandbox';
 import { registerSecret } from '@suna/shared';
 import type { Logger } from '../log.js';
@@ -98,6 +98,7 @@ export class BrowserSession {
         await new Promise((r) => setTimeout(r, 150));
       }
     }
+    const { chromium } = await import('playwright-core'); // loaded on first use: it alone costs more than the rest of the start
     const browser = await chromium.connectOverCDP(wsUrl, { headers, timeout: 15_000 });
     browser.on('disconnected', () => {
       if (this.browser === browser) this.browser = null;

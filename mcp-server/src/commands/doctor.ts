@@ -1,6 +1,6 @@
 // `suna-mcp doctor`: checks what the server needs and prints one line per check, with the fix when it fails.
 import { access, constants } from 'node:fs/promises';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { imageExists, imageOf } from '@suna/sandbox';
 import type { ServerConfig } from '../config.js';
 import { CAPABILITY_KEYS } from '../environment.js';

@@ -2,7 +2,6 @@
 // provider to drive correctly: one zip upload per deploy (Cloudflare Pages needs an upload-token exchange and
 // a hash manifest). Token: NETLIFY_AUTH_TOKEN (the variable the Netlify CLI uses); NETLIFY_API_URL overrides
 // the API base (proxies, tests).
-import { zipSync } from 'fflate';
 import { redactSecrets } from '@suna/shared';
 import type { SiteFile } from './static-host.js';
 
@@ -52,6 +51,7 @@ export async function deployToNetlify(name: string, files: SiteFile[], settings:
       throw err;
     }
   }
+  const { zipSync } = await import('fflate'); // loaded on first deploy, not at start
   const zip = zipSync(Object.fromEntries(files.map((f) => [f.path, new Uint8Array(f.data)])), { level: 6 });
   const deploy = await call<{ id: string; state: string; ssl_url?: string; url?: string; deploy_ssl_url?: string }>(apiUrl, token, 'POST', `/sites/${site.id}/deploys`, zip, signal);
   return { siteId: site.id, deployId: deploy.id, state: deploy.state, url: deploy.ssl_url || deploy.url || deploy.deploy_ssl_url || '' };

@@ -5,9 +5,11 @@ import { z } from 'zod';
 import { SheetError } from './errors.js';
 import { MAX_COLS, MAX_ROWS } from './refs.js';
 
-export const cellInput = z.union([z.string().max(32_767), z.number(), z.boolean(), z.null()]);
+// Named (`id`) so a tool's JSON schema states each shape once, under `definitions`, and points at it with `$ref`:
+// inlined, sheet_update's schema alone was 4 KB of every tools/list.
+export const cellInput = z.union([z.string().max(32_767), z.number(), z.boolean(), z.null()]).meta({ id: 'cell' });
 export type CellInput = z.infer<typeof cellInput>;
-export const rowInput = z.union([z.array(cellInput).max(MAX_COLS), z.record(z.string(), cellInput)]);
+export const rowInput = z.union([z.array(cellInput).max(MAX_COLS), z.record(z.string(), cellInput)]).meta({ id: 'row', description: 'Array of cells, or object keyed by column name' });
 export type RowInput = z.infer<typeof rowInput>;
 
 export type SheetFormat = 'xlsx' | 'csv';
@@ -19,20 +21,20 @@ export function formatOf(path: string): SheetFormat {
 }
 
 export const sheetSpec = z.object({
-  name: z.string().describe('Sheet name (1–31 characters); ignored for .csv'),
-  columns: z.array(z.string()).max(MAX_COLS).optional().describe('Header names for row 1 (bold, filled, frozen). Without them, rows start at row 1.'),
-  rows: z.array(rowInput).max(100_000).optional().describe('Rows as arrays of values, or objects keyed by column name. "=…" strings are formulas.'),
+  name: z.string().describe('1–31 characters'),
+  columns: z.array(z.string()).max(MAX_COLS).optional().describe('Header row; without it rows start at row 1'),
+  rows: z.array(rowInput).max(100_000).optional(),
 });
 export type SheetSpec = z.infer<typeof sheetSpec>;
 
-const atColumn = z.union([z.string(), z.number().int().min(1)]).describe('Column letter ("C") or 1-based number');
-const count = z.number().int().min(1).max(MAX_COLS).optional().describe('How many (default 1)');
+const atColumn = z.union([z.string(), z.number().int().min(1).max(MAX_COLS)]).meta({ id: 'column', description: 'Letter ("C") or 1-based number' });
+const count = z.number().int().min(1).max(MAX_COLS).optional().describe('Default 1');
 export const operation = z.discriminatedUnion('op', [
   z.object({ op: z.literal('set_cell'), cell: z.string().describe('e.g. "B2"'), value: cellInput }),
   z.object({ op: z.literal('set_range'), start: z.string().describe('Top-left cell, e.g. "A2"'), values: z.array(z.array(cellInput)).max(100_000) }),
   z.object({ op: z.literal('append_rows'), rows: z.array(rowInput).max(100_000) }),
-  z.object({ op: z.literal('insert_rows'), at: z.number().int().min(1).describe('New rows start at this row; rows below move down'), rows: z.array(rowInput).max(100_000).optional(), count }),
-  z.object({ op: z.literal('delete_rows'), at: z.number().int().min(1), count: z.number().int().min(1).max(MAX_ROWS).optional() }),
+  z.object({ op: z.literal('insert_rows'), at: z.number().int().min(1).max(MAX_ROWS).describe('First new row; rows below move down'), rows: z.array(rowInput).max(100_000).optional(), count }),
+  z.object({ op: z.literal('delete_rows'), at: z.number().int().min(1).max(MAX_ROWS), count: z.number().int().min(1).max(MAX_ROWS).optional() }),
   z.object({ op: z.literal('insert_columns'), at: atColumn, count }),
   z.object({ op: z.literal('delete_columns'), at: atColumn, count }),
   z.object({ op: z.literal('add_sheet'), ...sheetSpec.shape }),
@@ -41,6 +43,6 @@ export const operation = z.discriminatedUnion('op', [
 export type Operation = z.infer<typeof operation>;
 
 export const filterSpec = z.object({ column: z.string(), op: z.enum(['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'contains']), value: cellInput });
-export const aggregationSpec = z.object({ column: z.string().optional().describe('Omit for count to count rows'), op: z.enum(['count', 'sum', 'avg', 'min', 'max']) });
+export const aggregationSpec = z.object({ column: z.string().optional().describe('Omit to count rows'), op: z.enum(['count', 'sum', 'avg', 'min', 'max']) });
 export type FilterSpec = z.infer<typeof filterSpec>;
 export interface AnalyzeSpec { group_by?: string | string[]; aggregations?: z.infer<typeof aggregationSpec>[]; filter?: FilterSpec[] }

@@ -71,13 +71,12 @@ export const agentRun = defineTool({
   kind: 'exec',
   uncapped: true,
   description:
-    'Start an autonomous agent (an LLM with every tool of this sandbox: shell, files, …) on a task. Returns within wait_s ' +
-    `(default ${DEFAULT_WAIT_S}, max ${MAX_WAIT_S}) with the run_id, its status, the steps so far and the answer if it finished; ` +
-    'call agent_status with the run_id to follow a run that is still going. Model keys are read from the server environment.',
+    'Run an autonomous agent (an LLM with this sandbox\'s tools) on a task. Returns within wait_s ' +
+    `(default ${DEFAULT_WAIT_S}, max ${MAX_WAIT_S}) with run_id, status, steps so far and the answer if done; follow a longer run with agent_status.`,
   input: z.object({
-    task: z.string().min(1).max(100_000).describe('What the agent should do, with everything it needs to know'),
-    model: z.string().max(200).optional().describe('provider:model, e.g. anthropic:claude-sonnet-5-5 or openai:gpt-5.4-nano (default: the server setting)'),
-    max_steps: z.number().int().min(1).max(200).optional().describe('Model turns before the run stops (default 30)'),
+    task: z.string().min(1).max(100_000).describe('What to do, with all it needs to know'),
+    model: z.string().max(200).optional().describe('provider:model, e.g. anthropic:claude-sonnet-5-5 (default: server setting)'),
+    max_steps: z.number().int().min(1).max(200).optional().describe('Model turns (default 30)'),
     wait_s: z.number().min(0).max(MAX_WAIT_S).optional(),
   }),
   async handle({ task, model, max_steps, wait_s }, ctx) {
@@ -106,12 +105,12 @@ export const agentStatus = defineTool({
   kind: 'read',
   uncapped: true,
   description:
-    'Events of an agent run after `cursor` (the cursor of the previous reply), waiting up to wait_s for something new or for the end. ' +
-    'Works for finished runs after a server restart; a run that was in flight during a restart is reported as interrupted.',
+    'Events of an agent run after `cursor` (from the previous reply), waiting up to wait_s for news or the end. ' +
+    'Finished runs survive a server restart; one in flight then reads as interrupted.',
   input: z.object({
     run_id: z.string().min(1).max(64),
-    cursor: z.number().int().min(0).optional().describe('Return events after this many (default 0: all)'),
-    wait_s: z.number().min(0).max(MAX_WAIT_S).optional().describe(`Wait up to this long for new events (default ${DEFAULT_WAIT_S})`),
+    cursor: z.number().int().min(0).optional().describe('Default 0: all'),
+    wait_s: z.number().min(0).max(MAX_WAIT_S).optional().describe(`Seconds (default ${DEFAULT_WAIT_S})`),
   }),
   async handle({ run_id, cursor, wait_s }, ctx) {
     await waitAndReply(ctx, run_id, cursor ?? 0, wait_s ?? DEFAULT_WAIT_S, false);
@@ -124,7 +123,7 @@ export const agentCancel = defineTool({
   title: 'Cancel an agent run',
   kind: 'destructive',
   uncapped: true,
-  description: 'Stop an agent run: the model call and any running tool are cancelled.',
+  description: 'Stop an agent run, cancelling its model call and running tool.',
   input: z.object({ run_id: z.string().min(1).max(64) }),
   async handle({ run_id }, ctx) {
     const runs = ctx.runtime.runs;
@@ -145,7 +144,7 @@ export const agentList = defineTool({
   title: 'List agent runs',
   kind: 'read',
   uncapped: true,
-  description: 'Recent agent runs of this sandbox, newest first: id, status, steps, task.',
+  description: 'Recent agent runs, newest first: id, status, steps, task.',
   input: z.object({}),
   async handle(_args, ctx) {
     const runs = await ctx.runtime.runs.list();

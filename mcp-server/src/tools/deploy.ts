@@ -10,7 +10,7 @@ import { defineTool, ToolError, type ToolContext } from '../tool.js';
 
 const MAX_SITE_FILES = 5000;
 const MAX_SITE_BYTES = 100 * 1024 * 1024;
-const nameArg = z.string().regex(SITE_NAME, 'lowercase letters, digits and "-", starting with a letter or digit').describe('Site name, e.g. "my-report"');
+const nameArg = z.string().regex(SITE_NAME, 'lowercase letters, digits and "-", starting with a letter or digit').describe('e.g. "my-report"');
 
 /**
  * Copy a directory out of the sandbox: regular files only (symlinks are skipped), within size caps. The
@@ -53,10 +53,10 @@ export const siteDeploy = defineTool({
   title: 'Deploy a static site',
   kind: 'publish',
   description:
-    'Publish a directory of the workspace (with an index.html) as a static website. provider "local" (default) serves it from this server on 127.0.0.1 ' +
-    'and keeps it up after the sandbox stops; "netlify" uploads it to Netlify (needs NETLIFY_AUTH_TOKEN on the server). Deploying the same name again replaces it.',
+    'Publish a workspace directory with an index.html as a static site: "local" (default) serves it on 127.0.0.1, even after the sandbox stops; ' +
+    '"netlify" uploads it (needs NETLIFY_AUTH_TOKEN). The same name replaces it.',
   input: z.object({
-    directory: z.string().max(4096).describe('Directory relative to /workspace, e.g. "dist"'),
+    directory: z.string().max(4096).describe('e.g. "dist"'),
     name: nameArg,
     provider: z.enum(['local', 'netlify']).optional(),
   }),
@@ -92,7 +92,7 @@ export const siteList = defineTool({
   name: 'site_list',
   title: 'Deployed sites',
   kind: 'read',
-  description: 'Sites deployed with site_deploy: name, provider, URL, size, time.',
+  description: 'Deployed sites: name, provider, URL, size, time.',
   input: z.object({}),
   async handle(_args, ctx) {
     const sites = await ctx.runtime.sites.list();
@@ -105,7 +105,7 @@ export const siteRemove = defineTool({
   name: 'site_remove',
   title: 'Remove a deployed site',
   kind: 'destructive',
-  description: 'Stop serving a locally deployed site and delete its copy (for Netlify sites, only the record here is removed; delete the site in Netlify).',
+  description: 'Stop serving a local site and delete its copy (for Netlify, only the record here goes).',
   input: z.object({ name: nameArg }),
   async handle({ name }, ctx) {
     const existing = await ctx.runtime.sites.get(name);

@@ -20,10 +20,10 @@ export const fileExport = defineTool({
   title: 'Export a file to the host',
   kind: 'publish',
   description:
-    "Copy a workspace file or folder to the user's computer (the exchange folder, ~/SunaFiles/<sandbox> by default) and return its host path to tell the user. " +
-    `Replaces an existing copy only with overwrite (a folder is merged). Symlinks are not copied. Max ${EXPORT_LIMITS.maxFileBytes / MiB} MB per file, ${EXPORT_LIMITS.maxTotalBytes / MiB} MB in all.`,
+    "Copy a workspace file or folder to the user's computer (default ~/SunaFiles/<sandbox>); returns the host path to tell the user. " +
+    `Replaces only with overwrite. Symlinks are skipped. Max ${EXPORT_LIMITS.maxFileBytes / MiB} MB per file, ${EXPORT_LIMITS.maxTotalBytes / MiB} MB in all.`,
   input: z.object({
-    path: z.string().max(4096).describe('File or folder relative to /workspace'),
+    path: z.string().max(4096).describe('Relative to /workspace'),
     overwrite: z.boolean().optional(),
   }),
   async handle({ path, overwrite }, ctx) {
@@ -41,12 +41,11 @@ export const fileImport = defineTool({
   title: 'Import a file from the host',
   kind: 'write',
   description:
-    "Copy a file or folder from the user's computer into the workspace. host_path is absolute or relative to the first allowed folder " +
-    '(--import-dirs; by default the exchange folder ~/SunaFiles/<sandbox>). Nothing outside them is readable, and symlinks are not followed. Lands at `path` (default: its name; inside `path` if that is a folder). ' +
-    `Replaces files only with overwrite. Max ${IMPORT_LIMITS.maxFileBytes / MiB} MB per file, ${IMPORT_LIMITS.maxTotalBytes / MiB} MB in all.`,
+    "Copy a file or folder from the user's computer into the workspace, only from allowed folders (--import-dirs, default ~/SunaFiles/<sandbox>; " +
+    `relative host_path: the first one). Symlinks are not followed. Replaces files only with overwrite. Max ${IMPORT_LIMITS.maxFileBytes / MiB} MB per file, ${IMPORT_LIMITS.maxTotalBytes / MiB} MB in all.`,
   input: z.object({
     host_path: z.string().max(4096).describe('e.g. "report.xlsx"'),
-    path: z.string().max(4096).optional().describe('Destination relative to /workspace'),
+    path: z.string().max(4096).optional().describe('Destination (default: its name)'),
     overwrite: z.boolean().optional(),
   }),
   async handle({ host_path, path, overwrite }, ctx) {

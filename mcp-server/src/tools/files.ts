@@ -11,7 +11,7 @@ const MAX_LINE_CHARS = 2000;
 /** Most bytes one file_read page moves out of the sandbox (lines beyond it: continue with the next offset). */
 const PAGE_BYTES = 4 * 1024 * 1024;
 
-const pathArg = z.string().max(4096).describe('Path relative to /workspace');
+const pathArg = z.string().max(4096).describe('Relative to /workspace');
 
 async function readBytes(ctx: ToolContext, absolute: string): Promise<Buffer> {
   const r = await ctx.fs.read(absolute, { maxBytes: MAX_READ_BYTES });
@@ -35,12 +35,11 @@ export const fileRead = defineTool({
   title: 'Read a file',
   kind: 'read',
   description:
-    `Read a text file from the workspace by lines. Returns up to \`limit\` lines (default ${DEFAULT_LINE_LIMIT}) from line \`offset\` (1-based), ` +
-    'and says how many lines the file has so you can page through it.',
+    `Read a text file by lines: up to \`limit\` lines (default ${DEFAULT_LINE_LIMIT}) from line \`offset\` (1-based), with the line count for paging.`,
   input: z.object({
     path: pathArg,
-    offset: z.number().int().min(1).optional().describe('First line to return, 1-based (default 1)'),
-    limit: z.number().int().min(1).max(100_000).optional().describe(`How many lines (default ${DEFAULT_LINE_LIMIT})`),
+    offset: z.number().int().min(1).optional().describe('First line, 1-based'),
+    limit: z.number().int().min(1).max(100_000).optional().describe(`Lines (default ${DEFAULT_LINE_LIMIT})`),
   }),
   async handle({ path, offset, limit }, ctx) {
     const abs = resolveWorkspacePath(path, { allowRoot: false });
@@ -71,14 +70,14 @@ export const fileWrite = defineTool({
   name: 'file_write',
   title: 'Write a file',
   kind: 'write',
-  description: 'Create or replace a file in the workspace with the given content (parent directories are created). Atomic: a failed write leaves the old file as it was.',
+  description: 'Create or replace a file (parent directories are created). Atomic: a failed write leaves the old file intact.',
   input: z.object({
     path: pathArg,
     content: z
       .string()
       .max(50 * 1024 * 1024, 'content is over the 50 MB file_write limit: write the file in parts (file_write each part to its own file, then shell_exec "cat part1 part2 … > file")')
-      .describe('The file content, up to 50 MB; for a bigger file write parts and join them with shell_exec "cat … > file"'),
-    encoding: z.enum(['utf8', 'base64']).optional().describe('How `content` is encoded (default utf8; base64 for binary files)'),
+      .describe('Up to 50 MB; write bigger files in parts and join them with shell_exec'),
+    encoding: z.enum(['utf8', 'base64']).optional().describe('utf8 (default), or base64 for binary'),
   }),
   async handle({ path, content, encoding }, ctx) {
     const abs = resolveWorkspacePath(path, { allowRoot: false });
@@ -123,8 +122,8 @@ export const fileEdit = defineTool({
   title: 'Edit a file',
   kind: 'write',
   description:
-    'Replace exact text in a file. Each old_text must match exactly once (or set replace_all). Edits apply in order and all-or-nothing: ' +
-    'if one fails, the file is left untouched. Returns a unified diff; with dry_run the diff is returned and nothing is written.',
+    'Replace exact text in a file. Each old_text must match once (or set replace_all). Edits apply in order, all-or-nothing. ' +
+    'Returns a unified diff; dry_run writes nothing.',
   input: z.object({
     path: pathArg,
     edits: z
@@ -164,10 +163,10 @@ export const fileList = defineTool({
   name: 'file_list',
   title: 'List files',
   kind: 'read',
-  description: 'List a directory of the workspace as a tree (directories end with "/"), down to `depth` levels. Files ignored by .gitignore and .git/ are left out.',
+  description: 'List a directory as a tree (directories end in "/") down to `depth` levels, without .git/ and .gitignored files.',
   input: z.object({
     path: pathArg.optional(),
-    depth: z.number().int().min(1).max(10).optional().describe('Levels to descend (default 2)'),
+    depth: z.number().int().min(1).max(10).optional().describe('Default 2'),
   }),
   async handle({ path, depth }, ctx) {
     const abs = resolveWorkspacePath(path ?? '.');
@@ -182,13 +181,13 @@ export const fileSearch = defineTool({
   name: 'file_search',
   title: 'Search file contents',
   kind: 'read',
-  description: 'Search file contents with ripgrep (regular expression, .gitignore respected). Returns "path:line:text" matches.',
+  description: 'Search file contents with ripgrep (.gitignore respected). Returns "path:line:text" matches.',
   input: z.object({
-    pattern: z.string().min(1).max(10_000).describe('Regular expression (Rust regex syntax), or a literal with fixed_strings'),
-    path: pathArg.optional().describe('Directory or file to search (default: the whole workspace)'),
-    glob: z.string().max(500).optional().describe('Only files matching this glob, e.g. "*.py" or "!*.min.js"'),
-    max_results: z.number().int().min(1).max(5000).optional().describe('Stop after this many matching lines (default 200)'),
-    case_sensitive: z.boolean().optional().describe('Default: smart case (sensitive only if the pattern has capitals)'),
+    pattern: z.string().min(1).max(10_000).describe('Rust regex, or a literal with fixed_strings'),
+    path: pathArg.optional().describe('Directory or file (default: the workspace)'),
+    glob: z.string().max(500).optional().describe('e.g. "*.py" or "!*.min.js"'),
+    max_results: z.number().int().min(1).max(5000).optional().describe('Max matching lines (default 200)'),
+    case_sensitive: z.boolean().optional().describe('Default: smart case'),
     fixed_strings: z.boolean().optional(),
   }),
   async handle({ pattern, path, glob, max_results, case_sensitive, fixed_strings }, ctx) {
@@ -223,7 +222,7 @@ export const fileDelete = defineTool({
   name: 'file_delete',
   title: 'Delete a file or directory',
   kind: 'destructive',
-  description: 'Delete a file, a symlink, or an empty directory; a directory with contents needs recursive: true. Symlinks are removed, never followed.',
+  description: 'Delete a file, a symlink (never followed) or an empty directory; a non-empty one needs recursive: true.',
   input: z.object({ path: pathArg, recursive: z.boolean().optional() }),
   async handle({ path, recursive }, ctx) {
     const abs = resolveWorkspacePath(path, { allowRoot: false });
@@ -236,7 +235,7 @@ export const fileMove = defineTool({
   name: 'file_move',
   title: 'Move or rename',
   kind: 'write',
-  description: 'Move or rename a file or directory inside the workspace. Refuses to replace an existing destination unless overwrite is true.',
+  description: 'Move or rename a file or directory. An existing destination is replaced only with overwrite.',
   input: z.object({ from: pathArg, to: pathArg, overwrite: z.boolean().optional() }),
   async handle({ from, to, overwrite }, ctx) {
     const src = resolveWorkspacePath(from, { allowRoot: false });

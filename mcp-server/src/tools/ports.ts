@@ -17,15 +17,14 @@ export async function closeExposedPorts(runtime: Runtime): Promise<number> {
   return closing.length;
 }
 
-const portArg = z.number().int().min(1).max(65535).describe('Port a server listens on inside the sandbox');
+const portArg = z.number().int().min(1).max(65535).describe('Port inside the sandbox');
 
 export const portExpose = defineTool({
   name: 'port_expose',
   title: 'Expose a port',
   kind: 'publish',
   description:
-    'Make a server that listens inside the sandbox reachable from the host, at http://127.0.0.1:<port>/ (the same port number when it is free on the host). ' +
-    'Start the server first (shell_start); it may listen on 127.0.0.1 or 0.0.0.0 inside the sandbox.',
+    'Make a server in the sandbox (started with shell_start, on 127.0.0.1 or 0.0.0.0) reachable from the host at http://127.0.0.1:<port>/ (same port when free).',
   input: z.object({ port: portArg }),
   async handle({ port }, ctx) {
     const ports = forwards(ctx.runtime);
@@ -56,7 +55,7 @@ export const portList = defineTool({
   name: 'port_list',
   title: 'Exposed ports',
   kind: 'read',
-  description: 'Sandbox ports currently exposed on the host, with their URLs.',
+  description: 'Sandbox ports exposed on the host, with URLs.',
   input: z.object({}),
   async handle(_args, ctx) {
     const list = [...forwards(ctx.runtime).values()].map((f) => ({ port: f.sandboxPort, url: `http://${f.host}:${f.port}/` }));
@@ -69,7 +68,7 @@ export const portClose = defineTool({
   name: 'port_close',
   title: 'Stop exposing a port',
   kind: 'publish',
-  description: 'Stop exposing a sandbox port on the host (the server in the sandbox keeps running).',
+  description: 'Stop exposing a sandbox port (the server keeps running).',
   input: z.object({ port: portArg }),
   async handle({ port }, ctx) {
     const ports = forwards(ctx.runtime);

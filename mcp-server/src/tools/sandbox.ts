@@ -34,7 +34,7 @@ export const sandboxStatus = defineTool({
   sandboxFree: true,
   title: 'Sandbox status',
   kind: 'read',
-  description: 'Show the sandbox: image, container, state and uptime, resource limits, outbound network policy and its latest decisions, security profile, whether the command daemon is connected, and the size of the checkpoint store.',
+  description: 'Sandbox state: image, container, uptime, limits, network policy and latest decisions, security profile, daemon, hidden tools, checkpoint store size.',
   input: z.object({}),
   async handle(_args, ctx) {
     const build = ctx.sandbox.imageBuildState;
@@ -70,7 +70,7 @@ export const sandboxReset = defineTool({
   name: 'sandbox_reset',
   title: 'Reset the sandbox',
   kind: 'destructive',
-  description: 'Destroy the sandbox and start a fresh one: ALL files in /workspace and the home directory are deleted and every process is stopped.',
+  description: 'Destroy the sandbox and start a fresh one: ALL files in /workspace and home are deleted, every process stopped.',
   input: z.object({}),
   async handle(_args, ctx) {
     forgetOutputCursors(ctx.runtime);

@@ -16,8 +16,8 @@ import { defineTool, ToolError, type ToolContext } from '../tool.js';
 
 const MAX_GROUPS_SHOWN = 500;
 
-const pathArg = z.string().max(4096).describe('Path relative to /workspace, ending in .xlsx or .csv');
-const sheetArg = z.string().optional().describe('Sheet name (default: the first sheet; ignored for .csv)');
+const pathArg = z.string().max(4096).describe('.xlsx or .csv file');
+const sheetArg = z.string().optional().describe('Default: the first sheet');
 
 /** Domain errors are the caller's to fix: they reach the client as tool errors. */
 async function sheets<T>(fn: () => T | Promise<T>): Promise<T> {
@@ -55,10 +55,8 @@ export const sheetCreate = defineTool({
   title: 'Create a spreadsheet',
   kind: 'write',
   description:
-    'Create an .xlsx workbook (one or more sheets) or a .csv file (exactly one sheet), chosen by the path\'s extension. ' +
-    '`columns` become a bold, filled, frozen header row; column widths are fitted to the content. Rows are arrays of values or objects keyed by column name. ' +
-    'Strings starting with "=" are formulas ("=SUM(B2:B9)"; start with "\'=" for literal text); numbers, booleans and null stay typed. ' +
-    'Refuses to replace an existing file unless overwrite is true.',
+    'Create an .xlsx (sheets) or .csv (one sheet) file. `columns` become a bold, frozen header row. ' +
+    '"=…" strings are formulas ("\'=" for literal text); numbers, booleans and null stay typed. Replaces a file only with overwrite.',
   input: z.object({
     path: pathArg,
     sheets: z.array(sheetSpec).min(1).max(100),
@@ -82,15 +80,13 @@ export const sheetRead = defineTool({
   title: 'Read a spreadsheet',
   kind: 'read',
   description:
-    'Read a sheet of an .xlsx or .csv file as a table with row numbers and column letters (CSV text when very wide). Lists all sheet names and the used range. ' +
-    'Formula cells show as "=A1+B1 → 3": the result cached in the file, or, when there is none, computed here (Excel\'s functions, cross-sheet references); ' +
-    'a formula that cannot be computed shows "→ (not computed: why)". ' +
-    'Defaults: the first sheet, its used range (first 50 columns), 100 rows; page with `range` ("A101:D200"). structuredContent has the values and the formula cells.',
+    'Read a sheet of an .xlsx or .csv file as a table with row numbers and column letters, with the sheet names and used range. ' +
+    'Formulas show as "=A1+B1 → 3" (cached or computed here). Default: 100 rows, 50 columns; page with `range` ("A101:D200").',
   input: z.object({
     path: pathArg,
     sheet: sheetArg,
-    range: z.string().max(40).optional().describe('Cells to read, like "A1:D20" (default: the used range)'),
-    max_rows: z.number().int().min(1).max(1000).optional().describe('Rows to show (default 100)'),
+    range: z.string().max(40).optional().describe('e.g. "A1:D20"'),
+    max_rows: z.number().int().min(1).max(1000).optional().describe('Default 100'),
   }),
   async handle({ path, sheet, range, max_rows }, ctx) {
     const f = await readSheetFile(ctx, path);
@@ -125,10 +121,8 @@ export const sheetUpdate = defineTool({
   title: 'Update a spreadsheet',
   kind: 'write',
   description:
-    'Change an .xlsx or .csv file with a list of operations, applied in order and all-or-nothing: if one fails, the error names it and the file is left untouched. ' +
-    'Operations (on `sheet`, default the first): set_cell, set_range, append_rows (after the last row with data), insert_rows, delete_rows, insert_columns, delete_columns, ' +
-    'add_sheet, rename_sheet. Values starting with "=" are formulas. Inserting or deleting rows/columns and renaming sheets rewrite formula references the way Excel does. ' +
-    'Cached formula results are dropped (they would be stale); the file recalculates when opened in Excel or LibreOffice.',
+    'Change an .xlsx or .csv file with operations on `sheet`, in order, all-or-nothing (a failure names the operation; the file stays untouched). ' +
+    '"=…" values are formulas; inserts, deletes and renames rewrite references as Excel does. Cached formula results are dropped.',
   input: z.object({
     path: pathArg,
     sheet: sheetArg,
@@ -150,14 +144,12 @@ export const sheetAnalyze = defineTool({
   title: 'Group and aggregate a sheet',
   kind: 'read',
   description:
-    'Summarise a sheet whose row 1 holds column names: keep rows matching every `filter` condition, group them by `group_by`, and compute count/sum/avg/min/max per group. ' +
-    'Columns are named by header text (or by letter). eq/ne compare numbers as numbers and text case-insensitively; contains is a case-insensitive substring test; ' +
-    'gt/gte/lt/lte compare numbers, or text (ISO dates sort correctly). Formula cells count with their value (cached in the file, or computed here); ' +
-    'an aggregate over a formula that cannot be computed is left empty and the reason is given, never counted as 0. Returns a markdown table; structuredContent has the rows.',
+    'Summarise a sheet with a header row: keep rows matching every `filter`, group by `group_by`, aggregate per group. ' +
+    'Columns by header text or letter; text compares case-insensitively. An aggregate over a formula that cannot be computed is left empty, with why.',
   input: z.object({
     path: pathArg,
     sheet: sheetArg,
-    group_by: z.union([z.string(), z.array(z.string()).max(10)]).optional().describe('Column name(s) to group by; omit for one row of totals'),
+    group_by: z.union([z.string(), z.array(z.string()).max(10)]).optional().describe('Column(s); omit for one row of totals'),
     aggregations: z.array(aggregationSpec).max(50).optional().describe('Default: count of rows'),
     filter: z.array(filterSpec).max(50).optional(),
   }),

@@ -13,9 +13,9 @@ const MAX_TIMEOUT_S = 3600;
 const envSchema = z
   .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _'), z.string().max(32_768))
   .optional()
-  .describe('Extra environment variables for this command');
+  .describe('Extra environment variables');
 
-const cwdSchema = z.string().optional().describe('Working directory, relative to /workspace (default: /workspace)');
+const cwdSchema = z.string().optional().describe('Working directory relative to /workspace');
 
 /** Per process: where the last shell_output stopped, so a call without an offset continues from there. */
 const outputCursors = runtimeState(() => new Map<string, number>());
@@ -39,20 +39,19 @@ export const shellExec = defineTool({
   title: 'Run a shell command',
   kind: 'exec',
   description:
-    'Run a bash command in the sandbox (Debian, user "user", working directory /workspace) and wait for it. ' +
-    'Returns exit code, stdout, stderr and duration. Long output is cut to its start and end and saved in full under .suna/output/. ' +
-    'The command and its child processes are killed at the timeout. For servers or anything longer than a minute use shell_start.',
+    'Run a bash command in the sandbox (Debian, user "user", cwd /workspace) and wait. Long output keeps its start and end, in full under .suna/output/. ' +
+    'Killed with its children at the timeout. Use shell_start for servers and jobs over a minute.',
   input: z.object({
     command: z.string().min(1).max(100_000).describe('The bash command line'),
     cwd: cwdSchema,
-    timeout_s: z.number().positive().max(MAX_TIMEOUT_S).optional().describe('Kill the command after this many seconds (default 60)'),
+    timeout_s: z.number().positive().max(MAX_TIMEOUT_S).optional().describe('Seconds before it is killed (default 60)'),
     env: envSchema,
   }),
   // One of exit_code / signal is present, never a null: a `type` array (["number","null"]) is not portable to
   // single-type schema dialects such as the one Gemini's function declarations use.
   output: z.object({
-    exit_code: z.number().optional().describe('Exit code, when the command exited'),
-    signal: z.string().optional().describe('The signal that ended it, when it was killed'),
+    exit_code: z.number().optional().describe('When it exited'),
+    signal: z.string().optional().describe('When killed by a signal'),
     stdout: z.string(),
     stderr: z.string(),
     duration_ms: z.number(),
@@ -96,12 +95,11 @@ export const shellStart = defineTool({
   title: 'Start a background process',
   kind: 'exec',
   description:
-    'Start a long-running command (a dev server, a build, a watcher) in the background and return its process_id at once. ' +
-    'Read its output with shell_output, send it input with shell_input, stop it with shell_kill.',
+    'Start a command (dev server, build, watcher) in the background; returns its process_id at once. Then use shell_output, shell_input, shell_kill.',
   input: z.object({
     command: z.string().min(1).max(100_000).describe('The bash command line'),
     cwd: cwdSchema,
-    name: z.string().max(80).optional().describe('A short label shown by shell_list'),
+    name: z.string().max(80).optional().describe('Label for shell_list'),
   }),
   async handle({ command, cwd, name }, ctx) {
     const info = await ctx.proc.start(command, { cwd: resolveWorkspacePath(cwd ?? '.'), name });
@@ -115,12 +113,12 @@ export const shellOutput = defineTool({
   title: 'Read background process output',
   kind: 'read',
   description:
-    'Get new output of a background process since `offset` (default: where the previous shell_output stopped), and whether it is still running. ' +
-    'With wait_s it waits up to that long for new output or for the process to exit, so there is no need to poll in a loop.',
+    'New output of a background process since `offset` (default: where the last call stopped) and whether it still runs. ' +
+    'wait_s waits for output or exit, so no polling loop is needed.',
   input: z.object({
     process_id: z.string().min(1).max(40),
-    wait_s: z.number().min(0).max(50).optional().describe('Wait up to this many seconds for output or exit (default 0)'),
-    offset: z.number().int().min(0).optional().describe('Byte offset to read from (next_offset of the previous call)'),
+    wait_s: z.number().min(0).max(50).optional().describe('Seconds to wait (default 0)'),
+    offset: z.number().int().min(0).optional().describe('next_offset of the last call'),
   }),
   async handle({ process_id, wait_s, offset }, ctx) {
     const cursors = outputCursors(ctx.runtime);
@@ -153,7 +151,7 @@ export const shellKill = defineTool({
   name: 'shell_kill',
   title: 'Stop a background process',
   kind: 'destructive',
-  description: 'Stop a background process and its children. SIGTERM (default) is followed by SIGKILL after 1 s if it does not exit.',
+  description: 'Stop a background process and its children: SIGTERM (default), then SIGKILL after 1 s.',
   input: z.object({ process_id: z.string().min(1).max(40), signal: z.enum(['SIGTERM', 'SIGKILL', 'SIGINT', 'SIGHUP']).optional() }),
   async handle({ process_id, signal }, ctx) {
     const info = await ctx.proc.kill(process_id, signal);
@@ -165,7 +163,7 @@ export const shellList = defineTool({
   name: 'shell_list',
   title: 'List background processes',
   kind: 'read',
-  description: 'List the background processes started with shell_start: id, state, command.',
+  description: 'Background processes from shell_start: id, state, command.',
   input: z.object({}),
   async handle(_args, ctx) {
     const own = ctx.runtime.browser.browserProcessId;

@@ -33,15 +33,14 @@ export const webSearch = defineTool({
   title: 'Search the web',
   kind: 'external',
   description:
-    'Search the web (Tavily). Returns numbered results with title, URL and a short snippet, and with include_answer a short ' +
-    'generated answer first. Use web_scrape on a result URL to read the whole page. Identical searches within 10 minutes ' +
-    'are answered from a cache. Needs TAVILY_API_KEY in the server environment.',
+    'Search the web (Tavily): numbered results with title, URL and snippet, with include_answer a short answer first. ' +
+    'Read a whole page with web_scrape. Repeated searches within 10 minutes come from a cache.',
   input: z.object({
-    query: z.string().trim().min(1).max(400).describe('What to search for, in natural words'),
-    max_results: z.number().int().min(1).max(20).default(5).describe('How many results (1–20, default 5)'),
+    query: z.string().trim().min(1).max(400).describe('Natural-language query'),
+    max_results: z.number().int().min(1).max(20).default(5).describe('Default 5'),
     topic: z.enum(['general', 'news', 'finance']).default('general').describe('news for current events, finance for markets'),
-    time_range: z.enum(['day', 'week', 'month', 'year']).optional().describe('Only results published within this period'),
-    include_answer: z.boolean().default(false).describe('Also return a short answer composed from the results'),
+    time_range: z.enum(['day', 'week', 'month', 'year']).optional().describe('Published within'),
+    include_answer: z.boolean().default(false).describe('Also a short answer from the results'),
   }),
   output: z.object({
     query: z.string(),
@@ -72,15 +71,13 @@ export const webScrape = defineTool({
   title: 'Read a web page',
   kind: 'external',
   description:
-    "Fetch a web page and return its content as markdown (default), html or text: by default only the main content " +
-    '(navigation, headers, sidebars and footers dropped). Uses Firecrawl when FIRECRAWL_API_KEY or FIRECRAWL_API_URL is set, ' +
-    "otherwise the sandbox's browser (which renders JavaScript and sees the sandbox's localhost). Long pages are cut to " +
-    'max_chars (head + tail); the full content is always saved under .suna/scrape/ in the workspace (read it with file_read).',
+    "Fetch a web page's main content as markdown, html or text, through Firecrawl when configured, else the sandbox's browser (runs JavaScript, " +
+    "sees the sandbox's localhost). Over max_chars it is cut; the full content is saved under .suna/scrape/.",
   input: z.object({
-    url: z.string().min(1).max(8000).describe('A full http(s) URL'),
+    url: z.string().min(1).max(8000).describe('http(s) URL'),
     format: z.enum(['markdown', 'html', 'text']).default('markdown'),
-    only_main_content: z.boolean().default(true).describe('false: the whole page, navigation and all'),
-    max_chars: z.number().int().min(500).max(100_000).default(20_000).describe('Cap on the content returned inline (default 20000)'),
+    only_main_content: z.boolean().default(true).describe('false: the whole page'),
+    max_chars: z.number().int().min(500).max(100_000).default(20_000).describe('Inline cap (default 20000)'),
   }),
   async handle({ url, format, only_main_content, max_chars }, ctx) {
     const target = checkWebUrl(url);

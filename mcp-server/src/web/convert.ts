@@ -1,13 +1,17 @@
 // HTML → markdown (turndown, on the host: its Node build parses with domino, no browser needed) and
 // markdown → plain text. Both scrape sources end here, so `format` means the same thing for each.
-import TurndownService from 'turndown';
+import { createRequire } from 'node:module';
+import type TurndownService from 'turndown';
 
 const DROPPED = new Set(['script', 'style', 'noscript', 'template', 'iframe', 'object', 'embed', 'canvas', 'svg']);
 let service: TurndownService | undefined;
 
 function turndown(): TurndownService {
   if (service) return service;
-  const t = new TurndownService({ headingStyle: 'atx', codeBlockStyle: 'fenced', bulletListMarker: '-', emDelimiter: '*', hr: '---' });
+  // Required on first use, not imported: turndown and its DOM (domino) are slow to load and most sessions never scrape.
+  // A literal require() so that esbuild bundles or externalises it (see sandbox/src/docker-client.ts).
+  const Turndown = (typeof require === 'function' ? require('turndown') : createRequire(import.meta.url)('turndown')) as typeof TurndownService;
+  const t = new Turndown({ headingStyle: 'atx', codeBlockStyle: 'fenced', bulletListMarker: '-', emDelimiter: '*', hr: '---' });
   t.remove((node) => DROPPED.has(node.nodeName.toLowerCase()));
   // Inline images as data: URIs would flood the text with base64; keep their alt text only.
   t.addRule('dataImages', {

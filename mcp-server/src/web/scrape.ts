@@ -7,7 +7,7 @@
 //   SUNA_WEB_TIMEOUT_MS   time limit of one Firecrawl request (default 60 s).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import Firecrawl, { SdkError } from '@mendable/firecrawl-js';
+import type { SdkError } from '@mendable/firecrawl-js';
 import { AbortedError } from '@suna/sandbox';
 import type { BrowserSession } from '../browser/session.js';
 import { ToolError } from '../errors.js';
@@ -34,11 +34,11 @@ export function firecrawlSettings(): { apiKey: string; apiUrl?: string } | undef
   return apiKey || apiUrl ? { apiKey, apiUrl } : undefined;
 }
 
-function explainFirecrawlError(err: unknown, url: string, timeoutMs: number): ToolError {
+function explainFirecrawlError(err: unknown, url: string, timeoutMs: number, SdkErrorClass: typeof SdkError): ToolError {
   if (err instanceof ToolError) return err;
   const e = err as SdkError & { code?: string };
   const msg = (e?.message ?? String(err)).split('\n')[0]!;
-  const status = err instanceof SdkError ? e.status : undefined;
+  const status = err instanceof SdkErrorClass ? e.status : undefined;
   if (status === 401 || status === 403) return new ToolError(`FIRECRAWL_API_KEY was rejected by Firecrawl (${status}); check the key, or unset it to scrape with the local browser`);
   if (status === 402) return new ToolError('Firecrawl refused the scrape: payment required (out of credits); unset FIRECRAWL_API_KEY to scrape with the local browser');
   if (status === 429) return new ToolError('Firecrawl rate limited this scrape (429); wait a minute and retry');
@@ -52,6 +52,7 @@ function explainFirecrawlError(err: unknown, url: string, timeoutMs: number): To
 export async function scrapeWithFirecrawl(url: string, format: ScrapeFormat, onlyMainContent: boolean, signal: AbortSignal): Promise<Scraped> {
   const settings = firecrawlSettings()!;
   const timeoutMs = webTimeoutMs(FIRECRAWL_TIMEOUT_MS);
+  const { default: Firecrawl, SdkError: SdkErrorClass } = await import('@mendable/firecrawl-js'); // loaded on first use: it is slow to load
   const client = new Firecrawl({ apiKey: settings.apiKey || null, apiUrl: settings.apiUrl ?? null, timeoutMs: timeoutMs + 5000, maxRetries: 2 });
   let doc;
   try {
@@ -63,7 +64,7 @@ export async function scrapeWithFirecrawl(url: string, format: ScrapeFormat, onl
       'Firecrawl',
     );
   } catch (err) {
-    throw explainFirecrawlError(err, url, timeoutMs);
+    throw explainFirecrawlError(err, url, timeoutMs, SdkErrorClass);
   }
   const md = doc.markdown ?? '';
   const content = format === 'html' ? (doc.html ?? '') : format === 'text' ? markdownToText(md) : md;

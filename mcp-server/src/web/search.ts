@@ -5,7 +5,6 @@
 //   TAVILY_API_URL        overrides Tavily's base URL (default https://api.tavily.com), for proxies and tests.
 //   SUNA_WEB_TIMEOUT_MS   time limit of one Tavily/Firecrawl request (default 20 s for search).
 //   SUNA_WEB_CACHE_TTL_MS how long an identical search is answered from the cache (default 10 min).
-import { tavily } from '@tavily/core';
 import Keyv from 'keyv';
 import { ToolError } from '../errors.js';
 import { withDeadline, webTimeoutMs } from './deadline.js';
@@ -73,6 +72,7 @@ export async function searchWeb(args: SearchArgs, signal: AbortSignal): Promise<
   if (hit) return { ...hit, cached: true };
 
   const timeoutMs = webTimeoutMs(SEARCH_TIMEOUT_MS);
+  const { tavily } = await import('@tavily/core'); // loaded on first use: it is slow to load
   const client = tavily({ apiKey, apiBaseURL: baseUrl, clientSource: 'suna-mcp' });
   let response;
   try {

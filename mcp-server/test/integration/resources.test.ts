@@ -1,6 +1,7 @@
 // Workspace files as MCP resources through the real SDK client: listed, read as text or as a binary blob,
 // refused with a clear error outside the workspace or over the size limit; screenshots link to their file.
 import assert from 'node:assert/strict';
+import { ResourceListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startServer, type TestServer } from '../fixtures/server.ts';
 
 const PNG_1x1 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
@@ -49,5 +50,21 @@ describe('workspace files as MCP resources', function () {
     await assert.rejects(s.client.readResource({ uri: 'sandbox://workspace/a%2F..%2F..%2Fetc%2Fpasswd' }), /-32602.*(outside|\.\.)/);
     await assert.rejects(s.client.readResource({ uri: 'sandbox://workspace/nope.txt' }), /-32002.*does not exist/);
     await assert.rejects(s.client.readResource({ uri: 'sandbox://workspace/big.bin' }), /over the 8 MB resource limit/);
+  });
+  it('tells the client its resource list changed after a call that writes, and not after a read', async () => {
+    assert.equal(s.client.getServerCapabilities()?.resources?.listChanged, true);
+    let heard = 0;
+    s.client.setNotificationHandler(ResourceListChangedNotificationSchema, () => void heard++);
+    const settle = () => new Promise((r) => setTimeout(r, 800)); // the server sends one notification per burst, 200 ms after it
+    await s.ok('file_read', { path: 'reports/summary.md' });
+    await s.ok('sheet_read', { path: 'missing.csv' }).catch(() => {});
+    await settle();
+    assert.equal(heard, 0, 'read-only calls change nothing');
+    await s.ok('file_write', { path: 'fresh/one.txt', content: '1' });
+    await s.ok('file_write', { path: 'fresh/two.txt', content: '2' });
+    for (let i = 0; i < 50 && heard === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(heard >= 1 && heard <= 2, `one notification per burst (heard ${heard})`);
+    const { resources } = await s.client.listResources();
+    assert.ok(resources.some((r) => r.name === 'fresh/two.txt'), 'the new listing has the written file');
   });
 });

@@ -13,6 +13,7 @@ import { connect, isIP, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { PassThrough, type Duplex } from 'node:stream';
 import type Docker from 'dockerode';
+import { dockerOf, type DockerSource } from '../docker-client.js';
 import { assets } from '../assets.js';
 import {
   CreditReturn,
@@ -119,13 +120,17 @@ export class EgressBroker extends EventEmitter<{ decision: [EgressDecision] }> {
   private readonly connectTo: typeof connect;
 
   /** `seams` replace name resolution and outbound connections (unit tests prove refusals never connect). */
-  constructor(private readonly docker: Docker, readonly config: EgressConfig, private readonly log: (line: string) => void = () => {}, seams: { resolve?: ResolveHost; connect?: typeof connect } = {}) {
+  constructor(private readonly dockerSource: DockerSource, readonly config: EgressConfig, private readonly log: (line: string) => void = () => {}, seams: { resolve?: ResolveHost; connect?: typeof connect } = {}) {
     super();
     const dns = config.dns ? parseDnsServer(config.dns) : undefined;
     if (config.dns && !dns) throw new Error(`--egress-dns: expected host:port of a DNS server, e.g. 10.0.0.53:53 (got "${config.dns}")`);
     this.policy = policyFor(config);
     this.resolve = seams.resolve ?? createResolver(dns ?? undefined);
     this.connectTo = seams.connect ?? connect;
+  }
+
+  private get docker(): Docker {
+    return dockerOf(this.dockerSource);
   }
 
   get enabled(): boolean {

@@ -1,6 +1,6 @@
 // Anthropic Messages API through @anthropic-ai/sdk: streaming, native tool_use, prompt caching, token counting.
 
-import Anthropic, { APIConnectionError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import type {
   ContentBlockParam,
   ImageBlockParam,
@@ -46,7 +46,7 @@ export class AnthropicProvider implements ModelProvider {
     let complete = false;
     try {
       const params: MessageCreateParamsStreaming = { ...toAnthropicParams(this.#config.model, request), stream: true };
-      const events = await this.#getClient().messages.create(params, { signal });
+      const events = await (await this.#getClient()).messages.create(params, { signal });
       for await (const event of events) {
         switch (event.type) {
           case 'message_start': {
@@ -105,7 +105,7 @@ export class AnthropicProvider implements ModelProvider {
   async countTokens(request: ModelRequest, signal: AbortSignal): Promise<number> {
     const { model, system, messages, tools } = toAnthropicParams(this.#config.model, request);
     try {
-      const result = await this.#getClient().messages.countTokens(
+      const result = await (await this.#getClient()).messages.countTokens(
         { model, messages, ...(system ? { system } : {}), ...(tools ? { tools } : {}) },
         { signal },
       );
@@ -115,22 +115,29 @@ export class AnthropicProvider implements ModelProvider {
     }
   }
 
-  #getClient(): Anthropic {
+  async #getClient(): Promise<Anthropic> {
     const { apiKey, baseURL, timeoutMs, settingNames } = this.#config;
     if (!apiKey) {
       throw new ProviderError('auth', `${settingNames.apiKey} is missing: set it to an Anthropic API key`);
     }
     // maxRetries 0: our retry policy is the only one (it reports waits and stops on cancel).
-    this.#client ??= new Anthropic({ apiKey, baseURL: baseURL ?? null, maxRetries: 0, timeout: timeoutMs });
+    const { default: AnthropicClient } = await loadSdk();
+    this.#client ??= new AnthropicClient({ apiKey, baseURL: baseURL ?? null, maxRetries: 0, timeout: timeoutMs });
     return this.#client;
   }
 }
 
+// The SDK loads on the first model call, not with this module: it is most of what loading the agent costs, and a
+// server without a model key never calls a model. Its error classes are only met after it has loaded.
+let sdk: typeof import('@anthropic-ai/sdk') | undefined;
+const loadSdk = async () => (sdk ??= await import('@anthropic-ai/sdk'));
+
 function toProviderError(err: unknown, ctx: ErrorContext): ProviderError {
   if (err instanceof ProviderError) return err;
-  if (err instanceof APIUserAbortError) return cancelledError();
-  if (err instanceof APIConnectionError) return networkError(describeCause(err), ctx);
-  if (err instanceof APIError) {
+  if (!sdk) return networkError(describeCause(err), ctx);
+  if (err instanceof sdk.APIUserAbortError) return cancelledError();
+  if (err instanceof sdk.APIConnectionError) return networkError(describeCause(err), ctx);
+  if (err instanceof sdk.APIError) {
     return classifyHttpError(
       { status: err.status, headers: err.headers, serverMessage: err.apiMessage ?? err.message, errorType: err.type },
       ctx,

@@ -1,7 +1,7 @@
 // OpenAI Chat Completions through the `openai` SDK, for OpenAI itself and for any compatible server
 // (Ollama, vLLM, LM Studio, OpenRouter) reached by base URL.
 
-import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai';
+import type OpenAI from 'openai';
 import type {
   ChatCompletionContentPart,
   ChatCompletionCreateParamsStreaming,
@@ -44,7 +44,7 @@ export class OpenAIProvider implements ModelProvider {
     let usage: TokenUsage | undefined;
     let finish: string | null = null;
     try {
-      const chunks = await this.#getClient().chat.completions.create(this.#params(request), { signal });
+      const chunks = await (await this.#getClient()).chat.completions.create(this.#params(request), { signal });
       for await (const chunk of chunks) {
         if (chunk.usage) {
           const cached = chunk.usage.prompt_tokens_details?.cached_tokens ?? 0;
@@ -97,12 +97,13 @@ export class OpenAIProvider implements ModelProvider {
     };
   }
 
-  #getClient(): OpenAI {
+  async #getClient(): Promise<OpenAI> {
     const { apiKey, baseURL, timeoutMs, settingNames, compatible } = this.#config;
     if (!apiKey && !compatible) {
       throw new ProviderError('auth', `${settingNames.apiKey} is missing: set it to an OpenAI API key`);
     }
-    this.#client ??= new OpenAI({
+    const { default: OpenAIClient } = await loadSdk();
+    this.#client ??= new OpenAIClient({
       // Local servers need no key, but the SDK refuses to start without one; they ignore this value.
       apiKey: apiKey || 'no-key',
       baseURL: baseURL ?? null,
@@ -115,11 +116,16 @@ export class OpenAIProvider implements ModelProvider {
   }
 }
 
+// The SDK loads on the first model call, not with this module (see anthropic.ts); its error classes are only met after.
+let sdk: typeof import('openai') | undefined;
+const loadSdk = async () => (sdk ??= await import('openai'));
+
 function toProviderError(err: unknown, ctx: ErrorContext): ProviderError {
   if (err instanceof ProviderError) return err;
-  if (err instanceof APIUserAbortError) return cancelledError();
-  if (err instanceof APIConnectionError) return networkError(describeCause(err), ctx);
-  if (err instanceof APIError) {
+  if (!sdk) return networkError(describeCause(err), ctx);
+  if (err instanceof sdk.APIUserAbortError) return cancelledError();
+  if (err instanceof sdk.APIConnectionError) return networkError(describeCause(err), ctx);
+  if (err instanceof sdk.APIError) {
     const body = err.error as { message?: unknown } | undefined;
     const serverMessage = typeof body?.message === 'string' ? body.message : err.message;
     return classifyHttpError({ status: err.status, headers: err.headers, serverMessage, errorType: err.type }, ctx);

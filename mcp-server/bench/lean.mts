@@ -1,0 +1,138 @@
+// Why: what every conversation and every launch pays, next to a peer — the size of tools/list (against
+// @playwright/mcp when it is installed), the time from spawn to `initialize` answered, the server's resident memory
+// idle and after many calls, and the daemon's per sandbox. Run alone with SUNA_BENCH=lean (SUNA_LEAN_CALLS sets the
+// number of mixed calls, default 10,000). Not a test: nothing here fails on a slow machine.
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import Docker from 'dockerode';
+import { CLI, serverEnv } from '../test/fixtures/server.ts';
+
+interface Row { name: string; value: number; unit: string; peer?: number; peerName?: string; note?: string }
+
+const NO_KEYS = { ANTHROPIC_API_KEY: '', OPENAI_API_KEY: '', OPENAI_COMPATIBLE_API_KEY: '', TAVILY_API_KEY: '' };
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+
+async function connect(args: string[], env: Record<string, string>): Promise<{ client: Client; transport: StdioClientTransport; ms: number }> {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, ...args], env, stderr: 'ignore' });
+  const client = new Client({ name: 'bench-lean', version: '1' });
+  const t = performance.now();
+  await client.connect(transport);
+  return { client, transport, ms: performance.now() - t };
+}
+
+async function listBytes(args: string[]): Promise<{ bytes: number; tools: number }> {
+  // No Docker work is needed to list tools: an unreachable engine keeps this row from creating a sandbox.
+  const { client } = await connect(args, serverEnv({ SUNA_LOG_LEVEL: 'error', DOCKER_HOST: 'unix:///nonexistent.sock', ...NO_KEYS }));
+  const { tools } = await client.listTools();
+  await client.close();
+  return { bytes: Buffer.byteLength(JSON.stringify({ tools })), tools: tools.length };
+}
+
+/** @playwright/mcp's tools/list, when the package is installed (the browser bench's dev dependency); else undefined. */
+async function playwrightMcpList(): Promise<{ bytes: number; tools: number } | undefined> {
+  let cli: string;
+  try {
+    cli = createRequire(import.meta.url).resolve('@playwright/mcp/cli.js');
+  } catch {
+    const local = process.env.SUNA_PLAYWRIGHT_MCP_CLI;
+    if (!local || !existsSync(local)) return undefined;
+    cli = local;
+  }
+  const client = new Client({ name: 'bench-lean', version: '1' });
+  await client.connect(new StdioClientTransport({ command: process.execPath, args: [cli, '--headless'], stderr: 'ignore' }));
+  const { tools } = await client.listTools();
+  await client.close();
+  return { bytes: Buffer.byteLength(JSON.stringify({ tools })), tools: tools.length };
+}
+
+async function toolListRows(rows: Row[]): Promise<void> {
+  const all = await listBytes([]);
+  const small = await listBytes(['--tools', 'shell,files']);
+  const peer = await playwrightMcpList().catch(() => undefined);
+  rows.push({ name: `tools/list, default set, no keys (${all.tools} tools)`, value: all.bytes / 1024, unit: 'KB', note: 'goal ≤ 24 KB' });
+  rows.push({ name: `tools/list, --tools shell,files (${small.tools} tools)`, value: small.bytes / 1024, unit: 'KB' });
+  rows.push({
+    name: 'tools/list per tool',
+    value: all.bytes / all.tools,
+    unit: 'B',
+    peer: peer ? peer.bytes / peer.tools : undefined,
+    peerName: peer ? `@playwright/mcp (${peer.tools} tools)` : '@playwright/mcp n/a (not installed)',
+    note: 'goal ≤ 1.0×',
+  });
+}
+
+async function startRows(rows: Row[]): Promise<void> {
+  const xs: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const { client, ms } = await connect([], serverEnv({ SUNA_LOG_LEVEL: 'error', DOCKER_HOST: 'unix:///nonexistent.sock' }));
+    xs.push(ms);
+    await client.close();
+  }
+  rows.push({ name: 'start: spawn → initialize answered (median of 5)', value: median(xs), unit: 'ms', note: 'goal ≤ 300 ms; compile cache warm after the first' });
+}
+
+/** RSS of the sandbox's processes by name: the daemon calls itself suna-daemon; the egress relay is the other node. */
+async function sandboxRssMiB(container: string): Promise<{ daemon: number; relay: number }> {
+  const exec = await new Docker().getContainer(container).exec({ Cmd: ['ps', '-eo', 'rss=,comm='], AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({});
+  const out = await new Promise<string>((resolve) => {
+    let s = '';
+    stream.on('data', (d: Buffer) => (s += d.toString('latin1')));
+    stream.on('end', () => resolve(s));
+  });
+  const rss = (name: string) => Math.max(0, ...out.split('\n').map((l) => /^\s*(\d+)\s+(\S+)/.exec(l)).filter((m) => m?.[2] === name).map((m) => Number(m![1]))) / 1024;
+  return { daemon: rss('suna-daemon'), relay: rss('node') };
+}
+
+async function memoryRows(rows: Row[]): Promise<void> {
+  const env = serverEnv({ SUNA_LOG_LEVEL: 'error', ...NO_KEYS });
+  const { client, transport } = await connect([], env);
+  const pid = transport.pid!;
+  const call = (name: string, args: Record<string, unknown> = {}) => client.callTool({ name, arguments: args });
+  try {
+    await call('shell_exec', { command: 'true' });
+    await new Promise((r) => setTimeout(r, 2000));
+    const idle = rssMiB(pid);
+    rows.push({ name: 'server RSS, idle (sandbox attached)', value: idle, unit: 'MiB', note: 'goal ≤ 100 MiB' });
+    const inSandbox = await sandboxRssMiB(`suna-${env.SUNA_SANDBOX_NAME}`);
+    rows.push({ name: 'daemon RSS per sandbox', value: inSandbox.daemon, unit: 'MiB', note: 'goal ≤ 25 MiB; a static daemon (E2B envd) ~10 MiB' });
+    rows.push({ name: 'egress relay RSS per sandbox', value: inSandbox.relay, unit: 'MiB' });
+    const n = Number(process.env.SUNA_LEAN_CALLS ?? 10_000);
+    const mixed = [
+      () => call('shell_exec', { command: 'echo hi' }),
+      (i: number) => call('file_write', { path: `bench/f${i % 50}.txt`, content: `line ${i}\n`.repeat(20) }),
+      (i: number) => call('file_read', { path: `bench/f${i % 50}.txt` }),
+      () => call('file_list', { path: 'bench' }),
+      () => call('sandbox_status'),
+    ];
+    let atTenth = 0;
+    for (let i = 0; i < n; i++) {
+      await mixed[i % mixed.length]!(i);
+      if (i === Math.floor(n / 10)) atTenth = rssMiB(pid);
+    }
+    const after = rssMiB(pid);
+    // Raw RSS: it includes garbage V8 has not collected yet, so a rise here is not by itself a leak (a heap snapshot,
+    // which collects first, tells them apart).
+    rows.push({ name: `server RSS after ${n.toLocaleString('en-US')} mixed calls`, value: after, unit: 'MiB', note: `${(after - atTenth).toFixed(1)} MiB more than after ${(n / 10).toLocaleString('en-US')}; goal: no growth` });
+  } finally {
+    await client.close();
+  }
+}
+
+export async function benchLean(): Promise<void> {
+  const rows: Row[] = [];
+  await toolListRows(rows);
+  await startRows(rows);
+  await memoryRows(rows);
+  const fmt = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '' : x < 10 ? x.toFixed(2) : x.toFixed(1));
+  console.log('\nsuna-mcp lean bench\n');
+  console.log('measurement'.padEnd(56) + 'value'.padStart(10) + '  unit' + 'peer'.padStart(10) + 'ratio'.padStart(8) + '   peer / note');
+  for (const r of rows) {
+    const ratio = r.peer ? r.value / r.peer : undefined;
+    console.log(r.name.padEnd(56) + fmt(r.value).padStart(10) + `  ${r.unit.padEnd(4)}` + fmt(r.peer).padStart(10) + (ratio ? `${ratio.toFixed(2)}×` : '').padStart(8) + `   ${[r.peerName, r.note].filter(Boolean).join('; ')}`);
+  }
+  console.log('\n' + JSON.stringify(rows));
+}
