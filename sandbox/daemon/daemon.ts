@@ -8,6 +8,7 @@ import { Dispatcher, MAX_REQUEST_LINE_BYTES } from './dispatch.js';
 import { Commands } from './exec.js';
 import { FileOps } from './files.js';
 import { LineSplitter } from './framing.js';
+import { CodeKernel } from './kernel.js';
 import { ProcessTable } from './processes.js';
 import { DAEMON_PROTOCOL_VERSION, type DaemonEvent } from './protocol.js';
 import { DiskQuota } from './quota.js';
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
   const processes = new ProcessTable(commands);
   const files = new FileOps(identity, workspace, quota);
   const tunnels = new Tunnels(emit);
+  const kernel = new CodeKernel(commands, root);
 
   const dispatcher = new Dispatcher(
     {
@@ -55,6 +57,9 @@ async function main(): Promise<void> {
       remove: (a) => files.remove(a),
       move: (a) => files.move(a),
       mkdir: (a) => files.mkdir(a),
+      codeRun: (a) => kernel.run(a),
+      codeCancel: (a) => kernel.cancel(a.runId),
+      codeReset: () => kernel.reset(),
       tunnelOpen: (a) => tunnels.open(a),
       tunnelWrite: (a) => tunnels.write(a),
       tunnelClose: (a) => tunnels.close(a),
@@ -67,6 +72,7 @@ async function main(): Promise<void> {
   process.stdin.on('end', () => {
     processes.killAll();
     commands.killAll();
+    kernel.killAll();
     setTimeout(() => process.exit(0), 50);
   });
   process.stdout.on('error', () => process.exit(0));

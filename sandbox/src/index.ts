@@ -10,3 +10,4 @@ export * from './tunnel.js';
 export * from './egress/broker.js';
 export { decide, nonPublicReason, parseAllowList, type EgressMode } from './egress/policy.js';
 export { parseDnsServer } from './egress/resolve.js';
+export { CODE_LIMITS } from './daemon-answers.js';

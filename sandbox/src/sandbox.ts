@@ -1,7 +1,7 @@
 // A Sandbox is the one object tools talk to: it makes sure the image, container and daemon are there
 // (recreating what died, and saying so), and forwards operations to the daemon.
 import Docker from 'dockerode';
-import type { DaemonOp, DaemonOps, ExecArgs, ExecResult } from '../daemon/protocol.js';
+import type { CodeRunArgs, CodeRunResult, DaemonOp, DaemonOps, ExecArgs, ExecResult } from '../daemon/protocol.js';
 import { DEFAULT_DISK_QUOTA_MB, egressOf, imageOf, type ExitPolicy, type SandboxConfig } from './config.js';
 import { assets } from './assets.js';
 import { HOME_DIR, SandboxContainerDriver, WORKSPACE_DIR, containerName, daemonExec, volumeNames, type ContainerState } from './container.js';
@@ -196,6 +196,18 @@ export class Sandbox {
       signal,
       timeoutMs: args.timeoutMs + 15_000,
       onAbort: () => daemon.notify('cancel', { execId }),
+    });
+  }
+
+  /** One cell in the code interpreter's kernel; aborting interrupts it (the kernel keeps its state). */
+  async codeRun(args: Omit<CodeRunArgs, 'runId'>, signal?: AbortSignal): Promise<CodeRunResult> {
+    const runId = `c${++execCounter}`;
+    const daemon = await this.ensure();
+    return this.call('codeRun', { ...args, runId }, {
+      signal,
+      // Kernel start, interrupt and restart come on top of the code's own time (the daemon's deadline is 90 s).
+      timeoutMs: args.timeoutMs + 100_000,
+      onAbort: () => daemon.notify('codeCancel', { runId }),
     });
   }
 
