@@ -18,10 +18,18 @@ export function formatOf(path: string): SheetFormat {
   throw new SheetError(`${path}: sheet tools read and write .xlsx and .csv files; use a path ending in one of those`);
 }
 
+/** Rows from a workspace file instead of the call: the data never passes through the model. */
+const sourceArg = z
+  .string()
+  .max(4096)
+  .optional()
+  .describe('Instead of rows: a .csv (its first line is the header) or .json file (an array of objects or arrays) in the workspace to take the rows from; its values are data, "=…" stays text');
+
 export const sheetSpec = z.object({
   name: z.string().describe('Sheet name (1–31 characters); ignored for .csv'),
   columns: z.array(z.string()).max(MAX_COLS).optional().describe('Header names for row 1 (bold, filled, frozen). Without them, rows start at row 1.'),
   rows: z.array(rowInput).max(100_000).optional().describe('Rows as arrays of values, or objects keyed by column name. "=…" strings are formulas.'),
+  source: sourceArg,
 });
 export type SheetSpec = z.infer<typeof sheetSpec>;
 
@@ -30,7 +38,7 @@ const count = z.number().int().min(1).max(MAX_COLS).optional().describe('How man
 export const operation = z.discriminatedUnion('op', [
   z.object({ op: z.literal('set_cell'), cell: z.string().describe('e.g. "B2"'), value: cellInput }),
   z.object({ op: z.literal('set_range'), start: z.string().describe('Top-left cell, e.g. "A2"'), values: z.array(z.array(cellInput)).max(100_000) }),
-  z.object({ op: z.literal('append_rows'), rows: z.array(rowInput).max(100_000) }),
+  z.object({ op: z.literal('append_rows'), rows: z.array(rowInput).max(100_000).optional(), source: sourceArg }),
   z.object({ op: z.literal('insert_rows'), at: z.number().int().min(1).describe('New rows start at this row; rows below move down'), rows: z.array(rowInput).max(100_000).optional(), count }),
   z.object({ op: z.literal('delete_rows'), at: z.number().int().min(1), count: z.number().int().min(1).max(MAX_ROWS).optional() }),
   z.object({ op: z.literal('insert_columns'), at: atColumn, count }),

@@ -8,6 +8,7 @@ import { SheetError } from '../sheets/errors.js';
 import { aggregationSpec, filterSpec, formatOf, operation, sheetSpec, type SheetFormat } from '../sheets/inputs.js';
 import { SHEET_LIMITS } from '../sheets/limits.js';
 import { markdownTable } from '../sheets/markdown.js';
+import { sourceKind, type SourceFile } from '../sheets/sources.js';
 import { areaText, columnLetter } from '../sheets/refs.js';
 import type { SheetTaskKind, SheetTaskOf, SheetTaskResults } from '../sheets/tasks.js';
 import { sheetWorker } from '../sheets/worker-host.js';
@@ -47,6 +48,28 @@ async function readSheetFile(ctx: ToolContext, path: string): Promise<SheetFile>
   return { abs, name, format, data: Buffer.from(r.data, 'base64') };
 }
 
+/** The CSV/JSON files named as `source`, read through the path policy under the sheet tools' file-size cap. */
+async function readSources(ctx: ToolContext, paths: (string | undefined)[]): Promise<Record<string, SourceFile> | undefined> {
+  const wanted = [...new Set(paths.filter((p): p is string => p !== undefined))];
+  if (!wanted.length) return undefined;
+  const out: Record<string, SourceFile> = {};
+  for (const path of wanted) {
+    const abs = resolveWorkspacePath(path, { allowRoot: false });
+    const name = displayPath(abs);
+    if (!sourceKind(name)) throw new ToolError(`source ${name}: use a .csv file (first line = header) or a .json file (an array of objects or of arrays)`);
+    let r;
+    try {
+      r = await ctx.sandbox.call('read', { path: abs, maxBytes: SHEET_LIMITS.fileBytes }, { signal: ctx.signal, timeoutMs: 60_000 });
+    } catch (err) {
+      if (err instanceof DaemonRequestError && err.code === 'ENOENT') throw new ToolError(`no such source file: ${name} (file_list shows what exists)`);
+      throw err;
+    }
+    if (r.truncated) throw new ToolError(`source ${name} is ${(r.size / 1024 / 1024).toFixed(1)} MB, over the ${SHEET_LIMITS.fileBytes / 1024 / 1024} MB limit of the sheet tools; convert it with pandas in code_run instead`);
+    out[path] = { name, data: Buffer.from(r.data, 'base64') };
+  }
+  return out;
+}
+
 async function writeSheetFile(ctx: ToolContext, abs: string, data: Uint8Array, exclusive: boolean): Promise<void> {
   try {
     await ctx.sandbox.call('write', { path: abs, data: Buffer.from(data).toString('base64'), mkdirs: true, exclusive }, { signal: ctx.signal, timeoutMs: 60_000 });
@@ -67,6 +90,7 @@ export const sheetCreate = defineTool({
     'Create an .xlsx workbook (one or more sheets) or a .csv file (exactly one sheet), chosen by the path\'s extension. ' +
     '`columns` become a bold, filled, frozen header row; column widths are fitted to the content. Rows are arrays of values or objects keyed by column name. ' +
     'Strings starting with "=" are formulas ("=SUM(B2:B9)"; start with "\'=" for literal text); numbers, booleans and null stay typed. ' +
+    'To convert a data file, give a sheet a `source` (a .csv or .json file in the workspace) instead of rows: the rows never pass through the call. ' +
     'Refuses to replace an existing file unless overwrite is true.',
   input: z.object({
     path: pathArg,
@@ -77,7 +101,8 @@ export const sheetCreate = defineTool({
     const abs = resolveWorkspacePath(path, { allowRoot: false });
     const name = displayPath(abs);
     const format = await sheets(() => formatOf(name));
-    const { data, sheets: summary } = await inWorker(ctx, { kind: 'create', name, format, sheets: specs });
+    const sources = await readSources(ctx, specs.map((spec) => spec.source));
+    const { data, sheets: summary } = await inWorker(ctx, { kind: 'create', name, format, sheets: specs, sources });
     await writeSheetFile(ctx, abs, data, !overwrite);
     const what = format === 'csv' ? `(${summary[0].dimensions})` : summary.map((s) => `sheet "${s.name}" ${s.dimensions}`).join(', ');
     ctx.reply.text(`created ${displayPath(abs)} ${what} (${data.length.toLocaleString('en-US')} bytes)`);
@@ -136,7 +161,7 @@ export const sheetUpdate = defineTool({
   description:
     'Change an .xlsx or .csv file with a list of operations, applied in order and all-or-nothing: if one fails, the error names it and the file is left untouched. ' +
     'Operations (on `sheet`, default the first): set_cell, set_range, append_rows (after the last row with data), insert_rows, delete_rows, insert_columns, delete_columns, ' +
-    'add_sheet, rename_sheet. Values starting with "=" are formulas. Inserting or deleting rows/columns and renaming sheets rewrite formula references the way Excel does. ' +
+    'add_sheet, rename_sheet (append_rows and add_sheet take `source`, a .csv or .json workspace file, instead of rows). Values starting with "=" are formulas. Inserting or deleting rows/columns and renaming sheets rewrite formula references the way Excel does. ' +
     'Cached formula results are dropped (they would be stale); the file recalculates when opened in Excel or LibreOffice.',
   input: z.object({
     path: pathArg,
@@ -145,7 +170,8 @@ export const sheetUpdate = defineTool({
   }),
   async handle({ path, sheet, operations }, ctx) {
     const f = await readSheetFile(ctx, path);
-    const r = await inWorker(ctx, { kind: 'update', name: f.name, format: f.format, data: f.data, sheet, operations });
+    const sources = await readSources(ctx, operations.map((op) => ('source' in op ? op.source : undefined)));
+    const r = await inWorker(ctx, { kind: 'update', name: f.name, format: f.format, data: f.data, sheet, operations, sources });
     await writeSheetFile(ctx, f.abs, r.data, false);
     const where = f.format === 'csv' ? f.name : `${f.name} (sheet "${r.sheet}", now ${r.dimensions}; sheets: ${sheetList(r.sheets)})`;
     ctx.reply.text(`updated ${where}:\n${r.applied.map((d, i) => `${i + 1}. ${d}`).join('\n')}`);
