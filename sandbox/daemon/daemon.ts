@@ -8,6 +8,7 @@ import { Dispatcher, MAX_REQUEST_LINE_BYTES } from './dispatch.js';
 import { Commands } from './exec.js';
 import { FileOps } from './files.js';
 import { LineSplitter } from './framing.js';
+import driverSource from '../kernel/driver.py';
 import { CodeKernel } from './kernel.js';
 import { ProcessTable } from './processes.js';
 import { DAEMON_PROTOCOL_VERSION, type DaemonEvent } from './protocol.js';
@@ -36,7 +37,9 @@ async function main(): Promise<void> {
   const processes = new ProcessTable(commands);
   const files = new FileOps(identity, workspace, quota);
   const tunnels = new Tunnels(emit);
-  const kernel = new CodeKernel(commands, root);
+  // -I: the driver ignores PYTHON* variables and the user's site-packages, so code the agent leaves there does not
+  // run inside it (the kernel it starts keeps them: the agent's pip installs work there).
+  const kernel = new CodeKernel(commands, root, ['/usr/bin/python3', '-I', '-c', driverSource]);
 
   const dispatcher = new Dispatcher(
     {

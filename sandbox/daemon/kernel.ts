@@ -4,17 +4,16 @@
 // id and be an object, a driver that stops answering is killed after a deadline, and one that dies or floods the
 // pipe is replaced on the next call. Runs are serialised (one kernel runs one cell at a time).
 import type { ChildProcess } from 'node:child_process';
-import driverSource from '../kernel/driver.py';
+import { readFileSync } from 'node:fs';
 import { DaemonError } from './errors.js';
 import { oomKillCount, type Commands } from './exec.js';
 import { LineSplitter } from './framing.js';
 import { killGroup } from './groups.js';
 import type { CodeRunArgs, CodeRunResult } from './protocol.js';
 
-/** The longest line the driver may send (figures travel as base64 inside it). */
-export const DRIVER_LINE_BYTES = 64 * 1024 * 1024;
-/** Beyond the run's own timeout: kernel start (imports IPython) plus interrupt and restart. */
-const DRIVER_GRACE_MS = 90_000;
+/** Bounds on the driver (tests lower them): its longest line (figures travel as base64 inside it), and the time
+ *  beyond a run's own timeout it may take (kernel start imports IPython; then interrupt and restart). */
+export const DRIVER_LIMITS = { lineBytes: 64 * 1024 * 1024, graceMs: 90_000 };
 const STDERR_TAIL = 4096;
 
 interface DriverProcess {
@@ -24,6 +23,17 @@ interface DriverProcess {
   gone: boolean;
   /** It has answered a run, so a kernel with the agent's state existed. */
   ran: boolean;
+}
+
+/** Whether a pid is a live process (not gone, not a zombie), from /proc. */
+function processRunning(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return !/^\d+ \(.*\) [ZX]/s.test(stat);
+  } catch {
+    return false;
+  }
 }
 
 const emptyStream = { head: '', tail: '', total: 0 };
@@ -41,7 +51,8 @@ export class CodeKernel {
   /** A driver that had run code went away since the last run: the agent's variables are gone. */
   private stateLost = false;
 
-  constructor(private readonly commands: Commands, private readonly workspaceRoot: string) {}
+  /** `driverArgv`: how to start the driver (the daemon passes python3 -I -c with driver.py's source). */
+  constructor(private readonly commands: Pick<Commands, 'spawn'>, private readonly workspaceRoot: string, private readonly driverArgv: string[]) {}
 
   run(a: CodeRunArgs): Promise<CodeRunResult> {
     if (typeof a.code !== 'string' || typeof a.runId !== 'string') throw new DaemonError('BAD_REQUEST', 'code and runId must be strings');
@@ -51,9 +62,14 @@ export class CodeKernel {
       try {
         const driver = await this.ensure();
         const timeoutMs = Math.max(100, Number(a.timeoutMs) || 60_000);
-        const answer = await this.ask(driver, { op: 'run', code: a.code, timeout: timeoutMs / 1000, cap: Number(a.capChars) || 30_000, figdir: String(a.figureDir) }, timeoutMs + DRIVER_GRACE_MS);
+        const answer = await this.ask(driver, { op: 'run', code: a.code, timeout: timeoutMs / 1000, cap: Number(a.capChars) || 30_000, figdir: String(a.figureDir) }, timeoutMs + DRIVER_LIMITS.graceMs);
         const oomKilled = oomBefore >= 0 && oomKillCount() > oomBefore;
-        if (!answer) return { ...driverLost(), oomKilled };
+        if (!answer) {
+          // Said in this answer: not news again on the next run (the driver's exit event may come later).
+          driver.ran = false;
+          this.stateLost = false;
+          return { ...driverLost(), oomKilled };
+        }
         driver.ran = true;
         const lost = this.stateLost;
         this.stateLost = false;
@@ -97,10 +113,10 @@ export class CodeKernel {
   }
 
   private async ensure(): Promise<DriverProcess> {
+    // Killed but not yet reaped (its exit event still queued): a zombie, not a driver to send a run to.
+    if (this.driver && !this.driver.gone && !processRunning(this.driver.child.pid)) this.kill(this.driver);
     if (this.driver && !this.driver.gone) return this.driver;
-    // -I: the driver ignores PYTHON* variables and the user's site-packages, so code the agent leaves there does
-    // not run inside it (the kernel, started by the driver, keeps them: the agent's pip installs work there).
-    const child = await this.commands.spawn({ argv: ['/usr/bin/python3', '-I', '-c', driverSource], cwd: this.workspaceRoot, env: { SUNA_KERNEL_CWD: this.workspaceRoot } });
+    const child = await this.commands.spawn({ argv: this.driverArgv, cwd: this.workspaceRoot, env: { SUNA_KERNEL_CWD: this.workspaceRoot } });
     const d: DriverProcess = { child, pending: new Map(), stderrTail: '', gone: false, ran: false };
     const lose = () => {
       if (d.ran) this.stateLost = true;
@@ -110,7 +126,7 @@ export class CodeKernel {
       for (const settle of d.pending.values()) settle(null);
       d.pending.clear();
     };
-    const splitter = new LineSplitter((line) => this.answer(d, line), () => DRIVER_LINE_BYTES, lose);
+    const splitter = new LineSplitter((line) => this.answer(d, line), () => DRIVER_LIMITS.lineBytes, lose);
     child.stdout!.on('data', (c: Buffer) => splitter.push(c));
     child.stderr!.on('data', (c: Buffer) => (d.stderrTail = (d.stderrTail + c.toString('utf8')).slice(-STDERR_TAIL)));
     child.stdin!.on('error', () => {});

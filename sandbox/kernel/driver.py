@@ -27,6 +27,7 @@ from jupyter_client import KernelManager  # noqa: E402
 MAX_IMAGES = 8
 MAX_IMAGE_BYTES = 4 * 1024 * 1024
 MAX_DISPLAY_TEXT = 64 * 1024
+MAX_SIDE = 20000  # pixels; the host refuses larger headers
 INTERRUPT_GRACE_S = 3.0
 ANSI = re.compile(r'\x1b\[[0-9;]*[A-Za-z]')
 
@@ -231,7 +232,7 @@ class Driver:
         return {
             'status': status,
             'restart': restart,
-            'executionCount': count if isinstance(count, int) else None,
+            'executionCount': count if type(count) is int and count >= 0 else None,
             'stdout': out.out(),
             'stderr': err.out(),
             'result': result,
@@ -248,7 +249,7 @@ class Driver:
             except Exception:
                 raw = b''
             size = png_size(raw)
-            if size and len(raw) <= MAX_IMAGE_BYTES:
+            if size and len(raw) <= MAX_IMAGE_BYTES and 0 < size[0] <= MAX_SIDE and 0 < size[1] <= MAX_SIDE:
                 self.figures += 1
                 path = None
                 if figdir:
@@ -260,7 +261,7 @@ class Driver:
                     except OSError:
                         path = None
                 return {'kind': 'image', 'data': base64.b64encode(raw).decode(), 'width': size[0], 'height': size[1], 'path': path}
-            return {'kind': 'text', 'text': '(an image that is not a PNG within %d MB was left out)' % (MAX_IMAGE_BYTES // 1048576)}
+            return {'kind': 'text', 'text': '(an image output was left out: not a PNG of at most %d MB and %d px a side)' % (MAX_IMAGE_BYTES // 1048576, MAX_SIDE)}
         if isinstance(data.get('text/plain'), str) and not data.get('text/html'):
             return {'kind': 'text', 'text': data['text/plain'][:MAX_DISPLAY_TEXT]}
         if isinstance(data.get('text/html'), str):

@@ -37,9 +37,11 @@ const execHalf = (capBytes: number) => Math.max(1024, Math.floor(capBytes / 2));
 
 /** Limits on one code_run answer (the driver runs as the agent: these bound what a forged answer can carry). */
 export const CODE_LIMITS = { images: 8, imageBytes: 4 * 1024 * 1024, displays: 40, displayChars: 64 * 1024, tracebackChars: 8000, side: 20_000 };
-const codeStream = (capChars: number) => z.object({ head: text(Math.max(512, Math.floor(capChars / 2))), tail: text(Math.max(512, Math.floor(capChars / 2))), total: count });
+/** The driver counts code points; a JS string counts UTF-16 units (an emoji is two): twice the count is the bound. */
+const codeText = (codePoints: number) => text(2 * codePoints);
+const codeStream = (capChars: number) => z.object({ head: codeText(Math.max(512, Math.floor(capChars / 2))), tail: codeText(Math.max(512, Math.floor(capChars / 2))), total: count });
 const codeDisplay = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('text'), text: text(CODE_LIMITS.displayChars) }),
+  z.object({ kind: z.literal('text'), text: codeText(CODE_LIMITS.displayChars) }),
   z.object({
     kind: z.literal('image'),
     data: b64(CODE_LIMITS.imageBytes),
@@ -117,12 +119,12 @@ const schemas: Schemas = {
       executionCount: count.nullable(),
       stdout: codeStream(a.capChars),
       stderr: codeStream(a.capChars),
-      result: text(CODE_LIMITS.displayChars).nullable(),
+      result: codeText(CODE_LIMITS.displayChars).nullable(),
       displays: z
         .array(codeDisplay)
         .max(CODE_LIMITS.displays)
         .refine((d) => d.filter((x) => x.kind === 'image').length <= CODE_LIMITS.images, `at most ${CODE_LIMITS.images} images`),
-      error: z.object({ ename: text(200), evalue: text(4000), traceback: text(CODE_LIMITS.tracebackChars) }).nullable(),
+      error: z.object({ ename: codeText(200), evalue: codeText(4000), traceback: codeText(CODE_LIMITS.tracebackChars) }).nullable(),
       oomKilled: z.boolean(),
     }),
   codeCancel: () => z.object({ found: z.boolean() }),
@@ -152,7 +154,7 @@ export function answerLineLimit<K extends DaemonOp>(op: K, args: DaemonOps[K][0]
       return 64 * BASE_LINE_BYTES;
     case 'codeRun':
       // Images, then text fields at up to 6 bytes a character (JSON escapes), all bounded by the schema above.
-      return BASE_LINE_BYTES + CODE_LIMITS.images * b64Len(CODE_LIMITS.imageBytes) + 6 * (4 * n(a.capChars) + (CODE_LIMITS.displays + 1) * CODE_LIMITS.displayChars);
+      return BASE_LINE_BYTES + CODE_LIMITS.images * b64Len(CODE_LIMITS.imageBytes) + 12 * (4 * n(a.capChars) + (CODE_LIMITS.displays + 1) * CODE_LIMITS.displayChars);
     default:
       return BASE_LINE_BYTES;
   }
