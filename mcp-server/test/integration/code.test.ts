@@ -83,6 +83,16 @@ describe('code interpreter (stdio, real sandbox)', function () {
     assert.equal(after.structured?.kernel_restarted, false);
   });
 
+  it('a cancelled call interrupts the kernel and keeps its state', async () => {
+    await s.ok('code_run', { code: 'kept_after_cancel = 5' });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 1500);
+    await assert.rejects(s.call('code_run', { code: 'while True:\n    pass', timeout_s: 600 }, { signal: ac.signal }));
+    const after = await s.ok('code_run', { code: 'kept_after_cancel' });
+    assert.match(after.text, /Out\[\d+\]:\n5/);
+    assert.doesNotMatch(after.text, /Note:/);
+  });
+
   it('restarts a kernel killed from shell_exec and says so', async () => {
     await s.ok('code_run', { code: 'before_kill = 1' });
     // The kernel (started by our kernelspec as `python3 -c import …`), not the driver (`python3 -I -c …`).
