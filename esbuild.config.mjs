@@ -10,7 +10,7 @@ const read = (p) => readFileSync(new URL(p, import.meta.url), 'utf8');
 
 /** An in-sandbox program: one minified CJS file, run there by `node -e` (the daemon) or from the bundle (the relay). */
 const sandboxBundle = (entry, outfile) =>
-  esbuild.build({ entryPoints: [entry], bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, outfile, logLevel: 'warning' });
+  esbuild.build({ entryPoints: [entry], bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, outfile, logLevel: 'warning', loader: { '.py': 'text' } });
 
 await sandboxBundle('sandbox/daemon/daemon.ts', 'sandbox/dist/daemon.cjs');
 // The egress relay: its own bundle, started by the host as a separate `docker exec` (sandbox/src/egress/broker.ts).

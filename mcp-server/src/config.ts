@@ -55,7 +55,7 @@ export const OPTIONS = {
   maxConcurrentCalls: { flag: 'max-concurrent-calls', kind: 'int', group: 'sandbox', default: '8', description: 'Tool calls that may run at once in the sandbox; more wait their turn' },
   syncTools: { flag: 'sync-tools', kind: 'bool', group: 'server', default: 'false', description: 'Expose the workspace_sync_* tools (bulk file transfer for the VS Code extension); off for ordinary clients' },
   browserProfile: { flag: 'browser-profile', kind: 'string', group: 'sandbox', default: 'persistent', choices: ['persistent', 'ephemeral'], description: "Browser profile: persistent (in the sandbox's home volume, so logins survive restarts) or ephemeral (fresh at every browser start)" },
-  tools: { flag: 'tools', kind: 'list', group: 'server', description: 'Expose only these tool sets (comma-separated): shell, files, browser, web, sheets, deploy, agent, checkpoints; sandbox_status/reset are always there' },
+  tools: { flag: 'tools', kind: 'list', group: 'server', description: 'Expose only these tool sets (comma-separated): shell, files, browser, web, sheets, code, deploy, agent, checkpoints; sandbox_status/reset are always there' },
   maxOutputChars: { flag: 'max-output-chars', kind: 'int', group: 'server', default: String(DEFAULT_MAX_OUTPUT_CHARS), description: 'Cap on one text result; longer output is cut to head + tail and saved in full' },
   exchangeDir: { flag: 'exchange-dir', kind: 'string', group: 'server', description: 'Host folder file_export copies workspace files to (default: ~/SunaFiles/<sandbox name>)' },
   importDirs: { flag: 'import-dirs', kind: 'list', group: 'server', description: 'Host folders file_import may copy from (comma-separated; default: the exchange folder); symlinks are never followed out of them' },

@@ -8,6 +8,8 @@ import { Dispatcher, MAX_REQUEST_LINE_BYTES } from './dispatch.js';
 import { Commands } from './exec.js';
 import { FileOps } from './files.js';
 import { LineSplitter } from './framing.js';
+import driverSource from '../kernel/driver.py';
+import { CodeKernel } from './kernel.js';
 import { ProcessTable } from './processes.js';
 import { DAEMON_PROTOCOL_VERSION, type DaemonEvent } from './protocol.js';
 import { DiskQuota } from './quota.js';
@@ -35,6 +37,9 @@ async function main(): Promise<void> {
   const processes = new ProcessTable(commands);
   const files = new FileOps(identity, workspace, quota);
   const tunnels = new Tunnels(emit);
+  // -I: the driver ignores PYTHON* variables and the user's site-packages, so code the agent leaves there does not
+  // run inside it (the kernel it starts keeps them: the agent's pip installs work there).
+  const kernel = new CodeKernel(commands, root, ['/usr/bin/python3', '-I', '-c', driverSource]);
 
   const dispatcher = new Dispatcher(
     {
@@ -55,6 +60,9 @@ async function main(): Promise<void> {
       remove: (a) => files.remove(a),
       move: (a) => files.move(a),
       mkdir: (a) => files.mkdir(a),
+      codeRun: (a) => kernel.run(a),
+      codeCancel: (a) => kernel.cancel(a.runId),
+      codeReset: () => kernel.reset(),
       tunnelOpen: (a) => tunnels.open(a),
       tunnelWrite: (a) => tunnels.write(a),
       tunnelClose: (a) => tunnels.close(a),
@@ -67,6 +75,7 @@ async function main(): Promise<void> {
   process.stdin.on('end', () => {
     processes.killAll();
     commands.killAll();
+    kernel.killAll();
     setTimeout(() => process.exit(0), 50);
   });
   process.stdout.on('error', () => process.exit(0));

@@ -10,7 +10,7 @@ import { terminateGroup, killGroup } from './groups.js';
 import { DaemonErrorCodes as E, type ExecArgs, type ExecResult } from './protocol.js';
 import type { Workspace } from './workspace.js';
 
-function oomKillCount(): number {
+export function oomKillCount(): number {
   for (const file of ['/sys/fs/cgroup/memory.events', '/sys/fs/cgroup/memory/memory.oom_control']) {
     try {
       const m = /oom_kill (\d+)/.exec(fs.readFileSync(file, 'utf8'));

@@ -66,6 +66,40 @@ export interface OutputResult {
   signal: string | null;
 }
 
+/** code_run: one cell in the persistent kernel (sandbox/daemon/kernel.ts → sandbox/kernel/driver.py). */
+export interface CodeRunArgs {
+  runId: string;
+  code: string;
+  timeoutMs: number;
+  /** Characters kept per stream (head + tail). */
+  capChars: number;
+  /** Where figures are saved in the sandbox (under the workspace). */
+  figureDir: string;
+}
+
+export interface CodeStream {
+  head: string;
+  tail: string;
+  total: number;
+}
+
+export type CodeDisplay = { kind: 'text'; text: string } | { kind: 'image'; data: string /* base64 PNG */; width: number; height: number; path: string | null };
+
+export interface CodeRunResult {
+  /** ok | error (an exception) | timeout / cancelled (interrupted) | died (the kernel ended during the run). */
+  status: 'ok' | 'error' | 'timeout' | 'cancelled' | 'died';
+  /** Why the kernel was started afresh during this call (its variables are gone), or null. */
+  restart: null | 'died' | 'unresponsive' | 'driver';
+  executionCount: number | null;
+  stdout: CodeStream;
+  stderr: CodeStream;
+  result: string | null;
+  displays: CodeDisplay[];
+  error: { ename: string; evalue: string; traceback: string } | null;
+  /** The sandbox's OOM-kill count went up during the call. */
+  oomKilled: boolean;
+}
+
 export interface FileEntry {
   path: string; // relative to the listed root
   type: 'file' | 'dir' | 'symlink' | 'other';
@@ -116,6 +150,9 @@ export interface DaemonOps {
   remove: [{ path: string; recursive?: boolean }, { removed: boolean }];
   move: [{ from: string; to: string; overwrite?: boolean }, { moved: boolean }];
   mkdir: [{ path: string }, { created: boolean }];
+  codeRun: [CodeRunArgs, CodeRunResult];
+  codeCancel: [{ runId: string }, { found: boolean }];
+  codeReset: [Record<string, never>, { restarted: boolean }];
   tunnelOpen: [{ tunnelId: string; port: number; host?: string }, { opened: true }];
   tunnelWrite: [{ tunnelId: string; data: string }, { ok: true }];
   tunnelClose: [{ tunnelId: string }, { ok: true }];

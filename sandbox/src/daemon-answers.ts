@@ -35,6 +35,23 @@ const fileEntry = z.object({ path: text(PATH_MAX), type: z.enum(['file', 'dir', 
 /** Half of an exec's cap: what the daemon keeps of each stream's head and of its tail. */
 const execHalf = (capBytes: number) => Math.max(1024, Math.floor(capBytes / 2));
 
+/** Limits on one code_run answer (the driver runs as the agent: these bound what a forged answer can carry). */
+export const CODE_LIMITS = { images: 8, imageBytes: 4 * 1024 * 1024, displays: 40, displayChars: 64 * 1024, tracebackChars: 8000, side: 20_000 };
+/** The driver counts code points; a JS string counts UTF-16 units (an emoji is two): twice the count is the bound. */
+const codeText = (codePoints: number) => text(2 * codePoints);
+const codeStream = (capChars: number) => z.object({ head: codeText(Math.max(512, Math.floor(capChars / 2))), tail: codeText(Math.max(512, Math.floor(capChars / 2))), total: count });
+const codeDisplay = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('text'), text: codeText(CODE_LIMITS.displayChars) }),
+  z.object({
+    kind: z.literal('image'),
+    data: b64(CODE_LIMITS.imageBytes),
+    width: z.number().int().min(1).max(CODE_LIMITS.side),
+    height: z.number().int().min(1).max(CODE_LIMITS.side),
+    // Only a name the driver is told to use: a figure file under the folder the host gave.
+    path: z.string().regex(/^\/workspace\/\.suna\/figures\/figure-\d{1,16}-\d{1,9}\.png$/).nullable(),
+  }),
+]);
+
 type Schemas = { [K in DaemonOp]: (args: DaemonOps[K][0]) => z.ZodType };
 const schemas: Schemas = {
   hello: () => z.object({ version: z.number().int(), pid: count, uid: z.number().int(), node: text(64), workspace: text(PATH_MAX) }),
@@ -95,6 +112,23 @@ const schemas: Schemas = {
   remove: () => z.object({ removed: z.boolean() }),
   move: () => z.object({ moved: z.boolean() }),
   mkdir: () => z.object({ created: z.boolean() }),
+  codeRun: (a) =>
+    z.object({
+      status: z.enum(['ok', 'error', 'timeout', 'cancelled', 'died']),
+      restart: z.enum(['died', 'unresponsive', 'driver']).nullable(),
+      executionCount: count.nullable(),
+      stdout: codeStream(a.capChars),
+      stderr: codeStream(a.capChars),
+      result: codeText(CODE_LIMITS.displayChars).nullable(),
+      displays: z
+        .array(codeDisplay)
+        .max(CODE_LIMITS.displays)
+        .refine((d) => d.filter((x) => x.kind === 'image').length <= CODE_LIMITS.images, `at most ${CODE_LIMITS.images} images`),
+      error: z.object({ ename: codeText(200), evalue: codeText(4000), traceback: codeText(CODE_LIMITS.tracebackChars) }).nullable(),
+      oomKilled: z.boolean(),
+    }),
+  codeCancel: () => z.object({ found: z.boolean() }),
+  codeReset: () => z.object({ restarted: z.boolean() }),
   tunnelOpen: () => z.object({ opened: z.literal(true) }),
   tunnelWrite: () => z.object({ ok: z.literal(true) }),
   tunnelClose: () => z.object({ ok: z.literal(true) }),
@@ -118,6 +152,9 @@ export function answerLineLimit<K extends DaemonOp>(op: K, args: DaemonOps[K][0]
       return BASE_LINE_BYTES + Math.min(n(a.maxEntries), LIST_MAX_ENTRIES) * PER_ENTRY_BYTES * 2;
     case 'list':
       return 64 * BASE_LINE_BYTES;
+    case 'codeRun':
+      // Images, then text fields at up to 6 bytes a character (JSON escapes), all bounded by the schema above.
+      return BASE_LINE_BYTES + CODE_LIMITS.images * b64Len(CODE_LIMITS.imageBytes) + 12 * (4 * n(a.capChars) + (CODE_LIMITS.displays + 1) * CODE_LIMITS.displayChars);
     default:
       return BASE_LINE_BYTES;
   }

@@ -12,3 +12,4 @@ export * from './egress/broker.js';
 export { decide, nonPublicReason, parseAllowList, type EgressMode } from './egress/policy.js';
 export { parseDnsServer } from './egress/resolve.js';
 export * from './checkpoints.js';
+export { CODE_LIMITS } from './daemon-answers.js';

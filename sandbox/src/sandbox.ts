@@ -1,7 +1,7 @@
 // A Sandbox is the one object tools talk to: it makes sure the image, container and daemon are there
 // (recreating what died, and saying so), and forwards operations to the daemon.
 import type Docker from 'dockerode';
-import type { DaemonOp, DaemonOps, ExecArgs, ExecResult } from '../daemon/protocol.js';
+import type { CodeRunArgs, CodeRunResult, DaemonOp, DaemonOps, ExecArgs, ExecResult } from '../daemon/protocol.js';
 import { DEFAULT_DISK_QUOTA_MB, egressOf, imageOf, type ExitPolicy, type SandboxConfig } from './config.js';
 import { assets } from './assets.js';
 import { CheckpointStore, type CheckpointInfo } from './checkpoints.js';
@@ -11,7 +11,7 @@ import { DaemonGoneError, DaemonProtocolError, SandboxDaemonClient, type Request
 import { EgressBroker, type EgressStatus } from './egress/broker.js';
 import { quotaNotice } from './notices.js';
 import { WORKSPACE_ROOT } from './paths.js';
-import { DAEMON_GRACE_MS } from './op-timeouts.js';
+import { DAEMON_GRACE_MS, DAEMON_OP_TIMEOUT_MS } from './op-timeouts.js';
 import { buildImage, imageExists, type BuildProgress } from './image.js';
 
 export type Log = (line: string) => void;
@@ -209,6 +209,18 @@ export class Sandbox {
       signal,
       timeoutMs: args.timeoutMs + DAEMON_GRACE_MS,
       onAbort: () => daemon.notify('cancel', { execId }),
+    });
+  }
+
+  /** One cell in the code interpreter's kernel; aborting interrupts it (the kernel keeps its state). */
+  async codeRun(args: Omit<CodeRunArgs, 'runId'>, signal?: AbortSignal): Promise<CodeRunResult> {
+    const runId = `c${++execCounter}`;
+    const daemon = await this.ensure();
+    return this.call('codeRun', { ...args, runId }, {
+      signal,
+      // Kernel start, interrupt and restart come on top of the code's own time (the daemon's deadline is 90 s).
+      timeoutMs: args.timeoutMs + DAEMON_OP_TIMEOUT_MS.codeRun,
+      onAbort: () => daemon.notify('codeCancel', { runId }),
     });
   }
 

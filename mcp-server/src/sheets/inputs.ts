@@ -20,10 +20,18 @@ export function formatOf(path: string): SheetFormat {
   throw new SheetError(`${path}: sheet tools read and write .xlsx and .csv files; use a path ending in one of those`);
 }
 
+/** Rows from a workspace file instead of the call: the data never passes through the model. */
+const sourceArg = z
+  .string()
+  .max(4096)
+  .optional()
+  .describe('Instead of rows: a .csv (its first line is the header) or .json file (an array of objects or arrays) in the workspace to take the rows from; its values are data, "=…" stays text');
+
 export const sheetSpec = z.object({
   name: z.string().describe('1–31 characters'),
   columns: z.array(z.string()).max(MAX_COLS).optional().describe('Header row; without it rows start at row 1'),
   rows: z.array(rowInput).max(100_000).optional(),
+  source: sourceArg,
 });
 export type SheetSpec = z.infer<typeof sheetSpec>;
 
@@ -32,7 +40,7 @@ const count = z.number().int().min(1).max(MAX_COLS).optional().describe('Default
 export const operation = z.discriminatedUnion('op', [
   z.object({ op: z.literal('set_cell'), cell: z.string().describe('e.g. "B2"'), value: cellInput }),
   z.object({ op: z.literal('set_range'), start: z.string().describe('Top-left cell, e.g. "A2"'), values: z.array(z.array(cellInput)).max(100_000) }),
-  z.object({ op: z.literal('append_rows'), rows: z.array(rowInput).max(100_000) }),
+  z.object({ op: z.literal('append_rows'), rows: z.array(rowInput).max(100_000).optional(), source: sourceArg }),
   z.object({ op: z.literal('insert_rows'), at: z.number().int().min(1).max(MAX_ROWS).describe('First new row; rows below move down'), rows: z.array(rowInput).max(100_000).optional(), count }),
   z.object({ op: z.literal('delete_rows'), at: z.number().int().min(1).max(MAX_ROWS), count: z.number().int().min(1).max(MAX_ROWS).optional() }),
   z.object({ op: z.literal('insert_columns'), at: atColumn, count }),

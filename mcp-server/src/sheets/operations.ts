@@ -31,8 +31,9 @@ function applyOne(wb: Workbook, ws: Worksheet, op: Operation, format: SheetForma
     case 'append_rows': {
       const start = (usedArea(ws)?.bottom ?? 0) + 1;
       const headers = headerNames(ws);
-      op.rows.forEach((r, i) => writeRow(ws, start + i, 1, rowArray(r, headers)));
-      return `appended ${op.rows.length} row(s) at row ${start}`;
+      const rows = op.rows ?? [];
+      rows.forEach((r, i) => writeRow(ws, start + i, 1, rowArray(r, headers)));
+      return `appended ${rows.length} row(s) at row ${start}${op.source ? ` from ${op.source}` : ''}`;
     }
     case 'insert_rows': {
       const n = op.rows?.length || op.count || 1;

@@ -8,14 +8,15 @@ import { WorkbookValues } from './evaluate.js';
 import type { AnalyzeSpec, Operation, SheetFormat, SheetSpec } from './inputs.js';
 import { applyOperations } from './operations.js';
 import type { Area } from './refs.js';
+import { readSource, type SourceFile } from './sources.js';
 import { viewGrid, type GridView } from './view.js';
 import { addSheet, dimensions, findSheet, loadWorkbook, saveWorkbook, sheetNames, usedArea } from './workbook.js';
 
 interface FileTask { name: string; format: SheetFormat; data: Uint8Array; sheet?: string }
 export type SheetTask =
-  | { kind: 'create'; name: string; format: SheetFormat; sheets: SheetSpec[] }
+  | { kind: 'create'; name: string; format: SheetFormat; sheets: SheetSpec[]; sources?: Record<string, SourceFile> }
   | ({ kind: 'read'; range?: string; maxRows: number } & FileTask)
-  | ({ kind: 'update'; operations: Operation[] } & FileTask)
+  | ({ kind: 'update'; operations: Operation[]; sources?: Record<string, SourceFile> } & FileTask)
   | ({ kind: 'analyze'; spec: AnalyzeSpec } & FileTask);
 
 export interface SheetTaskResults {
@@ -33,6 +34,16 @@ const ownBytes = (b: Buffer): Uint8Array => new Uint8Array(b);
 async function open(t: FileTask) {
   const wb = await loadWorkbook(t.data, t.format, t.name);
   return { wb, ws: findSheet(wb, t.format === 'csv' ? undefined : t.sheet, t.name) };
+}
+
+/** A spec or operation that names a `source` gets that file's rows (the tool read the file; `sources` is by path). */
+async function withSourceRows<T extends { source?: string; rows?: unknown[]; columns?: string[] }>(item: T, sources: Record<string, SourceFile> | undefined, where: string): Promise<T> {
+  if (item.source === undefined) return item;
+  if (item.rows?.length) throw new SheetError(`${where}: give rows or source, not both`);
+  const src = sources?.[item.source];
+  if (!src) throw new SheetError(`${where}: the source ${item.source} was not read`);
+  const { header, rows } = await readSource(src);
+  return { ...item, rows, ...('name' in item && !item.columns && header ? { columns: header } : {}) };
 }
 
 function create(t: SheetTaskOf<'create'>): Workbook {
@@ -53,7 +64,8 @@ export async function runSheetTask<K extends SheetTaskKind>(task: SheetTaskOf<K>
   let out: SheetTaskResults[SheetTaskKind];
   switch (t.kind) {
     case 'create': {
-      const wb = create(t);
+      const sheets = await Promise.all(t.sheets.map((spec, i) => withSourceRows(spec, t.sources, `sheets[${i}]`)));
+      const wb = create({ ...t, sheets });
       const data = ownBytes(await saveWorkbook(wb, t.format));
       out = { data, sheets: wb.worksheets.map((ws) => ({ name: ws.name, dimensions: dimensions(ws) })) };
       break;
@@ -65,7 +77,8 @@ export async function runSheetTask<K extends SheetTaskKind>(task: SheetTaskOf<K>
     }
     case 'update': {
       const { wb, ws } = await open(t);
-      const applied = applyOperations(wb, ws, t.operations, t.format, t.name);
+      const operations = await Promise.all(t.operations.map((op, i) => ('source' in op ? withSourceRows(op, t.sources, `operation ${i + 1} (${op.op})`) : op)));
+      const applied = applyOperations(wb, ws, operations, t.format, t.name);
       const data = ownBytes(await saveWorkbook(wb, t.format));
       out = { data, sheets: sheetNames(wb), sheet: ws.name, dimensions: dimensions(ws), applied };
       break;

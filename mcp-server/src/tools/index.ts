@@ -3,6 +3,7 @@ import type { ToolDefinition } from '../tool.js';
 import { agentTools } from './agent.js';
 import { browserTools } from './browser.js';
 import { checkpointTools } from './checkpoints.js';
+import { codeTools } from './code.js';
 import { deployTools } from './deploy.js';
 import { exchangeTools } from './exchange.js';
 import { portTools } from './ports.js';
@@ -28,6 +29,7 @@ export const TOOL_FAMILIES = {
   web: webTools,
   vision: visionTools,
   sheets: sheetTools,
+  code: codeTools,
   ports: portTools,
   deploy: deployTools,
   agent: agentTools,
@@ -44,6 +46,7 @@ export const TOOL_SETS: Record<string, ToolFamily[]> = {
   browser: ['browser'],
   web: ['web'],
   sheets: ['sheets'],
+  code: ['code'],
   deploy: ['ports', 'deploy'],
   agent: ['agent', 'mcp'],
   checkpoints: ['checkpoints'],

@@ -9,6 +9,7 @@ import { SheetError } from '../sheets/errors.js';
 import { aggregationSpec, filterSpec, formatOf, operation, sheetSpec, type SheetFormat } from '../sheets/inputs.js';
 import { SHEET_LIMITS } from '../sheets/limits.js';
 import { markdownTable } from '../sheets/markdown.js';
+import { sourceKind, type SourceFile } from '../sheets/sources.js';
 import { areaText, columnLetter } from '../sheets/refs.js';
 import type { SheetTaskKind, SheetTaskOf, SheetTaskResults } from '../sheets/tasks.js';
 import { sheetWorker } from '../sheets/worker-host.js';
@@ -42,6 +43,22 @@ async function readSheetFile(ctx: ToolContext, path: string): Promise<SheetFile>
   return { abs, name, format, data: r.data };
 }
 
+/** The CSV/JSON files named as `source`, read through the path policy under the sheet tools' file-size cap. */
+async function readSources(ctx: ToolContext, paths: (string | undefined)[]): Promise<Record<string, SourceFile> | undefined> {
+  const wanted = [...new Set(paths.filter((p): p is string => p !== undefined))];
+  if (!wanted.length) return undefined;
+  const out: Record<string, SourceFile> = {};
+  for (const path of wanted) {
+    const abs = resolveWorkspacePath(path, { allowRoot: false });
+    const name = displayPath(abs);
+    if (!sourceKind(name)) throw new ToolError(`source ${name}: use a .csv file (first line = header) or a .json file (an array of objects or of arrays)`);
+    const r = await ctx.fs.read(abs, { maxBytes: SHEET_LIMITS.fileBytes }).catch(reword('ENOENT', `no such source file: ${name} (file_list shows what exists)`));
+    if (r.truncated) throw new ToolError(`source ${name} is ${(r.size / 1024 / 1024).toFixed(1)} MB, over the ${SHEET_LIMITS.fileBytes / 1024 / 1024} MB limit of the sheet tools; convert it with pandas in code_run instead`);
+    out[path] = { name, data: r.data };
+  }
+  return out;
+}
+
 async function writeSheetFile(ctx: ToolContext, abs: string, data: Uint8Array, exclusive: boolean): Promise<void> {
   await ctx.fs
     .write(abs, Buffer.from(data), { exclusive })
@@ -56,7 +73,7 @@ export const sheetCreate = defineTool({
   kind: 'write',
   description:
     'Create an .xlsx (sheets) or .csv (one sheet) file. `columns` become a bold, frozen header row. ' +
-    '"=…" strings are formulas ("\'=" for literal text); numbers, booleans and null stay typed. Replaces a file only with overwrite.',
+    '"=…" strings are formulas ("\'=" for literal text); numbers, booleans and null stay typed. To convert a .csv/.json workspace file, give a sheet `source` instead of rows (they never pass through the call). Replaces a file only with overwrite.',
   input: z.object({
     path: pathArg,
     sheets: z.array(sheetSpec).min(1).max(100),
@@ -66,7 +83,8 @@ export const sheetCreate = defineTool({
     const abs = resolveWorkspacePath(path, { allowRoot: false });
     const name = displayPath(abs);
     const format = await sheets(() => formatOf(name));
-    const { data, sheets: summary } = await inWorker(ctx, { kind: 'create', name, format, sheets: specs });
+    const sources = await readSources(ctx, specs.map((spec) => spec.source));
+    const { data, sheets: summary } = await inWorker(ctx, { kind: 'create', name, format, sheets: specs, sources });
     await writeSheetFile(ctx, abs, data, !overwrite);
     const what = format === 'csv' ? `(${summary[0].dimensions})` : summary.map((s) => `sheet "${s.name}" ${s.dimensions}`).join(', ');
     ctx.reply.text(`created ${displayPath(abs)} ${what} (${data.length.toLocaleString('en-US')} bytes)`);
@@ -122,7 +140,7 @@ export const sheetUpdate = defineTool({
   kind: 'write',
   description:
     'Change an .xlsx or .csv file with operations on `sheet`, in order, all-or-nothing (a failure names the operation; the file stays untouched). ' +
-    '"=…" values are formulas; inserts, deletes and renames rewrite references as Excel does. Cached formula results are dropped.',
+    '"=…" values are formulas; inserts, deletes and renames rewrite references as Excel does. append_rows and add_sheet take `source` (a .csv/.json workspace file) instead of rows. Cached formula results are dropped.',
   input: z.object({
     path: pathArg,
     sheet: sheetArg,
@@ -130,7 +148,8 @@ export const sheetUpdate = defineTool({
   }),
   async handle({ path, sheet, operations }, ctx) {
     const f = await readSheetFile(ctx, path);
-    const r = await inWorker(ctx, { kind: 'update', name: f.name, format: f.format, data: f.data, sheet, operations });
+    const sources = await readSources(ctx, operations.map((op) => ('source' in op ? op.source : undefined)));
+    const r = await inWorker(ctx, { kind: 'update', name: f.name, format: f.format, data: f.data, sheet, operations, sources });
     await writeSheetFile(ctx, f.abs, r.data, false);
     const where = f.format === 'csv' ? f.name : `${f.name} (sheet "${r.sheet}", now ${r.dimensions}; sheets: ${sheetList(r.sheets)})`;
     ctx.reply.text(`updated ${where}:\n${r.applied.map((d, i) => `${i + 1}. ${d}`).join('\n')}`);
