@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { DEFAULT_DISK_QUOTA_MB, DEFAULT_SANDBOX_CONFIG, SANDBOX_NAME_PATTERN, type ExitPolicy, type NetworkMode, type SandboxConfig, type SandboxProfile } from '@suna/sandbox';
 import { parseAllowList, parseDnsServer, type EgressConfig, type EgressMode } from '@suna/sandbox';
-import { DEFAULT_MAX_OUTPUT_CHARS } from '@suna/shared';
+import { DEFAULT_MAX_OUTPUT_CHARS, registerSecret } from '@suna/shared';
 
 /** A client message may be this big by default: a 50 MB file_write with its JSON envelope fits. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
@@ -59,6 +59,7 @@ export const OPTIONS = {
   exchangeDir: { flag: 'exchange-dir', kind: 'string', group: 'server', description: 'Host folder file_export copies workspace files to (default: ~/SunaFiles/<sandbox name>)' },
   importDirs: { flag: 'import-dirs', kind: 'list', group: 'server', description: 'Host folders file_import may copy from (comma-separated; default: the exchange folder); symlinks are never followed out of them' },
   dataDir: { flag: 'data-dir', kind: 'string', group: 'server', description: 'Where runs and deployments are kept (default: $XDG_DATA_HOME/suna-mcp)' },
+  store: { flag: 'store', kind: 'string', group: 'server', default: 'file', description: 'Where agent runs are kept: file (in --data-dir, one server process) or redis://[user:password@]host:port[/db] (rediss:// for TLS), shared by replicas: runs, their events and cancellation reach every replica' },
   logLevel: { flag: 'log-level', kind: 'string', group: 'server', default: 'info', choices: ['debug', 'info', 'warn', 'error', 'silent'], description: 'Log level (logs go to stderr)' },
   model: { flag: 'model', kind: 'string', group: 'agent', description: 'Default model for agent_run, as provider:model (anthropic:…, openai:…, openai-compatible:…)' },
   modelBaseUrl: { flag: 'model-base-url', kind: 'string', group: 'agent', description: 'Base URL of an OpenAI-compatible endpoint (Ollama, vLLM, LM Studio, OpenRouter) for openai-compatible:… models' },
@@ -100,6 +101,8 @@ export interface ServerConfig {
   exchangeDir: string;
   importDirs: string[];
   dataDir: string;
+  /** 'file', or the redis:// URL of a store shared by replicas (a secret: it may hold a password). */
+  store: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   model?: string;
   modelBaseUrl?: string;
@@ -195,6 +198,20 @@ function exchangeDirs(exchange: string | undefined, imports: string[] | undefine
   return { exchangeDir, importDirs: imports?.length ? imports.map(abs) : [exchangeDir] };
 }
 
+/** --store: file, or a redis:// / rediss:// URL (its password is registered as a secret, never logged). */
+function storeUrl(raw: string): string {
+  if (raw === 'file') return raw;
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new ConfigError('--store: expected file or a URL such as redis://127.0.0.1:6379');
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new ConfigError(`--store: expected file, redis://… or rediss://… (got a ${u.protocol.replace(':', '')} URL)`);
+  if (u.password) registerSecret(decodeURIComponent(u.password));
+  return raw;
+}
+
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const o = parseOptions(argv, env);
   const get = <T>(key: OptionKey): T => {
@@ -249,6 +266,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     browserProfile: get<'persistent' | 'ephemeral'>('browserProfile'),
     ...exchangeDirs(o.exchangeDir as string | undefined, o.importDirs as string[] | undefined, name),
     dataDir: (o.dataDir as string | undefined) ?? defaultDataDir(env),
+    store: storeUrl(get<string>('store')),
     logLevel: get<ServerConfig['logLevel']>('logLevel'),
     model: o.model as string | undefined,
     modelBaseUrl: o.modelBaseUrl as string | undefined,

@@ -2,7 +2,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { Sandbox } from '@suna/sandbox';
 import { AgentRunManager } from './agent/runs.js';
-import { createStore } from './agent/store.js';
+import { createStore, openRunStore } from './agent/store.js';
 import { BrowserSession } from './browser/session.js';
 import { LocalSiteHost } from './deploy/static-host.js';
 import { Semaphore } from './limits.js';
@@ -36,7 +36,7 @@ export function createRuntime(config: ServerConfig, log: Logger = createLogger(c
   bindSandboxMetrics(sandbox);
   sandbox.egress.on('decision', (d) => log.info(`egress ${d.verdict} ${d.host}:${d.port}`, { component: 'egress', ...d }));
   // The agent gets every tool of this server except the agent tools themselves.
-  runtime.runs = new AgentRunManager(runtime, createStore('runs', config.dataDir), () => {
+  runtime.runs = new AgentRunManager(runtime, openRunStore(config.store, config.dataDir, (m, f) => log.warn(m, f)), () => {
     const hidden = unavailableTools(config);
     return allTools().filter((t) => !t.name.startsWith('agent_') && !hidden.has(t.name));
   });

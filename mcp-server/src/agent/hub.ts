@@ -1,0 +1,98 @@
+// External MCP servers (--mcp-config) for agent runs: parsed on demand, started with the first agent_run and
+// shared by every later run of this process; what happens to them reaches the transcripts of the runs using them.
+import { readFileSync } from 'node:fs';
+import { McpConfigError, McpHub, parseMcpConfig, type McpHubConfig, type McpHubNotice, type PinStore } from '@suna/shared/mcp-hub/index';
+import { ToolError, type Runtime } from '../tool.js';
+import { createStore } from './store.js';
+
+declare const __SUNA_VERSION__: string | undefined;
+
+/** What the server knows about external MCP servers: none configured, or the parsed file and (once started) the hub. */
+export type ExternalServers = { configFile?: undefined } | { configFile: string; config: McpHubConfig; hub?: McpHub };
+
+/** A run's line in its transcript. */
+export type RunNote = (text: string) => void;
+
+export class RunHub {
+  private config?: McpHubConfig;
+  private hub?: McpHub;
+  /** Runs that hear about external servers failing or changing (those past their start-up summary). */
+  private readonly listeners = new Set<RunNote>();
+
+  constructor(private readonly runtime: Runtime) {}
+
+  /** The --mcp-config file, parsed once it parses (a broken file is read again next time, so a fix needs no restart). */
+  externalServers(): ExternalServers {
+    const file = this.runtime.config.mcpConfig;
+    if (!file) return {};
+    if (!this.config) {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        throw new ToolError(`--mcp-config: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      }
+      try {
+        this.config = parseMcpConfig(text, { source: file });
+      } catch (err) {
+        if (err instanceof McpConfigError) throw new ToolError(`--mcp-config ${err.message}`);
+        throw err;
+      }
+    }
+    return { configFile: file, config: this.config, hub: this.hub };
+  }
+
+  /** The hub, started on first use (a broken --mcp-config throws here, so agent_run fails with the problem). */
+  ensure(): McpHub | undefined {
+    const ext = this.externalServers();
+    if (!ext.configFile || this.hub) return this.hub;
+    const log = this.runtime.log;
+    const approvals = createStore('mcp-approvals', this.runtime.config.dataDir);
+    const pins: PinStore = {
+      load: async (key) => (await approvals.get(key)) as Record<string, string> | undefined,
+      save: async (key, value) => void (await approvals.set(key, value)),
+    };
+    this.hub = new McpHub(ext.config, {
+      clientInfo: { name: 'suna-mcp', version: typeof __SUNA_VERSION__ === 'string' ? __SUNA_VERSION__ : '0.0.0-dev' },
+      limits: { maxOutputChars: this.runtime.config.maxOutputChars },
+      pins,
+      onNotice: (n) => this.onNotice(n),
+      onStderr: (server, line) => log.debug('external MCP server stderr', { server, line }),
+    });
+    log.info('starting external MCP servers', { config: ext.configFile, servers: Object.keys(ext.config.servers) });
+    void this.hub.start();
+    return this.hub;
+  }
+
+  /** Wait for the servers to start, then tell the run what it has (and lacks), and keep it informed until `detach`. */
+  async attach(signal: AbortSignal, note: RunNote): Promise<{ hub: McpHub; detach(): void } | undefined> {
+    const hub = this.hub;
+    if (!hub) return undefined;
+    await Promise.race([hub.start(), new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))]);
+    const ready: string[] = [];
+    for (const s of hub.status()) {
+      if (s.state === 'failed' || s.state === 'closed') note(`MCP server "${s.name}" is unavailable (${s.error ?? s.state}); this run continues without its tools`);
+      if (s.pending.length) note(`MCP server "${s.name}" has tool changes held until a human confirms them: ${s.pending.map((p) => `${p.name} (${p.change})`).join(', ')}; see mcp_servers {"action":"list"}`);
+      if (s.state === 'ready') ready.push(...s.tools.map((t) => t.name));
+    }
+    if (ready.length) note(`external tools: ${ready.join(', ')}`);
+    if (!signal.aborted) this.listeners.add(note);
+    return { hub, detach: () => this.listeners.delete(note) };
+  }
+
+  private onNotice(n: McpHubNotice): void {
+    const log = this.runtime.log;
+    if (n.kind === 'tools_approved' && n.tools) {
+      // Shown to the user once, when first enabled (or confirmed): the descriptions the model will read.
+      log.info('external MCP tools enabled', { server: n.server, tools: n.tools });
+    } else if (n.level === 'warn') log.warn(n.message, { server: n.server, kind: n.kind });
+    else log.info(n.message, { server: n.server, kind: n.kind });
+    if (n.kind === 'tools_approved') return;
+    for (const note of this.listeners) note(n.message);
+  }
+
+  /** External stdio servers are child processes of ours: stop them with us. */
+  async close(): Promise<void> {
+    await Promise.race([this.hub?.close(), new Promise((r) => setTimeout(r, 500))]);
+  }
+}
