@@ -50,6 +50,8 @@ export const OPTIONS = {
   onExit: { flag: 'on-exit', kind: 'string', group: 'sandbox', default: 'stop', choices: ['stop', 'keep', 'remove'], description: 'What happens to the sandbox when the server exits (remove also deletes the workspace)' },
   ephemeral: { flag: 'ephemeral', kind: 'bool', group: 'sandbox', default: 'false', description: 'Throwaway sandbox: removed with its workspace on exit, reaped if the server dies' },
   rateLimit: { flag: 'rate-limit', kind: 'int', group: 'http', default: '600', description: 'Requests per minute per bearer token on HTTP (429 with retry-after above it; 0 = no limit)' },
+  tenants: { flag: 'tenants', kind: 'string', group: 'http', description: 'JSON file of tenants: bearer token (as its SHA-256) → name and limits; each tenant gets its own sandbox, runs, sites, ports and exchange folder (replaces --token)' },
+  stateless: { flag: 'stateless', kind: 'bool', group: 'http', default: 'false', description: 'Serve HTTP without sessions (no Mcp-Session-Id; every POST stands alone), so a plain load balancer can spread requests over replicas' },
   metricsPublic: { flag: 'metrics-public', kind: 'bool', group: 'http', default: 'false', description: 'Serve /metrics without the bearer token (for a local Prometheus)' },
   maxConcurrentCalls: { flag: 'max-concurrent-calls', kind: 'int', group: 'sandbox', default: '8', description: 'Tool calls that may run at once in the sandbox; more wait their turn' },
   syncTools: { flag: 'sync-tools', kind: 'bool', group: 'server', default: 'false', description: 'Expose the workspace_sync_* tools (bulk file transfer for the VS Code extension); off for ordinary clients' },
@@ -86,6 +88,9 @@ export interface ServerConfig {
     sessionIdleTimeoutMs: number;
     maxConnections: number;
     requestTimeoutMs: number;
+    /** --tenants: the file of tenants (read and checked at start), instead of one token. */
+    tenantsFile?: string;
+    stateless: boolean;
   };
   /** Largest message a client may send on either transport (bytes). */
   maxMessageBytes: number;
@@ -241,6 +246,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
             sessionIdleTimeoutMs: get<number>('sessionIdleTimeout') * 1000,
             maxConnections: Math.max(1, get<number>('maxConnections')),
             requestTimeoutMs: Math.max(1, get<number>('requestTimeout')) * 1000,
+            tenantsFile: o.tenants as string | undefined,
+            stateless: get<boolean>('stateless'),
           },
     maxMessageBytes: Math.max(MIN_MESSAGE_BYTES, get<number>('maxBodyBytes')),
     sandbox: {

@@ -19,6 +19,8 @@ export interface RunRecord {
   task: string;
   model: string;
   status: RunStatus;
+  /** Whose run it is: the sandbox name, which differs per tenant; a run of another scope is not found. */
+  scope?: string;
   owner: string; // the replica running it: "<host>:<pid>" (file store) or "<host>:<pid>:<random>" (Redis)
   createdAt: number;
   endedAt?: number;

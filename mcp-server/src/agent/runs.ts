@@ -117,6 +117,7 @@ export class AgentRunManager {
       task: opts.task,
       model: provider.id,
       status: 'running',
+      scope: this.scope,
       owner: this.store.owner,
       createdAt: Date.now(),
       steps: 0,
@@ -273,6 +274,7 @@ export class AgentRunManager {
   private async load(id: string): Promise<RunRecord | undefined> {
     if (!RUN_ID_PATTERN.test(id)) return undefined;
     const r = await this.store.load(id);
+    if (r?.scope !== undefined && r.scope !== this.scope) return undefined; // another tenant's run (shared store)
     if (r?.status === 'running' && !this.live.has(id) && !(await this.store.ownerAlive(r.owner))) return this.store.markInterrupted(id);
     return r;
   }
