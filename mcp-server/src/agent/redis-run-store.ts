@@ -13,6 +13,8 @@ const CANCEL_CHANNEL = `${PREFIX}cancel`;
 /** A replica renews its lease this often; the lease expires after LEASE_MS without renewal. */
 const HEARTBEAT_MS = 1000;
 export const LEASE_MS = 5000;
+/** A call waits this long for a connection before it fails with what is wrong. */
+const CONNECT_WAIT_MS = 5000;
 /** Finished runs are kept this long (the file store keeps them until the index forgets them). */
 const KEEP_FINISHED_S = 30 * 24 * 3600;
 /** Events kept per run stream (the summary says how many there were). */
@@ -58,7 +60,9 @@ export class RedisRunStore implements RunStore {
   readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   private readonly client: RedisClientType;
   private subscriber?: RedisClientType;
-  private readonly ready: Promise<void>;
+  private readonly started: Promise<void>;
+  private readonly where: string;
+  private lastError = '';
   private heartbeat?: NodeJS.Timeout;
   private readonly cancelHandlers: ((id: string) => void)[] = [];
   private closed = false;
@@ -66,9 +70,26 @@ export class RedisRunStore implements RunStore {
   constructor(url: string, private readonly log: Log) {
     this.client = createClient({ url, socket: { reconnectStrategy: (n) => Math.min(100 * 2 ** n, 5000), connectTimeout: 5000 } }) as RedisClientType;
     // Without a listener an unreachable Redis would crash the process; the client reconnects by itself.
-    this.client.on('error', (e: Error) => this.log('run store (redis) error', { error: e.message }));
-    this.ready = this.start();
-    this.ready.catch(() => {}); // reported by each call that needs it
+    this.client.on('error', (e: Error) => {
+      this.lastError = e.message;
+      this.log('run store (redis) error', { error: e.message });
+    });
+    const u = new URL(url);
+    this.where = `${u.protocol}//${u.host}`; // never the password
+    this.started = this.start();
+    this.started.catch(() => {}); // reported by each call that needs it
+  }
+
+  /** Connected, or a clear error within CONNECT_WAIT_MS (a call never hangs on an unreachable Redis). */
+  private get ready(): Promise<void> {
+    if (this.client.isReady) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`the run store (Redis at ${this.where}, --store) is unreachable${this.lastError ? `: ${this.lastError}` : ''}`)), CONNECT_WAIT_MS);
+      this.started.then(
+        () => (clearTimeout(t), resolve()),
+        (e: Error) => (clearTimeout(t), reject(new Error(`the run store (Redis at ${this.where}, --store) failed: ${e.message}`))),
+      );
+    });
   }
 
   private async start(): Promise<void> {
@@ -188,8 +209,7 @@ export class RedisRunStore implements RunStore {
     this.closed = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
     try {
-      await this.ready;
-      await this.client.del(leaseKey(this.owner)); // our runs are ended already; say so at once, not after the lease
+      if (this.client.isReady) await this.client.del(leaseKey(this.owner)); // our runs are ended already; say so at once, not after the lease
     } catch {
       // Redis unreachable: the lease expires by itself
     }

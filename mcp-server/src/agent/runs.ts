@@ -131,7 +131,11 @@ export class AgentRunManager {
     const saved = this.track(this.store.save(record).then(() => this.store.addToIndex(this.scope, id, MAX_INDEX)));
     // The run's span is the parent of its model-call and tool-call spans (async context carries it).
     live.done = withSpan('agent run', { 'suna.run_id': id, 'gen_ai.request.model': provider.id }, async (span) => {
-      await saved;
+      try {
+        await saved;
+      } catch (err) {
+        return this.finish(live, { type: 'end', reason: 'error', error: { message: `could not save the run: ${(err as Error).message}`, kind: 'internal' }, steps: 0, usage: record.usage });
+      }
       await this.drive(live, provider, opts);
       span.setAttributes({ 'suna.run.status': record.status, 'suna.run.steps': record.steps });
     });

@@ -8,8 +8,11 @@ import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { startFakeModelServer, type FakeModelServer, type FakeTurn } from '../../../shared/test/fixtures/fake-model-server.ts';
+import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startRedis, type TestRedis } from '../fixtures/redis.ts';
-import { startHttpServer, testSandboxName, type HttpServer } from '../fixtures/server.ts';
+import { startRoundRobin } from '../fixtures/round-robin.ts';
+import { rawHttp, startHttpServer, testSandboxName, type HttpServer } from '../fixtures/server.ts';
 
 type Outcome = { text: string; isError: boolean; s: Record<string, unknown> };
 
@@ -36,7 +39,7 @@ describe('replicas sharing runs through Redis', function () {
   const clients: Client[] = [];
   const sandbox = testSandboxName('replicas');
 
-  async function replica(extra: Record<string, string> = {}): Promise<{ server: HttpServer; client: Client }> {
+  async function replica(extra: Record<string, string> = {}, args: string[] = []): Promise<{ server: HttpServer; client: Client }> {
     const dataDir = mkdtempSync(join(tmpdir(), 'suna-replica-'));
     dirs.push(dataDir);
     const server = await startHttpServer({
@@ -48,7 +51,7 @@ describe('replicas sharing runs through Redis', function () {
       ANTHROPIC_BASE_URL: fake.anthropicBaseURL,
       SUNA_MODEL: 'anthropic:claude-sonnet-5-5',
       ...extra,
-    });
+    }, args);
     servers.push(server);
     const client = await server.client('replica-test');
     clients.push(client);
@@ -101,22 +104,25 @@ describe('replicas sharing runs through Redis', function () {
   });
 
   it('a run started through A is cancelled through B, and A stops it', async () => {
-    const a = await replica();
-    const b = await replica();
-    fake.push(...slowRun(40, 100));
-    const started = await call(a.client, 'agent_run', { task: 'many slow steps', wait_s: 0 });
-    const id = String(started.s.run_id);
-    const c = await call(b.client, 'agent_cancel', { run_id: id });
-    assert.equal(c.isError, false, c.text);
-    assert.match(c.text, /cancelled/);
-    const viaA = await call(a.client, 'agent_status', { run_id: id, wait_s: 0 });
-    assert.equal(viaA.s.status, 'cancelled', viaA.text);
-    const again = await call(b.client, 'agent_cancel', { run_id: id });
-    assert.match(again.text, /not running \(cancelled\)/);
-    // Let the fake model's queue start clean for the next test.
-    const requestsAfter = fake.modelRequests().length;
-    await new Promise((r) => setTimeout(r, 500));
-    assert.equal(fake.modelRequests().length, requestsAfter, 'A made no model call after the cancel');
+    const fresh = await startFakeModelServer(slowRun(40, 100)); // its own script: the rest is never asked for
+    try {
+      const a = await replica({ ANTHROPIC_BASE_URL: fresh.anthropicBaseURL });
+      const b = await replica({ ANTHROPIC_BASE_URL: fresh.anthropicBaseURL });
+      const started = await call(a.client, 'agent_run', { task: 'many slow steps', wait_s: 0 });
+      const id = String(started.s.run_id);
+      const c = await call(b.client, 'agent_cancel', { run_id: id });
+      assert.equal(c.isError, false, c.text);
+      assert.match(c.text, /cancelled/);
+      const viaA = await call(a.client, 'agent_status', { run_id: id, wait_s: 0 });
+      assert.equal(viaA.s.status, 'cancelled', viaA.text);
+      const again = await call(b.client, 'agent_cancel', { run_id: id });
+      assert.match(again.text, /not running \(cancelled\)/);
+      const requestsAfter = fresh.modelRequests().length;
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(fresh.modelRequests().length, requestsAfter, 'A made no model call after the cancel');
+    } finally {
+      await fresh.close();
+    }
   });
 
   it('when A is killed mid-run, B reports the run interrupted once A\'s lease expires', async () => {
@@ -149,5 +155,63 @@ describe('replicas sharing runs through Redis', function () {
       assert.equal(r.isError, true);
       assert.match(r.text, /no run/);
     }
+  });
+
+  it('stateless replicas behind a round-robin proxy: one client, no session id, every request on the next replica', async () => {
+    const token = 'tok-stateless-0123456789';
+    const a = await replica({ SUNA_TOKEN: token }, ['--stateless']);
+    const b = await replica({ SUNA_TOKEN: token }, ['--stateless']);
+    const proxy = await startRoundRobin([a.server.url, b.server.url]);
+    const client = new McpClient({ name: 'behind-a-balancer', version: '1' });
+    const transport = new StreamableHTTPClientTransport(new URL(proxy.url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } });
+    try {
+      await client.connect(transport);
+      assert.equal(transport.sessionId, undefined, 'no Mcp-Session-Id is handed out');
+      fake.push(...slowRun(3, 40));
+      const started = await call(client, 'agent_run', { task: 'behind a balancer', wait_s: 0 });
+      const id = String(started.s.run_id);
+      let status = 'running';
+      let cursor = 0;
+      let answer: unknown;
+      for (let i = 0; i < 40 && status === 'running'; i++) {
+        const r = await call(client, 'agent_status', { run_id: id, cursor, wait_s: 5 });
+        assert.equal(r.isError, false, r.text);
+        status = String(r.s.status);
+        cursor = Number(r.s.cursor);
+        answer = r.s.answer;
+      }
+      assert.equal(status, 'completed');
+      assert.equal(answer, 'All steps done.');
+      assert.ok(proxy.served.every((n) => n >= 3), `both replicas served requests: ${proxy.served.join(' / ')}`);
+      assert.match((await call(client, 'agent_list')).text, new RegExp(`${id}\\s+completed`));
+      const anonymous = await rawHttp(proxy.url, { headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }) });
+      assert.equal(anonymous.status, 401, 'stateless does not mean unauthenticated');
+      // A stateless server has no stream to GET and no session to DELETE.
+      for (const method of ['GET', 'DELETE']) {
+        const r = await rawHttp(a.server.url, { method, headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' } });
+        assert.equal(r.status, 405, `${method}: ${r.body}`);
+      }
+    } finally {
+      await client.close().catch(() => {});
+      await proxy.close();
+    }
+  });
+
+  it("a Redis password in --store never reaches a log or a tool result, even when Redis is unreachable", async () => {
+    const password = 'redis-pass-0123456789xyz';
+    const closed = await startRedis();
+    await closed.stop(); // a port nothing listens on any more
+    const { server, client } = await replica({ SUNA_STORE: `redis://:${password}@127.0.0.1:${closed.port}`, SUNA_LOG_LEVEL: 'debug' });
+    const r = await call(client, 'agent_run', { task: 'x', wait_s: 20 });
+    assert.equal(r.s.status, 'failed', r.text);
+    assert.match(r.text, new RegExp(`run store \\(Redis at redis://127\\.0\\.0\\.1:${closed.port}, --store\\) is unreachable`));
+    assert.doesNotMatch(r.text, new RegExp(password));
+    // Listing fails fast and clearly too, instead of hanging.
+    const list = await call(client, 'agent_list');
+    assert.equal(list.isError, true);
+    assert.match(list.text, /unreachable/);
+    assert.doesNotMatch(list.text, new RegExp(password));
+    assert.match(server.stderr(), /run store \(redis\) error/);
+    assert.doesNotMatch(server.stderr(), new RegExp(password));
   });
 });

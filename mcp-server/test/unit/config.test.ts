@@ -228,6 +228,8 @@ describe('loadConfig', () => {
       sessionIdleTimeoutMs: 1_800_000,
       maxConnections: 256,
       requestTimeoutMs: 60_000,
+      tenantsFile: undefined,
+      stateless: false,
     });
   });
 
@@ -246,6 +248,8 @@ describe('loadConfig', () => {
       sessionIdleTimeoutMs: 1_800_000,
       maxConnections: 256,
       requestTimeoutMs: 60_000,
+      tenantsFile: undefined,
+      stateless: false,
     });
   });
 

@@ -43,7 +43,7 @@ describe('tenants', () => {
     assert.equal(c.sandbox.memoryMb, 512);
     assert.equal(c.sandbox.cpus, 0.5);
     assert.equal(c.sandbox.diskQuotaMb, 100);
-    assert.equal(c.sandbox.egress.mode, 'none');
+    assert.equal(c.sandbox.egress?.mode, 'none');
     assert.equal(c.http?.rateLimit, 5);
     assert.deepEqual(c.tools, ['shell', 'files']);
     assert.equal(c.dataDir, '/tmp/suna-tenants-unit/tenants/alice');
