@@ -5,6 +5,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import Docker from 'dockerode';
 import { DEFAULT_SANDBOX_CONFIG, Sandbox } from '@suna/sandbox';
 import { CLI, serverEnv, startHttpServer } from '../test/fixtures/server.ts';
+import { benchRemoteEngine, benchScale } from './scale.mts';
 
 const docker = new Docker();
 const results: { name: string; p50: number; p95: number; n: number; note?: string }[] = [];
@@ -174,7 +175,7 @@ async function benchToolList(): Promise<void> {
 }
 
 // SUNA_BENCH=egress,stdio,… runs only those parts.
-const parts: Record<string, () => Promise<void>> = { stdio: benchStdio, http: benchHttp, cold: benchColdStart, browser: benchBrowser, sync: benchWorkspaceSync, loop: benchLoop, egress: benchEgress, tools: benchToolList };
+const parts: Record<string, () => Promise<void>> = { stdio: benchStdio, http: benchHttp, cold: benchColdStart, browser: benchBrowser, sync: benchWorkspaceSync, loop: benchLoop, egress: benchEgress, tools: benchToolList, scale: () => benchScale((r) => results.push(r)), 'scale-remote': () => benchRemoteEngine((r) => results.push(r)) };
 const only = process.env.SUNA_BENCH?.split(',').map((s) => s.trim()).filter(Boolean);
 for (const [name, run] of Object.entries(parts)) if (!only || only.includes(name)) await run();
 
