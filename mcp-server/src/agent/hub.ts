@@ -1,7 +1,7 @@
 // External MCP servers (--mcp-config) for agent runs: parsed on demand, started with the first agent_run and
 // shared by every later run of this process; what happens to them reaches the transcripts of the runs using them.
 import { readFileSync } from 'node:fs';
-import { McpConfigError, McpHub, parseMcpConfig, type McpHubConfig, type McpHubNotice, type PinStore } from '@suna/shared/mcp-hub/index';
+import { attachRun, McpConfigError, McpHub, parseMcpConfig, RunHubListeners, type McpHubConfig, type McpHubNotice, type PinStore, type RunHubNotice } from '@suna/shared/mcp-hub/index';
 import { ToolError, type Runtime } from '../tool.js';
 import { createStore } from './store.js';
 
@@ -17,7 +17,7 @@ export class RunHub {
   private config?: McpHubConfig;
   private hub?: McpHub;
   /** Runs that hear about external servers failing or changing (those past their start-up summary). */
-  private readonly listeners = new Set<RunNote>();
+  private readonly listeners = new RunHubListeners();
 
   constructor(private readonly runtime: Runtime) {}
 
@@ -68,16 +68,8 @@ export class RunHub {
   async attach(signal: AbortSignal, note: RunNote): Promise<{ hub: McpHub; detach(): void } | undefined> {
     const hub = this.hub;
     if (!hub) return undefined;
-    await Promise.race([hub.start(), new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))]);
-    const ready: string[] = [];
-    for (const s of hub.status()) {
-      if (s.state === 'failed' || s.state === 'closed') note(`MCP server "${s.name}" is unavailable (${s.error ?? s.state}); this run continues without its tools`);
-      if (s.pending.length) note(`MCP server "${s.name}" has tool changes held until a human confirms them: ${s.pending.map((p) => `${p.name} (${p.change})`).join(', ')}; see mcp_servers {"action":"list"}`);
-      if (s.state === 'ready') ready.push(...s.tools.map((t) => t.name));
-    }
-    if (ready.length) note(`external tools: ${ready.join(', ')}`);
-    if (!signal.aborted) this.listeners.add(note);
-    return { hub, detach: () => this.listeners.delete(note) };
+    const detach = await attachRun(hub, this.listeners, signal, (n) => note(wording(n)));
+    return { hub, detach };
   }
 
   private onNotice(n: McpHubNotice): void {
@@ -87,12 +79,25 @@ export class RunHub {
       log.info('external MCP tools enabled', { server: n.server, tools: n.tools });
     } else if (n.level === 'warn') log.warn(n.message, { server: n.server, kind: n.kind });
     else log.info(n.message, { server: n.server, kind: n.kind });
-    if (n.kind === 'tools_approved') return;
-    for (const note of this.listeners) note(n.message);
+    this.listeners.publish(n);
   }
 
   /** External stdio servers are child processes of ours: stop them with us. */
   async close(): Promise<void> {
     await Promise.race([this.hub?.close(), new Promise((r) => setTimeout(r, 500))]);
+  }
+}
+
+/** How this server words a hub notice in a run's transcript (the human reviews held changes with mcp_servers). */
+function wording(n: RunHubNotice): string {
+  switch (n.kind) {
+    case 'unavailable':
+      return `MCP server "${n.server}" is unavailable (${n.reason}); this run continues without its tools`;
+    case 'held':
+      return `MCP server "${n.server}" has tool changes held until a human confirms them: ${n.tools.map((t) => (t.change ? `${t.name} (${t.change})` : t.name)).join(', ')}; see mcp_servers {"action":"list"}`;
+    case 'ready':
+      return `external tools: ${n.tools.join(', ')}`;
+    case 'hub':
+      return n.notice.message;
   }
 }
