@@ -66,6 +66,8 @@ export class RedisRunStore implements RunStore {
   private heartbeat?: NodeJS.Timeout;
   private readonly cancelHandlers: ((id: string) => void)[] = [];
   private closed = false;
+  /** Owners whose lease was seen alive, and when. */
+  private readonly liveOwners = new Map<string, number>();
 
   constructor(url: string, private readonly log: Log) {
     this.client = createClient({ url, socket: { reconnectStrategy: (n) => Math.min(100 * 2 ** n, 5000), connectTimeout: 5000 } }) as RedisClientType;
@@ -199,9 +201,16 @@ export class RedisRunStore implements RunStore {
   }
 
   async ownerAlive(owner: string): Promise<boolean> {
-    await this.ready;
     if (owner === this.owner) return false; // a run of ours we do not hold in memory
-    return (await this.client.exists(leaseKey(owner))) === 1;
+    // A live lease is trusted for one heartbeat (it lasts five): a follower polling a run does not pay a round trip each time.
+    const seen = this.liveOwners.get(owner);
+    if (seen && Date.now() - seen < HEARTBEAT_MS) return true;
+    await this.ready;
+    const alive = (await this.client.exists(leaseKey(owner))) === 1;
+    if (alive) this.liveOwners.set(owner, Date.now());
+    else this.liveOwners.delete(owner);
+    if (this.liveOwners.size > 1000) this.liveOwners.clear();
+    return alive;
   }
 
   async close(): Promise<void> {
