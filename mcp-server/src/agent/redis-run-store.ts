@@ -150,8 +150,9 @@ export class RedisRunStore implements RunStore {
     // One reader wins the "ended" flag and writes the end; the owner's own end sets the same flag.
     const won = await this.client.set(endedKey(id), '1', { condition: 'NX', expiration: { type: 'EX', value: KEEP_FINISHED_S } });
     const r = await this.load(id);
-    if (!won || r?.status !== 'running') return r;
+    if (r?.status !== 'running') return r;
     const out = interruptedCopy(r);
+    if (!won) return out; // another reader is writing this very end (or the owner wrote its own, read next time)
     const { events: _events, ...summary } = out;
     await this.client
       .multi()
