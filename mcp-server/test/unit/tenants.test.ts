@@ -36,6 +36,19 @@ describe('tenants', () => {
     assert.deepEqual(made, ['team-bob'], 'one runtime per tenant, made on first use');
   });
 
+  it('each tenant has its own rate limit and bucket: one exhausting its own does not slow another', () => {
+    const list = parseTenants(file({ slow: { token_sha256: hash('tok-slow-123456'), rate_limit: 1 }, fast: { token_sha256: hash('tok-fast-123456') } }), 't.json');
+    const tenants = new Tenants(base, list, () => ({}) as Runtime);
+    const [slow, fast] = list;
+    const s = tenants.limiter(slow!);
+    assert.equal(s.limit, 1);
+    assert.equal(s.limiter.take(slow!.name), 0);
+    assert.ok(s.limiter.take(slow!.name) > 0, 'the second request within the minute waits');
+    const f = tenants.limiter(fast!);
+    assert.equal(f.limit, 600, 'the server default');
+    assert.equal(f.limiter.take(fast!.name), 0);
+  });
+
   it("a tenant's configuration has its own sandbox, data and exchange folders, tools and limits", () => {
     const [alice] = parseTenants(file({ alice: { token_sha256: hash('x'), memory_mb: 512, cpus: 0.5, disk_quota_mb: 100, rate_limit: 5, tools: ['shell', 'files'], egress: 'none' } }), 't.json');
     const c = tenantConfig(base, alice!);
