@@ -2,7 +2,9 @@
 // shared by every later run of this process; what happens to them reaches the transcripts of the runs using them.
 import { readFileSync } from 'node:fs';
 import { attachRun, McpConfigError, McpHub, parseMcpConfig, RunHubListeners, type McpHubConfig, type McpHubNotice, type PinStore, type RunHubNotice } from '@suna/shared/mcp-hub/index';
-import { ToolError, type Runtime } from '../tool.js';
+import type { ServerConfig } from '../config.js';
+import type { Logger } from '../log.js';
+import { ToolError } from '../tool.js';
 import { createStore } from './store.js';
 
 declare const __SUNA_VERSION__: string | undefined;
@@ -14,18 +16,21 @@ export type ExternalServers = { configFile?: undefined } | { configFile: string;
 export type RunNote = (text: string) => void;
 
 export class RunHub {
-  private config?: McpHubConfig;
+  private parsed?: McpHubConfig;
   private hub?: McpHub;
   /** Runs that hear about external servers failing or changing (those past their start-up summary). */
   private readonly listeners = new RunHubListeners();
 
-  constructor(private readonly runtime: Runtime) {}
+  constructor(
+    private readonly server: ServerConfig,
+    private readonly log: Logger,
+  ) {}
 
   /** The --mcp-config file, parsed once it parses (a broken file is read again next time, so a fix needs no restart). */
   externalServers(): ExternalServers {
-    const file = this.runtime.config.mcpConfig;
+    const file = this.server.mcpConfig;
     if (!file) return {};
-    if (!this.config) {
+    if (!this.parsed) {
       let text: string;
       try {
         text = readFileSync(file, 'utf8');
@@ -33,28 +38,28 @@ export class RunHub {
         throw new ToolError(`--mcp-config: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
       }
       try {
-        this.config = parseMcpConfig(text, { source: file });
+        this.parsed = parseMcpConfig(text, { source: file });
       } catch (err) {
         if (err instanceof McpConfigError) throw new ToolError(`--mcp-config ${err.message}`);
         throw err;
       }
     }
-    return { configFile: file, config: this.config, hub: this.hub };
+    return { configFile: file, config: this.parsed, hub: this.hub };
   }
 
   /** The hub, started on first use (a broken --mcp-config throws here, so agent_run fails with the problem). */
   ensure(): McpHub | undefined {
     const ext = this.externalServers();
     if (!ext.configFile || this.hub) return this.hub;
-    const log = this.runtime.log;
-    const approvals = createStore('mcp-approvals', this.runtime.config.dataDir);
+    const log = this.log;
+    const approvals = createStore('mcp-approvals', this.server.dataDir);
     const pins: PinStore = {
       load: async (key) => (await approvals.get(key)) as Record<string, string> | undefined,
       save: async (key, value) => void (await approvals.set(key, value)),
     };
     this.hub = new McpHub(ext.config, {
       clientInfo: { name: 'suna-mcp', version: typeof __SUNA_VERSION__ === 'string' ? __SUNA_VERSION__ : '0.0.0-dev' },
-      limits: { maxOutputChars: this.runtime.config.maxOutputChars },
+      limits: { maxOutputChars: this.server.maxOutputChars },
       pins,
       onNotice: (n) => this.onNotice(n),
       onStderr: (server, line) => log.debug('external MCP server stderr', { server, line }),
@@ -73,7 +78,7 @@ export class RunHub {
   }
 
   private onNotice(n: McpHubNotice): void {
-    const log = this.runtime.log;
+    const log = this.log;
     if (n.kind === 'tools_approved' && n.tools) {
       // Shown to the user once, when first enabled (or confirmed): the descriptions the model will read.
       log.info('external MCP tools enabled', { server: n.server, tools: n.tools });

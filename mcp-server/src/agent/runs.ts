@@ -94,7 +94,7 @@ export class AgentRunManager {
     private readonly tools: () => ToolDefinition[],
   ) {
     this.scope = runtime.config.sandbox.name;
-    this.hub = new RunHub(runtime);
+    this.hub = new RunHub(runtime.config, runtime.log);
     // Another replica (or this one) asked to cancel a run: only its owner holds the controller.
     store.onCancelRequest((id) => this.live.get(id)?.controller.abort());
   }

@@ -2,7 +2,7 @@
 // the extension's chat runs): wait for the servers to start (or the run to be aborted), tell the run what it
 // has and lacks, then pass on what happens to the servers until the run detaches. The notices are structured;
 // each host words them for its own users (the server names its mcp_servers tool, the extension its command).
-import type { McpHub, McpHubNotice } from './hub.ts';
+import type { McpHub, McpHubNotice } from './hub.js';
 
 export type RunHubNotice =
   /** A server that failed to start or stopped: the run goes on without its tools. */
