@@ -19,7 +19,7 @@ export {
   type PinStore,
   type ServerState,
 } from './hub.ts';
-export { attachRun, RunHubListeners, type RunHubNotice, type RunHubListener } from './attach.ts';
+export { attachRun, RunHubListeners, type RunHubNotice, type RunHubListener } from './attach.js';
 export { toolHash, exposedName } from './naming.ts';
 export { combineToolHosts, ToolNameCollisionError, type RoutingToolHost } from './combine.ts';
 export { toToolResult, DEFAULT_RESULT_LIMITS, type ResultLimits, type McpCallResult } from './results.ts';
