@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { DEFAULT_CHECKPOINT_RETENTION, DEFAULT_DISK_QUOTA_MB, DEFAULT_SANDBOX_CONFIG, type CheckpointRetention, SANDBOX_NAME_PATTERN, type ExitPolicy, type NetworkMode, type SandboxConfig, type SandboxProfile } from '@suna/sandbox';
 import { parseAllowList, parseDnsServer, type EgressConfig, type EgressMode } from '@suna/sandbox';
-import { DEFAULT_MAX_OUTPUT_CHARS } from '@suna/shared';
+import { DEFAULT_MAX_OUTPUT_CHARS, registerSecret } from '@suna/shared';
 
 /** A client message may be this big by default: a 50 MB file_write with its JSON envelope fits. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
@@ -51,6 +51,8 @@ export const OPTIONS = {
   onExit: { flag: 'on-exit', kind: 'string', group: 'sandbox', default: 'stop', choices: ['stop', 'keep', 'remove'], description: 'What happens to the sandbox when the server exits (remove also deletes the workspace)' },
   ephemeral: { flag: 'ephemeral', kind: 'bool', group: 'sandbox', default: 'false', description: 'Throwaway sandbox: removed with its workspace on exit, reaped if the server dies' },
   rateLimit: { flag: 'rate-limit', kind: 'int', group: 'http', default: '600', description: 'Requests per minute per bearer token on HTTP (429 with retry-after above it; 0 = no limit)' },
+  tenants: { flag: 'tenants', kind: 'string', group: 'http', description: 'JSON file of tenants: bearer token (as its SHA-256) → name and limits; each tenant gets its own sandbox, runs, sites, ports and exchange folder (replaces --token)' },
+  stateless: { flag: 'stateless', kind: 'bool', group: 'http', default: 'false', description: 'Serve HTTP without sessions (no Mcp-Session-Id; every POST stands alone), so a plain load balancer can spread requests over replicas' },
   metricsPublic: { flag: 'metrics-public', kind: 'bool', group: 'http', default: 'false', description: 'Serve /metrics without the bearer token (for a local Prometheus)' },
   maxConcurrentCalls: { flag: 'max-concurrent-calls', kind: 'int', group: 'sandbox', default: '8', description: 'Tool calls that may run at once in the sandbox; more wait their turn' },
   syncTools: { flag: 'sync-tools', kind: 'bool', group: 'server', default: 'false', description: 'Expose the workspace_sync_* tools (bulk file transfer for the VS Code extension); off for ordinary clients' },
@@ -60,6 +62,7 @@ export const OPTIONS = {
   exchangeDir: { flag: 'exchange-dir', kind: 'string', group: 'server', description: 'Host folder file_export copies workspace files to (default: ~/SunaFiles/<sandbox name>)' },
   importDirs: { flag: 'import-dirs', kind: 'list', group: 'server', description: 'Host folders file_import may copy from (comma-separated; default: the exchange folder); symlinks are never followed out of them' },
   dataDir: { flag: 'data-dir', kind: 'string', group: 'server', description: 'Where runs and deployments are kept (default: $XDG_DATA_HOME/suna-mcp)' },
+  store: { flag: 'store', kind: 'string', group: 'server', default: 'file', description: 'Where agent runs are kept: file (in --data-dir, one server process) or redis://[user:password@]host:port[/db] (rediss:// for TLS), shared by replicas: runs, their events and cancellation reach every replica' },
   logLevel: { flag: 'log-level', kind: 'string', group: 'server', default: 'info', choices: ['debug', 'info', 'warn', 'error', 'silent'], description: 'Log level (logs go to stderr)' },
   model: { flag: 'model', kind: 'string', group: 'agent', description: 'Default model for agent_run, as provider:model (anthropic:…, openai:…, openai-compatible:…)' },
   modelBaseUrl: { flag: 'model-base-url', kind: 'string', group: 'agent', description: 'Base URL of an OpenAI-compatible endpoint (Ollama, vLLM, LM Studio, OpenRouter) for openai-compatible:… models' },
@@ -86,6 +89,9 @@ export interface ServerConfig {
     sessionIdleTimeoutMs: number;
     maxConnections: number;
     requestTimeoutMs: number;
+    /** --tenants: the file of tenants (read and checked at start), instead of one token. */
+    tenantsFile?: string;
+    stateless: boolean;
   };
   /** Largest message a client may send on either transport (bytes). */
   maxMessageBytes: number;
@@ -101,6 +107,8 @@ export interface ServerConfig {
   exchangeDir: string;
   importDirs: string[];
   dataDir: string;
+  /** 'file', or the redis:// URL of a store shared by replicas (a secret: it may hold a password). */
+  store: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   model?: string;
   modelBaseUrl?: string;
@@ -219,6 +227,20 @@ function exchangeDirs(exchange: string | undefined, imports: string[] | undefine
   return { exchangeDir, importDirs: imports?.length ? imports.map(abs) : [exchangeDir] };
 }
 
+/** --store: file, or a redis:// / rediss:// URL (its password is registered as a secret, never logged). */
+function storeUrl(raw: string): string {
+  if (raw === 'file') return raw;
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new ConfigError('--store: expected file or a URL such as redis://127.0.0.1:6379');
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new ConfigError(`--store: expected file, redis://… or rediss://… (got a ${u.protocol.replace(':', '')} URL)`);
+  if (u.password) registerSecret(decodeURIComponent(u.password));
+  return raw;
+}
+
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const o = parseOptions(argv, env);
   const get = <T>(key: OptionKey): T => {
@@ -248,6 +270,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
             sessionIdleTimeoutMs: get<number>('sessionIdleTimeout') * 1000,
             maxConnections: Math.max(1, get<number>('maxConnections')),
             requestTimeoutMs: Math.max(1, get<number>('requestTimeout')) * 1000,
+            tenantsFile: o.tenants as string | undefined,
+            stateless: get<boolean>('stateless'),
           },
     maxMessageBytes: Math.max(MIN_MESSAGE_BYTES, get<number>('maxBodyBytes')),
     sandbox: {
@@ -274,6 +298,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     browserProfile: get<'persistent' | 'ephemeral'>('browserProfile'),
     ...exchangeDirs(o.exchangeDir as string | undefined, o.importDirs as string[] | undefined, name),
     dataDir: (o.dataDir as string | undefined) ?? defaultDataDir(env),
+    store: storeUrl(get<string>('store')),
     logLevel: get<ServerConfig['logLevel']>('logLevel'),
     model: o.model as string | undefined,
     modelBaseUrl: o.modelBaseUrl as string | undefined,

@@ -38,6 +38,8 @@ interface Session {
   lastUsed: number;
   /** Requests of this session still being answered (a long GET event stream does not count). */
   inFlight: number;
+  /** The tenant that opened it ('' without tenants): only its token may use the session. */
+  owner: string;
 }
 
 export type EndReason = 'evicted' | 'expired' | 'closed';
@@ -67,18 +69,18 @@ export class SessionStore {
     }
   }
 
-  add(id: string, transport: SessionTransport, server: McpServer): void {
+  add(id: string, transport: SessionTransport, server: McpServer, owner = ''): void {
     this.reserve();
-    this.sessions.set(id, { transport, server, lastUsed: Date.now(), inFlight: 0 });
+    this.sessions.set(id, { transport, server, lastUsed: Date.now(), inFlight: 0, owner });
   }
 
   /**
    * The session's transport, marked as used; `track` counts the request as in flight until `done` is called
    * (an expiry never closes a session in the middle of a call).
    */
-  use(id: string, track: boolean): { transport: SessionTransport; done: () => void } | undefined {
+  use(id: string, track: boolean, owner = ''): { transport: SessionTransport; done: () => void } | undefined {
     const s = this.sessions.get(id);
-    if (!s) return undefined;
+    if (!s || s.owner !== owner) return undefined; // another tenant's session is as unknown as a made-up one
     this.sessions.delete(id);
     this.sessions.set(id, s);
     s.lastUsed = Date.now();

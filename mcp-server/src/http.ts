@@ -1,11 +1,13 @@
 // Streamable HTTP transport with the checks the MCP spec asks of local servers: loopback bind by default,
 // Host and Origin validation (403), a bearer token (401), a body size cap (413), a rate limit per token (429).
 // No client can wedge it: sessions are bounded (http-sessions.ts), headers and bodies have deadlines, and
-// connections are capped. One McpServer per session. /healthz and /readyz need no token (and then say no more
-// than ok / not ok); /metrics does unless --metrics-public.
+// connections are capped. One McpServer per session (--stateless: per request, no session). With --tenants the
+// token names a tenant and the request is served by that tenant's runtime (tenants.ts). /healthz and /readyz
+// need no token (and then say no more than ok / not ok); /metrics does unless --metrics-public.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { registerSecret } from '@suna/shared';
 import type { ServerConfig } from './config.js';
@@ -16,6 +18,7 @@ import { rateLimited, registry } from './metrics.js';
 import { createServer } from './server.js';
 import { VERSION } from './version.js';
 import type { Runtime } from './runtime.js';
+import { readTenants, Tenants, type Tenant } from './tenants.js';
 
 const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
 /** A client has this long to send its request line and headers. */
@@ -27,6 +30,8 @@ export interface HttpHandle {
   url: string;
   token: string;
   sessions: SessionStore;
+  /** --tenants: the tenants and their runtimes. */
+  tenants?: Tenants;
   close(): Promise<void>;
 }
 
@@ -108,10 +113,32 @@ async function readBody(req: IncomingMessage, max: number, deadlineMs: number): 
   }
 }
 
+/**
+ * --stateless: every POST is served by a fresh McpServer and transport that live as long as the request, so
+ * any replica can answer any request (handles such as run_id and process_id are tool arguments, kept in the
+ * store and the sandbox). There is no standalone GET stream and nothing to DELETE.
+ */
+async function serveStateless(req: IncomingMessage, res: ServerResponse, runtime: Runtime): Promise<void> {
+  if (req.method !== 'POST') return reject(res, 405, 'Method not allowed: this server is stateless (--stateless); send POST', { allow: 'POST' });
+  const body = await readBody(req, runtime.config.maxMessageBytes, runtime.config.http!.requestTimeoutMs);
+  const mcp = createServer(runtime.config, runtime);
+  const t = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: false });
+  res.once('close', () => void t.close().then(() => mcp.close()).catch(() => {}));
+  await mcp.connect(t);
+  await t.handleRequest(req, res, body);
+}
+
 export async function startHttp(config: ServerConfig, runtime: Runtime): Promise<HttpHandle> {
   const http = config.http!;
-  const token = http.token ?? randomBytes(24).toString('base64url');
+  const tenants = http.tenantsFile ? new Tenants(config, readTenants(http.tenantsFile)) : undefined;
+  const token = tenants ? '' : (http.token ?? randomBytes(24).toString('base64url'));
   registerSecret(token);
+  /** Who sends this request: a tenant, the holder of the one token ('' as tenant), or nobody (undefined). */
+  const caller = (header: string | undefined): { tenant?: Tenant; runtime: Runtime } | undefined => {
+    if (!tenants) return tokenMatches(header, token) ? { runtime } : undefined;
+    const tenant = tenants.match(header);
+    return tenant && { tenant, runtime: tenants.runtime(tenant) };
+  };
   const sessions = new SessionStore(http.maxSessions, http.sessionIdleTimeoutMs, (id, why) => {
     if (why !== 'closed') runtime.log.info(`http session ${why}`, { sessions: sessions.size });
   });
@@ -126,7 +153,8 @@ export async function startHttp(config: ServerConfig, runtime: Runtime): Promise
       if (!hostAllowed(req.headers.host, port, http.allowedHosts)) return reject(res, 403, 'Forbidden: Host header not allowed');
       if (!originAllowed(req.headers.origin, http.allowedOrigins)) return reject(res, 403, 'Forbidden: Origin not allowed');
       const url = new URL(req.url ?? '/', 'http://localhost');
-      const authorized = tokenMatches(req.headers.authorization, token);
+      const who = caller(req.headers.authorization);
+      const authorized = !!who;
       // Probes for supervisors and load balancers: no token needed, and without one they say only ok / not ok.
       if (url.pathname === '/healthz') return json(res, 200, authorized ? { status: 'ok', version: VERSION } : { status: 'ok' });
       if (url.pathname === '/readyz') {
@@ -137,28 +165,31 @@ export async function startHttp(config: ServerConfig, runtime: Runtime): Promise
         res.writeHead(200, { 'content-type': registry.contentType });
         return res.end(await registry.metrics());
       }
-      if (!authorized) return reject(res, 401, 'Unauthorized: send "Authorization: Bearer <token>"', { 'www-authenticate': 'Bearer' });
+      if (!who) return reject(res, 401, 'Unauthorized: send "Authorization: Bearer <token>"', { 'www-authenticate': 'Bearer' });
       if (url.pathname !== '/mcp') return reject(res, 404, 'Not found: the MCP endpoint is /mcp');
-      const wait = limiter.take(token);
+      const { limit, limiter: tenantLimiter } = who.tenant ? tenants!.limiter(who.tenant) : { limit: http.rateLimit, limiter };
+      const wait = tenantLimiter.take(who.tenant?.name ?? token);
       if (wait) {
         rateLimited.inc();
-        return reject(res, 429, `Too many requests: the limit is ${http.rateLimit} per minute; retry in ${wait} s`, { 'retry-after': String(wait) });
+        return reject(res, 429, `Too many requests: the limit is ${limit} per minute; retry in ${wait} s`, { 'retry-after': String(wait) });
       }
+      const owner = who.tenant?.name ?? '';
+      if (http.stateless) return await serveStateless(req, res, who.runtime);
 
       const sessionId = req.headers['mcp-session-id'] as string | undefined;
       const body = req.method === 'POST' ? await readBody(req, config.maxMessageBytes, http.requestTimeoutMs) : undefined;
       if (sessionId) {
         // A long GET event stream is not "in flight": a client that only listens still goes idle.
-        const session = sessions.use(sessionId, req.method !== 'GET');
+        const session = sessions.use(sessionId, req.method !== 'GET', owner);
         if (!session) return reject(res, 404, 'Session not found or expired: start a new session with initialize');
         res.once('close', session.done);
         return await session.transport.handleRequest(req, res, body);
       }
       if (req.method !== 'POST' || !isInitializeRequest(body)) return reject(res, 400, 'Bad request: no session; send initialize first');
-      const mcp = createServer(config, runtime);
+      const mcp = createServer(who.runtime.config, who.runtime);
       const t: SessionTransport = new SessionTransport({
         sessionIdGenerator: () => randomBytes(16).toString('hex'), // 128 random bits
-        onsessioninitialized: (id) => sessions.add(id, t, mcp),
+        onsessioninitialized: (id) => sessions.add(id, t, mcp, owner),
       });
       t.onclose = () => t.sessionId && sessions.forget(t.sessionId);
       await mcp.connect(t);
@@ -192,6 +223,7 @@ export async function startHttp(config: ServerConfig, runtime: Runtime): Promise
     url: `http://${hostForUrl}:${port}/mcp`,
     token,
     sessions,
+    tenants,
     async close() {
       await sessions.closeAll();
       const closed = new Promise<void>((r) => server.close(() => r()));

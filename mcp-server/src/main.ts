@@ -68,8 +68,9 @@ async function main(argv: string[]): Promise<void> {
       (r) => r.length && runtime.log.info('removed orphaned sandboxes', { containers: r }),
       () => {},
     );
-    // Warm the sandbox so the first tool call is fast; a failure here is reported by that call instead.
-    runtime.sandbox.ensure().catch((e: Error) => runtime.log.warn('sandbox not ready yet', { error: e.message }));
+    // Warm the sandbox so the first tool call is fast; a failure here is reported by that call instead. (With
+    // tenants each tenant's sandbox starts with its first call; the process's own is not used.)
+    if (!config.http?.tenantsFile) runtime.sandbox.ensure().catch((e: Error) => runtime.log.warn('sandbox not ready yet', { error: e.message }));
   };
   setTimeout(warmUp, WARM_UP_FALLBACK_MS).unref();
   if (config.http) {
@@ -78,7 +79,22 @@ async function main(argv: string[]): Promise<void> {
   } else await serveStdio(config, runtime, warmUp);
 }
 
-function onShutdown(runtime: Runtime, closeTransport: () => Promise<void>): (why: string) => void {
+/** Stop one runtime: its runs, ports, browser, sandbox (by the exit policy) and sites. */
+function stopRuntime(runtime: Runtime): Promise<unknown> {
+  void closeExposedPorts(runtime);
+  // All at once: the exit policy for the sandbox must not wait behind the rest of the 1.5 s budget — except
+  // for the browser, which first quits on its own (≤ 1 s, so a persistent profile keeps its cookies) and
+  // then lets go of its connection (stopping the container stops Chromium; asking the daemon now could start
+  // a new sandbox).
+  return Promise.allSettled([
+    runtime.runs.shutdown(),
+    runtime.browser.close({ stopChromium: false }).finally(() => runtime.sandbox.shutdown(runtime.config.onExit)),
+    runtime.sites.close(),
+  ]);
+}
+
+/** `runtimes`: the process's runtime, or (--tenants) every tenant's runtime made so far. */
+function onShutdown(runtime: Runtime, closeTransport: () => Promise<void>, runtimes: () => Runtime[] = () => [runtime]): (why: string) => void {
   let done = false;
   return (why) => {
     if (done) return;
@@ -86,18 +102,7 @@ function onShutdown(runtime: Runtime, closeTransport: () => Promise<void>): (why
     runtime.log.info('shutting down', { reason: why, sandbox: runtime.config.onExit });
     // Never hang on exit: the parent is waiting for us.
     setTimeout(() => process.exit(0), SHUTDOWN_DEADLINE_MS).unref();
-    void closeExposedPorts(runtime);
-    // All at once: the exit policy for the sandbox must not wait behind the rest of the 1.5 s budget — except
-    // for the browser, which first quits on its own (≤ 1 s, so a persistent profile keeps its cookies) and
-    // then lets go of its connection (stopping the container stops Chromium; asking the daemon now could start
-    // a new sandbox).
-    void Promise.allSettled([
-      runtime.runs.shutdown(),
-      closeTransport(),
-      runtime.browser.close({ stopChromium: false }).finally(() => runtime.sandbox.shutdown(runtime.config.onExit)),
-      runtime.sites.close(),
-      stopTracing(),
-    ]).finally(() => process.exit(0));
+    void Promise.allSettled([...runtimes().map(stopRuntime), closeTransport(), stopTracing()]).finally(() => process.exit(0));
   };
 }
 
@@ -124,10 +129,12 @@ async function serveStdio(config: ServerConfig, runtime: Runtime, onInitialized:
 
 async function serveHttp(config: ServerConfig, runtime: Runtime): Promise<void> {
   const handle = await startHttp(config, runtime);
-  const shutdown = onShutdown(runtime, () => handle.close());
+  const tenants = handle.tenants;
+  const shutdown = onShutdown(runtime, () => handle.close(), tenants ? () => tenants.active() : undefined);
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => shutdown(sig));
   process.stderr.write(`suna-mcp ${VERSION} listening on ${handle.url}\n`);
-  if (!config.http?.token) process.stderr.write(`bearer token (generated; set --token or SUNA_TOKEN to choose one): ${handle.token}\n`);
+  if (tenants) process.stderr.write(`serving ${tenants.count} tenants (--tenants); each gets its own sandbox on first use\n`);
+  else if (!config.http?.token) process.stderr.write(`bearer token (generated; set --token or SUNA_TOKEN to choose one): ${handle.token}\n`);
 }
 
 main(process.argv.slice(2)).catch((err: Error) => {

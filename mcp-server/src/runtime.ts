@@ -3,7 +3,7 @@
 // through executeTool. Each tool family keeps its own per-runtime state (tool-context.ts: runtimeState).
 import { Sandbox } from '@suna/sandbox';
 import { AgentRunManager } from './agent/runs.js';
-import { createStore } from './agent/store.js';
+import { createStore, openRunStore } from './agent/store.js';
 import { BrowserSession } from './browser/session.js';
 import type { ServerConfig } from './config.js';
 import { LocalSiteHost } from './deploy/static-host.js';
@@ -29,7 +29,7 @@ export function createRuntime(config: ServerConfig, { log = createLogger(config.
   const sites = new LocalSiteHost(config.dataDir, createStore('sites', config.dataDir), config.exposeHost);
   const callSlots = new Semaphore(config.maxConcurrentCalls);
   // The runs call tools through the runtime they belong to: the host is made when a run starts, by then it exists.
-  const runs = new AgentRunManager({ config, log }, createStore('runs', config.dataDir), (exclude) =>
+  const runs = new AgentRunManager({ config, log }, openRunStore(config.store, config.dataDir, (m, f) => log.warn(m, f)), (exclude) =>
     inProcessToolHost(runtime, agentTools().filter((t) => !exclude.has(t.name))),
   );
   const runtime: Runtime = { config, log, sandbox, callSlots, browser, sites, runs };

@@ -1,3 +1,4 @@
+export * from './backend.js';
 export * from './config.js';
 export * from './container.js';
 export * from './daemon-client.js';

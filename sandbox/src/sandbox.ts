@@ -12,13 +12,12 @@ import { EgressBroker, type EgressStatus } from './egress/broker.js';
 import { quotaNotice } from './notices.js';
 import { WORKSPACE_ROOT } from './paths.js';
 import { DAEMON_GRACE_MS, DAEMON_OP_TIMEOUT_MS } from './op-timeouts.js';
-import { buildImage, imageExists, type BuildProgress } from './image.js';
+import type { BuildProgress } from './image.js';
+import { DockerBackend, type SandboxBackend } from './backend.js';
 
 export type Log = (line: string) => void;
 
-export class DockerUnavailableError extends Error {
-  override readonly name = 'DockerUnavailableError';
-}
+export { DockerUnavailableError } from './backend.js';
 
 /**
  * Disk quota of the writable volumes (/workspace and the home directory), MiB; 0 turns it off. Docker volumes on
@@ -52,6 +51,8 @@ let execCounter = 0;
 
 export class Sandbox {
   private readonly dockerSource: DockerSource;
+  /** The engine the sandbox runs on (backend.ts); Docker is the one implementation. */
+  readonly backend: SandboxBackend<Docker.Container>;
   readonly driver: SandboxContainerDriver;
   /** Outbound traffic: the relay in the sandbox and the policy on this side (sandbox/src/egress/). */
   readonly egress: EgressBroker;
@@ -72,7 +73,9 @@ export class Sandbox {
 
   constructor(readonly config: SandboxConfig, private readonly log: Log = () => {}, docker?: Docker) {
     this.dockerSource = docker ?? lazyDocker(); // loaded on first use: the server answers `initialize` before that
-    this.driver = new SandboxContainerDriver(this.dockerSource, config);
+    const backend = new DockerBackend(this.dockerSource, config);
+    this.backend = backend;
+    this.driver = backend.driver;
     this.egress = new EgressBroker(this.dockerSource, egressOf(config), log);
     this.checkpoints = new CheckpointStore(this.dockerSource, config);
   }
@@ -98,7 +101,7 @@ export class Sandbox {
   private async connect(): Promise<SandboxDaemonClient> {
     await this.ensureImage();
     const had = this.everConnected;
-    const { container, created, started, workspaceExisted } = await this.driver.ensureRunning();
+    const { handle: container, created, started, workspaceExisted } = await this.backend.ensureRunning();
     if (had && created) {
       this.restarts.container++;
       this.notices.push(
@@ -126,8 +129,8 @@ export class Sandbox {
       this.notices.push(`Outbound network access is unavailable: the egress relay did not start (${err.message}).`);
     });
     // Commands get the container's environment (image ENV + container Env), not the daemon's fixed one.
-    const containerEnv = (await container.inspect()).Config.Env ?? [];
-    const [daemon] = await Promise.all([SandboxDaemonClient.connect(this.docker, container, daemonExec(this.config, assets().daemon, containerEnv, quotaEnv)), egressStarting]);
+    const containerEnv = await this.backend.environment(container);
+    const [daemon] = await Promise.all([this.backend.connectDaemon(container, daemonExec(this.config, assets().daemon, containerEnv, quotaEnv)), egressStarting]);
     // The daemon's disk watchdog reports a quota breach (and what it stopped) in the next tool result, in the
     // host's words: only checked numbers and names go into it (notices.ts).
     daemon.on('event', (e) => {
@@ -150,9 +153,9 @@ export class Sandbox {
     this.imageBuild ??= (async () => {
       await this.pingDocker();
       const image = imageOf(this.config);
-      if (!(await imageExists(this.docker, image))) {
+      if (!(await this.backend.imageExists(image))) {
         this.buildState = { step: 0, total: 0, startedAt: Date.now() };
-        await buildImage(this.docker, image, this.config.baseImage, this.log, (step, total, line) => {
+        await this.backend.buildImage(image, this.config.baseImage, this.log, (step, total, line) => {
           this.buildState = { ...this.buildState!, step, total };
           for (const l of this.buildListeners) l(step, total, line);
         });
@@ -166,14 +169,8 @@ export class Sandbox {
     return onProgress ? build.finally(() => this.buildListeners.delete(onProgress)) : build;
   }
 
-  private async pingDocker(): Promise<void> {
-    try {
-      await this.docker.ping();
-    } catch (err) {
-      throw new DockerUnavailableError(
-        `Docker is not reachable (${(err as Error).message}). Start Docker (Docker Desktop, or \`dockerd\`) and retry; set DOCKER_HOST for a remote engine.`,
-      );
-    }
+  private pingDocker(): Promise<void> {
+    return this.backend.ping();
   }
 
   /** Where a running image build is: Dockerfile step n of m and since when; null when none runs. */
@@ -193,7 +190,7 @@ export class Sandbox {
     } catch (err) {
       if (err instanceof DaemonGoneError && !(err instanceof DaemonProtocolError)) {
         // undefined: Docker itself did not answer (e.g. dockerd restarting), which is not "the container was removed".
-        const state = await this.driver.state().catch(() => undefined);
+        const state = await this.backend.state().catch(() => undefined);
         const why = state === undefined ? 'the Docker Engine stopped answering' : !state ? 'the sandbox container was removed' : !state.running ? `the sandbox container stopped (${state.oomKilled ? 'out of memory' : state.status})` : 'the sandbox daemon was killed';
         throw new DaemonGoneError(`${why} while running "${op}"; it will be restarted on the next call, so retry.`);
       }
@@ -229,7 +226,7 @@ export class Sandbox {
   }
 
   async status(): Promise<SandboxStatus> {
-    const state: ContainerState | null = await this.driver.state().catch(() => null);
+    const state: ContainerState | null = await this.backend.state().catch(() => null);
     const c = this.config;
     return {
       name: c.name,
@@ -264,7 +261,7 @@ export class Sandbox {
     this.disconnect();
     // The store sidecars mount the volumes: they go first. The checkpoints stay, so a reset can be undone.
     await this.checkpoints.remove({ store: false });
-    await this.driver.remove({ volumes: true });
+    await this.backend.remove({ volumes: true });
     this.everConnected = false;
     await this.ensure();
   }
@@ -281,9 +278,9 @@ export class Sandbox {
     this.checkpoints.disconnect();
     if (this.config.ephemeral || policy === 'remove') {
       await this.checkpoints.remove({ store: true });
-      await this.driver.remove({ volumes: true });
+      await this.backend.remove({ volumes: true });
     } else if (policy === 'stop') {
-      await this.driver.stop();
+      await this.backend.stop();
       await this.checkpoints.remove({ store: false }); // idle containers; recreated on the next checkpoint
     }
   }

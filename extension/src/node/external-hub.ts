@@ -1,7 +1,7 @@
 // The McpHub of the `suna.mcpServers` setting, for chat runs (no VS Code API). Servers start lazily with the
 // first run (a user who never chats spawns nothing), are shared by later runs, and start over when the
 // setting or a secret changes. What happens to them reaches the transcript of the runs using them.
-import { McpHub, type McpHubNotice, type McpHubOptions, type McpServerStatus, type PendingToolChange, type PinStore, type RoutingToolHost } from '@suna/shared/mcp-hub/index';
+import { attachRun, McpHub, RunHubListeners, type McpHubNotice, type McpHubOptions, type McpServerStatus, type PendingToolChange, type PinStore, type RoutingToolHost, type RunHubNotice } from '@suna/shared/mcp-hub/index';
 import { loadExternalServers, type SecretGetter } from './external-servers.js';
 
 export type NoticeLevel = 'info' | 'warning';
@@ -29,7 +29,7 @@ interface Generation {
   users: number;
   retired: boolean;
   /** The runs using this hub hear what happens to its servers. */
-  listeners: Set<RunNotice>;
+  listeners: RunHubListeners;
 }
 
 export class ExternalHub {
@@ -46,23 +46,15 @@ export class ExternalHub {
     if (!gen) return undefined;
     gen.users++;
     let detached = false;
+    let stopListening = () => {};
     const detach = () => {
       if (detached) return;
       detached = true;
-      gen.listeners.delete(notice);
+      stopListening();
       if (--gen.users === 0 && gen.retired) void gen.hub.close();
     };
-    await Promise.race([gen.hub.start(), new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))]);
     for (const [name, problem] of Object.entries(gen.problems)) notice('warning', `MCP server "${name}" was left out: ${problem}`);
-    const ready: string[] = [];
-    for (const s of gen.hub.status()) {
-      if (s.state === 'failed' || s.state === 'closed') notice('warning', `MCP server "${s.name}" is unavailable (${s.error ?? s.state}); this run continues without its tools.`);
-      if (s.pending.length) notice('warning', heldText(s.name, s.pending));
-      if (s.state === 'ready') ready.push(...s.tools.map((t) => t.name));
-    }
-    if (ready.length) notice('info', `External MCP tools: ${ready.join(', ')}`);
-    // From here on (not before: start-up failures are in the summary above) what happens reaches this run.
-    if (!detached) gen.listeners.add(notice);
+    stopListening = await attachRun(gen.hub, gen.listeners, signal, (n) => notice(n.kind === 'ready' || (n.kind === 'hub' && n.notice.level === 'info') ? 'info' : 'warning', wording(n)), () => !detached);
     return { host: gen.hub, detach };
   }
 
@@ -111,7 +103,7 @@ export class ExternalHub {
     const { config, problems } = await loadExternalServers(this.opts.read(), this.opts.getSecret);
     if (!Object.keys(config.servers).length && !Object.keys(problems).length) return undefined;
     for (const [name, problem] of Object.entries(problems)) this.opts.log(`MCP server ${name} left out: ${problem}`);
-    const listeners = new Set<RunNotice>();
+    const listeners = new RunHubListeners();
     const hub = new McpHub(config, {
       clientInfo: this.opts.clientInfo ?? { name: 'suna-vscode', version: '0.1.0' },
       pins: this.opts.pins,
@@ -122,20 +114,31 @@ export class ExternalHub {
     return { hub, problems, users: 0, retired: false, listeners };
   }
 
-  private onNotice(n: McpHubNotice, listeners: Set<RunNotice>): void {
+  private onNotice(n: McpHubNotice, listeners: RunHubListeners): void {
     this.opts.log(`MCP server ${n.server}: ${n.message}`);
     try {
       this.opts.onNotice?.(n);
     } catch {
       // the UI's trouble is not the run's
     }
-    // Approved tool lists go to the user as a message with the descriptions, not into every transcript.
-    if (n.kind === 'tools_approved') return;
-    const text = n.kind === 'tools_held' && n.tools ? heldText(n.server, n.tools.map((t) => ({ name: t.name, change: 'changed' as const, description: t.description }))) : n.message;
-    for (const l of listeners) l(n.level === 'warn' ? 'warning' : 'info', text);
+    listeners.publish(n);
   }
 }
 
-function heldText(server: string, pending: PendingToolChange[]): string {
-  return `MCP server "${server}" changed its tools since you approved them (${pending.map((p) => p.name).join(', ')}); they are held until you confirm them with "Suna: Manage MCP Servers".`;
+/** How the extension words a hub notice in a chat transcript (the user confirms held changes with a command). */
+function wording(n: RunHubNotice): string {
+  switch (n.kind) {
+    case 'unavailable':
+      return `MCP server "${n.server}" is unavailable (${n.reason}); this run continues without its tools.`;
+    case 'held':
+      return heldText(n.server, n.tools.map((t) => t.name));
+    case 'ready':
+      return `External MCP tools: ${n.tools.join(', ')}`;
+    case 'hub':
+      return n.notice.message;
+  }
+}
+
+function heldText(server: string, names: string[]): string {
+  return `MCP server "${server}" changed its tools since you approved them (${names.join(', ')}); they are held until you confirm them with "Suna: Manage MCP Servers".`;
 }

@@ -1,8 +1,11 @@
-// Where runs are kept: keyv over a small file store in the data directory (zero set-up, survives restarts).
+// Where runs, sites and approvals are kept: keyv over a small file store in the data directory (zero set-up,
+// survives restarts); runs can go to Redis instead (--store redis://…) when several replicas share them.
 import { createHash } from 'node:crypto';
 import { mkdirSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import Keyv from 'keyv';
+import { RedisRunStore } from './redis-run-store.js';
+import { FileRunStore, type RunStore } from './run-store.js';
 
 /** One JSON file per key, written atomically (temp file + rename), so a crash never leaves half a record. */
 export class FileStore {
@@ -41,7 +44,13 @@ export class FileStore {
   }
 }
 
-/** Runs are kept in keyv; the default backend is the file store above. (@keyv/redis does not support keyv 6 yet.) */
+/** A keyv namespace over the file store above. */
 export function createStore(namespace: string, dataDir: string): Keyv {
   return new Keyv({ store: new FileStore(join(dataDir, namespace)), namespace });
+}
+
+/** The run store --store names: the file store in the data directory (default) or Redis. */
+export function openRunStore(store: string | undefined, dataDir: string, log: (message: string, fields?: Record<string, unknown>) => void): RunStore {
+  if (store && store !== 'file') return new RedisRunStore(store, log);
+  return new FileRunStore(createStore('runs', dataDir));
 }

@@ -2,7 +2,7 @@
 // because clients such as Claude Desktop give up on a tool call after about 60 s.
 import { ProviderError } from '@suna/shared/agent/index';
 import { z } from 'zod';
-import type { RunEvent, RunRecord } from '../agent/runs.js';
+import type { RunEvent, RunRecord } from '../agent/run-store.js';
 import { checkpointBeforeRun, pinCheckpoint } from '../checkpoints/run-checkpoints.js';
 import { defineTool, ToolError, type ToolContext } from '../tool.js';
 
@@ -129,7 +129,7 @@ export const agentCancel = defineTool({
     const runs = ctx.runtime.runs;
     const before = await runs.get(run_id);
     if (!before) throw new ToolError(`no run ${run_id}; agent_list shows the known runs`);
-    if (!runs.cancel(run_id)) {
+    if (!(await runs.cancel(run_id))) {
       ctx.reply.text(`run ${run_id} is not running (${before.status})`);
       return;
     }

@@ -229,6 +229,8 @@ describe('loadConfig', () => {
       sessionIdleTimeoutMs: 1_800_000,
       maxConnections: 256,
       requestTimeoutMs: 60_000,
+      tenantsFile: undefined,
+      stateless: false,
     });
   });
 
@@ -247,6 +249,8 @@ describe('loadConfig', () => {
       sessionIdleTimeoutMs: 1_800_000,
       maxConnections: 256,
       requestTimeoutMs: 60_000,
+      tenantsFile: undefined,
+      stateless: false,
     });
   });
 

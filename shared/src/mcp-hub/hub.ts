@@ -390,7 +390,7 @@ export class McpHub implements RoutingToolHost {
   private heldMessage(s: ServerEntry, held: PendingToolChange[]): string {
     return (
       `MCP server "${s.name}" changed its tools since they were approved (${held.map((h) => `${h.name}: ${h.change}`).join(', ')}); ` +
-      `they are held until a human confirms them (mcp_servers {"action":"confirm","server":"${s.name}"})`
+      'they are held until a human confirms them'
     );
   }
 

@@ -19,6 +19,7 @@ export {
   type PinStore,
   type ServerState,
 } from './hub.js';
+export { attachRun, RunHubListeners, type RunHubNotice, type RunHubListener } from './attach.js';
 export { toolHash, exposedName } from './naming.js';
 export { combineToolHosts, ToolNameCollisionError, type RoutingToolHost } from './combine.js';
 export { toToolResult, DEFAULT_RESULT_LIMITS, type ResultLimits, type McpCallResult } from './results.js';

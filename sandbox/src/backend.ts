@@ -1,0 +1,102 @@
+// The engine a sandbox runs on, as Sandbox needs it: reachability, the image, a hardened container that is
+// running, the daemon's attached stream into it, its state, stop and remove. Docker (local, Docker Desktop or a
+// remote DOCKER_HOST over TLS) is the one implementation; another engine (Kubernetes pods through the exec API,
+// see docs/scale-out.md) is one more module implementing this interface. The egress relay still starts
+// through dockerode directly (EgressBroker): the next seam to move here.
+import type Docker from 'dockerode';
+import { SandboxContainerDriver, type ContainerState } from './container.js';
+import { dockerOf, type DockerSource } from './docker-client.js';
+import { SandboxDaemonClient, type DaemonLaunch } from './daemon-client.js';
+import { buildImage, imageExists, type BuildProgress } from './image.js';
+import type { SandboxConfig } from './config.js';
+
+export interface RunningSandbox<Handle> {
+  handle: Handle;
+  /** Made now (was absent), or started now (was stopped). */
+  created: boolean;
+  started: boolean;
+  /** The workspace volume was there before (a recreated container kept the files). */
+  workspaceExisted: boolean;
+}
+
+export interface SandboxBackend<Handle = unknown> {
+  /** For messages and metrics: "docker". */
+  readonly engine: string;
+  /** Throws with what to do when the engine does not answer. */
+  ping(): Promise<void>;
+  imageExists(tag: string): Promise<boolean>;
+  buildImage(tag: string, baseImage: string, log: (line: string) => void, onStep?: BuildProgress): Promise<void>;
+  /** The sandbox's container, running with the hardening spec of its config (created, started or recreated). */
+  ensureRunning(): Promise<RunningSandbox<Handle>>;
+  /** The sandbox's environment as commands must see it (image ENV + container Env). */
+  environment(handle: Handle): Promise<string[]>;
+  /** Start the daemon in the sandbox and connect to its attached stream. */
+  connectDaemon(handle: Handle, launch: DaemonLaunch): Promise<SandboxDaemonClient>;
+  /** null: no such sandbox; throws when the engine does not answer. */
+  state(): Promise<ContainerState | null>;
+  stop(): Promise<void>;
+  remove(opts: { volumes: boolean }): Promise<void>;
+}
+
+/** The engine does not answer (the name predates other engines; tool.ts shows its message as is). */
+export class DockerUnavailableError extends Error {
+  override readonly name = 'DockerUnavailableError';
+}
+
+/** Docker through dockerode: `new Docker()` honours DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH. */
+export class DockerBackend implements SandboxBackend<Docker.Container> {
+  readonly engine = 'docker';
+  readonly driver: SandboxContainerDriver;
+
+  constructor(private readonly dockerSource: DockerSource, readonly config: SandboxConfig) {
+    this.driver = new SandboxContainerDriver(dockerSource, config);
+  }
+
+  /** Made (and dockerode loaded) on first use: the server answers `initialize` before that (docker-client.ts). */
+  get docker(): Docker {
+    return dockerOf(this.dockerSource);
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.docker.ping();
+    } catch (err) {
+      throw new DockerUnavailableError(
+        `Docker is not reachable (${(err as Error).message}). Start Docker (Docker Desktop, or \`dockerd\`) and retry; set DOCKER_HOST for a remote engine.`,
+      );
+    }
+  }
+
+  imageExists(tag: string): Promise<boolean> {
+    return imageExists(this.docker, tag);
+  }
+
+  buildImage(tag: string, baseImage: string, log: (line: string) => void, onStep?: BuildProgress): Promise<void> {
+    return buildImage(this.docker, tag, baseImage, log, onStep);
+  }
+
+  async ensureRunning(): Promise<RunningSandbox<Docker.Container>> {
+    const { container, ...rest } = await this.driver.ensureRunning();
+    return { handle: container, ...rest };
+  }
+
+  async environment(container: Docker.Container): Promise<string[]> {
+    return (await container.inspect()).Config.Env ?? [];
+  }
+
+  connectDaemon(container: Docker.Container, launch: DaemonLaunch): Promise<SandboxDaemonClient> {
+    return SandboxDaemonClient.connect(this.docker, container, launch);
+  }
+
+  state(): Promise<ContainerState | null> {
+    return this.driver.state();
+  }
+
+  stop(): Promise<void> {
+    return this.driver.stop();
+  }
+
+  remove(opts: { volumes: boolean }): Promise<void> {
+    return this.driver.remove(opts);
+  }
+}
