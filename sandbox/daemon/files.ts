@@ -7,6 +7,7 @@ import ignore, { type Ignore } from 'ignore';
 import type { Identity } from './confinement.js';
 import { DaemonError } from './errors.js';
 import { DaemonErrorCodes as E, type DaemonOps, type FileEntry, type ManifestEntry } from './protocol.js';
+import { HashCache } from './hash-cache.js';
 import type { DiskQuota } from './quota.js';
 import { readLines } from './read-lines.js';
 import type { Workspace } from './workspace.js';
@@ -35,6 +36,9 @@ export function rerootIgnoreRules(text: string, relDir: string): string[] {
 }
 
 export class FileOps {
+  /** Hashes the manifest can reuse for files unchanged since (see hash-cache.ts). */
+  readonly hashes = new HashCache();
+
   constructor(private readonly identity: Identity, private readonly workspace: Workspace, private readonly quota: DiskQuota) {}
 
   private io<T>(fn: () => Promise<T>): Promise<T> {
@@ -122,7 +126,11 @@ export class FileOps {
           skipped.push(e.path);
           continue;
         }
-        const sha256 = await this.io(() => hashFile(full));
+        let sha256 = this.hashes.get(full, st);
+        if (sha256 === undefined) {
+          sha256 = await this.io(() => hashFile(full));
+          this.hashes.set(full, st, sha256);
+        }
         entries.push({ path: e.path, type: 'file', size: st.size, mtimeMs: st.mtimeMs, mode: st.mode, sha256 });
       }
     }
