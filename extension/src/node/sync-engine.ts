@@ -12,6 +12,7 @@ import { isSyncablePath } from '../common/sync-paths.ts';
 import type { IgnoreRules } from '../common/ignore-rules.ts';
 import type { BaseStore } from './base-store.ts';
 import type { Manifest, PulledFile, PushFile, SandboxSyncApi } from './sandbox-sync-api.ts';
+import { streamInitialPush } from './initial-push.ts';
 import { currentLocal, readLocal, readLocalPaths, underRealFolders, type LocalSide } from './local-side.ts';
 import { describe, loadGitignore, scanWorkspace, sha256 } from './workspace-scan.ts';
 
@@ -100,18 +101,25 @@ export class SyncEngine extends EventEmitter<{ state: [SyncStateView]; incoming:
   /** First sync: everything the sandbox lacks goes in, whatever the agent changed meanwhile comes back. */
   start(): Promise<void> {
     return this.enqueue('initial', async () => {
-      // The sandbox hashes its side while we hash ours.
+      // The sandbox lists its side while we scan ours.
       const remoteP = this.o.api.manifest(this.o.caps.maxFileBytes);
       remoteP.catch(() => {});
       const scan = await scanWorkspace(this.o.root, this.o.excludes);
       this.rules = scan.rules;
       this.issues = [];
-      const local = await readLocal(this.o, scan.files);
       const remote = await remoteP;
       if (remote.entries.size === 0 && this.o.base.hashes.size > 0) {
         this.log('sync: the sandbox workspace is empty (new or reset sandbox): pushing the workspace again');
         this.o.base.clear();
       }
+      if (remote.entries.size === 0 && remote.complete && remote.skipped.length === 0) {
+        // Nothing on either side to reconcile with: stream the workspace in.
+        const record = (path: string, sha: string, data: Uint8Array) => this.setBase(path, sha, data);
+        const bytes = await streamInitialPush({ root: this.o.root, caps: this.o.caps, api: this.o.api, record }, scan.files, this.issues);
+        this.update({ bytes });
+        return;
+      }
+      const local = await readLocal(this.o, scan.files);
       const plan = reconcile({ base: this.o.base.hashes, local: local.entries, remote: toRemote(remote, this.o.base.hashes), remoteComplete: remote.complete, caps: this.o.caps });
       await this.execute(plan.items, local, remote, false);
       this.update({ bytes: [...local.meta.values()].reduce((n, f) => n + f.size, 0) });
