@@ -8,7 +8,7 @@ import { SandboxPathError, UnsafeWriteError } from '@suna/shared/boundary/index'
 import { mergeFile } from '../common/merge.ts';
 import type { SyncIssue, SyncStateView } from '../common/protocol.ts';
 import { reconcile, type PlanItem, type RemoteEntry, type SyncCaps } from '../common/sync-planner.ts';
-import { isSyncablePath } from '../common/sync-paths.ts';
+import { isSyncablePath } from '@suna/shared/boundary/sandbox-path';
 import type { IgnoreRules } from '../common/ignore-rules.ts';
 import type { BaseStore } from './base-store.ts';
 import type { Manifest, PulledFile, PushFile, SandboxSyncApi } from './sandbox-sync-api.ts';

@@ -138,6 +138,19 @@ describe('workspace sync tools (stdio, real sandbox)', function () {
     assert.equal((await s.call('workspace_sync_push', { archive: '', delete: ['.git/config'] })).isError, true);
   });
 
+  it('the manifest reuses hashes of unchanged files, yet sees a same-size change by its mtime, or by its ctime when the old mtime is put back', async () => {
+    await s.ok('workspace_sync_push', { archive: await archive([{ name: 'm/a.txt', data: 'one' }, { name: 'm/b.txt', data: 'one' }, { name: 'm/c.txt', data: 'one' }]) });
+    // Old timestamps: files changed in the last two seconds are never trusted from the cache.
+    await s.ok('shell_exec', { command: 'touch -d @1700000000 m/a.txt m/b.txt m/c.txt' });
+    const hashes = async () => {
+      const r = await s.ok('workspace_sync_manifest', {});
+      return Object.fromEntries((r.structured?.entries as Array<{ path: string; sha256: string }>).filter((e) => e.path.startsWith('m/')).map((e) => [e.path, e.sha256]));
+    };
+    assert.deepEqual(await hashes(), { 'm/a.txt': sha('one'), 'm/b.txt': sha('one'), 'm/c.txt': sha('one') });
+    await s.ok('shell_exec', { command: 'printf two > m/a.txt && touch -d @1700000500 m/a.txt && printf six > m/b.txt && touch -d @1700000000 m/b.txt' });
+    assert.deepEqual(await hashes(), { 'm/a.txt': sha('two'), 'm/b.txt': sha('six'), 'm/c.txt': sha('one') });
+  });
+
   it('pull returns contents, modes and missing paths, in batches of about 3 MB', async () => {
     const big = Buffer.alloc(1024 * 1024, 'x');
     const names = ['p/1.bin', 'p/2.bin', 'p/3.bin', 'p/4.bin', 'p/5.bin'];
