@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { packTar } from '@suna/shared/sync/tar';
 import tar from 'tar-stream';
 import { startServer, type TestServer } from '../fixtures/server.ts';
 
@@ -116,6 +117,18 @@ describe('workspace sync tools (stdio, real sandbox)', function () {
       assert.ok(r.isError || (r.structured?.failed as unknown[]).length === count, r.text);
     });
   }
+
+  it('refuses a gzipped archive with an entry over 64 MB or over 20,000 entries, naming the cap and writing nothing', async () => {
+    const huge = packTar([{ path: 'cap/first.txt', data: Buffer.from('x') }, { path: 'cap/huge.bin', data: Buffer.alloc(65 * 1024 * 1024) }]);
+    const r1 = await s.call('workspace_sync_push', { archive: gzipSync(huge, { level: 1 }).toString('base64') });
+    assert.equal(r1.isError, true);
+    assert.match(r1.text, /archive refused, nothing was written: "cap\/huge.bin": over the \d+ byte per-file limit/);
+    const many = packTar(Array.from({ length: 20_001 }, (_, i) => ({ path: `cap/f${i}`, data: Buffer.alloc(0) })));
+    const r2 = await s.call('workspace_sync_push', { archive: gzipSync(many).toString('base64') });
+    assert.equal(r2.isError, true);
+    assert.match(r2.text, /more than 20000 entries; send smaller batches/);
+    assert.equal((await s.ok('shell_exec', { command: 'test -e cap && echo yes || echo no' })).structured?.stdout, 'no\n');
+  });
 
   it('refuses garbage that is not a tar archive', async () => {
     const r = await s.call('workspace_sync_push', { archive: Buffer.from('definitely not tar'.repeat(40)).toString('base64') });
