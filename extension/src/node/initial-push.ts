@@ -6,7 +6,7 @@
 import type { SyncIssue } from '../common/protocol.ts';
 import { reconcile, type LocalEntry, type SyncCaps } from '../common/sync-planner.ts';
 import { symlinkTargetProblem } from '@suna/shared/boundary/sandbox-path';
-import { PUSH_BATCH_BYTES, type PushFile, type SandboxSyncApi } from './sandbox-sync-api.ts';
+import { MAX_FILES_PER_PUSH, PUSH_BATCH_BYTES, type PushFile, type SandboxSyncApi } from './sandbox-sync-api.ts';
 import { readEntry, sha256, type ScannedFile } from './workspace-scan.ts';
 
 const READS_AT_ONCE = 32;
@@ -37,36 +37,45 @@ export async function streamInitialPush(o: InitialPushContext, files: Map<string
   }
 
   let sent = 0;
+  // The first failed push stops the reading; batches already on their way finish, then the error is thrown.
+  let failure: { error: unknown } | null = null;
   const inFlight = new Set<Promise<void>>();
   const send = (batch: PushFile[]) => {
-    const p = o.api.push(batch, []).then((r) => {
-      const refused = new Set([...r.mismatched, ...r.failed.map((f) => f.path)]);
-      for (const f of r.failed) issues.push({ path: f.path, reason: `not written in the sandbox: ${f.error}` });
-      for (const f of batch) if (!refused.has(f.path)) o.record(f.path, sha256(f.data), f.data);
-    });
-    const tracked = p.finally(() => inFlight.delete(tracked));
+    const tracked: Promise<void> = o.api
+      .push(batch, [])
+      .then(
+        (r) => {
+          const refused = new Set([...r.mismatched, ...r.failed.map((f) => f.path)]);
+          for (const f of r.failed) issues.push({ path: f.path, reason: `not written in the sandbox: ${f.error}` });
+          for (const f of batch) if (!refused.has(f.path)) o.record(f.path, sha256(f.data), f.data);
+        },
+        (error: unknown) => void (failure ??= { error }),
+      )
+      .finally(() => inFlight.delete(tracked));
     inFlight.add(tracked);
   };
   let batch: PushFile[] = [];
   let batchBytes = 0;
-  for (let i = 0; i < toPush.length; i += READS_AT_ONCE) {
+  for (let i = 0; i < toPush.length && !failure; i += READS_AT_ONCE) {
     const paths = toPush.slice(i, i + READS_AT_ONCE);
     const read = await Promise.all(paths.map((p) => readEntry(o.root, p, files.get(p)!)));
     for (const [k, data] of read.entries()) {
       if (!data) continue; // gone since the scan
+      // Cut exactly as push() would (size + one header), so each batch is one call, not one and a remainder.
+      if (batch.length && (batchBytes + data.length + 512 > PUSH_BATCH_BYTES || batch.length >= MAX_FILES_PER_PUSH)) {
+        while (inFlight.size >= BATCHES_IN_FLIGHT) await Promise.race(inFlight);
+        send(batch);
+        batch = [];
+        batchBytes = 0;
+      }
       const meta = files.get(paths[k]!)!;
       batch.push({ path: paths[k]!, data, mode: meta.mode, symlink: meta.type === 'symlink' });
       batchBytes += data.length + 512;
       sent += data.length;
     }
-    if (batchBytes >= PUSH_BATCH_BYTES) {
-      while (inFlight.size >= BATCHES_IN_FLIGHT) await Promise.race(inFlight);
-      send(batch);
-      batch = [];
-      batchBytes = 0;
-    }
   }
-  if (batch.length) send(batch);
+  if (batch.length && !failure) send(batch);
   await Promise.all(inFlight);
+  if (failure) throw (failure as { error: unknown }).error;
   return sent;
 }

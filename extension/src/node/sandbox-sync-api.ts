@@ -61,7 +61,7 @@ export class SyncToolError extends Error {
  */
 export const PUSH_BATCH_BYTES = 8 * 1024 * 1024;
 const PUSHES_IN_FLIGHT = 2;
-const MAX_FILES_PER_PUSH = 5000;
+export const MAX_FILES_PER_PUSH = 5000;
 
 export function packTar(files: PushFile[]): Buffer {
   return packEntries(files.map((f) => (f.symlink ? { path: f.path, target: Buffer.from(f.data).toString() } : { path: f.path, data: f.data, mode: f.mode ?? 0o644 })));

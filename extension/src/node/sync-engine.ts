@@ -115,8 +115,8 @@ export class SyncEngine extends EventEmitter<{ state: [SyncStateView]; incoming:
       if (remote.entries.size === 0 && remote.complete && remote.skipped.length === 0) {
         // Nothing on either side to reconcile with: stream the workspace in.
         const record = (path: string, sha: string, data: Uint8Array) => this.setBase(path, sha, data);
-        const bytes = await streamInitialPush({ root: this.o.root, caps: this.o.caps, api: this.o.api, record }, scan.files, this.issues);
-        this.update({ bytes });
+        await streamInitialPush({ root: this.o.root, caps: this.o.caps, api: this.o.api, record }, scan.files, this.issues);
+        this.update({ bytes: [...scan.files.values()].reduce((n, f) => n + f.size, 0) });
         return;
       }
       const local = await readLocal(this.o, scan.files);

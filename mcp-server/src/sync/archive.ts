@@ -76,6 +76,7 @@ export async function readSyncArchive(raw: Buffer, limits = SYNC_LIMITS): Promis
     if (h.type === '5') {
       const problem = name === '' ? null : syncPathProblem(name);
       if (problem) bad(problem);
+      else if (name !== '') folders.add(name); // checked in the sandbox like the folders entries pass through
       continue;
     }
     if (h.type !== '0' && h.type !== '2') {
