@@ -91,10 +91,7 @@ async function benchColdStart(): Promise<void> {
 }
 
 async function benchWorkspaceSync(): Promise<void> {
-  const { benchSync } = await import('../../extension/test/bench-sync.ts');
-  const r = await benchSync();
-  results.push({ name: `extension sync: initial ${r.files} files / ${(r.bytes / 2 ** 20).toFixed(0)} MB`, p50: r.initialSyncMs, p95: NaN, n: 1, note: 'target ≤ 5000 ms' });
-  results.push({ name: 'extension sync: one edited file reaches the sandbox', p50: r.editP50Ms, p95: r.editP95Ms, n: r.edits, note: 'target p95 ≤ 300 ms' });
+  for (const r of await (await import('./sync.mts')).benchSyncVsTar()) results.push({ name: r.name, p50: r.value, p95: NaN, n: 1, note: Number.isNaN(r.peer) ? r.note : `peer ${r.peer.toFixed(0)} ms, ${(r.value / r.peer).toFixed(2)}×; ${r.note}` });
 }
 
 async function benchLoop(): Promise<void> {

@@ -7,6 +7,7 @@ import { SYSTEM_PATH, confineDaemon } from './confinement.js';
 import { Dispatcher, MAX_REQUEST_LINE_BYTES } from './dispatch.js';
 import { Commands } from './exec.js';
 import { FileOps } from './files.js';
+import { extractTar } from './extract.js';
 import { LineSplitter } from './framing.js';
 import driverSource from '../kernel/driver.py';
 import { CodeKernel } from './kernel.js';
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
       stat: (a) => files.stat(a),
       listdir: (a) => files.listdir(a),
       manifest: (a) => files.manifest(a),
+      extract: (a) => extractTar(identity, workspace, quota, a),
       remove: (a) => files.remove(a),
       move: (a) => files.move(a),
       mkdir: (a) => files.mkdir(a),

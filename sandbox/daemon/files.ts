@@ -7,6 +7,7 @@ import ignore, { type Ignore } from 'ignore';
 import type { Identity } from './confinement.js';
 import { DaemonError } from './errors.js';
 import { DaemonErrorCodes as E, type DaemonOps, type FileEntry, type ManifestEntry } from './protocol.js';
+import { HashCache } from './hash-cache.js';
 import type { DiskQuota } from './quota.js';
 import { readLines } from './read-lines.js';
 import type { Workspace } from './workspace.js';
@@ -35,6 +36,9 @@ export function rerootIgnoreRules(text: string, relDir: string): string[] {
 }
 
 export class FileOps {
+  /** Hashes the manifest can reuse for files unchanged since (see hash-cache.ts). */
+  readonly hashes = new HashCache();
+
   constructor(private readonly identity: Identity, private readonly workspace: Workspace, private readonly quota: DiskQuota) {}
 
   private io<T>(fn: () => Promise<T>): Promise<T> {
@@ -103,7 +107,8 @@ export class FileOps {
   }
 
   async manifest(a: DaemonOps['manifest'][0]): Promise<DaemonOps['manifest'][1]> {
-    const listing = await this.listdir({ path: a.path, depth: 64, maxEntries: a.maxEntries, respectIgnore: a.respectIgnore });
+    // The walk keeps each file's lstat, so a file is stat'ed once (hash cache check included), not twice.
+    const listing = await this.walk({ path: a.path, depth: 64, maxEntries: a.maxEntries, respectIgnore: a.respectIgnore }, true);
     const root = await this.workspace.confine(a.path);
     const exclude = Array.isArray(a.exclude) ? a.exclude.map(String) : [];
     const maxFileBytes = a.maxFileBytes ?? 50 * 1024 * 1024;
@@ -112,7 +117,7 @@ export class FileOps {
     for (const e of listing.entries) {
       if (exclude.some((x) => e.path === x || e.path.startsWith(x.endsWith('/') ? x : x + '/'))) continue;
       const full = path.join(root, e.path);
-      const st = await this.io(() => fsp.lstat(full)).catch(() => null);
+      const st = listing.stats.get(e.path) ?? (await this.io(() => fsp.lstat(full)).catch(() => null));
       if (!st) continue;
       if (st.isSymbolicLink()) {
         const target = await this.io(() => fsp.readlink(full));
@@ -122,7 +127,14 @@ export class FileOps {
           skipped.push(e.path);
           continue;
         }
-        const sha256 = await this.io(() => hashFile(full));
+        let sha256 = this.hashes.get(full, st);
+        if (sha256 === undefined) {
+          // Gone or replaced (by a symlink: O_NOFOLLOW) since the walk: left out, as if listed a moment later.
+          const fresh = await this.io(() => hashFile(full)).catch(() => null);
+          if (fresh === null) continue;
+          sha256 = fresh;
+          this.hashes.set(full, st, sha256);
+        }
         entries.push({ path: e.path, type: 'file', size: st.size, mtimeMs: st.mtimeMs, mode: st.mode, sha256 });
       }
     }
@@ -130,7 +142,14 @@ export class FileOps {
   }
 
   async listdir(a: DaemonOps['listdir'][0]): Promise<DaemonOps['listdir'][1]> {
+    const { entries, truncated } = await this.walk(a, false);
+    return { entries, truncated };
+  }
+
+  /** listdir's walk; with keepStats, the lstat of every regular file is kept (by relative path) for the manifest. */
+  private async walk(a: DaemonOps['listdir'][0], keepStats: boolean): Promise<DaemonOps['listdir'][1] & { stats: Map<string, fs.Stats> }> {
     const root = await this.workspace.confine(a.path);
+    const stats = new Map<string, fs.Stats>();
     const entries: FileEntry[] = [];
     const maxEntries = Math.max(0, Number(a.maxEntries) || 0);
     let truncated = false;
@@ -153,7 +172,11 @@ export class FileOps {
         if (ig && ig.ignores(isDir ? relPath + '/' : relPath)) continue;
         const type = typeOf(d);
         let size = 0;
-        if (type === 'file') size = (await this.io(() => fsp.stat(path.join(dir, d.name))).catch(() => ({ size: 0 }))).size;
+        if (type === 'file') {
+          const st = await this.io(() => fsp.lstat(path.join(dir, d.name))).catch(() => null);
+          size = st?.size ?? 0;
+          if (st && keepStats) stats.set(relPath, st);
+        }
         entries.push({ path: relPath, type, size });
         if (isDir && depth > 1) {
           const child = path.join(dir, d.name);
@@ -162,7 +185,7 @@ export class FileOps {
       }
     };
     await walk(root, '', Math.max(1, Number(a.depth) || 1), a.respectIgnore ? await this.loadIgnore(root, ignore()) : null);
-    return { entries, truncated };
+    return { entries, truncated, stats };
   }
 
   /** Nested .gitignore files add rules relative to their directory; they are re-rooted to the listing root. */

@@ -109,6 +109,7 @@ const schemas: Schemas = {
       truncated: z.boolean(),
       skipped: z.array(text(PATH_MAX)).max(Math.min(a.maxEntries, LIST_MAX_ENTRIES)),
     }),
+  extract: () => z.object({ exitCode: z.number().int(), stderr: text(4096) }),
   remove: () => z.object({ removed: z.boolean() }),
   move: () => z.object({ moved: z.boolean() }),
   mkdir: () => z.object({ created: z.boolean() }),

@@ -2,7 +2,7 @@
 // paths below it, deeper files override shallower ones (negations included), and nothing under an ignored
 // folder can be re-included (git does not descend into it). `.git/` and `.suna/` are always out.
 import ignore, { type Ignore } from 'ignore';
-import { pathProblem } from './sync-paths.js';
+import { syncPathProblem } from '@suna/shared/boundary/sandbox-path';
 
 export class IgnoreRules {
   private readonly byDir = new Map<string, Ignore>();
@@ -32,7 +32,7 @@ export class IgnoreRules {
 
   /** True for paths the sync leaves out: ignored by a .gitignore, below an ignored folder, or never synced. */
   isIgnored(path: string, isDir = false): boolean {
-    if (pathProblem(path)) return true;
+    if (syncPathProblem(path)) return true;
     const segments = path.split('/');
     for (let i = 1; i < segments.length; i++) if (this.dirIgnored(segments.slice(0, i).join('/'))) return true;
     return isDir ? this.dirIgnored(path) : this.decide(path, false);

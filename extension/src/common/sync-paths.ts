@@ -1,21 +1,7 @@
-// Which paths sync may touch, and which coming back need the user's approval. The path rule itself lives
-// in shared/src/boundary (the server's sync tools apply the same one); the approval rule is here.
-import { MAX_SANDBOX_PATH_LENGTH, normaliseSegment, syncPathProblem } from '@suna/shared/boundary/sandbox-path';
-
-export const MAX_SYNC_PATH_LENGTH = MAX_SANDBOX_PATH_LENGTH;
-
-/**
- * Why `p` is not an acceptable workspace-relative path, or null when it is: the shared boundary rule
- * (relative POSIX, normalised, no control characters, backslashes, ":" or over-long segments) plus no
- * `.git` segment at any depth, nothing under `.suna/`, no 8.3 short-name segment.
- */
-export function pathProblem(p: string): string | null {
-  return syncPathProblem(p);
-}
-
-export function isSyncablePath(p: string): boolean {
-  return pathProblem(p) === null;
-}
+// Which paths coming back from the sandbox need the user's approval, and which paths a file tool call changed.
+// Which paths sync may touch at all is the one rule in shared/src/boundary/sandbox-path.ts (syncPathProblem,
+// isSyncablePath), applied by the server's sync tools and by the extension alike.
+import { normaliseSegment, syncPathProblem } from '@suna/shared/boundary/sandbox-path';
 
 const RC_FILES = new Set([
   '.bashrc',
@@ -76,7 +62,7 @@ export function isSensitivePath(p: string): boolean {
 export function toWorkspaceRelative(v: unknown): string | null {
   if (typeof v !== 'string') return null;
   const p = v.replace(/^\/workspace(\/|$)/, '').replace(/^(\.\/)+/, '').replace(/\/+$/, '');
-  return pathProblem(p) ? null : p;
+  return syncPathProblem(p) ? null : p;
 }
 
 /** Workspace-relative paths a file tool call changed, or null when that cannot be told from its arguments. */

@@ -7,7 +7,8 @@
 //   R ≠ B, L = R     both ended up the same → just record it as the base
 //   R ≠ B, L ≠ B, L ≠ R   both changed it → three-way merge when both are files with a base; else a conflict
 // A change coming back to a sensitive path (.vscode/, .envrc, …) waits for approval instead of applying.
-import { isSensitivePath, pathProblem } from './sync-paths.js';
+import { syncPathProblem } from '@suna/shared/boundary/sandbox-path';
+import { isSensitivePath } from './sync-paths.js';
 
 export interface LocalEntry {
   size: number;
@@ -80,7 +81,7 @@ export function reconcile(input: ReconcileInput): Plan {
   let files = 0;
 
   for (const path of [...all].sort()) {
-    const problem = pathProblem(path);
+    const problem = syncPathProblem(path);
     if (problem) {
       // Local paths never get here (the scanner does not produce them); a remote one is refused loudly.
       if (remote?.has(path)) items.push({ path, action: 'refused', reason: problem });

@@ -1,6 +1,6 @@
 // The workspace side of a sync step: which files are there, their hashes, and the bytes to push.
 import type { LocalEntry, SyncCaps } from '../common/sync-planner.js';
-import { isSyncablePath } from '../common/sync-paths.js';
+import { isSyncablePath } from '@suna/shared/boundary/sandbox-path';
 import { symlinkTargetProblem } from '@suna/shared/boundary/sandbox-path';
 import { assertNoSymlinkOnPath } from '@suna/shared/boundary/safe-write';
 import { describe, readEntry, sha256, type ScannedFile } from './workspace-scan.js';

@@ -1,9 +1,7 @@
 // The sync's view of the sandbox: the server's workspace_sync_* tools, over the MCP connection.
-// Pushes go as tar archives in batches of a few MB (several in flight), pulls loop over `remaining`.
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
-import tar from 'tar-stream';
+// Pushes go as plain tar archives of several MB (a few in flight), pulls loop over `remaining`.
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { packTar as packEntries } from '@suna/shared/sync/tar';
 import { batchBySize } from '../common/sync-planner.js';
 import { resultText, type ServerConnection } from './server-connection.js';
 
@@ -56,28 +54,17 @@ export class SyncToolError extends Error {
 }
 
 /**
- * Raw archive bytes per push call. Under the HTTP transport's 4 MB body limit, and small enough for the
- * MCP SDK's stdio reader, which re-copies its buffer for every chunk of a message (cost grows with size²).
+ * Raw archive bytes per push call: 8 MB is about 11 MB of JSON, far under the transports' 64 MB default
+ * message limit, and big enough that per-call costs (a daemon round trip, one tar process) stay small next
+ * to the copying. Not gzipped: on a local connection compressing costs more time than the bytes it saves
+ * (the server still accepts gzip).
  */
-export const PUSH_BATCH_BYTES = 1024 * 1024;
-const PUSHES_IN_FLIGHT = 3;
-const gzipAsync = promisify(gzip);
+export const PUSH_BATCH_BYTES = 8 * 1024 * 1024;
+const PUSHES_IN_FLIGHT = 2;
+export const MAX_FILES_PER_PUSH = 5000;
 
-export async function packTar(files: PushFile[]): Promise<Buffer> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
-  const ended = new Promise<void>((resolve, reject) => {
-    pack.on('end', () => resolve());
-    pack.on('error', reject);
-  });
-  for (const f of files) {
-    if (f.symlink) pack.entry({ name: f.path, type: 'symlink', linkname: Buffer.from(f.data).toString(), mode: 0o777 });
-    else pack.entry({ name: f.path, type: 'file', mode: f.mode ?? 0o644, size: f.data.length }, Buffer.from(f.data.buffer, f.data.byteOffset, f.data.length));
-  }
-  pack.finalize();
-  await ended;
-  return Buffer.concat(chunks);
+export function packTar(files: PushFile[]): Buffer {
+  return packEntries(files.map((f) => (f.symlink ? { path: f.path, target: Buffer.from(f.data).toString() } : { path: f.path, data: f.data, mode: f.mode ?? 0o644 })));
 }
 
 export class McpSandboxSync implements SandboxSyncApi {
@@ -102,7 +89,7 @@ export class McpSandboxSync implements SandboxSyncApi {
 
   async push(files: PushFile[], remove: string[], ifMatch?: Record<string, string | null>): Promise<PushResult> {
     const result: PushResult = { mismatched: [], failed: [] };
-    const batches = batchBySize(files.map((f) => ({ ...f, size: f.data.length + 512 })), PUSH_BATCH_BYTES, 5000);
+    const batches = batchBySize(files.map((f) => ({ ...f, size: f.data.length + 512 })), PUSH_BATCH_BYTES, MAX_FILES_PER_PUSH);
     const guardFor = (paths: string[]) => {
       if (!ifMatch) return undefined;
       const g: Record<string, string | null> = {};
@@ -110,8 +97,7 @@ export class McpSandboxSync implements SandboxSyncApi {
       return g;
     };
     const send = async (batch: PushFile[], del: string[]) => {
-      // gzip level 1: cheap, and source code shrinks to a third or less on the wire and in the sandbox.
-      const archive = batch.length ? (await gzipAsync(await packTar(batch), { level: 1 })).toString('base64') : '';
+      const archive = batch.length ? packTar(batch).toString('base64') : '';
       const r = await this.call('workspace_sync_push', {
         archive,
         ...(del.length ? { delete: del } : {}),
@@ -125,7 +111,7 @@ export class McpSandboxSync implements SandboxSyncApi {
       while (next < batches.length) await send(batches[next++]!, []);
     });
     await Promise.all(workers);
-    for (let i = 0; i < remove.length; i += 5000) await send([], remove.slice(i, i + 5000));
+    for (let i = 0; i < remove.length; i += MAX_FILES_PER_PUSH) await send([], remove.slice(i, i + MAX_FILES_PER_PUSH));
     return result;
   }
 

@@ -8,10 +8,11 @@ import { SandboxPathError, UnsafeWriteError } from '@suna/shared/boundary/index'
 import { mergeFile } from '../common/merge.js';
 import type { SyncIssue, SyncStateView } from '../common/protocol.js';
 import { reconcile, type PlanItem, type RemoteEntry, type SyncCaps } from '../common/sync-planner.js';
-import { isSyncablePath } from '../common/sync-paths.js';
+import { isSyncablePath } from '@suna/shared/boundary/sandbox-path';
 import type { IgnoreRules } from '../common/ignore-rules.js';
 import type { BaseStore } from './base-store.js';
 import type { Manifest, PulledFile, PushFile, SandboxSyncApi } from './sandbox-sync-api.js';
+import { streamInitialPush } from './initial-push.js';
 import { currentLocal, readLocal, readLocalPaths, underRealFolders, type LocalSide } from './local-side.js';
 import { describe, loadGitignore, scanWorkspace, sha256 } from './workspace-scan.js';
 
@@ -100,18 +101,25 @@ export class SyncEngine extends EventEmitter<{ state: [SyncStateView]; incoming:
   /** First sync: everything the sandbox lacks goes in, whatever the agent changed meanwhile comes back. */
   start(): Promise<void> {
     return this.enqueue('initial', async () => {
-      // The sandbox hashes its side while we hash ours.
+      // The sandbox lists its side while we scan ours.
       const remoteP = this.o.api.manifest(this.o.caps.maxFileBytes);
       remoteP.catch(() => {});
       const scan = await scanWorkspace(this.o.root, this.o.excludes);
       this.rules = scan.rules;
       this.issues = [];
-      const local = await readLocal(this.o, scan.files);
       const remote = await remoteP;
       if (remote.entries.size === 0 && this.o.base.hashes.size > 0) {
         this.log('sync: the sandbox workspace is empty (new or reset sandbox): pushing the workspace again');
         this.o.base.clear();
       }
+      if (remote.entries.size === 0 && remote.complete && remote.skipped.length === 0) {
+        // Nothing on either side to reconcile with: stream the workspace in.
+        const record = (path: string, sha: string, data: Uint8Array) => this.setBase(path, sha, data);
+        await streamInitialPush({ root: this.o.root, caps: this.o.caps, api: this.o.api, record }, scan.files, this.issues);
+        this.update({ bytes: [...scan.files.values()].reduce((n, f) => n + f.size, 0) });
+        return;
+      }
+      const local = await readLocal(this.o, scan.files);
       const plan = reconcile({ base: this.o.base.hashes, local: local.entries, remote: toRemote(remote, this.o.base.hashes), remoteComplete: remote.complete, caps: this.o.caps });
       await this.execute(plan.items, local, remote, false);
       this.update({ bytes: [...local.meta.values()].reduce((n, f) => n + f.size, 0) });

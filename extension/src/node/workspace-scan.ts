@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { IgnoreRules } from '../common/ignore-rules.js';
-import { isSyncablePath } from '../common/sync-paths.js';
+import { isSyncablePath } from '@suna/shared/boundary/sandbox-path';
 
 export interface ScannedFile {
   size: number;

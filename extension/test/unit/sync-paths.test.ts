@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { IgnoreRules } from '../../src/common/ignore-rules.ts';
-import { changedPaths, isSensitivePath, pathProblem } from '../../src/common/sync-paths.ts';
+import { syncPathProblem as pathProblem } from '@suna/shared/boundary/sandbox-path';
+import { changedPaths, isSensitivePath } from '../../src/common/sync-paths.ts';
 
 describe('sync path validation', () => {
   it('accepts ordinary relative paths', () => {

@@ -1,143 +1,57 @@
 // workspace_sync_push / workspace_sync_manifest / workspace_sync_pull: bulk file transfer for the VS Code
 // extension's workspace sync. Hidden unless the server runs with --sync-tools (SUNA_SYNC_TOOLS), so an
-// ordinary MCP client (and its model) never sees them.
-//
-// A push is one tar archive (base64, optionally gzipped). Every entry is validated before anything is
-// written: relative, normalised, no `..`, nothing under `.git/` (at any depth) or `.suna/`, only regular
-// files, folders and symlinks whose target stays inside, size caps. Files are then written through the
-// daemon's `write` op, which checks containment again against the real filesystem (symlinks resolved).
-// The path rule is the shared boundary's (shared/src/boundary), the same one the extension applies; what
-// the daemon answers (manifest entries, file data) is type- and size-checked here before it is passed on.
+// ordinary MCP client (and its model) never sees them. Thin adapters over the sync domain (src/sync/):
+// archive.ts validates a pushed archive (one bad entry refuses it all, nothing written), manifest.ts checks
+// what the daemon lists. A big push is extracted by the daemon in one request (its `extract` op re-checks
+// every folder on the real filesystem); a small or guarded one goes file by file through `write`.
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import { Readable } from 'node:stream';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
-import { DaemonRequestError, resolveWorkspacePath, WORKSPACE_ROOT, type ManifestEntry } from '@suna/sandbox';
-import { symlinkTargetProblem, syncPathProblem } from '@suna/shared';
-import tar from 'tar-stream';
+import { DaemonRequestError, resolveWorkspacePath, WORKSPACE_ROOT } from '@suna/sandbox';
+import { syncPathProblem } from '@suna/shared';
 import { z } from 'zod';
+import { readSyncArchive, SYNC_LIMITS, SyncArchiveError, type ArchiveEntry, type SyncArchive } from '../sync/archive.js';
+import { saneManifest } from '../sync/manifest.js';
 import { defineTool, ToolError, type ToolContext } from '../tool.js';
 
-export const SYNC_LIMITS = {
-  /** Decoded archive size of one push. */
-  maxArchiveBytes: 96 * 1024 * 1024,
-  maxEntryBytes: 64 * 1024 * 1024,
-  maxEntries: 20_000,
-  /** File contents returned by one pull (raw bytes; base64 adds a third), so a batch stays near 4 MB. */
-  pullBatchBytes: 3 * 1024 * 1024,
-  maxManifestEntries: 100_000,
-  concurrency: 16,
-};
+export { SYNC_LIMITS, syncPathProblem };
 
 /** Folders the sync never writes, reads or lists, at the top (`.suna`: the server's scratch space). */
 const NEVER_TOP = ['.git', '.suna'];
 
-export { syncPathProblem };
-
-export interface ArchiveEntry {
-  path: string;
-  type: 'file' | 'symlink';
-  data?: Buffer;
-  target?: string;
-  mode: number;
-}
-
-const gunzipAsync = promisify(gunzip);
-
-/** Reads and validates a whole archive; throws a ToolError listing every bad entry, writing nothing. */
-export async function readSyncArchive(raw: Buffer): Promise<ArchiveEntry[]> {
-  let buf = raw;
-  if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
-    try {
-      // Off the main thread (libuv pool): the server keeps serving while an archive unpacks.
-      buf = await gunzipAsync(buf, { maxOutputLength: SYNC_LIMITS.maxArchiveBytes });
-    } catch (err) {
-      throw new ToolError(`archive is not valid gzip or is over ${SYNC_LIMITS.maxArchiveBytes} bytes unpacked: ${(err as Error).message}`);
-    }
+/** The archive, validated; a refusal becomes the model-facing error. */
+async function validated(raw: Buffer): Promise<SyncArchive> {
+  try {
+    return await readSyncArchive(raw);
+  } catch (err) {
+    if (err instanceof SyncArchiveError) throw new ToolError(err.message);
+    throw err;
   }
-  if (buf.length > SYNC_LIMITS.maxArchiveBytes) throw new ToolError(`archive is over ${SYNC_LIMITS.maxArchiveBytes} bytes; send smaller batches`);
-  const entries: ArchiveEntry[] = [];
-  const problems: string[] = [];
-  const seen = new Set<string>();
-  await new Promise<void>((resolve, reject) => {
-    const extract = tar.extract();
-    extract.on('entry', (header, stream, next) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      stream.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size <= SYNC_LIMITS.maxEntryBytes) chunks.push(c);
-      });
-      stream.on('end', () => {
-        const name = header.name.replace(/^\.\//, '').replace(/\/$/, '');
-        const bad = (why: string) => problems.push(`${JSON.stringify(header.name)}: ${why}`);
-        if (entries.length + problems.length >= SYNC_LIMITS.maxEntries) bad(`more than ${SYNC_LIMITS.maxEntries} entries; send smaller batches`);
-        else if (header.type === 'directory') {
-          const problem = name === '' ? null : syncPathProblem(name);
-          if (problem) bad(problem);
-        } else if (header.type !== 'file' && header.type !== 'symlink') bad(`entry type ${header.type} is not allowed (only files, folders and symlinks)`);
-        else {
-          const problem = syncPathProblem(name) ?? (seen.has(name) ? 'appears twice' : null);
-          if (problem) bad(problem);
-          else if (header.type === 'file') {
-            if (size > SYNC_LIMITS.maxEntryBytes) bad(`over the ${SYNC_LIMITS.maxEntryBytes} byte per-file limit`);
-            else entries.push({ path: name, type: 'file', data: Buffer.concat(chunks), mode: (header.mode ?? 0o644) & 0o111 ? 0o755 : 0o644 });
-          } else {
-            const target = header.linkname ?? '';
-            const linkProblem = symlinkTargetProblem(name, target);
-            if (linkProblem) bad(linkProblem);
-            else entries.push({ path: name, type: 'symlink', target, mode: 0o777 });
-          }
-          seen.add(name);
-        }
-        next();
-      });
-      stream.on('error', reject);
-    });
-    extract.on('finish', () => resolve());
-    extract.on('error', (err: Error) => reject(new ToolError(`archive is not a valid tar file: ${err.message}`)));
-    Readable.from([buf]).pipe(extract);
-  });
-  if (problems.length) {
-    const shown = problems.slice(0, 20).join('; ');
-    throw new ToolError(`archive refused, nothing was written: ${shown}${problems.length > 20 ? ` (and ${problems.length - 20} more)` : ''}`);
-  }
-  return entries;
 }
 
 /** Below this many entries (or with if_match), files go one by one through the daemon: lowest latency. */
 const BULK_MIN_ENTRIES = 16;
 
 /**
- * Bulk path: every folder the entries pass through is checked by the daemon first (a symlinked folder
- * must resolve inside /workspace), then GNU tar in the sandbox extracts the validated archive in one go,
- * as the sandbox user, replacing (never following) an existing file or symlink at an entry's path.
- * False when tar failed (e.g. a file where a folder should be): the caller then writes entry by entry.
+ * Bulk path: the daemon checks that every folder the entries pass through resolves inside /workspace (a
+ * symlinked folder must not lead out), then GNU tar extracts the validated archive in one go, as the sandbox
+ * user, replacing (never following) an existing file or symlink at an entry's path. False when tar failed
+ * (e.g. a file where a folder should be): the caller then writes entry by entry.
  */
-async function extractInSandbox(ctx: ToolContext, entries: ArchiveEntry[], archive: Buffer, archiveBase64: string): Promise<boolean> {
-  const dirs = new Set<string>();
-  for (const e of entries) {
-    const parts = e.path.split('/');
-    for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
-  }
-  await pool([...dirs], SYNC_LIMITS.concurrency, ctx.signal, async (d) => {
-    // stat refuses (OUTSIDE_WORKSPACE) a path that leads out of the workspace through a symlink.
-    await ctx.sandbox.call('stat', { path: abs(d) }, { signal: ctx.signal, timeoutMs: 30_000 });
-  });
-  const gzip = archive[0] === 0x1f && archive[1] === 0x8b;
-  const r = await ctx.sandbox.exec(
-    {
-      command: `base64 -d | tar -x${gzip ? 'z' : ''} -f - -C ${WORKSPACE_ROOT} --no-same-owner --warning=no-timestamp`,
-      cwd: WORKSPACE_ROOT,
-      stdin: archiveBase64,
-      timeoutMs: 300_000,
-      capBytes: 64 * 1024,
-    },
-    ctx.signal,
-  );
-  if (r.exitCode !== 0) ctx.runtime.log.warn('sync: tar extraction failed, writing entry by entry', { stderr: Buffer.from(r.stderr.head, 'base64').toString().slice(0, 500) });
+async function extractInSandbox(ctx: ToolContext, archive: SyncArchive, base64: string): Promise<boolean> {
+  const r = await ctx.sandbox.call('extract', { root: WORKSPACE_ROOT, folders: archive.folders, data: base64, timeoutMs: 300_000 }, { signal: ctx.signal, timeoutMs: 315_000 });
+  if (r.exitCode !== 0) ctx.runtime.log.warn('sync: tar extraction failed, writing entry by entry', { stderr: r.stderr.slice(0, 500) });
   return r.exitCode === 0;
+}
+
+/**
+ * The base64 the daemon gets: exactly the bytes validated here. The client's string is passed on as it came
+ * (no second encoding of megabytes) only when it is plain tar in canonical base64 — every character decoded,
+ * so any decoder reads the same bytes; otherwise (gzip, stray characters) the validated tar is encoded again.
+ */
+function asSentToDaemon(archive: string, raw: Buffer, parsed: SyncArchive): string {
+  const pad = archive.endsWith('==') ? 2 : archive.endsWith('=') ? 1 : 0;
+  const canonical = parsed.tar === raw && archive.length % 4 === 0 && raw.length === (archive.length / 4) * 3 - pad;
+  return canonical ? archive : parsed.tar.toString('base64');
 }
 
 /** Runs `work` over `items` with at most `limit` at once; stops early when `signal` aborts. */
@@ -179,7 +93,8 @@ export const workspaceSyncPush = defineTool({
   async handle({ archive, delete: remove = [], if_match }, ctx) {
     // (No regular expression over megabytes of base64: a malformed archive fails tar validation instead.)
     const raw = Buffer.from(archive, 'base64');
-    const entries = archive ? await readSyncArchive(raw) : [];
+    const parsed = archive ? await validated(raw) : null;
+    const entries: ArchiveEntry[] = parsed?.entries ?? [];
     const badDeletes = remove.map((p) => [p, syncPathProblem(p)] as const).filter(([, why]) => why);
     if (badDeletes.length) throw new ToolError(`delete refused, nothing was written: ${badDeletes.map(([p, why]) => `${JSON.stringify(p)}: ${why}`).join('; ')}`);
 
@@ -195,10 +110,10 @@ export const workspaceSyncPush = defineTool({
     let written = 0;
     let bytes = 0;
     let deleted = 0;
-    const bulk = !if_match && entries.length >= BULK_MIN_ENTRIES && (await extractInSandbox(ctx, entries, raw, archive));
+    const bulk = !if_match && parsed !== null && entries.length >= BULK_MIN_ENTRIES && (await extractInSandbox(ctx, parsed, asSentToDaemon(archive, raw, parsed)));
     if (bulk) {
       written = entries.length;
-      bytes = entries.reduce((n, e) => n + (e.data?.length ?? 0), 0);
+      bytes = parsed.bytes;
     }
     await pool(bulk ? [] : entries, SYNC_LIMITS.concurrency, ctx.signal, async (e) => {
       try {
@@ -238,26 +153,6 @@ export const workspaceSyncPush = defineTool({
   },
 });
 
-/** The entries of a daemon manifest answer the host can pass on; anything malformed or badly named is left out. */
-export function saneManifestEntries(answer: unknown): ManifestEntry[] {
-  const entries = (answer as { entries?: unknown } | null)?.entries;
-  return Array.isArray(entries) ? entries.filter(isSaneManifestEntry) : [];
-}
-
-/** A manifest entry the host can pass on: a syncable path, a known type, sane numbers, a sha256, a bounded target. */
-function isSaneManifestEntry(e: unknown): e is ManifestEntry {
-  if (typeof e !== 'object' || e === null) return false;
-  const m = e as Record<string, unknown>;
-  return (
-    syncPathProblem(m.path) === null &&
-    (m.type === 'file' || m.type === 'symlink') &&
-    Number.isSafeInteger(m.size) && (m.size as number) >= 0 &&
-    Number.isSafeInteger(m.mode) &&
-    typeof m.sha256 === 'string' && /^[0-9a-f]{64}$/.test(m.sha256) &&
-    (m.target === undefined || (typeof m.target === 'string' && m.target.length <= 4096 && !m.target.includes('\0')))
-  );
-}
-
 export const workspaceSyncManifest = defineTool({
   name: 'workspace_sync_manifest',
   title: 'List workspace files with hashes',
@@ -277,11 +172,7 @@ export const workspaceSyncManifest = defineTool({
     );
     // The daemon's answer is checked field by field: a bad name (or nested repositories' .git data) is
     // left out; a malformed entry too; never more entries than were asked for.
-    const limit = max_entries ?? 50_000;
-    const all = saneManifestEntries(r);
-    const entries = all.slice(0, limit);
-    const truncated = r?.truncated === true || all.length > limit;
-    const skipped = (Array.isArray(r?.skipped) ? r.skipped : []).filter((p) => syncPathProblem(p) === null).slice(0, SYNC_LIMITS.maxManifestEntries);
+    const { entries, truncated, skipped } = saneManifest(r, max_entries ?? 50_000);
     const bytes = entries.reduce((n, e) => n + e.size, 0);
     ctx.reply.text(`${entries.length} files (${bytes} bytes)${truncated ? ', list cut short: raise max_entries' : ''}${skipped.length ? `; ${skipped.length} over the size limit` : ''}`);
     ctx.reply.structuredContent({

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { packTar } from '@suna/shared/sync/tar';
 import tar from 'tar-stream';
 import { startServer, type TestServer } from '../fixtures/server.ts';
 
@@ -117,6 +118,18 @@ describe('workspace sync tools (stdio, real sandbox)', function () {
     });
   }
 
+  it('refuses a gzipped archive with an entry over 64 MB or over 20,000 entries, naming the cap and writing nothing', async () => {
+    const huge = packTar([{ path: 'cap/first.txt', data: Buffer.from('x') }, { path: 'cap/huge.bin', data: Buffer.alloc(65 * 1024 * 1024) }]);
+    const r1 = await s.call('workspace_sync_push', { archive: gzipSync(huge, { level: 1 }).toString('base64') });
+    assert.equal(r1.isError, true);
+    assert.match(r1.text, /archive refused, nothing was written: "cap\/huge.bin": over the \d+ byte per-file limit/);
+    const many = packTar(Array.from({ length: 20_001 }, (_, i) => ({ path: `cap/f${i}`, data: Buffer.alloc(0) })));
+    const r2 = await s.call('workspace_sync_push', { archive: gzipSync(many).toString('base64') });
+    assert.equal(r2.isError, true);
+    assert.match(r2.text, /more than 20000 entries; send smaller batches/);
+    assert.equal((await s.ok('shell_exec', { command: 'test -e cap && echo yes || echo no' })).structured?.stdout, 'no\n');
+  });
+
   it('refuses garbage that is not a tar archive', async () => {
     const r = await s.call('workspace_sync_push', { archive: Buffer.from('definitely not tar'.repeat(40)).toString('base64') });
     assert.equal(r.isError, true);
@@ -136,6 +149,19 @@ describe('workspace sync tools (stdio, real sandbox)', function () {
     await s.ok('workspace_sync_push', { archive: '', delete: ['g/c.txt', 'g/already-gone.txt'] });
     assert.equal((await s.ok('shell_exec', { command: 'test -e g/c.txt && echo yes || echo no' })).structured?.stdout, 'no\n');
     assert.equal((await s.call('workspace_sync_push', { archive: '', delete: ['.git/config'] })).isError, true);
+  });
+
+  it('the manifest reuses hashes of unchanged files, yet sees a same-size change by its mtime, or by its ctime when the old mtime is put back', async () => {
+    await s.ok('workspace_sync_push', { archive: await archive([{ name: 'm/a.txt', data: 'one' }, { name: 'm/b.txt', data: 'one' }, { name: 'm/c.txt', data: 'one' }]) });
+    // Old timestamps: files changed in the last two seconds are never trusted from the cache.
+    await s.ok('shell_exec', { command: 'touch -d @1700000000 m/a.txt m/b.txt m/c.txt' });
+    const hashes = async () => {
+      const r = await s.ok('workspace_sync_manifest', {});
+      return Object.fromEntries((r.structured?.entries as Array<{ path: string; sha256: string }>).filter((e) => e.path.startsWith('m/')).map((e) => [e.path, e.sha256]));
+    };
+    assert.deepEqual(await hashes(), { 'm/a.txt': sha('one'), 'm/b.txt': sha('one'), 'm/c.txt': sha('one') });
+    await s.ok('shell_exec', { command: 'printf two > m/a.txt && touch -d @1700000500 m/a.txt && printf six > m/b.txt && touch -d @1700000000 m/b.txt' });
+    assert.deepEqual(await hashes(), { 'm/a.txt': sha('two'), 'm/b.txt': sha('six'), 'm/c.txt': sha('one') });
   });
 
   it('pull returns contents, modes and missing paths, in batches of about 3 MB', async () => {

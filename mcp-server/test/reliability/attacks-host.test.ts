@@ -20,7 +20,9 @@ import { collectSite } from '../../src/tools/deploy.ts';
 import { bindSandbox } from '../../src/sandbox-facade.ts';
 import { exportToHost, type ExportLimits } from '../../src/exchange/export.ts';
 import { readHostFile, resolveImportSource, walkHostFolder } from '../../src/exchange/host-source.ts';
-import { readSyncArchive, saneManifestEntries, syncPathProblem } from '../../src/tools/sync.ts';
+import { readSyncArchive } from '../../src/sync/archive.ts';
+import { saneManifestEntries } from '../../src/sync/manifest.ts';
+import { syncPathProblem } from '../../src/tools/sync.ts';
 import { BaseStore } from '../../../extension/src/node/base-store.ts';
 import { FsWorkspaceWriter } from '../../../extension/src/node/fs-writer.ts';
 import type { Manifest, PulledFile, PushFile, SandboxSyncApi } from '../../../extension/src/node/sandbox-sync-api.ts';
@@ -407,7 +409,7 @@ describe('host attacks: everything out of the sandbox is hostile data', function
       for (const [name, linkname] of [['l', '/etc/passwd'], ['a/l', '../../x'], ['l', 'C:\\x'], ['l', '.git/config']])
         await assert.rejects(readSyncArchive(await archive([{ name, type: 'symlink', linkname }])), /archive refused/, `${name} → ${linkname}`);
       const ok = await readSyncArchive(await archive([{ name: 'a/ok.txt', data: 'x' }, { name: 'a/l', type: 'symlink', linkname: '../a/ok.txt' }]));
-      assert.deepEqual(ok.map((e) => e.path), ['a/ok.txt', 'a/l']);
+      assert.deepEqual(ok.entries.map((e) => e.path), ['a/ok.txt', 'a/l']);
     });
 
     it('a hooked daemon manifest: badly named or malformed entries are left out, the valid ones pass', () => {

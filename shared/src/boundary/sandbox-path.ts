@@ -89,6 +89,11 @@ export function syncPathProblem(p: unknown): string | null {
   return null;
 }
 
+/** True when `p` passes syncPathProblem: the one sync path rule, for the server's sync tools and the extension alike. */
+export function isSyncablePath(p: unknown): p is string {
+  return syncPathProblem(p) === null;
+}
+
 /**
  * Why a symlink at `linkPath` pointing to `target` is not kept inside the workspace, or null: absolute
  * targets, targets that climb above the root, and targets into .git/.suna are refused.

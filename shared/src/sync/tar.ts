@@ -1,0 +1,170 @@
+// A minimal tar writer and reader over whole Buffers, for the workspace sync. Why not tar-stream: it moves
+// every entry through a stream and its callbacks, which cost more than the copy itself for thousands of small
+// files (≈1 s for 50 MB here); the sync only ever needs plain files, folders and symlinks in one buffer.
+// The writer emits ustar (pax headers for long names or targets); the reader understands ustar, pax and GNU
+// long names, checks each header's checksum and never reads past the buffer. It returns views, not copies.
+// Reading does not judge names or types: that is the caller's rule (mcp-server/src/sync/archive.ts).
+
+const BLOCK = 512;
+
+export interface TarInput {
+  path: string;
+  /** A file's bytes; for a symlink, leave empty and set `target`. */
+  data?: Uint8Array;
+  target?: string;
+  mode?: number;
+}
+
+export interface TarEntry {
+  /** The name as the archive gives it (pax / GNU long name applied), not normalised. */
+  name: string;
+  /** The ustar type flag: '0' file, '5' folder, '2' symlink, '1' hard link, … ('\0' is read as '0'). */
+  type: string;
+  mode: number;
+  size: number;
+  linkname: string;
+  /** A view into the archive buffer (no copy). */
+  data: Buffer;
+}
+
+export class TarFormatError extends Error {
+  override readonly name = 'TarFormatError';
+}
+
+function writeOctal(buf: Buffer, value: number, offset: number, length: number): void {
+  buf.write(value.toString(8).padStart(length - 1, '0') + '\0', offset, length, 'ascii');
+}
+
+function header(name: string, type: string, size: number, mode: number, linkname = '', prefix = ''): Buffer {
+  const h = Buffer.alloc(BLOCK);
+  h.write(name, 0, 100, 'utf8');
+  writeOctal(h, mode & 0o7777, 100, 8);
+  writeOctal(h, 0, 108, 8);
+  writeOctal(h, 0, 116, 8);
+  writeOctal(h, size, 124, 12);
+  writeOctal(h, 0, 136, 12);
+  h.fill(0x20, 148, 156);
+  h.write(type, 156, 1, 'ascii');
+  h.write(linkname, 157, 100, 'utf8');
+  h.write('ustar\u000000', 257, 8, 'binary');
+  h.write(prefix, 345, 155, 'utf8');
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += h[i]!;
+  h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'ascii');
+  return h;
+}
+
+function paxRecord(key: string, value: string): string {
+  const body = ` ${key}=${value}\n`;
+  let len = Buffer.byteLength(body) + 1;
+  while (String(len).length + Buffer.byteLength(body) !== len) len = String(len).length + Buffer.byteLength(body);
+  return `${len}${body}`;
+}
+
+const padding = (size: number) => (BLOCK - (size % BLOCK)) % BLOCK;
+
+/** One archive of files and symlinks, in order; folders are implied by the names. */
+export function packTar(entries: Iterable<TarInput>): Buffer {
+  const parts: Uint8Array[] = [];
+  const zeros = Buffer.alloc(BLOCK);
+  for (const e of entries) {
+    const symlink = e.target !== undefined;
+    const data = symlink ? Buffer.alloc(0) : (e.data ?? Buffer.alloc(0));
+    const linkname = e.target ?? '';
+    const type = symlink ? '2' : '0';
+    const mode = e.mode ?? (symlink ? 0o777 : 0o644);
+    const nameBytes = Buffer.byteLength(e.path);
+    if (nameBytes > 100 || Buffer.byteLength(linkname) > 100) {
+      const pax = Buffer.from(paxRecord('path', e.path) + (linkname ? paxRecord('linkpath', linkname) : ''));
+      parts.push(header('PaxHeader', 'x', pax.length, 0o644), pax, zeros.subarray(0, padding(pax.length)));
+      parts.push(header(e.path.slice(-100), type, data.length, mode, linkname.slice(0, 100)));
+    } else parts.push(header(e.path, type, data.length, mode, linkname));
+    if (data.length) parts.push(data, zeros.subarray(0, padding(data.length)));
+  }
+  parts.push(zeros, zeros);
+  return Buffer.concat(parts);
+}
+
+function readString(buf: Buffer, offset: number, length: number): string {
+  const end = buf.indexOf(0, offset);
+  return buf.toString('utf8', offset, end < 0 || end > offset + length ? offset + length : end);
+}
+
+function readOctal(buf: Buffer, offset: number, length: number, what: string): number {
+  if (buf[offset]! & 0x80) throw new TarFormatError(`a ${what} field uses base-256 numbers, which the sync does not take`);
+  const s = buf.toString('ascii', offset, offset + length).replace(/[\0 ]+$/, '').trim();
+  if (s === '') return 0;
+  if (!/^[0-7]+$/.test(s)) throw new TarFormatError(`a ${what} field is not an octal number`);
+  const n = parseInt(s, 8);
+  if (!Number.isSafeInteger(n)) throw new TarFormatError(`a ${what} field is out of range`);
+  return n;
+}
+
+function checksumOk(h: Buffer): boolean {
+  const stored = readOctal(h, 148, 8, 'checksum');
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
+  return sum === stored;
+}
+
+function parsePax(data: Buffer): Map<string, string> {
+  const out = new Map<string, string>();
+  let i = 0;
+  while (i < data.length) {
+    const space = data.indexOf(0x20, i);
+    if (space < 0 || space - i > 20) throw new TarFormatError('a pax header record is malformed');
+    const len = Number(data.toString('ascii', i, space));
+    if (!Number.isSafeInteger(len) || len <= space - i || i + len > data.length) throw new TarFormatError('a pax header record has a bad length');
+    const record = data.toString('utf8', space + 1, i + len - 1);
+    const eq = record.indexOf('=');
+    if (eq > 0) out.set(record.slice(0, eq), record.slice(eq + 1));
+    i += len;
+  }
+  return out;
+}
+
+/**
+ * Reads every entry of `buf` (an uncompressed tar). `limits.maxEntries` bounds the work on a hostile
+ * archive (more entries than that throws); sizes are checked against the buffer, so nothing reads past it.
+ */
+export function parseTar(buf: Buffer, limits: { maxEntries: number; maxMetaBytes?: number }): TarEntry[] {
+  const entries: TarEntry[] = [];
+  const maxMeta = limits.maxMetaBytes ?? 64 * 1024;
+  let offset = 0;
+  let pax: Map<string, string> | null = null;
+  let longName: string | null = null;
+  let longLink: string | null = null;
+  let headers = 0;
+  while (offset + BLOCK <= buf.length) {
+    const h = buf.subarray(offset, offset + BLOCK);
+    if (h.every((b) => b === 0)) return entries; // end of archive (one zero block is enough)
+    if (++headers > limits.maxEntries * 3 + 3) throw new TarFormatError(`more than ${limits.maxEntries} entries`);
+    if (!checksumOk(h)) throw new TarFormatError(`the header at byte ${offset} has a bad checksum (not a tar archive, or a damaged one)`);
+    const type = h.toString('ascii', 156, 157).replace('\0', '0');
+    const size = readOctal(h, 124, 12, 'size');
+    const start = offset + BLOCK;
+    if (start + size > buf.length) throw new TarFormatError(`an entry at byte ${offset} claims ${size} bytes, past the end of the archive`);
+    const data = buf.subarray(start, start + size);
+    offset = start + size + padding(size);
+    if (type === 'x' || type === 'L' || type === 'K' || type === 'g') {
+      if (size > maxMeta) throw new TarFormatError(`a metadata header of ${size} bytes is over the ${maxMeta} byte limit`);
+      if (type === 'x') pax = parsePax(data);
+      else if (type === 'L') longName = readString(data, 0, data.length);
+      else if (type === 'K') longLink = readString(data, 0, data.length);
+      continue; // 'g' (global pax) carries nothing the sync uses
+    }
+    const ustar = h.toString('ascii', 257, 262) === 'ustar';
+    const prefix = ustar ? readString(h, 345, 155) : '';
+    let name = readString(h, 0, 100);
+    if (prefix) name = `${prefix}/${name}`;
+    name = pax?.get('path') ?? longName ?? name;
+    const linkname = pax?.get('linkpath') ?? longLink ?? readString(h, 157, 100);
+    const paxSize = pax?.get('size');
+    if (paxSize !== undefined && Number(paxSize) !== size) throw new TarFormatError('a pax size that differs from the header size is not supported');
+    entries.push({ name, type, mode: readOctal(h, 100, 8, 'mode'), size, linkname, data });
+    if (entries.length > limits.maxEntries) throw new TarFormatError(`more than ${limits.maxEntries} entries`);
+    pax = longName = longLink = null;
+  }
+  if (offset < buf.length) throw new TarFormatError('the archive ends in the middle of a header');
+  return entries;
+}

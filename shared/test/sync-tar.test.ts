@@ -1,0 +1,64 @@
+// The sync's tar writer and reader: what one writes the other reads back (long names through pax headers,
+// symlinks, modes), and a damaged or hostile buffer is refused with a reason instead of being read past.
+import assert from 'node:assert/strict';
+import { packTar, parseTar, TarFormatError } from '../src/sync/tar.ts';
+
+const limits = { maxEntries: 100 };
+const refused = (buf: Buffer, why: RegExp, l = limits) => assert.throws(() => parseTar(buf, l), (e: unknown) => e instanceof TarFormatError && why.test(e.message));
+
+describe('sync tar', () => {
+  it('reads back what it wrote: files, modes, symlinks, names and targets past 100 bytes, empty files', () => {
+    const long = `${'deep/'.repeat(40)}file-with-a-long-name.ts`;
+    const buf = packTar([
+      { path: 'a.txt', data: Buffer.from('hello') },
+      { path: 'bin/run.sh', data: Buffer.from('#!/bin/sh\n'), mode: 0o755 },
+      { path: long, data: Buffer.from('x'.repeat(1000)) },
+      { path: 'empty', data: Buffer.alloc(0) },
+      { path: 'link', target: 'a.txt' },
+      { path: 'far-link', target: `${'../'.repeat(1)}${'t/'.repeat(60)}x` },
+    ]);
+    assert.equal(buf.length % 512, 0);
+    const entries = parseTar(buf, limits);
+    assert.deepEqual(
+      entries.map((e) => [e.name, e.type, e.mode, e.data.toString(), e.linkname]),
+      [
+        ['a.txt', '0', 0o644, 'hello', ''],
+        ['bin/run.sh', '0', 0o755, '#!/bin/sh\n', ''],
+        [long, '0', 0o644, 'x'.repeat(1000), ''],
+        ['empty', '0', 0o644, '', ''],
+        ['link', '2', 0o777, '', 'a.txt'],
+        ['far-link', '2', 0o777, '', `../${'t/'.repeat(60)}x`],
+      ],
+    );
+  });
+
+  it('reads an empty buffer and an archive without end blocks', () => {
+    assert.deepEqual(parseTar(Buffer.alloc(0), limits), []);
+    const one = packTar([{ path: 'a', data: Buffer.from('1') }]);
+    assert.equal(parseTar(one.subarray(0, one.length - 1024), limits).length, 1);
+  });
+
+  it('refuses a bad checksum, a size past the end, a cut header, base-256 sizes and too many entries', () => {
+    const buf = packTar([{ path: 'a', data: Buffer.from('1234') }]);
+    const bad = Buffer.from(buf);
+    bad[0] = 0x62; // the name changes, the checksum does not
+    refused(bad, /bad checksum/);
+    refused(Buffer.from('not a tar archive at all'.repeat(40)), /bad checksum|not an octal/);
+    refused(packTar([{ path: 'big', data: Buffer.alloc(1000, 1) }]).subarray(0, 700), /past the end/);
+    refused(Buffer.concat([buf.subarray(0, 1024), Buffer.alloc(100, 1)]), /middle of a header/);
+    const huge = Buffer.from(buf.subarray(0, 512));
+    huge[124] = 0x80; // base-256 size field
+    let sum = 0;
+    for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : huge[i]!;
+    huge.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'ascii');
+    refused(huge, /base-256/);
+    const many = packTar(Array.from({ length: 5 }, (_, i) => ({ path: `f${i}`, data: Buffer.from('x') })));
+    refused(many, /more than 4 entries/, { maxEntries: 4 });
+  });
+
+  it('refuses an oversized metadata header instead of holding it', () => {
+    const pax = packTar([{ path: `${'n'.repeat(300)}`, data: Buffer.from('x') }]);
+    assert.equal(parseTar(pax, limits)[0]!.name, 'n'.repeat(300));
+    refused(pax, /metadata header of \d+ bytes is over the 10 byte limit/, { maxEntries: 10, maxMetaBytes: 10 } as never);
+  });
+});
