@@ -11,8 +11,9 @@ import type { BrowserSession } from './session.js';
 export const ACTION_TIMEOUT_MS = 10_000;
 const SHORT_SNAPSHOT_CHARS = 3000;
 
-export async function snapshot(page: Page): Promise<string> {
-  return page.ariaSnapshot({ mode: 'ai', timeout: ACTION_TIMEOUT_MS });
+/** The page's accessibility snapshot with refs; browser_snapshot gives a huge page more time than an action's reply. */
+export async function snapshot(page: Page, timeout = ACTION_TIMEOUT_MS): Promise<string> {
+  return page.ariaSnapshot({ mode: 'ai', timeout });
 }
 
 /** URL, title and a short snapshot: what an action replies with so the model sees its effect. */

@@ -94,7 +94,7 @@ export const browserSnapshot = defineTabTool({
   input: z.object({}),
   reply: 'none',
   async handle(_args, { page }, ctx) {
-    const [snap, title] = await Promise.all([act('taking the snapshot', () => snapshot(page)), page.title().catch(() => '')]);
+    const [snap, title] = await Promise.all([act('taking the snapshot', () => snapshot(page, NAV_TIMEOUT_MS)), page.title().catch(() => '')]);
     let savedTo: string | undefined;
     if (snap.length > FULL_SNAPSHOT_CHARS) {
       savedTo = `.suna/browser/snapshot-${Date.now()}.yml`;
