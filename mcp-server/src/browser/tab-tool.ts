@@ -84,6 +84,7 @@ export function defineTabTool<S extends z.ZodObject>(def: TabToolDefinition<S>):
   return defineTool({
     ...def,
     async handle(args, ctx) {
+      await stopping.get(ctx.runtime.browser); // a cancelled call's stop lands before this call starts, not amid it
       const tab: Tab = { page: await ctx.runtime.browser.page(), browser: ctx.runtime.browser };
       await untilCancelled(ctx.signal, tab, async () => {
         const headline = (await def.handle(args, tab, ctx)) ?? '';
@@ -99,7 +100,9 @@ async function untilCancelled(signal: AbortSignal, tab: Tab, work: () => Promise
   let onAbort: (() => void) | undefined;
   const cancelled = new Promise<never>((_, reject) => {
     onAbort = () => {
-      void stopLoading(tab.page);
+      const stop = Promise.race([stopLoading(tab.page), new Promise<void>((r) => setTimeout(r, STOP_WAIT_MS).unref())]);
+      stopping.set(tab.browser, stop);
+      void stop.then(() => stopping.get(tab.browser) === stop && stopping.delete(tab.browser));
       reject(new AbortedError());
     };
     signal.addEventListener('abort', onAbort, { once: true });
@@ -112,6 +115,11 @@ async function untilCancelled(signal: AbortSignal, tab: Tab, work: () => Promise
     signal.removeEventListener('abort', onAbort!);
   }
 }
+
+/** A stop of a cancelled call still on its way to Chromium, per browser. */
+const stopping = new WeakMap<BrowserSession, Promise<void>>();
+/** How long the next call waits at most for that stop (a hung browser answers nothing). */
+const STOP_WAIT_MS = 2000;
 
 /** Stop a load in progress (CDP Page.stopLoading): a cancelled navigation stops fetching. Best effort. */
 async function stopLoading(page: Page): Promise<void> {
