@@ -26,13 +26,14 @@ async function replyWithPage(ctx: ToolContext, page: Page, headline: string): Pr
 const SUMMARY_TEXT_CHARS = 160;
 type PageSummary = { title: string; text: string; headings: number; links: number; buttons: number; fields: number };
 
-/** One round trip: the title, the start of the visible text and how many things there are to act on. */
+/** One round trip: the title, the start of the visible text and how many things there are to act on. Page data:
+ * both clipped, and the text's whitespace (newlines too) collapsed, so it stays on its own line of the reply. */
 function summarize(page: Page): Promise<PageSummary> {
   return page.evaluate((max) => {
     const count = (sel: string) => document.querySelectorAll(sel).length;
     const text = (document.body?.innerText ?? '').replace(/\s+/g, ' ').trim();
     return {
-      title: document.title,
+      title: document.title.length > max ? `${document.title.slice(0, max)}…` : document.title,
       text: text.length > max ? `${text.slice(0, max)}…` : text,
       headings: count('h1,h2,h3,h4,h5,h6,[role=heading]'),
       links: count('a[href],[role=link]'),
