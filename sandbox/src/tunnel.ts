@@ -86,13 +86,16 @@ async function relay(sandbox: Sandbox, socket: Socket, sandboxPort: number, requ
       if (ev.ev === 'tunnelData' && ev.tunnelId === tunnelId) socket.write(Buffer.from(ev.data, 'base64'));
       else if (ev.ev === 'tunnelClosed' && ev.tunnelId === tunnelId) socket.end();
     };
+    const onDaemonClosed = () => socket.destroy();
     daemon.on('event', onEvent);
+    daemon.once('closed', onDaemonClosed);
+    // Every listener goes with its connection (a browser opens many over a session).
     const cleanup = () => {
       daemon!.off('event', onEvent);
+      daemon!.off('closed', onDaemonClosed);
       daemon!.notify('tunnelClose', { tunnelId });
     };
     socket.once('close', cleanup);
-    daemon.once('closed', () => socket.destroy());
     await daemon.request('tunnelOpen', { tunnelId, port: sandboxPort }, { timeoutMs: 10_000 });
     if (first?.length) daemon.notify('tunnelWrite', { tunnelId, data: first.toString('base64') });
   } catch {

@@ -151,9 +151,11 @@ export class BrowserSession {
 
   /** The connected browser, starting or restarting Chromium as needed. */
   async ensure(): Promise<Browser> {
-    // A killed Chromium is noticed by the CDP socket only later; ask the daemon (≈1 ms) whether it still runs.
+    // No round trip on the hot path: a killed Chromium closes its CDP socket, the daemon reports the tunnel closed
+    // and playwright-core marks the browser disconnected (a call that still meets a dead page gets isGone, and
+    // browser_navigate restarts on it).
     const current = this.browser;
-    if (current?.isConnected() && this.processId && (await this.processRunning()) && current.isConnected()) return current;
+    if (current?.isConnected()) return current;
     if (this.starting) return this.starting;
     if (this.browser) {
       this.restarts++;

@@ -1,13 +1,14 @@
 // Browser tools: Chromium inside the sandbox, driven over CDP. Pages are described by an accessibility
-// snapshot whose element refs ([ref=e12]) the action tools take; every action answers with a short snapshot.
+// snapshot whose element refs ([ref=e12]) the action tools take. Navigation answers with a short summary (the
+// model asks browser_snapshot for refs); the other actions answer with a short snapshot showing their effect.
+// Each is a tab tool (../browser/tab-tool.ts): a handler is only its action.
 import type { Locator, Page } from 'playwright-core';
 import { z } from 'zod';
 import { BrowserSession } from '../browser/session.js';
-import { defineTool, ToolError, type ToolContext } from '../tool.js';
+import { ACTION_TIMEOUT_MS, defineTabTool, snapshot } from '../browser/tab-tool.js';
+import { ToolError } from '../tool.js';
 
-const SHORT_SNAPSHOT_CHARS = 3000;
 const FULL_SNAPSHOT_CHARS = 20_000;
-const ACTION_TIMEOUT_MS = 10_000;
 const NAV_TIMEOUT_MS = 30_000;
 export const SCREENSHOT_DIR = '/workspace/.suna/screenshots';
 const MAX_IMAGE_SIDE = 1568;
@@ -24,18 +25,6 @@ export function checkWebUrl(url: string): URL {
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ToolError(`only http and https URLs are allowed (got ${u.protocol})`);
   return u;
-}
-
-async function snapshot(page: Page): Promise<string> {
-  return page.ariaSnapshot({ mode: 'ai', timeout: ACTION_TIMEOUT_MS });
-}
-
-/** URL, title and a short snapshot: what every action replies with so the model sees the result. */
-async function replyWithPage(ctx: ToolContext, page: Page, headline: string): Promise<void> {
-  const title = await page.title().catch(() => '');
-  ctx.reply.text(`${headline}\nurl: ${page.url()}${title ? `\ntitle: ${title}` : ''}`);
-  const snap = await snapshot(page).catch((e: Error) => `(no snapshot: ${e.message.split('\n')[0]})`);
-  ctx.reply.text(`snapshot (refs for browser_click / browser_type; browser_snapshot for all of it):\n${snap}`, { max: SHORT_SNAPSHOT_CHARS });
 }
 
 async function byRef(page: Page, ref: string): Promise<Locator> {
@@ -62,16 +51,17 @@ async function act<T>(what: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export const browserNavigate = defineTool({
+export const browserNavigate = defineTabTool({
   name: 'browser_navigate',
   title: 'Open a URL',
   kind: 'browse',
-  description: "Open a URL in the sandbox's browser (it sees the sandbox's own localhost, e.g. a dev server you started there). Returns the title and a short snapshot.",
+  description: "Open a URL in the sandbox's browser (it sees the sandbox's own localhost, e.g. a dev server you started there). Returns the title, the start of the text and what can be acted on; browser_snapshot gives the refs.",
   input: z.object({ url: z.string().min(1).max(8000) }),
-  async handle({ url }, ctx) {
+  reply: 'summary',
+  async handle({ url }, tab) {
     const target = checkWebUrl(url);
-    const browser = ctx.runtime.browser;
-    let page = await browser.page();
+    const browser = tab.browser;
+    let page = tab.page;
     const open = (p: Page) => p.goto(target.href, { waitUntil: 'domcontentloaded', timeout: NAV_TIMEOUT_MS });
     const res = await act(`opening ${target.href}`, async () => {
       try {
@@ -79,7 +69,7 @@ export const browserNavigate = defineTool({
       } catch (err) {
         if (BrowserSession.isGone(err)) {
           await browser.restart(); // Chromium died since the last call: start a new one and open the page there
-          page = await browser.page();
+          page = tab.page = await browser.page();
           return open(page);
         }
         // Leaving an error page races with Chromium's own automatic reload of error pages: let that
@@ -91,88 +81,102 @@ export const browserNavigate = defineTool({
       }
     });
     await page.waitForLoadState('load', { timeout: 3000 }).catch(() => {});
-    await replyWithPage(ctx, page, `opened ${target.href}${res ? ` (HTTP ${res.status()})` : ''}`);
+    tab.requestedUrl = target.href;
+    return `opened ${target.href}${res ? ` (HTTP ${res.status()})` : ''}`;
   },
 });
 
-export const browserSnapshot = defineTool({
+export const browserSnapshot = defineTabTool({
   name: 'browser_snapshot',
   title: 'Page snapshot',
   kind: 'read',
   description: 'The accessibility tree of the current page as text, with element refs ([ref=e12]) for the action tools. Capped; the full text is saved when cut.',
   input: z.object({}),
-  async handle(_args, ctx) {
-    const page = await ctx.runtime.browser.page();
-    const snap = await act('taking the snapshot', () => snapshot(page));
+  reply: 'none',
+  async handle(_args, { page }, ctx) {
+    const [snap, title] = await Promise.all([act('taking the snapshot', () => snapshot(page, NAV_TIMEOUT_MS)), page.title().catch(() => '')]);
     let savedTo: string | undefined;
     if (snap.length > FULL_SNAPSHOT_CHARS) {
       savedTo = `.suna/browser/snapshot-${Date.now()}.yml`;
-      await ctx.sandbox.call('write', { path: `/workspace/${savedTo}`, data: Buffer.from(snap).toString('base64'), mkdirs: true }, { timeoutMs: 30_000 });
+      await ctx.sandbox.call('write', { path: `/workspace/${savedTo}`, data: Buffer.from(snap).toString('base64'), mkdirs: true }, { signal: ctx.signal, timeoutMs: 30_000 });
     }
-    ctx.reply.text(`url: ${page.url()}\ntitle: ${await page.title().catch(() => '')}`);
+    ctx.reply.text(`url: ${page.url()}\ntitle: ${title}`);
     ctx.reply.text(snap, { max: FULL_SNAPSHOT_CHARS, savedTo });
   },
 });
 
-export const browserClick = defineTool({
+export const browserClick = defineTabTool({
   name: 'browser_click',
   title: 'Click',
   kind: 'browse',
   description: 'Click an element by its ref from the latest snapshot.',
   input: z.object({ ref: refArg }),
-  async handle({ ref }, ctx) {
-    const page = await ctx.runtime.browser.page();
+  reply: 'snapshot',
+  async handle({ ref }, { page }) {
     const loc = await byRef(page, ref);
     await act(`clicking ${ref}`, () => loc.click({ timeout: ACTION_TIMEOUT_MS }));
     await page.waitForLoadState('domcontentloaded', { timeout: 3000 }).catch(() => {});
-    await replyWithPage(ctx, page, `clicked ${ref}`);
+    return `clicked ${ref}`;
   },
 });
 
-export const browserType = defineTool({
+export const browserType = defineTabTool({
   name: 'browser_type',
   title: 'Type text',
   kind: 'browse',
   description: 'Fill a text field (found by ref) with text, replacing what it held; with submit, press Enter afterwards.',
   input: z.object({ ref: refArg, text: z.string().max(100_000), submit: z.boolean().optional() }),
-  async handle({ ref, text, submit }, ctx) {
-    const page = await ctx.runtime.browser.page();
+  reply: 'snapshot',
+  async handle({ ref, text, submit }, { page }) {
     const loc = await byRef(page, ref);
     await act(`typing into ${ref}`, () => loc.fill(text, { timeout: ACTION_TIMEOUT_MS }));
     if (submit) {
       await act(`submitting ${ref}`, () => loc.press('Enter', { timeout: ACTION_TIMEOUT_MS }));
       await page.waitForLoadState('domcontentloaded', { timeout: 5000 }).catch(() => {});
     }
-    await replyWithPage(ctx, page, `typed ${text.length} characters into ${ref}${submit ? ' and pressed Enter' : ''}`);
+    return `typed ${text.length} characters into ${ref}${submit ? ' and pressed Enter' : ''}`;
   },
 });
 
-export const browserSelect = defineTool({
+export const browserSelect = defineTabTool({
   name: 'browser_select',
   title: 'Choose options',
   kind: 'browse',
   description: 'Choose option(s) of a <select> (found by ref), by value or visible label.',
   input: z.object({ ref: refArg, values: z.array(z.string().max(1000)).min(1).max(100) }),
-  async handle({ ref, values }, ctx) {
-    const page = await ctx.runtime.browser.page();
+  reply: 'snapshot',
+  async handle({ ref, values }, { page }) {
     const loc = await byRef(page, ref);
     const chosen = await act(`selecting in ${ref}`, () => loc.selectOption(values, { timeout: ACTION_TIMEOUT_MS }));
-    await replyWithPage(ctx, page, `selected ${chosen.join(', ')} in ${ref}`);
+    return `selected ${chosen.join(', ')} in ${ref}`;
   },
 });
 
-export const browserPress = defineTool({
+export const browserPress = defineTabTool({
   name: 'browser_press',
   title: 'Press a key',
   kind: 'browse',
   description: 'Press a key or chord in the page, e.g. "Enter", "Escape", "ArrowDown", "Control+a".',
   input: z.object({ key: z.string().min(1).max(50) }),
-  async handle({ key }, ctx) {
-    const page = await ctx.runtime.browser.page();
+  reply: 'snapshot',
+  async handle({ key }, { page }) {
     await act(`pressing ${key}`, () => page.keyboard.press(key));
-    await replyWithPage(ctx, page, `pressed ${key}`);
+    return `pressed ${key}`;
   },
 });
+
+/** A wait that ends early when the call is cancelled (the caller's race then answers "cancelled"). */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
 
 type ScrollPosition = { x: number; y: number; h: number };
 const scrollPosition = (page: Page): Promise<ScrollPosition> =>
@@ -193,46 +197,46 @@ async function settledScroll(page: Page, before: ScrollPosition): Promise<Scroll
   return last;
 }
 
-export const browserScroll = defineTool({
+export const browserScroll = defineTabTool({
   name: 'browser_scroll',
   title: 'Scroll',
   kind: 'browse',
   description: 'Scroll the page by `amount` pixels (default: most of a screen).',
   input: z.object({ direction: z.enum(['up', 'down', 'left', 'right']), amount: z.number().int().min(1).max(100_000).optional() }),
-  async handle({ direction, amount }, ctx) {
-    const page = await ctx.runtime.browser.page();
+  reply: 'snapshot',
+  async handle({ direction, amount }, { page }) {
     const px = amount ?? 600;
     const [dx, dy] = { up: [0, -px], down: [0, px], left: [-px, 0], right: [px, 0] }[direction];
     const before = await scrollPosition(page);
     await act('scrolling', () => page.mouse.wheel(dx!, dy!));
     const pos = await settledScroll(page, before);
-    await replyWithPage(ctx, page, `scrolled ${direction} ${px}px; now at y=${pos.y} of ${pos.h}`);
+    return `scrolled ${direction} ${px}px; now at y=${pos.y} of ${pos.h}`;
   },
 });
 
-export const browserBack = defineTool({
+export const browserBack = defineTabTool({
   name: 'browser_back',
   title: 'Go back',
   kind: 'browse',
   description: 'Go back to the previous page in this tab.',
   input: z.object({}),
-  async handle(_args, ctx) {
-    const page = await ctx.runtime.browser.page();
+  reply: 'snapshot',
+  async handle(_args, { page }) {
     // 'commit': a page restored from the back/forward cache fires no new load events.
     const res = await act('going back', () => page.goBack({ timeout: NAV_TIMEOUT_MS, waitUntil: 'commit' }));
     await page.waitForLoadState('domcontentloaded', { timeout: 3000 }).catch(() => {});
-    await replyWithPage(ctx, page, res ? 'went back' : 'there is no previous page in this tab');
+    return res ? 'went back' : 'there is no previous page in this tab';
   },
 });
 
-export const browserWait = defineTool({
+export const browserWait = defineTabTool({
   name: 'browser_wait',
   title: 'Wait',
   kind: 'read',
   description: 'Wait until `text` appears on the page (up to time_s, default 10), or just wait time_s seconds.',
   input: z.object({ text: z.string().min(1).max(1000).optional(), time_s: z.number().min(0).max(50).optional() }),
-  async handle({ text, time_s }, ctx) {
-    const page = await ctx.runtime.browser.page();
+  reply: 'snapshot',
+  async handle({ text, time_s }, { page }, ctx) {
     if (text) {
       const seconds = time_s ?? 10;
       await page
@@ -244,22 +248,21 @@ export const browserWait = defineTool({
             throw new ToolError(`"${text}" did not appear on the page within ${seconds} s; browser_snapshot shows what is there`);
           explain(err, `waiting for "${text}"`);
         });
-      await replyWithPage(ctx, page, `"${text}" is on the page`);
-    } else {
-      await new Promise((r) => setTimeout(r, (time_s ?? 1) * 1000));
-      await replyWithPage(ctx, page, `waited ${time_s ?? 1} s`);
+      return `"${text}" is on the page`;
     }
+    await sleep((time_s ?? 1) * 1000, ctx.signal);
+    return `waited ${time_s ?? 1} s`;
   },
 });
 
-export const browserTabs = defineTool({
+export const browserTabs = defineTabTool({
   name: 'browser_tabs',
   title: 'Tabs',
   kind: 'browse',
   description: 'List, open, select or close browser tabs (index from the list).',
   input: z.object({ action: z.enum(['list', 'new', 'select', 'close']), index: z.number().int().min(0).optional() }),
-  async handle({ action, index }, ctx) {
-    const b = ctx.runtime.browser;
+  reply: 'none',
+  async handle({ action, index }, { browser: b }, ctx) {
     if (action === 'new') await b.newTab();
     if (action === 'select' || action === 'close') {
       if (index === undefined) throw new ToolError(`browser_tabs ${action} needs an index; use action "list" to see them`);
@@ -273,32 +276,32 @@ export const browserTabs = defineTool({
   },
 });
 
-export const browserScreenshot = defineTool({
+export const browserScreenshot = defineTabTool({
   name: 'browser_screenshot',
   title: 'Screenshot',
   kind: 'read',
   description: `A screenshot of the current page (or the whole page with full_page), as an image downscaled to ≤ ${MAX_IMAGE_SIDE} px; also saved under .suna/screenshots/.`,
   input: z.object({ full_page: z.boolean().optional() }),
-  async handle({ full_page }, ctx) {
-    const page = await ctx.runtime.browser.page();
+  reply: 'none',
+  async handle({ full_page }, { page, browser }, ctx) {
     const png = await act('taking the screenshot', () => page.screenshot({ fullPage: !!full_page, type: 'png', timeout: NAV_TIMEOUT_MS }));
-    const img = await ctx.runtime.browser.renderImage(png, 'image/png', MAX_IMAGE_SIDE);
+    const img = await browser.renderImage(png, 'image/png', MAX_IMAGE_SIDE);
     const file = `${SCREENSHOT_DIR}/shot-${Date.now()}.png`;
-    await ctx.sandbox.call('write', { path: file, data: png.toString('base64'), mkdirs: true }, { timeoutMs: 30_000 });
+    await ctx.sandbox.call('write', { path: file, data: png.toString('base64'), mkdirs: true }, { signal: ctx.signal, timeoutMs: 30_000 });
     ctx.reply.text(`screenshot of ${page.url()} (${img.originalWidth}×${img.originalHeight}${img.width !== img.originalWidth ? `, shown at ${img.width}×${img.height}` : ''}); full size saved to ${file.slice('/workspace/'.length)}`);
     ctx.reply.image(img.data.toString('base64'), img.mimeType);
     ctx.reply.resourceLink(file.slice('/workspace/'.length), { mimeType: 'image/png', description: 'the full-size screenshot' });
   },
 });
 
-export const browserEvaluate = defineTool({
+export const browserEvaluate = defineTabTool({
   name: 'browser_evaluate',
   title: 'Run JavaScript in the page',
   kind: 'browse',
   description: 'Evaluate a JavaScript expression (or a function like "() => document.title") in the current page and return the result as JSON (capped).',
   input: z.object({ expression: z.string().min(1).max(100_000) }),
-  async handle({ expression }, ctx) {
-    const page = await ctx.runtime.browser.page();
+  reply: 'none',
+  async handle({ expression }, { page }, ctx) {
     // An expression, or a function which is then called: both forms are common in what models write.
     const wrapped = `(async () => { const __v = (${expression}\n); return typeof __v === 'function' ? await __v() : await __v; })()`;
     const value = await act('evaluating', () => page.evaluate(wrapped));
