@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { dirname } from 'node:path';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { CHECKPOINT_ID, EXCLUDES, ROOTS, type Root } from './layout.js';
+import { CHECKPOINT_ID, EXCLUDES, ROOTS, type CheckpointMeta, type Root } from './layout.js';
 import { compare, readSmallFile, walk } from './tree.js';
 
 
@@ -15,19 +15,7 @@ const STORE = '/store/cp';
 const SRC = '/src';
 const DST = '/dst';
 
-interface Meta {
-  id: string;
-  label: string;
-  createdAt: number;
-  /** Files (any type) added, changed or removed since the previous checkpoint (all of them for the first). */
-  changed: number;
-  files: number;
-  /** Apparent bytes of the regular files in the tree, and of those not shared with the previous checkpoint. */
-  totalBytes: number;
-  addedBytes: number;
-  previous?: string;
-  warnings: string[];
-}
+type Meta = CheckpointMeta;
 
 function checkId(id: unknown): string {
   if (typeof id !== 'string' || !CHECKPOINT_ID.test(id)) throw new Error('invalid checkpoint id');

@@ -20,7 +20,7 @@ import { hostname } from 'node:os';
 import type Docker from 'dockerode';
 import { dockerOf, type DockerSource } from './docker-client.js';
 import { z } from 'zod';
-import { CHECKPOINT_ID } from '../checkpoints/layout.js';
+import { CHECKPOINT_ID, type CheckpointMeta } from '../checkpoints/layout.js';
 import { assets } from './assets.js';
 import { StoreChannel, StoreChannelGone } from './checkpoint-channel.js';
 import { DEFAULT_CHECKPOINT_RETENTION, imageOf, LABEL, type CheckpointRetention, type SandboxConfig } from './config.js';
@@ -29,15 +29,7 @@ import { DAEMON_NODE, volumeNames } from './container.js';
 export { CHECKPOINT_ID, EXCLUDES, ROOTS } from '../checkpoints/layout.js';
 
 
-export interface CheckpointInfo {
-  id: string;
-  label: string;
-  createdAt: number;
-  changed: number;
-  files: number;
-  totalBytes: number;
-  addedBytes: number;
-  warnings: string[];
+export interface CheckpointInfo extends Omit<CheckpointMeta, 'previous'> {
   /** Bytes this checkpoint adds to the store (the oldest: all of its files). Only in lists. */
   bytes?: number;
 }
