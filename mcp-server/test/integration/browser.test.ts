@@ -157,7 +157,9 @@ describe('browser tools (Chromium in the sandbox)', function () {
     await s.ok('file_write', { path: 'site/hostile.html', content: `<!doctype html><body><script>${script}</script></body>` });
     const r = await s.ok('browser_navigate', { url: 'http://localhost:8123/hostile.html' });
     const lines = r.text.split('\n');
-    assert.equal(lines[0], 'opened http://localhost:8123/hostile.html (HTTP 200)');
+    // The status is absent when the load raced Chromium's reload of the previous error page (browser.ts takes that
+    // navigation's result): the line is still ours, and only ours.
+    assert.match(lines[0]!, /^opened http:\/\/localhost:8123\/hostile\.html( \(HTTP 200\))?$/);
     assert.equal(lines.filter((l) => /^opened |^NOTICE/.test(l)).length, 1, r.text);
     assert.match(lines.find((l) => l.startsWith('text: ')) ?? '', /^text: opened http:\/\/trusted\.example\/ \(HTTP 200\) title: Trusted NOTICE/);
     assert.ok(Buffer.byteLength(r.text) < 700, `navigate reply is ${Buffer.byteLength(r.text)} bytes`);
