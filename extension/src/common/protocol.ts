@@ -86,6 +86,10 @@ export interface WebviewRequests {
   'command/run': [{ command: HostCommand }, { ok: boolean }];
   'sync/open': [{ path: string }, { ok: boolean }];
   'sync/resolve': [{ path: string; choice: 'mine' | 'theirs' }, { ok: boolean }];
+  /** A link in the model's answer, clicked by the user: web and mail links after VS Code asks, workspace paths in an editor. */
+  'link/open': [{ href: string }, { ok: boolean }];
+  /** The user's Copy on a code block. */
+  'clipboard/copy': [{ text: string }, { ok: boolean }];
 }
 
 /** Events the host pushes without being asked: type → payload. */

@@ -2,6 +2,7 @@
 // nonce; everything else goes through the typed protocol (common/protocol.ts), one handler per message.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { classifyLink } from '../common/links.ts';
 import { ProtocolServer, type Handlers, type HostState } from '../common/protocol.ts';
 import { ChatSession, newConversation, type ChatSessionDeps } from '../node/chat-session.ts';
 import type { HistoryStore, StoredConversation } from '../node/history-store.ts';
@@ -113,6 +114,11 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         await this.host.resolveSyncPath(String(path), choice === 'theirs' ? 'theirs' : 'mine');
         return { ok: true };
       },
+      'link/open': ({ href }) => openLink(href),
+      'clipboard/copy': async ({ text }) => {
+        await vscode.env.clipboard.writeText(String(text).slice(0, 1_000_000));
+        return { ok: true };
+      },
     };
   }
 
@@ -147,4 +153,27 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     this.session.stop();
     this.protocol?.dispose();
   }
+}
+
+/** A link from the model's answer: the target is checked here, and a web address opens only when the user says so. */
+async function openLink(href: unknown): Promise<{ ok: boolean }> {
+  const target = classifyLink(href);
+  if (!target) return { ok: false };
+  if (target.kind === 'external') {
+    const choice = await vscode.window.showInformationMessage('Open a link from the chat?', { modal: true, detail: target.url }, 'Open', 'Copy');
+    if (choice === 'Copy') await vscode.env.clipboard.writeText(target.url);
+    return { ok: choice === 'Open' ? await vscode.env.openExternal(vscode.Uri.parse(target.url, true)) : false };
+  }
+  const root = vscode.workspace.workspaceFolders?.[0]?.uri;
+  if (!root) return { ok: false };
+  const uri = vscode.Uri.joinPath(root, ...target.path.split('/'));
+  try {
+    await vscode.workspace.fs.stat(uri);
+  } catch {
+    void vscode.window.showWarningMessage(`${target.path} is not in the workspace.`);
+    return { ok: false };
+  }
+  const line = Math.max(0, (target.line ?? 1) - 1);
+  await vscode.window.showTextDocument(uri, { preview: true, selection: new vscode.Range(line, 0, line, 0) });
+  return { ok: true };
 }

@@ -38,21 +38,26 @@ document.getElementById('app')!.append(
 input.value = (vscode.getState() as { draft?: string } | undefined)?.draft ?? '';
 
 // ------------------------------------------------------------------------------------------ rendering
+const isAtBottom = () => log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+
 function renderAll(): void {
-  const stick = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+  const stick = isAtBottom();
   log.replaceChildren(...items.map((i) => renderItem(i, open)));
   if (!items.length) log.append(h('div', { class: 'empty' }, icon('vm'), ' The agent works in a Docker sandbox with a copy of this workspace; what it changes comes back here, and nothing you edit is overwritten.'));
   if (stick) log.scrollTop = log.scrollHeight;
 }
+
 
 function applyEvent(e: ChatEvent): void {
   const last = items[items.length - 1];
   applyChatEvent(items, e);
   if (e.type === 'text' && last?.kind === 'assistant' && last.streaming && log.lastElementChild?.classList.contains('assistant')) {
     // Streaming: only the last message changes.
+    const stick = isAtBottom();
     const el = renderItem(items[items.length - 1]!, open);
     log.lastElementChild.replaceWith(el);
-    log.scrollTop = log.scrollHeight;
+    // Follow the stream only when the user is at the bottom: never yank them back from what they scrolled to.
+    if (stick) log.scrollTop = log.scrollHeight;
     return;
   }
   renderAll();
@@ -143,8 +148,24 @@ historyButton.addEventListener('click', () => void toggleHistory());
 model.addEventListener('change', async () => showState(await client.request('model/select', { model: model.value })));
 
 document.addEventListener('click', async (e) => {
-  const target = (e.target as HTMLElement).closest('button');
+  const el = e.target as HTMLElement;
+  const link = el.closest<HTMLElement>('a.md-link');
+  if (link?.dataset.href) {
+    e.preventDefault();
+    await client.request('link/open', { href: link.dataset.href });
+    return;
+  }
+  const target = el.closest('button');
   if (!target) return;
+  if (target.classList.contains('copy-code')) {
+    const code = target.closest('.code-block')?.querySelector('code, pre');
+    await client.request('clipboard/copy', { text: code?.textContent ?? '' });
+    target.replaceChildren(icon('check'));
+    setTimeout(() => target.replaceChildren(icon('copy')), 1500);
+    return;
+  }
+  // Rendered model text never carries buttons (markdown.ts), but never act on one found inside it either.
+  if (target.closest('.md')) return;
   const { action, id, command, sync, path } = target.dataset;
   if (action === 'approve' || action === 'deny') await client.request('tool/decide', { callId: id!, approve: action === 'approve' });
   else if (command) await client.request('command/run', { command: command as HostCommand });
@@ -157,6 +178,14 @@ document.addEventListener('click', async (e) => {
     await client.request('history/delete', { id: id! });
     historyPanel.hidden = true;
     await toggleHistory();
+  }
+});
+// Links in answers are reachable by keyboard (they have no href, so Enter needs a hand).
+document.addEventListener('keydown', (e) => {
+  const link = (e.target as HTMLElement).closest?.<HTMLElement>('a.md-link');
+  if (link && (e.key === 'Enter' || e.key === ' ')) {
+    e.preventDefault();
+    link.click();
   }
 });
 // Remember which parts of tool cards the user opened or closed, across re-renders.

@@ -1,5 +1,6 @@
-// DOM rendering of the chat panel, from data only (ChatItem, HostState). Model and tool output is always
-// inserted as text (textContent), never as HTML.
+// DOM rendering of the chat panel, from data only (ChatItem, HostState). Tool output and user text are inserted
+// as text (textContent); the model's answers go through the sanitising Markdown renderer (markdown.ts) only.
+import { createMarkdownRenderer } from './markdown.ts';
 import type { HostState, ModelChoice } from '../common/protocol.ts';
 import { formatUsage, type ChatItem, type ToolCard } from '../common/transcript.ts';
 
@@ -10,7 +11,19 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<s
   return el;
 }
 
-export const icon = (name: string, title?: string) => h('i', { class: `codicon codicon-${name}`, ...(title ? { title, 'aria-label': title } : {}) });
+/** A codicon; `name~spin` (VS Code's ThemeIcon syntax) becomes the real classes `codicon-name codicon-modifier-spin`. */
+export function icon(name: string, title?: string): HTMLElement {
+  const [base, modifier] = name.split('~');
+  const cls = `codicon codicon-${base}${modifier ? ` codicon-modifier-${modifier}` : ''}`;
+  return h('i', { class: cls, ...(title ? { title, 'aria-label': title } : {}) });
+}
+
+let markdown: ReturnType<typeof createMarkdownRenderer> | undefined;
+/** The model's text as sanitised Markdown (created on first use: the unit tests import this file without a DOM). */
+export function renderMarkdown(text: string): DocumentFragment {
+  markdown ??= createMarkdownRenderer(window);
+  return markdown.render(text);
+}
 
 /** Plain text with ``` fences shown as code blocks and `inline code`. */
 export function renderText(text: string): DocumentFragment {
@@ -93,8 +106,8 @@ export function renderItem(item: ChatItem, open: Set<string>): HTMLElement {
     case 'user':
       return h('div', { class: 'msg user' }, renderText(item.text));
     case 'assistant': {
-      const el = h('div', { class: `msg assistant${item.streaming ? ' streaming' : ''}` });
-      el.append(renderText(item.text));
+      const el = h('div', { class: `msg assistant md${item.streaming ? ' streaming' : ''}` });
+      el.append(renderMarkdown(item.text));
       return el;
     }
     case 'tool':

@@ -37,6 +37,8 @@ function handlers(overrides: Partial<Handlers>): Handlers {
     'command/run': () => ({ ok: true }),
     'sync/open': () => ({ ok: true }),
     'sync/resolve': () => ({ ok: true }),
+    'link/open': () => ({ ok: true }),
+    'clipboard/copy': () => ({ ok: true }),
   };
   return { ...base, ...overrides } as Handlers;
 }
