@@ -81,7 +81,10 @@ export interface WebviewRequests {
   'history/list': [Record<string, never>, ConversationSummary[]];
   'history/open': [{ id: string }, ConversationView];
   'history/delete': [{ id: string }, ConversationSummary[]];
-  'tool/decide': [{ callId: string; approve: boolean }, { ok: boolean }];
+  /** Approve / Deny a waiting call; `always` also allows the tool from now on in this workspace. */
+  'tool/decide': [{ callId: string; approve: boolean; always?: boolean }, { ok: boolean }];
+  /** Show the file change a card asks about in VS Code's diff editor. */
+  'tool/openDiff': [{ callId: string }, { ok: boolean }];
   'model/select': [{ model: string }, HostState];
   'command/run': [{ command: HostCommand }, { ok: boolean }];
   'sync/open': [{ path: string }, { ok: boolean }];

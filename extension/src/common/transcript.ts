@@ -1,5 +1,6 @@
 // What the chat panel shows, as data: the items of a conversation and the events that change them.
 // The host applies the same events as the webview, so what is saved is exactly what was shown.
+import type { ApprovalPreview } from './approval-preview.ts';
 
 export interface UsageTotals {
   inputTokens: number;
@@ -21,6 +22,8 @@ export interface ToolCard {
   status: ToolCardStatus;
   /** Why it waits for approval ("changes files in the sandbox"). */
   approvalReason?: string;
+  /** What the call would change (diff, command, URL), shown while it waits for approval and after. */
+  preview?: ApprovalPreview;
   /** Set once the call ended. */
   result?: string;
   images?: Array<{ data: string; mimeType: string }>;
@@ -42,7 +45,7 @@ export type ChatEvent =
   /** The model call is repeated: this step's streamed text is void. */
   | { type: 'retry'; reason: string }
   | { type: 'tool_start'; id: string; name: string; args: Record<string, unknown> }
-  | { type: 'tool_approval'; id: string; reason?: string }
+  | { type: 'tool_approval'; id: string; reason?: string; preview?: ApprovalPreview }
   | { type: 'tool_decided'; id: string; approved: boolean }
   | { type: 'tool_end'; id: string; ok: boolean; text: string; images?: Array<{ data: string; mimeType: string }>; durationMs: number; denied?: boolean }
   | { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string }
@@ -110,6 +113,7 @@ export function applyChatEvent(items: ChatItem[], e: ChatEvent): ChatItem[] {
       if (c && c.status === 'running') {
         c.status = 'awaiting-approval';
         if (e.reason) c.approvalReason = e.reason;
+        if (e.preview) c.preview = e.preview;
       }
       break;
     }

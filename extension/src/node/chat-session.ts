@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { runAgent, type AgentEvent, type ModelProvider } from '@suna/shared/agent/index';
 import type { RoutingToolHost } from '@suna/shared/mcp-hub/index';
 import { ApprovalGate } from '../common/approval-gate.ts';
+import { changedPath, previewOf, type FileChange } from '../common/approval-preview.ts';
 import { approvalReason, deniedText, type ApprovalMode } from '../common/approvals.ts';
 import type { ConversationView, RunSummary } from '../common/protocol.ts';
 import { applyChatEvent, EMPTY_USAGE, titleFrom, addUsage, type ChatEvent } from '../common/transcript.ts';
@@ -26,6 +27,14 @@ export interface ChatSessionDeps {
   store: HistoryStore;
   /** Called when a run ends (the sync pulls everything the agent changed). */
   afterRun?(): void;
+  /** The workspace copy of a file (what the sandbox mirrors), for an approval's diff; undefined when absent or too large. */
+  readWorkspaceText?(path: string): Promise<string | undefined>;
+  /** Tools the user chose "Always allow" for in this workspace. */
+  alwaysAllowed?(name: string): boolean;
+  /** Remembers "Always allow" for a tool (a workspace setting). */
+  allowAlways?(name: string): Promise<void>;
+  /** How many calls wait for the user's decision, whenever that changes (badge, status bar). */
+  onPendingApprovals?(count: number): void;
   maxSteps?: number;
 }
 
@@ -42,9 +51,14 @@ export function newConversation(model: string): StoredConversation {
   return { version: 1, id: randomUUID(), title: 'New chat', createdAt: now, updatedAt: now, model, messages: [], items: [], usage: { ...EMPTY_USAGE } };
 }
 
+/** "Open diff" keeps the texts of this many recent file changes. */
+const KEPT_CHANGES = 20;
+
 export class ChatSession {
   conversation: StoredConversation;
   private active: ActiveRun | null = null;
+  /** Before/after of recent file changes asked about, by call id, for VS Code's diff editor. */
+  private readonly changes = new Map<string, FileChange>();
 
   constructor(private readonly deps: ChatSessionDeps, conversation?: StoredConversation) {
     this.conversation = conversation ?? newConversation(deps.model());
@@ -72,17 +86,31 @@ export class ChatSession {
     // The gate is made now (decide() needs it); the external tools join once the run has them.
     const tools: { host: HintedToolHost } = { host: this.deps.tools };
     const inner = { listTools: () => tools.host.listTools(), callTool: (n: string, a: Record<string, unknown>, s: AbortSignal) => tools.host.callTool(n, a, s) };
-    const gate = new ApprovalGate(inner, () => this.deps.approvalMode(), (n) => tools.host.hintsOf(n), {
-      onAsk: (id, name) => emit({ type: 'tool_approval', id, reason: tools.host.reasonOf?.(name) ?? approvalReason(tools.host.hintsOf(name)) }),
-      onDecided: (id, approved) => {
-        if (!approved) denied.add(id);
-        emit({ type: 'tool_decided', id, approved });
+    const gate: ApprovalGate = new ApprovalGate(
+      inner,
+      () => this.deps.approvalMode(),
+      (n) => tools.host.hintsOf(n),
+      {
+        onAsk: (id, name, args) => {
+          const reason = tools.host.reasonOf?.(name) ?? approvalReason(tools.host.hintsOf(name));
+          void this.previewFor(id, name, args).then((preview) => {
+            emit({ type: 'tool_approval', id, reason, ...(preview ? { preview } : {}) });
+            this.deps.onPendingApprovals?.(gate.pendingIds.length);
+          });
+        },
+        onDecided: (id, approved) => {
+          if (!approved) denied.add(id);
+          emit({ type: 'tool_decided', id, approved });
+          this.deps.onPendingApprovals?.(gate.pendingIds.length);
+        },
       },
-    });
+      (name) => this.deps.alwaysAllowed?.(name) ?? false,
+    );
     const run: ActiveRun = { id: randomUUID(), controller, gate, sinks, done: Promise.resolve(null as never) };
     this.active = run;
     run.done = this.execute(text, gate, controller.signal, emit, denied, tools).finally(() => {
       if (this.active === run) this.active = null;
+      this.deps.onPendingApprovals?.(0);
     });
     return run.done;
   }
@@ -177,7 +205,8 @@ export class ChatSession {
           ok: e.ok,
           text: e.text,
           ...(e.images ? { images: e.images } : {}),
-          durationMs: e.durationMs,
+          // The tool's own time: the wait for the user's decision is not part of it.
+          durationMs: Math.max(0, e.durationMs - gate.takeWaitMs(e.id)),
           ...(denied.has(e.id) || e.text === deniedText(e.name) ? { denied: true } : {}),
         };
       case 'retry':
@@ -204,8 +233,32 @@ export class ChatSession {
     return true;
   }
 
-  decide(callId: string, approve: boolean): boolean {
-    return this.active?.gate.decide(callId, approve) ?? false;
+  /** The user's answer; `always` also remembers the tool as allowed in this workspace and lets its other waiting calls run. */
+  async decide(callId: string, approve: boolean, always = false): Promise<boolean> {
+    const gate = this.active?.gate;
+    if (!gate) return false;
+    const name = gate.pendingName(callId);
+    if (always && approve && name) {
+      await this.deps.allowAlways?.(name);
+      for (const other of gate.pendingIds) if (other !== callId && gate.pendingName(other) === name) gate.decide(other, true);
+    }
+    return gate.decide(callId, approve);
+  }
+
+  /** Before/after of a file change a card asked about (for "Open diff"). */
+  changeOf(callId: string): FileChange | undefined {
+    return this.changes.get(callId);
+  }
+
+  private async previewFor(id: string, name: string, args: Record<string, unknown>) {
+    const path = changedPath(name, args);
+    const current = path ? await this.deps.readWorkspaceText?.(path).catch(() => undefined) : undefined;
+    const { preview, change } = previewOf(name, args, current);
+    if (change) {
+      this.changes.set(id, change);
+      for (const key of this.changes.keys()) if (this.changes.size > KEPT_CHANGES) this.changes.delete(key);
+    }
+    return preview;
   }
 
   /** Follows the current run from now on (a reloaded webview); null when nothing runs. */

@@ -17,18 +17,42 @@ export interface ChatViewHost {
   openSyncPath(path: string): Promise<void>;
   resolveSyncPath(path: string, choice: 'mine' | 'theirs'): Promise<void>;
   log(line: string): void;
+  /** Calls waiting for approval changed; `panelVisible` says whether the user can see them (status-bar hint). */
+  onPendingApprovals?(count: number, panelVisible: boolean): void;
 }
+
+/** The texts of an approval's file change, for VS Code's diff editor (read-only documents). */
+const PREVIEW_SCHEME = 'suna-approval';
 
 export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   private view: vscode.WebviewView | undefined;
   private protocol: ProtocolServer | undefined;
+  private pendingApprovals = 0;
+  private readonly previews = new Map<string, string>();
+  private readonly disposables: vscode.Disposable[] = [];
   session: ChatSession;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly host: ChatViewHost,
   ) {
-    this.session = new ChatSession(host.sessionDeps());
+    this.session = new ChatSession(this.deps());
+    this.disposables.push(vscode.workspace.registerTextDocumentContentProvider(PREVIEW_SCHEME, { provideTextDocumentContent: (uri) => this.previews.get(uri.toString()) ?? '' }));
+  }
+
+  private deps(): ChatSessionDeps {
+    return { ...this.host.sessionDeps(), onPendingApprovals: (n) => this.showPendingApprovals(n) };
+  }
+
+  /** A badge on the view and, while the panel is hidden, a status-bar hint and one notification. */
+  private showPendingApprovals(count: number): void {
+    const grew = count > this.pendingApprovals;
+    this.pendingApprovals = count;
+    const visible = this.view?.visible ?? false;
+    if (this.view) this.view.badge = count ? { value: count, tooltip: `${count} tool call${count === 1 ? '' : 's'} waiting for your approval` } : undefined;
+    this.host.onPendingApprovals?.(count, visible);
+    if (grew && !visible)
+      void vscode.window.showInformationMessage('Suna: a tool call is waiting for your approval.', 'Show').then((c) => c && vscode.commands.executeCommand(`${CHAT_VIEW_ID}.focus`));
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
@@ -42,6 +66,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     );
     this.protocol = protocol;
     view.webview.onDidReceiveMessage((m) => void protocol.receive(m));
+    view.onDidChangeVisibility(() => this.showPendingApprovals(this.pendingApprovals));
+    if (this.pendingApprovals) this.showPendingApprovals(this.pendingApprovals);
     view.onDidDispose(() => {
       protocol.dispose();
       if (this.protocol === protocol) this.protocol = undefined;
@@ -57,13 +83,13 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   /** Shows a saved conversation (the last one, after a reload) unless the user already started another. */
   restore(stored: StoredConversation): void {
     if (this.session.running || this.session.conversation.items.length) return;
-    this.session = new ChatSession(this.host.sessionDeps(), stored);
+    this.session = new ChatSession(this.deps(), stored);
     this.protocol?.event('conversation', this.session.view());
   }
 
   async newChat(): Promise<void> {
     this.session.stop();
-    this.session = new ChatSession(this.host.sessionDeps(), newConversation(this.host.sessionDeps().model()));
+    this.session = new ChatSession(this.deps(), newConversation(this.host.sessionDeps().model()));
     this.protocol?.event('conversation', this.session.view());
   }
 
@@ -90,14 +116,25 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         const stored = await this.host.store.load(String(id));
         if (!stored) throw new Error('that conversation is gone');
         this.session.stop();
-        this.session = new ChatSession(this.host.sessionDeps(), stored);
+        this.session = new ChatSession(this.deps(), stored);
         return this.session.view();
       },
       'history/delete': async ({ id }) => {
         if (id === this.session.conversation.id) await this.newChat();
         return this.host.store.delete(String(id));
       },
-      'tool/decide': ({ callId, approve }) => ({ ok: this.session.decide(String(callId), approve === true) }),
+      'tool/decide': async ({ callId, approve, always }) => ({ ok: await this.session.decide(String(callId), approve === true, always === true) }),
+      'tool/openDiff': async ({ callId }) => {
+        const change = this.session.changeOf(String(callId));
+        if (!change) return { ok: false };
+        const uri = (side: string) => vscode.Uri.from({ scheme: PREVIEW_SCHEME, path: `/${side}/${change.path}`, query: String(callId) });
+        const [before, after] = [uri('current'), uri('proposed')];
+        this.previews.set(before.toString(), change.before);
+        this.previews.set(after.toString(), change.after);
+        while (this.previews.size > 40) this.previews.delete(this.previews.keys().next().value!);
+        await vscode.commands.executeCommand('vscode.diff', before, after, `${change.path} (proposed by the agent)`, { preview: true });
+        return { ok: true };
+      },
       'model/select': async ({ model }) => {
         await vscode.workspace.getConfiguration('suna').update('model', String(model), vscode.ConfigurationTarget.Global);
         return this.host.state();
@@ -150,6 +187,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   }
 
   dispose(): void {
+    for (const d of this.disposables) d.dispose();
     this.session.stop();
     this.protocol?.dispose();
   }

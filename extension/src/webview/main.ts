@@ -20,7 +20,7 @@ const usage = h('span', { id: 'usage', class: 'usage' });
 const button = (id: string, ico: string, title: string) => h('button', { id, class: 'icon-button', title, 'aria-label': title }, icon(ico));
 const historyButton = button('history', 'history', 'History');
 const banner = h('div', { id: 'banner', class: 'banner' });
-const log = h('div', { id: 'log', class: 'log', role: 'log', 'aria-live': 'polite' });
+const log = h('div', { id: 'log', class: 'log', role: 'log', 'aria-live': 'polite', tabindex: '0' });
 const historyPanel = h('div', { id: 'history-panel', class: 'history-panel' });
 historyPanel.hidden = true;
 const input = h('textarea', { id: 'input', rows: '3', placeholder: 'Ask the agent to do something in the sandbox… (Enter sends, Shift+Enter for a new line)' });
@@ -167,7 +167,8 @@ document.addEventListener('click', async (e) => {
   // Rendered model text never carries buttons (markdown.ts), but never act on one found inside it either.
   if (target.closest('.md')) return;
   const { action, id, command, sync, path } = target.dataset;
-  if (action === 'approve' || action === 'deny') await client.request('tool/decide', { callId: id!, approve: action === 'approve' });
+  if (action === 'approve' || action === 'deny' || action === 'always') await client.request('tool/decide', { callId: id!, approve: action !== 'deny', always: action === 'always' });
+  else if (action === 'open-diff') await client.request('tool/openDiff', { callId: id! });
   else if (command) await client.request('command/run', { command: command as HostCommand });
   else if (sync === 'open') await client.request('sync/open', { path: path! });
   else if (sync === 'mine' || sync === 'theirs') await client.request('sync/resolve', { path: path!, choice: sync });

@@ -1,6 +1,7 @@
 // DOM rendering of the chat panel, from data only (ChatItem, HostState). Tool output and user text are inserted
 // as text (textContent); the model's answers go through the sanitising Markdown renderer (markdown.ts) only.
 import { createMarkdownRenderer } from './markdown.ts';
+import type { ApprovalPreview } from '../common/approval-preview.ts';
 import type { HostState, ModelChoice } from '../common/protocol.ts';
 import { formatUsage, type ChatItem, type ToolCard } from '../common/transcript.ts';
 
@@ -77,28 +78,56 @@ export function renderToolCard(c: ToolCard, open: Set<string>): HTMLElement {
       h('span', { class: 'tool-status', title: label }, icon(ico), c.durationMs !== undefined ? ` ${Math.round(c.durationMs)} ms` : ''),
     ),
   );
-  const args = h('details', { class: 'tool-args', 'data-part': 'args' }, h('summary', {}, 'Arguments'), h('pre', {}, JSON.stringify(c.args, null, 2)));
+  const args = h('details', { class: 'tool-args', 'data-part': 'args' }, h('summary', { tabindex: '-1' }, 'Arguments'), h('pre', {}, JSON.stringify(c.args, null, 2)));
   if (open.has(`${c.id}:args`)) args.open = true;
+  if (c.preview) card.append(renderPreview(c.id, c.preview, c.status === 'awaiting-approval' || open.has(`${c.id}:preview`)));
   card.append(args);
   if (c.status === 'awaiting-approval') {
     card.append(
       h(
         'div',
         { class: 'approval' },
-        h('span', {}, `${c.name} ${c.approvalReason ?? 'changes the sandbox'}. Run it?`),
+        h('span', { class: 'approval-reason' }, `${c.name} ${c.approvalReason ?? 'changes the sandbox'}. Run it?`),
         h('button', { class: 'primary', 'data-action': 'approve', 'data-id': c.id }, icon('check'), ' Approve'),
         h('button', { class: 'secondary', 'data-action': 'deny', 'data-id': c.id }, icon('close'), ' Deny'),
+        h('button', { class: 'secondary', 'data-action': 'always', 'data-id': c.id, title: `Run ${c.name} without asking in this workspace (undo in Settings: Suna › Always Allow Tools)` }, icon('check-all'), ' Always allow'),
       ),
     );
   }
   if (c.result !== undefined) {
     const long = c.result.length > LONG_CHARS || c.result.split('\n').length > LONG_LINES;
-    const result = h('details', { class: 'tool-result', 'data-part': 'result' }, h('summary', {}, long ? `Result (${c.result.length.toLocaleString('en-US')} characters)` : 'Result'), h('pre', {}, c.result));
+    const result = h('details', { class: 'tool-result', 'data-part': 'result' }, h('summary', { tabindex: '-1' }, long ? `Result (${c.result.length.toLocaleString('en-US')} characters)` : 'Result'), h('pre', {}, c.result));
     result.open = open.has(`${c.id}:result`) || (!long && !open.has(`${c.id}:result-closed`));
     card.append(result);
   }
   for (const img of c.images ?? []) card.append(h('img', { class: 'tool-image', src: `data:${img.mimeType};base64,${img.data}`, alt: `${c.name} image` }));
   return card;
+}
+
+/** What the call would do: a diff (with Open diff), the command, or the address; open while it waits. */
+function renderPreview(id: string, p: ApprovalPreview, expanded: boolean): HTMLElement {
+  const box = h('details', { class: `tool-preview preview-${p.kind}`, 'data-part': 'preview' });
+  box.open = expanded;
+  if (p.kind === 'command') {
+    box.append(h('summary', { tabindex: '-1' }, 'Command'), h('pre', { class: 'command' }, p.cwd ? `# in ${p.cwd}\n${p.command}` : p.command));
+    return box;
+  }
+  if (p.kind === 'url') {
+    box.append(h('summary', { tabindex: '-1' }, 'Address'), h('code', { class: 'url' }, p.url));
+    return box;
+  }
+  box.append(
+    h('summary', { tabindex: '-1' }, `Changes to ${p.path} `, h('span', { class: 'diff-added' }, `+${p.added}`), ' ', h('span', { class: 'diff-removed' }, `-${p.removed}`)),
+    ...(p.note ? [h('div', { class: 'muted' }, p.note)] : []),
+  );
+  const pre = h('pre', { class: 'diff' });
+  for (const line of p.patch.split('\n')) {
+    const cls = line.startsWith('+') ? 'add' : line.startsWith('-') ? 'del' : line.startsWith('@@') ? 'hunk' : 'ctx';
+    pre.append(h('span', { class: `diff-line ${cls}` }, line || ' '), '\n');
+  }
+  if (p.patch) box.append(pre);
+  box.append(h('button', { class: 'link', 'data-action': 'open-diff', 'data-id': id }, icon('diff'), ' Open diff'));
+  return box;
 }
 
 export function renderItem(item: ChatItem, open: Set<string>): HTMLElement {

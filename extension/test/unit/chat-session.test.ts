@@ -135,3 +135,49 @@ describe('chat session (agent loop + approvals + history)', () => {
     assert.equal(s.conversation.messages.length, 1);
   });
 });
+
+describe('chat session approvals: preview, Always allow, duration without the wait', () => {
+  let fake: FakeModelServer;
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'suna-chat-'))));
+  afterEach(async () => {
+    await fake?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a file_edit card carries the diff against the workspace copy; Always allow runs the next call unasked; the wait is not in the duration', async () => {
+    fake = await startFakeModelServer([
+      { toolCalls: [{ id: 'e1', name: 'file_write', args: { path: 'notes.txt', content: 'alpha\nBETA\n' } }] },
+      { toolCalls: [{ id: 'e2', name: 'file_write', args: { path: 'other.txt', content: 'x' } }] },
+      { text: 'done' },
+    ]);
+    const allowed = new Set<string>();
+    const pending: number[] = [];
+    const s = new ChatSession({
+      tools: tools(),
+      provider: async (m) => createProvider(m, { apiKey: 'test-key', baseURL: fake.anthropicBaseURL }),
+      model: () => 'anthropic:claude-sonnet-5-5',
+      approvalMode: () => 'ask',
+      store: new HistoryStore(dir),
+      readWorkspaceText: async (p) => (p === 'notes.txt' ? 'alpha\nbeta\n' : undefined),
+      alwaysAllowed: (n) => allowed.has(n),
+      allowAlways: async (n) => void allowed.add(n),
+      onPendingApprovals: (n) => pending.push(n),
+    });
+    const asked: string[] = [];
+    await s.send('edit', (e) => {
+      if (e.type === 'tool_approval') {
+        asked.push(e.id);
+        setTimeout(() => void s.decide(e.id, true, true), 1500);
+      }
+    });
+    assert.deepEqual(asked, ['e1'], 'the second file_write ran without asking');
+    assert.deepEqual([...allowed], ['file_write']);
+    const card = s.conversation.items.find((i) => i.kind === 'tool' && i.id === 'e1');
+    assert.ok(card?.kind === 'tool' && card.preview?.kind === 'diff');
+    assert.match(card.preview.patch, /-beta\n\+BETA/);
+    assert.ok(card.durationMs! < 1500, `duration ${card.durationMs} ms excludes the 1.5 s wait`);
+    assert.deepEqual(s.changeOf('e1'), { path: 'notes.txt', before: 'alpha\nbeta\n', after: 'alpha\nBETA\n' });
+    assert.ok(pending.includes(1) && pending.at(-1) === 0, `pending counts ${pending}`);
+  });
+});

@@ -33,6 +33,7 @@ function handlers(overrides: Partial<Handlers>): Handlers {
     'history/open': notImplemented,
     'history/delete': () => [],
     'tool/decide': () => ({ ok: true }),
+    'tool/openDiff': () => ({ ok: true }),
     'model/select': () => state,
     'command/run': () => ({ ok: true }),
     'sync/open': () => ({ ok: true }),
