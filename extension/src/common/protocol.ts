@@ -73,7 +73,8 @@ export type HostCommand = 'setApiKey' | 'restartServer' | 'pullNow' | 'showLog' 
 /** Requests the webview sends: type → [request, response, chunk (streamed requests only)]. */
 export interface WebviewRequests {
   'ui/ready': [Record<string, never>, { state: HostState; conversation: ConversationView }];
-  'chat/send': [{ text: string }, RunSummary, ChatEvent];
+  /** `rewindTo`: the index of a user item to replace (edit-and-resend, Retry): the conversation goes back to before it. */
+  'chat/send': [{ text: string; rewindTo?: number }, RunSummary, ChatEvent];
   /** Follow the running run of the shown conversation (after a webview reload): first chunk is a reset. */
   'chat/attach': [Record<string, never>, RunSummary | null, ChatEvent];
   'chat/stop': [Record<string, never>, { stopped: boolean }];

@@ -31,16 +31,19 @@ export interface ToolCard {
 }
 
 export type ChatItem =
-  | { kind: 'user'; text: string }
+  /** `messageIndex`: where this turn starts in the model messages (edit-and-resend rewinds there); `failed`: never answered, not kept for the model. */
+  | { kind: 'user'; text: string; messageIndex?: number; failed?: boolean }
   | { kind: 'assistant'; text: string; streaming: boolean }
   | ToolCard
-  | { kind: 'notice'; level: 'info' | 'warning' | 'error'; text: string }
-  | { kind: 'run-end'; reason: string; usage: UsageTotals; error?: string };
+  /** `retries`: set on the one line that counts the model call's retries. */
+  | { kind: 'notice'; level: 'info' | 'warning' | 'error'; text: string; retries?: number }
+  /** `errorKind` picks the action offered with the error (auth → Set API Key). */
+  | { kind: 'run-end'; reason: string; usage: UsageTotals; error?: string; errorKind?: string };
 
 export type ChatEvent =
   /** Replace everything (a webview attaching to a run already under way). */
   | { type: 'reset'; items: ChatItem[] }
-  | { type: 'user'; text: string }
+  | { type: 'user'; text: string; messageIndex?: number }
   | { type: 'text'; text: string }
   /** The model call is repeated: this step's streamed text is void. */
   | { type: 'retry'; reason: string }
@@ -49,7 +52,8 @@ export type ChatEvent =
   | { type: 'tool_decided'; id: string; approved: boolean }
   | { type: 'tool_end'; id: string; ok: boolean; text: string; images?: Array<{ data: string; mimeType: string }>; durationMs: number; denied?: boolean }
   | { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string }
-  | { type: 'end'; reason: string; usage: UsageTotals; error?: string };
+  /** `unsent`: the run failed before the model answered: the question is marked failed (and not kept for the model). */
+  | { type: 'end'; reason: string; usage: UsageTotals; error?: string; errorKind?: string; unsent?: boolean };
 
 /** Caps that keep a long run from freezing the panel (Cline's grey-webview lesson): results are cut for display. */
 export const MAX_RESULT_CHARS_SHOWN = 20_000;
@@ -90,7 +94,7 @@ export function applyChatEvent(items: ChatItem[], e: ChatEvent): ChatItem[] {
       break;
     case 'user':
       closeStreaming(items);
-      items.push({ kind: 'user', text: e.text });
+      items.push({ kind: 'user', text: e.text, ...(e.messageIndex !== undefined ? { messageIndex: e.messageIndex } : {}) });
       break;
     case 'text': {
       const a = lastAssistant(items);
@@ -101,7 +105,12 @@ export function applyChatEvent(items: ChatItem[], e: ChatEvent): ChatItem[] {
     case 'retry': {
       const a = lastAssistant(items);
       if (a) items.pop();
-      items.push({ kind: 'notice', level: 'warning', text: `Retrying the model call: ${e.reason}` });
+      // One line that counts, not one line per attempt.
+      const last = items[items.length - 1];
+      const retries = last?.kind === 'notice' && last.retries ? last.retries + 1 : 1;
+      const text = `Retrying the model call${retries > 1 ? ` (${retries} retries)` : ''}: ${e.reason}`;
+      if (last?.kind === 'notice' && last.retries) Object.assign(last, { text, retries });
+      else items.push({ kind: 'notice', level: 'warning', text, retries });
       break;
     }
     case 'tool_start':
@@ -137,7 +146,16 @@ export function applyChatEvent(items: ChatItem[], e: ChatEvent): ChatItem[] {
     case 'end':
       closeStreaming(items);
       for (const it of items) if (it.kind === 'tool' && (it.status === 'running' || it.status === 'awaiting-approval')) it.status = 'cancelled';
-      items.push({ kind: 'run-end', reason: e.reason, usage: e.usage, ...(e.error ? { error: e.error } : {}) });
+      if (e.unsent) {
+        for (let i = items.length - 1; i >= 0; i--) {
+          const it = items[i]!;
+          if (it.kind === 'user') {
+            it.failed = true;
+            break;
+          }
+        }
+      }
+      items.push({ kind: 'run-end', reason: e.reason, usage: e.usage, ...(e.error ? { error: e.error } : {}), ...(e.errorKind ? { errorKind: e.errorKind } : {}) });
       break;
   }
   return items;

@@ -73,9 +73,13 @@ export class ChatSession {
     return { id: c.id, title: c.title, items: c.items, usage: c.usage, ...(this.active ? { runId: this.active.id } : {}) };
   }
 
-  /** Sends a user message and runs the agent; `sink` receives every panel event of the run. */
-  send(text: string, sink: (e: ChatEvent) => void): Promise<RunSummary> {
+  /**
+   * Sends a user message and runs the agent; `sink` receives every panel event of the run. With `rewindTo`
+   * (the index of a user item: edit-and-resend, Retry) the conversation first goes back to before that message.
+   */
+  send(text: string, sink: (e: ChatEvent) => void, rewindTo?: number): Promise<RunSummary> {
     if (this.active) throw new Error('a run is already in progress: stop it first');
+    if (rewindTo !== undefined) this.rewind(rewindTo, sink);
     const controller = new AbortController();
     const sinks = new Set([sink]);
     const emit = (e: ChatEvent) => {
@@ -115,6 +119,17 @@ export class ChatSession {
     return run.done;
   }
 
+  /** Drops the user message at item `index` and everything after it, in the transcript and in the model messages. */
+  private rewind(index: number, sink: (e: ChatEvent) => void): void {
+    const c = this.conversation;
+    const item = c.items[index];
+    if (item?.kind !== 'user') throw new Error('only a message you sent can be edited and sent again');
+    if (item.messageIndex === undefined || item.messageIndex > c.messages.length) throw new Error('this message is from an older conversation and cannot be edited; send a new one');
+    c.messages = c.messages.slice(0, item.messageIndex);
+    c.items.splice(index);
+    sink({ type: 'reset', items: c.items });
+  }
+
   private async execute(
     text: string,
     gate: ApprovalGate,
@@ -126,7 +141,7 @@ export class ChatSession {
     const c = this.conversation;
     if (!c.messages.length) c.title = titleFrom(text);
     c.model = this.deps.model();
-    emit({ type: 'user', text });
+    emit({ type: 'user', text, messageIndex: c.messages.length });
     c.updatedAt = Date.now();
     await this.checkpoint();
 
@@ -135,9 +150,8 @@ export class ChatSession {
       provider = await this.deps.provider(c.model);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      // Keep the question so the next send continues from it.
-      c.messages.push({ role: 'user', content: [{ type: 'text', text }] });
-      emit({ type: 'end', reason: 'error', usage: { ...EMPTY_USAGE }, error: message });
+      // The question is not kept for the model (it would be merged into the next one): it is marked failed, with Retry.
+      emit({ type: 'end', reason: 'error', usage: { ...EMPTY_USAGE }, error: message, errorKind: /API key/i.test(message) ? 'auth' : 'config', unsent: true });
       await this.checkpoint();
       return { reason: 'error', usage: { ...EMPTY_USAGE }, error: message };
     }
@@ -170,10 +184,14 @@ export class ChatSession {
       limits: { maxSteps: this.deps.maxSteps ?? 50 },
       signal,
     });
+    const before = structuredClone(c.messages);
+    let unsent = false;
     let summary: RunSummary = { reason: 'error', usage: { ...EMPTY_USAGE } };
     for await (const e of run) {
+      // A run that failed before the model said anything: the question goes back out of the messages.
+      if (e.type === 'end' && e.reason === 'error') unsent = !run.messages.slice(before.length).some((m) => m.role === 'assistant');
       const mapped = this.map(e, gate, denied);
-      if (mapped) emit(mapped);
+      if (mapped) emit(mapped.type === 'end' && unsent ? { ...mapped, unsent } : mapped);
       if (e.type === 'tool_call_end') {
         c.messages = run.messages;
         await this.checkpoint();
@@ -184,7 +202,7 @@ export class ChatSession {
         c.usage = addUsage(c.usage, usage);
       }
     }
-    c.messages = run.messages;
+    c.messages = unsent ? before : run.messages;
     c.updatedAt = Date.now();
     await this.checkpoint();
     this.deps.afterRun?.();
@@ -215,7 +233,7 @@ export class ChatSession {
         return { type: 'notice', level: 'info', text: `Older tool results were shortened to fit the model's context (${e.shortenedResults}).` };
       case 'end': {
         const usage = { inputTokens: e.usage.inputTokens, outputTokens: e.usage.outputTokens, cacheReadTokens: e.usage.cacheReadTokens ?? 0, cacheWriteTokens: e.usage.cacheWriteTokens ?? 0, steps: e.steps };
-        return { type: 'end', reason: e.reason, usage, ...(e.error ? { error: e.error.message } : {}) };
+        return { type: 'end', reason: e.reason, usage, ...(e.error ? { error: e.error.message, errorKind: e.error.kind } : {}) };
       }
       default:
         return null;

@@ -100,10 +100,10 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   private handlers(): Handlers {
     return {
       'ui/ready': async () => ({ state: await this.host.state(), conversation: this.session.view() }),
-      'chat/send': async ({ text }, ctx) => {
+      'chat/send': async ({ text, rewindTo }, ctx) => {
         if (typeof text !== 'string' || !text.trim()) throw new Error('empty message');
         // The run goes on if the panel goes away; a new panel follows it with chat/attach.
-        return this.session.send(text, (e) => ctx.emit(e));
+        return this.session.send(text, (e) => ctx.emit(e), Number.isSafeInteger(rewindTo) ? rewindTo : undefined);
       },
       'chat/attach': async (_p, ctx) => (await this.session.attach((e) => ctx.emit(e))) ?? null,
       'chat/stop': () => ({ stopped: this.session.stop() }),

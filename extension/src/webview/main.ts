@@ -23,7 +23,8 @@ const banner = h('div', { id: 'banner', class: 'banner' });
 const log = h('div', { id: 'log', class: 'log', role: 'log', 'aria-live': 'polite', tabindex: '0' });
 const historyPanel = h('div', { id: 'history-panel', class: 'history-panel' });
 historyPanel.hidden = true;
-const input = h('textarea', { id: 'input', rows: '3', placeholder: 'Ask the agent to do something in the sandbox… (Enter sends, Shift+Enter for a new line)' });
+const PLACEHOLDER = 'Ask the agent to do something in the sandbox… (Enter sends, Shift+Enter for a new line)';
+const input = h('textarea', { id: 'input', rows: '3', placeholder: PLACEHOLDER });
 const send = h('button', { id: 'send', class: 'primary', title: 'Send' }, icon('send'), ' Send');
 const stop = h('button', { id: 'stop', class: 'secondary', title: 'Stop the model and the running tool' }, icon('debug-stop'), ' Stop');
 stop.hidden = true;
@@ -42,7 +43,15 @@ const isAtBottom = () => log.scrollHeight - log.scrollTop - log.clientHeight < 4
 
 function renderAll(): void {
   const stick = isAtBottom();
-  log.replaceChildren(...items.map((i) => renderItem(i, open)));
+  const lastUser = items.findLastIndex((i) => i.kind === 'user');
+  log.replaceChildren(
+    ...items.map((i, at) => {
+      const el = renderItem(i, open);
+      // The last message can be edited and sent again (the conversation goes back to before it).
+      if (at === lastUser && !running) el.append(h('button', { class: 'icon-button edit-message', 'data-action': 'edit', 'data-index': String(at), title: 'Edit and send again', 'aria-label': 'Edit and send again' }, icon('edit')));
+      return el;
+    }),
+  );
   if (!items.length) log.append(h('div', { class: 'empty' }, icon('vm'), ' The agent works in a Docker sandbox with a copy of this workspace; what it changes comes back here, and nothing you edit is overwritten.'));
   if (stick) log.scrollTop = log.scrollHeight;
 }
@@ -70,6 +79,7 @@ function showUsage(u: UsageTotals): void {
 
 function setRunning(r: boolean): void {
   running = r;
+  log.classList.toggle('running', r);
   stop.hidden = !r;
   send.hidden = r;
 }
@@ -86,14 +96,37 @@ function showState(s: HostState): void {
 }
 
 // -------------------------------------------------------------------------------------------- actions
-async function sendMessage(): Promise<void> {
-  const text = input.value.trim();
+/** Set while the input holds an edited earlier message: sending replaces that message. */
+let editing: number | undefined;
+
+function startEdit(index: number): void {
+  const item = items[index];
+  if (item?.kind !== 'user') return;
+  editing = index;
+  input.value = item.text;
+  input.classList.add('editing');
+  input.placeholder = 'Edit the message and send it again (Escape cancels)';
+  input.focus();
+}
+
+function endEdit(): void {
+  editing = undefined;
+  input.classList.remove('editing');
+  input.placeholder = PLACEHOLDER;
+}
+
+async function sendMessage(again?: { text: string; rewindTo: number }): Promise<void> {
+  const text = again?.text ?? input.value.trim();
   if (!text || running) return;
-  input.value = '';
-  vscode.setState({ draft: '' });
+  const rewindTo = again?.rewindTo ?? editing;
+  if (!again) {
+    input.value = '';
+    vscode.setState({ draft: '' });
+  }
+  endEdit();
   setRunning(true);
   try {
-    await client.request('chat/send', { text }, { onChunk: applyEvent });
+    await client.request('chat/send', { text, ...(rewindTo !== undefined ? { rewindTo } : {}) }, { onChunk: applyEvent });
     showUsage((await client.request('ui/ready', {})).conversation.usage);
   } catch (err) {
     applyEvent({ type: 'notice', level: 'error', text: (err as Error).message });
@@ -141,6 +174,9 @@ input.addEventListener('keydown', (e) => {
   if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
     e.preventDefault();
     void sendMessage();
+  } else if (e.key === 'Escape' && editing !== undefined) {
+    input.value = '';
+    endEdit();
   }
 });
 input.addEventListener('input', () => vscode.setState({ draft: input.value }));
@@ -169,6 +205,12 @@ document.addEventListener('click', async (e) => {
   const { action, id, command, sync, path } = target.dataset;
   if (action === 'approve' || action === 'deny' || action === 'always') await client.request('tool/decide', { callId: id!, approve: action !== 'deny', always: action === 'always' });
   else if (action === 'open-diff') await client.request('tool/openDiff', { callId: id! });
+  else if (action === 'edit') startEdit(Number(target.dataset.index));
+  else if (action === 'retry') {
+    const at = items.findLastIndex((i) => i.kind === 'user');
+    const last = items[at];
+    if (last?.kind === 'user') await sendMessage({ text: last.text, rewindTo: at });
+  }
   else if (command) await client.request('command/run', { command: command as HostCommand });
   else if (sync === 'open') await client.request('sync/open', { path: path! });
   else if (sync === 'mine' || sync === 'theirs') await client.request('sync/resolve', { path: path!, choice: sync });

@@ -132,8 +132,11 @@ function renderPreview(id: string, p: ApprovalPreview, expanded: boolean): HTMLE
 
 export function renderItem(item: ChatItem, open: Set<string>): HTMLElement {
   switch (item.kind) {
-    case 'user':
-      return h('div', { class: 'msg user' }, renderText(item.text));
+    case 'user': {
+      const el = h('div', { class: `msg user${item.failed ? ' failed' : ''}` }, renderText(item.text));
+      if (item.failed) el.append(h('div', { class: 'unsent' }, icon('warning'), ' Not answered: not kept for the model.'));
+      return el;
+    }
     case 'assistant': {
       const el = h('div', { class: `msg assistant md${item.streaming ? ' streaming' : ''}` });
       el.append(renderMarkdown(item.text));
@@ -151,6 +154,16 @@ export function renderItem(item: ChatItem, open: Set<string>): HTMLElement {
         h('span', {}, words[item.reason] ?? item.reason),
         h('span', { class: 'usage' }, ` · ${formatUsage(item.usage)}`),
         ...(item.error ? [h('div', { class: 'run-error' }, item.error)] : []),
+        ...(item.reason === 'error'
+          ? [
+              h(
+                'div',
+                { class: 'run-actions' },
+                h('button', { class: 'secondary', 'data-action': 'retry' }, icon('refresh'), ' Retry'),
+                ...(item.errorKind === 'auth' ? [h('button', { class: 'secondary', 'data-command': 'setApiKey' }, icon('key'), ' Set API Key')] : []),
+              ),
+            ]
+          : []),
       );
     }
   }

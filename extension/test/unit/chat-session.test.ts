@@ -119,7 +119,7 @@ describe('chat session (agent loop + approvals + history)', () => {
     assert.equal((await store.list())[0]?.title, 'tell me');
   });
 
-  it('a missing API key ends the run with the fix, keeping the question', async () => {
+  it('a missing API key ends the run with the fix and marks the question failed (not kept for the model)', async () => {
     fake = await startFakeModelServer([]);
     const s = new ChatSession({
       tools: tools(),
@@ -132,7 +132,11 @@ describe('chat session (agent loop + approvals + history)', () => {
     });
     const summary = await s.send('hi', () => {});
     assert.match(summary.error!, /Set API Key/);
-    assert.equal(s.conversation.messages.length, 1);
+    assert.equal(s.conversation.messages.length, 0, 'the unanswered question is not kept for the model');
+    const user = s.conversation.items.find((i) => i.kind === 'user');
+    assert.ok(user?.kind === 'user' && user.failed, 'it is marked failed in the panel');
+    const end = s.conversation.items.at(-1);
+    assert.ok(end?.kind === 'run-end' && end.errorKind === 'auth', 'with the Set API Key action');
   });
 });
 
@@ -179,5 +183,61 @@ describe('chat session approvals: preview, Always allow, duration without the wa
     assert.ok(card.durationMs! < 1500, `duration ${card.durationMs} ms excludes the 1.5 s wait`);
     assert.deepEqual(s.changeOf('e1'), { path: 'notes.txt', before: 'alpha\nbeta\n', after: 'alpha\nBETA\n' });
     assert.ok(pending.includes(1) && pending.at(-1) === 0, `pending counts ${pending}`);
+  });
+});
+
+describe('chat session errors: nothing merged, Retry and edit-and-resend', () => {
+  let fake: FakeModelServer;
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'suna-chat-'))));
+  afterEach(async () => {
+    await fake?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const session = () =>
+    new ChatSession({
+      tools: tools(),
+      provider: async (m) => createProvider(m, { apiKey: 'test-key', baseURL: fake.anthropicBaseURL }),
+      model: () => 'anthropic:claude-sonnet-5-5',
+      approvalMode: () => 'auto',
+      store: new HistoryStore(dir),
+    });
+  const userTexts = (body: { messages: Array<{ role: string; content: unknown }> }) => body.messages.filter((m) => m.role === 'user').map((m) => JSON.stringify(m.content));
+
+  it('a 401 marks the question failed with Set API Key; the next message is not merged with it; Retry resends it alone', async () => {
+    fake = await startFakeModelServer([{ error: { status: 401 } }, { text: 'second answered' }, { text: 'first answered' }]);
+    const s = session();
+    const failed = await s.send('first question', () => {});
+    assert.equal(failed.reason, 'error');
+    const end = s.conversation.items.at(-1);
+    assert.ok(end?.kind === 'run-end' && end.errorKind === 'auth', JSON.stringify(end));
+    assert.ok(s.conversation.items.some((i) => i.kind === 'user' && i.text === 'first question' && i.failed));
+
+    await s.send('second question', () => {});
+    const second = anthropicBody(fake.modelRequests()[1]!);
+    assert.deepEqual(userTexts(second).length, 1);
+    assert.doesNotMatch(JSON.stringify(second.messages), /first question/, 'the failed question is not merged into the next');
+
+    // Edit-and-resend the last message: the conversation rewinds to before it.
+    const at = s.conversation.items.findIndex((i) => i.kind === 'user' && i.text === 'second question');
+    const events: ChatEvent[] = [];
+    await s.send('first question', (e) => events.push(e), at);
+    assert.equal(events[0]?.type, 'reset');
+    const third = anthropicBody(fake.modelRequests()[2]!);
+    assert.equal(userTexts(third).length, 1);
+    assert.match(JSON.stringify(third.messages), /first question/);
+    assert.doesNotMatch(JSON.stringify(third.messages), /second/);
+    assert.deepEqual(
+      s.conversation.items.filter((i) => i.kind === 'user' || i.kind === 'assistant').map((i) => (i.kind === 'user' || i.kind === 'assistant') && i.text),
+      ['first question', 'first question', 'first answered'],
+    );
+  });
+
+  it('rewinding refuses an item that is not a message the user sent', async () => {
+    fake = await startFakeModelServer([{ text: 'hi' }]);
+    const s = session();
+    await s.send('hello', () => {});
+    assert.throws(() => s.send('x', () => {}, 1), /only a message you sent/);
+    assert.equal(s.running, false);
   });
 });

@@ -69,4 +69,13 @@ describe('panel rendering', () => {
     const u = renderItem({ kind: 'user', text: '## not a heading <b>x</b>' }, new Set());
     assert.equal(u.querySelector('h2, b'), null);
   });
+
+  it('a failed run offers Retry, and Set API Key for an auth error; the unanswered question says so', () => {
+    const end = renderItem({ kind: 'run-end', reason: 'error', usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, steps: 0 }, error: '401 invalid x-api-key', errorKind: 'auth' }, new Set());
+    assert.deepEqual([...end.querySelectorAll('.run-actions button')].map((b) => b.getAttribute('data-action') ?? b.getAttribute('data-command')), ['retry', 'setApiKey']);
+    const net = renderItem({ kind: 'run-end', reason: 'error', usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, steps: 0 }, errorKind: 'network' }, new Set());
+    assert.deepEqual([...net.querySelectorAll('.run-actions button')].map((b) => b.getAttribute('data-action')), ['retry']);
+    const user = renderItem({ kind: 'user', text: 'hi', failed: true }, new Set());
+    assert.match(user.textContent!, /Not answered/);
+  });
 });

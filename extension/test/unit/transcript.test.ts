@@ -60,3 +60,15 @@ describe('sandbox problems', () => {
     assert.match(explainSandboxProblem('image build failed: no space', 'linux'), /^The sandbox could not start: image build failed/);
   });
 });
+
+describe('transcript: one retry line', () => {
+  it('counts retries on one line instead of adding one per attempt', () => {
+    const items = applyChatEvent([], { type: 'retry', reason: 'overloaded' });
+    applyChatEvent(items, { type: 'retry', reason: 'overloaded' });
+    applyChatEvent(items, { type: 'text', text: 'partial' });
+    applyChatEvent(items, { type: 'retry', reason: 'rate limited' });
+    assert.equal(items.length, 1);
+    assert.ok(items[0]!.kind === 'notice');
+    assert.equal(items[0]!.text, 'Retrying the model call (3 retries): rate limited');
+  });
+});
