@@ -15,6 +15,9 @@ interface Waiting {
   resolve(approved: boolean): void;
 }
 
+/** The gate's inner host may take the call's id (to route a call's live output to its card). */
+export type IdentifiedToolHost = ToolHost & { callTool(name: string, args: Record<string, unknown>, signal: AbortSignal, callId?: string): Promise<ToolResult> };
+
 export class ApprovalGate implements ToolHost {
   private readonly announced: Array<{ id: string; name: string; key: string }> = [];
   private readonly waiting = new Map<string, Waiting & { name: string }>();
@@ -22,7 +25,7 @@ export class ApprovalGate implements ToolHost {
   private readonly waited = new Map<string, number>();
 
   constructor(
-    private readonly inner: ToolHost,
+    private readonly inner: IdentifiedToolHost,
     private readonly mode: () => ApprovalMode,
     private readonly hintsOf: (name: string) => ToolHints | undefined,
     private readonly events: GateEvents,
@@ -76,7 +79,7 @@ export class ApprovalGate implements ToolHost {
       this.events.onDecided(callId, approved);
       if (!approved) return { text: deniedText(name), isError: true };
     }
-    return this.inner.callTool(name, args, signal);
+    return this.inner.callTool(name, args, signal, callId);
   }
 
   private ask(callId: string, name: string, args: Record<string, unknown>, signal: AbortSignal): Promise<boolean> {

@@ -28,6 +28,8 @@ export interface ToolCard {
   result?: string;
   images?: Array<{ data: string; mimeType: string }>;
   durationMs?: number;
+  /** What a running command printed so far (its tail); kept when it is stopped, dropped once the result has it. */
+  output?: string;
 }
 
 export type ChatItem =
@@ -50,6 +52,8 @@ export type ChatEvent =
   | { type: 'tool_start'; id: string; name: string; args: Record<string, unknown> }
   | { type: 'tool_approval'; id: string; reason?: string; preview?: ApprovalPreview }
   | { type: 'tool_decided'; id: string; approved: boolean }
+  /** A piece of a running call's output. */
+  | { type: 'tool_output'; id: string; text: string }
   | { type: 'tool_end'; id: string; ok: boolean; text: string; images?: Array<{ data: string; mimeType: string }>; durationMs: number; denied?: boolean }
   | { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string }
   /** `unsent`: the run failed before the model answered: the question is marked failed (and not kept for the model). */
@@ -58,6 +62,8 @@ export type ChatEvent =
 /** Caps that keep a long run from freezing the panel (Cline's grey-webview lesson): results are cut for display. */
 export const MAX_RESULT_CHARS_SHOWN = 20_000;
 export const MAX_IMAGES_PER_CARD = 4;
+/** A card keeps the tail of its live output, up to this many characters. */
+export const MAX_LIVE_OUTPUT_CHARS = 20_000;
 
 function lastAssistant(items: ChatItem[]): Extract<ChatItem, { kind: 'assistant' }> | undefined {
   const last = items[items.length - 1];
@@ -131,10 +137,19 @@ export function applyChatEvent(items: ChatItem[], e: ChatEvent): ChatItem[] {
       if (c && c.status === 'awaiting-approval') c.status = e.approved ? 'running' : 'denied';
       break;
     }
+    case 'tool_output': {
+      const c = findCard(items, e.id);
+      if (!c || c.status !== 'running') break;
+      const all = (c.output ?? '') + e.text;
+      c.output = all.length > MAX_LIVE_OUTPUT_CHARS ? all.slice(-MAX_LIVE_OUTPUT_CHARS) : all;
+      break;
+    }
     case 'tool_end': {
       const c = findCard(items, e.id);
       if (!c) break;
       c.status = e.denied ? 'denied' : e.ok ? 'ok' : /^Cancelled/.test(e.text) ? 'cancelled' : 'error';
+      // A finished command's result has its output; a stopped one keeps what was shown.
+      if (c.status === 'ok') delete c.output;
       c.result = clip(e.text);
       if (e.images?.length) c.images = e.images.slice(0, MAX_IMAGES_PER_CARD);
       c.durationMs = e.durationMs;

@@ -89,7 +89,12 @@ export class ChatSession {
     const denied = new Set<string>();
     // The gate is made now (decide() needs it); the external tools join once the run has them.
     const tools: { host: HintedToolHost } = { host: this.deps.tools };
-    const inner = { listTools: () => tools.host.listTools(), callTool: (n: string, a: Record<string, unknown>, s: AbortSignal) => tools.host.callTool(n, a, s) };
+    const inner = {
+      listTools: () => tools.host.listTools(),
+      // The call's live output (a running shell_exec) goes into its card.
+      callTool: (n: string, a: Record<string, unknown>, s: AbortSignal, callId?: string) =>
+        tools.host.callTool(n, a, s, callId ? { onOutput: (text: string) => emit({ type: 'tool_output', id: callId, text }) } : undefined),
+    };
     const gate: ApprovalGate = new ApprovalGate(
       inner,
       () => this.deps.approvalMode(),

@@ -150,12 +150,13 @@ export class ServerConnection extends EventEmitter<{ state: [ConnectionState]; r
     return all;
   }
 
-  async callTool(name: string, args: Record<string, unknown>, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<CallToolResult> {
+  async callTool(name: string, args: Record<string, unknown>, opts: { signal?: AbortSignal; timeoutMs?: number; onProgress?: (message: string | undefined) => void } = {}): Promise<CallToolResult> {
     const client = await this.ready();
     return (await client.callTool({ name, arguments: args }, undefined, {
       signal: opts.signal,
       timeout: opts.timeoutMs ?? 600_000,
       resetTimeoutOnProgress: true,
+      ...(opts.onProgress ? { onprogress: (p: { message?: string }) => opts.onProgress!(p.message) } : {}),
     })) as CallToolResult;
   }
 

@@ -60,6 +60,22 @@ function renderAll(): void {
 function applyEvent(e: ChatEvent): void {
   const last = items[items.length - 1];
   applyChatEvent(items, e);
+  if (e.type === 'tool_output') {
+    // Live output: only its card changes; its output box follows the end unless the user scrolled it.
+    const old = log.querySelector<HTMLElement>(`.card.tool[data-id="${CSS.escape(e.id)}"]`);
+    const item = items.find((i) => i.kind === 'tool' && i.id === e.id);
+    if (old && item) {
+      const stick = isAtBottom();
+      const before = old.querySelector('.live-output');
+      const follow = !before || before.scrollHeight - before.scrollTop - before.clientHeight < 20;
+      const el = renderItem(item, open);
+      old.replaceWith(el);
+      const box = el.querySelector('.live-output');
+      if (box) box.scrollTop = follow ? box.scrollHeight : (before?.scrollTop ?? 0);
+      if (stick) log.scrollTop = log.scrollHeight;
+      return;
+    }
+  }
   if (e.type === 'text' && last?.kind === 'assistant' && last.streaming && log.lastElementChild?.classList.contains('assistant')) {
     // Streaming: only the last message changes.
     const stick = isAtBottom();

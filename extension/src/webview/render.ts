@@ -94,6 +94,10 @@ export function renderToolCard(c: ToolCard, open: Set<string>): HTMLElement {
       ),
     );
   }
+  if (c.output) {
+    const label = c.status === 'running' ? 'Output so far' : 'Output shown before it ended';
+    card.append(h('div', { class: 'live-output-label muted' }, label), h('pre', { class: 'live-output' }, c.output));
+  }
   if (c.result !== undefined) {
     const long = c.result.length > LONG_CHARS || c.result.split('\n').length > LONG_LINES;
     const result = h('details', { class: 'tool-result', 'data-part': 'result' }, h('summary', { tabindex: '-1' }, long ? `Result (${c.result.length.toLocaleString('en-US')} characters)` : 'Result'), h('pre', {}, c.result));

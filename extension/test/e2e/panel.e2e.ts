@@ -20,6 +20,23 @@ const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const ARTIFACTS = join(REPO, 'test-artifacts');
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 
+const MARKDOWN_ANSWER = [
+  '# Summary',
+  '',
+  'I changed **one** file:',
+  '',
+  '| file | change |',
+  '|---|---|',
+  '| hello.txt | greeting |',
+  '',
+  '```js',
+  "const greeting = 'Hello from the agent';",
+  'console.log(greeting);',
+  '```',
+  '',
+  '<img src=x onerror="document.body.dataset.pwned=1"> and [docs](https://example.com/docs)',
+].join('\n');
+
 const t0 = Date.now();
 const step = (what: string) => process.stderr.write(`[e2e +${((Date.now() - t0) / 1000).toFixed(1)}s] ${what}\n`);
 
@@ -51,6 +68,10 @@ describe('the Suna panel in a real VS Code (code-server + Docker sandbox)', func
         { text: 'Now I will create a file.', toolCalls: [{ id: 'call_write', name: 'file_write', args: { path: 'created.txt', content: 'made by the agent\n' } }], usage: { input: 1400, output: 40 } },
         { toolCalls: [{ id: 'call_shell', name: 'shell_exec', args: { command: 'echo agent-version > notes.txt && sleep 6 && echo finished' } }], usage: { input: 1500, output: 25 } },
         { text: 'All done: I read hello.txt, created created.txt and updated notes.txt.', usage: { input: 1600, output: 20 } },
+        // The panel scenarios: an edit that waits (diff, badge while hidden), a running command, a Markdown answer.
+        { toolCalls: [{ id: 'call_edit', name: 'file_edit', args: { path: 'hello.txt', edits: [{ old_text: 'Hello from the workspace', new_text: 'Hello from the agent' }] } }] },
+        { toolCalls: [{ id: 'call_ticks', name: 'shell_exec', args: { command: 'for i in $(seq 1 10); do echo tick $i; sleep 1; done' } }] },
+        { text: MARKDOWN_ANSWER },
       ],
       { chunkDelayMs: 15 },
     );
@@ -207,6 +228,68 @@ describe('the Suna panel in a real VS Code (code-server + Docker sandbox)', func
     }
     assert.equal(inSandbox, 'user-version\n');
     step('conflict resolved with keep mine');
+  });
+
+  it('a file_edit approval shows its diff; while the panel is hidden a badge and the status bar say it waits', async () => {
+    await panel.locator('#input').fill('Change the greeting in hello.txt, then count to ten.');
+    await panel.locator('#input').press('Enter');
+    const edit = panel.locator('.card.tool[data-name="file_edit"].status-awaiting-approval');
+    await edit.waitFor({ timeout: 60_000 });
+    await edit.locator('.diff-line.del', { hasText: '-Hello from the workspace' }).waitFor({ timeout: 30_000 });
+    await edit.locator('.diff-line.add', { hasText: '+Hello from the agent' }).waitFor();
+    assert.match(await edit.locator('.approval-reason').innerText(), /changes files in the sandbox/);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'extension-approval-diff.png') });
+    step('file_edit approval shows its diff');
+
+    // Hide the panel (the Explorer takes the side bar): the Suna icon gets a badge, the status bar a hint.
+    await page.locator('.activitybar [aria-label^="Explorer"]').first().click();
+    const badge = page.locator('.activitybar .action-item:has([aria-label^="Suna"]) .badge, .activitybar .action-item[aria-label^="Suna"] .badge');
+    await badge.filter({ hasText: '1' }).waitFor({ timeout: 30_000 });
+    await page.locator('.statusbar-item', { hasText: 'waits for your approval' }).waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(ARTIFACTS, 'extension-approval-badge.png') });
+    step('badge and status-bar hint while hidden');
+
+    await page.locator('.activitybar [aria-label^="Suna"]').first().click({ force: true }); // the badge covers the icon
+    await edit.locator('button[data-action="approve"]').click({ timeout: 30_000 });
+    await panel.locator('.card.tool[data-name="file_edit"].status-ok').waitFor({ timeout: 60_000 });
+    await page.locator('.statusbar-item', { hasText: 'waits for your approval' }).waitFor({ state: 'detached', timeout: 30_000 });
+    step('approved from the panel; the hint is gone');
+  });
+
+  it('a running command shows a spinner and its output live; Stop keeps what was shown', async () => {
+    const ticks = panel.locator('.card.tool[data-name="shell_exec"]').last();
+    await ticks.locator('button[data-action="approve"]').click({ timeout: 60_000 });
+    const spinner = ticks.locator('.tool-status .codicon-loading.codicon-modifier-spin');
+    await spinner.waitFor({ timeout: 30_000 });
+    assert.equal(await spinner.evaluate((el) => getComputedStyle(el).animationName), 'codicon-spin');
+    await ticks.locator('pre.live-output', { hasText: 'tick 3' }).waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(ARTIFACTS, 'extension-running.png') });
+    step('spinner and live output while the command runs');
+    await panel.locator('#stop').click();
+    await ticks.and(panel.locator('.status-cancelled')).waitFor({ timeout: 30_000 });
+    const kept = await ticks.locator('pre.live-output').innerText();
+    assert.match(kept, /tick 1\n.*tick 3/s, 'the output shown before Stop is still there');
+    assert.doesNotMatch(kept, /tick 10/);
+    await page.screenshot({ path: join(ARTIFACTS, 'extension-stopped-output.png') });
+    step(`stopped; the card keeps ${kept.split('\n').filter(Boolean).length} lines of output`);
+  });
+
+  it('renders the Markdown answer: heading, table, highlighted code with Copy; raw HTML stays inert', async () => {
+    await panel.locator('#input').fill('Summarize what you did.');
+    await panel.locator('#input').press('Enter');
+    const answer = panel.locator('.msg.assistant.md', { hasText: 'Summary' }).last();
+    await answer.locator('h1', { hasText: 'Summary' }).waitFor({ timeout: 60_000 });
+    assert.equal(await answer.locator('table td').first().innerText(), 'hello.txt');
+    assert.equal(await answer.locator('.code-lang').innerText(), 'js');
+    assert.ok((await answer.locator('code.hljs .hljs-string').count()) > 0, 'the code is highlighted');
+    assert.equal(await answer.locator('img').count(), 0);
+    assert.equal(await panel.locator('body').getAttribute('data-pwned'), null);
+    await answer.locator('button.copy-code').click();
+    await answer.locator('button.copy-code .codicon-check').waitFor({ timeout: 10_000 });
+    await answer.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(ARTIFACTS, 'extension-markdown.png') });
+    step('markdown rendered');
   });
 
   it('the sandbox never saw the API key', async () => {

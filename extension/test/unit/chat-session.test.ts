@@ -241,3 +241,40 @@ describe('chat session errors: nothing merged, Retry and edit-and-resend', () =>
     assert.equal(s.running, false);
   });
 });
+
+describe('chat session live output', () => {
+  let fake: FakeModelServer;
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'suna-chat-'))));
+  afterEach(async () => {
+    await fake?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a call's streamed output reaches its own card while it runs", async () => {
+    fake = await startFakeModelServer([{ toolCalls: [{ id: 'sh', name: 'shell_exec', args: { command: 'make' } }] }, { text: 'built' }]);
+    const base = tools();
+    const host = Object.assign(Object.create(base) as typeof base, {
+      async callTool(_n: string, _a: Record<string, unknown>, _s: AbortSignal, observe?: { onOutput?(t: string): void }) {
+        observe?.onOutput?.('compiling a\n');
+        observe?.onOutput?.('compiling b\n');
+        return { text: 'exit code 0' };
+      },
+      listTools: () => base.listTools(),
+      hintsOf: base.hintsOf,
+    });
+    const s = new ChatSession({
+      tools: host,
+      provider: async (m) => createProvider(m, { apiKey: 'test-key', baseURL: fake.anthropicBaseURL }),
+      model: () => 'anthropic:claude-sonnet-5-5',
+      approvalMode: () => 'auto',
+      store: new HistoryStore(dir),
+    });
+    const outputs: ChatEvent[] = [];
+    await s.send('build', (e) => e.type === 'tool_output' && outputs.push(e));
+    assert.deepEqual(outputs, [
+      { type: 'tool_output', id: 'sh', text: 'compiling a\n' },
+      { type: 'tool_output', id: 'sh', text: 'compiling b\n' },
+    ]);
+  });
+});

@@ -1,8 +1,9 @@
 // Shell tools: one-shot commands with capped output, and background processes polled by offset.
 import { capExcerpt } from '@suna/shared';
+import { LIVE_OUTPUT_PREFIX } from '@suna/shared/live-output';
 import { displayPath, resolveWorkspacePath, type ExecResult } from '@suna/sandbox';
 import { z } from 'zod';
-import { defineTool, ToolError } from '../tool.js';
+import { defineTool, ToolError, type ToolContext } from '../tool.js';
 
 /** Where capped output is saved in full (inside the workspace, so file_read can page through it). */
 export const OUTPUT_DIR = '/workspace/.suna/output';
@@ -24,6 +25,24 @@ function execSummary(r: ExecResult, memoryMb: number): string {
   if (r.oomKilled) return `killed: out of memory (the sandbox limit is ${memoryMb} MiB); exit code ${r.exitCode ?? r.signal}`;
   if (r.signal) return `killed by ${r.signal} after ${secs} s`;
   return `exit code ${r.exitCode} · ${secs} s`;
+}
+
+/**
+ * Live output for clients that asked for progress: each batch the daemon sends becomes one progress notification
+ * whose message is `LIVE_OUTPUT_PREFIX` + the text (control characters and terminal escapes removed), its progress
+ * the bytes so far. A client that gave no progress token gets nothing (ctx.progress drops it).
+ */
+function liveOutput(ctx: ToolContext): (chunk: Buffer) => void {
+  const decoder = new TextDecoder('utf-8');
+  let bytes = 0;
+  return (chunk) => {
+    bytes += chunk.length;
+    const text = decoder
+      .decode(chunk, { stream: true })
+      .replace(/\u001b\[[0-9;?]*[ -\/]*[@-~]|\u001b[@-_]/g, '')
+      .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g, '');
+    if (text) void ctx.progress(bytes, undefined, LIVE_OUTPUT_PREFIX + text);
+  };
 }
 
 export const shellExec = defineTool({
@@ -58,6 +77,7 @@ export const shellExec = defineTool({
     const r = await ctx.sandbox.exec(
       { command, cwd: resolveWorkspacePath(cwd ?? '.'), env, timeoutMs: Math.round((timeout_s ?? 60) * 1000), capBytes, spillDir: OUTPUT_DIR },
       ctx.signal,
+      liveOutput(ctx),
     );
     const saved = r.spilledTo ? displayPath(r.spilledTo) : undefined;
     // stdout gets most of the budget; stderr is usually short but matters most when a command fails.
