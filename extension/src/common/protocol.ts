@@ -3,6 +3,7 @@
 // `{done:false, chunk}` … `{done:true, result}`, plus host → webview events. Adding a message is adding a
 // line to a map; the compiler then points at the handler that is missing (Handlers<> needs every type).
 import type { ApprovalMode } from './approvals.ts';
+import type { Attachment } from './attachments.ts';
 import type { ChatEvent, ChatItem, UsageTotals } from './transcript.ts';
 
 // --------------------------------------------------------------------------------------- payload types
@@ -74,7 +75,11 @@ export type HostCommand = 'setApiKey' | 'restartServer' | 'pullNow' | 'showLog' 
 export interface WebviewRequests {
   'ui/ready': [Record<string, never>, { state: HostState; conversation: ConversationView }];
   /** `rewindTo`: the index of a user item to replace (edit-and-resend, Retry): the conversation goes back to before it. */
-  'chat/send': [{ text: string; rewindTo?: number }, RunSummary, ChatEvent];
+  'chat/send': [{ text: string; rewindTo?: number; attachments?: Attachment[] }, RunSummary, ChatEvent];
+  /** Context for the next message: a workspace file or folder (VS Code's picker), the editor selection, the problems list. */
+  'context/pick': [Record<string, never>, Attachment | null];
+  'context/selection': [Record<string, never>, Attachment | null];
+  'context/problems': [Record<string, never>, Attachment | null];
   /** Follow the running run of the shown conversation (after a webview reload): first chunk is a reset. */
   'chat/attach': [Record<string, never>, RunSummary | null, ChatEvent];
   'chat/stop': [Record<string, never>, { stopped: boolean }];

@@ -1,6 +1,7 @@
 // What the chat panel shows, as data: the items of a conversation and the events that change them.
 // The host applies the same events as the webview, so what is saved is exactly what was shown.
 import type { ApprovalPreview } from './approval-preview.ts';
+import type { AttachmentLabel } from './attachments.ts';
 
 export interface UsageTotals {
   inputTokens: number;
@@ -34,7 +35,7 @@ export interface ToolCard {
 
 export type ChatItem =
   /** `messageIndex`: where this turn starts in the model messages (edit-and-resend rewinds there); `failed`: never answered, not kept for the model. */
-  | { kind: 'user'; text: string; messageIndex?: number; failed?: boolean }
+  | { kind: 'user'; text: string; messageIndex?: number; failed?: boolean; attachments?: AttachmentLabel[] }
   | { kind: 'assistant'; text: string; streaming: boolean }
   | ToolCard
   /** `retries`: set on the one line that counts the model call's retries. */
@@ -45,7 +46,7 @@ export type ChatItem =
 export type ChatEvent =
   /** Replace everything (a webview attaching to a run already under way). */
   | { type: 'reset'; items: ChatItem[] }
-  | { type: 'user'; text: string; messageIndex?: number }
+  | { type: 'user'; text: string; messageIndex?: number; attachments?: AttachmentLabel[] }
   | { type: 'text'; text: string }
   /** The model call is repeated: this step's streamed text is void. */
   | { type: 'retry'; reason: string }
@@ -100,7 +101,7 @@ export function applyChatEvent(items: ChatItem[], e: ChatEvent): ChatItem[] {
       break;
     case 'user':
       closeStreaming(items);
-      items.push({ kind: 'user', text: e.text, ...(e.messageIndex !== undefined ? { messageIndex: e.messageIndex } : {}) });
+      items.push({ kind: 'user', text: e.text, ...(e.messageIndex !== undefined ? { messageIndex: e.messageIndex } : {}), ...(e.attachments?.length ? { attachments: e.attachments } : {}) });
       break;
     case 'text': {
       const a = lastAssistant(items);

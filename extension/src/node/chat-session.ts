@@ -2,10 +2,12 @@
 // server's tools behind the approval gate, turns its events into panel events, saves checkpoints.
 // No VS Code API here: the provider, the tools, the approval mode and the store are handed in.
 import { randomUUID } from 'node:crypto';
-import { runAgent, type AgentEvent, type ModelProvider } from '@suna/shared/agent/index';
+import { runAgent, type AgentEvent, type ImagePart, type Message, type ModelProvider } from '@suna/shared/agent/index';
 import type { RoutingToolHost } from '@suna/shared/mcp-hub/index';
 import { ApprovalGate } from '../common/approval-gate.ts';
 import { changedPath, previewOf, type FileChange } from '../common/approval-preview.ts';
+import { labelOf, type Attachment } from '../common/attachments.ts';
+import { readAttachments } from './context-reader.ts';
 import { approvalReason, deniedText, type ApprovalMode } from '../common/approvals.ts';
 import type { ConversationView, RunSummary } from '../common/protocol.ts';
 import { applyChatEvent, EMPTY_USAGE, titleFrom, addUsage, type ChatEvent } from '../common/transcript.ts';
@@ -33,6 +35,8 @@ export interface ChatSessionDeps {
   alwaysAllowed?(name: string): boolean;
   /** Remembers "Always allow" for a tool (a workspace setting). */
   allowAlways?(name: string): Promise<void>;
+  /** The workspace folder attached files and folders are read from. */
+  workspaceRoot?: string;
   /** How many calls wait for the user's decision, whenever that changes (badge, status bar). */
   onPendingApprovals?(count: number): void;
   maxSteps?: number;
@@ -44,6 +48,16 @@ interface ActiveRun {
   gate: ApprovalGate;
   sinks: Set<(e: ChatEvent) => void>;
   done: Promise<RunSummary>;
+}
+
+/** The messages with the user's text and images added (joined to a trailing user message, as the loop does with a task). */
+function withUserParts(messages: Message[], text: string, images: ImagePart[]): Message[] {
+  const out = structuredClone(messages);
+  const parts = [{ type: 'text' as const, text }, ...images];
+  const last = out[out.length - 1];
+  if (last?.role === 'user') last.content.push(...parts);
+  else out.push({ role: 'user', content: parts });
+  return out;
 }
 
 export function newConversation(model: string): StoredConversation {
@@ -77,7 +91,7 @@ export class ChatSession {
    * Sends a user message and runs the agent; `sink` receives every panel event of the run. With `rewindTo`
    * (the index of a user item: edit-and-resend, Retry) the conversation first goes back to before that message.
    */
-  send(text: string, sink: (e: ChatEvent) => void, rewindTo?: number): Promise<RunSummary> {
+  send(text: string, sink: (e: ChatEvent) => void, rewindTo?: number, attachments: Attachment[] = []): Promise<RunSummary> {
     if (this.active) throw new Error('a run is already in progress: stop it first');
     if (rewindTo !== undefined) this.rewind(rewindTo, sink);
     const controller = new AbortController();
@@ -117,7 +131,7 @@ export class ChatSession {
     );
     const run: ActiveRun = { id: randomUUID(), controller, gate, sinks, done: Promise.resolve(null as never) };
     this.active = run;
-    run.done = this.execute(text, gate, controller.signal, emit, denied, tools).finally(() => {
+    run.done = this.execute(text, attachments, gate, controller.signal, emit, denied, tools).finally(() => {
       if (this.active === run) this.active = null;
       this.deps.onPendingApprovals?.(0);
     });
@@ -137,6 +151,7 @@ export class ChatSession {
 
   private async execute(
     text: string,
+    attachments: Attachment[],
     gate: ApprovalGate,
     signal: AbortSignal,
     emit: (e: ChatEvent) => void,
@@ -146,7 +161,7 @@ export class ChatSession {
     const c = this.conversation;
     if (!c.messages.length) c.title = titleFrom(text);
     c.model = this.deps.model();
-    emit({ type: 'user', text, messageIndex: c.messages.length });
+    emit({ type: 'user', text, messageIndex: c.messages.length, ...(attachments.length ? { attachments: attachments.map(labelOf) } : {}) });
     c.updatedAt = Date.now();
     await this.checkpoint();
 
@@ -164,7 +179,7 @@ export class ChatSession {
     const external = await this.attachExternal(signal, emit);
     if (external) tools.host = withExternalTools(this.deps.tools, external.host);
     try {
-      return await this.drive(text, provider, gate, signal, emit, denied);
+      return await this.drive(text, attachments, provider, gate, signal, emit, denied);
     } finally {
       external?.detach();
     }
@@ -179,11 +194,22 @@ export class ChatSession {
     }
   }
 
-  private async drive(text: string, provider: ModelProvider, gate: ApprovalGate, signal: AbortSignal, emit: (e: ChatEvent) => void, denied: Set<string>): Promise<RunSummary> {
+  private async drive(
+    text: string,
+    attachments: Attachment[],
+    provider: ModelProvider,
+    gate: ApprovalGate,
+    signal: AbortSignal,
+    emit: (e: ChatEvent) => void,
+    denied: Set<string>,
+  ): Promise<RunSummary> {
     const c = this.conversation;
+    const context = attachments.length ? await readAttachments(this.deps.workspaceRoot, attachments) : undefined;
+    if (context?.skipped.length) emit({ type: 'notice', level: 'warning', text: `Not attached: ${context.skipped.join('; ')}.` });
+    const task = context?.text ? `${context.text}\n\n${text}` : text;
+    const images = context?.images ?? [];
     const run = runAgent({
-      task: text,
-      messages: c.messages,
+      ...(images.length ? { messages: withUserParts(c.messages, task, images) } : { task, messages: c.messages }),
       tools: gate,
       provider,
       limits: { maxSteps: this.deps.maxSteps ?? 50 },

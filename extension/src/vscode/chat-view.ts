@@ -2,10 +2,12 @@
 // nonce; everything else goes through the typed protocol (common/protocol.ts), one handler per message.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { parseAttachments } from '../common/attachments.ts';
 import { classifyLink } from '../common/links.ts';
 import { ProtocolServer, type Handlers, type HostState } from '../common/protocol.ts';
 import { ChatSession, newConversation, type ChatSessionDeps } from '../node/chat-session.ts';
 import type { HistoryStore, StoredConversation } from '../node/history-store.ts';
+import { editorSelection, pickWorkspaceEntry, problemsList } from './context-pick.ts';
 
 export const CHAT_VIEW_ID = 'suna.chat';
 
@@ -100,10 +102,11 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   private handlers(): Handlers {
     return {
       'ui/ready': async () => ({ state: await this.host.state(), conversation: this.session.view() }),
-      'chat/send': async ({ text, rewindTo }, ctx) => {
+      'chat/send': async ({ text, rewindTo, attachments }, ctx) => {
         if (typeof text !== 'string' || !text.trim()) throw new Error('empty message');
+        const context = parseAttachments(attachments);
         // The run goes on if the panel goes away; a new panel follows it with chat/attach.
-        return this.session.send(text, (e) => ctx.emit(e), Number.isSafeInteger(rewindTo) ? rewindTo : undefined);
+        return this.session.send(text, (e) => ctx.emit(e), Number.isSafeInteger(rewindTo) ? rewindTo : undefined, context);
       },
       'chat/attach': async (_p, ctx) => (await this.session.attach((e) => ctx.emit(e))) ?? null,
       'chat/stop': () => ({ stopped: this.session.stop() }),
@@ -152,6 +155,9 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         return { ok: true };
       },
       'link/open': ({ href }) => openLink(href),
+      'context/pick': () => pickWorkspaceEntry(),
+      'context/selection': () => editorSelection(),
+      'context/problems': () => problemsList(),
       'clipboard/copy': async ({ text }) => {
         await vscode.env.clipboard.writeText(String(text).slice(0, 1_000_000));
         return { ok: true };

@@ -68,6 +68,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       maxSteps: settings.maxSteps(),
       afterRun: () => sync?.schedulePull(),
       readWorkspaceText: (p) => readWorkspaceText(folder, p),
+      workspaceRoot: folder?.uri.scheme === 'file' ? folder.uri.fsPath : undefined,
       alwaysAllowed: (name) => settings.alwaysAllowedTools().has(name),
       allowAlways: (name) => settings.allowToolAlways(name),
     }),

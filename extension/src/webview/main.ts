@@ -2,6 +2,7 @@
 // run events applied with the same reducer the host uses.
 import { ProtocolClient, type ConversationView, type HostCommand, type HostState } from '../common/protocol.ts';
 import { applyChatEvent, formatUsage, formatUsageShort, type ChatEvent, type ChatItem, type UsageTotals } from '../common/transcript.ts';
+import { IMAGE_TYPES, MAX_ATTACHMENTS, MAX_IMAGE_BASE64_CHARS, labelOf, type Attachment } from '../common/attachments.ts';
 import { h, icon, renderBanner, renderItem, renderModelPicker } from './render.ts';
 
 declare function acquireVsCodeApi(): { postMessage(m: unknown): void; getState(): unknown; setState(s: unknown): void };
@@ -26,6 +27,10 @@ historyPanel.hidden = true;
 const PLACEHOLDER = 'Ask the agent to do something in the sandbox… (Enter sends, Shift+Enter for a new line)';
 const input = h('textarea', { id: 'input', rows: '3', placeholder: PLACEHOLDER });
 const send = h('button', { id: 'send', class: 'primary', title: 'Send' }, icon('send'), ' Send');
+const chips = h('div', { id: 'attachments', class: 'attachments' });
+const attachFile = button('attach-file', 'mention', 'Attach a workspace file or folder (or type @)');
+const attachSelection = button('attach-selection', 'selection', 'Attach the editor selection');
+const attachProblems = button('attach-problems', 'warning', 'Attach the errors and warnings from Problems');
 const stop = h('button', { id: 'stop', class: 'secondary', title: 'Stop the model and the running tool' }, icon('debug-stop'), ' Stop');
 stop.hidden = true;
 document.getElementById('app')!.append(
@@ -34,7 +39,7 @@ document.getElementById('app')!.append(
   banner,
   historyPanel,
   log,
-  h('footer', { class: 'composer' }, input, h('div', { class: 'composer-buttons' }, send, stop)),
+  h('footer', { class: 'composer' }, chips, input, h('div', { class: 'composer-buttons' }, attachFile, attachSelection, attachProblems, h('span', { class: 'spacer' }), send, stop)),
 );
 input.value = (vscode.getState() as { draft?: string } | undefined)?.draft ?? '';
 
@@ -131,18 +136,61 @@ function endEdit(): void {
   input.placeholder = PLACEHOLDER;
 }
 
+// ---------------------------------------------------------------------------------- context for a message
+let attachments: Attachment[] = [];
+
+function showAttachments(): void {
+  chips.replaceChildren(
+    ...attachments.map((a, i) => {
+      const ico = { file: 'file', folder: 'folder', selection: 'selection', problems: 'warning', image: 'file-media' }[a.kind];
+      const chip = h('span', { class: `chip chip-${a.kind}`, title: labelOf(a).label }, icon(ico), ' ', labelOf(a).label);
+      if (a.kind === 'image') chip.prepend(h('img', { class: 'chip-thumb', src: `data:${a.mimeType};base64,${a.data}`, alt: '' }));
+      chip.append(h('button', { class: 'icon-button chip-remove', 'data-action': 'detach', 'data-index': String(i), title: 'Remove', 'aria-label': `Remove ${labelOf(a).label}` }, icon('close')));
+      return chip;
+    }),
+  );
+  chips.hidden = attachments.length === 0;
+}
+
+function attach(a: Attachment | null): void {
+  if (!a) return;
+  if (attachments.length >= MAX_ATTACHMENTS) return void applyEvent({ type: 'notice', level: 'warning', text: `At most ${MAX_ATTACHMENTS} attachments per message.` });
+  if (a.kind !== 'image' && attachments.some((b) => b.kind === a.kind && labelOf(b).label === labelOf(a).label)) return;
+  attachments.push(a);
+  showAttachments();
+}
+
+/** Pasted or dropped images become attachments; other data is left to the textarea. */
+async function attachImages(files: FileList | null | undefined): Promise<boolean> {
+  const images = [...(files ?? [])].filter((f) => (IMAGE_TYPES as readonly string[]).includes(f.type));
+  for (const f of images) {
+    const data = await new Promise<string>((resolve) => {
+      const r = new FileReader();
+      r.onload = () => resolve(String(r.result).replace(/^data:[^,]*,/, ''));
+      r.onerror = () => resolve('');
+      r.readAsDataURL(f);
+    });
+    if (!data || data.length > MAX_IMAGE_BASE64_CHARS) applyEvent({ type: 'notice', level: 'warning', text: `${f.name || 'The image'} is too large to attach (at most 5 MB).` });
+    else attach({ kind: 'image', name: f.name || `pasted.${f.type.split('/')[1]}`, mimeType: f.type, data });
+  }
+  return images.length > 0;
+}
+
 async function sendMessage(again?: { text: string; rewindTo: number }): Promise<void> {
   const text = again?.text ?? input.value.trim();
   if (!text || running) return;
   const rewindTo = again?.rewindTo ?? editing;
+  const context = again ? [] : attachments;
   if (!again) {
     input.value = '';
     vscode.setState({ draft: '' });
+    attachments = [];
+    showAttachments();
   }
   endEdit();
   setRunning(true);
   try {
-    await client.request('chat/send', { text, ...(rewindTo !== undefined ? { rewindTo } : {}) }, { onChunk: applyEvent });
+    await client.request('chat/send', { text, ...(rewindTo !== undefined ? { rewindTo } : {}), ...(context.length ? { attachments: context } : {}) }, { onChunk: applyEvent });
     showUsage((await client.request('ui/ready', {})).conversation.usage);
   } catch (err) {
     applyEvent({ type: 'notice', level: 'error', text: (err as Error).message });
@@ -195,7 +243,38 @@ input.addEventListener('keydown', (e) => {
     endEdit();
   }
 });
-input.addEventListener('input', () => vscode.setState({ draft: input.value }));
+input.addEventListener('input', (e) => {
+  vscode.setState({ draft: input.value });
+  // `@` typed at the start of a word opens the workspace picker.
+  const at = input.selectionStart;
+  if ((e as InputEvent).data === '@' && (at === 1 || /\s/.test(input.value[at - 2] ?? ''))) void pickContext(true);
+});
+input.addEventListener('paste', (e) => {
+  if (e.clipboardData?.files.length) void attachImages(e.clipboardData.files);
+  if ([...(e.clipboardData?.files ?? [])].some((f) => f.type.startsWith('image/'))) e.preventDefault();
+});
+input.addEventListener('dragover', (e) => e.preventDefault());
+input.addEventListener('drop', (e) => {
+  if (![...(e.dataTransfer?.files ?? [])].some((f) => f.type.startsWith('image/'))) return;
+  e.preventDefault();
+  void attachImages(e.dataTransfer?.files);
+});
+
+/** The picker's choice becomes a chip (and an `@path` mention in the text when typed with `@`). */
+async function pickContext(typed: boolean): Promise<void> {
+  const a = await client.request('context/pick', {});
+  if (a && (a.kind === 'file' || a.kind === 'folder') && typed) {
+    const at = input.selectionStart;
+    input.value = `${input.value.slice(0, at)}${a.path} ${input.value.slice(at)}`;
+    input.selectionStart = input.selectionEnd = at + a.path.length + 1;
+  }
+  attach(a);
+  input.focus();
+}
+attachFile.addEventListener('click', () => void pickContext(false));
+attachSelection.addEventListener('click', async () => attach(await client.request('context/selection', {})));
+attachProblems.addEventListener('click', async () => attach(await client.request('context/problems', {})));
+showAttachments();
 historyButton.addEventListener('click', () => void toggleHistory());
 model.addEventListener('change', async () => showState(await client.request('model/select', { model: model.value })));
 
@@ -222,6 +301,10 @@ document.addEventListener('click', async (e) => {
   if (action === 'approve' || action === 'deny' || action === 'always') await client.request('tool/decide', { callId: id!, approve: action !== 'deny', always: action === 'always' });
   else if (action === 'open-diff') await client.request('tool/openDiff', { callId: id! });
   else if (action === 'edit') startEdit(Number(target.dataset.index));
+  else if (action === 'detach') {
+    attachments.splice(Number(target.dataset.index), 1);
+    showAttachments();
+  }
   else if (action === 'retry') {
     const at = items.findLastIndex((i) => i.kind === 'user');
     const last = items[at];

@@ -138,6 +138,8 @@ export function renderItem(item: ChatItem, open: Set<string>): HTMLElement {
   switch (item.kind) {
     case 'user': {
       const el = h('div', { class: `msg user${item.failed ? ' failed' : ''}` }, renderText(item.text));
+      if (item.attachments?.length)
+        el.append(h('div', { class: 'attachments sent' }, ...item.attachments.map((a) => h('span', { class: `chip chip-${a.kind}`, title: a.label }, icon(a.kind === 'image' ? 'file-media' : a.kind === 'problems' ? 'warning' : a.kind), ' ', a.label))));
       if (item.failed) el.append(h('div', { class: 'unsent' }, icon('warning'), ' Not answered: not kept for the model.'));
       return el;
     }

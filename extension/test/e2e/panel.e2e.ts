@@ -37,6 +37,9 @@ const MARKDOWN_ANSWER = [
   '<img src=x onerror="document.body.dataset.pwned=1"> and [docs](https://example.com/docs)',
 ].join('\n');
 
+/** A 2×2 PNG. */
+const TINY_PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP4z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==';
+
 const t0 = Date.now();
 const step = (what: string) => process.stderr.write(`[e2e +${((Date.now() - t0) / 1000).toFixed(1)}s] ${what}\n`);
 
@@ -72,6 +75,8 @@ describe('the Suna panel in a real VS Code (code-server + Docker sandbox)', func
         { toolCalls: [{ id: 'call_edit', name: 'file_edit', args: { path: 'hello.txt', edits: [{ old_text: 'Hello from the workspace', new_text: 'Hello from the agent' }] } }] },
         { toolCalls: [{ id: 'call_ticks', name: 'shell_exec', args: { command: 'for i in $(seq 1 10); do echo tick $i; sleep 1; done' } }] },
         { text: MARKDOWN_ANSWER },
+        { text: 'I read the attached file.' },
+        { text: 'I see the image.' },
       ],
       { chunkDelayMs: 15 },
     );
@@ -103,7 +108,7 @@ describe('the Suna panel in a real VS Code (code-server + Docker sandbox)', func
     await page.goto(`${server.url}/?folder=${encodeURIComponent(ws)}`);
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
     // The extension host is up (and our contributions registered) once our status bar item shows.
-    await page.locator('.statusbar-item', { hasText: 'vscode-workspace-' }).first().waitFor({ timeout: 60_000 });
+    await page.locator('.statusbar-item', { hasText: 'vscode-workspace-' }).first().waitFor({ timeout: 120_000 });
     step('workbench up, extension active');
   });
 
@@ -290,6 +295,43 @@ describe('the Suna panel in a real VS Code (code-server + Docker sandbox)', func
     await answer.scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(ARTIFACTS, 'extension-markdown.png') });
     step('markdown rendered');
+  });
+
+  it('an @file mention attaches the file: the model receives its content', async () => {
+    await panel.locator('#input').click();
+    await panel.locator('#input').pressSequentially('Explain @');
+    const pick = page.locator('.quick-input-widget input');
+    await pick.waitFor({ timeout: 30_000 });
+    await pick.fill('hello.txt');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'hello.txt' }).first().waitFor({ timeout: 30_000 });
+    await page.keyboard.press('Enter');
+    await panel.locator('#attachments .chip-file', { hasText: 'hello.txt' }).waitFor({ timeout: 30_000 });
+    assert.match(await panel.locator('#input').inputValue(), /Explain @hello\.txt/);
+    await panel.locator('#input').press('Enter');
+    await panel.locator('.msg.assistant', { hasText: 'I read the attached file.' }).waitFor({ timeout: 60_000 });
+    const body = JSON.stringify(fake.modelRequests().at(-1)!.body);
+    assert.match(body, /<attached file=\\"hello.txt\\">/, 'the file went to the model as an attached block');
+    assert.match(body, /Hello from the/);
+    await panel.locator('.msg.user .chip-file', { hasText: 'hello.txt' }).waitFor();
+    step('@hello.txt reached the model');
+  });
+
+  it('a pasted image goes to the model as an image', async () => {
+    await panel.locator('#input').fill('What is in this picture?');
+    await panel.locator('#input').evaluate((el, data) => {
+      const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], 'shot.png', { type: 'image/png' }));
+      el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+    }, TINY_PNG);
+    await panel.locator('#attachments .chip-image img.chip-thumb').waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(ARTIFACTS, 'extension-attachments.png') });
+    await panel.locator('#input').press('Enter');
+    await panel.locator('.msg.assistant', { hasText: 'I see the image.' }).waitFor({ timeout: 60_000 });
+    const body = JSON.stringify(fake.modelRequests().at(-1)!.body);
+    assert.ok(body.includes(TINY_PNG), 'the image data reached the model');
+    assert.match(body, /"type":"image"/);
+    step('pasted image reached the model');
   });
 
   it('the sandbox never saw the API key', async () => {
