@@ -27,6 +27,8 @@ export interface ChatSessionDeps {
   model(): string;
   approvalMode(): ApprovalMode;
   store: HistoryStore;
+  /** Called when a run starts (the sync starts guarding the user's saves). */
+  beforeRun?(): void;
   /** Called when a run ends (the sync pulls everything the agent changed). */
   afterRun?(): void;
   /** The workspace copy of a file (what the sandbox mirrors), for an approval's diff; undefined when absent or too large. */
@@ -131,9 +133,11 @@ export class ChatSession {
     );
     const run: ActiveRun = { id: randomUUID(), controller, gate, sinks, done: Promise.resolve(null as never) };
     this.active = run;
+    this.deps.beforeRun?.();
     run.done = this.execute(text, attachments, gate, controller.signal, emit, denied, tools).finally(() => {
       if (this.active === run) this.active = null;
       this.deps.onPendingApprovals?.(0);
+      this.deps.afterRun?.();
     });
     return run.done;
   }
@@ -236,7 +240,6 @@ export class ChatSession {
     c.messages = unsent ? before : run.messages;
     c.updatedAt = Date.now();
     await this.checkpoint();
-    this.deps.afterRun?.();
     return summary;
   }
 

@@ -142,6 +142,22 @@ export class SyncController implements vscode.Disposable {
     this.pullTimer = setTimeout(() => void this.engine?.pull().catch(() => {}), delayMs);
   }
 
+  /** A chat run starts: the user's edits pushed from now on are guarded against the agent's later changes. */
+  runStarted(): void {
+    this.engine?.trackRun(true);
+  }
+
+  /** A chat run ended: pull what the agent changed (still guarded), then stop guarding. */
+  runEnded(): void {
+    const engine = this.engine;
+    if (!engine) return;
+    clearTimeout(this.pullTimer);
+    void engine
+      .pull()
+      .catch(() => {})
+      .finally(() => engine.trackRun(false));
+  }
+
   /** After a tool that may have written: the file tools name their paths (a quick targeted pull); anything else pulls all. */
   afterTool(name: string, args: Record<string, unknown>): void {
     if (!this.engine) return;
