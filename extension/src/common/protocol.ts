@@ -97,6 +97,8 @@ export interface WebviewRequests {
   'sync/resolve': [{ path: string; choice: 'mine' | 'theirs' }, { ok: boolean }];
   /** A link in the model's answer, clicked by the user: web and mail links after VS Code asks, workspace paths in an editor. */
   'link/open': [{ href: string }, { ok: boolean }];
+  /** A tool's image (a screenshot) opened full size in an editor tab. */
+  'image/open': [{ mimeType: string; data: string }, { ok: boolean }];
   /** The user's Copy on a code block. */
   'clipboard/copy': [{ text: string }, { ok: boolean }];
 }

@@ -1,8 +1,9 @@
 // The chat panel: a webview view in its own activity-bar container. The HTML has a strict CSP with a
 // nonce; everything else goes through the typed protocol (common/protocol.ts), one handler per message.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { safeWriteFile } from '@suna/shared/boundary/safe-write';
 import * as vscode from 'vscode';
-import { parseAttachments } from '../common/attachments.ts';
+import { MAX_IMAGE_BASE64_CHARS, parseAttachments } from '../common/attachments.ts';
 import { classifyLink } from '../common/links.ts';
 import { ProtocolServer, type Handlers, type HostState } from '../common/protocol.ts';
 import { ChatSession, newConversation, type ChatSessionDeps } from '../node/chat-session.ts';
@@ -19,6 +20,8 @@ export interface ChatViewHost {
   openSyncPath(path: string): Promise<void>;
   resolveSyncPath(path: string, choice: 'mine' | 'theirs'): Promise<void>;
   log(line: string): void;
+  /** The extension's own storage folder (opened screenshots are written there). */
+  storageUri: vscode.Uri;
   /** Calls waiting for approval changed; `panelVisible` says whether the user can see them (status-bar hint). */
   onPendingApprovals?(count: number, panelVisible: boolean): void;
 }
@@ -156,6 +159,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       },
       'link/open': ({ href }) => openLink(href),
       'context/pick': () => pickWorkspaceEntry(),
+      'image/open': ({ mimeType, data }) => this.openImage(mimeType, data),
       'context/selection': () => editorSelection(),
       'context/problems': () => problemsList(),
       'clipboard/copy': async ({ text }) => {
@@ -190,6 +194,19 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
 <script nonce="${nonce}" src="${uri('webview.js')}"></script>
 </body>
 </html>`;
+  }
+
+  /** A tool image (sandbox content: checked, written only by the safe writer into the extension's own storage) in an editor. */
+  private async openImage(mimeType: unknown, data: unknown): Promise<{ ok: boolean }> {
+    const ext = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/gif': 'gif', 'image/webp': 'webp' }[String(mimeType)];
+    if (!ext || typeof data !== 'string' || data.length > MAX_IMAGE_BASE64_CHARS || !/^[A-Za-z0-9+/]+={0,2}$/.test(data)) return { ok: false };
+    const bytes = Buffer.from(data, 'base64');
+    const dir = vscode.Uri.joinPath(this.host.storageUri, 'images');
+    await vscode.workspace.fs.createDirectory(dir);
+    const name = `${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}.${ext}`;
+    await safeWriteFile(dir.fsPath, name, bytes, { maxBytes: MAX_IMAGE_BASE64_CHARS });
+    await vscode.commands.executeCommand('vscode.open', vscode.Uri.joinPath(dir, name), { preview: true });
+    return { ok: true };
   }
 
   dispose(): void {

@@ -74,6 +74,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       allowAlways: (name) => settings.allowToolAlways(name),
     }),
     onPendingApprovals: (count, visible) => status.setPendingApprovals(visible ? 0 : count),
+    storageUri: context.storageUri ?? context.globalStorageUri,
     openSyncPath: async (p) => sync?.openDiff(p),
     resolveSyncPath: async (p, choice) => sync?.resolve(p, choice),
   });

@@ -205,6 +205,12 @@ export class SyncController implements vscode.Disposable {
   async resolve(path: string, choice: 'mine' | 'theirs'): Promise<void> {
     await this.engine?.resolve(path, choice);
     this.content.changed.fire(this.sandboxUri(path));
+    // The diff of a decided file would only say "(no sandbox version…)": close it.
+    const theirs = this.sandboxUri(path).toString();
+    const tabs = vscode.window.tabGroups.all
+      .flatMap((g) => g.tabs)
+      .filter((t) => (t.input instanceof vscode.TabInputTextDiff && t.input.original.toString() === theirs) || (t.input instanceof vscode.TabInputText && t.input.uri.toString() === theirs));
+    if (tabs.length) await vscode.window.tabGroups.close(tabs, true).then(undefined, () => false);
   }
 
   /** The path a keep-mine / take-theirs command is about: its argument, the diff in front, or a pick. */

@@ -349,6 +349,22 @@ document.addEventListener(
   true,
 );
 
+// "Suna: Focus on Chat View" (and any focus coming from outside the panel) puts the cursor in the input;
+// a click inside the panel keeps its own target.
+let lastPointerDown = 0;
+window.addEventListener('pointerdown', () => (lastPointerDown = Date.now()), true);
+window.addEventListener('focus', () =>
+  setTimeout(() => {
+    if (Date.now() - lastPointerDown > 300 && (document.activeElement === document.body || document.activeElement === null)) input.focus();
+  }, 0),
+);
+// Screenshots open full size in an editor tab.
+document.addEventListener('click', (e) => {
+  const img = (e.target as HTMLElement).closest<HTMLImageElement>('img.tool-image');
+  const m = img && /^data:(image\/[a-z]+);base64,(.*)$/.exec(img.src);
+  if (m) void client.request('image/open', { mimeType: m[1]!, data: m[2]! });
+});
+
 client.on('state', showState);
 client.on('conversation', (c) => {
   showConversation(c);

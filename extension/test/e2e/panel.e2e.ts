@@ -62,6 +62,7 @@ describe('the Suna panel in a real VS Code (code-server + Docker sandbox)', func
     mkdirSync(join(ws, 'src'), { recursive: true });
     await fsp.writeFile(join(ws, 'hello.txt'), 'Hello from the workspace\n');
     await fsp.writeFile(join(ws, 'notes.txt'), 'original notes\n');
+    await fsp.writeFile(join(ws, 'greeting.txt'), 'original greeting\n');
     await fsp.writeFile(join(ws, 'src', 'app.js'), 'console.log("app");\n');
     await fsp.writeFile(join(ws, '.gitignore'), 'node_modules/\n');
 
@@ -77,6 +78,8 @@ describe('the Suna panel in a real VS Code (code-server + Docker sandbox)', func
         { text: MARKDOWN_ANSWER },
         { text: 'I read the attached file.' },
         { text: 'I see the image.' },
+        { toolCalls: [{ id: 'call_overwrite', name: 'shell_exec', args: { command: 'sleep 5 && echo "agent greeting" > greeting.txt' } }] },
+        { text: 'Rewrote greeting.txt.' },
       ],
       { chunkDelayMs: 15 },
     );
@@ -105,7 +108,7 @@ describe('the Suna panel in a real VS Code (code-server + Docker sandbox)', func
     step(`code-server at ${server.url}`);
     context = await chromium.launchPersistentContext(join(home, 'browser-profile'), { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS, viewport: { width: 1440, height: 900 } });
     page = context.pages()[0] ?? (await context.newPage());
-    await page.goto(`${server.url}/?folder=${encodeURIComponent(ws)}`);
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(ws)}`, { timeout: 120_000 });
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
     // The extension host is up (and our contributions registered) once our status bar item shows.
     await page.locator('.statusbar-item', { hasText: 'vscode-workspace-' }).first().waitFor({ timeout: 120_000 });
@@ -332,6 +335,22 @@ describe('the Suna panel in a real VS Code (code-server + Docker sandbox)', func
     assert.ok(body.includes(TINY_PNG), 'the image data reached the model');
     assert.match(body, /"type":"image"/);
     step('pasted image reached the model');
+  });
+
+  it('a file the user saved during the run and the agent then overwrote becomes a review item', async () => {
+    await panel.locator('#input').fill('Rewrite greeting.txt.');
+    await panel.locator('#input').press('Enter');
+    const card = panel.locator('.card.tool[data-id="call_overwrite"]');
+    await card.locator('button[data-action="approve"]').click({ timeout: 60_000 });
+    await card.and(panel.locator('.status-running')).waitFor({ timeout: 30_000 });
+    // The user saves their own version while the command sleeps; it is pushed, then the agent overwrites it.
+    await fsp.writeFile(join(ws, 'greeting.txt'), 'user greeting\n');
+    step('saved greeting.txt locally during the run');
+    await panel.locator('.msg.assistant', { hasText: 'Rewrote greeting.txt.' }).waitFor({ timeout: 90_000 });
+    await panel.locator('.banner .conflict[data-path="greeting.txt"]').waitFor({ timeout: 60_000 });
+    assert.equal(readFileSync(join(ws, 'greeting.txt'), 'utf8'), 'user greeting\n', 'not overwritten silently');
+    await page.screenshot({ path: join(ARTIFACTS, 'extension-review-after-save.png') });
+    step('overwrite after save is a review item');
   });
 
   it('the sandbox never saw the API key', async () => {

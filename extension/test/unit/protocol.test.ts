@@ -35,6 +35,7 @@ function handlers(overrides: Partial<Handlers>): Handlers {
     'tool/decide': () => ({ ok: true }),
     'tool/openDiff': () => ({ ok: true }),
     'context/pick': () => null,
+    'image/open': () => ({ ok: true }),
     'context/selection': () => null,
     'context/problems': () => null,
     'model/select': () => state,
