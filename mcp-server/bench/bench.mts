@@ -174,7 +174,7 @@ async function benchToolList(): Promise<void> {
 }
 
 // SUNA_BENCH=egress,stdio,… runs only those parts.
-const parts: Record<string, () => Promise<void>> = { stdio: benchStdio, http: benchHttp, cold: benchColdStart, browser: benchBrowser, sync: benchWorkspaceSync, loop: benchLoop, egress: benchEgress, tools: benchToolList };
+const parts: Record<string, () => Promise<void>> = { panel: async () => void results.push(...(await (await import('./panel.mts')).benchPanel())), stdio: benchStdio, http: benchHttp, cold: benchColdStart, browser: benchBrowser, sync: benchWorkspaceSync, loop: benchLoop, egress: benchEgress, tools: benchToolList };
 const only = process.env.SUNA_BENCH?.split(',').map((s) => s.trim()).filter(Boolean);
 for (const [name, run] of Object.entries(parts)) if (!only || only.includes(name)) await run();
 

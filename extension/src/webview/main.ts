@@ -62,6 +62,18 @@ function renderAll(): void {
 }
 
 
+let streamFrame = 0;
+
+function renderStreaming(): void {
+  streamFrame = 0;
+  const item = items[items.length - 1];
+  if (item?.kind !== 'assistant' || !log.lastElementChild?.classList.contains('assistant')) return;
+  const stick = isAtBottom();
+  log.lastElementChild.replaceWith(renderItem(item, open));
+  // Follow the stream only when the user is at the bottom: never yank them back from what they scrolled to.
+  if (stick) log.scrollTop = log.scrollHeight;
+}
+
 function applyEvent(e: ChatEvent): void {
   const last = items[items.length - 1];
   applyChatEvent(items, e);
@@ -82,12 +94,8 @@ function applyEvent(e: ChatEvent): void {
     }
   }
   if (e.type === 'text' && last?.kind === 'assistant' && last.streaming && log.lastElementChild?.classList.contains('assistant')) {
-    // Streaming: only the last message changes.
-    const stick = isAtBottom();
-    const el = renderItem(items[items.length - 1]!, open);
-    log.lastElementChild.replaceWith(el);
-    // Follow the stream only when the user is at the bottom: never yank them back from what they scrolled to.
-    if (stick) log.scrollTop = log.scrollHeight;
+    // Streaming: only the last message changes, rendered at most once a frame (Markdown is not free).
+    if (!streamFrame) streamFrame = requestAnimationFrame(renderStreaming);
     return;
   }
   renderAll();
