@@ -52,8 +52,8 @@ function renderAll(): void {
   log.replaceChildren(
     ...items.map((i, at) => {
       const el = renderItem(i, open);
-      // The last message can be edited and sent again (the conversation goes back to before it).
-      if (at === lastUser && !running) el.append(h('button', { class: 'icon-button edit-message', 'data-action': 'edit', 'data-index': String(at), title: 'Edit and send again', 'aria-label': 'Edit and send again' }, icon('edit')));
+      // The last message can be edited and sent again (the conversation goes back to before it); hidden while running.
+      if (at === lastUser) el.append(h('button', { class: 'icon-button edit-message', 'data-action': 'edit', 'data-index': String(at), title: 'Edit and send again', 'aria-label': 'Edit and send again' }, icon('edit')));
       return el;
     }),
   );
