@@ -200,6 +200,20 @@ export function formatUsageShort(u: UsageTotals): string {
   return `${n(u.inputTokens)} in · ${n(u.outputTokens)} out`;
 }
 
+/**
+ * A saved conversation whose last run never ended (the window was reloaded or closed mid-run) gets its end:
+ * reason `interrupted`, cards still running marked cancelled. The panel offers Continue for it. True if changed.
+ */
+export function closeInterruptedRun(items: ChatItem[]): boolean {
+  const lastUser = items.findLastIndex((i) => i.kind === 'user');
+  if (lastUser < 0 || items.findLastIndex((i) => i.kind === 'run-end') > lastUser) return false;
+  applyChatEvent(items, { type: 'end', reason: 'interrupted', usage: { ...EMPTY_USAGE } });
+  return true;
+}
+
+/** What the model is told when the user continues an interrupted run. */
+export const CONTINUE_TEXT = 'The previous run was interrupted (the editor window was reloaded). Continue the task from where you stopped.';
+
 /** A title from the first user message. */
 export function titleFrom(text: string): string {
   const line = text.trim().split('\n')[0] ?? '';

@@ -10,7 +10,7 @@ import { labelOf, type Attachment } from '../common/attachments.ts';
 import { readAttachments } from './context-reader.ts';
 import { approvalReason, deniedText, type ApprovalMode } from '../common/approvals.ts';
 import type { ConversationView, RunSummary } from '../common/protocol.ts';
-import { applyChatEvent, EMPTY_USAGE, titleFrom, addUsage, type ChatEvent } from '../common/transcript.ts';
+import { applyChatEvent, closeInterruptedRun, EMPTY_USAGE, titleFrom, addUsage, type ChatEvent } from '../common/transcript.ts';
 import { withExternalTools, type HintedToolHost } from './external-servers.ts';
 import type { RunNotice } from './external-hub.ts';
 import type { HistoryStore, StoredConversation } from './history-store.ts';
@@ -78,6 +78,8 @@ export class ChatSession {
 
   constructor(private readonly deps: ChatSessionDeps, conversation?: StoredConversation) {
     this.conversation = conversation ?? newConversation(deps.model());
+    // A run cut by a reload is shown as interrupted, with Continue (it goes on from the saved messages).
+    if (conversation && closeInterruptedRun(conversation.items)) void this.checkpoint();
   }
 
   get running(): boolean {

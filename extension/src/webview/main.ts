@@ -1,7 +1,7 @@
 // The chat panel's script (runs in the webview): state from the host, user actions as protocol requests,
 // run events applied with the same reducer the host uses.
 import { ProtocolClient, type ConversationView, type HostCommand, type HostState } from '../common/protocol.ts';
-import { applyChatEvent, formatUsage, formatUsageShort, type ChatEvent, type ChatItem, type UsageTotals } from '../common/transcript.ts';
+import { applyChatEvent, CONTINUE_TEXT, formatUsage, formatUsageShort, type ChatEvent, type ChatItem, type UsageTotals } from '../common/transcript.ts';
 import { IMAGE_TYPES, MAX_ATTACHMENTS, MAX_IMAGE_BASE64_CHARS, labelOf, type Attachment } from '../common/attachments.ts';
 import { h, icon, renderBanner, renderItem, renderModelPicker } from './render.ts';
 
@@ -184,7 +184,7 @@ async function attachImages(files: FileList | null | undefined): Promise<boolean
   return images.length > 0;
 }
 
-async function sendMessage(again?: { text: string; rewindTo: number }): Promise<void> {
+async function sendMessage(again?: { text: string; rewindTo?: number }): Promise<void> {
   const text = again?.text ?? input.value.trim();
   if (!text || running) return;
   const rewindTo = again?.rewindTo ?? editing;
@@ -313,6 +313,7 @@ document.addEventListener('click', async (e) => {
     attachments.splice(Number(target.dataset.index), 1);
     showAttachments();
   }
+  else if (action === 'continue') await sendMessage({ text: CONTINUE_TEXT });
   else if (action === 'retry') {
     const at = items.findLastIndex((i) => i.kind === 'user');
     const last = items[at];

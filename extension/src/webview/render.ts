@@ -153,13 +153,14 @@ export function renderItem(item: ChatItem, open: Set<string>): HTMLElement {
     case 'notice':
       return h('div', { class: `notice ${item.level}` }, icon(item.level === 'error' ? 'error' : item.level === 'warning' ? 'warning' : 'info'), ' ', item.text);
     case 'run-end': {
-      const words: Record<string, string> = { final_answer: 'Done', cancelled: 'Stopped', max_steps: 'Stopped: step limit reached', max_wall_time: 'Stopped: time limit reached', error: 'Failed' };
+      const words: Record<string, string> = { final_answer: 'Done', cancelled: 'Stopped', interrupted: 'Interrupted by a window reload', max_steps: 'Stopped: step limit reached', max_wall_time: 'Stopped: time limit reached', error: 'Failed' };
       return h(
         'div',
         { class: `run-end reason-${item.reason}` },
         h('span', {}, words[item.reason] ?? item.reason),
         h('span', { class: 'usage' }, ` · ${formatUsage(item.usage)}`),
         ...(item.error ? [h('div', { class: 'run-error' }, item.error)] : []),
+        ...(item.reason === 'interrupted' ? [h('div', { class: 'run-actions' }, h('button', { class: 'secondary', 'data-action': 'continue' }, icon('debug-continue'), ' Continue'))] : []),
         ...(item.reason === 'error'
           ? [
               h(

@@ -9,8 +9,8 @@ import { annotationsFor } from '@suna/shared/tool-kinds';
 import { anthropicBody, startFakeModelServer, type FakeModelServer } from '../../../shared/test/fixtures/fake-model-server.ts';
 import { delay, MemoryToolHost } from '../../../shared/test/fixtures/memory-tools.ts';
 import type { ApprovalMode } from '../../src/common/approvals.ts';
-import type { ChatEvent } from '../../src/common/transcript.ts';
-import { ChatSession } from '../../src/node/chat-session.ts';
+import { CONTINUE_TEXT, type ChatEvent } from '../../src/common/transcript.ts';
+import { ChatSession, newConversation } from '../../src/node/chat-session.ts';
 import { HistoryStore } from '../../src/node/history-store.ts';
 
 function tools() {
@@ -276,5 +276,46 @@ describe('chat session live output', () => {
       { type: 'tool_output', id: 'sh', text: 'compiling a\n' },
       { type: 'tool_output', id: 'sh', text: 'compiling b\n' },
     ]);
+  });
+});
+
+describe('chat session after a window reload', () => {
+  let fake: FakeModelServer;
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'suna-chat-'))));
+  afterEach(async () => {
+    await fake?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a conversation saved mid-run opens as interrupted and Continue goes on from its saved messages', async () => {
+    fake = await startFakeModelServer([{ text: 'Continuing: done.' }]);
+    const store = new HistoryStore(dir);
+    const stored = newConversation('anthropic:claude-sonnet-5-5');
+    stored.messages = [
+      { role: 'user', content: [{ type: 'text', text: 'run the build' }] },
+      { role: 'assistant', content: [{ type: 'tool_call', id: 'b1', name: 'shell_exec', args: { command: 'make' } }] },
+    ];
+    stored.items = [
+      { kind: 'user', text: 'run the build', messageIndex: 0 },
+      { kind: 'tool', id: 'b1', name: 'shell_exec', args: { command: 'make' }, status: 'running' },
+    ];
+    const s = new ChatSession(
+      {
+        tools: tools(),
+        provider: async (m) => createProvider(m, { apiKey: 'test-key', baseURL: fake.anthropicBaseURL }),
+        model: () => 'anthropic:claude-sonnet-5-5',
+        approvalMode: () => 'auto',
+        store,
+      },
+      stored,
+    );
+    const end = s.conversation.items.at(-1);
+    assert.ok(end?.kind === 'run-end' && end.reason === 'interrupted');
+    const summary = await s.send(CONTINUE_TEXT, () => {});
+    assert.equal(summary.reason, 'final_answer');
+    const body = JSON.stringify(anthropicBody(fake.modelRequests()[0]!).messages);
+    assert.match(body, /run the build/, 'the saved conversation went with it');
+    assert.match(body, /interrupted/);
   });
 });

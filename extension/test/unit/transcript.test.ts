@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { explainSandboxProblem } from '../../src/common/problems.ts';
-import { applyChatEvent, formatUsage, MAX_LIVE_OUTPUT_CHARS, MAX_RESULT_CHARS_SHOWN, type ChatEvent, type ChatItem } from '../../src/common/transcript.ts';
+import { applyChatEvent, closeInterruptedRun, formatUsage, MAX_LIVE_OUTPUT_CHARS, MAX_RESULT_CHARS_SHOWN, type ChatEvent, type ChatItem } from '../../src/common/transcript.ts';
 
 const run = (events: ChatEvent[]) => events.reduce<ChatItem[]>((items, e) => applyChatEvent(items, e), []);
 const usage = { inputTokens: 1234, outputTokens: 56, cacheReadTokens: 0, cacheWriteTokens: 0, steps: 3 };
@@ -95,5 +95,17 @@ describe('transcript: live output', () => {
     applyChatEvent(done, { type: 'tool_output', id: 'd', text: 'partial' });
     applyChatEvent(done, { type: 'tool_end', id: 'd', ok: true, text: 'exit code 0\nstdout:\npartial', durationMs: 5 });
     assert.equal(done[0]!.kind === 'tool' && done[0]!.output, undefined);
+  });
+});
+
+describe('transcript: a run cut by a reload', () => {
+  it('is closed as interrupted (running cards cancelled) so the panel can offer Continue; a finished one is left alone', () => {
+    const items = applyChatEvent([], { type: 'user', text: 'go' });
+    applyChatEvent(items, { type: 'tool_start', id: 't', name: 'shell_exec', args: {} });
+    assert.equal(closeInterruptedRun(items), true);
+    assert.equal(items.at(-1)?.kind === 'run-end' && items.at(-1)!.kind === 'run-end' && (items.at(-1) as { reason: string }).reason, 'interrupted');
+    assert.equal(items[1]!.kind === 'tool' && items[1]!.status, 'cancelled');
+    assert.equal(closeInterruptedRun(items), false, 'only once');
+    assert.equal(closeInterruptedRun([]), false);
   });
 });
