@@ -239,6 +239,7 @@ describe('the Suna panel in a real VS Code (code-server + Docker sandbox)', func
   });
 
   it('a file_edit approval shows its diff; while the panel is hidden a badge and the status bar say it waits', async () => {
+    await panel.locator('#send').waitFor({ timeout: 60_000 }); // the previous run has ended (Send is back)
     await panel.locator('#input').fill('Change the greeting in hello.txt, then count to ten.');
     await panel.locator('#input').press('Enter');
     const edit = panel.locator('.card.tool[data-name="file_edit"].status-awaiting-approval');
@@ -284,6 +285,7 @@ describe('the Suna panel in a real VS Code (code-server + Docker sandbox)', func
   });
 
   it('renders the Markdown answer: heading, table, highlighted code with Copy; raw HTML stays inert', async () => {
+    await panel.locator('#send').waitFor({ timeout: 60_000 }); // the previous run has ended (Send is back)
     await panel.locator('#input').fill('Summarize what you did.');
     await panel.locator('#input').press('Enter');
     const answer = panel.locator('.msg.assistant.md', { hasText: 'Summary' }).last();
@@ -301,6 +303,7 @@ describe('the Suna panel in a real VS Code (code-server + Docker sandbox)', func
   });
 
   it('an @file mention attaches the file: the model receives its content', async () => {
+    await panel.locator('#send').waitFor({ timeout: 60_000 });
     await panel.locator('#input').click();
     await panel.locator('#input').pressSequentially('Explain @');
     const pick = page.locator('.quick-input-widget input');
@@ -320,6 +323,7 @@ describe('the Suna panel in a real VS Code (code-server + Docker sandbox)', func
   });
 
   it('a pasted image goes to the model as an image', async () => {
+    await panel.locator('#send').waitFor({ timeout: 60_000 }); // the previous run has ended (Send is back)
     await panel.locator('#input').fill('What is in this picture?');
     await panel.locator('#input').evaluate((el, data) => {
       const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
@@ -338,6 +342,7 @@ describe('the Suna panel in a real VS Code (code-server + Docker sandbox)', func
   });
 
   it('a file the user saved during the run and the agent then overwrote becomes a review item', async () => {
+    await panel.locator('#send').waitFor({ timeout: 60_000 }); // the previous run has ended (Send is back)
     await panel.locator('#input').fill('Rewrite greeting.txt.');
     await panel.locator('#input').press('Enter');
     const card = panel.locator('.card.tool[data-id="call_overwrite"]');
