@@ -14,7 +14,12 @@ export interface TextCapture {
   totalBytes: number;
 }
 
-export type ExecRequest = Omit<ExecArgs, 'spillPath' | 'cwd'> & { cwd?: string; spillDir?: string };
+export type ExecRequest = Omit<ExecArgs, 'spillPath' | 'cwd' | 'stream'> & {
+  cwd?: string;
+  spillDir?: string;
+  /** Output while the command runs, in chunks (the daemon batches them); only when someone shows it. */
+  onOutput?: (chunk: Buffer) => void;
+};
 export type ExecOutcome = Omit<ExecResult, 'stdout' | 'stderr'> & { stdout: TextCapture; stderr: TextCapture };
 
 export interface SandboxFiles {
@@ -83,8 +88,8 @@ export function bindSandbox(sandbox: Sandbox, signal: AbortSignal): SandboxFacad
     list: () => call('list', {}),
   };
 
-  async function exec({ cwd = WORKSPACE_ROOT, ...req }: ExecRequest): Promise<ExecOutcome> {
-    const r = await sandbox.exec({ ...req, cwd }, signal).catch((err: unknown) => Promise.reject(toToolError(err)));
+  async function exec({ cwd = WORKSPACE_ROOT, onOutput, ...req }: ExecRequest): Promise<ExecOutcome> {
+    const r = await sandbox.exec({ ...req, cwd }, signal, onOutput).catch((err: unknown) => Promise.reject(toToolError(err)));
     const text = (c: ExecResult['stdout']): TextCapture => ({ head: decode(c.head), tail: decode(c.tail), totalBytes: c.totalBytes });
     return { ...r, stdout: text(r.stdout), stderr: text(r.stderr) };
   }

@@ -39,6 +39,8 @@ export interface ToolContext extends SandboxFacade {
   signal: AbortSignal;
   reply: ToolResponse;
   progress(progress: number, total?: number, message?: string): Promise<void>;
+  /** The caller asked for progress (a progress token, or an in-process observer): worth producing live output. */
+  wantsProgress: boolean;
 }
 
 /**

@@ -133,6 +133,7 @@ export async function executeTool(tool: ToolDefinition, args: Record<string, unk
     config: runtime.config,
     signal: opts.signal,
     reply,
+    wantsProgress: opts.notify !== undefined,
     async progress(progress, total, message) {
       if (!opts.notify || progress <= lastProgress || opts.signal.aborted) return;
       lastProgress = progress;

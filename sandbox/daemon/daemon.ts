@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     spawnDu: (args) => identity.spawn('/usr/bin/du', args, { cwd: '/', env: { PATH: SYSTEM_PATH, LC_ALL: 'C' }, stdio: ['ignore', 'pipe', 'ignore'] }),
     report: (usedBytes, stopped) => emit({ ev: 'quota', usedBytes, quotaBytes, stopped }),
   });
-  const commands = new Commands(identity, workspace);
+  const commands = new Commands(identity, workspace, emit);
   const processes = new ProcessTable(commands);
   const files = new FileOps(identity, workspace, quota);
   const tunnels = new Tunnels(emit);

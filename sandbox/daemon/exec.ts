@@ -7,7 +7,7 @@ import type { Identity } from './confinement.js';
 import { Capture, Spill } from './capture.js';
 import { DaemonError } from './errors.js';
 import { terminateGroup, killGroup } from './groups.js';
-import { DaemonErrorCodes as E, type ExecArgs, type ExecResult } from './protocol.js';
+import { DaemonErrorCodes as E, EXEC_STREAM_CHUNK_BYTES, EXEC_STREAM_MAX_BYTES, type DaemonEvent, type ExecArgs, type ExecResult } from './protocol.js';
 import type { Workspace } from './workspace.js';
 
 export function oomKillCount(): number {
@@ -29,10 +29,55 @@ export interface CommandSpec {
   env?: Record<string, string>;
 }
 
+/**
+ * The live view of a running exec: output batched every LIVE_INTERVAL_MS into events of at most
+ * EXEC_STREAM_CHUNK_BYTES, and no more than EXEC_STREAM_MAX_BYTES per exec (the result still has head and tail).
+ * Nothing is sent at exit: the result carries the output, so a quick command costs no event at all.
+ */
+const LIVE_INTERVAL_MS = 250;
+
+class LiveOutput {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private sent = 0;
+  private readonly timer = setInterval(() => this.flush(), LIVE_INTERVAL_MS);
+
+  constructor(private readonly send: (base64: string) => void) {}
+
+  push(c: Buffer): void {
+    const room = EXEC_STREAM_MAX_BYTES - this.sent - this.pendingBytes;
+    if (room <= 0) return;
+    const part = c.length > room ? c.subarray(0, room) : c;
+    this.pending.push(part);
+    this.pendingBytes += part.length;
+  }
+
+  private flush(): void {
+    if (!this.pendingBytes) return;
+    const all = Buffer.concat(this.pending);
+    this.pending = [];
+    this.pendingBytes = 0;
+    for (let at = 0; at < all.length; at += EXEC_STREAM_CHUNK_BYTES) {
+      const piece = all.subarray(at, at + EXEC_STREAM_CHUNK_BYTES);
+      this.sent += piece.length;
+      this.send(piece.toString('base64'));
+    }
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.pending = [];
+  }
+}
+
 export class Commands {
   private readonly running = new Map<string, { pid: number; cancel: () => void }>();
 
-  constructor(private readonly identity: Identity, private readonly workspace: Workspace) {}
+  constructor(
+    private readonly identity: Identity,
+    private readonly workspace: Workspace,
+    private readonly emit: (ev: DaemonEvent) => void = () => {},
+  ) {}
 
   /** A command (`bash -c`, or an argv without a shell) as the user, in its own process group, in a confined cwd. */
   async spawn(a: CommandSpec): Promise<ChildProcess> {
@@ -60,8 +105,9 @@ export class Commands {
     child.stdin!.on('error', () => {});
     if (a.stdin) child.stdin!.end(a.stdin);
     else child.stdin!.end();
-    child.stdout!.on('data', (c: Buffer) => (out.push(c), spill.push(c)));
-    child.stderr!.on('data', (c: Buffer) => (err.push(c), spill.push(c)));
+    const live = a.stream ? new LiveOutput((data) => this.emit({ ev: 'execOutput', execId: a.execId, data })) : undefined;
+    child.stdout!.on('data', (c: Buffer) => (out.push(c), spill.push(c), live?.push(c)));
+    child.stderr!.on('data', (c: Buffer) => (err.push(c), spill.push(c), live?.push(c)));
 
     const pid = child.pid ?? 0;
     const timer = setTimeout(() => {
@@ -91,6 +137,7 @@ export class Commands {
       });
     }).finally(() => {
       clearTimeout(timer);
+      live?.close();
       this.running.delete(a.execId);
     });
     // A timed-out or cancelled command is reported only once nothing of its process group is left.

@@ -16,7 +16,13 @@ export interface ExecArgs {
   spillPath?: string;
   spillMaxBytes?: number;
   stdin?: string;
+  /** Also send the output as it comes (`execOutput` events, batched, bounded) for a live view. */
+  stream?: boolean;
 }
+
+/** Live output of one exec: at most this many bytes per event, and this many per exec in all. */
+export const EXEC_STREAM_CHUNK_BYTES = 16 * 1024;
+export const EXEC_STREAM_MAX_BYTES = 2 * 1024 * 1024;
 
 export interface ExecResult {
   exitCode: number | null;
@@ -176,6 +182,8 @@ export type DaemonResponse =
 export type DaemonEvent =
   | { ev: 'tunnelData'; tunnelId: string; data: string }
   | { ev: 'tunnelClosed'; tunnelId: string; error?: string }
+  /** A piece of a streaming exec's output (stdout and stderr as they interleave; base64). */
+  | { ev: 'execOutput'; execId: string; data: string }
   /** The disk watchdog found the quota exceeded (numbers and what it stopped; the host words the notice). */
   | { ev: 'quota'; usedBytes: number; quotaBytes: number; stopped: QuotaStop[] };
 

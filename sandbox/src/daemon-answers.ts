@@ -2,7 +2,7 @@
 // daemon's answers and events: per op, each field's type and size, bounded by what was asked (a read of N bytes
 // cannot answer with more), and the line ceiling that follows from it. Fields the host does not use are dropped.
 import { z } from 'zod';
-import type { DaemonEvent, DaemonOp, DaemonOps } from '../daemon/protocol.js';
+import { EXEC_STREAM_CHUNK_BYTES, type DaemonEvent, type DaemonOp, type DaemonOps } from '../daemon/protocol.js';
 
 /** Base64 length of `bytes` bytes. */
 export const b64Len = (bytes: number) => Math.ceil(Math.max(0, bytes) / 3) * 4;
@@ -188,6 +188,7 @@ export function checkError(error: unknown): { code: string; message: string } {
 const eventSchema = z.discriminatedUnion('ev', [
   z.object({ ev: z.literal('tunnelData'), tunnelId: text(64), data: b64(BASE_LINE_BYTES / 2) }),
   z.object({ ev: z.literal('tunnelClosed'), tunnelId: text(64), error: text(1000).optional() }),
+  z.object({ ev: z.literal('execOutput'), execId: text(64), data: b64(EXEC_STREAM_CHUNK_BYTES) }),
   z.object({
     ev: z.literal('quota'),
     usedBytes: count,

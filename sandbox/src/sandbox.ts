@@ -1,7 +1,7 @@
 // A Sandbox is the one object tools talk to: it makes sure the image, container and daemon are there
 // (recreating what died, and saying so), and forwards operations to the daemon.
 import type Docker from 'dockerode';
-import type { CodeRunArgs, CodeRunResult, DaemonOp, DaemonOps, ExecArgs, ExecResult } from '../daemon/protocol.js';
+import type { CodeRunArgs, CodeRunResult, DaemonEvent, DaemonOp, DaemonOps, ExecArgs, ExecResult } from '../daemon/protocol.js';
 import { DEFAULT_DISK_QUOTA_MB, egressOf, imageOf, type ExitPolicy, type SandboxConfig } from './config.js';
 import { assets } from './assets.js';
 import { CheckpointStore, type CheckpointInfo } from './checkpoints.js';
@@ -198,15 +198,24 @@ export class Sandbox {
     }
   }
 
-  async exec(args: Omit<ExecArgs, 'spillPath'> & { spillDir?: string }, signal?: AbortSignal): Promise<ExecResult> {
+  /** Runs a command to completion; `onOutput` receives its output while it runs (bounded, batched by the daemon). */
+  async exec(args: Omit<ExecArgs, 'spillPath' | 'stream'> & { spillDir?: string }, signal?: AbortSignal, onOutput?: (chunk: Buffer) => void): Promise<ExecResult> {
     const execId = `x${++execCounter}`;
     const spillPath = args.spillDir ? `${args.spillDir}/exec-${Date.now()}-${execCounter}.log` : undefined;
     const daemon = await this.ensure();
-    return this.call('exec', { ...args, execId, spillPath }, {
-      signal,
-      timeoutMs: args.timeoutMs + DAEMON_GRACE_MS,
-      onAbort: () => daemon.notify('cancel', { execId }),
-    });
+    const onEvent = (e: DaemonEvent) => {
+      if (e.ev === 'execOutput' && e.execId === execId) onOutput!(Buffer.from(e.data, 'base64'));
+    };
+    if (onOutput) daemon.on('event', onEvent);
+    try {
+      return await this.call('exec', { ...args, execId, spillPath, ...(onOutput ? { stream: true } : {}) }, {
+        signal,
+        timeoutMs: args.timeoutMs + DAEMON_GRACE_MS,
+        onAbort: () => daemon.notify('cancel', { execId }),
+      });
+    } finally {
+      daemon.off('event', onEvent);
+    }
   }
 
   /** One cell in the code interpreter's kernel; aborting interrupts it (the kernel keeps its state). */

@@ -35,8 +35,10 @@ export function isOpenWorld(hints: ToolHints | undefined): boolean {
  * - `auto-read`: read-only tools run (including reads of the outside world, e.g. web search); others ask.
  * - `ask`: only read-only tools that stay inside the sandbox run; everything else asks, including reads
  *   that reach the outside world.
+ * A tool the user chose "Always allow" for (in this workspace) runs in every mode.
  */
-export function decide(mode: ApprovalMode, hints: ToolHints | undefined): Decision {
+export function decide(mode: ApprovalMode, hints: ToolHints | undefined, alwaysAllowed = false): Decision {
+  if (alwaysAllowed) return 'run';
   switch (mode) {
     case 'auto':
       return 'run';
@@ -52,9 +54,21 @@ export function deniedText(toolName: string): string {
   return `The user denied this ${toolName} call, so it was not run. Do not repeat it; continue another way or ask the user what they want instead.`;
 }
 
-/** One line for the approval prompt in a tool card. */
+/**
+ * One line for the approval prompt in a tool card, from the same annotations: code that runs, data that can
+ * be deleted, the outside world reached (a browser page, a published port), files changed, or an outside read.
+ */
 export function approvalReason(hints: ToolHints | undefined): string {
-  if (hints?.destructiveHint !== false && !isReadOnly(hints)) return 'can change or delete data in the sandbox';
-  if (!isReadOnly(hints)) return 'changes files in the sandbox';
+  const readOnly = isReadOnly(hints);
+  const destructive = hints?.destructiveHint !== false && !readOnly;
+  if (destructive && isOpenWorld(hints)) return 'runs code in the sandbox that can change or delete files and reach the network';
+  if (destructive) return 'can change or delete data in the sandbox';
+  if (!readOnly && isOpenWorld(hints)) return 'acts on the outside world from the sandbox (web pages it opens, ports or sites it publishes)';
+  if (!readOnly) return 'changes files in the sandbox';
   return 'reaches the outside world';
+}
+
+/** Tool names the user chose "Always allow" for (a workspace setting, revocable there); junk entries are dropped. */
+export function parseAlwaysAllowed(value: unknown): Set<string> {
+  return new Set(Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string' && /^[\w.-]{1,128}$/.test(v)) : []);
 }

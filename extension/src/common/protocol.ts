@@ -3,6 +3,7 @@
 // `{done:false, chunk}` … `{done:true, result}`, plus host → webview events. Adding a message is adding a
 // line to a map; the compiler then points at the handler that is missing (Handlers<> needs every type).
 import type { ApprovalMode } from './approvals.js';
+import type { Attachment } from './attachments.js';
 import type { ChatEvent, ChatItem, UsageTotals } from './transcript.js';
 
 // --------------------------------------------------------------------------------------- payload types
@@ -73,7 +74,12 @@ export type HostCommand = 'setApiKey' | 'restartServer' | 'pullNow' | 'showLog' 
 /** Requests the webview sends: type → [request, response, chunk (streamed requests only)]. */
 export interface WebviewRequests {
   'ui/ready': [Record<string, never>, { state: HostState; conversation: ConversationView }];
-  'chat/send': [{ text: string }, RunSummary, ChatEvent];
+  /** `rewindTo`: the index of a user item to replace (edit-and-resend, Retry): the conversation goes back to before it. */
+  'chat/send': [{ text: string; rewindTo?: number; attachments?: Attachment[] }, RunSummary, ChatEvent];
+  /** Context for the next message: a workspace file or folder (VS Code's picker), the editor selection, the problems list. */
+  'context/pick': [Record<string, never>, Attachment | null];
+  'context/selection': [Record<string, never>, Attachment | null];
+  'context/problems': [Record<string, never>, Attachment | null];
   /** Follow the running run of the shown conversation (after a webview reload): first chunk is a reset. */
   'chat/attach': [Record<string, never>, RunSummary | null, ChatEvent];
   'chat/stop': [Record<string, never>, { stopped: boolean }];
@@ -81,11 +87,20 @@ export interface WebviewRequests {
   'history/list': [Record<string, never>, ConversationSummary[]];
   'history/open': [{ id: string }, ConversationView];
   'history/delete': [{ id: string }, ConversationSummary[]];
-  'tool/decide': [{ callId: string; approve: boolean }, { ok: boolean }];
+  /** Approve / Deny a waiting call; `always` also allows the tool from now on in this workspace. */
+  'tool/decide': [{ callId: string; approve: boolean; always?: boolean }, { ok: boolean }];
+  /** Show the file change a card asks about in VS Code's diff editor. */
+  'tool/openDiff': [{ callId: string }, { ok: boolean }];
   'model/select': [{ model: string }, HostState];
   'command/run': [{ command: HostCommand }, { ok: boolean }];
   'sync/open': [{ path: string }, { ok: boolean }];
   'sync/resolve': [{ path: string; choice: 'mine' | 'theirs' }, { ok: boolean }];
+  /** A link in the model's answer, clicked by the user: web and mail links after VS Code asks, workspace paths in an editor. */
+  'link/open': [{ href: string }, { ok: boolean }];
+  /** A tool's image (a screenshot) opened full size in an editor tab. */
+  'image/open': [{ mimeType: string; data: string }, { ok: boolean }];
+  /** The user's Copy on a code block. */
+  'clipboard/copy': [{ text: string }, { ok: boolean }];
 }
 
 /** Events the host pushes without being asked: type → payload. */

@@ -3,7 +3,8 @@
 //
 // Three hashes per path, B (base), L (local), R (remote), any of them possibly absent:
 //   R = B            the agent did not touch it → push when L ≠ B (upload, or delete when L is absent)
-//   R ≠ B, L = B     only the agent changed it → take theirs (write, or delete when R is absent)
+//   R ≠ B, L = B     only the agent changed it → take theirs (write, or delete when R is absent), unless the user
+//                    saved that file during the current run: then the agent replaced the user's edit → conflict
 //   R ≠ B, L = R     both ended up the same → just record it as the base
 //   R ≠ B, L ≠ B, L ≠ R   both changed it → three-way merge when both are files with a base; else a conflict
 // A change coming back to a sensitive path (.vscode/, .envrc, …) waits for approval instead of applying.
@@ -63,6 +64,8 @@ export interface ReconcileInput {
   remoteComplete?: boolean;
   /** Plan only these paths (incremental sync); default: every path any side knows. */
   paths?: Iterable<string>;
+  /** Paths whose local edits were pushed during the current agent run: the agent's later change to one is for the user to review. */
+  savedByUser?: ReadonlySet<string>;
   caps: SyncCaps;
 }
 
@@ -130,7 +133,9 @@ export function reconcile(input: ReconcileInput): Plan {
     }
     const sensitive = isSensitivePath(path);
     if (lHash === b) {
-      items.push({ path, action: sensitive ? 'needs-approval' : rHash === undefined ? 'delete-local' : 'take-theirs' });
+      if (input.savedByUser?.has(path) && lHash !== undefined && !sensitive)
+        items.push({ path, action: 'conflict', reason: rHash === undefined ? 'you saved it during this run; the agent then deleted it' : 'you saved it during this run; the agent then replaced it' });
+      else items.push({ path, action: sensitive ? 'needs-approval' : rHash === undefined ? 'delete-local' : 'take-theirs' });
       continue;
     }
     // Both changed it, differently.

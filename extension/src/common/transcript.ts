@@ -1,5 +1,7 @@
 // What the chat panel shows, as data: the items of a conversation and the events that change them.
 // The host applies the same events as the webview, so what is saved is exactly what was shown.
+import type { ApprovalPreview } from './approval-preview.js';
+import type { AttachmentLabel } from './attachments.js';
 
 export interface UsageTotals {
   inputTokens: number;
@@ -21,36 +23,48 @@ export interface ToolCard {
   status: ToolCardStatus;
   /** Why it waits for approval ("changes files in the sandbox"). */
   approvalReason?: string;
+  /** What the call would change (diff, command, URL), shown while it waits for approval and after. */
+  preview?: ApprovalPreview;
   /** Set once the call ended. */
   result?: string;
   images?: Array<{ data: string; mimeType: string }>;
   durationMs?: number;
+  /** What a running command printed so far (its tail); kept when it is stopped, dropped once the result has it. */
+  output?: string;
 }
 
 export type ChatItem =
-  | { kind: 'user'; text: string }
+  /** `messageIndex`: where this turn starts in the model messages (edit-and-resend rewinds there); `failed`: never answered, not kept for the model. */
+  | { kind: 'user'; text: string; messageIndex?: number; failed?: boolean; attachments?: AttachmentLabel[] }
   | { kind: 'assistant'; text: string; streaming: boolean }
   | ToolCard
-  | { kind: 'notice'; level: 'info' | 'warning' | 'error'; text: string }
-  | { kind: 'run-end'; reason: string; usage: UsageTotals; error?: string };
+  /** `retries`: set on the one line that counts the model call's retries. */
+  | { kind: 'notice'; level: 'info' | 'warning' | 'error'; text: string; retries?: number }
+  /** `errorKind` picks the action offered with the error (auth → Set API Key). */
+  | { kind: 'run-end'; reason: string; usage: UsageTotals; error?: string; errorKind?: string };
 
 export type ChatEvent =
   /** Replace everything (a webview attaching to a run already under way). */
   | { type: 'reset'; items: ChatItem[] }
-  | { type: 'user'; text: string }
+  | { type: 'user'; text: string; messageIndex?: number; attachments?: AttachmentLabel[] }
   | { type: 'text'; text: string }
   /** The model call is repeated: this step's streamed text is void. */
   | { type: 'retry'; reason: string }
   | { type: 'tool_start'; id: string; name: string; args: Record<string, unknown> }
-  | { type: 'tool_approval'; id: string; reason?: string }
+  | { type: 'tool_approval'; id: string; reason?: string; preview?: ApprovalPreview }
   | { type: 'tool_decided'; id: string; approved: boolean }
+  /** A piece of a running call's output. */
+  | { type: 'tool_output'; id: string; text: string }
   | { type: 'tool_end'; id: string; ok: boolean; text: string; images?: Array<{ data: string; mimeType: string }>; durationMs: number; denied?: boolean }
   | { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string }
-  | { type: 'end'; reason: string; usage: UsageTotals; error?: string };
+  /** `unsent`: the run failed before the model answered: the question is marked failed (and not kept for the model). */
+  | { type: 'end'; reason: string; usage: UsageTotals; error?: string; errorKind?: string; unsent?: boolean };
 
 /** Caps that keep a long run from freezing the panel (Cline's grey-webview lesson): results are cut for display. */
 export const MAX_RESULT_CHARS_SHOWN = 20_000;
 export const MAX_IMAGES_PER_CARD = 4;
+/** A card keeps the tail of its live output, up to this many characters. */
+export const MAX_LIVE_OUTPUT_CHARS = 20_000;
 
 function lastAssistant(items: ChatItem[]): Extract<ChatItem, { kind: 'assistant' }> | undefined {
   const last = items[items.length - 1];
@@ -88,7 +102,7 @@ export function applyChatEvent(items: ChatItem[], e: ChatEvent): ChatItem[] {
       break;
     case 'user':
       closeStreaming(items);
-      items.push({ kind: 'user', text: e.text });
+      items.push({ kind: 'user', text: e.text, ...(e.messageIndex !== undefined ? { messageIndex: e.messageIndex } : {}), ...(e.attachments?.length ? { attachments: e.attachments } : {}) });
       break;
     case 'text': {
       const a = lastAssistant(items);
@@ -99,7 +113,12 @@ export function applyChatEvent(items: ChatItem[], e: ChatEvent): ChatItem[] {
     case 'retry': {
       const a = lastAssistant(items);
       if (a) items.pop();
-      items.push({ kind: 'notice', level: 'warning', text: `Retrying the model call: ${e.reason}` });
+      // One line that counts, not one line per attempt.
+      const last = items[items.length - 1];
+      const retries = last?.kind === 'notice' && last.retries ? last.retries + 1 : 1;
+      const text = `Retrying the model call${retries > 1 ? ` (${retries} retries)` : ''}: ${e.reason}`;
+      if (last?.kind === 'notice' && last.retries) Object.assign(last, { text, retries });
+      else items.push({ kind: 'notice', level: 'warning', text, retries });
       break;
     }
     case 'tool_start':
@@ -111,6 +130,7 @@ export function applyChatEvent(items: ChatItem[], e: ChatEvent): ChatItem[] {
       if (c && c.status === 'running') {
         c.status = 'awaiting-approval';
         if (e.reason) c.approvalReason = e.reason;
+        if (e.preview) c.preview = e.preview;
       }
       break;
     }
@@ -119,10 +139,19 @@ export function applyChatEvent(items: ChatItem[], e: ChatEvent): ChatItem[] {
       if (c && c.status === 'awaiting-approval') c.status = e.approved ? 'running' : 'denied';
       break;
     }
+    case 'tool_output': {
+      const c = findCard(items, e.id);
+      if (!c || c.status !== 'running') break;
+      const all = (c.output ?? '') + e.text;
+      c.output = all.length > MAX_LIVE_OUTPUT_CHARS ? all.slice(-MAX_LIVE_OUTPUT_CHARS) : all;
+      break;
+    }
     case 'tool_end': {
       const c = findCard(items, e.id);
       if (!c) break;
       c.status = e.denied ? 'denied' : e.ok ? 'ok' : /^Cancelled/.test(e.text) ? 'cancelled' : 'error';
+      // A finished command's result has its output; a stopped one keeps what was shown.
+      if (c.status === 'ok') delete c.output;
       c.result = keepHeadAndTail(e.text);
       if (e.images?.length) c.images = e.images.slice(0, MAX_IMAGES_PER_CARD);
       c.durationMs = e.durationMs;
@@ -134,7 +163,16 @@ export function applyChatEvent(items: ChatItem[], e: ChatEvent): ChatItem[] {
     case 'end':
       closeStreaming(items);
       for (const it of items) if (it.kind === 'tool' && (it.status === 'running' || it.status === 'awaiting-approval')) it.status = 'cancelled';
-      items.push({ kind: 'run-end', reason: e.reason, usage: e.usage, ...(e.error ? { error: e.error } : {}) });
+      if (e.unsent) {
+        for (let i = items.length - 1; i >= 0; i--) {
+          const it = items[i]!;
+          if (it.kind === 'user') {
+            it.failed = true;
+            break;
+          }
+        }
+      }
+      items.push({ kind: 'run-end', reason: e.reason, usage: e.usage, ...(e.error ? { error: e.error } : {}), ...(e.errorKind ? { errorKind: e.errorKind } : {}) });
       break;
   }
   return items;
@@ -162,6 +200,20 @@ export function formatUsageShort(u: UsageTotals): string {
   const n = (x: number) => (x >= 10_000 ? `${Math.round(x / 1000)}k` : x >= 1000 ? `${(x / 1000).toFixed(1)}k` : String(x));
   return `${n(u.inputTokens)} in · ${n(u.outputTokens)} out`;
 }
+
+/**
+ * A saved conversation whose last run never ended (the window was reloaded or closed mid-run) gets its end:
+ * reason `interrupted`, cards still running marked cancelled. The panel offers Continue for it. True if changed.
+ */
+export function closeInterruptedRun(items: ChatItem[]): boolean {
+  const lastUser = items.findLastIndex((i) => i.kind === 'user');
+  if (lastUser < 0 || items.findLastIndex((i) => i.kind === 'run-end') > lastUser) return false;
+  applyChatEvent(items, { type: 'end', reason: 'interrupted', usage: { ...EMPTY_USAGE } });
+  return true;
+}
+
+/** What the model is told when the user continues an interrupted run. */
+export const CONTINUE_TEXT = 'The previous run was interrupted (the editor window was reloaded). Continue the task from where you stopped.';
 
 /** A title from the first user message. */
 export function titleFrom(text: string): string {

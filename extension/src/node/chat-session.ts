@@ -2,12 +2,15 @@
 // server's tools behind the approval gate, turns its events into panel events, saves checkpoints.
 // No VS Code API here: the provider, the tools, the approval mode and the store are handed in.
 import { randomUUID } from 'node:crypto';
-import { runAgent, type AgentEvent, type ModelProvider } from '@suna/shared/agent/index';
+import { runAgent, type AgentEvent, type ImagePart, type Message, type ModelProvider } from '@suna/shared/agent/index';
 import type { RoutingToolHost } from '@suna/shared/mcp-hub/index';
 import { ApprovalGate } from '../common/approval-gate.js';
+import { changedPath, previewOf, type FileChange } from '../common/approval-preview.js';
+import { labelOf, type Attachment } from '../common/attachments.js';
+import { readAttachments } from './context-reader.js';
 import { approvalReason, deniedText, type ApprovalMode } from '../common/approvals.js';
 import type { ConversationView, RunSummary } from '../common/protocol.js';
-import { applyChatEvent, EMPTY_USAGE, titleFrom, addUsage, type ChatEvent } from '../common/transcript.js';
+import { applyChatEvent, closeInterruptedRun, EMPTY_USAGE, titleFrom, addUsage, type ChatEvent } from '../common/transcript.js';
 import { withExternalTools, type HintedToolHost } from './external-servers.js';
 import type { RunNotice } from './external-hub.js';
 import type { HistoryStore, StoredConversation } from './history-store.js';
@@ -24,8 +27,20 @@ export interface ChatSessionDeps {
   model(): string;
   approvalMode(): ApprovalMode;
   store: HistoryStore;
+  /** Called when a run starts (the sync starts guarding the user's saves). */
+  beforeRun?(): void;
   /** Called when a run ends (the sync pulls everything the agent changed). */
   afterRun?(): void;
+  /** The workspace copy of a file (what the sandbox mirrors), for an approval's diff; undefined when absent or too large. */
+  readWorkspaceText?(path: string): Promise<string | undefined>;
+  /** Tools the user chose "Always allow" for in this workspace. */
+  alwaysAllowed?(name: string): boolean;
+  /** Remembers "Always allow" for a tool (a workspace setting). */
+  allowAlways?(name: string): Promise<void>;
+  /** The workspace folder attached files and folders are read from. */
+  workspaceRoot?: string;
+  /** How many calls wait for the user's decision, whenever that changes (badge, status bar). */
+  onPendingApprovals?(count: number): void;
   maxSteps?: number;
 }
 
@@ -37,17 +52,34 @@ interface ActiveRun {
   done: Promise<RunSummary>;
 }
 
+/** The messages with the user's text and images added (joined to a trailing user message, as the loop does with a task). */
+function withUserParts(messages: Message[], text: string, images: ImagePart[]): Message[] {
+  const out = structuredClone(messages);
+  const parts = [{ type: 'text' as const, text }, ...images];
+  const last = out[out.length - 1];
+  if (last?.role === 'user') last.content.push(...parts);
+  else out.push({ role: 'user', content: parts });
+  return out;
+}
+
 export function newConversation(model: string): StoredConversation {
   const now = Date.now();
   return { version: 1, id: randomUUID(), title: 'New chat', createdAt: now, updatedAt: now, model, messages: [], items: [], usage: { ...EMPTY_USAGE } };
 }
 
+/** "Open diff" keeps the texts of this many recent file changes. */
+const KEPT_CHANGES = 20;
+
 export class ChatSession {
   conversation: StoredConversation;
   private active: ActiveRun | null = null;
+  /** Before/after of recent file changes asked about, by call id, for VS Code's diff editor. */
+  private readonly changes = new Map<string, FileChange>();
 
   constructor(private readonly deps: ChatSessionDeps, conversation?: StoredConversation) {
     this.conversation = conversation ?? newConversation(deps.model());
+    // A run cut by a reload is shown as interrupted, with Continue (it goes on from the saved messages).
+    if (conversation && closeInterruptedRun(conversation.items)) void this.checkpoint();
   }
 
   get running(): boolean {
@@ -59,9 +91,13 @@ export class ChatSession {
     return { id: c.id, title: c.title, items: c.items, usage: c.usage, ...(this.active ? { runId: this.active.id } : {}) };
   }
 
-  /** Sends a user message and runs the agent; `sink` receives every panel event of the run. */
-  send(text: string, sink: (e: ChatEvent) => void): Promise<RunSummary> {
+  /**
+   * Sends a user message and runs the agent; `sink` receives every panel event of the run. With `rewindTo`
+   * (the index of a user item: edit-and-resend, Retry) the conversation first goes back to before that message.
+   */
+  send(text: string, sink: (e: ChatEvent) => void, rewindTo?: number, attachments: Attachment[] = []): Promise<RunSummary> {
     if (this.active) throw new Error('a run is already in progress: stop it first');
+    if (rewindTo !== undefined) this.rewind(rewindTo, sink);
     const controller = new AbortController();
     const sinks = new Set([sink]);
     const emit = (e: ChatEvent) => {
@@ -71,24 +107,57 @@ export class ChatSession {
     const denied = new Set<string>();
     // The gate is made now (decide() needs it); the external tools join once the run has them.
     const tools: { host: HintedToolHost } = { host: this.deps.tools };
-    const inner = { listTools: () => tools.host.listTools(), callTool: (n: string, a: Record<string, unknown>, s: AbortSignal) => tools.host.callTool(n, a, s) };
-    const gate = new ApprovalGate(inner, () => this.deps.approvalMode(), (n) => tools.host.hintsOf(n), {
-      onAsk: (id, name) => emit({ type: 'tool_approval', id, reason: tools.host.reasonOf?.(name) ?? approvalReason(tools.host.hintsOf(name)) }),
-      onDecided: (id, approved) => {
-        if (!approved) denied.add(id);
-        emit({ type: 'tool_decided', id, approved });
+    const inner = {
+      listTools: () => tools.host.listTools(),
+      // The call's live output (a running shell_exec) goes into its card.
+      callTool: (n: string, a: Record<string, unknown>, s: AbortSignal, callId?: string) =>
+        tools.host.callTool(n, a, s, callId ? { onOutput: (text: string) => emit({ type: 'tool_output', id: callId, text }) } : undefined),
+    };
+    const gate: ApprovalGate = new ApprovalGate(
+      inner,
+      () => this.deps.approvalMode(),
+      (n) => tools.host.hintsOf(n),
+      {
+        onAsk: (id, name, args) => {
+          const reason = tools.host.reasonOf?.(name) ?? approvalReason(tools.host.hintsOf(name));
+          void this.previewFor(id, name, args).then((preview) => {
+            emit({ type: 'tool_approval', id, reason, ...(preview ? { preview } : {}) });
+            this.deps.onPendingApprovals?.(gate.pendingIds.length);
+          });
+        },
+        onDecided: (id, approved) => {
+          if (!approved) denied.add(id);
+          emit({ type: 'tool_decided', id, approved });
+          this.deps.onPendingApprovals?.(gate.pendingIds.length);
+        },
       },
-    });
+      (name) => this.deps.alwaysAllowed?.(name) ?? false,
+    );
     const run: ActiveRun = { id: randomUUID(), controller, gate, sinks, done: Promise.resolve(null as never) };
     this.active = run;
-    run.done = this.execute(text, gate, controller.signal, emit, denied, tools).finally(() => {
+    this.deps.beforeRun?.();
+    run.done = this.execute(text, attachments, gate, controller.signal, emit, denied, tools).finally(() => {
       if (this.active === run) this.active = null;
+      this.deps.onPendingApprovals?.(0);
+      this.deps.afterRun?.();
     });
     return run.done;
   }
 
+  /** Drops the user message at item `index` and everything after it, in the transcript and in the model messages. */
+  private rewind(index: number, sink: (e: ChatEvent) => void): void {
+    const c = this.conversation;
+    const item = c.items[index];
+    if (item?.kind !== 'user') throw new Error('only a message you sent can be edited and sent again');
+    if (item.messageIndex === undefined || item.messageIndex > c.messages.length) throw new Error('this message is from an older conversation and cannot be edited; send a new one');
+    c.messages = c.messages.slice(0, item.messageIndex);
+    c.items.splice(index);
+    sink({ type: 'reset', items: c.items });
+  }
+
   private async execute(
     text: string,
+    attachments: Attachment[],
     gate: ApprovalGate,
     signal: AbortSignal,
     emit: (e: ChatEvent) => void,
@@ -98,7 +167,7 @@ export class ChatSession {
     const c = this.conversation;
     if (!c.messages.length) c.title = titleFrom(text);
     c.model = this.deps.model();
-    emit({ type: 'user', text });
+    emit({ type: 'user', text, messageIndex: c.messages.length, ...(attachments.length ? { attachments: attachments.map(labelOf) } : {}) });
     c.updatedAt = Date.now();
     await this.checkpoint();
 
@@ -107,9 +176,8 @@ export class ChatSession {
       provider = await this.deps.provider(c.model);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      // Keep the question so the next send continues from it.
-      c.messages.push({ role: 'user', content: [{ type: 'text', text }] });
-      emit({ type: 'end', reason: 'error', usage: { ...EMPTY_USAGE }, error: message });
+      // The question is not kept for the model (it would be merged into the next one): it is marked failed, with Retry.
+      emit({ type: 'end', reason: 'error', usage: { ...EMPTY_USAGE }, error: message, errorKind: /API key/i.test(message) ? 'auth' : 'config', unsent: true });
       await this.checkpoint();
       return { reason: 'error', usage: { ...EMPTY_USAGE }, error: message };
     }
@@ -117,7 +185,7 @@ export class ChatSession {
     const external = await this.attachExternal(signal, emit);
     if (external) tools.host = withExternalTools(this.deps.tools, external.host);
     try {
-      return await this.drive(text, provider, gate, signal, emit, denied);
+      return await this.drive(text, attachments, provider, gate, signal, emit, denied);
     } finally {
       external?.detach();
     }
@@ -132,20 +200,35 @@ export class ChatSession {
     }
   }
 
-  private async drive(text: string, provider: ModelProvider, gate: ApprovalGate, signal: AbortSignal, emit: (e: ChatEvent) => void, denied: Set<string>): Promise<RunSummary> {
+  private async drive(
+    text: string,
+    attachments: Attachment[],
+    provider: ModelProvider,
+    gate: ApprovalGate,
+    signal: AbortSignal,
+    emit: (e: ChatEvent) => void,
+    denied: Set<string>,
+  ): Promise<RunSummary> {
     const c = this.conversation;
+    const context = attachments.length ? await readAttachments(this.deps.workspaceRoot, attachments) : undefined;
+    if (context?.skipped.length) emit({ type: 'notice', level: 'warning', text: `Not attached: ${context.skipped.join('; ')}.` });
+    const task = context?.text ? `${context.text}\n\n${text}` : text;
+    const images = context?.images ?? [];
     const run = runAgent({
-      task: text,
-      messages: c.messages,
+      ...(images.length ? { messages: withUserParts(c.messages, task, images) } : { task, messages: c.messages }),
       tools: gate,
       provider,
       limits: { maxSteps: this.deps.maxSteps ?? 50 },
       signal,
     });
+    const before = structuredClone(c.messages);
+    let unsent = false;
     let summary: RunSummary = { reason: 'error', usage: { ...EMPTY_USAGE } };
     for await (const e of run) {
+      // A run that failed before the model said anything: the question goes back out of the messages.
+      if (e.type === 'end' && e.reason === 'error') unsent = !run.messages.slice(before.length).some((m) => m.role === 'assistant');
       const mapped = this.map(e, gate, denied);
-      if (mapped) emit(mapped);
+      if (mapped) emit(mapped.type === 'end' && unsent ? { ...mapped, unsent } : mapped);
       if (e.type === 'tool_call_end') {
         c.messages = run.messages;
         await this.checkpoint();
@@ -156,10 +239,9 @@ export class ChatSession {
         c.usage = addUsage(c.usage, usage);
       }
     }
-    c.messages = run.messages;
+    c.messages = unsent ? before : run.messages;
     c.updatedAt = Date.now();
     await this.checkpoint();
-    this.deps.afterRun?.();
     return summary;
   }
 
@@ -177,7 +259,8 @@ export class ChatSession {
           ok: e.ok,
           text: e.text,
           ...(e.images ? { images: e.images } : {}),
-          durationMs: e.durationMs,
+          // The tool's own time: the wait for the user's decision is not part of it.
+          durationMs: Math.max(0, e.durationMs - gate.takeWaitMs(e.id)),
           ...(denied.has(e.id) || e.text === deniedText(e.name) ? { denied: true } : {}),
         };
       case 'retry':
@@ -186,7 +269,7 @@ export class ChatSession {
         return { type: 'notice', level: 'info', text: `Older tool results were shortened to fit the model's context (${e.shortenedResults}).` };
       case 'end': {
         const usage = { inputTokens: e.usage.inputTokens, outputTokens: e.usage.outputTokens, cacheReadTokens: e.usage.cacheReadTokens ?? 0, cacheWriteTokens: e.usage.cacheWriteTokens ?? 0, steps: e.steps };
-        return { type: 'end', reason: e.reason, usage, ...(e.error ? { error: e.error.message } : {}) };
+        return { type: 'end', reason: e.reason, usage, ...(e.error ? { error: e.error.message, errorKind: e.error.kind } : {}) };
       }
       default:
         return null;
@@ -204,8 +287,32 @@ export class ChatSession {
     return true;
   }
 
-  decide(callId: string, approve: boolean): boolean {
-    return this.active?.gate.decide(callId, approve) ?? false;
+  /** The user's answer; `always` also remembers the tool as allowed in this workspace and lets its other waiting calls run. */
+  async decide(callId: string, approve: boolean, always = false): Promise<boolean> {
+    const gate = this.active?.gate;
+    if (!gate) return false;
+    const name = gate.pendingName(callId);
+    if (always && approve && name) {
+      await this.deps.allowAlways?.(name);
+      for (const other of gate.pendingIds) if (other !== callId && gate.pendingName(other) === name) gate.decide(other, true);
+    }
+    return gate.decide(callId, approve);
+  }
+
+  /** Before/after of a file change a card asked about (for "Open diff"). */
+  changeOf(callId: string): FileChange | undefined {
+    return this.changes.get(callId);
+  }
+
+  private async previewFor(id: string, name: string, args: Record<string, unknown>) {
+    const path = changedPath(name, args);
+    const current = path ? await this.deps.readWorkspaceText?.(path).catch(() => undefined) : undefined;
+    const { preview, change } = previewOf(name, args, current);
+    if (change) {
+      this.changes.set(id, change);
+      for (const key of this.changes.keys()) if (this.changes.size > KEPT_CHANGES) this.changes.delete(key);
+    }
+    return preview;
   }
 
   /** Follows the current run from now on (a reloaded webview); null when nothing runs. */

@@ -6,6 +6,7 @@ import { registerSecret } from '@suna/shared';
 import type { ToolHost, ToolResult, ToolSpec } from '@suna/shared/agent/index';
 import { combineToolHosts, McpConfigError, parseMcpConfig, type ExternalServerConfig, type McpHubConfig, type RoutingToolHost } from '@suna/shared/mcp-hub/index';
 import { approvalReason, type ToolHints } from '../common/approvals.js';
+import type { CallObserver } from './mcp-tool-host.js';
 
 /** SecretStorage keys of MCP server secrets: `suna.mcp.<NAME>`, apart from the API keys. */
 export const MCP_SECRET_PREFIX = 'suna.mcp.';
@@ -102,7 +103,12 @@ export function externalApprovalReason(name: string, hints: ToolHints): string {
   return hints.readOnlyHint ? `asks the external MCP server "${server}" (outside the sandbox)` : `runs on the external MCP server "${server}", outside the sandbox; it may change data there`;
 }
 
-export type HintedToolHost = ToolHost & { hintsOf(name: string): ToolHints | undefined; reasonOf?(name: string): string };
+/** A tool host the panel can watch: `observe` gets a call's live output where the tool streams it. */
+export type HintedToolHost = ToolHost & {
+  hintsOf(name: string): ToolHints | undefined;
+  reasonOf?(name: string): string;
+  callTool(name: string, args: Record<string, unknown>, signal: AbortSignal, observe?: CallObserver): Promise<ToolResult>;
+};
 
 /** The sandbox tools next to the external ones, with hints for both, for the approval gate. */
 export function withExternalTools(sandbox: HintedToolHost, external: RoutingToolHost): Required<HintedToolHost> {
@@ -116,7 +122,8 @@ export function withExternalTools(sandbox: HintedToolHost, external: RoutingTool
       for (const s of list) specs.set(s.name, s);
       return list;
     },
-    callTool: (name: string, args: Record<string, unknown>, signal: AbortSignal): Promise<ToolResult> => combined.callTool(name, args, signal),
+    callTool: (name: string, args: Record<string, unknown>, signal: AbortSignal, observe?: CallObserver): Promise<ToolResult> =>
+      observe && external.handles?.(name) !== true ? sandbox.callTool(name, args, signal, observe) : combined.callTool(name, args, signal),
     hintsOf,
     reasonOf: (name: string) => (isExternal(name) ? externalApprovalReason(name, hintsOf(name)!) : (sandbox.reasonOf?.(name) ?? approvalReason(sandbox.hintsOf(name)))),
   };

@@ -2,10 +2,16 @@
 // the server's own agent tools are not the model's business and are left out.
 import type { JsonSchemaObject, ToolHost, ToolResult, ToolSpec } from '@suna/shared/agent/index';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { liveOutputOf } from '@suna/shared/live-output';
 import { isReadOnly, type ToolHints } from '../common/approvals.js';
 import type { ServerConnection } from './server-connection.js';
 
 const HIDDEN = /^(workspace_sync_|agent_)/;
+
+/** What the panel wants to see of one call while it runs. */
+export interface CallObserver {
+  onOutput?(text: string): void;
+}
 
 export class McpToolHost implements ToolHost {
   private hints = new Map<string, ToolHints>();
@@ -26,10 +32,22 @@ export class McpToolHost implements ToolHost {
     return tools.map(toSpec);
   }
 
-  async callTool(name: string, args: Record<string, unknown>, signal: AbortSignal): Promise<ToolResult> {
+  /** `observe.onOutput` receives a running command's output as the server streams it (progress notifications). */
+  async callTool(name: string, args: Record<string, unknown>, signal: AbortSignal, observe?: CallObserver): Promise<ToolResult> {
     if (HIDDEN.test(name)) return { text: `There is no tool named "${name}".`, isError: true };
+    const onOutput = observe?.onOutput;
     try {
-      const r = await this.connection.callTool(name, args, { signal });
+      const r = await this.connection.callTool(name, args, {
+        signal,
+        ...(onOutput
+          ? {
+              onProgress: (m: string | undefined) => {
+                const text = liveOutputOf(m);
+                if (text) onOutput(text);
+              },
+            }
+          : {}),
+      });
       const text = r.content
         .filter((c) => c.type === 'text')
         .map((c) => (c as { text: string }).text)

@@ -152,13 +152,14 @@ export class ServerConnection extends EventEmitter<{ state: [ConnectionState]; r
     return all;
   }
 
-  async callTool(name: string, args: Record<string, unknown>, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<CallToolResult> {
+  async callTool(name: string, args: Record<string, unknown>, opts: { signal?: AbortSignal; timeoutMs?: number; onProgress?: (message: string | undefined) => void } = {}): Promise<CallToolResult> {
     return this.withSession(
       async (client) =>
         (await client.callTool({ name, arguments: args }, undefined, {
           signal: opts.signal,
           timeout: opts.timeoutMs ?? 600_000,
           resetTimeoutOnProgress: true,
+          ...(opts.onProgress ? { onprogress: (p: { message?: string }) => opts.onProgress!(p.message) } : {}),
         })) as CallToolResult,
     );
   }

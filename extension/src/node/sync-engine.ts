@@ -54,6 +54,8 @@ export class SyncEngine extends EventEmitter<{ state: [SyncStateView]; incoming:
   private rules: IgnoreRules | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private dirty = new Set<string>();
+  /** Paths the user's edits were pushed to during the current agent run (undefined: no run); see the planner. */
+  private savedThisRun: Set<string> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private issues: SyncIssue[] = [];
   private view: SyncStateView = { state: 'off', files: 0, bytes: 0, skipped: [], skippedCount: 0, conflicts: [], pending: [] };
@@ -120,7 +122,7 @@ export class SyncEngine extends EventEmitter<{ state: [SyncStateView]; incoming:
         return;
       }
       const local = await readLocal(this.o, scan.files);
-      const plan = reconcile({ base: this.o.base.hashes, local: local.entries, remote: toRemote(remote, this.o.base.hashes), remoteComplete: remote.complete, caps: this.o.caps });
+      const plan = reconcile({ base: this.o.base.hashes, local: local.entries, remote: toRemote(remote, this.o.base.hashes), remoteComplete: remote.complete, caps: this.o.caps, savedByUser: this.savedThisRun });
       await this.execute(plan.items, local, remote, false);
       this.update({ bytes: [...local.meta.values()].reduce((n, f) => n + f.size, 0) });
     });
@@ -138,6 +140,11 @@ export class SyncEngine extends EventEmitter<{ state: [SyncStateView]; incoming:
     this.dirty.clear();
     if (!paths.length) return Promise.resolve();
     return this.enqueue('pushing', () => this.pushPaths(paths));
+  }
+
+  /** An agent run starts (true) or has ended and been pulled (false): user edits pushed meanwhile are guarded. */
+  trackRun(running: boolean): void {
+    this.savedThisRun = running ? new Set() : undefined;
   }
 
   /** Waits until nothing is queued or waiting for the debounce. */
@@ -158,7 +165,7 @@ export class SyncEngine extends EventEmitter<{ state: [SyncStateView]; incoming:
         const scan = await scanWorkspace(this.o.root, this.o.excludes);
         this.rules = scan.rules;
         const local = await readLocal(this.o, scan.files);
-        const plan = reconcile({ base: this.o.base.hashes, local: local.entries, remote: toRemote(remote, this.o.base.hashes), caps: this.o.caps });
+        const plan = reconcile({ base: this.o.base.hashes, local: local.entries, remote: toRemote(remote, this.o.base.hashes), caps: this.o.caps, savedByUser: this.savedThisRun });
         return this.execute(plan.items, local, remote, false);
       }
       const changed = new Set<string>();
@@ -172,7 +179,7 @@ export class SyncEngine extends EventEmitter<{ state: [SyncStateView]; incoming:
       }
       if (!changed.size) return;
       const local = await readLocalPaths(this.o, [...changed]);
-      const plan = reconcile({ base, local: local.entries, remote: toRemote(remote, this.o.base.hashes), remoteComplete: remote.complete, paths: changed, caps: this.o.caps });
+      const plan = reconcile({ base, local: local.entries, remote: toRemote(remote, this.o.base.hashes), remoteComplete: remote.complete, paths: changed, caps: this.o.caps, savedByUser: this.savedThisRun });
       await this.execute(plan.items, local, remote, true);
     });
   }
@@ -201,7 +208,7 @@ export class SyncEngine extends EventEmitter<{ state: [SyncStateView]; incoming:
         return !(c && c.theirsSha === (remote.entries.get(p)?.sha256 ?? null));
       });
       if (!unsure) {
-        const plan = reconcile({ base, local: local.entries, remote: toRemote(remote, this.o.base.hashes), paths: known, caps: this.o.caps });
+        const plan = reconcile({ base, local: local.entries, remote: toRemote(remote, this.o.base.hashes), paths: known, caps: this.o.caps, savedByUser: this.savedThisRun });
         await this.execute(plan.items, local, remote, true, new Map(fetched.map((f) => [f.path, f])));
       }
       if (unsure) queueMicrotask(() => void this.pull().catch(() => {}));
@@ -261,7 +268,7 @@ export class SyncEngine extends EventEmitter<{ state: [SyncStateView]; incoming:
     const wanted = [...paths].filter((p) => !this.conflicts.has(p) && !this.pending.has(p) && !(this.rules?.isIgnored(p) && !this.o.base.hashes.has(p)));
     if (!wanted.length) return;
     const local = await readLocalPaths(this.o, wanted);
-    const plan = reconcile({ base: this.o.base.hashes, local: local.entries, paths: wanted, caps: this.o.caps });
+    const plan = reconcile({ base: this.o.base.hashes, local: local.entries, paths: wanted, caps: this.o.caps, savedByUser: this.savedThisRun });
     await this.execute(plan.items, local, undefined, true);
   }
 
@@ -297,6 +304,7 @@ export class SyncEngine extends EventEmitter<{ state: [SyncStateView]; incoming:
         case 'push': {
           const data = local.contents.get(path);
           if (data) addPush(path, data, baseSha);
+          this.savedThisRun?.add(path);
           break;
         }
         case 'push-delete':
@@ -368,7 +376,7 @@ export class SyncEngine extends EventEmitter<{ state: [SyncStateView]; incoming:
         this.log(`sync: ${r.mismatched.length} files changed in the sandbox meanwhile; merging`);
         const again = await this.o.api.manifest(this.o.caps.maxFileBytes);
         const lside = await readLocalPaths(this.o, r.mismatched);
-        const plan = reconcile({ base: this.o.base.hashes, local: lside.entries, remote: toRemote(again, this.o.base.hashes), remoteComplete: again.complete, paths: r.mismatched, caps: this.o.caps });
+        const plan = reconcile({ base: this.o.base.hashes, local: lside.entries, remote: toRemote(again, this.o.base.hashes), remoteComplete: again.complete, paths: r.mismatched, caps: this.o.caps, savedByUser: this.savedThisRun });
         await this.execute(plan.items.filter((i) => !i.action.startsWith('push')), lside, again, true);
       }
     }

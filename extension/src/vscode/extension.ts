@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { redactSecrets } from '@suna/shared';
+import { MAX_PREVIEW_FILE_CHARS, workspaceRelativePath } from '../common/approval-preview.js';
 import { isReadOnly } from '../common/approvals.js';
 import { explainSandboxProblem } from '../common/problems.js';
 import type { HostState } from '../common/protocol.js';
@@ -51,6 +52,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     if (map[command]) await vscode.commands.executeCommand(map[command]);
   };
 
+  const status = new StatusBar(sandboxName);
   const view = new ChatViewProvider(context.extensionUri, {
     state,
     store,
@@ -64,12 +66,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       approvalMode: settings.approvalMode,
       store,
       maxSteps: settings.maxSteps(),
-      afterRun: () => sync?.schedulePull(),
+      beforeRun: () => sync?.runStarted(),
+      afterRun: () => sync?.runEnded(),
+      readWorkspaceText: (p) => readWorkspaceText(folder, p),
+      workspaceRoot: folder?.uri.scheme === 'file' ? folder.uri.fsPath : undefined,
+      alwaysAllowed: (name) => settings.alwaysAllowedTools().has(name),
+      allowAlways: (name) => settings.allowToolAlways(name),
     }),
+    onPendingApprovals: (count, visible) => status.setPendingApprovals(visible ? 0 : count),
+    storageUri: context.storageUri ?? context.globalStorageUri,
     openSyncPath: async (p) => sync?.openDiff(p),
     resolveSyncPath: async (p, choice) => sync?.resolve(p, choice),
   });
-  const status = new StatusBar(sandboxName);
   const refresh = async () => {
     const s = await state();
     status.update(s);
@@ -152,6 +160,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     .then((list) => (list[0] ? store.load(list[0].id) : undefined))
     .then((c) => c && view.restore(c))
     .catch(() => {});
+}
+
+/** The workspace copy of a file a tool would change (the approval's diff base); undefined when absent or large. */
+async function readWorkspaceText(folder: vscode.WorkspaceFolder | undefined, path: string): Promise<string | undefined> {
+  const rel = workspaceRelativePath(path);
+  if (!folder || !rel) return undefined;
+  const uri = vscode.Uri.joinPath(folder.uri, ...rel.split('/'));
+  const stat = await vscode.workspace.fs.stat(uri).then(undefined, () => undefined);
+  if (!stat || stat.type !== vscode.FileType.File || stat.size > MAX_PREVIEW_FILE_CHARS) return undefined;
+  return new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
 }
 
 export async function deactivate(): Promise<void> {

@@ -2,7 +2,7 @@
 // only in SecretStorage (never in settings, logs or the sandbox); they are handed to the provider in-process.
 import * as vscode from 'vscode';
 import { createProvider, DEFAULT_MODEL, parseModelSpec, type ModelProvider, type ProviderName } from '@suna/shared/agent/index';
-import { parseApprovalMode, type ApprovalMode } from '../common/approvals.js';
+import { parseAlwaysAllowed, parseApprovalMode, type ApprovalMode } from '../common/approvals.js';
 import type { ModelChoice } from '../common/protocol.js';
 import { DEFAULT_CAPS, type SyncCaps } from '../common/sync-planner.js';
 
@@ -20,6 +20,17 @@ export function model(): string {
 
 export function approvalMode(): ApprovalMode {
   return parseApprovalMode(cfg().get('approvals'));
+}
+
+/** Tools the user chose "Always allow" for: a workspace setting, so it is listed (and revocable) in Settings. */
+export function alwaysAllowedTools(): Set<string> {
+  return parseAlwaysAllowed(cfg().get('alwaysAllowTools'));
+}
+
+export async function allowToolAlways(name: string): Promise<void> {
+  const next = [...alwaysAllowedTools(), name].filter((v, i, a) => a.indexOf(v) === i).sort();
+  const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  await cfg().update('alwaysAllowTools', next, target);
 }
 
 export function maxSteps(): number {

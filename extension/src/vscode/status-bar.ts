@@ -4,6 +4,9 @@ import type { HostState } from '../common/protocol.js';
 
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('suna.status', vscode.StatusBarAlignment.Left, 50);
+  private last: HostState | undefined;
+  /** Calls waiting for approval while the panel is hidden: they take over the item until answered. */
+  private waiting = 0;
 
   constructor(private readonly sandbox: string) {
     this.item.name = 'Suna sandbox';
@@ -11,7 +14,13 @@ export class StatusBar implements vscode.Disposable {
     this.item.show();
   }
 
+  setPendingApprovals(count: number): void {
+    this.waiting = count;
+    if (this.last) this.update(this.last);
+  }
+
   update(s: HostState): void {
+    this.last = s;
     const sync = s.sync;
     const conflicts = sync.conflicts.length + sync.pending.length;
     let icon = '$(vm)';
@@ -42,6 +51,12 @@ export class StatusBar implements vscode.Disposable {
       ...(s.problem ? [s.problem] : []),
     ];
     this.item.tooltip = new vscode.MarkdownString(lines.join('\n\n'));
+    if (this.waiting) {
+      this.item.text = `$(bell-dot) Suna: ${this.waiting === 1 ? 'a tool call waits' : `${this.waiting} tool calls wait`} for your approval`;
+      this.item.tooltip = 'Open the Suna chat to Approve or Deny';
+      this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
+      return;
+    }
     this.item.backgroundColor = s.problem || sync.state === 'error' ? new vscode.ThemeColor('statusBarItem.errorBackground') : conflicts ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
   }
 

@@ -142,6 +142,22 @@ export class SyncController implements vscode.Disposable {
     this.pullTimer = setTimeout(() => void this.engine?.pull().catch(() => {}), delayMs);
   }
 
+  /** A chat run starts: the user's edits pushed from now on are guarded against the agent's later changes. */
+  runStarted(): void {
+    this.engine?.trackRun(true);
+  }
+
+  /** A chat run ended: pull what the agent changed (still guarded), then stop guarding. */
+  runEnded(): void {
+    const engine = this.engine;
+    if (!engine) return;
+    clearTimeout(this.pullTimer);
+    void engine
+      .pull()
+      .catch(() => {})
+      .finally(() => engine.trackRun(false));
+  }
+
   /** After a tool that may have written: the file tools name their paths (a quick targeted pull); anything else pulls all. */
   afterTool(name: string, args: Record<string, unknown>): void {
     if (!this.engine) return;
@@ -189,6 +205,12 @@ export class SyncController implements vscode.Disposable {
   async resolve(path: string, choice: 'mine' | 'theirs'): Promise<void> {
     await this.engine?.resolve(path, choice);
     this.content.changed.fire(this.sandboxUri(path));
+    // The diff of a decided file would only say "(no sandbox version…)": close it.
+    const theirs = this.sandboxUri(path).toString();
+    const tabs = vscode.window.tabGroups.all
+      .flatMap((g) => g.tabs)
+      .filter((t) => (t.input instanceof vscode.TabInputTextDiff && t.input.original.toString() === theirs) || (t.input instanceof vscode.TabInputText && t.input.uri.toString() === theirs));
+    if (tabs.length) await vscode.window.tabGroups.close(tabs, true).then(undefined, () => false);
   }
 
   /** The path a keep-mine / take-theirs command is about: its argument, the diff in front, or a pick. */

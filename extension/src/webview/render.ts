@@ -1,5 +1,7 @@
-// DOM rendering of the chat panel, from data only (ChatItem, HostState). Model and tool output is always
-// inserted as text (textContent), never as HTML.
+// DOM rendering of the chat panel, from data only (ChatItem, HostState). Tool output and user text are inserted
+// as text (textContent); the model's answers go through the sanitising Markdown renderer (markdown.ts) only.
+import { createMarkdownRenderer } from './markdown.js';
+import type { ApprovalPreview } from '../common/approval-preview.js';
 import type { HostState, ModelChoice } from '../common/protocol.js';
 import { formatUsage, type ChatItem, type ToolCard } from '../common/transcript.js';
 
@@ -10,7 +12,19 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<s
   return el;
 }
 
-export const icon = (name: string, title?: string) => h('i', { class: `codicon codicon-${name}`, ...(title ? { title, 'aria-label': title } : {}) });
+/** A codicon; `name~spin` (VS Code's ThemeIcon syntax) becomes the real classes `codicon-name codicon-modifier-spin`. */
+export function icon(name: string, title?: string): HTMLElement {
+  const [base, modifier] = name.split('~');
+  const cls = `codicon codicon-${base}${modifier ? ` codicon-modifier-${modifier}` : ''}`;
+  return h('i', { class: cls, ...(title ? { title, 'aria-label': title } : {}) });
+}
+
+let markdown: ReturnType<typeof createMarkdownRenderer> | undefined;
+/** The model's text as sanitised Markdown (created on first use: the unit tests import this file without a DOM). */
+export function renderMarkdown(text: string): DocumentFragment {
+  markdown ??= createMarkdownRenderer(window);
+  return markdown.render(text);
+}
 
 /** Plain text with ``` fences shown as code blocks and `inline code`. */
 export function renderText(text: string): DocumentFragment {
@@ -64,23 +78,29 @@ export function renderToolCard(c: ToolCard, open: Set<string>): HTMLElement {
       h('span', { class: 'tool-status', title: label }, icon(ico), c.durationMs !== undefined ? ` ${Math.round(c.durationMs)} ms` : ''),
     ),
   );
-  const args = h('details', { class: 'tool-args', 'data-part': 'args' }, h('summary', {}, 'Arguments'), h('pre', {}, JSON.stringify(c.args, null, 2)));
+  const args = h('details', { class: 'tool-args', 'data-part': 'args' }, h('summary', { tabindex: '-1' }, 'Arguments'), h('pre', {}, JSON.stringify(c.args, null, 2)));
   if (open.has(`${c.id}:args`)) args.open = true;
+  if (c.preview) card.append(renderPreview(c.id, c.preview, c.status === 'awaiting-approval' || open.has(`${c.id}:preview`)));
   card.append(args);
   if (c.status === 'awaiting-approval') {
     card.append(
       h(
         'div',
         { class: 'approval' },
-        h('span', {}, `${c.name} ${c.approvalReason ?? 'changes the sandbox'}. Run it?`),
+        h('span', { class: 'approval-reason' }, `${c.name} ${c.approvalReason ?? 'changes the sandbox'}. Run it?`),
         h('button', { class: 'primary', 'data-action': 'approve', 'data-id': c.id }, icon('check'), ' Approve'),
         h('button', { class: 'secondary', 'data-action': 'deny', 'data-id': c.id }, icon('close'), ' Deny'),
+        h('button', { class: 'secondary', 'data-action': 'always', 'data-id': c.id, title: `Run ${c.name} without asking in this workspace (undo in Settings: Suna › Always Allow Tools)` }, icon('check-all'), ' Always allow'),
       ),
     );
   }
+  if (c.output) {
+    const label = c.status === 'running' ? 'Output so far' : 'Output shown before it ended';
+    card.append(h('div', { class: 'live-output-label muted' }, label), h('pre', { class: 'live-output' }, c.output));
+  }
   if (c.result !== undefined) {
     const long = c.result.length > LONG_CHARS || c.result.split('\n').length > LONG_LINES;
-    const result = h('details', { class: 'tool-result', 'data-part': 'result' }, h('summary', {}, long ? `Result (${c.result.length.toLocaleString('en-US')} characters)` : 'Result'), h('pre', {}, c.result));
+    const result = h('details', { class: 'tool-result', 'data-part': 'result' }, h('summary', { tabindex: '-1' }, long ? `Result (${c.result.length.toLocaleString('en-US')} characters)` : 'Result'), h('pre', {}, c.result));
     result.open = open.has(`${c.id}:result`) || (!long && !open.has(`${c.id}:result-closed`));
     card.append(result);
   }
@@ -88,13 +108,44 @@ export function renderToolCard(c: ToolCard, open: Set<string>): HTMLElement {
   return card;
 }
 
+/** What the call would do: a diff (with Open diff), the command, or the address; open while it waits. */
+function renderPreview(id: string, p: ApprovalPreview, expanded: boolean): HTMLElement {
+  const box = h('details', { class: `tool-preview preview-${p.kind}`, 'data-part': 'preview' });
+  box.open = expanded;
+  if (p.kind === 'command') {
+    box.append(h('summary', { tabindex: '-1' }, 'Command'), h('pre', { class: 'command' }, p.cwd ? `# in ${p.cwd}\n${p.command}` : p.command));
+    return box;
+  }
+  if (p.kind === 'url') {
+    box.append(h('summary', { tabindex: '-1' }, 'Address'), h('code', { class: 'url' }, p.url));
+    return box;
+  }
+  box.append(
+    h('summary', { tabindex: '-1' }, `Changes to ${p.path} `, h('span', { class: 'diff-added' }, `+${p.added}`), ' ', h('span', { class: 'diff-removed' }, `-${p.removed}`)),
+    ...(p.note ? [h('div', { class: 'muted' }, p.note)] : []),
+  );
+  const pre = h('pre', { class: 'diff' });
+  for (const line of p.patch.split('\n')) {
+    const cls = line.startsWith('+') ? 'add' : line.startsWith('-') ? 'del' : line.startsWith('@@') ? 'hunk' : 'ctx';
+    pre.append(h('span', { class: `diff-line ${cls}` }, line || ' '), '\n');
+  }
+  if (p.patch) box.append(pre);
+  box.append(h('button', { class: 'link', 'data-action': 'open-diff', 'data-id': id }, icon('diff'), ' Open diff'));
+  return box;
+}
+
 export function renderItem(item: ChatItem, open: Set<string>): HTMLElement {
   switch (item.kind) {
-    case 'user':
-      return h('div', { class: 'msg user' }, renderText(item.text));
+    case 'user': {
+      const el = h('div', { class: `msg user${item.failed ? ' failed' : ''}` }, renderText(item.text));
+      if (item.attachments?.length)
+        el.append(h('div', { class: 'attachments sent' }, ...item.attachments.map((a) => h('span', { class: `chip chip-${a.kind}`, title: a.label }, icon(a.kind === 'image' ? 'file-media' : a.kind === 'problems' ? 'warning' : a.kind), ' ', a.label))));
+      if (item.failed) el.append(h('div', { class: 'unsent' }, icon('warning'), ' Not answered: not kept for the model.'));
+      return el;
+    }
     case 'assistant': {
-      const el = h('div', { class: `msg assistant${item.streaming ? ' streaming' : ''}` });
-      el.append(renderText(item.text));
+      const el = h('div', { class: `msg assistant md${item.streaming ? ' streaming' : ''}` });
+      el.append(renderMarkdown(item.text));
       return el;
     }
     case 'tool':
@@ -102,13 +153,24 @@ export function renderItem(item: ChatItem, open: Set<string>): HTMLElement {
     case 'notice':
       return h('div', { class: `notice ${item.level}` }, icon(item.level === 'error' ? 'error' : item.level === 'warning' ? 'warning' : 'info'), ' ', item.text);
     case 'run-end': {
-      const words: Record<string, string> = { final_answer: 'Done', cancelled: 'Stopped', max_steps: 'Stopped: step limit reached', max_wall_time: 'Stopped: time limit reached', error: 'Failed' };
+      const words: Record<string, string> = { final_answer: 'Done', cancelled: 'Stopped', interrupted: 'Interrupted by a window reload', max_steps: 'Stopped: step limit reached', max_wall_time: 'Stopped: time limit reached', error: 'Failed' };
       return h(
         'div',
         { class: `run-end reason-${item.reason}` },
         h('span', {}, words[item.reason] ?? item.reason),
         h('span', { class: 'usage' }, ` · ${formatUsage(item.usage)}`),
         ...(item.error ? [h('div', { class: 'run-error' }, item.error)] : []),
+        ...(item.reason === 'interrupted' ? [h('div', { class: 'run-actions' }, h('button', { class: 'secondary', 'data-action': 'continue' }, icon('debug-continue'), ' Continue'))] : []),
+        ...(item.reason === 'error'
+          ? [
+              h(
+                'div',
+                { class: 'run-actions' },
+                h('button', { class: 'secondary', 'data-action': 'retry' }, icon('refresh'), ' Retry'),
+                ...(item.errorKind === 'auth' ? [h('button', { class: 'secondary', 'data-command': 'setApiKey' }, icon('key'), ' Set API Key')] : []),
+              ),
+            ]
+          : []),
       );
     }
   }

@@ -20,6 +20,26 @@ const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const ARTIFACTS = join(REPO, 'test-artifacts');
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 
+const MARKDOWN_ANSWER = [
+  '# Summary',
+  '',
+  'I changed **one** file:',
+  '',
+  '| file | change |',
+  '|---|---|',
+  '| hello.txt | greeting |',
+  '',
+  '```js',
+  "const greeting = 'Hello from the agent';",
+  'console.log(greeting);',
+  '```',
+  '',
+  '<img src=x onerror="document.body.dataset.pwned=1"> and [docs](https://example.com/docs)',
+].join('\n');
+
+/** A 2×2 PNG. */
+const TINY_PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP4z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==';
+
 const t0 = Date.now();
 const step = (what: string) => process.stderr.write(`[e2e +${((Date.now() - t0) / 1000).toFixed(1)}s] ${what}\n`);
 
@@ -42,6 +62,7 @@ describe('the Suna panel in a real VS Code (code-server + Docker sandbox)', func
     mkdirSync(join(ws, 'src'), { recursive: true });
     await fsp.writeFile(join(ws, 'hello.txt'), 'Hello from the workspace\n');
     await fsp.writeFile(join(ws, 'notes.txt'), 'original notes\n');
+    await fsp.writeFile(join(ws, 'greeting.txt'), 'original greeting\n');
     await fsp.writeFile(join(ws, 'src', 'app.js'), 'console.log("app");\n');
     await fsp.writeFile(join(ws, '.gitignore'), 'node_modules/\n');
 
@@ -51,6 +72,14 @@ describe('the Suna panel in a real VS Code (code-server + Docker sandbox)', func
         { text: 'Now I will create a file.', toolCalls: [{ id: 'call_write', name: 'file_write', args: { path: 'created.txt', content: 'made by the agent\n' } }], usage: { input: 1400, output: 40 } },
         { toolCalls: [{ id: 'call_shell', name: 'shell_exec', args: { command: 'echo agent-version > notes.txt && sleep 6 && echo finished' } }], usage: { input: 1500, output: 25 } },
         { text: 'All done: I read hello.txt, created created.txt and updated notes.txt.', usage: { input: 1600, output: 20 } },
+        // The panel scenarios: an edit that waits (diff, badge while hidden), a running command, a Markdown answer.
+        { toolCalls: [{ id: 'call_edit', name: 'file_edit', args: { path: 'hello.txt', edits: [{ old_text: 'Hello from the workspace', new_text: 'Hello from the agent' }] } }] },
+        { toolCalls: [{ id: 'call_ticks', name: 'shell_exec', args: { command: 'for i in $(seq 1 10); do echo tick $i; sleep 1; done' } }] },
+        { text: MARKDOWN_ANSWER },
+        { text: 'I read the attached file.' },
+        { text: 'I see the image.' },
+        { toolCalls: [{ id: 'call_overwrite', name: 'shell_exec', args: { command: 'sleep 5 && echo "agent greeting" > greeting.txt' } }] },
+        { text: 'Rewrote greeting.txt.' },
       ],
       { chunkDelayMs: 15 },
     );
@@ -79,10 +108,10 @@ describe('the Suna panel in a real VS Code (code-server + Docker sandbox)', func
     step(`code-server at ${server.url}`);
     context = await chromium.launchPersistentContext(join(home, 'browser-profile'), { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS, viewport: { width: 1440, height: 900 } });
     page = context.pages()[0] ?? (await context.newPage());
-    await page.goto(`${server.url}/?folder=${encodeURIComponent(ws)}`);
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(ws)}`, { timeout: 120_000 });
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
     // The extension host is up (and our contributions registered) once our status bar item shows.
-    await page.locator('.statusbar-item', { hasText: 'vscode-workspace-' }).first().waitFor({ timeout: 60_000 });
+    await page.locator('.statusbar-item', { hasText: 'vscode-workspace-' }).first().waitFor({ timeout: 120_000 });
     step('workbench up, extension active');
   });
 
@@ -207,6 +236,130 @@ describe('the Suna panel in a real VS Code (code-server + Docker sandbox)', func
     }
     assert.equal(inSandbox, 'user-version\n');
     step('conflict resolved with keep mine');
+  });
+
+  it('a file_edit approval shows its diff; while the panel is hidden a badge and the status bar say it waits', async () => {
+    await panel.locator('#send').waitFor({ timeout: 60_000 }); // the previous run has ended (Send is back)
+    await panel.locator('#input').fill('Change the greeting in hello.txt, then count to ten.');
+    await panel.locator('#input').press('Enter');
+    const edit = panel.locator('.card.tool[data-name="file_edit"].status-awaiting-approval');
+    await edit.waitFor({ timeout: 60_000 });
+    await edit.locator('.diff-line.del', { hasText: '-Hello from the workspace' }).waitFor({ timeout: 30_000 });
+    await edit.locator('.diff-line.add', { hasText: '+Hello from the agent' }).waitFor();
+    assert.match(await edit.locator('.approval-reason').innerText(), /changes files in the sandbox/);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'extension-approval-diff.png') });
+    step('file_edit approval shows its diff');
+
+    // Hide the panel (the Explorer takes the side bar): the Suna icon gets a badge, the status bar a hint.
+    await page.locator('.activitybar [aria-label^="Explorer"]').first().click();
+    const badge = page.locator('.activitybar .action-item:has([aria-label^="Suna"]) .badge, .activitybar .action-item[aria-label^="Suna"] .badge');
+    await badge.filter({ hasText: '1' }).waitFor({ timeout: 30_000 });
+    await page.locator('.statusbar-item', { hasText: 'waits for your approval' }).waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(ARTIFACTS, 'extension-approval-badge.png') });
+    step('badge and status-bar hint while hidden');
+
+    await page.locator('.activitybar [aria-label^="Suna"]').first().click({ force: true }); // the badge covers the icon
+    await edit.locator('button[data-action="approve"]').click({ timeout: 30_000 });
+    await panel.locator('.card.tool[data-name="file_edit"].status-ok').waitFor({ timeout: 60_000 });
+    await page.locator('.statusbar-item', { hasText: 'waits for your approval' }).waitFor({ state: 'detached', timeout: 30_000 });
+    step('approved from the panel; the hint is gone');
+  });
+
+  it('a running command shows a spinner and its output live; Stop keeps what was shown', async () => {
+    const ticks = panel.locator('.card.tool[data-name="shell_exec"]').last();
+    await ticks.locator('button[data-action="approve"]').click({ timeout: 60_000 });
+    const spinner = ticks.locator('.tool-status .codicon-loading.codicon-modifier-spin');
+    await spinner.waitFor({ timeout: 30_000 });
+    // The card is re-rendered as output arrives: read the animation of whichever spinner is attached right now.
+    let animation = '';
+    for (let i = 0; i < 20 && animation !== 'codicon-spin'; i++)
+      animation = await spinner.evaluate((el) => (el.isConnected ? getComputedStyle(el).animationName : '')).catch(() => '');
+    assert.equal(animation, 'codicon-spin');
+    await ticks.locator('pre.live-output', { hasText: 'tick 3' }).waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(ARTIFACTS, 'extension-running.png') });
+    step('spinner and live output while the command runs');
+    await panel.locator('#stop').click();
+    await ticks.and(panel.locator('.status-cancelled')).waitFor({ timeout: 30_000 });
+    const kept = await ticks.locator('pre.live-output').innerText();
+    assert.match(kept, /tick 1\n.*tick 3/s, 'the output shown before Stop is still there');
+    assert.doesNotMatch(kept, /tick 10/);
+    await page.screenshot({ path: join(ARTIFACTS, 'extension-stopped-output.png') });
+    step(`stopped; the card keeps ${kept.split('\n').filter(Boolean).length} lines of output`);
+  });
+
+  it('renders the Markdown answer: heading, table, highlighted code with Copy; raw HTML stays inert', async () => {
+    await panel.locator('#send').waitFor({ timeout: 60_000 }); // the previous run has ended (Send is back)
+    await panel.locator('#input').fill('Summarize what you did.');
+    await panel.locator('#input').press('Enter');
+    const answer = panel.locator('.msg.assistant.md', { hasText: 'Summary' }).last();
+    await answer.locator('h1', { hasText: 'Summary' }).waitFor({ timeout: 60_000 });
+    assert.equal(await answer.locator('table td').first().innerText(), 'hello.txt');
+    assert.equal(await answer.locator('.code-lang').innerText(), 'js');
+    assert.ok((await answer.locator('code.hljs .hljs-string').count()) > 0, 'the code is highlighted');
+    assert.equal(await answer.locator('img').count(), 0);
+    assert.equal(await panel.locator('body').getAttribute('data-pwned'), null);
+    await answer.locator('button.copy-code').click();
+    await answer.locator('button.copy-code .codicon-check').waitFor({ timeout: 10_000 });
+    await answer.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(ARTIFACTS, 'extension-markdown.png') });
+    step('markdown rendered');
+  });
+
+  it('an @file mention attaches the file: the model receives its content', async () => {
+    await panel.locator('#send').waitFor({ timeout: 60_000 });
+    await panel.locator('#input').click();
+    await panel.locator('#input').pressSequentially('Explain @');
+    const pick = page.locator('.quick-input-widget input');
+    await pick.waitFor({ timeout: 30_000 });
+    await pick.fill('hello.txt');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'hello.txt' }).first().waitFor({ timeout: 30_000 });
+    await page.keyboard.press('Enter');
+    await panel.locator('#attachments .chip-file', { hasText: 'hello.txt' }).waitFor({ timeout: 30_000 });
+    assert.match(await panel.locator('#input').inputValue(), /Explain @hello\.txt/);
+    await panel.locator('#input').press('Enter');
+    await panel.locator('.msg.assistant', { hasText: 'I read the attached file.' }).waitFor({ timeout: 60_000 });
+    const body = JSON.stringify(fake.modelRequests().at(-1)!.body);
+    assert.match(body, /<attached file=\\"hello.txt\\">/, 'the file went to the model as an attached block');
+    assert.match(body, /Hello from the/);
+    await panel.locator('.msg.user .chip-file', { hasText: 'hello.txt' }).waitFor();
+    step('@hello.txt reached the model');
+  });
+
+  it('a pasted image goes to the model as an image', async () => {
+    await panel.locator('#send').waitFor({ timeout: 60_000 }); // the previous run has ended (Send is back)
+    await panel.locator('#input').fill('What is in this picture?');
+    await panel.locator('#input').evaluate((el, data) => {
+      const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], 'shot.png', { type: 'image/png' }));
+      el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+    }, TINY_PNG);
+    await panel.locator('#attachments .chip-image img.chip-thumb').waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(ARTIFACTS, 'extension-attachments.png') });
+    await panel.locator('#input').press('Enter');
+    await panel.locator('.msg.assistant', { hasText: 'I see the image.' }).waitFor({ timeout: 60_000 });
+    const body = JSON.stringify(fake.modelRequests().at(-1)!.body);
+    assert.ok(body.includes(TINY_PNG), 'the image data reached the model');
+    assert.match(body, /"type":"image"/);
+    step('pasted image reached the model');
+  });
+
+  it('a file the user saved during the run and the agent then overwrote becomes a review item', async () => {
+    await panel.locator('#send').waitFor({ timeout: 60_000 }); // the previous run has ended (Send is back)
+    await panel.locator('#input').fill('Rewrite greeting.txt.');
+    await panel.locator('#input').press('Enter');
+    const card = panel.locator('.card.tool[data-id="call_overwrite"]');
+    await card.locator('button[data-action="approve"]').click({ timeout: 60_000 });
+    await card.and(panel.locator('.status-running')).waitFor({ timeout: 30_000 });
+    // The user saves their own version while the command sleeps; it is pushed, then the agent overwrites it.
+    await fsp.writeFile(join(ws, 'greeting.txt'), 'user greeting\n');
+    step('saved greeting.txt locally during the run');
+    await panel.locator('.msg.assistant', { hasText: 'Rewrote greeting.txt.' }).waitFor({ timeout: 90_000 });
+    await panel.locator('.banner .conflict[data-path="greeting.txt"]').waitFor({ timeout: 60_000 });
+    assert.equal(readFileSync(join(ws, 'greeting.txt'), 'utf8'), 'user greeting\n', 'not overwritten silently');
+    await page.screenshot({ path: join(ARTIFACTS, 'extension-review-after-save.png') });
+    step('overwrite after save is a review item');
   });
 
   it('the sandbox never saw the API key', async () => {

@@ -173,6 +173,24 @@ describe('workspace sync engine (real sandbox)', function () {
     }
   });
 
+  it('a file the user saved during a run and the agent then replaced is a review item; outside a run it comes back', async () => {
+    f.engine.trackRun(true);
+    await f.write('src/saved.ts', 'user version\n');
+    f.engine.notifyChanged(['src/saved.ts']);
+    await f.engine.settle();
+    assert.equal(await sh(conn, 'cat src/saved.ts'), 'user version\n', 'the save was pushed');
+    await sh(conn, 'echo agent version > src/saved.ts');
+    await f.engine.pull();
+    assert.deepEqual(f.engine.state.conflicts, ['src/saved.ts']);
+    assert.equal(await f.read('src/saved.ts'), 'user version\n', 'not applied silently');
+    await f.engine.resolve('src/saved.ts', 'theirs');
+    assert.equal(await f.read('src/saved.ts'), 'agent version\n');
+    f.engine.trackRun(false);
+    await sh(conn, 'echo agent again > src/saved.ts');
+    await f.engine.pull();
+    assert.equal(await f.read('src/saved.ts'), 'agent again\n', 'after the run the agent change comes back as before');
+  });
+
   it('a wiped sandbox gets the workspace again instead of wiping the workspace', async () => {
     await sh(conn, 'find . -mindepth 1 -maxdepth 1 -not -name .suna -exec rm -rf {} +');
     await f.engine.pull();

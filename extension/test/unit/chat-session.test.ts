@@ -9,8 +9,8 @@ import { annotationsFor } from '@suna/shared/tool-kinds';
 import { anthropicBody, startFakeModelServer, type FakeModelServer } from '../../../shared/test/fixtures/fake-model-server.ts';
 import { delay, MemoryToolHost } from '../../../shared/test/fixtures/memory-tools.ts';
 import type { ApprovalMode } from '../../src/common/approvals.ts';
-import type { ChatEvent } from '../../src/common/transcript.ts';
-import { ChatSession } from '../../src/node/chat-session.ts';
+import { CONTINUE_TEXT, type ChatEvent } from '../../src/common/transcript.ts';
+import { ChatSession, newConversation } from '../../src/node/chat-session.ts';
 import { HistoryStore } from '../../src/node/history-store.ts';
 
 function tools() {
@@ -119,7 +119,7 @@ describe('chat session (agent loop + approvals + history)', () => {
     assert.equal((await store.list())[0]?.title, 'tell me');
   });
 
-  it('a missing API key ends the run with the fix, keeping the question', async () => {
+  it('a missing API key ends the run with the fix and marks the question failed (not kept for the model)', async () => {
     fake = await startFakeModelServer([]);
     const s = new ChatSession({
       tools: tools(),
@@ -132,6 +132,190 @@ describe('chat session (agent loop + approvals + history)', () => {
     });
     const summary = await s.send('hi', () => {});
     assert.match(summary.error!, /Set API Key/);
-    assert.equal(s.conversation.messages.length, 1);
+    assert.equal(s.conversation.messages.length, 0, 'the unanswered question is not kept for the model');
+    const user = s.conversation.items.find((i) => i.kind === 'user');
+    assert.ok(user?.kind === 'user' && user.failed, 'it is marked failed in the panel');
+    const end = s.conversation.items.at(-1);
+    assert.ok(end?.kind === 'run-end' && end.errorKind === 'auth', 'with the Set API Key action');
+  });
+});
+
+describe('chat session approvals: preview, Always allow, duration without the wait', () => {
+  let fake: FakeModelServer;
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'suna-chat-'))));
+  afterEach(async () => {
+    await fake?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a file_edit card carries the diff against the workspace copy; Always allow runs the next call unasked; the wait is not in the duration', async () => {
+    fake = await startFakeModelServer([
+      { toolCalls: [{ id: 'e1', name: 'file_write', args: { path: 'notes.txt', content: 'alpha\nBETA\n' } }] },
+      { toolCalls: [{ id: 'e2', name: 'file_write', args: { path: 'other.txt', content: 'x' } }] },
+      { text: 'done' },
+    ]);
+    const allowed = new Set<string>();
+    const pending: number[] = [];
+    const s = new ChatSession({
+      tools: tools(),
+      provider: async (m) => createProvider(m, { apiKey: 'test-key', baseURL: fake.anthropicBaseURL }),
+      model: () => 'anthropic:claude-sonnet-5-5',
+      approvalMode: () => 'ask',
+      store: new HistoryStore(dir),
+      readWorkspaceText: async (p) => (p === 'notes.txt' ? 'alpha\nbeta\n' : undefined),
+      alwaysAllowed: (n) => allowed.has(n),
+      allowAlways: async (n) => void allowed.add(n),
+      onPendingApprovals: (n) => pending.push(n),
+    });
+    const asked: string[] = [];
+    await s.send('edit', (e) => {
+      if (e.type === 'tool_approval') {
+        asked.push(e.id);
+        setTimeout(() => void s.decide(e.id, true, true), 1500);
+      }
+    });
+    assert.deepEqual(asked, ['e1'], 'the second file_write ran without asking');
+    assert.deepEqual([...allowed], ['file_write']);
+    const card = s.conversation.items.find((i) => i.kind === 'tool' && i.id === 'e1');
+    assert.ok(card?.kind === 'tool' && card.preview?.kind === 'diff');
+    assert.match(card.preview.patch, /-beta\n\+BETA/);
+    assert.ok(card.durationMs! < 1500, `duration ${card.durationMs} ms excludes the 1.5 s wait`);
+    assert.deepEqual(s.changeOf('e1'), { path: 'notes.txt', before: 'alpha\nbeta\n', after: 'alpha\nBETA\n' });
+    assert.ok(pending.includes(1) && pending.at(-1) === 0, `pending counts ${pending}`);
+  });
+});
+
+describe('chat session errors: nothing merged, Retry and edit-and-resend', () => {
+  let fake: FakeModelServer;
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'suna-chat-'))));
+  afterEach(async () => {
+    await fake?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const session = () =>
+    new ChatSession({
+      tools: tools(),
+      provider: async (m) => createProvider(m, { apiKey: 'test-key', baseURL: fake.anthropicBaseURL }),
+      model: () => 'anthropic:claude-sonnet-5-5',
+      approvalMode: () => 'auto',
+      store: new HistoryStore(dir),
+    });
+  const userTexts = (body: { messages: Array<{ role: string; content: unknown }> }) => body.messages.filter((m) => m.role === 'user').map((m) => JSON.stringify(m.content));
+
+  it('a 401 marks the question failed with Set API Key; the next message is not merged with it; Retry resends it alone', async () => {
+    fake = await startFakeModelServer([{ error: { status: 401 } }, { text: 'second answered' }, { text: 'first answered' }]);
+    const s = session();
+    const failed = await s.send('first question', () => {});
+    assert.equal(failed.reason, 'error');
+    const end = s.conversation.items.at(-1);
+    assert.ok(end?.kind === 'run-end' && end.errorKind === 'auth', JSON.stringify(end));
+    assert.ok(s.conversation.items.some((i) => i.kind === 'user' && i.text === 'first question' && i.failed));
+
+    await s.send('second question', () => {});
+    const second = anthropicBody(fake.modelRequests()[1]!);
+    assert.deepEqual(userTexts(second).length, 1);
+    assert.doesNotMatch(JSON.stringify(second.messages), /first question/, 'the failed question is not merged into the next');
+
+    // Edit-and-resend the last message: the conversation rewinds to before it.
+    const at = s.conversation.items.findIndex((i) => i.kind === 'user' && i.text === 'second question');
+    const events: ChatEvent[] = [];
+    await s.send('first question', (e) => events.push(e), at);
+    assert.equal(events[0]?.type, 'reset');
+    const third = anthropicBody(fake.modelRequests()[2]!);
+    assert.equal(userTexts(third).length, 1);
+    assert.match(JSON.stringify(third.messages), /first question/);
+    assert.doesNotMatch(JSON.stringify(third.messages), /second/);
+    assert.deepEqual(
+      s.conversation.items.filter((i) => i.kind === 'user' || i.kind === 'assistant').map((i) => (i.kind === 'user' || i.kind === 'assistant') && i.text),
+      ['first question', 'first question', 'first answered'],
+    );
+  });
+
+  it('rewinding refuses an item that is not a message the user sent', async () => {
+    fake = await startFakeModelServer([{ text: 'hi' }]);
+    const s = session();
+    await s.send('hello', () => {});
+    assert.throws(() => s.send('x', () => {}, 1), /only a message you sent/);
+    assert.equal(s.running, false);
+  });
+});
+
+describe('chat session live output', () => {
+  let fake: FakeModelServer;
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'suna-chat-'))));
+  afterEach(async () => {
+    await fake?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a call's streamed output reaches its own card while it runs", async () => {
+    fake = await startFakeModelServer([{ toolCalls: [{ id: 'sh', name: 'shell_exec', args: { command: 'make' } }] }, { text: 'built' }]);
+    const base = tools();
+    const host = Object.assign(Object.create(base) as typeof base, {
+      async callTool(_n: string, _a: Record<string, unknown>, _s: AbortSignal, observe?: { onOutput?(t: string): void }) {
+        observe?.onOutput?.('compiling a\n');
+        observe?.onOutput?.('compiling b\n');
+        return { text: 'exit code 0' };
+      },
+      listTools: () => base.listTools(),
+      hintsOf: base.hintsOf,
+    });
+    const s = new ChatSession({
+      tools: host,
+      provider: async (m) => createProvider(m, { apiKey: 'test-key', baseURL: fake.anthropicBaseURL }),
+      model: () => 'anthropic:claude-sonnet-5-5',
+      approvalMode: () => 'auto',
+      store: new HistoryStore(dir),
+    });
+    const outputs: ChatEvent[] = [];
+    await s.send('build', (e) => e.type === 'tool_output' && outputs.push(e));
+    assert.deepEqual(outputs, [
+      { type: 'tool_output', id: 'sh', text: 'compiling a\n' },
+      { type: 'tool_output', id: 'sh', text: 'compiling b\n' },
+    ]);
+  });
+});
+
+describe('chat session after a window reload', () => {
+  let fake: FakeModelServer;
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'suna-chat-'))));
+  afterEach(async () => {
+    await fake?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a conversation saved mid-run opens as interrupted and Continue goes on from its saved messages', async () => {
+    fake = await startFakeModelServer([{ text: 'Continuing: done.' }]);
+    const store = new HistoryStore(dir);
+    const stored = newConversation('anthropic:claude-sonnet-5-5');
+    stored.messages = [
+      { role: 'user', content: [{ type: 'text', text: 'run the build' }] },
+      { role: 'assistant', content: [{ type: 'tool_call', id: 'b1', name: 'shell_exec', args: { command: 'make' } }] },
+    ];
+    stored.items = [
+      { kind: 'user', text: 'run the build', messageIndex: 0 },
+      { kind: 'tool', id: 'b1', name: 'shell_exec', args: { command: 'make' }, status: 'running' },
+    ];
+    const s = new ChatSession(
+      {
+        tools: tools(),
+        provider: async (m) => createProvider(m, { apiKey: 'test-key', baseURL: fake.anthropicBaseURL }),
+        model: () => 'anthropic:claude-sonnet-5-5',
+        approvalMode: () => 'auto',
+        store,
+      },
+      stored,
+    );
+    const end = s.conversation.items.at(-1);
+    assert.ok(end?.kind === 'run-end' && end.reason === 'interrupted');
+    const summary = await s.send(CONTINUE_TEXT, () => {});
+    assert.equal(summary.reason, 'final_answer');
+    const body = JSON.stringify(anthropicBody(fake.modelRequests()[0]!).messages);
+    assert.match(body, /run the build/, 'the saved conversation went with it');
+    assert.match(body, /interrupted/);
   });
 });

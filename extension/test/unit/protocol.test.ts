@@ -33,10 +33,17 @@ function handlers(overrides: Partial<Handlers>): Handlers {
     'history/open': notImplemented,
     'history/delete': () => [],
     'tool/decide': () => ({ ok: true }),
+    'tool/openDiff': () => ({ ok: true }),
+    'context/pick': () => null,
+    'image/open': () => ({ ok: true }),
+    'context/selection': () => null,
+    'context/problems': () => null,
     'model/select': () => state,
     'command/run': () => ({ ok: true }),
     'sync/open': () => ({ ok: true }),
     'sync/resolve': () => ({ ok: true }),
+    'link/open': () => ({ ok: true }),
+    'clipboard/copy': () => ({ ok: true }),
   };
   return { ...base, ...overrides } as Handlers;
 }

@@ -137,3 +137,27 @@ describe('batching', () => {
     assert.deepEqual(batchBySize([], 6), []);
   });
 });
+
+describe('sync planner: a file the user saved during the run', () => {
+  const plan = (b: string, l: string, r: string | undefined, saved: string[]) =>
+    reconcile({
+      base: new Map([['notes.txt', b]]),
+      local: new Map([['notes.txt', L(l)]]),
+      remote: new Map(r ? [['notes.txt', R(r)]] : []),
+      savedByUser: new Set(saved),
+      caps: DEFAULT_CAPS,
+    }).items[0];
+
+  it('the agent replacing (or deleting) it afterwards is a review item, not a silent take-theirs', () => {
+    const replaced = plan('mine', 'mine', 'agent', ['notes.txt']);
+    assert.equal(replaced?.action, 'conflict');
+    assert.match(replaced!.reason!, /you saved it during this run; the agent then replaced it/);
+    assert.match(plan('mine', 'mine', undefined, ['notes.txt'])!.reason!, /then deleted it/);
+  });
+
+  it('other files, and the same file outside a run, still come back as before', () => {
+    assert.equal(plan('mine', 'mine', 'agent', ['other.txt'])?.action, 'take-theirs');
+    assert.equal(plan('mine', 'mine', 'agent', [])?.action, 'take-theirs');
+    assert.equal(plan('mine', 'mine', 'mine', ['notes.txt']), undefined, 'the agent did not touch it: nothing to do');
+  });
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { explainSandboxProblem } from '../../src/common/problems.ts';
-import { applyChatEvent, formatUsage, MAX_RESULT_CHARS_SHOWN, type ChatEvent, type ChatItem } from '../../src/common/transcript.ts';
+import { applyChatEvent, closeInterruptedRun, formatUsage, MAX_LIVE_OUTPUT_CHARS, MAX_RESULT_CHARS_SHOWN, type ChatEvent, type ChatItem } from '../../src/common/transcript.ts';
 
 const run = (events: ChatEvent[]) => events.reduce<ChatItem[]>((items, e) => applyChatEvent(items, e), []);
 const usage = { inputTokens: 1234, outputTokens: 56, cacheReadTokens: 0, cacheWriteTokens: 0, steps: 3 };
@@ -58,5 +58,54 @@ describe('sandbox problems', () => {
     assert.match(explainSandboxProblem(msg, 'linux'), /^Docker is not running\..*systemctl start docker.*Retry/);
     assert.match(explainSandboxProblem(msg, 'darwin'), /start Docker Desktop/);
     assert.match(explainSandboxProblem('image build failed: no space', 'linux'), /^The sandbox could not start: image build failed/);
+  });
+});
+
+describe('transcript: one retry line', () => {
+  it('counts retries on one line instead of adding one per attempt', () => {
+    const items = applyChatEvent([], { type: 'retry', reason: 'overloaded' });
+    applyChatEvent(items, { type: 'retry', reason: 'overloaded' });
+    applyChatEvent(items, { type: 'text', text: 'partial' });
+    applyChatEvent(items, { type: 'retry', reason: 'rate limited' });
+    assert.equal(items.length, 1);
+    assert.ok(items[0]!.kind === 'notice');
+    assert.equal(items[0]!.text, 'Retrying the model call (3 retries): rate limited');
+  });
+});
+
+describe('transcript: live output', () => {
+  it('a running card gathers its output (the tail, bounded); Stop keeps it, a finished call drops it for the result', () => {
+    const items = applyChatEvent([], { type: 'tool_start', id: 's', name: 'shell_exec', args: { command: 'x' } });
+    applyChatEvent(items, { type: 'tool_output', id: 's', text: 'tick 1\n' });
+    applyChatEvent(items, { type: 'tool_output', id: 's', text: 'tick 2\n' });
+    applyChatEvent(items, { type: 'tool_output', id: 'nope', text: 'stray' });
+    const card = items[0]!;
+    assert.ok(card.kind === 'tool');
+    assert.equal(card.output, 'tick 1\ntick 2\n');
+    applyChatEvent(items, { type: 'tool_output', id: 's', text: 'y'.repeat(MAX_LIVE_OUTPUT_CHARS) });
+    assert.equal(card.output!.length, MAX_LIVE_OUTPUT_CHARS);
+    assert.ok(card.output!.endsWith('y'));
+    applyChatEvent(items, { type: 'tool_end', id: 's', ok: false, text: 'Cancelled by the user', durationMs: 5 });
+    assert.equal(card.status, 'cancelled');
+    assert.ok(card.output, 'kept after Stop');
+    applyChatEvent(items, { type: 'tool_output', id: 's', text: 'late' });
+    assert.ok(!card.output.endsWith('late'), 'nothing appended after the end');
+
+    const done = applyChatEvent([], { type: 'tool_start', id: 'd', name: 'shell_exec', args: {} });
+    applyChatEvent(done, { type: 'tool_output', id: 'd', text: 'partial' });
+    applyChatEvent(done, { type: 'tool_end', id: 'd', ok: true, text: 'exit code 0\nstdout:\npartial', durationMs: 5 });
+    assert.equal(done[0]!.kind === 'tool' && done[0]!.output, undefined);
+  });
+});
+
+describe('transcript: a run cut by a reload', () => {
+  it('is closed as interrupted (running cards cancelled) so the panel can offer Continue; a finished one is left alone', () => {
+    const items = applyChatEvent([], { type: 'user', text: 'go' });
+    applyChatEvent(items, { type: 'tool_start', id: 't', name: 'shell_exec', args: {} });
+    assert.equal(closeInterruptedRun(items), true);
+    assert.equal(items.at(-1)?.kind === 'run-end' && items.at(-1)!.kind === 'run-end' && (items.at(-1) as { reason: string }).reason, 'interrupted');
+    assert.equal(items[1]!.kind === 'tool' && items[1]!.status, 'cancelled');
+    assert.equal(closeInterruptedRun(items), false, 'only once');
+    assert.equal(closeInterruptedRun([]), false);
   });
 });

@@ -1,9 +1,10 @@
 // Shell tools: one-shot commands with capped output, and background processes polled by offset.
 import { capExcerpt } from '@suna/shared';
+import { LIVE_OUTPUT_PREFIX } from '@suna/shared/live-output';
 import { displayPath, resolveWorkspacePath, WORKSPACE_ROOT } from '@suna/sandbox';
 import { z } from 'zod';
 import type { ExecOutcome } from '../sandbox-facade.js';
-import { defineTool, ToolError } from '../tool.js';
+import { defineTool, ToolError, type ToolContext } from '../tool.js';
 import { runtimeState, type Runtime } from '../tool-context.js';
 
 /** Where capped output is saved in full (inside the workspace, so file_read can page through it). */
@@ -34,6 +35,24 @@ function execSummary(r: ExecOutcome, memoryMb: number): string {
   return `exit code ${r.exitCode} · ${secs} s`;
 }
 
+/**
+ * Live output for clients that asked for progress: each batch the daemon sends becomes one progress notification
+ * whose message is `LIVE_OUTPUT_PREFIX` + the text (control characters and terminal escapes removed), its progress
+ * the bytes so far. A client that gave no progress token gets nothing (ctx.progress drops it).
+ */
+function liveOutput(ctx: ToolContext): (chunk: Buffer) => void {
+  const decoder = new TextDecoder('utf-8');
+  let bytes = 0;
+  return (chunk) => {
+    bytes += chunk.length;
+    const text = decoder
+      .decode(chunk, { stream: true })
+      .replace(/\u001b\[[0-9;?]*[ -\/]*[@-~]|\u001b[@-_]/g, '')
+      .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g, '');
+    if (text) void ctx.progress(bytes, undefined, LIVE_OUTPUT_PREFIX + text);
+  };
+}
+
 export const shellExec = defineTool({
   name: 'shell_exec',
   title: 'Run a shell command',
@@ -62,7 +81,7 @@ export const shellExec = defineTool({
   }),
   async handle({ command, cwd, timeout_s, env }, ctx) {
     const capBytes = ctx.config.maxOutputChars;
-    const r = await ctx.exec({ command, cwd: resolveWorkspacePath(cwd ?? '.'), env, timeoutMs: Math.round((timeout_s ?? 60) * 1000), capBytes, spillDir: OUTPUT_DIR });
+    const r = await ctx.exec({ command, cwd: resolveWorkspacePath(cwd ?? '.'), env, timeoutMs: Math.round((timeout_s ?? 60) * 1000), capBytes, spillDir: OUTPUT_DIR, onOutput: ctx.wantsProgress ? liveOutput(ctx) : undefined });
     const saved = r.spilledTo ? displayPath(r.spilledTo) : undefined;
     // stdout gets most of the budget; stderr is usually short but matters most when a command fails.
     const budget = ctx.config.maxOutputChars;

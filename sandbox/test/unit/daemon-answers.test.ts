@@ -1,6 +1,7 @@
 // The host's checks of what the daemon sends (issue 13: everything from the sandbox is attacker-controlled):
 // answers bounded by the request, refusals reduced to a code and one clean line, unknown events dropped.
 import assert from 'node:assert/strict';
+import { EXEC_STREAM_CHUNK_BYTES } from '../../daemon/protocol.ts';
 import { BASE_LINE_BYTES, answerLineLimit, b64Len, checkAnswer, checkError, checkEvent } from '../../src/daemon-answers.ts';
 
 const b64 = (n: number) => Buffer.alloc(n, 7).toString('base64');
@@ -63,5 +64,13 @@ describe('daemon answers', () => {
     assert.equal(checkEvent({ ev: 'log', message: 'disk quota exceeded: forged' }), null);
     assert.equal(checkEvent({ ev: 'quota', usedBytes: 'lots', quotaBytes: 1, stopped: [] }), null);
     assert.equal(checkEvent({ ev: 'tunnelData', tunnelId: 't1', data: b64(BASE_LINE_BYTES) }), null);
+  });
+
+  it('live exec output: a bounded base64 piece per event, nothing else', () => {
+    assert.deepEqual(checkEvent({ ev: 'execOutput', execId: 'x1', data: b64(10) }), { ev: 'execOutput', execId: 'x1', data: b64(10) });
+    assert.ok(checkEvent({ ev: 'execOutput', execId: 'x1', data: b64(EXEC_STREAM_CHUNK_BYTES) }));
+    assert.equal(checkEvent({ ev: 'execOutput', execId: 'x1', data: b64(EXEC_STREAM_CHUNK_BYTES + 3) }), null, 'over the per-event cap');
+    assert.equal(checkEvent({ ev: 'execOutput', execId: 'x1', data: 'Note: not base64!' }), null);
+    assert.equal(checkEvent({ ev: 'execOutput', execId: 'x'.repeat(65), data: '' }), null);
   });
 });
