@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join, sep } from 'node:path';
+import { basename, dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENVIRONMENT_VARIABLES } from '../environment.js';
 
@@ -23,7 +23,13 @@ export interface ServerEntry {
  * The entry for this installation. GUI apps do not see the PATH of a shell (nvm, fnm, Homebrew), so when
  * suna-mcp is installed (not run from npx's throwaway cache) we point at the absolute node and cli paths.
  */
-export function serverEntry(cliPath = fileURLToPath(import.meta.url), nodePath = process.execPath, platform = process.platform): ServerEntry {
+/** The file a client starts: this code is bundled into dist/main.js, which the small entry dist/cli.js beside it loads. */
+function entryScript(): string {
+  const here = fileURLToPath(import.meta.url);
+  return basename(here) === 'main.js' ? join(dirname(here), 'cli.js') : here;
+}
+
+export function serverEntry(cliPath = entryScript(), nodePath = process.execPath, platform = process.platform): ServerEntry {
   const fromNpxCache = cliPath.split(sep).includes('_npx');
   if (!fromNpxCache) return { command: nodePath, args: [cliPath] };
   if (platform === 'win32') return { command: 'cmd', args: ['/c', 'npx', '-y', 'suna-mcp@latest'] };

@@ -54,8 +54,9 @@ describe('workspace files as MCP resources', function () {
   it('tells the client its resource list changed after a call that writes, and not after a read', async () => {
     assert.equal(s.client.getServerCapabilities()?.resources?.listChanged, true);
     let heard = 0;
-    s.client.setNotificationHandler(ResourceListChangedNotificationSchema, () => void heard++);
     const settle = () => new Promise((r) => setTimeout(r, 800)); // the server sends one notification per burst, 200 ms after it
+    await settle(); // the setup's own writes were a burst too: let its notification pass before counting
+    s.client.setNotificationHandler(ResourceListChangedNotificationSchema, () => void heard++);
     await s.ok('file_read', { path: 'reports/summary.md' });
     await s.ok('sheet_read', { path: 'missing.csv' }).catch(() => {});
     await settle();
