@@ -41,7 +41,7 @@ for (const f of ['codicon.css', 'codicon.ttf']) cpSync(root(`node_modules/@vscod
 async function buildServer() {
   // The in-sandbox programs: the daemon, the egress relay and the checkpoint store's program (as in esbuild.config.mjs).
   const sandboxProgram = (entry) =>
-    esbuild.build({ entryPoints: [root(entry)], bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, write: false, outfile: 'program.cjs', logLevel: 'warning' }).then((r) => r.outputFiles[0].text);
+    esbuild.build({ entryPoints: [root(entry)], bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, write: false, outfile: 'program.cjs', logLevel: 'warning', loader: { '.py': 'text' } }).then((r) => r.outputFiles[0].text);
   const [egressRelay, checkpointStore] = await Promise.all([sandboxProgram('sandbox/egress/relay.ts'), sandboxProgram('sandbox/checkpoints/store-tool.ts')]);
   await esbuild.build({
     entryPoints: [root('sandbox/daemon/daemon.ts')],
@@ -53,6 +53,7 @@ async function buildServer() {
     write: false,
     outfile: 'daemon.cjs',
     logLevel: 'warning',
+    loader: { '.py': 'text' }, // the code interpreter's kernel driver rides inside the daemon (as in esbuild.config.mjs)
   }).then(async (daemon) => {
     const read = (p) => readFileSync(root(p), 'utf8');
     const assets = {
