@@ -64,13 +64,15 @@ async function main(argv: string[]): Promise<void> {
   const warmUp = (): void => {
     if (warmed) return;
     warmed = true;
-    void reapOrphans(runtime.sandbox.docker).then(
+    // Reap first, then warm: an orphan may carry our own sandbox's name (a throwaway server that just exited),
+    // and reaping it while the warm-up adopts it would pull the container from under the first call.
+    const reaped = reapOrphans(runtime.sandbox.docker).then(
       (r) => r.length && runtime.log.info('removed orphaned sandboxes', { containers: r }),
       () => {},
     );
     // Warm the sandbox so the first tool call is fast; a failure here is reported by that call instead. (With
     // tenants each tenant's sandbox starts with its first call; the process's own is not used.)
-    if (!config.http?.tenantsFile) runtime.sandbox.ensure().catch((e: Error) => runtime.log.warn('sandbox not ready yet', { error: e.message }));
+    if (!config.http?.tenantsFile) void reaped.then(() => runtime.sandbox.ensure()).catch((e: Error) => runtime.log.warn('sandbox not ready yet', { error: e.message }));
   };
   setTimeout(warmUp, WARM_UP_FALLBACK_MS).unref();
   if (config.http) {

@@ -95,7 +95,7 @@ export function assertCheckpointId(id: string): void {
 /** The sidecar: the store and the agent's volumes, one side read-only (see the header for which and why). */
 export function sidecarSpec(config: SandboxConfig, side: Side): Docker.ContainerCreateOptions {
   const vols = volumeNames(config);
-  const labels: Record<string, string> = { [LABEL.managed]: 'true', 'dev.suna-mcp.checkpoint-store': config.name };
+  const labels: Record<string, string> = { [LABEL.managed]: 'true', [LABEL.checkpointStore]: config.name };
   if (config.ephemeral) Object.assign(labels, { [LABEL.ephemeral]: 'true', [LABEL.owner]: labelOwner() });
   const agentTrees = side === 'writer' ? '/src' : '/dst';
   return {

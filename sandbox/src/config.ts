@@ -55,6 +55,7 @@ export const DEFAULT_DISK_QUOTA_MB = 10240;
 export const LABEL = {
   managed: 'dev.suna-mcp.managed',
   sandbox: 'dev.suna-mcp.sandbox',
+  checkpointStore: 'dev.suna-mcp.checkpoint-store', // on the store's sidecars and volume: the sandbox they serve
   ephemeral: 'dev.suna-mcp.ephemeral',
   owner: 'dev.suna-mcp.owner', // "<hostname>:<pid>" of the process that created an ephemeral sandbox
   profile: 'dev.suna-mcp.profile',

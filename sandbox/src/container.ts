@@ -199,7 +199,12 @@ export class SandboxContainerDriver {
       // version: uid 1000 without the capabilities the daemon now needs), is stale: replace it (volumes are kept).
       // So is one from before the egress policy, still attached to a Docker network.
       const unfiltered = info.HostConfig?.NetworkMode !== 'none';
-      if (unfiltered || info.Config.Image !== imageOf(this.config) || (info.Config.Labels?.[LABEL.profile] ?? 'default') !== this.config.profile || !samePosture(info, containerSpec(this.config))) {
+      // An orphan of a dead ephemeral server with our name is thrown away with its data, never adopted: it still
+      // names the dead owner, so any server's reaper would remove it under us.
+      if (orphaned(info.Config.Labels)) {
+        await reapOrphans(this.docker, this.config.name);
+        container = null;
+      } else if (unfiltered || info.Config.Image !== imageOf(this.config) || (info.Config.Labels?.[LABEL.profile] ?? 'default') !== this.config.profile || !samePosture(info, containerSpec(this.config))) {
         await container.remove({ force: true });
         container = null;
       }
@@ -239,39 +244,43 @@ export class SandboxContainerDriver {
   async remove({ volumes }: { volumes: boolean }): Promise<void> {
     const c = await this.find();
     if (c) await c.remove({ force: true }).catch((e: { statusCode?: number }) => (e.statusCode === 404 ? undefined : Promise.reject(e)));
-    if (volumes) {
-      for (const name of Object.values(volumeNames(this.config))) {
-        await this.docker.getVolume(name).remove({ force: true }).catch((e: { statusCode?: number }) => (e.statusCode === 404 ? undefined : Promise.reject(e)));
-      }
+    if (volumes) await this.removeVolumes();
+  }
+
+  private async removeVolumes(): Promise<void> {
+    for (const name of Object.values(volumeNames(this.config))) {
+      await this.docker.getVolume(name).remove({ force: true }).catch((e: { statusCode?: number }) => (e.statusCode === 404 ? undefined : Promise.reject(e)));
     }
   }
 }
 
-/** Remove ephemeral sandboxes (and their volumes) whose owning process on this host is gone. */
-export async function reapOrphans(docker: Docker): Promise<string[]> {
-  const host = hostname();
+/** An ephemeral sandbox (or volume) whose owning process on this host is gone. */
+export function orphaned(labels: Record<string, string> | undefined): boolean {
+  if (labels?.[LABEL.ephemeral] !== 'true') return false;
+  const [h, pid] = (labels[LABEL.owner] ?? '').split(':');
+  if (h !== hostname() || pid === undefined || !/^\d+$/.test(pid)) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'EPERM';
+  }
+}
+
+/** Remove ephemeral sandboxes (their store sidecars and volumes) whose owning process on this host is gone; with
+ *  `only`, just those of that sandbox name. */
+export async function reapOrphans(docker: Docker, only?: string): Promise<string[]> {
   const reaped: string[] = [];
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch (e) {
-      return (e as NodeJS.ErrnoException).code === 'EPERM';
-    }
-  };
-  const orphaned = (labels: Record<string, string> | undefined) => {
-    const [h, pid] = (labels?.[LABEL.owner] ?? '').split(':');
-    return h === host && pid !== undefined && !alive(Number(pid));
-  };
+  const ours = (labels: Record<string, string> | undefined) => orphaned(labels) && (only === undefined || labels?.[LABEL.sandbox] === only || labels?.[LABEL.checkpointStore] === only);
   const containers = await docker.listContainers({ all: true, filters: { label: [`${LABEL.ephemeral}=true`] } });
   for (const c of containers) {
-    if (!orphaned(c.Labels)) continue;
+    if (!ours(c.Labels)) continue;
     await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
     reaped.push(c.Names[0] ?? c.Id);
   }
   const { Volumes } = await docker.listVolumes({ filters: { label: [`${LABEL.ephemeral}=true`] } });
   for (const v of Volumes ?? []) {
-    if (orphaned(v.Labels)) await docker.getVolume(v.Name).remove().catch(() => {});
+    if (ours(v.Labels)) await docker.getVolume(v.Name).remove().catch(() => {});
   }
   return reaped;
 }

@@ -91,4 +91,30 @@ describe('lifecycle', function () {
       await s.close();
     }
   });
+
+  it("a killed throwaway server's sandbox is replaced by the next server of the same name, never adopted (the reaper would pull it away)", async () => {
+    const name = testSandboxName('orphan');
+    const first = spawn(process.execPath, [CLI], { env: serverEnv({ SUNA_SANDBOX_NAME: name, SUNA_EPHEMERAL: 'true' }), stdio: ['pipe', 'pipe', 'ignore'] });
+    let out = '';
+    first.stdout.on('data', (d) => (out += d));
+    const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } };
+    const write = { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'file_write', arguments: { path: 'left.txt', content: 'old' } } };
+    first.stdin.write([init, { jsonrpc: '2.0', method: 'notifications/initialized' }, write].map((m) => JSON.stringify(m) + '\n').join(''));
+    const t = Date.now();
+    while (!out.includes('"id":2') && Date.now() - t < 60_000) await new Promise((r) => setTimeout(r, 50));
+    first.kill('SIGKILL'); // no exit policy runs: the container stays, labelled with a dead owner
+    await new Promise((r) => first.once('exit', r));
+    assert.equal(await containerState(name), 'running');
+    const s = await startServer({ env: { SUNA_SANDBOX_NAME: name, SUNA_EPHEMERAL: 'true' } });
+    try {
+      // Both the warm-up and this call race the reaper; the call must land in a sandbox of the new server.
+      const r = await s.ok('shell_exec', { command: 'cat left.txt 2>/dev/null || echo fresh' });
+      assert.equal(r.structured?.stdout, 'fresh\n');
+      const owner = (await docker.getContainer(`suna-${name}`).inspect()).Config.Labels['dev.suna-mcp.owner'];
+      assert.notEqual(owner?.split(':')[1], String(first.pid));
+    } finally {
+      await s.close();
+      await docker.getContainer(`suna-${name}`).remove({ force: true }).catch(() => {});
+    }
+  });
 });
