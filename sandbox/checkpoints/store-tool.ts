@@ -218,11 +218,38 @@ function diff(args: DiffArgs) {
   return { entries, total };
 }
 
-async function restore(args: { id: string }): Promise<{ warnings: string[] }> {
+async function restore(args: { id: string; paths?: unknown }): Promise<{ warnings: string[] }> {
   const id = checkId(args.id);
   if (!existsSync(`${STORE}/${id}.json`)) throw new Error(`no checkpoint ${id}`);
+  if (args.paths !== undefined) return restorePaths(id, args.paths);
   const copies = await Promise.all(ROOTS.map((root) => copyTree(`${STORE}/${id}/${root}`, `${DST}/${root}`, root, ['--delete'])));
   return { warnings: copies.flatMap((c) => c.warnings) };
+}
+
+/**
+ * Only these entries ("workspace/…", "home/…", checked again here) go back to checkpoint `id`: each is copied from
+ * it, or deleted when the checkpoint has no such entry (--delete-missing-args). The list goes to rsync NUL-separated.
+ */
+async function restorePaths(id: string, paths: unknown): Promise<{ warnings: string[] }> {
+  if (!Array.isArray(paths) || paths.length === 0 || paths.length > 1000) throw new Error('paths: 1 to 1000 entries');
+  const byRoot = new Map<Root, string[]>();
+  for (const p of paths) {
+    const [root, ...rest] = typeof p === 'string' ? p.split('/') : [];
+    const rel = rest.join('/');
+    if (!ROOTS.includes(root as Root) || !rel || rest.some((s) => s === '' || s === '.' || s === '..') || rel.includes('\0')) throw new Error('invalid path in paths');
+    byRoot.set(root as Root, [...(byRoot.get(root as Root) ?? []), rel]);
+  }
+  const warnings: string[] = [];
+  for (const [root, rels] of byRoot) {
+    const list = `/tmp/restore-${root}.list`;
+    writeFileSync(list, rels.join('\0') + '\0');
+    const excludes = EXCLUDES[root].map((e) => `--exclude=/${e}`);
+    const r = await rsync(['-a', '-r', '--numeric-ids', '--from0', `--files-from=${list}`, '--delete-missing-args', '--force', ...excludes, '--', `${STORE}/${id}/${root}/`, `${DST}/${root}/`]);
+    rmSync(list, { force: true });
+    if (r.code === 24 || r.code === 23) warnings.push(`${root}: some entries could not be restored (rsync ${r.code})`);
+    else if (r.code !== 0) throw new Error(`rsync failed (${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`);
+  }
+  return { warnings };
 }
 
 function storeBytes(): { totalBytes: number; count: number } {

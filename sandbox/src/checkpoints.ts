@@ -237,10 +237,13 @@ export class CheckpointStore {
     return this.serial(async () => checked(DiffSchema, await this.run('writer', 'diff', { from, to, ...limits })));
   }
 
-  /** Return both trees to checkpoint `id`. The caller stops the agent's container first. */
-  restore(id: string): Promise<{ warnings: string[] }> {
+  /**
+   * Return both trees to checkpoint `id`. The caller stops the agent's container first. With `paths` ("workspace/…",
+   * "home/…", checked by the caller), only those entries go back, and the agent's processes may keep running.
+   */
+  restore(id: string, paths?: string[]): Promise<{ warnings: string[] }> {
     assertCheckpointId(id);
-    return this.serial(async () => checked(RestoreSchema, await this.run('restorer', 'restore', { id })));
+    return this.serial(async () => checked(RestoreSchema, await this.run('restorer', 'restore', { id, ...(paths ? { paths } : {}) })));
   }
 
   /** Bytes the store holds; undefined when it was never used (no sidecar is started just to say so). */

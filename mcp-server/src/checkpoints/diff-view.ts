@@ -16,6 +16,8 @@ export interface DiffItem {
   type: 'file' | 'dir' | 'symlink' | 'other';
   /** Why the name is unusual (then `path` is its quoted form); absent for ordinary names. */
   unusual?: string;
+  /** The file's text at `from` (small UTF-8 text files, when asked for: an editor's diff view). */
+  before?: string;
 }
 
 const CHANGE = { A: 'added', M: 'changed', D: 'removed' } as const;
@@ -46,7 +48,7 @@ export interface DiffView {
   text: string;
 }
 
-export function renderDiff(raw: { entries?: unknown; total?: unknown }, from: string, to: string | undefined): DiffView {
+export function renderDiff(raw: { entries?: unknown; total?: unknown }, from: string, to: string | undefined, opts: { withBefore?: boolean } = {}): DiffView {
   const entries = Array.isArray(raw.entries) ? (raw.entries.slice(0, DIFF_LIMITS.maxEntries) as RawDiffEntry[]) : [];
   const total = typeof raw.total === 'number' && Number.isFinite(raw.total) ? raw.total : entries.length;
   const items: DiffItem[] = [];
@@ -57,7 +59,8 @@ export function renderDiff(raw: { entries?: unknown; total?: unknown }, from: st
     const type = TYPE[e?.t as keyof typeof TYPE];
     if (!change || !type) continue;
     const name = decodeName(e.p);
-    items.push({ path: name.path, change, type, ...(name.unusual ? { unusual: name.unusual } : {}) });
+    const before = opts.withBefore && !name.unusual && type === 'file' && typeof e.a === 'string' && typeof e.b === 'string' ? strictText(e.a) : null;
+    items.push({ path: name.path, change, type, ...(name.unusual ? { unusual: name.unusual } : {}), ...(before !== null ? { before } : {}) });
     if (name.unusual || typeof e.a !== 'string' || typeof e.b !== 'string' || patchChars >= MAX_PATCHES_CHARS) continue;
     const a = strictText(e.a);
     const b = strictText(e.b);

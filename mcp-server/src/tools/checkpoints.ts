@@ -2,7 +2,8 @@
 // home directory can be looked at and undone. Thin handlers; the store (a volume the agent's container never
 // mounts, copied by rsync hard-link trees in store sidecars) is sandbox/src/checkpoints.ts, the hostile-name-safe
 // rendering of a diff is ../checkpoints/diff-view.ts.
-import { CheckpointError, type CheckpointInfo } from '@suna/sandbox';
+import { CheckpointError, HOME_DIR, WORKSPACE_ROOT, type CheckpointInfo } from '@suna/sandbox';
+import { quotePath, sandboxPathProblem } from '@suna/shared';
 import { z } from 'zod';
 import { DIFF_LIMITS, renderDiff } from '../checkpoints/diff-view.js';
 import { pinnedCheckpoints } from '../checkpoints/run-checkpoints.js';
@@ -80,11 +81,15 @@ export const sandboxDiff = defineTool({
   description:
     'List the files added, changed and removed in /workspace and the home directory between checkpoint `from` and checkpoint `to` (default: now), ' +
     `with a unified diff of small text files (capped). Lists at most ${DIFF_LIMITS.maxEntries} paths.`,
-  input: z.object({ from: ID, to: ID.optional().describe('A later checkpoint id; omit to compare with the sandbox as it is now') }),
-  async handle({ from, to }, ctx) {
+  input: z.object({
+    from: ID,
+    to: ID.optional().describe('A later checkpoint id; omit to compare with the sandbox as it is now'),
+    with_before: z.boolean().optional().describe("For editors: the structured result carries each small text file's content at `from`"),
+  }),
+  async handle({ from, to, with_before }, ctx) {
     await ctx.sandbox.ensure();
     const raw = await store(() => ctx.sandbox.checkpoints.diff(from, to, DIFF_LIMITS));
-    const view = renderDiff(raw, from, to);
+    const view = renderDiff(raw, from, to, { withBefore: with_before === true });
     ctx.reply.text(view.total ? view.text : `no changes from ${from} to ${to ?? 'now'}`);
     ctx.reply.structuredContent({ from, to: to ?? 'now', total: view.total, changes: view.items });
   },
@@ -96,12 +101,23 @@ export const sandboxRestore = defineTool({
   kind: 'destructive',
   description:
     'Return /workspace and the home directory to a checkpoint: files made since are deleted, changed ones put back. Stops every process in the sandbox first ' +
-    '(background jobs, servers, the browser). The present is checkpointed first, so a restore can itself be undone with the id it returns.',
-  input: z.object({ id: ID }),
-  async handle({ id }, ctx) {
+    '(background jobs, servers, the browser). The present is checkpointed first, so a restore can itself be undone with the id it returns. ' +
+    'With `paths`, only those files go back and nothing is stopped.',
+  input: z.object({
+    id: ID,
+    paths: z
+      .array(z.string().max(1100))
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe('Only these files (as sandbox_diff lists them, or relative to /workspace): each goes back to the checkpoint, or is deleted if it did not exist then. Processes keep running.'),
+  }),
+  async handle({ id, paths }, ctx) {
+    const entries = paths?.map(storePath);
     await ctx.sandbox.ensure();
     const known = await store(() => ctx.sandbox.checkpoints.list());
     if (!known.checkpoints.some((c) => c.id === id)) throw new ToolError(`no checkpoint ${JSON.stringify(id.slice(0, 40))}; sandbox_checkpoints lists them`);
+    if (entries) return restoreEntries(ctx, id, entries);
     const closed = await closePorts(ctx);
     const r = await store(() => ctx.sandbox.restore(id, () => pinnedCheckpoints(ctx.runtime)));
     const lines = [
@@ -114,5 +130,28 @@ export const sandboxRestore = defineTool({
     ctx.reply.structuredContent({ restored: id, before_restore: r.before.id, processes_stopped: true, ports_closed: closed });
   },
 });
+
+/** "/workspace/a", "/home/user/b" or "a" (relative to /workspace) → the store's "workspace/a", "home/b"; anything else is refused. */
+function storePath(p: string): string {
+  const [root, rel] = p.startsWith(`${WORKSPACE_ROOT}/`) ? ['workspace', p.slice(WORKSPACE_ROOT.length + 1)] : p.startsWith(`${HOME_DIR}/`) ? ['home', p.slice(HOME_DIR.length + 1)] : ['workspace', p];
+  const problem = sandboxPathProblem(rel);
+  if (problem) throw new ToolError(`paths: ${quotePath(p)} ${problem}; give paths inside /workspace or the home directory as sandbox_diff lists them`);
+  return `${root}/${rel}`;
+}
+
+/** Some files back to a checkpoint: the present is checkpointed first (undo), nothing is stopped. */
+async function restoreEntries(ctx: ToolContext, id: string, entries: string[]): Promise<void> {
+  const keep = () => [...pinnedCheckpoints(ctx.runtime), id];
+  const before = await store(() => ctx.sandbox.checkpoints.create(`before restoring ${entries.length} file${entries.length === 1 ? '' : 's'} of ${id}`, keep));
+  const r = await store(() => ctx.sandbox.checkpoints.restore(id, entries));
+  ctx.reply.text(
+    [
+      `restored ${entries.length} path${entries.length === 1 ? '' : 's'} to ${id} (each as it was then, or deleted if it did not exist); nothing else changed and no process was stopped.`,
+      `The state before is checkpoint ${before.id}: sandbox_restore {"id": "${before.id}", "paths": [...]} undoes it.`,
+      ...r.warnings.map((w) => `warning: ${w}`),
+    ].join('\n'),
+  );
+  ctx.reply.structuredContent({ restored: id, before_restore: before.id, paths: entries.length, processes_stopped: false, ports_closed: 0 });
+}
 
 export const checkpointTools = [sandboxCheckpoint, sandboxCheckpoints, sandboxDiff, sandboxRestore];

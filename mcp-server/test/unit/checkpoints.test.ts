@@ -50,6 +50,17 @@ describe('renderDiff', () => {
     assert.doesNotMatch(v.text, /\u001b|\u2028/);
     assert.doesNotMatch(v.text, /^\+\+\+/m, 'no diff is shown for a refused name');
   });
+  it('with withBefore, carries the text at `from` of ordinary small text files only (never for hostile names or binary)', () => {
+    const entries = [
+      { p: b64('workspace/a.txt'), c: 'M', t: 'f', a: b64('one\ntwo\n'), b: b64('one\n2\n') },
+      { p: b64('workspace/new.txt'), c: 'A', t: 'f', a: '', b: b64('fresh\n') },
+      { p: b64('workspace/x\n+ forged'), c: 'M', t: 'f', a: b64('secret\n'), b: b64('y\n') },
+      { p: b64('workspace/bin'), c: 'M', t: 'f', a: b64('\x00\x01'), b: b64('\x00\x02') },
+    ];
+    const v = renderDiff({ total: 4, entries }, 'ck-a', undefined, { withBefore: true });
+    assert.deepEqual(v.items.map((i) => i.before), ['one\ntwo\n', '', undefined, undefined]);
+    assert.equal(renderDiff({ total: 4, entries }, 'ck-a', undefined).items.some((i) => 'before' in i), false);
+  });
   it('drops malformed entries and binary content', () => {
     const v = renderDiff({ total: 3, entries: [{ p: 42, c: 'A', t: 'f' }, { p: b64('workspace/ok'), c: 'Z', t: 'f' }, { p: b64('workspace/bin'), c: 'M', t: 'f', a: b64('\x00\x01'), b: b64('\x00\x02') }] }, 'ck-a', undefined);
     assert.deepEqual(v.items.map((i) => i.path), ['"?"', '/workspace/bin']);
