@@ -101,6 +101,18 @@ export interface WebviewRequests {
   'image/open': [{ mimeType: string; data: string }, { ok: boolean }];
   /** The user's Copy on a code block. */
   'clipboard/copy': [{ text: string }, { ok: boolean }];
+  /** "Restore to here" on the user message at item `index` (the host asks first); the conversation as it is after. */
+  'checkpoint/restore': [{ index: number }, { restored: boolean; conversation: ConversationView }];
+  /** "Changes in this run" of the run that ended at the run-end item `index`; then a file's diff, or its Undo. */
+  'checkpoint/changes': [{ index: number }, RunChangesView];
+  'checkpoint/openDiff': [{ index: number; path: string }, { ok: boolean }];
+  'checkpoint/undo': [{ index: number; path: string }, { ok: boolean }];
+}
+
+/** A run's changed workspace files (checked paths), and how many other changes are not listed. */
+export interface RunChangesView {
+  files: Array<{ path: string; change: 'added' | 'changed' | 'removed' }>;
+  notListed: number;
 }
 
 /** Events the host pushes without being asked: type → payload. */

@@ -65,7 +65,9 @@ export interface ReconcileInput {
   /** Plan only these paths (incremental sync); default: every path any side knows. */
   paths?: Iterable<string>;
   /** Paths whose local edits were pushed during the current agent run: the agent's later change to one is for the user to review. */
-  savedByUser?: ReadonlySet<string>;
+  savedByUser?: { has(path: string): boolean };
+  /** How a guarded path's review item is worded (default: saved during the run, then the agent changed it). */
+  savedReason?: { replaced: string; deleted: string };
   caps: SyncCaps;
 }
 
@@ -134,7 +136,7 @@ export function reconcile(input: ReconcileInput): Plan {
     const sensitive = isSensitivePath(path);
     if (lHash === b) {
       if (input.savedByUser?.has(path) && lHash !== undefined && !sensitive)
-        items.push({ path, action: 'conflict', reason: rHash === undefined ? 'you saved it during this run; the agent then deleted it' : 'you saved it during this run; the agent then replaced it' });
+        items.push({ path, action: 'conflict', reason: rHash === undefined ? (input.savedReason?.deleted ?? 'you saved it during this run; the agent then deleted it') : (input.savedReason?.replaced ?? 'you saved it during this run; the agent then replaced it') });
       else items.push({ path, action: sensitive ? 'needs-approval' : rHash === undefined ? 'delete-local' : 'take-theirs' });
       continue;
     }

@@ -2,6 +2,7 @@
 // The host applies the same events as the webview, so what is saved is exactly what was shown.
 import type { ApprovalPreview } from './approval-preview.js';
 import type { AttachmentLabel } from './attachments.js';
+import { markRestored, setRunCheckpoint, type RunCheckpoint } from './checkpoints.js';
 
 export interface UsageTotals {
   inputTokens: number;
@@ -33,15 +34,20 @@ export interface ToolCard {
   output?: string;
 }
 
-export type ChatItem =
-  /** `messageIndex`: where this turn starts in the model messages (edit-and-resend rewinds there); `failed`: never answered, not kept for the model. */
-  | { kind: 'user'; text: string; messageIndex?: number; failed?: boolean; attachments?: AttachmentLabel[] }
+/** `undone`: the user restored to before this item (checkpoints.ts): shown greyed, no longer part of what the model sees. */
+export type ChatItem = { undone?: boolean } & (
+  /**
+   * `messageIndex`: where this turn starts in the model messages (edit-and-resend rewinds there); `failed`: never answered,
+   * not kept for the model; `checkpoint`: the sandbox checkpoint taken before its run (Restore to here, Changes in this run).
+   */
+  | { kind: 'user'; text: string; messageIndex?: number; failed?: boolean; attachments?: AttachmentLabel[]; checkpoint?: RunCheckpoint }
   | { kind: 'assistant'; text: string; streaming: boolean }
   | ToolCard
   /** `retries`: set on the one line that counts the model call's retries. */
   | { kind: 'notice'; level: 'info' | 'warning' | 'error'; text: string; retries?: number }
   /** `errorKind` picks the action offered with the error (auth → Set API Key). */
-  | { kind: 'run-end'; reason: string; usage: UsageTotals; error?: string; errorKind?: string };
+  | { kind: 'run-end'; reason: string; usage: UsageTotals; error?: string; errorKind?: string }
+);
 
 export type ChatEvent =
   /** Replace everything (a webview attaching to a run already under way). */
@@ -57,6 +63,10 @@ export type ChatEvent =
   | { type: 'tool_output'; id: string; text: string }
   | { type: 'tool_end'; id: string; ok: boolean; text: string; images?: Array<{ data: string; mimeType: string }>; durationMs: number; denied?: boolean }
   | { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string }
+  /** The sandbox checkpoint taken before this run (set on its user message). */
+  | { type: 'checkpoint'; id: string; at: number }
+  /** The sandbox and workspace went back to before the user message at `index`: it and what follows are undone. */
+  | { type: 'restored'; index: number; text: string }
   /** `unsent`: the run failed before the model answered: the question is marked failed (and not kept for the model). */
   | { type: 'end'; reason: string; usage: UsageTotals; error?: string; errorKind?: string; unsent?: boolean };
 
@@ -159,6 +169,12 @@ export function applyChatEvent(items: ChatItem[], e: ChatEvent): ChatItem[] {
     }
     case 'notice':
       items.push({ kind: 'notice', level: e.level, text: e.text });
+      break;
+    case 'checkpoint':
+      setRunCheckpoint(items, e.id, e.at);
+      break;
+    case 'restored':
+      markRestored(items, e.index, e.text);
       break;
     case 'end':
       closeStreaming(items);

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { runAgent, type AgentEvent, type ImagePart, type Message, type ModelProvider } from '@suna/shared/agent/index';
 import type { RoutingToolHost } from '@suna/shared/mcp-hub/index';
 import { ApprovalGate } from '../common/approval-gate.js';
+import { restoredText } from '../common/checkpoints.js';
 import { changedPath, previewOf, type FileChange } from '../common/approval-preview.js';
 import { labelOf, type Attachment } from '../common/attachments.js';
 import { readAttachments } from './context-reader.js';
@@ -31,6 +32,8 @@ export interface ChatSessionDeps {
   beforeRun?(): void;
   /** Called when a run ends (the sync pulls everything the agent changed). */
   afterRun?(): void;
+  /** Takes a sandbox checkpoint before a run (after the sync settled) and returns its id; throws when it cannot. */
+  checkpoint?(label: string): Promise<string>;
   /** The workspace copy of a file (what the sandbox mirrors), for an approval's diff; undefined when absent or too large. */
   readWorkspaceText?(path: string): Promise<string | undefined>;
   /** Tools the user chose "Always allow" for in this workspace. */
@@ -169,6 +172,7 @@ export class ChatSession {
     c.model = this.deps.model();
     emit({ type: 'user', text, messageIndex: c.messages.length, ...(attachments.length ? { attachments: attachments.map(labelOf) } : {}) });
     c.updatedAt = Date.now();
+    await this.takeRunCheckpoint(text, emit);
     await this.checkpoint();
 
     let provider: ModelProvider;
@@ -274,6 +278,28 @@ export class ChatSession {
       default:
         return null;
     }
+  }
+
+  /** The sandbox checkpoint "Restore to here" and "Changes in this run" start from; a run without one says so. */
+  private async takeRunCheckpoint(text: string, emit: (e: ChatEvent) => void): Promise<void> {
+    if (!this.deps.checkpoint) return;
+    const at = Date.now();
+    try {
+      emit({ type: 'checkpoint', id: await this.deps.checkpoint(`panel: before "${titleFrom(text)}"`), at });
+    } catch (err) {
+      emit({ type: 'notice', level: 'warning', text: `No sandbox checkpoint before this run, so it cannot be restored: ${err instanceof Error ? err.message : String(err)}` });
+    }
+  }
+
+  /** After "Restore to here" on the user item `index`: it and what follows are undone, and the model forgets them. */
+  markRestored(index: number, before: string): void {
+    const c = this.conversation;
+    const item = c.items[index];
+    if (this.active || item?.kind !== 'user') throw new Error('only a message you sent can be restored, with no run in progress');
+    applyChatEvent(c.items, { type: 'restored', index, text: restoredText(item.text, before) });
+    if (item.messageIndex !== undefined && item.messageIndex <= c.messages.length) c.messages = c.messages.slice(0, item.messageIndex);
+    c.updatedAt = Date.now();
+    void this.checkpoint();
   }
 
   private async checkpoint(): Promise<void> {

@@ -7,13 +7,14 @@ import { join } from 'node:path';
 import { SandboxPathError, UnsafeWriteError } from '@suna/shared/boundary/index';
 import { mergeFile } from '../common/merge.js';
 import type { SyncIssue, SyncStateView } from '../common/protocol.js';
-import { reconcile, type PlanItem, type RemoteEntry, type SyncCaps } from '../common/sync-planner.js';
+import { reconcile, type PlanItem, type ReconcileInput, type RemoteEntry, type SyncCaps } from '../common/sync-planner.js';
 import { isSyncablePath } from '@suna/shared/boundary/sandbox-path';
 import type { IgnoreRules } from '../common/ignore-rules.js';
 import type { BaseStore } from './base-store.js';
 import type { Manifest, PulledFile, PushFile, SandboxSyncApi } from './sandbox-sync-api.js';
 import { streamInitialPush } from './initial-push.js';
 import { currentLocal, readLocal, readLocalPaths, underRealFolders, type LocalSide } from './local-side.js';
+import { RESTORE_REASONS, UserSaveLog } from './user-saves.js';
 import { describe, loadGitignore, scanWorkspace, sha256 } from './workspace-scan.js';
 
 /** How the engine changes the workspace (VS Code: WorkspaceEdit / workspace.fs; tests: node fs). */
@@ -56,6 +57,9 @@ export class SyncEngine extends EventEmitter<{ state: [SyncStateView]; incoming:
   private dirty = new Set<string>();
   /** Paths the user's edits were pushed to during the current agent run (undefined: no run); see the planner. */
   private savedThisRun: Set<string> | undefined;
+  /** When the user's edits were pushed, per path; while a pull follows a restore, the paths it must not revert. */
+  private readonly userSaves = new UserSaveLog();
+  private restoreGuard: { has(path: string): boolean } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private issues: SyncIssue[] = [];
   private view: SyncStateView = { state: 'off', files: 0, bytes: 0, skipped: [], skippedCount: 0, conflicts: [], pending: [] };
@@ -122,7 +126,7 @@ export class SyncEngine extends EventEmitter<{ state: [SyncStateView]; incoming:
         return;
       }
       const local = await readLocal(this.o, scan.files);
-      const plan = reconcile({ base: this.o.base.hashes, local: local.entries, remote: toRemote(remote, this.o.base.hashes), remoteComplete: remote.complete, caps: this.o.caps, savedByUser: this.savedThisRun });
+      const plan = reconcile({ base: this.o.base.hashes, local: local.entries, remote: toRemote(remote, this.o.base.hashes), remoteComplete: remote.complete, caps: this.o.caps, ...this.guard() });
       await this.execute(plan.items, local, remote, false);
       this.update({ bytes: [...local.meta.values()].reduce((n, f) => n + f.size, 0) });
     });
@@ -165,7 +169,7 @@ export class SyncEngine extends EventEmitter<{ state: [SyncStateView]; incoming:
         const scan = await scanWorkspace(this.o.root, this.o.excludes);
         this.rules = scan.rules;
         const local = await readLocal(this.o, scan.files);
-        const plan = reconcile({ base: this.o.base.hashes, local: local.entries, remote: toRemote(remote, this.o.base.hashes), caps: this.o.caps, savedByUser: this.savedThisRun });
+        const plan = reconcile({ base: this.o.base.hashes, local: local.entries, remote: toRemote(remote, this.o.base.hashes), caps: this.o.caps, ...this.guard() });
         return this.execute(plan.items, local, remote, false);
       }
       const changed = new Set<string>();
@@ -179,7 +183,7 @@ export class SyncEngine extends EventEmitter<{ state: [SyncStateView]; incoming:
       }
       if (!changed.size) return;
       const local = await readLocalPaths(this.o, [...changed]);
-      const plan = reconcile({ base, local: local.entries, remote: toRemote(remote, this.o.base.hashes), remoteComplete: remote.complete, paths: changed, caps: this.o.caps, savedByUser: this.savedThisRun });
+      const plan = reconcile({ base, local: local.entries, remote: toRemote(remote, this.o.base.hashes), remoteComplete: remote.complete, paths: changed, caps: this.o.caps, ...this.guard() });
       await this.execute(plan.items, local, remote, true);
     });
   }
@@ -208,11 +212,30 @@ export class SyncEngine extends EventEmitter<{ state: [SyncStateView]; incoming:
         return !(c && c.theirsSha === (remote.entries.get(p)?.sha256 ?? null));
       });
       if (!unsure) {
-        const plan = reconcile({ base, local: local.entries, remote: toRemote(remote, this.o.base.hashes), paths: known, caps: this.o.caps, savedByUser: this.savedThisRun });
+        const plan = reconcile({ base, local: local.entries, remote: toRemote(remote, this.o.base.hashes), paths: known, caps: this.o.caps, ...this.guard() });
         await this.execute(plan.items, local, remote, true, new Map(fetched.map((f) => [f.path, f])));
       }
       if (unsure) queueMicrotask(() => void this.pull().catch(() => {}));
     });
+  }
+
+  /**
+   * The sandbox went back to a checkpoint taken at `since` (host clock): pulls (all, or `paths`), but a file the
+   * user edited since then becomes a review item instead of going back (user-saves.ts; unknown → all guarded).
+   */
+  async pullAfterRestore(since: number, paths?: string[]): Promise<void> {
+    await this.queue.catch(() => {});
+    this.restoreGuard = this.userSaves.editedSince(since);
+    try {
+      await (paths ? this.pullPaths(paths) : this.pull());
+    } finally {
+      this.restoreGuard = undefined;
+    }
+  }
+
+  private guard(): Pick<ReconcileInput, 'savedByUser' | 'savedReason'> {
+    if (!this.restoreGuard) return { savedByUser: this.savedThisRun };
+    return { savedByUser: this.restoreGuard, savedReason: RESTORE_REASONS };
   }
 
   /** The user's decision on a conflict or a change waiting for approval. */
@@ -268,7 +291,7 @@ export class SyncEngine extends EventEmitter<{ state: [SyncStateView]; incoming:
     const wanted = [...paths].filter((p) => !this.conflicts.has(p) && !this.pending.has(p) && !(this.rules?.isIgnored(p) && !this.o.base.hashes.has(p)));
     if (!wanted.length) return;
     const local = await readLocalPaths(this.o, wanted);
-    const plan = reconcile({ base: this.o.base.hashes, local: local.entries, paths: wanted, caps: this.o.caps, savedByUser: this.savedThisRun });
+    const plan = reconcile({ base: this.o.base.hashes, local: local.entries, paths: wanted, caps: this.o.caps, ...this.guard() });
     await this.execute(plan.items, local, undefined, true);
   }
 
@@ -305,9 +328,11 @@ export class SyncEngine extends EventEmitter<{ state: [SyncStateView]; incoming:
           const data = local.contents.get(path);
           if (data) addPush(path, data, baseSha);
           this.savedThisRun?.add(path);
+          this.userSaves.note(path);
           break;
         }
         case 'push-delete':
+          this.userSaves.note(path);
           removes.push(path);
           ifMatch[path] = baseSha;
           break;
@@ -376,7 +401,7 @@ export class SyncEngine extends EventEmitter<{ state: [SyncStateView]; incoming:
         this.log(`sync: ${r.mismatched.length} files changed in the sandbox meanwhile; merging`);
         const again = await this.o.api.manifest(this.o.caps.maxFileBytes);
         const lside = await readLocalPaths(this.o, r.mismatched);
-        const plan = reconcile({ base: this.o.base.hashes, local: lside.entries, remote: toRemote(again, this.o.base.hashes), remoteComplete: again.complete, paths: r.mismatched, caps: this.o.caps, savedByUser: this.savedThisRun });
+        const plan = reconcile({ base: this.o.base.hashes, local: lside.entries, remote: toRemote(again, this.o.base.hashes), remoteComplete: again.complete, paths: r.mismatched, caps: this.o.caps, ...this.guard() });
         await this.execute(plan.items.filter((i) => !i.action.startsWith('push')), lside, again, true);
       }
     }
@@ -410,7 +435,6 @@ export class SyncEngine extends EventEmitter<{ state: [SyncStateView]; incoming:
     target.set(c.path, c);
     this.emit('incoming', c);
   }
-
 }
 
 /**

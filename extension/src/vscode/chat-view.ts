@@ -8,6 +8,7 @@ import { classifyLink } from '../common/links.js';
 import { ProtocolServer, type Handlers, type HostState } from '../common/protocol.js';
 import { ChatSession, newConversation, type ChatSessionDeps } from '../node/chat-session.js';
 import type { HistoryStore, StoredConversation } from '../node/history-store.js';
+import { CheckpointActions, type CheckpointHost } from './checkpoint-view.js';
 import { editorSelection, pickWorkspaceEntry, problemsList } from './context-pick.js';
 
 export const CHAT_VIEW_ID = 'suna.chat';
@@ -22,6 +23,8 @@ export interface ChatViewHost {
   log(line: string): void;
   /** The extension's own storage folder (opened screenshots are written there). */
   storageUri: vscode.Uri;
+  /** Sandbox checkpoints: Restore to here, Changes in this run. */
+  checkpoints: CheckpointHost;
   /** Calls waiting for approval changed; `panelVisible` says whether the user can see them (status-bar hint). */
   onPendingApprovals?(count: number, panelVisible: boolean): void;
 }
@@ -35,6 +38,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   private pendingApprovals = 0;
   private readonly previews = new Map<string, string>();
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly checkpointHandlers: ReturnType<CheckpointActions['handlers']>;
   session: ChatSession;
 
   constructor(
@@ -42,6 +46,9 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     private readonly host: ChatViewHost,
   ) {
     this.session = new ChatSession(this.deps());
+    const checkpoints = new CheckpointActions(host.checkpoints, () => this.session);
+    this.checkpointHandlers = checkpoints.handlers();
+    this.disposables.push(checkpoints);
     this.disposables.push(vscode.workspace.registerTextDocumentContentProvider(PREVIEW_SCHEME, { provideTextDocumentContent: (uri) => this.previews.get(uri.toString()) ?? '' }));
   }
 
@@ -104,6 +111,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
 
   private handlers(): Handlers {
     return {
+      ...this.checkpointHandlers,
       'ui/ready': async () => ({ state: await this.host.state(), conversation: this.session.view() }),
       'chat/send': async ({ text, rewindTo, attachments }, ctx) => {
         if (typeof text !== 'string' || !text.trim()) throw new Error('empty message');

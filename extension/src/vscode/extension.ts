@@ -10,6 +10,7 @@ import { explainSandboxProblem } from '../common/problems.js';
 import type { HostState } from '../common/protocol.js';
 import { HistoryStore } from '../node/history-store.js';
 import { McpToolHost } from '../node/mcp-tool-host.js';
+import { takeCheckpoint } from '../node/restore-flow.js';
 import { McpSandboxSync } from '../node/sandbox-sync-api.js';
 import { resultText, sandboxNameFor, ServerConnection } from '../node/server-connection.js';
 import { CHAT_VIEW_ID, ChatViewProvider } from './chat-view.js';
@@ -67,6 +68,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       store,
       maxSteps: settings.maxSteps(),
       beforeRun: () => sync?.runStarted(),
+      // After the sync settled, so the checkpoint holds the user's last saves.
+      checkpoint: async (label) => {
+        await sync?.settle();
+        return takeCheckpoint(connection, label);
+      },
       afterRun: () => sync?.runEnded(),
       readWorkspaceText: (p) => readWorkspaceText(folder, p),
       workspaceRoot: folder?.uri.scheme === 'file' ? folder.uri.fsPath : undefined,
@@ -77,6 +83,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     storageUri: context.storageUri ?? context.globalStorageUri,
     openSyncPath: async (p) => sync?.openDiff(p),
     resolveSyncPath: async (p, choice) => sync?.resolve(p, choice),
+    checkpoints: { server: connection, follow: () => sync ?? undefined, workspaceRoot: folder?.uri },
   });
   const refresh = async () => {
     const s = await state();

@@ -166,6 +166,11 @@ export class SyncController implements vscode.Disposable {
     else this.schedulePull();
   }
 
+  /** After a checkpoint restore in the sandbox: pull, with the user's edits since `since` kept for review. */
+  async pullAfterRestore(since: number, paths?: string[]): Promise<void> {
+    await this.engine?.pullAfterRestore(since, paths);
+  }
+
   async pullNow(): Promise<void> {
     await this.engine?.pull();
   }

@@ -4,6 +4,7 @@ import { ProtocolClient, type ConversationView, type HostCommand, type HostState
 import { applyChatEvent, CONTINUE_TEXT, formatUsage, formatUsageShort, type ChatEvent, type ChatItem, type UsageTotals } from '../common/transcript.js';
 import { IMAGE_TYPES, MAX_ATTACHMENTS, MAX_IMAGE_BASE64_CHARS, labelOf, type Attachment } from '../common/attachments.js';
 import { h, icon, renderBanner, renderItem, renderModelPicker } from './render.js';
+import { decorateCheckpoint, onCheckpointClick } from './checkpoint-actions.js';
 
 declare function acquireVsCodeApi(): { postMessage(m: unknown): void; getState(): unknown; setState(s: unknown): void };
 
@@ -52,8 +53,9 @@ function renderAll(): void {
   log.replaceChildren(
     ...items.map((i, at) => {
       const el = renderItem(i, open);
+      decorateCheckpoint(el, items, at);
       // The last message can be edited and sent again (the conversation goes back to before it); hidden while running.
-      if (at === lastUser) el.append(h('button', { class: 'icon-button edit-message', 'data-action': 'edit', 'data-index': String(at), title: 'Edit and send again', 'aria-label': 'Edit and send again' }, icon('edit')));
+      if (at === lastUser && !i.undone) el.append(h('button', { class: 'icon-button edit-message', 'data-action': 'edit', 'data-index': String(at), title: 'Edit and send again', 'aria-label': 'Edit and send again' }, icon('edit')));
       return el;
     }),
   );
@@ -240,6 +242,16 @@ async function toggleHistory(): Promise<void> {
   historyPanel.hidden = false;
 }
 
+const checkpointUi = {
+  client,
+  items: () => items,
+  rerender: renderAll,
+  showConversation,
+  offerText: (text: string) => {
+    if (!input.value.trim()) input.value = text;
+  },
+};
+
 send.addEventListener('click', () => void sendMessage());
 stop.addEventListener('click', () => void client.request('chat/stop', {}));
 input.addEventListener('keydown', (e) => {
@@ -305,6 +317,7 @@ document.addEventListener('click', async (e) => {
   }
   // Rendered model text never carries buttons (markdown.ts), but never act on one found inside it either.
   if (target.closest('.md')) return;
+  if (await onCheckpointClick(target, checkpointUi)) return;
   const { action, id, command, sync, path } = target.dataset;
   if (action === 'approve' || action === 'deny' || action === 'always') await client.request('tool/decide', { callId: id!, approve: action !== 'deny', always: action === 'always' });
   else if (action === 'open-diff') await client.request('tool/openDiff', { callId: id! });

@@ -44,6 +44,10 @@ function handlers(overrides: Partial<Handlers>): Handlers {
     'sync/resolve': () => ({ ok: true }),
     'link/open': () => ({ ok: true }),
     'clipboard/copy': () => ({ ok: true }),
+    'checkpoint/restore': notImplemented,
+    'checkpoint/changes': notImplemented,
+    'checkpoint/openDiff': () => ({ ok: true }),
+    'checkpoint/undo': () => ({ ok: true }),
   };
   return { ...base, ...overrides } as Handlers;
 }
