@@ -72,6 +72,7 @@ export interface RunChanges {
 }
 
 const WORKSPACE = '/workspace/';
+const BIDI = /[\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 const MAX_BEFORE_CHARS = 2 * 1024 * 1024;
 
 /** sandbox_diff's structured answer (with_before) → the files a user can open, keep or undo. */
@@ -85,7 +86,8 @@ export function runChangesFrom(structured: unknown): RunChanges {
     if (c.change !== 'added' && c.change !== 'changed' && c.change !== 'removed') continue;
     if (typeof c.path !== 'string' || !c.path.startsWith(WORKSPACE)) continue;
     const rel = c.path.slice(WORKSPACE.length);
-    if (syncPathProblem(rel)) continue;
+    // Bidirectional controls would make a listed name read as another (Trojan Source): not listed either.
+    if (syncPathProblem(rel) || BIDI.test(rel)) continue;
     const before = typeof c.before === 'string' && c.before.length <= MAX_BEFORE_CHARS ? c.before : undefined;
     files.push({ path: rel, change: c.change, ...(before !== undefined ? { before } : {}) });
   }
