@@ -80,6 +80,10 @@ describe('the Suna panel in a real VS Code (code-server + Docker sandbox)', func
         { text: 'I see the image.' },
         { toolCalls: [{ id: 'call_overwrite', name: 'shell_exec', args: { command: 'sleep 5 && echo "agent greeting" > greeting.txt' } }] },
         { text: 'Rewrote greeting.txt.' },
+        // Restore to here: the agent makes a file while the user edits another.
+        { toolCalls: [{ id: 'call_ck_write', name: 'file_write', args: { path: 'agent-made.txt', content: 'made by the agent\n' } }] },
+        { toolCalls: [{ id: 'call_ck_wait', name: 'shell_exec', args: { command: 'sleep 5 && echo waited' } }] },
+        { text: 'Made agent-made.txt.' },
       ],
       { chunkDelayMs: 15 },
     );
@@ -135,6 +139,13 @@ describe('the Suna panel in a real VS Code (code-server + Docker sandbox)', func
         step(`sandbox suna-${sandbox} still there 15 s after VS Code stopped: removing it`);
         execFileSync('docker', ['rm', '-f', `suna-${sandbox}`], { stdio: 'ignore' });
       }
+      // The checkpoint store's sidecars and volume (the panel checkpoints before each run) go with it.
+      const sidecars = execFileSync('docker', ['ps', '-aq', '--filter', `name=^suna-${sandbox}-ckpt-`]).toString().trim();
+      if (sidecars) {
+        step(`checkpoint sidecars of ${sandbox} still there: removing them`);
+        execFileSync('docker', ['rm', '-f', ...sidecars.split('\n')], { stdio: 'ignore' });
+      }
+      execFileSync('docker', ['volume', 'rm', '-f', `suna-${sandbox}-checkpoints`], { stdio: 'ignore' });
     }
     if (process.env.SUNA_E2E_KEEP) step(`kept ${home}`);
     else if (home) rmSync(home, { recursive: true, force: true });
@@ -360,6 +371,58 @@ describe('the Suna panel in a real VS Code (code-server + Docker sandbox)', func
     assert.equal(readFileSync(join(ws, 'greeting.txt'), 'utf8'), 'user greeting\n', 'not overwritten silently');
     await page.screenshot({ path: join(ARTIFACTS, 'extension-review-after-save.png') });
     step('overwrite after save is a review item');
+  });
+
+  it('Restore to here: the agent\'s file leaves the workspace, the user\'s concurrent edit is offered for review, nothing else is touched', async () => {
+    await panel.locator('#send').waitFor({ timeout: 60_000 });
+    await panel.locator('#input').fill('Make agent-made.txt.');
+    await panel.locator('#input').press('Enter');
+    await panel.locator('.card.tool[data-id="call_ck_write"] button[data-action="approve"]').click({ timeout: 60_000 });
+    const wait = panel.locator('.card.tool[data-id="call_ck_wait"]');
+    await wait.locator('button[data-action="approve"]').click({ timeout: 60_000 });
+    await wait.and(panel.locator('.status-running')).waitFor({ timeout: 30_000 });
+    await fsp.writeFile(join(ws, 'src', 'app.js'), 'console.log("edited by the user");\n');
+    step('the agent wrote agent-made.txt; the user edited src/app.js during the run');
+    await panel.locator('.msg.assistant', { hasText: 'Made agent-made.txt.' }).waitFor({ timeout: 90_000 });
+    const made = join(ws, 'agent-made.txt');
+    for (let i = 0; i < 100 && !existsSync(made); i++) await new Promise((r) => setTimeout(r, 200));
+    assert.equal(readFileSync(made, 'utf8'), 'made by the agent\n');
+
+    // Changes in this run: the agent's file is listed and opens in the diff editor.
+    const runEnd = panel.locator('.run-end').last();
+    await runEnd.locator('button[data-action="ck-changes"]').click();
+    const row = runEnd.locator('.run-change[data-path="agent-made.txt"]');
+    await row.waitFor({ timeout: 60_000 });
+    assert.match(await row.innerText(), /A\s*agent-made\.txt/);
+    await row.locator('button[data-action="ck-diff"]').click();
+    await page.locator('.tab', { hasText: 'agent-made.txt (before this run ↔ now)' }).waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(ARTIFACTS, 'extension-run-changes.png') });
+    step('Changes in this run lists agent-made.txt and opens its diff');
+
+    const snapshot = () => {
+      const out: Record<string, string> = {};
+      for (const f of ['hello.txt', 'notes.txt', 'greeting.txt', 'created.txt', '.gitignore']) out[f] = existsSync(join(ws, f)) ? readFileSync(join(ws, f), 'utf8') : '(absent)';
+      return out;
+    };
+    const others = snapshot();
+    const user = panel.locator('.msg.user', { hasText: 'Make agent-made.txt.' });
+    await user.locator('button[data-action="ck-restore"]').click();
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 30_000 });
+    assert.match(await dialog.innerText(), /offered for review/);
+    await dialog.locator('.monaco-button', { hasText: /^Restore$/ }).click();
+    await panel.locator('.msg.user.undone', { hasText: 'Make agent-made.txt.' }).waitFor({ timeout: 120_000 });
+    for (let i = 0; i < 100 && existsSync(made); i++) await new Promise((r) => setTimeout(r, 200));
+    assert.equal(existsSync(made), false, "the agent's file is gone from the workspace");
+    await panel.locator('.banner .conflict[data-path="src/app.js"]').waitFor({ timeout: 60_000 });
+    assert.equal(readFileSync(join(ws, 'src', 'app.js'), 'utf8'), 'console.log("edited by the user");\n', "the user's edit is kept");
+    assert.deepEqual(snapshot(), others, 'nothing else in the workspace changed');
+    assert.equal(execFileSync('docker', ['exec', `suna-${sandbox}`, 'sh', '-c', 'test -e /workspace/agent-made.txt && echo yes || echo no']).toString().trim(), 'no');
+    assert.match(await panel.locator('.notice.info').last().innerText(), /Restored to before "Make agent-made.txt."/);
+    assert.equal(await panel.locator('#input').inputValue(), 'Make agent-made.txt.', 'the restored message is back in the composer');
+    await page.screenshot({ path: join(ARTIFACTS, 'extension-restore.png') });
+    step('restored: agent-made.txt gone, src/app.js offered for review; screenshot test-artifacts/extension-restore.png');
+    await panel.locator('#input').fill('');
   });
 
   it('the sandbox never saw the API key', async () => {
