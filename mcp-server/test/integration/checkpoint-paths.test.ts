@@ -37,6 +37,17 @@ describe('sandbox_restore of single files (real sandbox, store sidecars)', funct
     assert.equal(await sh('cat p/a.txt p/added.txt'), 'two\nnew\n');
   });
 
+  it('a symlink the agent put where a folder was does not lead the per-file restore anywhere else', async () => {
+    await sh('mkdir -p q && echo orig > q/f.txt');
+    const ck = String((await s.ok('sandbox_checkpoint', {})).structured?.id);
+    await sh('rm -r q && mkdir -p ~/target && ln -s ../home/target q');
+    const r = await s.call('sandbox_restore', { id: ck, paths: ['q/f.txt'] });
+    // Whatever rsync makes of the link, nothing lands behind it (the home directory) and the store is intact.
+    assert.equal(await sh('test -e ~/target/f.txt -o -e /home/target/f.txt && echo leaked || echo clean'), 'clean\n', r.text);
+    await s.ok('sandbox_restore', { id: ck });
+    assert.equal(await sh('test -L q && echo link || echo dir; cat q/f.txt'), 'dir\norig\n');
+  });
+
   it('refuses paths that leave the trees (.., absolute elsewhere, controls) and changes nothing', async () => {
     const ck = String((await s.ok('sandbox_checkpoint', {})).structured?.id);
     await sh('echo after > p/a.txt');
