@@ -32,8 +32,8 @@ export interface ChatSessionDeps {
   beforeRun?(): void;
   /** Called when a run ends (the sync pulls everything the agent changed). */
   afterRun?(): void;
-  /** Takes a sandbox checkpoint before a run (after the sync settled) and returns its id; throws when it cannot. */
-  checkpoint?(label: string): Promise<string>;
+  /** Takes a sandbox checkpoint before a run (after the sync settled): its id; undefined when the server has none; throws when it fails. */
+  checkpoint?(label: string): Promise<string | undefined>;
   /** The workspace copy of a file (what the sandbox mirrors), for an approval's diff; undefined when absent or too large. */
   readWorkspaceText?(path: string): Promise<string | undefined>;
   /** Tools the user chose "Always allow" for in this workspace. */
@@ -285,7 +285,8 @@ export class ChatSession {
     if (!this.deps.checkpoint) return;
     const at = Date.now();
     try {
-      emit({ type: 'checkpoint', id: await this.deps.checkpoint(`panel: before "${titleFrom(text)}"`), at });
+      const id = await this.deps.checkpoint(`panel: before "${titleFrom(text)}"`);
+      if (id) emit({ type: 'checkpoint', id, at });
     } catch (err) {
       emit({ type: 'notice', level: 'warning', text: `No sandbox checkpoint before this run, so it cannot be restored: ${err instanceof Error ? err.message : String(err)}` });
     }

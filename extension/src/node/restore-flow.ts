@@ -29,9 +29,16 @@ async function call(server: CheckpointServer, name: string, args: Record<string,
   return (r.structuredContent ?? {}) as Record<string, unknown>;
 }
 
-/** A checkpoint of the sandbox now; its id. */
-export async function takeCheckpoint(server: CheckpointServer, label: string): Promise<string> {
-  const id = (await call(server, 'sandbox_checkpoint', { label: label.slice(0, 200) })).id;
+/** A checkpoint of the sandbox now: its id; undefined when the server offers no checkpoints (its tool sets leave them out). */
+export async function takeCheckpoint(server: CheckpointServer, label: string): Promise<string | undefined> {
+  let answer: Record<string, unknown>;
+  try {
+    answer = await call(server, 'sandbox_checkpoint', { label: label.slice(0, 200) });
+  } catch (err) {
+    if (/sandbox_checkpoint not found|unknown tool/i.test((err as Error).message)) return undefined;
+    throw err;
+  }
+  const id = answer.id;
   if (typeof id !== 'string' || !CHECKPOINT_ID.test(id)) throw new CheckpointCallError('the server answered without a checkpoint id');
   return id;
 }

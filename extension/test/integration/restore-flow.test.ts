@@ -34,7 +34,7 @@ describe('panel checkpoints: restore and per-file undo (real sandbox)', function
 
   it('Restore to here: the agent\'s changes leave the workspace, the user\'s concurrent edit becomes a review item, nothing else is touched', async () => {
     const keptStat = await fsp.stat(join(f.root, 'keep.txt'));
-    const ck = { id: await takeCheckpoint(conn, 'before the run'), at: Date.now() };
+    const ck = { id: (await takeCheckpoint(conn, 'before the run'))!, at: Date.now() };
     // The "run": the agent writes a file and changes another; the user edits a third meanwhile (pushed by the sync).
     f.engine.trackRun(true);
     await sh(conn, 'echo "by the agent" > created.txt && echo v2 > agent-edits.txt');
@@ -64,7 +64,7 @@ describe('panel checkpoints: restore and per-file undo (real sandbox)', function
   });
 
   it('Changes in this run lists the run\'s files with their text before; Undo of one file puts just that one back', async () => {
-    const ck = { id: await takeCheckpoint(conn, 'second run'), at: Date.now() };
+    const ck = { id: (await takeCheckpoint(conn, 'second run'))!, at: Date.now() };
     await sh(conn, 'echo changed > src/app.js && echo new > fresh.txt && rm keep.txt');
     await f.engine.pull();
     const changes = await runChanges(conn, ck);

@@ -14,7 +14,7 @@ import { DEFAULT_CAPS, reconcile } from '../../src/common/sync-planner.ts';
 import { applyChatEvent, type ChatItem } from '../../src/common/transcript.ts';
 import { ChatSession } from '../../src/node/chat-session.ts';
 import { HistoryStore } from '../../src/node/history-store.ts';
-import { restoreToMessage } from '../../src/node/restore-flow.ts';
+import { restoreToMessage, takeCheckpoint } from '../../src/node/restore-flow.ts';
 import { RESTORE_REASONS, UserSaveLog } from '../../src/node/user-saves.ts';
 
 const CK1 = 'ck-mwzhcl2n-684218';
@@ -43,7 +43,8 @@ describe('panel checkpoints: transcript', () => {
     assert.deepEqual(items[3]!.kind === 'user' && items[3]!.checkpoint, { id: CK2, at: 2000 });
     applyChatEvent(items, { type: 'user', text: 'third' });
     applyChatEvent(items, { type: 'checkpoint', id: '../../etc', at: 3 });
-    assert.equal(items.at(-1)!.kind === 'user' && items.at(-1)!.checkpoint, undefined);
+    const third = items.at(-1)!;
+    assert.equal(third.kind === 'user' && third.checkpoint, undefined);
     assert.equal(canRestoreTo(items, items.length - 1), false);
   });
 
@@ -120,6 +121,16 @@ describe('panel checkpoints: the workspace side of a restore', () => {
     assert.deepEqual([since.has('late.txt'), since.has('early.txt'), since.has('other.txt')], [true, false, false]);
     const before = log.editedSince(500);
     assert.deepEqual([before.has('anything'), before.has('early.txt')], [true, true], 'older than the log: all guarded');
+  });
+});
+
+describe('panel checkpoints: takeCheckpoint', () => {
+  const answering = (r: object) => ({ callTool: async () => ({ content: [{ type: 'text' as const, text: 'x' }], ...r }) });
+  it('returns the id; undefined when the server has no checkpoint tools; throws the server\'s words otherwise and on a bad id', async () => {
+    assert.equal(await takeCheckpoint(answering({ structuredContent: { id: CK1 } }), 'l'), CK1);
+    assert.equal(await takeCheckpoint({ callTool: async () => Promise.reject(new Error('MCP error -32602: Tool sandbox_checkpoint not found')) }, 'l'), undefined);
+    await assert.rejects(takeCheckpoint(answering({ isError: true, content: [{ type: 'text', text: 'the store is full' }] }), 'l'), /store is full/);
+    await assert.rejects(takeCheckpoint(answering({ structuredContent: { id: '../x' } }), 'l'), /without a checkpoint id/);
   });
 });
 
