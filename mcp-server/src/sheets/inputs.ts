@@ -20,6 +20,9 @@ export function formatOf(path: string): SheetFormat {
   throw new SheetError(`${path}: sheet tools read and write .xlsx and .csv files; use a path ending in one of those`);
 }
 
+/** What a `source` file is parsed as, by its name; null: neither. */
+export const sourceKind = (name: string): 'csv' | 'json' | null => (/\.csv$/i.test(name) ? 'csv' : /\.json$/i.test(name) ? 'json' : null);
+
 /** Rows from a workspace file instead of the call: the data never passes through the model. */
 const sourceArg = z
   .string()
