@@ -102,7 +102,19 @@ function jsonSchema(schema: z.ZodObject, io: 'input' | 'output'): Tool['inputSch
   return rest as Tool['inputSchema'];
 }
 
+/**
+ * A tool's listing is computed once per process, not per MCP session: an HTTP server makes a server per session,
+ * and the JSON schemas depend only on the (immutable) tool definitions.
+ */
+const listings = new WeakMap<ToolDefinition, Tool>();
+
 function listedTool(tool: ToolDefinition): Tool {
+  let listed = listings.get(tool);
+  if (!listed) listings.set(tool, (listed = listingOf(tool)));
+  return listed;
+}
+
+function listingOf(tool: ToolDefinition): Tool {
   return {
     name: tool.name,
     title: tool.title,
@@ -173,15 +185,28 @@ export async function executeTool(tool: ToolDefinition, args: Record<string, unk
   }
 }
 
+/** Per process, like the listings: every agent run would otherwise convert every schema again. */
+const agentSpecs = new WeakMap<ToolDefinition, ToolSpec>();
+
+function agentSpecOf(t: ToolDefinition): ToolSpec {
+  let spec = agentSpecs.get(t);
+  if (!spec)
+    agentSpecs.set(
+      t,
+      (spec = {
+        name: t.name,
+        description: t.description,
+        inputSchema: zodToJsonSchema(t.input, { io: 'input' }) as ToolSpec['inputSchema'], // defaults are optional for the model
+        readOnly: isReadOnly(annotationsFor(t.kind)),
+      }),
+    );
+  return spec;
+}
+
 /** The server's tools as the agent loop sees them: same path as MCP calls (executeTool), schemas as JSON Schema. */
 export function inProcessToolHost(runtime: Runtime, tools: ToolDefinition[]): ToolHost {
   const byName = new Map(tools.map((t) => [t.name, t]));
-  const specs: ToolSpec[] = tools.map((t) => ({
-    name: t.name,
-    description: t.description,
-    inputSchema: zodToJsonSchema(t.input, { io: 'input' }) as ToolSpec['inputSchema'], // defaults are optional for the model
-    readOnly: isReadOnly(annotationsFor(t.kind)),
-  }));
+  const specs: ToolSpec[] = tools.map(agentSpecOf);
   return {
     listTools: async () => specs,
     async callTool(name, args, signal) {
