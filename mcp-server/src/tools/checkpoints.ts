@@ -10,7 +10,7 @@ import { defineTool, ToolError, type ToolContext } from '../tool.js';
 import { closeExposedPorts } from './ports.js';
 import { forgetOutputCursors } from './shell.js';
 
-const ID = z.string().max(40).describe('A checkpoint id (ck-…), as sandbox_checkpoints lists them');
+const ID = z.string().max(40).describe('Checkpoint id (ck-…)');
 
 function size(bytes: number): string {
   return bytes < 1024 * 1024 ? `${Math.round(bytes / 1024)} KiB` : `${(bytes / 1048576).toFixed(1)} MiB`;
@@ -41,9 +41,9 @@ export const sandboxCheckpoint = defineTool({
   title: 'Checkpoint the sandbox',
   kind: 'write',
   description:
-    'Save the state of /workspace and the home directory (not ~/.cache) as a checkpoint and return its id. Cheap: unchanged files are shared with the previous checkpoint. ' +
-    'sandbox_diff shows what changed since; sandbox_restore returns to it. agent_run takes one before each run by itself.',
-  input: z.object({ label: z.string().max(200).optional().describe('A note to recognise it by, e.g. "before the refactor"') }),
+    'Save /workspace and the home directory (not ~/.cache) as a checkpoint; returns its id. Incremental, so cheap. ' +
+    'sandbox_diff shows what changed since, sandbox_restore returns to it.',
+  input: z.object({ label: z.string().max(200).optional().describe('e.g. "before the refactor"') }),
   async handle({ label }, ctx) {
     await ctx.sandbox.ensure();
     const c = await store(() => ctx.sandbox.checkpoints.create(label, () => pinnedCheckpoints(ctx.runtime)));
@@ -58,8 +58,7 @@ export const sandboxCheckpoints = defineTool({
   title: 'List checkpoints',
   kind: 'read',
   description:
-    'Checkpoints of this sandbox, oldest first: id, label, time, entries changed since the previous one and the space each adds. ' +
-    'The store keeps the last 50 and at most 2 GiB by default (the server option --checkpoint-retention), dropping the oldest first.',
+    'Checkpoints of this sandbox, oldest first: id, label, time, entries changed and space added. The oldest go first beyond 50 or 2 GiB (--checkpoint-retention).',
   input: z.object({}),
   async handle(_args, ctx) {
     await ctx.sandbox.ensure();
@@ -78,9 +77,8 @@ export const sandboxDiff = defineTool({
   title: 'Changes since a checkpoint',
   kind: 'read',
   description:
-    'List the files added, changed and removed in /workspace and the home directory between checkpoint `from` and checkpoint `to` (default: now), ' +
-    `with a unified diff of small text files (capped). Lists at most ${DIFF_LIMITS.maxEntries} paths.`,
-  input: z.object({ from: ID, to: ID.optional().describe('A later checkpoint id; omit to compare with the sandbox as it is now') }),
+    `Files added, changed and removed in /workspace and home between checkpoints \`from\` and \`to\` (default: now), with diffs of small text files. At most ${DIFF_LIMITS.maxEntries} paths.`,
+  input: z.object({ from: ID, to: ID.optional().describe('Default: now') }),
   async handle({ from, to }, ctx) {
     await ctx.sandbox.ensure();
     const raw = await store(() => ctx.sandbox.checkpoints.diff(from, to, DIFF_LIMITS));
@@ -95,8 +93,8 @@ export const sandboxRestore = defineTool({
   title: 'Restore a checkpoint',
   kind: 'destructive',
   description:
-    'Return /workspace and the home directory to a checkpoint: files made since are deleted, changed ones put back. Stops every process in the sandbox first ' +
-    '(background jobs, servers, the browser). The present is checkpointed first, so a restore can itself be undone with the id it returns.',
+    'Return /workspace and home to a checkpoint: newer files deleted, changed ones put back, every process (jobs, servers, browser) stopped. ' +
+    'The present is checkpointed first: the id returned undoes the restore.',
   input: z.object({ id: ID }),
   async handle({ id }, ctx) {
     await ctx.sandbox.ensure();
