@@ -35,7 +35,7 @@ export const fileRead = defineTool({
   title: 'Read a file',
   kind: 'read',
   description:
-    `Read a text file by lines: up to \`limit\` lines (default ${DEFAULT_LINE_LIMIT}) from line \`offset\` (1-based), with the line count for paging.`,
+    'Read a text file by lines: up to `limit` lines from line `offset` (1-based), with the line count for paging.',
   input: z.object({
     path: pathArg,
     offset: z.number().int().min(1).optional().describe('First line, 1-based'),

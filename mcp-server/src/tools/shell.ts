@@ -136,7 +136,7 @@ export const shellOutput = defineTool({
     'wait_s waits for output or exit (no polling loop needed).',
   input: z.object({
     process_id: z.string().min(1).max(40),
-    wait_s: z.number().min(0).max(50).optional().describe('Seconds to wait (default 0)'),
+    wait_s: z.number().min(0).max(50).optional().describe('Default 0'),
     offset: z.number().int().min(0).optional().describe('next_offset of the last call'),
   }),
   async handle({ process_id, wait_s, offset }, ctx) {

@@ -18,7 +18,7 @@ describe('tools/list', () => {
     assert.ok(bytes <= 24 * 1024, `default tools/list is ${bytes} bytes, over the 24 KB budget`);
     for (const name of [...CHECKPOINT_TOOLS, 'agent_run', 'web_search', 'mcp_servers', 'workspace_sync_push']) assert.ok(!tools.some((t) => t.name === name), `${name} is listed`);
     for (const name of ['shell_exec', 'file_read', 'file_export', 'browser_navigate', 'sheet_update', 'code_run', 'port_expose', 'sandbox_status']) assert.ok(tools.some((t) => t.name === name), `${name} is missing`);
-    for (const t of toolListing(tools)) assert.ok(t.title && t.description.length > 20, `${t.name} lost its title or description`);
+    for (const t of toolListing(tools)) assert.ok(t.title && (t.description ?? '').length > 20, `${t.name} lost its title or description`);
   });
 
   it('lists checkpoints with agent_run (its results name them), with --sync-tools (the panel), or when asked for', () => {
