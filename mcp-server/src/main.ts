@@ -9,6 +9,7 @@ import { ConfigError, helpText, loadConfig, type ServerConfig } from './config.j
 import { startHttp } from './http.js';
 import { OVERSIZE_ADVICE } from './limits.js';
 import { createLogger } from './log.js';
+import { loadMetrics } from './metrics.js';
 import type { Runtime } from './runtime.js';
 import { createRuntime, createServer } from './server.js';
 import { jsonRpcGuard } from './stdio-guard.js';
@@ -64,6 +65,7 @@ async function main(argv: string[]): Promise<void> {
   const warmUp = (): void => {
     if (warmed) return;
     warmed = true;
+    loadMetrics(); // deferred from start (prom-client); made now, before the first call counts
     // Reap first, then warm: an orphan may carry our own sandbox's name (a throwaway server that just exited),
     // and reaping it while the warm-up adopts it would pull the container from under the first call.
     const reaped = reapOrphans(runtime.sandbox.docker).then(

@@ -1,23 +1,57 @@
 // Prometheus metrics (prom-client), served at /metrics in HTTP mode. One registry per process.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+// prom-client is loaded when a metric is first touched, not at start: loading it (and starting its default
+// collectors) cost every launch ~70 ms of CPU before `initialize` could be answered. The server touches the
+// metrics right after `initialize` (loadMetrics), so the first tool call does not pay for it either.
+import { createRequire } from 'node:module';
+import type { Registry as PromRegistry } from 'prom-client';
 
-export const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: 'suna_process_' });
+type Prom = typeof import('prom-client');
+let promClient: Prom | undefined;
+const prom = (): Prom => (promClient ??= createRequire(import.meta.url)('prom-client') as Prom);
 
-export const toolCalls = new Counter({
-  name: 'suna_tool_calls_total',
-  help: 'Tool calls by tool and outcome (ok, error, cancelled, internal_error)',
-  labelNames: ['tool', 'outcome'] as const,
-  registers: [registry],
-});
+/** A metric made on first use; every property access goes to the real prom-client object. */
+function lazy<T extends object>(make: (p: Prom) => T): T {
+  let made: T | undefined;
+  const real = (): T => (made ??= make(prom()));
+  return new Proxy({} as T, {
+    get(_target, key) {
+      const target = real();
+      const value = Reflect.get(target, key, target) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+let madeRegistry: PromRegistry | undefined;
+function theRegistry(): PromRegistry {
+  if (!madeRegistry) {
+    const { Registry, collectDefaultMetrics } = prom();
+    madeRegistry = new Registry();
+    collectDefaultMetrics({ register: madeRegistry, prefix: 'suna_process_' });
+  }
+  return madeRegistry;
+}
 
-export const toolDuration = new Histogram({
-  name: 'suna_tool_duration_seconds',
-  help: 'Tool call latency',
-  labelNames: ['tool'] as const,
-  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
-  registers: [registry],
-});
+/** The registry /metrics serves: every metric is made (and registered) before it is first read. */
+export const registry: PromRegistry = lazy(() => (loadMetrics(), theRegistry()));
+
+export const toolCalls = lazy(({ Counter }) =>
+  new Counter({
+    name: 'suna_tool_calls_total',
+    help: 'Tool calls by tool and outcome (ok, error, cancelled, internal_error)',
+    labelNames: ['tool', 'outcome'] as const,
+    registers: [theRegistry()],
+  }),
+);
+
+export const toolDuration = lazy(({ Histogram }) =>
+  new Histogram({
+    name: 'suna_tool_duration_seconds',
+    help: 'Tool call latency',
+    labelNames: ['tool'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [theRegistry()],
+  }),
+);
 
 /** Lifetime counts the sandbox keeps; read at scrape time (see bindSandboxMetrics). */
 interface EgressTotals {
@@ -30,84 +64,100 @@ export function bindSandboxMetrics(sandbox: { starts: Record<'created' | 'starte
   sandboxCounts = { starts: sandbox.starts, restarts: () => sandbox.restartCounts, egress: () => sandbox.egress.status() };
 }
 
-export const sandboxStarts = new Counter({
-  name: 'suna_sandbox_starts_total',
-  help: 'Sandbox containers created, stopped containers started, and daemon connections, by kind',
-  labelNames: ['kind'] as const, // created | started | daemon
-  registers: [registry],
-  collect() {
-    if (!sandboxCounts) return;
-    this.reset();
-    for (const [kind, n] of Object.entries(sandboxCounts.starts)) this.inc({ kind }, n);
-  },
-});
+export const sandboxStarts = lazy(({ Counter }) =>
+  new Counter({
+    name: 'suna_sandbox_starts_total',
+    help: 'Sandbox containers created, stopped containers started, and daemon connections, by kind',
+    labelNames: ['kind'] as const, // created | started | daemon
+    registers: [theRegistry()],
+    collect() {
+      if (!sandboxCounts) return;
+      this.reset();
+      for (const [kind, n] of Object.entries(sandboxCounts.starts)) this.inc({ kind }, n);
+    },
+  }),
+);
 
-export const sandboxRestarts = new Counter({
-  name: 'suna_sandbox_restarts_total',
-  help: 'Recoveries after the container or its daemon died, by what was restarted',
-  labelNames: ['kind'] as const, // container | daemon
-  registers: [registry],
-  collect() {
-    if (!sandboxCounts) return;
-    this.reset();
-    for (const [kind, n] of Object.entries(sandboxCounts.restarts())) this.inc({ kind }, n);
-  },
-});
+export const sandboxRestarts = lazy(({ Counter }) =>
+  new Counter({
+    name: 'suna_sandbox_restarts_total',
+    help: 'Recoveries after the container or its daemon died, by what was restarted',
+    labelNames: ['kind'] as const, // container | daemon
+    registers: [theRegistry()],
+    collect() {
+      if (!sandboxCounts) return;
+      this.reset();
+      for (const [kind, n] of Object.entries(sandboxCounts.restarts())) this.inc({ kind }, n);
+    },
+  }),
+);
 
-export const egressConnections = new Counter({
-  name: 'suna_egress_connections_total',
-  help: 'Outbound connections the sandbox asked its egress proxy for, by verdict (allowed, denied)',
-  labelNames: ['verdict'] as const,
-  registers: [registry],
-  collect() {
-    if (!sandboxCounts) return;
-    this.reset();
-    const { connections } = sandboxCounts.egress();
-    this.inc({ verdict: 'allowed' }, connections.allowed);
-    this.inc({ verdict: 'denied' }, connections.denied);
-  },
-});
+export const egressConnections = lazy(({ Counter }) =>
+  new Counter({
+    name: 'suna_egress_connections_total',
+    help: 'Outbound connections the sandbox asked its egress proxy for, by verdict (allowed, denied)',
+    labelNames: ['verdict'] as const,
+    registers: [theRegistry()],
+    collect() {
+      if (!sandboxCounts) return;
+      this.reset();
+      const { connections } = sandboxCounts.egress();
+      this.inc({ verdict: 'allowed' }, connections.allowed);
+      this.inc({ verdict: 'denied' }, connections.denied);
+    },
+  }),
+);
 
-export const egressBytes = new Counter({
-  name: 'suna_egress_bytes_total',
-  help: 'Bytes through the egress proxy, by direction (up: from the sandbox, down: into it)',
-  labelNames: ['direction'] as const,
-  registers: [registry],
-  collect() {
-    if (!sandboxCounts) return;
-    this.reset();
-    const { bytes } = sandboxCounts.egress();
-    this.inc({ direction: 'up' }, bytes.up);
-    this.inc({ direction: 'down' }, bytes.down);
-  },
-});
+export const egressBytes = lazy(({ Counter }) =>
+  new Counter({
+    name: 'suna_egress_bytes_total',
+    help: 'Bytes through the egress proxy, by direction (up: from the sandbox, down: into it)',
+    labelNames: ['direction'] as const,
+    registers: [theRegistry()],
+    collect() {
+      if (!sandboxCounts) return;
+      this.reset();
+      const { bytes } = sandboxCounts.egress();
+      this.inc({ direction: 'up' }, bytes.up);
+      this.inc({ direction: 'down' }, bytes.down);
+    },
+  }),
+);
 
-export const agentRuns = new Counter({
-  name: 'suna_agent_runs_total',
-  help: 'Finished agent runs by end status',
-  labelNames: ['status'] as const,
-  registers: [registry],
-});
+export const agentRuns = lazy(({ Counter }) =>
+  new Counter({
+    name: 'suna_agent_runs_total',
+    help: 'Finished agent runs by end status',
+    labelNames: ['status'] as const,
+    registers: [theRegistry()],
+  }),
+);
 
-export const modelTokens = new Counter({
-  name: 'suna_model_tokens_total',
-  help: 'Model tokens by provider, model and direction (in, out)',
-  labelNames: ['provider', 'model', 'direction'] as const,
-  registers: [registry],
-});
+export const modelTokens = lazy(({ Counter }) =>
+  new Counter({
+    name: 'suna_model_tokens_total',
+    help: 'Model tokens by provider, model and direction (in, out)',
+    labelNames: ['provider', 'model', 'direction'] as const,
+    registers: [theRegistry()],
+  }),
+);
 
-export const modelCost = new Counter({
-  name: 'suna_model_cost_usd_total',
-  help: 'Estimated model cost in US dollars (list prices per million tokens; unknown models count 0)',
-  labelNames: ['provider', 'model'] as const,
-  registers: [registry],
-});
+export const modelCost = lazy(({ Counter }) =>
+  new Counter({
+    name: 'suna_model_cost_usd_total',
+    help: 'Estimated model cost in US dollars (list prices per million tokens; unknown models count 0)',
+    labelNames: ['provider', 'model'] as const,
+    registers: [theRegistry()],
+  }),
+);
 
-export const rateLimited = new Counter({
-  name: 'suna_http_rate_limited_total',
-  help: 'HTTP requests refused with 429',
-  registers: [registry],
-});
+export const rateLimited = lazy(({ Counter }) =>
+  new Counter({
+    name: 'suna_http_rate_limited_total',
+    help: 'HTTP requests refused with 429',
+    registers: [theRegistry()],
+  }),
+);
 
 /** USD per million tokens [input, output]; an estimate for dashboards, not a bill. */
 const PRICES: Array<[RegExp, number, number]> = [
@@ -128,4 +178,9 @@ export function recordModelUsage(modelId: string, inputTokens: number, outputTok
   modelTokens.inc({ provider, model, direction: 'out' }, outputTokens);
   const price = PRICES.find(([re]) => re.test(model));
   modelCost.inc({ provider, model }, price ? (inputTokens * price[1] + outputTokens * price[2]) / 1e6 : 0);
+}
+
+/** Load prom-client and make every metric now (after `initialize`, before the first call or scrape needs them). */
+export function loadMetrics(): void {
+  for (const metric of [toolCalls, toolDuration, sandboxStarts, sandboxRestarts, egressConnections, egressBytes, agentRuns, modelTokens, modelCost, rateLimited]) Reflect.get(metric, 'name');
 }

@@ -93,16 +93,55 @@ export function registerTools(server: McpServer, runtime: Runtime, tools: ToolDe
   }
   // tools/list is ours: the SDK's listing adds `$schema` to every schema, `execution: {taskSupport: "forbidden"}`
   // (the default) and every annotation (spec defaults included). Same tools, same schemas, a third less context.
-  const listed = tools.map(listedTool);
+  const listed = toolListing(tools);
   server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listed }));
+}
+
+/** The tools as tools/list shows them (each computed once per process). */
+export function toolListing(tools: ToolDefinition[]): Tool[] {
+  return tools.map(listedTool);
 }
 
 function jsonSchema(schema: z.ZodObject, io: 'input' | 'output'): Tool['inputSchema'] {
   const { $schema: _drop, ...rest } = zodToJsonSchema(schema, { io, target: 'draft-7' }) as Record<string, unknown>;
-  return rest as Tool['inputSchema'];
+  return withoutFloodGuards(rest) as Tool['inputSchema'];
 }
 
+/** Bounds at or above these only guard the server against floods: no call a model means to make comes near them. */
+const FLOOD_GUARD = { maxLength: 4096, maxItems: 1000, maximum: 1_000_000 } as const;
+
+/**
+ * The listed schema without what costs every turn and tells a model nothing: flood-guard bounds (a 4096-character
+ * path, 100,000 rows, a safe-integer maximum; the server still enforces them, and its refusal names the limit) and
+ * `propertyNames: {type: "string"}` (JSON keys are strings).
+ */
+function withoutFloodGuards(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withoutFloodGuards);
+  if (!node || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (key in FLOOD_GUARD && typeof value === 'number' && value >= FLOOD_GUARD[key as keyof typeof FLOOD_GUARD]) continue;
+    if (key === 'minimum' && typeof value === 'number' && value <= Number.MIN_SAFE_INTEGER) continue;
+    if (key === 'propertyNames' && JSON.stringify(value) === '{"type":"string"}') continue;
+    // `properties` maps names to schemas: its keys are tool arguments, never keywords.
+    out[key] = key === 'properties' || key === 'definitions' ? Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, withoutFloodGuards(v)])) : withoutFloodGuards(value);
+  }
+  return out;
+}
+
+/**
+ * A tool's listing is computed once per process, not per MCP session: an HTTP server makes a server per session,
+ * and the JSON schemas depend only on the (immutable) tool definitions.
+ */
+const listings = new WeakMap<ToolDefinition, Tool>();
+
 function listedTool(tool: ToolDefinition): Tool {
+  let listed = listings.get(tool);
+  if (!listed) listings.set(tool, (listed = listingOf(tool)));
+  return listed;
+}
+
+function listingOf(tool: ToolDefinition): Tool {
   return {
     name: tool.name,
     title: tool.title,
@@ -173,15 +212,28 @@ export async function executeTool(tool: ToolDefinition, args: Record<string, unk
   }
 }
 
+/** Per process, like the listings: every agent run would otherwise convert every schema again. */
+const agentSpecs = new WeakMap<ToolDefinition, ToolSpec>();
+
+function agentSpecOf(t: ToolDefinition): ToolSpec {
+  let spec = agentSpecs.get(t);
+  if (!spec)
+    agentSpecs.set(
+      t,
+      (spec = {
+        name: t.name,
+        description: t.description,
+        inputSchema: zodToJsonSchema(t.input, { io: 'input' }) as ToolSpec['inputSchema'], // defaults are optional for the model
+        readOnly: isReadOnly(annotationsFor(t.kind)),
+      }),
+    );
+  return spec;
+}
+
 /** The server's tools as the agent loop sees them: same path as MCP calls (executeTool), schemas as JSON Schema. */
 export function inProcessToolHost(runtime: Runtime, tools: ToolDefinition[]): ToolHost {
   const byName = new Map(tools.map((t) => [t.name, t]));
-  const specs: ToolSpec[] = tools.map((t) => ({
-    name: t.name,
-    description: t.description,
-    inputSchema: zodToJsonSchema(t.input, { io: 'input' }) as ToolSpec['inputSchema'], // defaults are optional for the model
-    readOnly: isReadOnly(annotationsFor(t.kind)),
-  }));
+  const specs: ToolSpec[] = tools.map(agentSpecOf);
   return {
     listTools: async () => specs,
     async callTool(name, args, signal) {

@@ -5,7 +5,8 @@
 // and a lease per replica that it renews while it lives: a run whose owner's lease expired is interrupted.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { createClient, type RedisClientType } from '@redis/client';
+import { createRequire } from 'node:module';
+import type { RedisClientType } from '@redis/client';
 import { interruptedCopy, type RunEvent, type RunRecord, type RunStore } from './run-store.js';
 
 const PREFIX = 'suna:';
@@ -70,6 +71,8 @@ export class RedisRunStore implements RunStore {
   private readonly liveOwners = new Map<string, number>();
 
   constructor(url: string, private readonly log: Log) {
+    // Loaded here, not at the top: only --store redis://… needs the client, and loading it costs every start ~0.3 s.
+    const { createClient } = createRequire(import.meta.url)('@redis/client') as typeof import('@redis/client');
     this.client = createClient({ url, socket: { reconnectStrategy: (n) => Math.min(100 * 2 ** n, 5000), connectTimeout: 5000 } }) as RedisClientType;
     // Without a listener an unreachable Redis would crash the process; the client reconnects by itself.
     this.client.on('error', (e: Error) => {

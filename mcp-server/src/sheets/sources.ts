@@ -20,7 +20,9 @@ export interface SourceRows {
   rows: RowInput[];
 }
 
-export const sourceKind = (name: string): 'csv' | 'json' | null => (/\.csv$/i.test(name) ? 'csv' : /\.json$/i.test(name) ? 'json' : null);
+// In inputs.ts (which the tool layer loads) so the tool layer does not load this file, and with it exceljs.
+export { sourceKind } from './inputs.js';
+import { sourceKind } from './inputs.js';
 
 /** A value from a file is data: "=…" (and "'=…") text is kept as text by the "'=" escape of the sheet tools. */
 const asData = (v: CellInput): CellInput => (typeof v === 'string' && (v.startsWith('=') || v.startsWith("'=")) ? `'${v}` : v);

@@ -1,6 +1,7 @@
 // Which tools cannot work in this configuration (no key, no config file), and what would make them work: one
 // place, used by tools/list (they are hidden) and by sandbox_status (which says why).
 import { agentTools } from './agent.js';
+import { checkpointTools } from './checkpoints.js';
 
 export type ToolsConfig = { tools?: string[]; syncTools?: boolean; mcpConfig?: string; modelBaseUrl?: string };
 
@@ -17,3 +18,18 @@ export function unavailableTools(config: ToolsConfig, env: NodeJS.ProcessEnv = p
   return hidden;
 }
 
+
+/**
+ * Checkpoints are listed on request only (an MCP client rarely takes them by hand; agent_run takes its own): with
+ * `--tools …,checkpoints`, with --sync-tools (the panel), or when agent_run is listed (its results name them).
+ */
+export function checkpointsListed(config: ToolsConfig, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (config.tools?.length) return config.tools.includes('checkpoints');
+  return !!config.syncTools || !unavailableTools(config, env).has('agent_run');
+}
+
+/** What sandbox_status says when they are not listed. */
+export function checkpointsNotListedLine(config: ToolsConfig, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (checkpointsListed(config, env)) return undefined;
+  return `not listed: ${checkpointTools.map((t) => t.name).join(', ')} (start the server with --tools default,checkpoints; they are listed with agent_run)`;
+}

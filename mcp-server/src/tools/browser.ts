@@ -14,7 +14,7 @@ export const SCREENSHOT_DIR = '/workspace/.suna/screenshots';
 const MAX_IMAGE_SIDE = 1568;
 
 // Playwright's refs: "e12" on the first page a tab shows, "f1e3"-style once a tab has loaded another page or frame.
-const refArg = z.string().regex(/^[a-z][a-z0-9]{0,31}$/i, 'a ref from browser_snapshot, like "e12" or "f1e3"').describe('Element ref from the latest snapshot, e.g. "e12"');
+const refArg = z.string().regex(/^[a-z][a-z0-9]{0,31}$/i, 'a ref from browser_snapshot, like "e12" or "f1e3"').describe('From the latest snapshot, e.g. "e12"');
 
 export function checkWebUrl(url: string): URL {
   let u: URL;

@@ -11,7 +11,7 @@ import { defineTool, ToolError, type ToolContext } from '../tool.js';
 import { closeExposedPorts } from './ports.js';
 import { forgetOutputCursors } from './shell.js';
 
-const ID = z.string().max(40).describe('A checkpoint id (ck-…), as sandbox_checkpoints lists them');
+const ID = z.string().max(40).describe('Checkpoint id (ck-…)');
 
 function size(bytes: number): string {
   return bytes < 1024 * 1024 ? `${Math.round(bytes / 1024)} KiB` : `${(bytes / 1048576).toFixed(1)} MiB`;
@@ -42,9 +42,9 @@ export const sandboxCheckpoint = defineTool({
   title: 'Checkpoint the sandbox',
   kind: 'write',
   description:
-    'Save the state of /workspace and the home directory (not ~/.cache) as a checkpoint and return its id. Cheap: unchanged files are shared with the previous checkpoint. ' +
-    'sandbox_diff shows what changed since; sandbox_restore returns to it. agent_run takes one before each run by itself.',
-  input: z.object({ label: z.string().max(200).optional().describe('A note to recognise it by, e.g. "before the refactor"') }),
+    'Save /workspace and the home directory (not ~/.cache) as a checkpoint; returns its id. Incremental, so cheap. ' +
+    'sandbox_diff shows what changed since, sandbox_restore returns to it.',
+  input: z.object({ label: z.string().max(200).optional().describe('e.g. "before the refactor"') }),
   async handle({ label }, ctx) {
     await ctx.sandbox.ensure();
     const c = await store(() => ctx.sandbox.checkpoints.create(label, () => pinnedCheckpoints(ctx.runtime)));
@@ -59,8 +59,7 @@ export const sandboxCheckpoints = defineTool({
   title: 'List checkpoints',
   kind: 'read',
   description:
-    'Checkpoints of this sandbox, oldest first: id, label, time, entries changed since the previous one and the space each adds. ' +
-    'The store keeps the last 50 and at most 2 GiB by default (the server option --checkpoint-retention), dropping the oldest first.',
+    'Checkpoints of this sandbox, oldest first: id, label, time, entries changed and space added. The oldest go first beyond 50 or 2 GiB (--checkpoint-retention).',
   input: z.object({}),
   async handle(_args, ctx) {
     await ctx.sandbox.ensure();
@@ -79,12 +78,11 @@ export const sandboxDiff = defineTool({
   title: 'Changes since a checkpoint',
   kind: 'read',
   description:
-    'List the files added, changed and removed in /workspace and the home directory between checkpoint `from` and checkpoint `to` (default: now), ' +
-    `with a unified diff of small text files (capped). Lists at most ${DIFF_LIMITS.maxEntries} paths.`,
+    `Files added, changed and removed in /workspace and home between checkpoints \`from\` and \`to\` (default: now), with diffs of small text files. At most ${DIFF_LIMITS.maxEntries} paths.`,
   input: z.object({
     from: ID,
-    to: ID.optional().describe('A later checkpoint id; omit to compare with the sandbox as it is now'),
-    with_before: z.boolean().optional().describe("For editors: the structured result carries each small text file's content at `from`"),
+    to: ID.optional().describe('Default: now'),
+    with_before: z.boolean().optional().describe("For editors: each small text file's content at `from`, in the structured result"),
   }),
   async handle({ from, to, with_before }, ctx) {
     await ctx.sandbox.ensure();
@@ -100,9 +98,8 @@ export const sandboxRestore = defineTool({
   title: 'Restore a checkpoint',
   kind: 'destructive',
   description:
-    'Return /workspace and the home directory to a checkpoint: files made since are deleted, changed ones put back. Stops every process in the sandbox first ' +
-    '(background jobs, servers, the browser). The present is checkpointed first, so a restore can itself be undone with the id it returns. ' +
-    'With `paths`, only those files go back and nothing is stopped.',
+    'Return /workspace and home to a checkpoint: newer files deleted, changed ones put back, every process (jobs, servers, browser) stopped. ' +
+    'The present is checkpointed first: the id returned undoes the restore. With `paths`, only those files go back and nothing is stopped.',
   input: z.object({
     id: ID,
     paths: z
@@ -110,7 +107,7 @@ export const sandboxRestore = defineTool({
       .min(1)
       .max(1000)
       .optional()
-      .describe('Only these files (as sandbox_diff lists them, or relative to /workspace): each goes back to the checkpoint, or is deleted if it did not exist then. Processes keep running.'),
+      .describe('Only these files (as sandbox_diff lists them, or relative to /workspace); one absent at the checkpoint is deleted'),
   }),
   async handle({ id, paths }, ctx) {
     const entries = paths?.map(storePath);

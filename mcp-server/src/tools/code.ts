@@ -9,32 +9,23 @@ const FIGURE_DIR = '/workspace/.suna/figures';
 const MAX_TIMEOUT_S = 3600;
 const rel = (p: string) => p.slice('/workspace/'.length);
 
-const language = z.enum(['python']).optional().describe('The kernel\'s language; only "python" for now');
+const language = z.enum(['python']).optional();
 
 export const codeRun = defineTool({
   name: 'code_run',
   title: 'Run code in a Python kernel',
   kind: 'exec',
   description:
-    'Run Python in a persistent Jupyter kernel in the sandbox (working directory /workspace). Variables, imports and open files ' +
-    'survive between calls, so load data once and explore it step by step. pandas, numpy, matplotlib, seaborn, scipy and openpyxl are installed. ' +
-    'Returns stdout/stderr, the value of the last expression, DataFrames as text tables with their shape, matplotlib figures as images ' +
-    '(also saved under .suna/figures/), and errors as a traceback naming your line. At the timeout the code is interrupted and the variables are kept.',
+    'Run Python in a persistent Jupyter kernel (cwd /workspace): variables and imports survive between calls. pandas, numpy, ' +
+    'matplotlib, seaborn, scipy, openpyxl installed. Returns output, the last expression (DataFrames as tables), figures as images ' +
+    '(saved under .suna/figures/), tracebacks. A timeout interrupts the code; variables are kept.',
   input: z.object({
-    code: z.string().min(1).max(1_000_000).describe('Python source; the value of the last line is shown'),
+    code: z.string().min(1).max(1_000_000),
     language,
-    timeout_s: z.number().positive().max(MAX_TIMEOUT_S).optional().describe('Interrupt the code after this many seconds (default 60)'),
+    timeout_s: z.number().positive().max(MAX_TIMEOUT_S).optional().describe('Default 60'),
   }),
-  output: z.object({
-    status: z.enum(['ok', 'error', 'timeout', 'cancelled', 'died']),
-    execution_count: z.number().optional(),
-    stdout: z.string(),
-    stderr: z.string(),
-    result: z.string().optional(),
-    error: z.object({ name: z.string(), message: z.string(), line: z.number().optional() }).optional(),
-    figures: z.array(z.string()).describe('Workspace paths of the figures saved by this call'),
-    kernel_restarted: z.boolean(),
-  }),
+  // No output schema: it would cost every conversation ~0.7 KB of tools/list for what the text already says. The
+  // structured result is still sent: {status, execution_count?, stdout, stderr, result?, error?, figures, kernel_restarted}.
   async handle({ code, timeout_s }, ctx) {
     const timeoutS = timeout_s ?? 60;
     const budget = ctx.config.maxOutputChars;
@@ -90,7 +81,7 @@ export const codeReset = defineTool({
   name: 'code_reset',
   title: 'Restart the Python kernel',
   kind: 'destructive',
-  description: 'Restart the code_run kernel: all variables, imports and open files are discarded. The next code_run starts a fresh kernel.',
+  description: 'Restart the code_run kernel, discarding all variables, imports and open files.',
   input: z.object({ language }),
   async handle(_args, ctx) {
     const r = await ctx.sandbox.call('codeReset', {}, { signal: ctx.signal, timeoutMs: 30_000 });

@@ -53,7 +53,7 @@ export const siteDeploy = defineTool({
   title: 'Deploy a static site',
   kind: 'publish',
   description:
-    'Publish a workspace directory with an index.html as a static site: "local" (default) serves it on 127.0.0.1, even after the sandbox stops; ' +
+    'Publish a workspace directory with an index.html: "local" (default) serves it on 127.0.0.1, also after the sandbox stops; ' +
     '"netlify" uploads it (needs NETLIFY_AUTH_TOKEN). The same name replaces it.',
   input: z.object({
     directory: z.string().max(4096).describe('e.g. "dist"'),

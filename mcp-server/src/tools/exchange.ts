@@ -21,9 +21,9 @@ export const fileExport = defineTool({
   kind: 'publish',
   description:
     "Copy a workspace file or folder to the user's computer (default ~/SunaFiles/<sandbox>); returns the host path to tell the user. " +
-    `Replaces only with overwrite. Symlinks are skipped. Max ${EXPORT_LIMITS.maxFileBytes / MiB} MB per file, ${EXPORT_LIMITS.maxTotalBytes / MiB} MB in all.`,
+    `Replaces only with overwrite; skips symlinks; max ${EXPORT_LIMITS.maxFileBytes / MiB} MB a file, ${EXPORT_LIMITS.maxTotalBytes / MiB} MB in all.`,
   input: z.object({
-    path: z.string().max(4096).describe('Relative to /workspace'),
+    path: z.string().max(4096),
     overwrite: z.boolean().optional(),
   }),
   async handle({ path, overwrite }, ctx) {
@@ -41,8 +41,8 @@ export const fileImport = defineTool({
   title: 'Import a file from the host',
   kind: 'write',
   description:
-    "Copy a file or folder from the user's computer into the workspace, only from allowed folders (--import-dirs, default ~/SunaFiles/<sandbox>; " +
-    `relative host_path: the first one). Symlinks are not followed. Replaces files only with overwrite. Max ${IMPORT_LIMITS.maxFileBytes / MiB} MB per file, ${IMPORT_LIMITS.maxTotalBytes / MiB} MB in all.`,
+    "Copy a file or folder from the user's computer into the workspace, only from allowed folders (default ~/SunaFiles/<sandbox>, base of a relative host_path). " +
+    `Replaces only with overwrite; no symlinks followed; max ${IMPORT_LIMITS.maxFileBytes / MiB} MB a file, ${IMPORT_LIMITS.maxTotalBytes / MiB} MB in all.`,
   input: z.object({
     host_path: z.string().max(4096).describe('e.g. "report.xlsx"'),
     path: z.string().max(4096).optional().describe('Destination (default: its name)'),

@@ -11,7 +11,7 @@ const MAX_LINE_CHARS = 2000;
 /** Most bytes one file_read page moves out of the sandbox (lines beyond it: continue with the next offset). */
 const PAGE_BYTES = 4 * 1024 * 1024;
 
-const pathArg = z.string().max(4096).describe('Relative to /workspace');
+const pathArg = z.string().max(4096); // relative to /workspace: the server's instructions say so once, not every path
 
 async function readBytes(ctx: ToolContext, absolute: string): Promise<Buffer> {
   const r = await ctx.fs.read(absolute, { maxBytes: MAX_READ_BYTES });
@@ -35,7 +35,7 @@ export const fileRead = defineTool({
   title: 'Read a file',
   kind: 'read',
   description:
-    `Read a text file by lines: up to \`limit\` lines (default ${DEFAULT_LINE_LIMIT}) from line \`offset\` (1-based), with the line count for paging.`,
+    'Read a text file by lines: up to `limit` lines from line `offset` (1-based), with the line count for paging.',
   input: z.object({
     path: pathArg,
     offset: z.number().int().min(1).optional().describe('First line, 1-based'),
@@ -186,7 +186,7 @@ export const fileSearch = defineTool({
     pattern: z.string().min(1).max(10_000).describe('Rust regex, or a literal with fixed_strings'),
     path: pathArg.optional().describe('Directory or file (default: the workspace)'),
     glob: z.string().max(500).optional().describe('e.g. "*.py" or "!*.min.js"'),
-    max_results: z.number().int().min(1).max(5000).optional().describe('Max matching lines (default 200)'),
+    max_results: z.number().int().min(1).max(5000).optional().describe('Matching lines (default 200)'),
     case_sensitive: z.boolean().optional().describe('Default: smart case'),
     fixed_strings: z.boolean().optional(),
   }),

@@ -15,7 +15,7 @@ import { sheetTools } from './sheets.js';
 import { shellTools } from './shell.js';
 import { syncTools } from './sync.js';
 import { webTools } from './web.js';
-import { unavailableTools, type ToolsConfig } from './availability.js';
+import { checkpointsListed, unavailableTools, type ToolsConfig } from './availability.js';
 
 export { unavailableTools } from './availability.js';
 
@@ -53,7 +53,10 @@ export const TOOL_SETS: Record<string, ToolFamily[]> = {
 };
 
 /** The sync family is for the VS Code extension only: listed only with --sync-tools. */
-const DEFAULT_FAMILIES = (Object.keys(TOOL_FAMILIES) as ToolFamily[]).filter((f) => f !== 'sync');
+const ALL_BUT_SYNC = (Object.keys(TOOL_FAMILIES) as ToolFamily[]).filter((f) => f !== 'sync');
+
+/** Listed on request only (every tool costs every turn of every conversation): see checkpointsListed. */
+const DEFAULT_FAMILIES = ALL_BUT_SYNC.filter((f) => f !== 'checkpoints');
 
 /** The set a family belongs to, as the README and --help name it. */
 export function setOf(family: ToolFamily): string {
@@ -67,13 +70,14 @@ export function toolsFor(config: ToolsConfig, env: NodeJS.ProcessEnv = process.e
   const hidden = unavailableTools(config, env);
   let families: ToolFamily[] = DEFAULT_FAMILIES;
   if (config.tools?.length) {
-    const unknown = config.tools.filter((t) => !(t in TOOL_SETS));
-    if (unknown.length) throw new Error(`--tools: unknown set ${unknown.join(', ')}; choose from ${Object.keys(TOOL_SETS).join(', ')}`);
-    families = ['sandbox', ...config.tools.flatMap((t) => TOOL_SETS[t]!)];
-  }
+    const unknown = config.tools.filter((t) => t !== 'default' && !(t in TOOL_SETS));
+    if (unknown.length) throw new Error(`--tools: unknown set ${unknown.join(', ')}; choose from default, ${Object.keys(TOOL_SETS).join(', ')}`);
+    families = ['sandbox', ...config.tools.flatMap((t) => (t === 'default' ? DEFAULT_FAMILIES : TOOL_SETS[t]!))];
+  } else if (checkpointsListed(config, env)) families = ALL_BUT_SYNC;
   return allTools(config.syncTools ? [...families, 'sync'] : families).filter((t) => !hidden.has(t.name));
 }
 
-export function allTools(families: ToolFamily[] = DEFAULT_FAMILIES): ToolDefinition[] {
+/** By default every family but sync: what an agent run may call, whatever the listing shows. */
+export function allTools(families: ToolFamily[] = ALL_BUT_SYNC): ToolDefinition[] {
   return [...new Set(families)].flatMap((f) => TOOL_FAMILIES[f] as ToolDefinition[]);
 }

@@ -24,7 +24,7 @@ export const portExpose = defineTool({
   title: 'Expose a port',
   kind: 'publish',
   description:
-    'Make a server in the sandbox (started with shell_start, on 127.0.0.1 or 0.0.0.0) reachable from the host at http://127.0.0.1:<port>/ (same port when free).',
+    'Make a sandbox server (from shell_start, on 127.0.0.1 or 0.0.0.0) reachable from the host at http://127.0.0.1:<port>/ (same port when free).',
   input: z.object({ port: portArg }),
   async handle({ port }, ctx) {
     const ports = forwards(ctx.runtime);

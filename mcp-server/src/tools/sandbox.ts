@@ -3,7 +3,7 @@ import type { EgressStatus } from '@suna/sandbox';
 import { z } from 'zod';
 import { readiness } from '../health.js';
 import { defineTool } from '../tool.js';
-import { unavailableTools } from './availability.js';
+import { checkpointsNotListedLine, unavailableTools } from './availability.js';
 import { closeExposedPorts } from './ports.js';
 import { forgetOutputCursors } from './shell.js';
 
@@ -11,7 +11,9 @@ import { forgetOutputCursors } from './shell.js';
 function hiddenToolLines(config: Parameters<typeof unavailableTools>[0]): string[] {
   const byReason = new Map<string, string[]>();
   for (const [tool, reason] of unavailableTools(config)) byReason.set(reason, [...(byReason.get(reason) ?? []), tool]);
-  return [...byReason].map(([reason, tools]) => `hidden tools: ${tools.join(', ')} (${reason})`);
+  const lines = [...byReason].map(([reason, tools]) => `hidden tools: ${tools.join(', ')} (${reason})`);
+  const checkpoints = checkpointsNotListedLine(config);
+  return checkpoints ? [...lines, checkpoints] : lines;
 }
 
 /** The egress policy, its totals and the latest decisions (newest last). */
@@ -34,7 +36,7 @@ export const sandboxStatus = defineTool({
   sandboxFree: true,
   title: 'Sandbox status',
   kind: 'read',
-  description: 'Sandbox state: image, container, uptime, limits, network policy and latest decisions, security profile, daemon, hidden tools, checkpoint store size.',
+  description: 'Sandbox state: image, container, uptime, limits, network policy and decisions, security profile, daemon, hidden tools and why, checkpoints.',
   input: z.object({}),
   async handle(_args, ctx) {
     const build = ctx.sandbox.imageBuildState;

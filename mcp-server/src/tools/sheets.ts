@@ -6,10 +6,10 @@ import { displayPath, resolveWorkspacePath } from '@suna/sandbox';
 import { reword } from '../errors.js';
 import { z } from 'zod';
 import { SheetError } from '../sheets/errors.js';
-import { aggregationSpec, filterSpec, formatOf, operation, sheetSpec, type SheetFormat } from '../sheets/inputs.js';
+import { aggregationSpec, filterSpec, formatOf, operation, OPERATION_FIELDS, sheetSpec, sourceKind, type SheetFormat } from '../sheets/inputs.js';
 import { SHEET_LIMITS } from '../sheets/limits.js';
 import { markdownTable } from '../sheets/markdown.js';
-import { sourceKind, type SourceFile } from '../sheets/sources.js';
+import type { SourceFile } from '../sheets/sources.js';
 import { areaText, columnLetter } from '../sheets/refs.js';
 import type { SheetTaskKind, SheetTaskOf, SheetTaskResults } from '../sheets/tasks.js';
 import { sheetWorker } from '../sheets/worker-host.js';
@@ -73,7 +73,7 @@ export const sheetCreate = defineTool({
   kind: 'write',
   description:
     'Create an .xlsx (sheets) or .csv (one sheet) file. `columns` become a bold, frozen header row. ' +
-    '"=…" strings are formulas ("\'=" for literal text); numbers, booleans and null stay typed. To convert a .csv/.json workspace file, give a sheet `source` instead of rows (they never pass through the call). Replaces a file only with overwrite.',
+    '"=…" strings are formulas ("\'=" for literal text). A sheet\'s `source` converts a workspace .csv/.json (rows never pass through the call). Replaces only with overwrite.',
   input: z.object({
     path: pathArg,
     sheets: z.array(sheetSpec).min(1).max(100),
@@ -98,8 +98,8 @@ export const sheetRead = defineTool({
   title: 'Read a spreadsheet',
   kind: 'read',
   description:
-    'Read a sheet of an .xlsx or .csv file as a table with row numbers and column letters, with the sheet names and used range. ' +
-    'Formulas show as "=A1+B1 → 3" (cached or computed here). Default: 100 rows, 50 columns; page with `range` ("A101:D200").',
+    'Read a sheet of an .xlsx or .csv file as a table with row numbers and column letters, plus the sheet names and used range. ' +
+    'Formulas show as "=A1+B1 → 3". Default: 100 rows, 50 columns; page with `range`.',
   input: z.object({
     path: pathArg,
     sheet: sheetArg,
@@ -139,8 +139,8 @@ export const sheetUpdate = defineTool({
   title: 'Update a spreadsheet',
   kind: 'write',
   description:
-    'Change an .xlsx or .csv file with operations on `sheet`, in order, all-or-nothing (a failure names the operation; the file stays untouched). ' +
-    '"=…" values are formulas; inserts, deletes and renames rewrite references as Excel does. append_rows and add_sheet take `source` (a .csv/.json workspace file) instead of rows. Cached formula results are dropped.',
+    'Apply `operations` in order to `sheet` of an .xlsx/.csv file, all-or-nothing (a failure names it; the file stays untouched). ' +
+    '"=…" values are formulas; inserts, deletes and renames rewrite references as Excel does. Operations: ' + OPERATION_FIELDS + '.',
   input: z.object({
     path: pathArg,
     sheet: sheetArg,
@@ -164,7 +164,7 @@ export const sheetAnalyze = defineTool({
   kind: 'read',
   description:
     'Summarise a sheet with a header row: keep rows matching every `filter`, group by `group_by`, aggregate per group. ' +
-    'Columns by header text or letter; text compares case-insensitively. An aggregate over a formula that cannot be computed is left empty, with why.',
+    'Columns by header text or letter; text compares case-insensitively.',
   input: z.object({
     path: pathArg,
     sheet: sheetArg,

@@ -16,7 +16,7 @@ const envSchema = z
   .optional()
   .describe('Extra environment variables');
 
-const cwdSchema = z.string().optional().describe('Working directory relative to /workspace');
+const cwdSchema = z.string().optional().describe('Relative to /workspace');
 
 /** Per process: where the last shell_output stopped, so a call without an offset continues from there. */
 const outputCursors = runtimeState(() => new Map<string, number>());
@@ -63,7 +63,7 @@ export const shellExec = defineTool({
   input: z.object({
     command: z.string().min(1).max(100_000).describe('The bash command line'),
     cwd: cwdSchema,
-    timeout_s: z.number().positive().max(MAX_TIMEOUT_S).optional().describe('Seconds before it is killed (default 60)'),
+    timeout_s: z.number().positive().max(MAX_TIMEOUT_S).optional().describe('Default 60'),
     env: envSchema,
   }),
   // One of exit_code / signal is present, never a null: a `type` array (["number","null"]) is not portable to
@@ -132,11 +132,11 @@ export const shellOutput = defineTool({
   title: 'Read background process output',
   kind: 'read',
   description:
-    'New output of a background process since `offset` (default: where the last call stopped) and whether it still runs. ' +
-    'wait_s waits for output or exit, so no polling loop is needed.',
+    'New output of a background process since `offset` (default: where the last call stopped) and whether it still runs; ' +
+    'wait_s waits for output or exit (no polling loop needed).',
   input: z.object({
     process_id: z.string().min(1).max(40),
-    wait_s: z.number().min(0).max(50).optional().describe('Seconds to wait (default 0)'),
+    wait_s: z.number().min(0).max(50).optional().describe('Default 0'),
     offset: z.number().int().min(0).optional().describe('next_offset of the last call'),
   }),
   async handle({ process_id, wait_s, offset }, ctx) {

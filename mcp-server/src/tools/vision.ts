@@ -21,8 +21,8 @@ export const imageView = defineTool({
   name: 'image_view',
   title: 'View an image',
   kind: 'read',
-  description: `Look at an image file (png, jpeg, gif, webp, svg), returned as an image scaled to at most ${MAX_SIDE} px on the long side.`,
-  input: z.object({ path: z.string().max(4096).describe('Relative to /workspace') }),
+  description: `View an image file (png, jpeg, gif, webp, svg), scaled to at most ${MAX_SIDE} px on the long side.`,
+  input: z.object({ path: z.string().max(4096) }),
   async handle({ path }, ctx) {
     const abs = resolveWorkspacePath(path, { allowRoot: false });
     const { data: bytes, size, truncated } = await ctx.fs.read(abs, { maxBytes: MAX_INPUT_BYTES });

@@ -71,13 +71,13 @@ export const webScrape = defineTool({
   title: 'Read a web page',
   kind: 'external',
   description:
-    "Fetch a web page's main content as markdown, html or text, through Firecrawl when configured, else the sandbox's browser (runs JavaScript, " +
-    "sees the sandbox's localhost). Over max_chars it is cut; the full content is saved under .suna/scrape/.",
+    "Fetch a page's main content as markdown, html or text (Firecrawl if configured, else the sandbox's browser: runs JavaScript, " +
+    "sees the sandbox's localhost). Over max_chars it is cut; the whole is saved under .suna/scrape/.",
   input: z.object({
     url: z.string().min(1).max(8000).describe('http(s) URL'),
     format: z.enum(['markdown', 'html', 'text']).default('markdown'),
     only_main_content: z.boolean().default(true).describe('false: the whole page'),
-    max_chars: z.number().int().min(500).max(100_000).default(20_000).describe('Inline cap (default 20000)'),
+    max_chars: z.number().int().min(500).max(100_000).default(20_000).describe('Inline cap'),
   }),
   async handle({ url, format, only_main_content, max_chars }, ctx) {
     const target = checkWebUrl(url);

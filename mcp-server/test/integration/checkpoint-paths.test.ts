@@ -15,7 +15,7 @@ describe('sandbox_restore of single files (real sandbox, store sidecars)', funct
 
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'suna-ckpaths-'));
-    s = await startServer({ env: { SUNA_DATA_DIR: dataDir } });
+    s = await startServer({ env: { SUNA_DATA_DIR: dataDir }, args: ['--tools', 'default,checkpoints'] });
   });
   after(async () => {
     await s?.close();

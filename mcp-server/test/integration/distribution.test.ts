@@ -177,7 +177,7 @@ describe('distribution', function () {
     it('refuses an unknown set before starting', () => {
       const r = spawnSync(process.execPath, [CLI, '--tools', 'shell,nope'], { env: serverEnv(), encoding: 'utf8', input: '' });
       assert.equal(r.status, 2);
-      assert.match(r.stderr, /--tools: unknown set nope; choose from shell, files, browser, web, sheets, code, deploy, agent, checkpoints/);
+      assert.match(r.stderr, /--tools: unknown set nope; choose from default, shell, files, browser, web, sheets, code, deploy, agent, checkpoints/);
     });
   });
 });

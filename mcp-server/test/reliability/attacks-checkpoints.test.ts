@@ -16,7 +16,7 @@ describe('reliability: attacks on the checkpoint store from inside the sandbox',
   const ids = async () => ((await s.ok('sandbox_checkpoints')).structured?.checkpoints as Array<{ id: string }>).map((c) => c.id);
 
   before(async () => {
-    s = await startServer();
+    s = await startServer({ args: ['--tools', 'default,checkpoints'] }); // not in the default list without agent_run
     await sh('mkdir -p precious && echo "v1" > precious/data.txt');
   });
   after(async () => s?.close());

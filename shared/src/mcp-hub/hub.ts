@@ -7,9 +7,7 @@
 //   definitions keep being served and calls to held tools are refused — until `confirmToolChanges(server)`,
 //   which only a human should trigger: a changed description is how a server would smuggle in new orders.
 import { createHash } from 'node:crypto';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ToolListChangedNotificationSchema, type Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
 import type { JsonSchemaObject, ToolResult, ToolSpec } from '../agent/types.js';
@@ -248,7 +246,12 @@ export class McpHub implements RoutingToolHost {
   private async makeTransport(s: ServerEntry): Promise<Transport> {
     if (this.options.transport) return this.options.transport(s.name, s.config);
     const cfg = s.config;
-    if (cfg.type === 'http') return new StreamableHTTPClientTransport(new URL(cfg.url), { requestInit: { headers: cfg.headers } });
+    // The SDK's client half is loaded on first use: most servers run without --mcp-config, and it costs start time.
+    if (cfg.type === 'http') {
+      const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
+      return new StreamableHTTPClientTransport(new URL(cfg.url), { requestInit: { headers: cfg.headers } });
+    }
+    const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js');
     // Only the SDK's safe default variables (PATH, HOME, …) plus the configured env reach the server: the
     // host's model and search keys stay here.
     const t = new StdioClientTransport({ command: cfg.command, args: cfg.args, env: cfg.env, cwd: cfg.cwd, stderr: 'pipe' });
@@ -270,6 +273,7 @@ export class McpHub implements RoutingToolHost {
   }
 
   private async connect(s: ServerEntry): Promise<void> {
+    const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
     const client = new Client(this.options.clientInfo ?? { name: 'suna-mcp-hub', version: '0.1.0' }, { capabilities: {} });
     client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
       s.refresh = s.refresh.then(() => this.refresh(s, client)).catch(() => {});
