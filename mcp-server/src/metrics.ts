@@ -1,5 +1,6 @@
 // Prometheus metrics (prom-client), served at /metrics in HTTP mode. One registry per process.
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { costOf, priceOf } from '@suna/shared/agent/index';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'suna_process_' });
@@ -109,16 +110,6 @@ export const rateLimited = new Counter({
   registers: [registry],
 });
 
-/** USD per million tokens [input, output]; an estimate for dashboards, not a bill. */
-const PRICES: Array<[RegExp, number, number]> = [
-  [/claude-opus/, 15, 75],
-  [/claude-sonnet/, 3, 15],
-  [/claude-haiku/, 1, 5],
-  [/gpt-5.*nano/, 0.05, 0.4],
-  [/gpt-5.*mini/, 0.25, 2],
-  [/gpt-5/, 1.25, 10],
-];
-
 /** Count a model call's tokens and estimated cost; `modelId` is `provider:model`. */
 export function recordModelUsage(modelId: string, inputTokens: number, outputTokens: number): void {
   const i = modelId.indexOf(':');
@@ -126,6 +117,7 @@ export function recordModelUsage(modelId: string, inputTokens: number, outputTok
   const model = i > 0 ? modelId.slice(i + 1) : modelId;
   modelTokens.inc({ provider, model, direction: 'in' }, inputTokens);
   modelTokens.inc({ provider, model, direction: 'out' }, outputTokens);
-  const price = PRICES.find(([re]) => re.test(model));
-  modelCost.inc({ provider, model }, price ? (inputTokens * price[1] + outputTokens * price[2]) / 1e6 : 0);
+  // The price list lives in shared (pricing.ts), with the chat panel's cost estimate.
+  const price = priceOf(modelId);
+  modelCost.inc({ provider, model }, price ? costOf({ inputTokens, outputTokens }, price) : 0);
 }

@@ -5,6 +5,7 @@
 import type { ApprovalMode } from './approvals.js';
 import type { Attachment } from './attachments.js';
 import type { ChatEvent, ChatItem, UsageTotals } from './transcript.js';
+import type { UsageMeter } from './usage-meter.js';
 
 // --------------------------------------------------------------------------------------- payload types
 
@@ -50,6 +51,8 @@ export interface ConversationView {
   title: string;
   items: ChatItem[];
   usage: UsageTotals;
+  /** Tokens, estimated cost and context fill, for the toolbar. */
+  meter?: UsageMeter;
   /** Set while a run streams into this conversation. */
   runId?: string;
 }

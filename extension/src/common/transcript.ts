@@ -2,6 +2,7 @@
 // The host applies the same events as the webview, so what is saved is exactly what was shown.
 import type { ApprovalPreview } from './approval-preview.js';
 import type { AttachmentLabel } from './attachments.js';
+import type { UsageMeter } from './usage-meter.js';
 
 export interface UsageTotals {
   inputTokens: number;
@@ -57,6 +58,8 @@ export type ChatEvent =
   | { type: 'tool_output'; id: string; text: string }
   | { type: 'tool_end'; id: string; ok: boolean; text: string; images?: Array<{ data: string; mimeType: string }>; durationMs: number; denied?: boolean }
   | { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string }
+  /** The conversation's tokens, cost and context fill changed (after each model call); no item changes. */
+  | { type: 'meter'; meter: UsageMeter }
   /** `unsent`: the run failed before the model answered: the question is marked failed (and not kept for the model). */
   | { type: 'end'; reason: string; usage: UsageTotals; error?: string; errorKind?: string; unsent?: boolean };
 

@@ -2,7 +2,8 @@
 // server's tools behind the approval gate, turns its events into panel events, saves checkpoints.
 // No VS Code API here: the provider, the tools, the approval mode and the store are handed in.
 import { randomUUID } from 'node:crypto';
-import { runAgent, type AgentEvent, type ImagePart, type Message, type ModelProvider } from '@suna/shared/agent/index';
+import { runAgent, type AgentEvent, type ImagePart, type Message, type ModelPrice, type ModelProvider } from '@suna/shared/agent/index';
+import { addCallCost, type UsageMeter } from '../common/usage-meter.js';
 import type { RoutingToolHost } from '@suna/shared/mcp-hub/index';
 import { ApprovalGate } from '../common/approval-gate.js';
 import { changedPath, previewOf, type FileChange } from '../common/approval-preview.js';
@@ -10,7 +11,7 @@ import { labelOf, type Attachment } from '../common/attachments.js';
 import { readAttachments } from './context-reader.js';
 import { approvalReason, deniedText, type ApprovalMode } from '../common/approvals.js';
 import type { ConversationView, RunSummary } from '../common/protocol.js';
-import { applyChatEvent, closeInterruptedRun, EMPTY_USAGE, titleFrom, addUsage, type ChatEvent } from '../common/transcript.js';
+import { applyChatEvent, closeInterruptedRun, EMPTY_USAGE, titleFrom, addUsage, type ChatEvent, type UsageTotals } from '../common/transcript.js';
 import { withExternalTools, type HintedToolHost } from './external-servers.js';
 import type { RunNotice } from './external-hub.js';
 import type { HistoryStore, StoredConversation } from './history-store.js';
@@ -42,6 +43,8 @@ export interface ChatSessionDeps {
   /** How many calls wait for the user's decision, whenever that changes (badge, status bar). */
   onPendingApprovals?(count: number): void;
   maxSteps?: number;
+  /** The price of a model (`provider:model`) for the cost estimate; undefined when unknown. */
+  priceOf?(model: string): ModelPrice | undefined;
 }
 
 interface ActiveRun {
@@ -88,7 +91,12 @@ export class ChatSession {
 
   view(): ConversationView {
     const c = this.conversation;
-    return { id: c.id, title: c.title, items: c.items, usage: c.usage, ...(this.active ? { runId: this.active.id } : {}) };
+    return { id: c.id, title: c.title, items: c.items, usage: c.usage, meter: this.meter(c.usage), ...(this.active ? { runId: this.active.id } : {}) };
+  }
+
+  private meter(usage: UsageTotals): UsageMeter {
+    const c = this.conversation;
+    return { usage, ...(c.cost ? { cost: c.cost } : {}), ...(c.context ? { context: c.context } : {}) };
   }
 
   /**
@@ -224,7 +232,15 @@ export class ChatSession {
     const before = structuredClone(c.messages);
     let unsent = false;
     let summary: RunSummary = { reason: 'error', usage: { ...EMPTY_USAGE } };
+    let sofar: UsageTotals = { ...EMPTY_USAGE };
     for await (const e of run) {
+      if (e.type === 'usage') {
+        // Each model call: its cost, and its prompt + answer as the context the next call starts from.
+        sofar = addUsage(sofar, { ...e, steps: 1 });
+        c.cost = addCallCost(c.cost, c.model, e, this.deps.priceOf?.(c.model));
+        c.context = { tokens: e.inputTokens + e.outputTokens, window: provider.contextWindow };
+        emit({ type: 'meter', meter: this.meter(addUsage(c.usage, sofar)) });
+      }
       // A run that failed before the model said anything: the question goes back out of the messages.
       if (e.type === 'end' && e.reason === 'error') unsent = !run.messages.slice(before.length).some((m) => m.role === 'assistant');
       const mapped = this.map(e, gate, denied);
@@ -237,6 +253,7 @@ export class ChatSession {
         const usage = { inputTokens: e.usage.inputTokens, outputTokens: e.usage.outputTokens, cacheReadTokens: e.usage.cacheReadTokens ?? 0, cacheWriteTokens: e.usage.cacheWriteTokens ?? 0, steps: e.steps };
         summary = { reason: e.reason, usage, ...(e.error ? { error: e.error.message } : {}) };
         c.usage = addUsage(c.usage, usage);
+        emit({ type: 'meter', meter: this.meter(c.usage) });
       }
     }
     c.messages = unsent ? before : run.messages;

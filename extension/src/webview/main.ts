@@ -1,7 +1,9 @@
 // The chat panel's script (runs in the webview): state from the host, user actions as protocol requests,
 // run events applied with the same reducer the host uses.
 import { ProtocolClient, type ConversationView, type HostCommand, type HostState } from '../common/protocol.js';
-import { applyChatEvent, CONTINUE_TEXT, formatUsage, formatUsageShort, type ChatEvent, type ChatItem, type UsageTotals } from '../common/transcript.js';
+import { applyChatEvent, CONTINUE_TEXT, type ChatEvent, type ChatItem, type UsageTotals } from '../common/transcript.js';
+import type { UsageMeter } from '../common/usage-meter.js';
+import { renderUsage } from './usage-view.js';
 import { IMAGE_TYPES, MAX_ATTACHMENTS, MAX_IMAGE_BASE64_CHARS, labelOf, type Attachment } from '../common/attachments.js';
 import { h, icon, renderBanner, renderItem, renderModelPicker } from './render.js';
 
@@ -75,6 +77,7 @@ function renderStreaming(): void {
 }
 
 function applyEvent(e: ChatEvent): void {
+  if (e.type === 'meter') return showUsage(e.meter.usage, e.meter);
   const last = items[items.length - 1];
   applyChatEvent(items, e);
   if (e.type === 'tool_output') {
@@ -101,9 +104,12 @@ function applyEvent(e: ChatEvent): void {
   renderAll();
 }
 
-function showUsage(u: UsageTotals): void {
-  usage.textContent = u.steps ? formatUsageShort(u) : '';
-  usage.title = u.steps ? `This conversation: ${formatUsage(u)}` : '';
+function showUsage(u: UsageTotals, meter?: UsageMeter): void {
+  renderUsage(usage, meter ?? { usage: u });
+}
+
+function showConversationUsage(c: ConversationView): void {
+  showUsage(c.usage, c.meter);
 }
 
 function setRunning(r: boolean): void {
@@ -115,7 +121,7 @@ function setRunning(r: boolean): void {
 
 function showConversation(c: ConversationView): void {
   items = structuredClone(c.items);
-  showUsage(c.usage);
+  showUsage(c.usage, c.meter);
   renderAll();
 }
 
@@ -199,7 +205,7 @@ async function sendMessage(again?: { text: string; rewindTo?: number }): Promise
   setRunning(true);
   try {
     await client.request('chat/send', { text, ...(rewindTo !== undefined ? { rewindTo } : {}), ...(context.length ? { attachments: context } : {}) }, { onChunk: applyEvent });
-    showUsage((await client.request('ui/ready', {})).conversation.usage);
+    showConversationUsage((await client.request('ui/ready', {})).conversation);
   } catch (err) {
     applyEvent({ type: 'notice', level: 'error', text: (err as Error).message });
   } finally {
@@ -211,7 +217,7 @@ async function follow(): Promise<void> {
   setRunning(true);
   try {
     await client.request('chat/attach', {}, { onChunk: applyEvent });
-    showUsage((await client.request('ui/ready', {})).conversation.usage);
+    showConversationUsage((await client.request('ui/ready', {})).conversation);
   } finally {
     setRunning(false);
   }
