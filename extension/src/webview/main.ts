@@ -4,6 +4,7 @@ import { ProtocolClient, type ConversationView, type HostCommand, type HostState
 import { applyChatEvent, CONTINUE_TEXT, type ChatEvent, type ChatItem, type UsageTotals } from '../common/transcript.js';
 import type { UsageMeter } from '../common/usage-meter.js';
 import { renderUsage } from './usage-view.js';
+import { installCardKeys, keepCardFocus } from './card-keys.js';
 import { IMAGE_TYPES, MAX_ATTACHMENTS, MAX_IMAGE_BASE64_CHARS, labelOf, type Attachment } from '../common/attachments.js';
 import { h, icon, renderBanner, renderItem, renderModelPicker } from './render.js';
 
@@ -43,6 +44,7 @@ document.getElementById('app')!.append(
   log,
   h('footer', { class: 'composer' }, chips, input, h('div', { class: 'composer-buttons' }, attachFile, attachSelection, attachProblems, h('span', { class: 'spacer' }), send, stop)),
 );
+installCardKeys(log);
 input.value = (vscode.getState() as { draft?: string } | undefined)?.draft ?? '';
 
 // ------------------------------------------------------------------------------------------ rendering
@@ -50,6 +52,7 @@ const isAtBottom = () => log.scrollHeight - log.scrollTop - log.clientHeight < 4
 
 function renderAll(): void {
   const stick = isAtBottom();
+  const refocus = keepCardFocus(log);
   const lastUser = items.findLastIndex((i) => i.kind === 'user');
   log.replaceChildren(
     ...items.map((i, at) => {
@@ -61,8 +64,8 @@ function renderAll(): void {
   );
   if (!items.length) log.append(h('div', { class: 'empty' }, icon('vm'), ' The agent works in a Docker sandbox with a copy of this workspace; what it changes comes back here, and nothing you edit is overwritten.'));
   if (stick) log.scrollTop = log.scrollHeight;
+  refocus();
 }
-
 
 let streamFrame = 0;
 
@@ -88,8 +91,10 @@ function applyEvent(e: ChatEvent): void {
       const stick = isAtBottom();
       const before = old.querySelector('.live-output');
       const follow = !before || before.scrollHeight - before.scrollTop - before.clientHeight < 20;
+      const refocus = keepCardFocus(log);
       const el = renderItem(item, open);
       old.replaceWith(el);
+      refocus();
       const box = el.querySelector('.live-output');
       if (box) box.scrollTop = follow ? box.scrollHeight : (before?.scrollTop ?? 0);
       if (stick) log.scrollTop = log.scrollHeight;
