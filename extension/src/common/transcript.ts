@@ -32,7 +32,12 @@ export interface ToolCard {
   durationMs?: number;
   /** What a running command printed so far (its tail); kept when it is stopped, dropped once the result has it. */
   output?: string;
+  /** A background process this call started (shell_start), followed by the panel: its output goes to `output`. */
+  background?: { processId: string; state: BackgroundState; note?: string };
 }
+
+/** `unfollowed`: the panel stopped following (limits, closed conversation, reload); the process may still run. */
+export type BackgroundState = 'running' | 'ended' | 'stopped' | 'unfollowed';
 
 export type ChatItem =
   /** `messageIndex`: where this turn starts in the model messages (edit-and-resend rewinds there); `failed`: never answered, not kept for the model. */
@@ -58,6 +63,8 @@ export type ChatEvent =
   | { type: 'tool_output'; id: string; text: string }
   | { type: 'tool_end'; id: string; ok: boolean; text: string; images?: Array<{ data: string; mimeType: string }>; durationMs: number; denied?: boolean }
   | { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string }
+  /** Output or a new state of a background process a finished call started (the card shows it under its result). */
+  | { type: 'process_output'; id: string; processId?: string; text?: string; state?: BackgroundState; note?: string }
   /** The conversation's tokens, cost and context fill changed (after each model call); no item changes. */
   | { type: 'meter'; meter: UsageMeter }
   /** `unsent`: the run failed before the model answered: the question is marked failed (and not kept for the model). */
@@ -149,6 +156,19 @@ export function applyChatEvent(items: ChatItem[], e: ChatEvent): ChatItem[] {
       c.output = all.length > MAX_LIVE_OUTPUT_CHARS ? all.slice(-MAX_LIVE_OUTPUT_CHARS) : all;
       break;
     }
+    case 'process_output': {
+      const c = findCard(items, e.id);
+      if (!c || (!c.background && !e.processId)) break;
+      c.background ??= { processId: e.processId!, state: 'running' };
+      if (c.background.state !== 'running') break; // ended, stopped or unfollowed: nothing more is added
+      if (e.text) {
+        const all = (c.output ?? '') + e.text;
+        c.output = all.length > MAX_LIVE_OUTPUT_CHARS ? all.slice(-MAX_LIVE_OUTPUT_CHARS) : all;
+      }
+      if (e.state) c.background.state = e.state;
+      if (e.note) c.background.note = e.note.slice(0, 300);
+      break;
+    }
     case 'tool_end': {
       const c = findCard(items, e.id);
       if (!c) break;
@@ -209,6 +229,8 @@ export function formatUsageShort(u: UsageTotals): string {
  * reason `interrupted`, cards still running marked cancelled. The panel offers Continue for it. True if changed.
  */
 export function closeInterruptedRun(items: ChatItem[]): boolean {
+  // Processes followed before the reload are not followed any more (the process may still run).
+  for (const it of items) if (it.kind === 'tool' && it.background?.state === 'running') Object.assign(it.background, { state: 'unfollowed', note: 'no longer followed after a reload' });
   const lastUser = items.findLastIndex((i) => i.kind === 'user');
   if (lastUser < 0 || items.findLastIndex((i) => i.kind === 'run-end') > lastUser) return false;
   applyChatEvent(items, { type: 'end', reason: 'interrupted', usage: { ...EMPTY_USAGE } });

@@ -5,6 +5,7 @@ import { applyChatEvent, CONTINUE_TEXT, type ChatEvent, type ChatItem, type Usag
 import type { UsageMeter } from '../common/usage-meter.js';
 import { renderUsage } from './usage-view.js';
 import { installCardKeys, keepCardFocus } from './card-keys.js';
+import { canEdit, cutWarning, editButton, markCut } from './edit-resend.js';
 import { IMAGE_TYPES, MAX_ATTACHMENTS, MAX_IMAGE_BASE64_CHARS, labelOf, type Attachment } from '../common/attachments.js';
 import { h, icon, renderBanner, renderItem, renderModelPicker } from './render.js';
 
@@ -31,6 +32,8 @@ const PLACEHOLDER = 'Ask the agent to do something in the sandbox… (Enter send
 const input = h('textarea', { id: 'input', rows: '3', placeholder: PLACEHOLDER });
 const send = h('button', { id: 'send', class: 'primary', title: 'Send' }, icon('send'), ' Send');
 const chips = h('div', { id: 'attachments', class: 'attachments' });
+const editHint = h('div', { id: 'edit-hint', class: 'edit-hint', role: 'status' });
+editHint.hidden = true;
 const attachFile = button('attach-file', 'mention', 'Attach a workspace file or folder (or type @)');
 const attachSelection = button('attach-selection', 'selection', 'Attach the editor selection');
 const attachProblems = button('attach-problems', 'warning', 'Attach the errors and warnings from Problems');
@@ -42,7 +45,7 @@ document.getElementById('app')!.append(
   banner,
   historyPanel,
   log,
-  h('footer', { class: 'composer' }, chips, input, h('div', { class: 'composer-buttons' }, attachFile, attachSelection, attachProblems, h('span', { class: 'spacer' }), send, stop)),
+  h('footer', { class: 'composer' }, editHint, chips, input, h('div', { class: 'composer-buttons' }, attachFile, attachSelection, attachProblems, h('span', { class: 'spacer' }), send, stop)),
 );
 installCardKeys(log);
 input.value = (vscode.getState() as { draft?: string } | undefined)?.draft ?? '';
@@ -53,15 +56,15 @@ const isAtBottom = () => log.scrollHeight - log.scrollTop - log.clientHeight < 4
 function renderAll(): void {
   const stick = isAtBottom();
   const refocus = keepCardFocus(log);
-  const lastUser = items.findLastIndex((i) => i.kind === 'user');
   log.replaceChildren(
     ...items.map((i, at) => {
       const el = renderItem(i, open);
-      // The last message can be edited and sent again (the conversation goes back to before it); hidden while running.
-      if (at === lastUser) el.append(h('button', { class: 'icon-button edit-message', 'data-action': 'edit', 'data-index': String(at), title: 'Edit and send again', 'aria-label': 'Edit and send again' }, icon('edit')));
+      // Any message can be edited and sent again (the conversation goes back to before it); hidden while running.
+      if (canEdit(i)) el.append(editButton(at));
       return el;
     }),
   );
+  markCut(log, editing);
   if (!items.length) log.append(h('div', { class: 'empty' }, icon('vm'), ' The agent works in a Docker sandbox with a copy of this workspace; what it changes comes back here, and nothing you edit is overwritten.'));
   if (stick) log.scrollTop = log.scrollHeight;
   refocus();
@@ -83,7 +86,7 @@ function applyEvent(e: ChatEvent): void {
   if (e.type === 'meter') return showUsage(e.meter.usage, e.meter);
   const last = items[items.length - 1];
   applyChatEvent(items, e);
-  if (e.type === 'tool_output') {
+  if (e.type === 'tool_output' || e.type === 'process_output') {
     // Live output: only its card changes; its output box follows the end unless the user scrolled it.
     const old = log.querySelector<HTMLElement>(`.card.tool[data-id="${CSS.escape(e.id)}"]`);
     const item = items.find((i) => i.kind === 'tool' && i.id === e.id);
@@ -143,6 +146,9 @@ function startEdit(index: number): void {
   const item = items[index];
   if (item?.kind !== 'user') return;
   editing = index;
+  editHint.textContent = cutWarning(items, index);
+  editHint.hidden = false;
+  markCut(log, index);
   input.value = item.text;
   input.classList.add('editing');
   input.placeholder = 'Edit the message and send it again (Escape cancels)';
@@ -151,6 +157,8 @@ function startEdit(index: number): void {
 
 function endEdit(): void {
   editing = undefined;
+  editHint.hidden = true;
+  markCut(log, undefined);
   input.classList.remove('editing');
   input.placeholder = PLACEHOLDER;
 }
@@ -319,6 +327,7 @@ document.addEventListener('click', async (e) => {
   const { action, id, command, sync, path } = target.dataset;
   if (action === 'approve' || action === 'deny' || action === 'always') await client.request('tool/decide', { callId: id!, approve: action !== 'deny', always: action === 'always' });
   else if (action === 'open-diff') await client.request('tool/openDiff', { callId: id! });
+  else if (action === 'stop-process') await client.request('process/stop', { callId: id! });
   else if (action === 'edit') startEdit(Number(target.dataset.index));
   else if (action === 'detach') {
     attachments.splice(Number(target.dataset.index), 1);
@@ -386,6 +395,7 @@ document.addEventListener('click', (e) => {
 });
 
 client.on('state', showState);
+client.on('chat', applyEvent);
 client.on('conversation', (c) => {
   showConversation(c);
   setRunning(false);

@@ -100,7 +100,7 @@ export function renderToolCard(c: ToolCard, open: Set<string>): HTMLElement {
       ),
     );
   }
-  if (c.output) {
+  if (c.output && !c.background) {
     const label = c.status === 'running' ? 'Output so far' : 'Output shown before it ended';
     card.append(h('div', { class: 'live-output-label muted' }, label), h('pre', { class: 'live-output' }, c.output));
   }
@@ -111,8 +111,25 @@ export function renderToolCard(c: ToolCard, open: Set<string>): HTMLElement {
     result.open = expanded;
     card.append(result);
   }
+  if (c.background) card.append(renderProcess(c.id, c.background, c.output));
   for (const img of c.images ?? []) card.append(h('img', { class: 'tool-image', src: `data:${img.mimeType};base64,${img.data}`, alt: `${c.name} image` }));
   return card;
+}
+
+const PROCESS_WORDS: Record<NonNullable<ToolCard['background']>['state'], string> = {
+  running: 'Output of the background process, as it arrives',
+  ended: 'Output of the background process',
+  stopped: 'Output shown before it was stopped',
+  unfollowed: 'Output shown while it was followed',
+};
+
+/** A background process the call started: its output (sandbox text, as text only) and Stop while it runs. */
+function renderProcess(id: string, p: NonNullable<ToolCard['background']>, output: string | undefined): HTMLElement {
+  const box = h('div', { class: `process process-${p.state}` });
+  const head = h('div', { class: 'live-output-label muted' }, ...(p.state === 'running' ? [icon('loading~spin'), ' '] : []), PROCESS_WORDS[p.state], p.note ? ` (${p.note})` : '');
+  if (p.state === 'running') head.append(' ', h('button', { class: 'link', 'data-action': 'stop-process', 'data-id': id, title: `Stop ${p.processId} (shell_kill)` }, icon('debug-stop'), ' Stop'));
+  box.append(head, h('pre', { class: 'live-output' }, output || '(no output yet)'));
+  return box;
 }
 
 /** What the call would do: a diff (with Open diff), the command, or the address; open while it waits. */
