@@ -128,6 +128,7 @@ function setRunning(r: boolean): void {
 }
 
 function showConversation(c: ConversationView): void {
+  if (editing !== undefined) endEdit(); // the edited message belonged to the conversation shown before
   items = structuredClone(c.items);
   showUsage(c.usage, c.meter);
   renderAll();
