@@ -2,7 +2,6 @@
 // The host applies the same events as the webview, so what is saved is exactly what was shown.
 import type { ApprovalPreview } from './approval-preview.js';
 import type { AttachmentLabel } from './attachments.js';
-import type { UsageMeter } from './usage-meter.js';
 
 export interface UsageTotals {
   inputTokens: number;
@@ -10,6 +9,27 @@ export interface UsageTotals {
   cacheReadTokens: number;
   cacheWriteTokens: number;
   steps: number;
+}
+
+export interface CostEstimate {
+  /** Dollars for the model calls whose price is known (usage-meter.ts adds them up). */
+  usd: number;
+  /** Models this conversation used that have no known price (their calls are not in `usd`). */
+  unpriced: string[];
+}
+
+export interface ContextFill {
+  /** The prompt and answer of the last model call: what the next call starts from. */
+  tokens: number;
+  /** The model's context window. */
+  window: number;
+}
+
+/** Tokens, estimated cost and context fill of a conversation, for the toolbar. */
+export interface UsageMeter {
+  usage: UsageTotals;
+  cost?: CostEstimate;
+  context?: ContextFill;
 }
 
 export const EMPTY_USAGE: UsageTotals = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, steps: 0 };

@@ -3,27 +3,9 @@
 // table (or the user's `suna.modelPrices`); a model without a known price gets no cost, never a guessed one.
 import { costOf, type ModelPrice } from '@suna/shared/agent/pricing';
 import type { TokenUsage } from '@suna/shared/agent/index';
-import { formatUsage, type UsageTotals } from './transcript.js';
+import { formatUsage, type ContextFill, type CostEstimate, type UsageMeter } from './transcript.js';
 
-export interface CostEstimate {
-  /** Dollars for the model calls whose price is known. */
-  usd: number;
-  /** Models this conversation used that have no known price (their calls are not in `usd`). */
-  unpriced: string[];
-}
-
-export interface ContextFill {
-  /** The prompt and answer of the last model call: what the next call starts from. */
-  tokens: number;
-  /** The model's context window. */
-  window: number;
-}
-
-export interface UsageMeter {
-  usage: UsageTotals;
-  cost?: CostEstimate;
-  context?: ContextFill;
-}
+export type { ContextFill, CostEstimate, UsageMeter };
 
 /** Adds one model call to a conversation's cost. */
 export function addCallCost(cost: CostEstimate | undefined, model: string, usage: TokenUsage, price: ModelPrice | undefined): CostEstimate {

@@ -411,6 +411,10 @@ describe('the Suna panel in a real VS Code (code-server + Docker sandbox)', func
     await page.locator('.tab', { hasText: /[0-9a-f]{16}\.png/ }).waitFor({ timeout: 30_000 });
     await page.screenshot({ path: join(ARTIFACTS, 'extension-image-open.png') });
     step('the screenshot opened in an editor tab');
+    // The image preview is a webview too: close it so that `panel` names one webview again.
+    await runCommand('View: Close All Editors');
+    await page.locator('.tab', { hasText: /[0-9a-f]{16}\.png/ }).waitFor({ state: 'detached', timeout: 30_000 });
+    await page.locator('iframe.webview.ready').nth(1).waitFor({ state: 'detached', timeout: 30_000 });
   });
 
   it('a background process (shell_start) streams into its card after the run; Stop keeps what was shown', async () => {
