@@ -23,7 +23,7 @@ export async function benchBackgroundOutput(): Promise<Row[]> {
   const transport = new StdioClientTransport({ command: process.execPath, args: [CLI], env: serverEnv({ SUNA_LOG_LEVEL: 'error' }), stderr: 'ignore' });
   const client = new Client({ name: 'bench-panel-background', version: '1' });
   await client.connect(transport);
-  const textOf = (r: { content: unknown }) => (r.content as Array<{ type: string; text?: string }>).filter((c) => c.type === 'text').map((c) => c.text).join('\n');
+  const textOf = (r: Record<string, unknown>) => ((r.content ?? []) as Array<{ type: string; text?: string }>).filter((c) => c.type === 'text').map((c) => c.text).join('\n');
   try {
     await client.callTool({ name: 'shell_exec', arguments: { command: 'true' } });
     const peer: number[] = [];
