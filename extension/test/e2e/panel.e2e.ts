@@ -67,7 +67,6 @@ describe('the Suna panel in a real VS Code (code-server + Docker sandbox)', func
     await fsp.writeFile(join(ws, 'greeting.txt'), 'original greeting\n');
     await fsp.writeFile(join(ws, 'src', 'app.js'), 'console.log("app");\n');
     await fsp.writeFile(join(ws, '.gitignore'), 'node_modules/\n');
-    await fsp.writeFile(join(ws, 'shot.png'), Buffer.from(TINY_PNG, 'base64'));
 
     fake = await startFakeModelServer(
       [
@@ -85,7 +84,8 @@ describe('the Suna panel in a real VS Code (code-server + Docker sandbox)', func
         { toolCalls: [{ id: 'call_overwrite', name: 'shell_exec', args: { command: 'sleep 5 && echo "agent greeting" > greeting.txt' } }] },
         { text: 'Rewrote greeting.txt.' },
         // A screenshot opened full size, a background process followed in its card, an earlier message edited.
-        { toolCalls: [{ id: 'call_view', name: 'image_view', args: { path: 'shot.png' } }], usage: { input: 2000, output: 20 } },
+        // A figure from code_run (image_view would need the sandbox's Chromium, which a busy machine starts too slowly).
+        { toolCalls: [{ id: 'call_view', name: 'code_run', args: { code: 'import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.show()', timeout_s: 120 } }], usage: { input: 2000, output: 20 } },
         { text: 'A tiny picture.', usage: { input: 2100, output: 10 } },
         { toolCalls: [{ id: 'call_bg', name: 'shell_start', args: { command: 'for i in $(seq 1 120); do echo bg $i; sleep 1; done', name: 'ticker' } }] },
         { text: 'The ticker runs in the background.' },
@@ -403,10 +403,11 @@ describe('the Suna panel in a real VS Code (code-server + Docker sandbox)', func
 
   it('a screenshot in a card opens full size in an editor tab', async () => {
     await panel.locator('#send').waitFor({ timeout: 60_000 });
-    await panel.locator('#input').fill('Look at shot.png.');
+    await panel.locator('#input').fill('Plot something.');
     await panel.locator('#input').press('Enter');
+    await panel.locator('.card.tool[data-id="call_view"] button[data-action="approve"]').click({ timeout: 60_000 });
     const img = panel.locator('.card.tool[data-id="call_view"] img.tool-image');
-    await img.waitFor({ timeout: 120_000 });
+    await img.waitFor({ timeout: 180_000 });
     await panel.locator('.msg.assistant', { hasText: 'A tiny picture.' }).waitFor({ timeout: 60_000 });
     await img.click();
     await page.locator('.tab', { hasText: /[0-9a-f]{16}\.png/ }).waitFor({ timeout: 30_000 });
