@@ -4,6 +4,7 @@
 // metrics right after `initialize` (loadMetrics), so the first tool call does not pay for it either.
 import { createRequire } from 'node:module';
 import type { Registry as PromRegistry } from 'prom-client';
+import { costOf, priceOf } from '@suna/shared/agent/index';
 
 type Prom = typeof import('prom-client');
 let promClient: Prom | undefined;
@@ -159,16 +160,6 @@ export const rateLimited = lazy(({ Counter }) =>
   }),
 );
 
-/** USD per million tokens [input, output]; an estimate for dashboards, not a bill. */
-const PRICES: Array<[RegExp, number, number]> = [
-  [/claude-opus/, 15, 75],
-  [/claude-sonnet/, 3, 15],
-  [/claude-haiku/, 1, 5],
-  [/gpt-5.*nano/, 0.05, 0.4],
-  [/gpt-5.*mini/, 0.25, 2],
-  [/gpt-5/, 1.25, 10],
-];
-
 /** Count a model call's tokens and estimated cost; `modelId` is `provider:model`. */
 export function recordModelUsage(modelId: string, inputTokens: number, outputTokens: number): void {
   const i = modelId.indexOf(':');
@@ -176,8 +167,9 @@ export function recordModelUsage(modelId: string, inputTokens: number, outputTok
   const model = i > 0 ? modelId.slice(i + 1) : modelId;
   modelTokens.inc({ provider, model, direction: 'in' }, inputTokens);
   modelTokens.inc({ provider, model, direction: 'out' }, outputTokens);
-  const price = PRICES.find(([re]) => re.test(model));
-  modelCost.inc({ provider, model }, price ? (inputTokens * price[1] + outputTokens * price[2]) / 1e6 : 0);
+  // The price list lives in shared (pricing.ts), with the chat panel's cost estimate.
+  const price = priceOf(modelId);
+  modelCost.inc({ provider, model }, price ? costOf({ inputTokens, outputTokens }, price) : 0);
 }
 
 /** Load prom-client and make every metric now (after `initialize`, before the first call or scrape needs them). */

@@ -5,6 +5,7 @@
 import type { ApprovalMode } from './approvals.js';
 import type { Attachment } from './attachments.js';
 import type { ChatEvent, ChatItem, UsageTotals } from './transcript.js';
+import type { UsageMeter } from './usage-meter.js';
 
 // --------------------------------------------------------------------------------------- payload types
 
@@ -50,6 +51,8 @@ export interface ConversationView {
   title: string;
   items: ChatItem[];
   usage: UsageTotals;
+  /** Tokens, estimated cost and context fill, for the toolbar. */
+  meter?: UsageMeter;
   /** Set while a run streams into this conversation. */
   runId?: string;
 }
@@ -89,6 +92,8 @@ export interface WebviewRequests {
   'history/delete': [{ id: string }, ConversationSummary[]];
   /** Approve / Deny a waiting call; `always` also allows the tool from now on in this workspace. */
   'tool/decide': [{ callId: string; approve: boolean; always?: boolean }, { ok: boolean }];
+  /** Stop the background process a shell_start card follows (the user's Stop on that card). */
+  'process/stop': [{ callId: string }, { ok: boolean }];
   /** Show the file change a card asks about in VS Code's diff editor. */
   'tool/openDiff': [{ callId: string }, { ok: boolean }];
   'model/select': [{ model: string }, HostState];
@@ -119,6 +124,8 @@ export interface RunChangesView {
 export interface HostEvents {
   state: HostState;
   conversation: ConversationView;
+  /** A change outside a run's stream (a background process's output), for the conversation shown. */
+  chat: ChatEvent;
 }
 
 export type RequestType = keyof WebviewRequests;

@@ -12,6 +12,27 @@ export interface UsageTotals {
   steps: number;
 }
 
+export interface CostEstimate {
+  /** Dollars for the model calls whose price is known (usage-meter.ts adds them up). */
+  usd: number;
+  /** Models this conversation used that have no known price (their calls are not in `usd`). */
+  unpriced: string[];
+}
+
+export interface ContextFill {
+  /** The prompt and answer of the last model call: what the next call starts from. */
+  tokens: number;
+  /** The model's context window. */
+  window: number;
+}
+
+/** Tokens, estimated cost and context fill of a conversation, for the toolbar. */
+export interface UsageMeter {
+  usage: UsageTotals;
+  cost?: CostEstimate;
+  context?: ContextFill;
+}
+
 export const EMPTY_USAGE: UsageTotals = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, steps: 0 };
 
 export type ToolCardStatus = 'running' | 'awaiting-approval' | 'ok' | 'error' | 'denied' | 'cancelled';
@@ -32,7 +53,12 @@ export interface ToolCard {
   durationMs?: number;
   /** What a running command printed so far (its tail); kept when it is stopped, dropped once the result has it. */
   output?: string;
+  /** A background process this call started (shell_start), followed by the panel: its output goes to `output`. */
+  background?: { processId: string; state: BackgroundState; note?: string };
 }
+
+/** `unfollowed`: the panel stopped following (limits, closed conversation, reload); the process may still run. */
+export type BackgroundState = 'running' | 'ended' | 'stopped' | 'unfollowed';
 
 /** `undone`: the user restored to before this item (checkpoints.ts): shown greyed, no longer part of what the model sees. */
 export type ChatItem = { undone?: boolean } & (
@@ -67,6 +93,10 @@ export type ChatEvent =
   | { type: 'checkpoint'; id: string; at: number }
   /** The sandbox and workspace went back to before the user message at `index`: it and what follows are undone. */
   | { type: 'restored'; index: number; text: string }
+  /** Output or a new state of a background process a finished call started (the card shows it under its result). */
+  | { type: 'process_output'; id: string; processId?: string; text?: string; state?: BackgroundState; note?: string }
+  /** The conversation's tokens, cost and context fill changed (after each model call); no item changes. */
+  | { type: 'meter'; meter: UsageMeter }
   /** `unsent`: the run failed before the model answered: the question is marked failed (and not kept for the model). */
   | { type: 'end'; reason: string; usage: UsageTotals; error?: string; errorKind?: string; unsent?: boolean };
 
@@ -156,6 +186,19 @@ export function applyChatEvent(items: ChatItem[], e: ChatEvent): ChatItem[] {
       c.output = all.length > MAX_LIVE_OUTPUT_CHARS ? all.slice(-MAX_LIVE_OUTPUT_CHARS) : all;
       break;
     }
+    case 'process_output': {
+      const c = findCard(items, e.id);
+      if (!c || (!c.background && !e.processId)) break;
+      c.background ??= { processId: e.processId!, state: 'running' };
+      if (c.background.state !== 'running') break; // ended, stopped or unfollowed: nothing more is added
+      if (e.text) {
+        const all = (c.output ?? '') + e.text;
+        c.output = all.length > MAX_LIVE_OUTPUT_CHARS ? all.slice(-MAX_LIVE_OUTPUT_CHARS) : all;
+      }
+      if (e.state) c.background.state = e.state;
+      if (e.note) c.background.note = e.note.slice(0, 300);
+      break;
+    }
     case 'tool_end': {
       const c = findCard(items, e.id);
       if (!c) break;
@@ -222,6 +265,8 @@ export function formatUsageShort(u: UsageTotals): string {
  * reason `interrupted`, cards still running marked cancelled. The panel offers Continue for it. True if changed.
  */
 export function closeInterruptedRun(items: ChatItem[]): boolean {
+  // Processes followed before the reload are not followed any more (the process may still run).
+  for (const it of items) if (it.kind === 'tool' && it.background?.state === 'running') Object.assign(it.background, { state: 'unfollowed', note: 'no longer followed after a reload' });
   const lastUser = items.findLastIndex((i) => i.kind === 'user');
   if (lastUser < 0 || items.findLastIndex((i) => i.kind === 'run-end') > lastUser) return false;
   applyChatEvent(items, { type: 'end', reason: 'interrupted', usage: { ...EMPTY_USAGE } });

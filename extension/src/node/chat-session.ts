@@ -2,16 +2,18 @@
 // server's tools behind the approval gate, turns its events into panel events, saves checkpoints.
 // No VS Code API here: the provider, the tools, the approval mode and the store are handed in.
 import { randomUUID } from 'node:crypto';
-import { runAgent, type AgentEvent, type ImagePart, type Message, type ModelProvider } from '@suna/shared/agent/index';
+import { runAgent, type AgentEvent, type ImagePart, type Message, type ModelPrice, type ModelProvider } from '@suna/shared/agent/index';
+import { addCallCost, type UsageMeter } from '../common/usage-meter.js';
 import type { RoutingToolHost } from '@suna/shared/mcp-hub/index';
 import { ApprovalGate } from '../common/approval-gate.js';
 import { restoredText } from '../common/checkpoints.js';
 import { changedPath, previewOf, type FileChange } from '../common/approval-preview.js';
 import { labelOf, type Attachment } from '../common/attachments.js';
 import { readAttachments } from './context-reader.js';
+import { BackgroundOutput, startedProcessId } from './background-output.js';
 import { approvalReason, deniedText, type ApprovalMode } from '../common/approvals.js';
 import type { ConversationView, RunSummary } from '../common/protocol.js';
-import { applyChatEvent, closeInterruptedRun, EMPTY_USAGE, titleFrom, addUsage, type ChatEvent } from '../common/transcript.js';
+import { applyChatEvent, closeInterruptedRun, EMPTY_USAGE, titleFrom, addUsage, type ChatEvent, type UsageTotals } from '../common/transcript.js';
 import { withExternalTools, type HintedToolHost } from './external-servers.js';
 import type { RunNotice } from './external-hub.js';
 import type { HistoryStore, StoredConversation } from './history-store.js';
@@ -45,6 +47,10 @@ export interface ChatSessionDeps {
   /** How many calls wait for the user's decision, whenever that changes (badge, status bar). */
   onPendingApprovals?(count: number): void;
   maxSteps?: number;
+  /** A background process's output or state changed (outside any run's stream): the panel applies it if it shows `conversationId`. */
+  onBackgroundEvent?(conversationId: string, e: ChatEvent): void;
+  /** The price of a model (`provider:model`) for the cost estimate; undefined when unknown. */
+  priceOf?(model: string): ModelPrice | undefined;
 }
 
 interface ActiveRun {
@@ -79,8 +85,16 @@ export class ChatSession {
   /** Before/after of recent file changes asked about, by call id, for VS Code's diff editor. */
   private readonly changes = new Map<string, FileChange>();
 
+  /** Processes started by shell_start in this conversation, followed for their cards. */
+  private readonly background: BackgroundOutput;
+
   constructor(private readonly deps: ChatSessionDeps, conversation?: StoredConversation) {
     this.conversation = conversation ?? newConversation(deps.model());
+    this.background = new BackgroundOutput(deps.tools, (e) => {
+      applyChatEvent(this.conversation.items, e);
+      deps.onBackgroundEvent?.(this.conversation.id, e);
+      if (e.type === 'process_output' && e.state && !this.active) void this.checkpoint();
+    });
     // A run cut by a reload is shown as interrupted, with Continue (it goes on from the saved messages).
     if (conversation && closeInterruptedRun(conversation.items)) void this.checkpoint();
   }
@@ -91,7 +105,12 @@ export class ChatSession {
 
   view(): ConversationView {
     const c = this.conversation;
-    return { id: c.id, title: c.title, items: c.items, usage: c.usage, ...(this.active ? { runId: this.active.id } : {}) };
+    return { id: c.id, title: c.title, items: c.items, usage: c.usage, meter: this.meter(c.usage), ...(this.active ? { runId: this.active.id } : {}) };
+  }
+
+  private meter(usage: UsageTotals): UsageMeter {
+    const c = this.conversation;
+    return { usage, ...(c.cost ? { cost: c.cost } : {}), ...(c.context ? { context: c.context } : {}) };
   }
 
   /**
@@ -100,7 +119,7 @@ export class ChatSession {
    */
   send(text: string, sink: (e: ChatEvent) => void, rewindTo?: number, attachments: Attachment[] = []): Promise<RunSummary> {
     if (this.active) throw new Error('a run is already in progress: stop it first');
-    if (rewindTo !== undefined) this.rewind(rewindTo, sink);
+    const cut = rewindTo !== undefined ? this.rewind(rewindTo, text, sink) : undefined;
     const controller = new AbortController();
     const sinks = new Set([sink]);
     const emit = (e: ChatEvent) => {
@@ -139,7 +158,7 @@ export class ChatSession {
     const run: ActiveRun = { id: randomUUID(), controller, gate, sinks, done: Promise.resolve(null as never) };
     this.active = run;
     this.deps.beforeRun?.();
-    run.done = this.execute(text, attachments, gate, controller.signal, emit, denied, tools).finally(() => {
+    run.done = this.execute(text, attachments, gate, controller.signal, emit, denied, tools, cut).finally(() => {
       if (this.active === run) this.active = null;
       this.deps.onPendingApprovals?.(0);
       this.deps.afterRun?.();
@@ -147,15 +166,23 @@ export class ChatSession {
     return run.done;
   }
 
-  /** Drops the user message at item `index` and everything after it, in the transcript and in the model messages. */
-  private rewind(index: number, sink: (e: ChatEvent) => void): void {
+  /**
+   * Drops the user message at item `index` and everything after it, in the transcript and in the model messages.
+   * Returns what the transcript says about it when an edit cut more than the message's own answer.
+   */
+  private rewind(index: number, text: string, sink: (e: ChatEvent) => void): string | undefined {
     const c = this.conversation;
     const item = c.items[index];
     if (item?.kind !== 'user') throw new Error('only a message you sent can be edited and sent again');
     if (item.messageIndex === undefined || item.messageIndex > c.messages.length) throw new Error('this message is from an older conversation and cannot be edited; send a new one');
     c.messages = c.messages.slice(0, item.messageIndex);
-    c.items.splice(index);
+    const removed = c.items.splice(index);
     sink({ type: 'reset', items: c.items });
+    const later = removed.filter((i) => i.kind === 'user').length - 1;
+    if (text === item.text && !later) return undefined; // Retry: the same question again
+    return later
+      ? `Edited an earlier message: the ${later} later message${later === 1 ? '' : 's'} and their answers were removed from this conversation (changes already made in the sandbox stay).`
+      : 'Edited and sent again: the previous answer was removed from this conversation.';
   }
 
   private async execute(
@@ -166,11 +193,13 @@ export class ChatSession {
     emit: (e: ChatEvent) => void,
     denied: Set<string>,
     tools: { host: HintedToolHost },
+    cutNotice?: string,
   ): Promise<RunSummary> {
     const c = this.conversation;
     if (!c.messages.length) c.title = titleFrom(text);
     c.model = this.deps.model();
     emit({ type: 'user', text, messageIndex: c.messages.length, ...(attachments.length ? { attachments: attachments.map(labelOf) } : {}) });
+    if (cutNotice) emit({ type: 'notice', level: 'info', text: cutNotice });
     c.updatedAt = Date.now();
     await this.takeRunCheckpoint(text, emit);
     await this.checkpoint();
@@ -228,11 +257,21 @@ export class ChatSession {
     const before = structuredClone(c.messages);
     let unsent = false;
     let summary: RunSummary = { reason: 'error', usage: { ...EMPTY_USAGE } };
+    let sofar: UsageTotals = { ...EMPTY_USAGE };
     for await (const e of run) {
+      if (e.type === 'usage') {
+        // Each model call: its cost, and its prompt + answer as the context the next call starts from.
+        sofar = addUsage(sofar, { ...e, steps: 1 });
+        c.cost = addCallCost(c.cost, c.model, e, this.deps.priceOf?.(c.model));
+        c.context = { tokens: e.inputTokens + e.outputTokens, window: provider.contextWindow };
+        emit({ type: 'meter', meter: this.meter(addUsage(c.usage, sofar)) });
+      }
       // A run that failed before the model said anything: the question goes back out of the messages.
       if (e.type === 'end' && e.reason === 'error') unsent = !run.messages.slice(before.length).some((m) => m.role === 'assistant');
       const mapped = this.map(e, gate, denied);
       if (mapped) emit(mapped.type === 'end' && unsent ? { ...mapped, unsent } : mapped);
+      const processId = e.type === 'tool_call_end' ? startedProcessId(e.name, e.ok, e.text) : undefined;
+      if (processId) this.background.follow((e as { id: string }).id, processId);
       if (e.type === 'tool_call_end') {
         c.messages = run.messages;
         await this.checkpoint();
@@ -241,6 +280,7 @@ export class ChatSession {
         const usage = { inputTokens: e.usage.inputTokens, outputTokens: e.usage.outputTokens, cacheReadTokens: e.usage.cacheReadTokens ?? 0, cacheWriteTokens: e.usage.cacheWriteTokens ?? 0, steps: e.steps };
         summary = { reason: e.reason, usage, ...(e.error ? { error: e.error.message } : {}) };
         c.usage = addUsage(c.usage, usage);
+        emit({ type: 'meter', meter: this.meter(c.usage) });
       }
     }
     c.messages = unsent ? before : run.messages;
@@ -312,6 +352,17 @@ export class ChatSession {
     if (!this.active) return false;
     this.active.controller.abort();
     return true;
+  }
+
+  /** The user's Stop on a background process's card: kills it (through the server, as shell_kill). */
+  stopProcess(callId: string, signal: AbortSignal): Promise<boolean> {
+    return this.background.stop(callId, signal);
+  }
+
+  /** The conversation is closed (another one opened, the panel disposed): stops the run and following processes. */
+  close(): void {
+    this.stop();
+    this.background.dispose();
   }
 
   /** The user's answer; `always` also remembers the tool as allowed in this workspace and lets its other waiting calls run. */

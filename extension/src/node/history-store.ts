@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Message } from '@suna/shared/agent/index';
 import type { ConversationSummary } from '../common/protocol.js';
 import type { ChatItem, UsageTotals } from '../common/transcript.js';
+import type { ContextFill, CostEstimate } from '../common/usage-meter.js';
 import { readJson, writeFileAtomic } from './atomic-file.js';
 
 export interface StoredConversation {
@@ -20,6 +21,9 @@ export interface StoredConversation {
   /** What the panel shows. */
   items: ChatItem[];
   usage: UsageTotals;
+  /** Estimated cost of its model calls, and how full the context was after the last one. */
+  cost?: CostEstimate;
+  context?: ContextFill;
 }
 
 const ID = /^[a-z0-9-]{1,64}$/;

@@ -53,7 +53,13 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   }
 
   private deps(): ChatSessionDeps {
-    return { ...this.host.sessionDeps(), onPendingApprovals: (n) => this.showPendingApprovals(n) };
+    return {
+      ...this.host.sessionDeps(),
+      onPendingApprovals: (n) => this.showPendingApprovals(n),
+      onBackgroundEvent: (id, e) => {
+        if (this.session?.conversation.id === id) this.protocol?.event('chat', e);
+      },
+    };
   }
 
   /** A badge on the view and, while the panel is hidden, a status-bar hint and one notification. */
@@ -100,7 +106,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   }
 
   async newChat(): Promise<void> {
-    this.session.stop();
+    this.session.close();
     this.session = new ChatSession(this.deps(), newConversation(this.host.sessionDeps().model()));
     this.protocol?.event('conversation', this.session.view());
   }
@@ -129,7 +135,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       'history/open': async ({ id }) => {
         const stored = await this.host.store.load(String(id));
         if (!stored) throw new Error('that conversation is gone');
-        this.session.stop();
+        this.session.close();
         this.session = new ChatSession(this.deps(), stored);
         return this.session.view();
       },
@@ -138,6 +144,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         return this.host.store.delete(String(id));
       },
       'tool/decide': async ({ callId, approve, always }) => ({ ok: await this.session.decide(String(callId), approve === true, always === true) }),
+      'process/stop': async ({ callId }, ctx) => ({ ok: await this.session.stopProcess(String(callId), ctx.signal) }),
       'tool/openDiff': async ({ callId }) => {
         const change = this.session.changeOf(String(callId));
         if (!change) return { ok: false };
@@ -219,7 +226,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
 
   dispose(): void {
     for (const d of this.disposables) d.dispose();
-    this.session.stop();
+    this.session.close();
     this.protocol?.dispose();
   }
 }

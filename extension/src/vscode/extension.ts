@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { redactSecrets } from '@suna/shared';
+import { priceOf } from '@suna/shared/agent/pricing';
 import { MAX_PREVIEW_FILE_CHARS, workspaceRelativePath } from '../common/approval-preview.js';
 import { isReadOnly } from '../common/approvals.js';
 import { explainSandboxProblem } from '../common/problems.js';
@@ -67,6 +68,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       approvalMode: settings.approvalMode,
       store,
       maxSteps: settings.maxSteps(),
+      priceOf: (m) => priceOf(m, settings.modelPriceOverrides()),
       beforeRun: () => sync?.runStarted(),
       // After the sync settled, so the checkpoint holds the user's last saves.
       checkpoint: async (label) => {

@@ -33,6 +33,12 @@ export async function allowToolAlways(name: string): Promise<void> {
   await cfg().update('alwaysAllowTools', next, target);
 }
 
+/** The user's prices per model (`suna.modelPrices`); shared's priceOf checks each entry. */
+export function modelPriceOverrides(): Record<string, unknown> {
+  const v = cfg().get<unknown>('modelPrices');
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
 export function maxSteps(): number {
   return Math.max(1, cfg().get<number>('maxSteps') ?? 50);
 }

@@ -1,7 +1,11 @@
 // The chat panel's script (runs in the webview): state from the host, user actions as protocol requests,
 // run events applied with the same reducer the host uses.
 import { ProtocolClient, type ConversationView, type HostCommand, type HostState } from '../common/protocol.js';
-import { applyChatEvent, CONTINUE_TEXT, formatUsage, formatUsageShort, type ChatEvent, type ChatItem, type UsageTotals } from '../common/transcript.js';
+import { applyChatEvent, CONTINUE_TEXT, type ChatEvent, type ChatItem, type UsageTotals } from '../common/transcript.js';
+import type { UsageMeter } from '../common/usage-meter.js';
+import { renderUsage } from './usage-view.js';
+import { installCardKeys, keepCardFocus } from './card-keys.js';
+import { canEdit, cutWarning, editButton, markCut } from './edit-resend.js';
 import { IMAGE_TYPES, MAX_ATTACHMENTS, MAX_IMAGE_BASE64_CHARS, labelOf, type Attachment } from '../common/attachments.js';
 import { h, icon, renderBanner, renderItem, renderModelPicker } from './render.js';
 import { decorateCheckpoint, onCheckpointClick } from './checkpoint-actions.js';
@@ -29,6 +33,8 @@ const PLACEHOLDER = 'Ask the agent to do something in the sandbox… (Enter send
 const input = h('textarea', { id: 'input', rows: '3', placeholder: PLACEHOLDER });
 const send = h('button', { id: 'send', class: 'primary', title: 'Send' }, icon('send'), ' Send');
 const chips = h('div', { id: 'attachments', class: 'attachments' });
+const editHint = h('div', { id: 'edit-hint', class: 'edit-hint', role: 'status' });
+editHint.hidden = true;
 const attachFile = button('attach-file', 'mention', 'Attach a workspace file or folder (or type @)');
 const attachSelection = button('attach-selection', 'selection', 'Attach the editor selection');
 const attachProblems = button('attach-problems', 'warning', 'Attach the errors and warnings from Problems');
@@ -40,8 +46,9 @@ document.getElementById('app')!.append(
   banner,
   historyPanel,
   log,
-  h('footer', { class: 'composer' }, chips, input, h('div', { class: 'composer-buttons' }, attachFile, attachSelection, attachProblems, h('span', { class: 'spacer' }), send, stop)),
+  h('footer', { class: 'composer' }, editHint, chips, input, h('div', { class: 'composer-buttons' }, attachFile, attachSelection, attachProblems, h('span', { class: 'spacer' }), send, stop)),
 );
+installCardKeys(log);
 input.value = (vscode.getState() as { draft?: string } | undefined)?.draft ?? '';
 
 // ------------------------------------------------------------------------------------------ rendering
@@ -49,20 +56,21 @@ const isAtBottom = () => log.scrollHeight - log.scrollTop - log.clientHeight < 4
 
 function renderAll(): void {
   const stick = isAtBottom();
-  const lastUser = items.findLastIndex((i) => i.kind === 'user');
+  const refocus = keepCardFocus(log);
   log.replaceChildren(
     ...items.map((i, at) => {
       const el = renderItem(i, open);
       decorateCheckpoint(el, items, at);
-      // The last message can be edited and sent again (the conversation goes back to before it); hidden while running.
-      if (at === lastUser && !i.undone) el.append(h('button', { class: 'icon-button edit-message', 'data-action': 'edit', 'data-index': String(at), title: 'Edit and send again', 'aria-label': 'Edit and send again' }, icon('edit')));
+      // Any message can be edited and sent again (the conversation goes back to before it); hidden while running.
+      if (canEdit(i)) el.append(editButton(at));
       return el;
     }),
   );
+  markCut(log, editing);
   if (!items.length) log.append(h('div', { class: 'empty' }, icon('vm'), ' The agent works in a Docker sandbox with a copy of this workspace; what it changes comes back here, and nothing you edit is overwritten.'));
   if (stick) log.scrollTop = log.scrollHeight;
+  refocus();
 }
-
 
 let streamFrame = 0;
 
@@ -77,9 +85,10 @@ function renderStreaming(): void {
 }
 
 function applyEvent(e: ChatEvent): void {
+  if (e.type === 'meter') return showUsage(e.meter.usage, e.meter);
   const last = items[items.length - 1];
   applyChatEvent(items, e);
-  if (e.type === 'tool_output') {
+  if (e.type === 'tool_output' || e.type === 'process_output') {
     // Live output: only its card changes; its output box follows the end unless the user scrolled it.
     const old = log.querySelector<HTMLElement>(`.card.tool[data-id="${CSS.escape(e.id)}"]`);
     const item = items.find((i) => i.kind === 'tool' && i.id === e.id);
@@ -87,8 +96,10 @@ function applyEvent(e: ChatEvent): void {
       const stick = isAtBottom();
       const before = old.querySelector('.live-output');
       const follow = !before || before.scrollHeight - before.scrollTop - before.clientHeight < 20;
+      const refocus = keepCardFocus(log);
       const el = renderItem(item, open);
       old.replaceWith(el);
+      refocus();
       const box = el.querySelector('.live-output');
       if (box) box.scrollTop = follow ? box.scrollHeight : (before?.scrollTop ?? 0);
       if (stick) log.scrollTop = log.scrollHeight;
@@ -103,9 +114,12 @@ function applyEvent(e: ChatEvent): void {
   renderAll();
 }
 
-function showUsage(u: UsageTotals): void {
-  usage.textContent = u.steps ? formatUsageShort(u) : '';
-  usage.title = u.steps ? `This conversation: ${formatUsage(u)}` : '';
+function showUsage(u: UsageTotals, meter?: UsageMeter): void {
+  renderUsage(usage, meter ?? { usage: u });
+}
+
+function showConversationUsage(c: ConversationView): void {
+  showUsage(c.usage, c.meter);
 }
 
 function setRunning(r: boolean): void {
@@ -116,8 +130,9 @@ function setRunning(r: boolean): void {
 }
 
 function showConversation(c: ConversationView): void {
+  if (editing !== undefined) endEdit(); // the edited message belonged to the conversation shown before
   items = structuredClone(c.items);
-  showUsage(c.usage);
+  showUsage(c.usage, c.meter);
   renderAll();
 }
 
@@ -134,6 +149,9 @@ function startEdit(index: number): void {
   const item = items[index];
   if (item?.kind !== 'user') return;
   editing = index;
+  editHint.textContent = cutWarning(items, index);
+  editHint.hidden = false;
+  markCut(log, index);
   input.value = item.text;
   input.classList.add('editing');
   input.placeholder = 'Edit the message and send it again (Escape cancels)';
@@ -142,6 +160,8 @@ function startEdit(index: number): void {
 
 function endEdit(): void {
   editing = undefined;
+  editHint.hidden = true;
+  markCut(log, undefined);
   input.classList.remove('editing');
   input.placeholder = PLACEHOLDER;
 }
@@ -201,7 +221,7 @@ async function sendMessage(again?: { text: string; rewindTo?: number }): Promise
   setRunning(true);
   try {
     await client.request('chat/send', { text, ...(rewindTo !== undefined ? { rewindTo } : {}), ...(context.length ? { attachments: context } : {}) }, { onChunk: applyEvent });
-    showUsage((await client.request('ui/ready', {})).conversation.usage);
+    showConversationUsage((await client.request('ui/ready', {})).conversation);
   } catch (err) {
     applyEvent({ type: 'notice', level: 'error', text: (err as Error).message });
   } finally {
@@ -213,7 +233,7 @@ async function follow(): Promise<void> {
   setRunning(true);
   try {
     await client.request('chat/attach', {}, { onChunk: applyEvent });
-    showUsage((await client.request('ui/ready', {})).conversation.usage);
+    showConversationUsage((await client.request('ui/ready', {})).conversation);
   } finally {
     setRunning(false);
   }
@@ -321,6 +341,7 @@ document.addEventListener('click', async (e) => {
   const { action, id, command, sync, path } = target.dataset;
   if (action === 'approve' || action === 'deny' || action === 'always') await client.request('tool/decide', { callId: id!, approve: action !== 'deny', always: action === 'always' });
   else if (action === 'open-diff') await client.request('tool/openDiff', { callId: id! });
+  else if (action === 'stop-process') await client.request('process/stop', { callId: id! });
   else if (action === 'edit') startEdit(Number(target.dataset.index));
   else if (action === 'detach') {
     attachments.splice(Number(target.dataset.index), 1);
@@ -388,6 +409,7 @@ document.addEventListener('click', (e) => {
 });
 
 client.on('state', showState);
+client.on('chat', applyEvent);
 client.on('conversation', (c) => {
   showConversation(c);
   setRunning(false);

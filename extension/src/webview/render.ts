@@ -61,13 +61,19 @@ function argSummary(args: Record<string, unknown>): string {
   return typeof first === 'string' ? first : '';
 }
 
+/** A toggle's label: not a Tab stop of its own (the card is), its state said by aria-expanded. */
+function summaryOf(expanded: boolean, ...children: Array<Node | string>): HTMLElement {
+  return h('summary', { tabindex: '-1', 'aria-expanded': String(expanded) }, ...children);
+}
+
 const LONG_CHARS = 1200;
 const LONG_LINES = 16;
 
 export function renderToolCard(c: ToolCard, open: Set<string>): HTMLElement {
   const [ico, label] = STATUS[c.status];
-  const card = h('div', { class: `card tool status-${c.status}`, 'data-id': c.id, 'data-name': c.name });
   const summary = argSummary(c.args);
+  // One Tab stop per card; its toggles are reached with the arrow keys (card-keys.ts).
+  const card = h('div', { class: `card tool status-${c.status}`, 'data-id': c.id, 'data-name': c.name, tabindex: '0', role: 'group', 'aria-label': `${c.name} ${summary.split('\n')[0]!.slice(0, 80)}: ${label}` });
   card.append(
     h(
       'div',
@@ -78,7 +84,7 @@ export function renderToolCard(c: ToolCard, open: Set<string>): HTMLElement {
       h('span', { class: 'tool-status', title: label }, icon(ico), c.durationMs !== undefined ? ` ${Math.round(c.durationMs)} ms` : ''),
     ),
   );
-  const args = h('details', { class: 'tool-args', 'data-part': 'args' }, h('summary', { tabindex: '-1' }, 'Arguments'), h('pre', {}, JSON.stringify(c.args, null, 2)));
+  const args = h('details', { class: 'tool-args', 'data-part': 'args' }, summaryOf(open.has(`${c.id}:args`), 'Arguments'), h('pre', {}, JSON.stringify(c.args, null, 2)));
   if (open.has(`${c.id}:args`)) args.open = true;
   if (c.preview) card.append(renderPreview(c.id, c.preview, c.status === 'awaiting-approval' || open.has(`${c.id}:preview`)));
   card.append(args);
@@ -94,18 +100,36 @@ export function renderToolCard(c: ToolCard, open: Set<string>): HTMLElement {
       ),
     );
   }
-  if (c.output) {
+  if (c.output && !c.background) {
     const label = c.status === 'running' ? 'Output so far' : 'Output shown before it ended';
     card.append(h('div', { class: 'live-output-label muted' }, label), h('pre', { class: 'live-output' }, c.output));
   }
   if (c.result !== undefined) {
     const long = c.result.length > LONG_CHARS || c.result.split('\n').length > LONG_LINES;
-    const result = h('details', { class: 'tool-result', 'data-part': 'result' }, h('summary', { tabindex: '-1' }, long ? `Result (${c.result.length.toLocaleString('en-US')} characters)` : 'Result'), h('pre', {}, c.result));
-    result.open = open.has(`${c.id}:result`) || (!long && !open.has(`${c.id}:result-closed`));
+    const expanded = open.has(`${c.id}:result`) || (!long && !open.has(`${c.id}:result-closed`));
+    const result = h('details', { class: 'tool-result', 'data-part': 'result' }, summaryOf(expanded, long ? `Result (${c.result.length.toLocaleString('en-US')} characters)` : 'Result'), h('pre', {}, c.result));
+    result.open = expanded;
     card.append(result);
   }
+  if (c.background) card.append(renderProcess(c.id, c.background, c.output));
   for (const img of c.images ?? []) card.append(h('img', { class: 'tool-image', src: `data:${img.mimeType};base64,${img.data}`, alt: `${c.name} image` }));
   return card;
+}
+
+const PROCESS_WORDS: Record<NonNullable<ToolCard['background']>['state'], string> = {
+  running: 'Output of the background process, as it arrives',
+  ended: 'Output of the background process',
+  stopped: 'Output shown before it was stopped',
+  unfollowed: 'Output shown while it was followed',
+};
+
+/** A background process the call started: its output (sandbox text, as text only) and Stop while it runs. */
+function renderProcess(id: string, p: NonNullable<ToolCard['background']>, output: string | undefined): HTMLElement {
+  const box = h('div', { class: `process process-${p.state}` });
+  const head = h('div', { class: 'live-output-label muted' }, ...(p.state === 'running' ? [icon('loading~spin'), ' '] : []), PROCESS_WORDS[p.state], p.note ? ` (${p.note})` : '');
+  if (p.state === 'running') head.append(' ', h('button', { class: 'link', 'data-action': 'stop-process', 'data-id': id, title: `Stop ${p.processId} (shell_kill)` }, icon('debug-stop'), ' Stop'));
+  box.append(head, h('pre', { class: 'live-output' }, output || '(no output yet)'));
+  return box;
 }
 
 /** What the call would do: a diff (with Open diff), the command, or the address; open while it waits. */
@@ -113,15 +137,15 @@ function renderPreview(id: string, p: ApprovalPreview, expanded: boolean): HTMLE
   const box = h('details', { class: `tool-preview preview-${p.kind}`, 'data-part': 'preview' });
   box.open = expanded;
   if (p.kind === 'command') {
-    box.append(h('summary', { tabindex: '-1' }, 'Command'), h('pre', { class: 'command' }, p.cwd ? `# in ${p.cwd}\n${p.command}` : p.command));
+    box.append(summaryOf(expanded, 'Command'), h('pre', { class: 'command' }, p.cwd ? `# in ${p.cwd}\n${p.command}` : p.command));
     return box;
   }
   if (p.kind === 'url') {
-    box.append(h('summary', { tabindex: '-1' }, 'Address'), h('code', { class: 'url' }, p.url));
+    box.append(summaryOf(expanded, 'Address'), h('code', { class: 'url' }, p.url));
     return box;
   }
   box.append(
-    h('summary', { tabindex: '-1' }, `Changes to ${p.path} `, h('span', { class: 'diff-added' }, `+${p.added}`), ' ', h('span', { class: 'diff-removed' }, `-${p.removed}`)),
+    summaryOf(expanded, `Changes to ${p.path} `, h('span', { class: 'diff-added' }, `+${p.added}`), ' ', h('span', { class: 'diff-removed' }, `-${p.removed}`)),
     ...(p.note ? [h('div', { class: 'muted' }, p.note)] : []),
   );
   const pre = h('pre', { class: 'diff' });

@@ -3,6 +3,8 @@
 // A user sets an API key through the command, opens the panel and sends a message; the model reads a
 // workspace file, writes a new one and runs a shell command (both approved in their cards); the new file
 // appears in the workspace, and a file the user edited meanwhile is reported as a conflict, not overwritten.
+// Then the panel's own features: approvals with diffs, live output (shell_exec and shell_start), Markdown,
+// context, review items, screenshots full size, cards by keyboard, usage and cost, edit-and-resend.
 //
 //   npx mocha --timeout 600000 extension/test/e2e/panel.e2e.ts     (Node 24; installs code-server once)
 import assert from 'node:assert/strict';
@@ -74,12 +76,20 @@ describe('the Suna panel in a real VS Code (code-server + Docker sandbox)', func
         { text: 'All done: I read hello.txt, created created.txt and updated notes.txt.', usage: { input: 1600, output: 20 } },
         // The panel scenarios: an edit that waits (diff, badge while hidden), a running command, a Markdown answer.
         { toolCalls: [{ id: 'call_edit', name: 'file_edit', args: { path: 'hello.txt', edits: [{ old_text: 'Hello from the workspace', new_text: 'Hello from the agent' }] } }] },
-        { toolCalls: [{ id: 'call_ticks', name: 'shell_exec', args: { command: 'for i in $(seq 1 10); do echo tick $i; sleep 1; done' } }] },
+        // 40 ticks: on a busy machine a 10-second command ended before the test's Stop (it stops after tick 3).
+        { toolCalls: [{ id: 'call_ticks', name: 'shell_exec', args: { command: 'for i in $(seq 1 40); do echo tick $i; sleep 1; done' } }] },
         { text: MARKDOWN_ANSWER },
         { text: 'I read the attached file.' },
         { text: 'I see the image.' },
         { toolCalls: [{ id: 'call_overwrite', name: 'shell_exec', args: { command: 'sleep 5 && echo "agent greeting" > greeting.txt' } }] },
         { text: 'Rewrote greeting.txt.' },
+        // A screenshot opened full size, a background process followed in its card, an earlier message edited.
+        // A figure from code_run (image_view would need the sandbox's Chromium, which a busy machine starts too slowly).
+        { toolCalls: [{ id: 'call_view', name: 'code_run', args: { code: 'import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.show()', timeout_s: 120 } }], usage: { input: 2000, output: 20 } },
+        { text: 'A tiny picture.', usage: { input: 2100, output: 10 } },
+        { toolCalls: [{ id: 'call_bg', name: 'shell_start', args: { command: 'for i in $(seq 1 120); do echo bg $i; sleep 1; done', name: 'ticker' } }] },
+        { text: 'The ticker runs in the background.' },
+        { text: 'Answer to the edited question.' },
         // Restore to here: the agent makes a file while the user edits another.
         { toolCalls: [{ id: 'call_ck_write', name: 'file_write', args: { path: 'agent-made.txt', content: 'made by the agent\n' } }] },
         { toolCalls: [{ id: 'call_ck_wait', name: 'shell_exec', args: { command: 'sleep 5 && echo waited' } }] },
@@ -186,6 +196,22 @@ describe('the Suna panel in a real VS Code (code-server + Docker sandbox)', func
     await assert.doesNotReject(panel.locator('#model').waitFor());
   });
 
+  it('"Suna: Focus on Chat View" puts the cursor in the input', async () => {
+    await page.locator('.activitybar [aria-label^="Explorer"]').first().click();
+    await runCommand('Suna: Focus on Chat View');
+    await panel.locator('#input').waitFor({ timeout: 30_000 });
+    let focused = false;
+    for (let i = 0; i < 50 && !focused; i++) {
+      focused = await panel.locator('#input').evaluate((el) => document.hasFocus() && document.activeElement === el).catch(() => false);
+      if (!focused) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(focused, 'the input has the focus');
+    await page.keyboard.type('typed right away');
+    assert.equal(await panel.locator('#input').inputValue(), 'typed right away');
+    await panel.locator('#input').fill('');
+    step('Focus on Chat View focused the input');
+  });
+
   it('streams the answer and the tool cards; approved writes land in the workspace; a concurrent edit becomes a conflict', async () => {
     await panel.locator('#input').fill('Please read hello.txt, create created.txt and update notes.txt.');
     await panel.locator('#input').press('Enter');
@@ -239,6 +265,8 @@ describe('the Suna panel in a real VS Code (code-server + Docker sandbox)', func
     await page.screenshot({ path: join(ARTIFACTS, 'extension-conflict-diff.png') });
     await panel.locator('.banner .conflict[data-path="notes.txt"] button[data-sync="mine"]').click();
     await panel.locator('.banner .conflict').waitFor({ state: 'detached', timeout: 30_000 });
+    // The diff of a decided file would only say "(no sandbox version…)": its tab is closed.
+    await page.locator('.tab', { hasText: 'notes.txt: sandbox ↔ yours' }).waitFor({ state: 'detached', timeout: 30_000 });
     assert.equal(readFileSync(join(ws, 'notes.txt'), 'utf8'), 'user-version\n');
     let inSandbox = '';
     for (let i = 0; i < 50 && inSandbox !== 'user-version\n'; i++) {
@@ -294,7 +322,7 @@ describe('the Suna panel in a real VS Code (code-server + Docker sandbox)', func
     await ticks.and(panel.locator('.status-cancelled')).waitFor({ timeout: 30_000 });
     const kept = await ticks.locator('pre.live-output').innerText();
     assert.match(kept, /tick 1\n.*tick 3/s, 'the output shown before Stop is still there');
-    assert.doesNotMatch(kept, /tick 10/);
+    assert.doesNotMatch(kept, /tick 40/);
     await page.screenshot({ path: join(ARTIFACTS, 'extension-stopped-output.png') });
     step(`stopped; the card keeps ${kept.split('\n').filter(Boolean).length} lines of output`);
   });
@@ -371,6 +399,121 @@ describe('the Suna panel in a real VS Code (code-server + Docker sandbox)', func
     assert.equal(readFileSync(join(ws, 'greeting.txt'), 'utf8'), 'user greeting\n', 'not overwritten silently');
     await page.screenshot({ path: join(ARTIFACTS, 'extension-review-after-save.png') });
     step('overwrite after save is a review item');
+    // Take theirs: the agent's version lands, and the diff tab closes with the decision.
+    const review = panel.locator('.banner .conflict[data-path="greeting.txt"]');
+    await review.locator('button[data-sync="open"]').click();
+    const tab = page.locator('.tab', { hasText: 'greeting.txt: sandbox ↔ yours' });
+    await tab.waitFor({ timeout: 30_000 });
+    await review.locator('button[data-sync="theirs"]').click();
+    await review.waitFor({ state: 'detached', timeout: 30_000 });
+    await tab.waitFor({ state: 'detached', timeout: 30_000 });
+    for (let i = 0; i < 50 && readFileSync(join(ws, 'greeting.txt'), 'utf8') !== 'agent greeting\n'; i++) await new Promise((r) => setTimeout(r, 200));
+    assert.equal(readFileSync(join(ws, 'greeting.txt'), 'utf8'), 'agent greeting\n');
+    step('take theirs applied the agent version and closed the diff tab');
+  });
+
+  it('a screenshot in a card opens full size in an editor tab', async () => {
+    await panel.locator('#send').waitFor({ timeout: 60_000 });
+    await panel.locator('#input').fill('Plot something.');
+    await panel.locator('#input').press('Enter');
+    await panel.locator('.card.tool[data-id="call_view"] button[data-action="approve"]').click({ timeout: 60_000 });
+    const img = panel.locator('.card.tool[data-id="call_view"] img.tool-image');
+    await img.waitFor({ timeout: 180_000 });
+    await panel.locator('.msg.assistant', { hasText: 'A tiny picture.' }).waitFor({ timeout: 60_000 });
+    await img.click();
+    await page.locator('.tab', { hasText: /[0-9a-f]{16}\.png/ }).waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(ARTIFACTS, 'extension-image-open.png') });
+    step('the screenshot opened in an editor tab');
+    // The image preview is a webview too: close it so that `panel` names one webview again.
+    await runCommand('View: Close All Editors');
+    await page.locator('.tab', { hasText: /[0-9a-f]{16}\.png/ }).waitFor({ state: 'detached', timeout: 30_000 });
+    await page.locator('iframe.webview.ready').nth(1).waitFor({ state: 'detached', timeout: 30_000 });
+  });
+
+  it('a background process (shell_start) streams into its card after the run; Stop keeps what was shown', async () => {
+    await panel.locator('#send').waitFor({ timeout: 60_000 });
+    await panel.locator('#input').fill('Start a ticker in the background.');
+    await panel.locator('#input').press('Enter');
+    const bg = panel.locator('.card.tool[data-id="call_bg"]');
+    await bg.locator('button[data-action="approve"]').click({ timeout: 60_000 });
+    await panel.locator('.msg.assistant', { hasText: 'The ticker runs in the background.' }).waitFor({ timeout: 60_000 });
+    await bg.locator('.process-running pre.live-output', { hasText: 'bg 3' }).waitFor({ timeout: 60_000 });
+    assert.ok(await bg.locator('.process-running .codicon-modifier-spin').count());
+    await page.screenshot({ path: join(ARTIFACTS, 'extension-background-output.png') });
+    await bg.locator('button[data-action="stop-process"]').click();
+    await bg.locator('.process-stopped').waitFor({ timeout: 30_000 });
+    const kept = await bg.locator('pre.live-output').innerText();
+    assert.match(kept, /bg 1\n.*bg 3/s);
+    assert.doesNotMatch(kept, /bg 120/);
+    const processes = () => execFileSync('docker', ['exec', `suna-${sandbox}`, 'sh', '-c', 'cat /proc/[0-9]*/cmdline 2>/dev/null | tr "\\0" " "']).toString();
+    for (let i = 0; i < 20 && /echo bg/.test(processes()); i++) await new Promise((r) => setTimeout(r, 250));
+    assert.doesNotMatch(processes(), /echo bg/, 'the process was killed');
+    step(`background output followed; stopped with ${kept.split('\n').filter(Boolean).length} lines kept`);
+  });
+
+  it('tool cards are one Tab stop each; Enter toggles, arrows reach Arguments/Result with aria-expanded', async () => {
+    const card = panel.locator('.card.tool[data-id="call_view"]');
+    await card.focus();
+    const result = card.locator('details[data-part="result"]');
+    const wasOpen = await result.evaluate((d) => (d as HTMLDetailsElement).open);
+    await page.keyboard.press('Enter');
+    assert.equal(await result.evaluate((d) => (d as HTMLDetailsElement).open), !wasOpen);
+    await page.keyboard.press('ArrowDown');
+    const args = card.locator('details[data-part="args"] > summary');
+    assert.equal(await args.evaluate((el) => document.activeElement === el), true);
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await args.getAttribute('aria-expanded'), 'true');
+    await page.keyboard.press('Escape');
+    assert.equal(await card.evaluate((el) => document.activeElement === el), true);
+    // Tab leaves the card for the next one, not for its toggles.
+    await page.keyboard.press('Tab');
+    assert.equal(await panel.locator('body').evaluate(() => document.activeElement?.tagName === 'SUMMARY'), false);
+    step('cards by keyboard');
+  });
+
+  it('the toolbar shows tokens, estimated cost and the context meter; at 180 px a compact line with a tooltip', async () => {
+    const usage = panel.locator('#usage');
+    assert.match(await usage.innerText(), /in · .* out · \$\d/);
+    const meter = usage.locator('meter.context-meter');
+    assert.ok(Number(await meter.getAttribute('value')) > 0);
+    assert.match((await usage.getAttribute('title')) ?? '', /Estimated cost: \$[\d.]+.*\n.*Context: [\d,]+ of 200,000 tokens/s);
+    await page.screenshot({ path: join(ARTIFACTS, 'extension-usage-wide.png') });
+    // Narrow the webview to 180 px: the compact line fits and nothing overflows.
+    await page.evaluate(() => {
+      const f = document.querySelector<HTMLIFrameElement>('iframe.webview.ready')!;
+      f.dataset.width = f.style.width;
+      f.style.width = '180px';
+    });
+    await usage.locator('.usage-narrow').waitFor({ state: 'visible', timeout: 10_000 });
+    assert.match(await usage.locator('.usage-narrow').innerText(), /^<?\$[\d.]+ · \d+%$/);
+    assert.equal(await usage.locator('.usage-wide').first().isVisible(), false);
+    const overflow = await panel.locator('.toolbar').evaluate((el) => el.scrollWidth - el.clientWidth);
+    assert.ok(overflow <= 1, `the toolbar overflows by ${overflow}px`);
+    await page.locator('iframe.webview.ready').screenshot({ path: join(ARTIFACTS, 'extension-usage-180px.png') });
+    await page.evaluate(() => {
+      const f = document.querySelector<HTMLIFrameElement>('iframe.webview.ready')!;
+      f.style.width = f.dataset.width ?? '';
+    });
+    step('usage, cost and context meter');
+  });
+
+  it('an earlier message can be edited and sent again: the panel says what is cut, the model gets the new text', async () => {
+    await panel.locator('#send').waitFor({ timeout: 60_000 });
+    const first = panel.locator('.msg.user').first();
+    await first.hover();
+    await first.locator('button[data-action="edit"]').click();
+    await panel.locator('#edit-hint', { hasText: /removes everything after it, including \d+ later messages of yours/ }).waitFor({ timeout: 10_000 });
+    assert.ok((await panel.locator('.log .will-cut').count()) > 5, 'what will be cut is dimmed');
+    await page.screenshot({ path: join(ARTIFACTS, 'extension-edit-earlier.png') });
+    await panel.locator('#input').fill('Only say hello, please.');
+    await panel.locator('#input').press('Enter');
+    await panel.locator('.msg.assistant', { hasText: 'Answer to the edited question.' }).waitFor({ timeout: 60_000 });
+    assert.equal(await panel.locator('.msg.user').count(), 1);
+    await panel.locator('.notice', { hasText: /later messages and their answers were removed/ }).waitFor();
+    const body = JSON.stringify(fake.modelRequests().at(-1)!.body);
+    assert.match(body, /Only say hello, please\./);
+    assert.doesNotMatch(body, /Please read hello\.txt|Rewrite greeting/);
+    step('earlier message edited and resent');
   });
 
   it('Restore to here: the agent\'s file leaves the workspace, the user\'s concurrent edit is offered for review, nothing else is touched', async () => {

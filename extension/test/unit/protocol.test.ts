@@ -34,6 +34,7 @@ function handlers(overrides: Partial<Handlers>): Handlers {
     'history/delete': () => [],
     'tool/decide': () => ({ ok: true }),
     'tool/openDiff': () => ({ ok: true }),
+    'process/stop': () => ({ ok: false }),
     'context/pick': () => null,
     'image/open': () => ({ ok: true }),
     'context/selection': () => null,

@@ -132,7 +132,7 @@ export const shellOutput = defineTool({
   title: 'Read background process output',
   kind: 'read',
   description:
-    'New output of a background process since `offset` (default: where the last call stopped) and whether it still runs; ' +
+    'New output of a background process since `offset` (default: where the last call without one stopped) and whether it still runs; ' +
     'wait_s waits for output or exit (no polling loop needed).',
   input: z.object({
     process_id: z.string().min(1).max(40),
@@ -143,7 +143,8 @@ export const shellOutput = defineTool({
     const cursors = outputCursors(ctx.runtime);
     const from = offset ?? cursors.get(process_id) ?? 0;
     const r = await ctx.proc.output(process_id, { offset: from, waitMs: Math.round((wait_s ?? 0) * 1000), maxBytes: ctx.config.maxOutputChars * 2 });
-    cursors.set(process_id, r.nextOffset);
+    // A read at an explicit offset (the chat panel following a process) leaves the default cursor alone.
+    if (offset === undefined) cursors.set(process_id, r.nextOffset);
     const state = r.running ? 'running' : r.signal ? `exited (killed by ${r.signal})` : `exited with code ${r.exitCode}`;
     const text = r.text;
     const lines = [`${process_id}: ${state}; next_offset ${r.nextOffset}`];

@@ -11,6 +11,7 @@ export {
   type ContextPolicy,
 } from './context.js';
 export { DEFAULT_RETRY_POLICY, retryDelay, streamWithRetry, type RetryPolicy, type RetryNotice } from './retry.js';
+export { priceOf, costOf, type ModelPrice } from './pricing.js';
 export { ProviderError, parseRetryAfter, type ProviderErrorKind, type SettingNames } from './errors.js';
 export {
   createProvider,
