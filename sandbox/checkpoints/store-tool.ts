@@ -8,7 +8,8 @@ import { spawn } from 'node:child_process';
 import { dirname } from 'node:path';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { CHECKPOINT_ID, EXCLUDES, ROOTS, type CheckpointMeta, type Root } from './layout.js';
-import { compare, readSmallFile, walk } from './tree.js';
+import { incrementalCopy } from './incremental.js';
+import { compare, readSmallFile, walk, type Entry } from './tree.js';
 
 
 const STORE = '/store/cp';
@@ -117,22 +118,59 @@ function sizes(list: Meta[]): { total: number; byId: Record<string, number> } {
   return { total, byId };
 }
 
-/** A new checkpoint, then retention (in the same exec: one `docker exec` per checkpoint). */
+/**
+ * The walks that built the newest checkpoint, so the next one need not walk it again (incremental.ts says why
+ * that is safe). Only this program writes the store, and only the newest checkpoint serves as a basis.
+ */
+let lastWalk: { id: string; roots: Partial<Record<Root, Map<string, Entry>>> } | null = null;
+/** Larger trees are walked again each time rather than held (about 200 bytes an entry). */
+const MAX_KEPT_WALK = 200_000;
+
+function keepWalk(id: string, root: Root, walked: Map<string, Entry>): void {
+  if (lastWalk?.id !== id) lastWalk = { id, roots: {} };
+  lastWalk.roots[root] = walked;
+}
+
+/**
+ * One root of a checkpoint after the first: the fast path (incremental.ts) and, when it refuses the tree (too
+ * many entries or too deep for a walk) or fails half-way, rsync --link-dest over the whole tree as before.
+ * `removed` is known only on the fast path; the slow path's caller estimates it from the totals.
+ */
+async function copyIncremental(root: Root, id: string, prevId: string): Promise<CopyStats & { removedKnown: boolean }> {
+  const from = `${SRC}/${root}`;
+  const basis = `${STORE}/${prevId}/${root}`;
+  const to = `${STORE}/${id}/${root}`;
+  const known = lastWalk?.id === prevId ? lastWalk.roots[root] : undefined;
+  try {
+    const r = await incrementalCopy(from, basis, to, EXCLUDES[root], known);
+    const warnings: string[] = [];
+    if (r.code === 24 || r.code === 23) warnings.push(`${root}: some files changed or could not be read while copying (rsync ${r.code})`);
+    else if (r.code !== 0) throw new Error(`rsync failed (${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`);
+    if (r.walked.size <= MAX_KEPT_WALK) keepWalk(id, root, r.walked);
+    return { files: r.files, totalBytes: r.totalBytes, addedBytes: r.addedBytes, changed: r.changed, added: 0, warnings, removedKnown: true };
+  } catch {
+    rmSync(to, { recursive: true, force: true });
+    return { ...(await copyTree(from, to, root, [`--link-dest=${basis}`])), removedKnown: false };
+  }
+}
+
+/** A new checkpoint, then retention (in the same request). */
 async function checkpoint(args: { id: string; label?: string; createdAt: number; retention: { keep: string[]; maxCount: number; maxBytes: number } }): Promise<Meta & { removed: string[] }> {
   const id = checkId(args.id);
   const before = metas();
   removeUnfinished(new Set(before.map((m) => m.id)));
   const prev = before.at(-1);
   const copies = await Promise.all(
-    ROOTS.map((root) => copyTree(`${SRC}/${root}`, `${STORE}/${id}/${root}`, root, prev ? [`--link-dest=${STORE}/${prev.id}/${root}`] : [])),
+    ROOTS.map((root) => (prev ? copyIncremental(root, id, prev.id) : copyTree(`${SRC}/${root}`, `${STORE}/${id}/${root}`, root, []).then((c) => ({ ...c, removedKnown: false })))),
   );
-  const sum = (k: 'files' | 'totalBytes' | 'addedBytes' | 'changed' | 'added') => copies.reduce((n, c) => n + c[k], 0);
-  const files = sum('files');
-  // Removed paths: those of the previous tree that are not kept (kept = now minus the new paths).
-  const removed = prev ? Math.max(0, prev.files - (files - sum('added'))) : 0;
-  const changed = prev ? sum('changed') + removed : files;
-  const totalBytes = sum('totalBytes');
-  const addedBytes = sum('addedBytes');
+  const sum = (cs: typeof copies, k: 'files' | 'totalBytes' | 'addedBytes' | 'changed' | 'added') => cs.reduce((n, c) => n + c[k], 0);
+  const files = sum(copies, 'files');
+  // rsync's list has no removed paths: when it copied both trees whole, they are those of the previous checkpoint
+  // not kept now (kept = now minus the new paths); the fast path counted them itself (a mix leaves rsync's root's out).
+  const removed = prev && copies.every((c) => !c.removedKnown) ? Math.max(0, prev.files - (files - sum(copies, 'added'))) : 0;
+  const changed = prev ? sum(copies, 'changed') + removed : files;
+  const totalBytes = sum(copies, 'totalBytes');
+  const addedBytes = sum(copies, 'addedBytes');
   const warnings = copies.flatMap((c) => c.warnings);
   const meta: Meta = { id, label: String(args.label ?? '').slice(0, 200), createdAt: args.createdAt, changed, files, totalBytes, addedBytes, previous: prev?.id, warnings };
   writeFileSync(`${STORE}/${id}.json.tmp`, JSON.stringify(meta));
