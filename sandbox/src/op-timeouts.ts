@@ -32,3 +32,16 @@ export const DAEMON_OP_TIMEOUT_MS: Readonly<Record<DaemonOp, number>> = {
   codeCancel: 15_000,
   codeReset: 60_000,
 };
+
+/**
+ * Default wait per operation of the checkpoint store program (sandbox/checkpoints/store-tool.ts, in a store
+ * sidecar): a checkpoint or a restore copies whole trees, a listing reads one small record per checkpoint.
+ */
+export const CHECKPOINT_OP_TIMEOUT_MS = {
+  checkpoint: 600_000,
+  restore: 600_000,
+  diff: 300_000,
+  list: 60_000,
+  size: 60_000,
+} as const satisfies Record<string, number>;
+export type CheckpointOp = keyof typeof CHECKPOINT_OP_TIMEOUT_MS;
