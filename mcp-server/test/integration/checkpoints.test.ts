@@ -154,7 +154,9 @@ describe('checkpoints (real sandbox, store sidecars)', function () {
     }
     assert.match(own, /^ck-/);
     fake.push({ toolCalls: [{ name: 'sandbox_restore', args: { id: own } }] }, { text: 'Done.' });
-    const done = await s.ok('agent_status', { run_id: runId, wait_s: 120 });
+    let done = await s.ok('agent_status', { run_id: runId, wait_s: 30 });
+    for (let i = 0; i < 8 && done.structured?.status === 'running'; i++) done = await s.ok('agent_status', { run_id: runId, wait_s: 30 });
+    if (done.structured?.status === 'running') await s.call('agent_cancel', { run_id: runId }); // its pin would hold retention below
     assert.equal(done.structured?.status, 'completed', done.text);
     const toolResults = fake.modelRequests().slice(asked).map((r) => JSON.stringify(r.body));
     assert.match(toolResults[1] ?? '', /older than this run/, 'the older checkpoint is refused');
