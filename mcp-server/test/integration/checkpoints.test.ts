@@ -154,8 +154,11 @@ describe('checkpoints (real sandbox, store sidecars)', function () {
     }
     assert.match(own, /^ck-/);
     fake.push({ toolCalls: [{ name: 'sandbox_restore', args: { id: own } }] }, { text: 'Done.' });
-    let done = await s.ok('agent_status', { run_id: runId, wait_s: 30 });
-    for (let i = 0; i < 8 && done.structured?.status === 'running'; i++) done = await s.ok('agent_status', { run_id: runId, wait_s: 30 });
+    let done = await s.ok('agent_status', { run_id: runId, wait_s: 0 });
+    for (let i = 0; i < 240 && done.structured?.status === 'running'; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      done = await s.ok('agent_status', { run_id: runId, wait_s: 0 });
+    }
     if (done.structured?.status === 'running') await s.call('agent_cancel', { run_id: runId }); // its pin would hold retention below
     assert.equal(done.structured?.status, 'completed', done.text);
     const toolResults = fake.modelRequests().slice(asked).map((r) => JSON.stringify(r.body));
