@@ -1,6 +1,7 @@
 // The checkpoint store's own program, started by `docker exec` in a store sidecar (never in the agent's container)
 // and kept running: one JSON request per line on stdin, one JSON answer per line on stdout. It drives rsync for the
-// copies (hard-link trees with --link-dest: a checkpoint costs only the files that changed) and does the
+// copies (hard-link trees: a checkpoint costs only the files that changed; after the first, incremental.ts links the
+// unchanged ones itself and rsync copies the rest, with --link-dest over the whole tree as the fallback) and does the
 // bookkeeping (metadata, listing, retention, comparison) itself. Ids are checked again here before they name a
 // path. Layout of the store volume: cp/<id>/{workspace,home}/ trees and cp/<id>.json, written last (a checkpoint
 // without its JSON is unfinished and is removed by the next operation).

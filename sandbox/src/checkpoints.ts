@@ -13,7 +13,8 @@
 //     can only land in the agent's own volumes (and the agent's container is stopped during a restore anyway).
 // The engine is rsync with --link-dest hard-link trees: incremental and deduplicated (an unchanged file is a hard
 // link), a plain directory per checkpoint (restorable without us), modes, owners, times, symlinks and empty
-// directories preserved, and no `.git` anywhere involved. Operations go to a small program kept running in each sidecar
+// directories preserved, and no `.git` anywhere involved (after the first checkpoint the program decides itself what
+// changed and gives rsync only that: sandbox/checkpoints/incremental.ts). Operations go to a small program kept running in each sidecar
 // (sandbox/checkpoints/store-tool.ts, over checkpoint-channel.ts); its JSON answers are read with a bound and checked here.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
