@@ -7,8 +7,12 @@
 // which still does every copy, so modes, owners, nanosecond times, symlinks and specials come out as before.
 // Directories are made here and get their owner, mode and times last (entries written into them move their mtime).
 // The trees stay plain hard-link trees, exactly what --link-dest made: restore and diff are unchanged.
+// The links are made after the answer (`completeTree`): what a checkpoint must capture at its moment is the agent's
+// tree, and that is read before the answer (the walk, and rsync's copies of what changed); the unchanged files are
+// taken from the previous checkpoint, which only this program writes. The program finishes the links before it
+// serves the next request, and a journal (store-tool.ts) lets a restarted program finish them after a crash.
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, linkSync, lstatSync, mkdirSync, utimesSync } from 'node:fs';
+import { chmodSync, chownSync, linkSync, lstatSync, mkdirSync, utimesSync, type BigIntStats } from 'node:fs';
 import { compare, walk, type Entry } from './tree.js';
 
 export interface IncrementalResult {
@@ -22,6 +26,17 @@ export interface IncrementalResult {
   stderr: string;
   /** The agent's tree as walked: what the next checkpoint may take as this one's (see `incrementalCopy`). */
   walked: Map<string, Entry>;
+  /** What is left once the answer is sent. */
+  pending: PendingTree;
+}
+
+/** The rest of a checkpoint tree: links from the basis, then each directory's owner, mode and mtime (ns, as text). */
+export interface PendingTree {
+  basis: string;
+  to: string;
+  links: string[];
+  /** Parents before children; '' is the tree's root. */
+  dirs: Array<[key: string, uid: number, gid: number, mode: number, mtimeNs: string]>;
 }
 
 const SLASH = Buffer.from('/');
@@ -46,18 +61,20 @@ function rsyncListed(from: string, to: string, keys: string[]): Promise<{ code: 
 }
 
 /** Directory owner, mode and times as in the agent's tree (after everything was written into them). */
-function settleDirectory(path: Buffer, e: Entry): void {
-  chownSync(path, e.uid, e.gid);
-  chmodSync(path, e.mode);
-  const mtime = Number(e.mtimeNs) / 1e9;
+function settleDirectory(path: Buffer, uid: number, gid: number, mode: number, mtimeNs: string): void {
+  chownSync(path, uid, gid);
+  chmodSync(path, mode);
+  const mtime = Number(BigInt(mtimeNs)) / 1e9;
   utimesSync(path, mtime, mtime);
 }
 
+const entryOf = (st: BigIntStats, type: Entry['type']): Entry => ({ type, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid) });
+
 /**
- * Build checkpoint tree `to` from the agent's tree `from` (read-only) and the previous checkpoint's tree `basis`.
- * `known`: the walk that built `basis` (kept by the long-running program), which saves walking it again. It may
- * only err towards copying more: an entry that changed between that walk and its copy differs from the agent's
- * tree now and is copied again; one that vanished is not in `basis`, its link fails and rsync is asked instead.
+ * The part of checkpoint tree `to` that reads the agent's tree `from` (read-only): its directories made, its
+ * changed entries copied by rsync. The unchanged ones are left for `completeTree`, linked from the previous
+ * checkpoint's tree `basis`. `known`: the walk that built `basis` (kept by the long-running program), which saves
+ * walking it again; it is exact, because the entries rsync copied are read back from the store below.
  * Throws when a walk is refused (too many entries, too deep): the caller then falls back to plain rsync.
  */
 export async function incrementalCopy(from: string, basis: string, to: string, excludes: readonly string[], known?: Map<string, Entry>): Promise<IncrementalResult> {
@@ -66,42 +83,52 @@ export async function incrementalCopy(from: string, basis: string, to: string, e
   const changes = compare(basis, before, from, now, false);
   const changedKeys = new Set(changes.map((c) => c.key));
   const toCopy: string[] = [];
+  const links: string[] = [];
+  const dirs: PendingTree['dirs'] = [];
   let totalBytes = 0;
   let addedBytes = 0;
-  const rootEntry = walkRoot(from);
+  const root = lstatSync(from, { bigint: true });
   mkdirSync(to, { recursive: true, mode: 0o700 });
+  dirs.push(['', Number(root.uid), Number(root.gid), Number(root.mode & 0o7777n), String(root.mtimeNs)]);
   // Map order is the walk's: a directory comes before its entries.
   for (const [key, e] of now) {
     if (e.type === 'f') totalBytes += Number(e.size);
     if (e.type === 'd') {
       mkdirSync(pathOf(to, key), { mode: 0o700 });
-      continue;
-    }
-    if (!changedKeys.has(key)) {
-      try {
-        linkSync(pathOf(basis, key), pathOf(to, key));
-        continue;
-      } catch {
-        /* EMLINK (a file linked into too many checkpoints) or gone: copied instead */
-      }
-    }
-    toCopy.push(key);
-    if (e.type === 'f') addedBytes += Number(e.size);
+      dirs.push([key, e.uid, e.gid, e.mode, String(e.mtimeNs)]);
+    } else if (changedKeys.has(key)) {
+      toCopy.push(key);
+      if (e.type === 'f') addedBytes += Number(e.size);
+    } else links.push(key);
   }
   const r = await rsyncListed(from, to, toCopy);
-  const dirs = [...now].filter(([, e]) => e.type === 'd');
-  for (const [key, e] of dirs.reverse()) settleDirectory(pathOf(to, key), e);
-  if (rootEntry) settleDirectory(Buffer.from(to), rootEntry);
-  return { files: now.size, totalBytes, addedBytes, changed: changes.length, code: r.code, stderr: r.stderr, walked: now };
+  // What rsync stored may differ from the walk (the agent raced it): the next checkpoint compares with what is stored.
+  for (const key of toCopy) {
+    try {
+      const st = lstatSync(pathOf(to, key), { bigint: true });
+      now.set(key, entryOf(st, st.isFile() ? 'f' : st.isDirectory() ? 'd' : st.isSymbolicLink() ? 'l' : 'o'));
+    } catch {
+      now.delete(key);
+    }
+  }
+  return { files: now.size, totalBytes, addedBytes, changed: changes.length, code: r.code, stderr: r.stderr, walked: now, pending: { basis, to, links, dirs } };
 }
 
-/** The tree's root itself (its owner, mode and time are part of the checkpoint, as with rsync's "./"). */
-function walkRoot(root: string): Entry | undefined {
-  try {
-    const st = lstatSync(root, { bigint: true });
-    if (!st.isDirectory()) return undefined;
-    return { type: 'd', ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid) };
-  } catch {
-    return undefined;
+/**
+ * Link the unchanged entries from the basis and settle the directories. Idempotent (a link already there is
+ * skipped), so a journal can replay it. A file linked into too many checkpoints (EMLINK) is copied from the basis
+ * by rsync, attributes and all.
+ */
+export async function completeTree(p: PendingTree): Promise<void> {
+  const copy: string[] = [];
+  for (const key of p.links) {
+    try {
+      linkSync(pathOf(p.basis, key), pathOf(p.to, key));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') copy.push(key);
+    }
   }
+  const r = await rsyncListed(p.basis, p.to, copy);
+  if (r.code !== 0) throw new Error(`completing a checkpoint failed (rsync ${r.code}): ${r.stderr.trim().split('\n').slice(-2).join(' / ')}`);
+  for (const [key, uid, gid, mode, mtimeNs] of [...p.dirs].reverse()) settleDirectory(key ? pathOf(p.to, key) : Buffer.from(p.to), uid, gid, mode, mtimeNs);
 }

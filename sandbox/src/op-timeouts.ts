@@ -41,7 +41,8 @@ export const CHECKPOINT_OP_TIMEOUT_MS = {
   checkpoint: 600_000,
   restore: 600_000,
   diff: 300_000,
-  list: 60_000,
-  size: 60_000,
+  // A listing waits for the links the previous checkpoint makes after its answer (incremental.ts).
+  list: 300_000,
+  size: 300_000,
 } as const satisfies Record<string, number>;
 export type CheckpointOp = keyof typeof CHECKPOINT_OP_TIMEOUT_MS;
