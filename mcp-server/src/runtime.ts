@@ -29,8 +29,8 @@ export function createRuntime(config: ServerConfig, { log = createLogger(config.
   const sites = new LocalSiteHost(config.dataDir, createStore('sites', config.dataDir), config.exposeHost);
   const callSlots = new Semaphore(config.maxConcurrentCalls);
   // The runs call tools through the runtime they belong to: the host is made when a run starts, by then it exists.
-  const runs = new AgentRunManager({ config, log }, openRunStore(config.store, config.dataDir, (m, f) => log.warn(m, f)), (exclude) =>
-    inProcessToolHost(runtime, agentTools().filter((t) => !exclude.has(t.name))),
+  const runs = new AgentRunManager({ config, log }, openRunStore(config.store, config.dataDir, (m, f) => log.warn(m, f)), (exclude, run) =>
+    inProcessToolHost(runtime, agentTools().filter((t) => !exclude.has(t.name)), run),
   );
   const runtime: Runtime = { config, log, sandbox, callSlots, browser, sites, runs };
   return runtime;

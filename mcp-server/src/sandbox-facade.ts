@@ -2,8 +2,8 @@
 // default timeouts of sandbox/src/op-timeouts.ts, base64 decoded here, and daemon refusals turned into
 // ToolErrors by the one mapper (errors.ts). Paths are absolute and already through the path policy.
 // (Undefined options are left in the requests: JSON drops them on the wire.)
-import { DAEMON_GRACE_MS, DAEMON_OP_TIMEOUT_MS, WORKSPACE_ROOT, type DaemonOp, type DaemonOps, type ExecArgs, type ExecResult, type FileEntry, type FileStat, type ManifestEntry, type ProcessInfo, type Sandbox } from '@suna/sandbox';
-import { toToolError } from './errors.js';
+import { CheckpointError, DAEMON_GRACE_MS, DAEMON_OP_TIMEOUT_MS, WORKSPACE_ROOT, type CheckpointInfo, type DaemonOp, type DaemonOps, type ExecArgs, type ExecResult, type FileEntry, type FileStat, type ManifestEntry, type ProcessInfo, type Sandbox } from '@suna/sandbox';
+import { toToolError, ToolError } from './errors.js';
 
 const decode = (b64: string): string => Buffer.from(b64, 'base64').toString('utf8');
 
@@ -46,8 +46,20 @@ export interface SandboxProcesses {
   list(): Promise<ProcessInfo[]>;
 }
 
+/** The checkpoint store (sandbox/src/checkpoints.ts) for one call; `keep` names the checkpoints retention must spare. */
+export interface SandboxCheckpoints {
+  create(label: string | undefined, keep: () => string[]): Promise<CheckpointInfo>;
+  list(): Promise<{ checkpoints: CheckpointInfo[]; totalBytes: number }>;
+  diff(from: string, to: string | undefined, limits: { maxEntries: number; maxFileBytes: number; maxTextBytes: number }): ReturnType<Sandbox['checkpoints']['diff']>;
+  /** Checkpoints the present first, stops every process, restores both trees (Sandbox.restore). */
+  restore(id: string, keep: () => string[]): ReturnType<Sandbox['restore']>;
+  /** Only these store entries ("workspace/…", "home/…", checked by the caller) go back; nothing is stopped. */
+  restorePaths(id: string, entries: string[]): Promise<{ warnings: string[] }>;
+}
+
 export interface SandboxFacade {
   fs: SandboxFiles;
+  checkpoints: SandboxCheckpoints;
   /** Run a command (bash -c `command`, or `argv` without a shell) in /workspace unless `cwd` says otherwise. */
   exec(req: ExecRequest): Promise<ExecOutcome>;
   proc: SandboxProcesses;
@@ -94,5 +106,15 @@ export function bindSandbox(sandbox: Sandbox, signal: AbortSignal): SandboxFacad
     return { ...r, stdout: text(r.stdout), stderr: text(r.stderr) };
   }
 
-  return { fs, exec, proc };
+  /** Store errors carry words for the model; the store's default timeouts are in op-timeouts.ts (CHECKPOINT_OP_TIMEOUT_MS). */
+  const store = <T>(p: Promise<T>): Promise<T> => p.catch((err: unknown) => Promise.reject(err instanceof CheckpointError ? new ToolError(err.message) : toToolError(err)));
+  const checkpoints: SandboxCheckpoints = {
+    create: (label, keep) => store(sandbox.checkpoints.create(label, keep, signal)),
+    list: () => store(sandbox.checkpoints.list(signal)),
+    diff: (from, to, limits) => store(sandbox.checkpoints.diff(from, to, limits, signal)),
+    restore: (id, keep) => store(sandbox.restore(id, keep, signal)),
+    restorePaths: (id, entries) => store(sandbox.checkpoints.restore(id, entries)),
+  };
+
+  return { fs, exec, proc, checkpoints };
 }

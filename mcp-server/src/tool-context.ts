@@ -41,6 +41,8 @@ export interface ToolContext extends SandboxFacade {
   progress(progress: number, total?: number, message?: string): Promise<void>;
   /** The caller asked for progress (a progress token, or an in-process observer): worth producing live output. */
   wantsProgress: boolean;
+  /** Set when the agent of an agent_run makes the call: its run (live record), whose pre-run checkpoint bounds what it may restore. */
+  run?: { readonly id: string; readonly checkpoint?: string };
 }
 
 /**

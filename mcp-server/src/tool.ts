@@ -158,6 +158,8 @@ export interface ExecuteOptions {
   notify?: (progress: number, total?: number, message?: string) => Promise<void>;
   /** Validate `args` against the tool's schema (the MCP SDK already does this for protocol calls). */
   validate?: boolean;
+  /** The agent_run the call comes from (in-process calls of a run's agent). */
+  run?: ToolContext['run'];
 }
 
 /** Run one tool: the single path for MCP calls and in-process calls (agent_run). Never throws. */
@@ -173,6 +175,7 @@ export async function executeTool(tool: ToolDefinition, args: Record<string, unk
     signal: opts.signal,
     reply,
     wantsProgress: opts.notify !== undefined,
+    run: opts.run,
     async progress(progress, total, message) {
       if (!opts.notify || progress <= lastProgress || opts.signal.aborted) return;
       lastProgress = progress;
@@ -231,7 +234,7 @@ function agentSpecOf(t: ToolDefinition): ToolSpec {
 }
 
 /** The server's tools as the agent loop sees them: same path as MCP calls (executeTool), schemas as JSON Schema. */
-export function inProcessToolHost(runtime: Runtime, tools: ToolDefinition[]): ToolHost {
+export function inProcessToolHost(runtime: Runtime, tools: ToolDefinition[], run?: ToolContext['run']): ToolHost {
   const byName = new Map(tools.map((t) => [t.name, t]));
   const specs: ToolSpec[] = tools.map(agentSpecOf);
   return {
@@ -239,7 +242,7 @@ export function inProcessToolHost(runtime: Runtime, tools: ToolDefinition[]): To
     async callTool(name, args, signal) {
       const tool = byName.get(name);
       if (!tool) return { text: `unknown tool ${name}; available: ${[...byName.keys()].join(', ')}`, isError: true };
-      const r = await executeTool(tool, args, runtime, { signal, validate: true });
+      const r = await executeTool(tool, args, runtime, { signal, validate: true, run });
       const text = r.content.flatMap((c) => (c.type === 'text' ? [c.text] : [])).join('\n');
       const images = r.content.flatMap((c) => (c.type === 'image' ? [{ data: c.data, mimeType: c.mimeType }] : []));
       return { text, images: images.length ? images : undefined, isError: r.isError };

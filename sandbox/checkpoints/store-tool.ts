@@ -1,6 +1,7 @@
 // The checkpoint store's own program, started by `docker exec` in a store sidecar (never in the agent's container)
 // and kept running: one JSON request per line on stdin, one JSON answer per line on stdout. It drives rsync for the
-// copies (hard-link trees with --link-dest: a checkpoint costs only the files that changed) and does the
+// copies (hard-link trees: a checkpoint costs only the files that changed; after the first, incremental.ts links the
+// unchanged ones itself and rsync copies the rest, with --link-dest over the whole tree as the fallback) and does the
 // bookkeeping (metadata, listing, retention, comparison) itself. Ids are checked again here before they name a
 // path. Layout of the store volume: cp/<id>/{workspace,home}/ trees and cp/<id>.json, written last (a checkpoint
 // without its JSON is unfinished and is removed by the next operation).
@@ -8,7 +9,8 @@ import { spawn } from 'node:child_process';
 import { dirname } from 'node:path';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { CHECKPOINT_ID, EXCLUDES, ROOTS, type CheckpointMeta, type Root } from './layout.js';
-import { compare, readSmallFile, walk } from './tree.js';
+import { completeTree, incrementalCopy, type PendingTree } from './incremental.js';
+import { compare, readSmallFile, walk, type Entry } from './tree.js';
 
 
 const STORE = '/store/cp';
@@ -117,27 +119,94 @@ function sizes(list: Meta[]): { total: number; byId: Record<string, number> } {
   return { total, byId };
 }
 
-/** A new checkpoint, then retention (in the same exec: one `docker exec` per checkpoint). */
-async function checkpoint(args: { id: string; label?: string; createdAt: number; retention: { keep: string[]; maxCount: number; maxBytes: number } }): Promise<Meta & { removed: string[] }> {
+/**
+ * The walks that built the newest checkpoint, so the next one need not walk it again (incremental.ts says why
+ * that is safe). Only this program writes the store, and only the newest checkpoint serves as a basis.
+ */
+let lastWalk: { id: string; roots: Partial<Record<Root, Map<string, Entry>>> } | null = null;
+/** Larger trees are walked again each time rather than held (about 200 bytes an entry). */
+const MAX_KEPT_WALK = 200_000;
+
+function keepWalk(id: string, root: Root, walked: Map<string, Entry>): void {
+  if (lastWalk?.id !== id) lastWalk = { id, roots: {} };
+  lastWalk.roots[root] = walked;
+}
+
+/**
+ * One root of a checkpoint after the first: the fast path (incremental.ts) and, when it refuses the tree (too
+ * many entries or too deep for a walk) or fails half-way, rsync --link-dest over the whole tree as before.
+ * `removed` is known only on the fast path; the slow path's caller estimates it from the totals.
+ */
+async function copyIncremental(root: Root, id: string, prevId: string): Promise<CopyStats & { removedKnown: boolean; pending?: PendingTree }> {
+  const from = `${SRC}/${root}`;
+  const basis = `${STORE}/${prevId}/${root}`;
+  const to = `${STORE}/${id}/${root}`;
+  const known = lastWalk?.id === prevId ? lastWalk.roots[root] : undefined;
+  try {
+    const r = await incrementalCopy(from, basis, to, EXCLUDES[root], known);
+    const warnings: string[] = [];
+    if (r.code === 24 || r.code === 23) warnings.push(`${root}: some files changed or could not be read while copying (rsync ${r.code})`);
+    else if (r.code !== 0) throw new Error(`rsync failed (${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`);
+    if (r.walked.size <= MAX_KEPT_WALK) keepWalk(id, root, r.walked);
+    return { files: r.files, totalBytes: r.totalBytes, addedBytes: r.addedBytes, changed: r.changed, added: 0, warnings, removedKnown: true, pending: r.pending };
+  } catch {
+    rmSync(to, { recursive: true, force: true });
+    return { ...(await copyTree(from, to, root, [`--link-dest=${basis}`])), removedKnown: false };
+  }
+}
+
+/** A new checkpoint, then retention (in the same request). */
+async function checkpoint(args: { id: string; label?: string; createdAt: number; retention: { keep: string[]; maxCount: number; maxBytes: number } }): Promise<Meta> {
   const id = checkId(args.id);
   const before = metas();
   removeUnfinished(new Set(before.map((m) => m.id)));
   const prev = before.at(-1);
   const copies = await Promise.all(
-    ROOTS.map((root) => copyTree(`${SRC}/${root}`, `${STORE}/${id}/${root}`, root, prev ? [`--link-dest=${STORE}/${prev.id}/${root}`] : [])),
+    ROOTS.map((root): Promise<CopyStats & { removedKnown: boolean; pending?: PendingTree }> =>
+      prev ? copyIncremental(root, id, prev.id) : copyTree(`${SRC}/${root}`, `${STORE}/${id}/${root}`, root, []).then((c) => ({ ...c, removedKnown: false })),
+    ),
   );
-  const sum = (k: 'files' | 'totalBytes' | 'addedBytes' | 'changed' | 'added') => copies.reduce((n, c) => n + c[k], 0);
-  const files = sum('files');
-  // Removed paths: those of the previous tree that are not kept (kept = now minus the new paths).
-  const removed = prev ? Math.max(0, prev.files - (files - sum('added'))) : 0;
-  const changed = prev ? sum('changed') + removed : files;
-  const totalBytes = sum('totalBytes');
-  const addedBytes = sum('addedBytes');
+  const sum = (cs: typeof copies, k: 'files' | 'totalBytes' | 'addedBytes' | 'changed' | 'added') => cs.reduce((n, c) => n + c[k], 0);
+  const files = sum(copies, 'files');
+  // rsync's list has no removed paths: when it copied both trees whole, they are those of the previous checkpoint
+  // not kept now (kept = now minus the new paths); the fast path counted them itself (a mix leaves rsync's root's out).
+  const removed = prev && copies.every((c) => !c.removedKnown) ? Math.max(0, prev.files - (files - sum(copies, 'added'))) : 0;
+  const changed = prev ? sum(copies, 'changed') + removed : files;
+  const totalBytes = sum(copies, 'totalBytes');
+  const addedBytes = sum(copies, 'addedBytes');
   const warnings = copies.flatMap((c) => c.warnings);
   const meta: Meta = { id, label: String(args.label ?? '').slice(0, 200), createdAt: args.createdAt, changed, files, totalBytes, addedBytes, previous: prev?.id, warnings };
-  writeFileSync(`${STORE}/${id}.json.tmp`, JSON.stringify(meta));
-  renameSync(`${STORE}/${id}.json.tmp`, `${STORE}/${id}.json`);
-  return { ...meta, ...prune({ ...args.retention, keep: [...args.retention.keep, id] }) };
+  // The links from the previous checkpoint are made after the answer (incremental.ts says why that is sound): the
+  // journal, written before the record, lets any later start of this program finish them.
+  const pending = copies.flatMap((c) => (c.pending ? [c.pending] : []));
+  if (pending.length) writeAtomically(`${STORE}/${id}.pending`, JSON.stringify(pending));
+  writeAtomically(`${STORE}/${id}.json`, JSON.stringify(meta));
+  afterAnswer = async () => {
+    await finishPending();
+    prune({ ...args.retention, keep: [...args.retention.keep, id] });
+  };
+  return meta;
+}
+
+function writeAtomically(path: string, text: string): void {
+  writeFileSync(`${path}.tmp`, text);
+  renameSync(`${path}.tmp`, path);
+}
+
+/** Work of the last request that runs after its answer was sent, before the next request is read. */
+let afterAnswer: (() => Promise<void>) | null = null;
+
+/** Finish the links of every recorded checkpoint that has a journal (one without its record is unfinished: removed). */
+async function finishPending(): Promise<void> {
+  if (!existsSync(STORE)) return;
+  for (const name of readdirSync(STORE)) {
+    const id = name.slice(0, -'.pending'.length);
+    if (!name.endsWith('.pending') || !CHECKPOINT_ID.test(id) || !existsSync(`${STORE}/${id}.json`)) continue;
+    const trees = JSON.parse(readFileSync(`${STORE}/${name}`, 'utf8')) as PendingTree[];
+    const inside = (p: string) => p.startsWith(`${STORE}/ck-`) && !p.includes('/../');
+    for (const t of trees) if (inside(t.basis) && inside(t.to) && t.to.startsWith(`${STORE}/${id}/`)) await completeTree(t);
+    rmSync(`${STORE}/${name}`, { force: true });
+  }
 }
 
 /** Oldest first, never a kept one nor the newest, until both the count and the size fit. */
@@ -221,6 +290,8 @@ function diff(args: DiffArgs) {
 async function restore(args: { id: string; paths?: unknown }): Promise<{ warnings: string[] }> {
   const id = checkId(args.id);
   if (!existsSync(`${STORE}/${id}.json`)) throw new Error(`no checkpoint ${id}`);
+  // Its links are still to be made (by the writer, which every checkpoint, list or diff lets finish first).
+  if (existsSync(`${STORE}/${id}.pending`)) throw new Error(`checkpoint ${id} is still being completed; retry in a moment`);
   if (args.paths !== undefined) return restorePaths(id, args.paths);
   const copies = await Promise.all(ROOTS.map((root) => copyTree(`${STORE}/${id}/${root}`, `${DST}/${root}`, root, ['--delete'])));
   return { warnings: copies.flatMap((c) => c.warnings) };
@@ -265,7 +336,10 @@ async function handle(op: unknown, args: unknown): Promise<string> {
   const fn = typeof op === 'string' && Object.hasOwn(OPS, op) ? OPS[op] : undefined;
   try {
     if (!fn) throw new Error(`unknown operation ${String(op).slice(0, 40)}`);
-    if (op !== 'restore') mkdirSync(STORE, { recursive: true });
+    if (op !== 'restore') {
+      mkdirSync(STORE, { recursive: true });
+      await finishPending(); // normally done right after the last answer; here after a crash
+    }
     return JSON.stringify({ ok: true, result: await fn((args ?? {}) as never) });
   } catch (err) {
     return JSON.stringify({ ok: false, error: (err as Error).message.slice(0, 500) });
@@ -293,10 +367,14 @@ function serve(): void {
           req = {};
         }
         process.stdout.write((await handle(req.op, req.args)) + '\n');
+        const after = afterAnswer;
+        afterAnswer = null;
+        // A failure here leaves the journal: the next request finishes it, or answers with the error.
+        await after?.().catch((err: Error) => process.stderr.write(`after the answer: ${err.message.slice(0, 300)}\n`));
       });
     }
   });
-  process.stdin.on('end', () => process.exit(0));
+  process.stdin.on('end', () => void chain.finally(() => process.exit(0)));
 }
 
 serve();

@@ -36,6 +36,13 @@ export interface SandboxBackend<Handle = unknown> {
   state(): Promise<ContainerState | null>;
   stop(): Promise<void>;
   remove(opts: { volumes: boolean }): Promise<void>;
+  /**
+   * Freeze every process of the sandbox (a restore copies while nothing in it can run); false when there is no
+   * sandbox or it would not freeze (the caller then stops it instead).
+   */
+  freeze(): Promise<boolean>;
+  /** Undo `freeze`. */
+  thaw(): Promise<void>;
 }
 
 /** The engine does not answer (the name predates other engines; tool.ts shows its message as is). */
@@ -98,5 +105,24 @@ export class DockerBackend implements SandboxBackend<Docker.Container> {
 
   remove(opts: { volumes: boolean }): Promise<void> {
     return this.driver.remove(opts);
+  }
+
+  /** `docker pause`, tried a few times: the freezer can fail while killed processes are still exiting (runc gives up). */
+  async freeze(): Promise<boolean> {
+    const container = await this.driver.find();
+    if (!container) return false;
+    for (let attempt = 0; attempt < 4; attempt++) {
+      try {
+        await container.pause();
+        return true;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
+      }
+    }
+    return false;
+  }
+
+  async thaw(): Promise<void> {
+    await (await this.driver.find())?.unpause();
   }
 }

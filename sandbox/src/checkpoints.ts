@@ -13,7 +13,8 @@
 //     can only land in the agent's own volumes (and the agent's container is stopped during a restore anyway).
 // The engine is rsync with --link-dest hard-link trees: incremental and deduplicated (an unchanged file is a hard
 // link), a plain directory per checkpoint (restorable without us), modes, owners, times, symlinks and empty
-// directories preserved, and no `.git` anywhere involved. Operations go to a small program kept running in each sidecar
+// directories preserved, and no `.git` anywhere involved (after the first checkpoint the program decides itself what
+// changed and gives rsync only that: sandbox/checkpoints/incremental.ts). Operations go to a small program kept running in each sidecar
 // (sandbox/checkpoints/store-tool.ts, over checkpoint-channel.ts); its JSON answers are read with a bound and checked here.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -25,6 +26,8 @@ import { assets } from './assets.js';
 import { StoreChannel, StoreChannelGone } from './checkpoint-channel.js';
 import { DEFAULT_CHECKPOINT_RETENTION, imageOf, LABEL, type CheckpointRetention, type SandboxConfig } from './config.js';
 import { DAEMON_NODE, volumeNames } from './container.js';
+import { AbortedError } from './daemon-client.js';
+import { CHECKPOINT_OP_TIMEOUT_MS, type CheckpointOp } from './op-timeouts.js';
 
 export { CHECKPOINT_ID, EXCLUDES, ROOTS } from '../checkpoints/layout.js';
 
@@ -153,8 +156,14 @@ export class CheckpointStore {
     return dockerOf(this.dockerSource);
   }
 
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(fn, fn);
+  /**
+   * Operations in order. The call's signal is honoured while it waits for its turn; once sent, an operation runs
+   * to its end (its program cannot stop rsync half-way, and a half copy would only be removed again).
+   */
+  private serial<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) return Promise.reject(new AbortedError());
+    const start = () => (signal?.aborted ? Promise.reject(new AbortedError()) : fn());
+    const next = this.queue.then(start, start);
     this.queue = next.catch(() => {});
     return next;
   }
@@ -199,7 +208,7 @@ export class CheckpointStore {
   }
 
   /** One store operation; when the sidecar or its program was gone, it is started again and the call made once more. */
-  private async run(side: Side, op: string, args: object, timeoutMs = 600_000): Promise<unknown> {
+  private async run(side: Side, op: CheckpointOp, args: object, timeoutMs: number = CHECKPOINT_OP_TIMEOUT_MS[op]): Promise<unknown> {
     const attempt = async () => (await this.channel(side)).request(op, args, timeoutMs);
     let answer: unknown;
     try {
@@ -217,28 +226,28 @@ export class CheckpointStore {
   }
 
   /** Copy both trees into a new checkpoint, then apply retention (never dropping `keep` or the new one). */
-  create(label: string | undefined, keep: () => string[]): Promise<CheckpointInfo> {
+  create(label: string | undefined, keep: () => string[], signal?: AbortSignal): Promise<CheckpointInfo> {
     return this.serial(async () => {
       const id = newCheckpointId();
       const retention = { keep: keep().filter((k) => CHECKPOINT_ID.test(k)), maxCount: this.retention.count, maxBytes: this.retention.bytes };
       const info = checked(InfoSchema, await this.run('writer', 'checkpoint', { id, label: label ?? '', createdAt: Date.now(), retention }));
       if (info.id !== id) throw new CheckpointError('the checkpoint store answered for another checkpoint');
       return info;
-    });
+    }, signal);
   }
 
-  list(): Promise<{ checkpoints: CheckpointInfo[]; totalBytes: number }> {
-    return this.serial(async () => checked(ListSchema, await this.run('writer', 'list', {})));
+  list(signal?: AbortSignal): Promise<{ checkpoints: CheckpointInfo[]; totalBytes: number }> {
+    return this.serial(async () => checked(ListSchema, await this.run('writer', 'list', {})), signal);
   }
 
-  diff(from: string, to: string | undefined, limits: { maxEntries: number; maxFileBytes: number; maxTextBytes: number }): Promise<{ entries: RawDiffEntry[]; total: number }> {
+  diff(from: string, to: string | undefined, limits: { maxEntries: number; maxFileBytes: number; maxTextBytes: number }, signal?: AbortSignal): Promise<{ entries: RawDiffEntry[]; total: number }> {
     assertCheckpointId(from);
     if (to !== undefined) assertCheckpointId(to);
-    return this.serial(async () => checked(DiffSchema, await this.run('writer', 'diff', { from, to, ...limits })));
+    return this.serial(async () => checked(DiffSchema, await this.run('writer', 'diff', { from, to, ...limits })), signal);
   }
 
   /**
-   * Return both trees to checkpoint `id`. The caller stops the agent's container first. With `paths` ("workspace/…",
+   * Return both trees to checkpoint `id`. The caller stops the agent's container first (and so sends no signal). With `paths` ("workspace/…",
    * "home/…", checked by the caller), only those entries go back, and the agent's processes may keep running.
    */
   restore(id: string, paths?: string[]): Promise<{ warnings: string[] }> {

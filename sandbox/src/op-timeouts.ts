@@ -32,3 +32,17 @@ export const DAEMON_OP_TIMEOUT_MS: Readonly<Record<DaemonOp, number>> = {
   codeCancel: 15_000,
   codeReset: 60_000,
 };
+
+/**
+ * Default wait per operation of the checkpoint store program (sandbox/checkpoints/store-tool.ts, in a store
+ * sidecar): a checkpoint or a restore copies whole trees, a listing reads one small record per checkpoint.
+ */
+export const CHECKPOINT_OP_TIMEOUT_MS = {
+  checkpoint: 600_000,
+  restore: 600_000,
+  diff: 300_000,
+  // A listing waits for the links the previous checkpoint makes after its answer (incremental.ts).
+  list: 300_000,
+  size: 300_000,
+} as const satisfies Record<string, number>;
+export type CheckpointOp = keyof typeof CHECKPOINT_OP_TIMEOUT_MS;

@@ -301,16 +301,15 @@ export class Sandbox {
    * anything that escaped the first kill (a fork racing it) is killed again. With --profile apt the agent is root
    * and a kill of everything would take the daemon along: there the container is stopped and started instead.
    */
-  async restore(id: string, keep: () => string[]): Promise<{ before: CheckpointInfo; warnings: string[] }> {
+  async restore(id: string, keep: () => string[], signal?: AbortSignal): Promise<{ before: CheckpointInfo; warnings: string[] }> {
     await this.ensure(); // the volumes exist (a restore after a reset recreates them)
-    const before = await this.checkpoints.create(`before restoring ${id}`, () => [...keep(), id]);
-    const container = this.config.profile === 'apt' ? null : await this.driver.find();
-    if (container) await this.killAgentProcesses();
-    // The freezer can fail while killed processes are still exiting (runc gives up after a few tries): retry, and
-    // if it still will not freeze, stop the container, which ends everything in it just as well.
-    if (!container || !(await freeze(container))) {
+    const before = await this.checkpoints.create(`before restoring ${id}`, () => [...keep(), id], signal);
+    const killFirst = this.config.profile !== 'apt';
+    if (killFirst) await this.killAgentProcesses();
+    // When it will not freeze, the container is stopped, which ends everything in it just as well.
+    if (!killFirst || !(await this.backend.freeze())) {
       this.disconnect();
-      await this.driver.stop();
+      await this.backend.stop();
       try {
         return { before, ...(await this.checkpoints.restore(id)) };
       } finally {
@@ -322,7 +321,7 @@ export class Sandbox {
     try {
       restored = await this.checkpoints.restore(id);
     } finally {
-      await container.unpause();
+      await this.backend.thaw();
     }
     await this.killAgentProcesses();
     return { before, ...restored };
@@ -332,17 +331,4 @@ export class Sandbox {
   private async killAgentProcesses(): Promise<void> {
     await this.exec({ argv: ['bash', '-c', 'kill -KILL -1'], cwd: WORKSPACE_ROOT, timeoutMs: 10_000, capBytes: 1024 }).catch(() => undefined);
   }
-}
-
-/** `docker pause`, tried a few times; false when the container would not freeze. */
-async function freeze(container: Docker.Container): Promise<boolean> {
-  for (let attempt = 0; attempt < 4; attempt++) {
-    try {
-      await container.pause();
-      return true;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
-    }
-  }
-  return false;
 }

@@ -67,8 +67,8 @@ export class AgentRunManager {
   constructor(
     private readonly runtime: { config: ServerConfig; log: Logger },
     private readonly store: RunStore,
-    /** The server's own tools for a run, without those named in `exclude` (made by runtime.ts over executeTool). */
-    private readonly sandboxTools: (exclude: ReadonlySet<string>) => ToolHost,
+    /** The server's own tools for a run, without those named in `exclude` (made by runtime.ts over executeTool); the calls know their run. */
+    private readonly sandboxTools: (exclude: ReadonlySet<string>, run: RunRecord) => ToolHost,
   ) {
     this.scope = runtime.config.sandbox.name;
     this.hub = new RunHub(runtime.config, runtime.log);
@@ -127,7 +127,7 @@ export class AgentRunManager {
   private async drive(live: LiveRun, provider: ModelProvider, opts: StartOptions): Promise<void> {
     const note = await opts.prepare?.(live.record).catch((err: Error) => err.message);
     if (note) this.push(live, { type: 'note', text: note });
-    const sandboxHost = this.sandboxTools(NOT_FOR_AGENTS);
+    const sandboxHost = this.sandboxTools(NOT_FOR_AGENTS, live.record);
     const attached = await this.hub.attach(live.controller.signal, (text) => this.push(live, { type: 'note', text }));
     if (attached && live.record.status === 'running') live.detachHub = attached.detach;
     else attached?.detach();

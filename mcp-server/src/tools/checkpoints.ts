@@ -1,8 +1,9 @@
 // sandbox_checkpoint / sandbox_checkpoints / sandbox_diff / sandbox_restore: every change to /workspace and the
 // home directory can be looked at and undone. Thin handlers; the store (a volume the agent's container never
-// mounts, copied by rsync hard-link trees in store sidecars) is sandbox/src/checkpoints.ts, the hostile-name-safe
-// rendering of a diff is ../checkpoints/diff-view.ts.
-import { CheckpointError, HOME_DIR, WORKSPACE_ROOT, type CheckpointInfo } from '@suna/sandbox';
+// mounts, copied by rsync hard-link trees in store sidecars) is sandbox/src/checkpoints.ts, reached through the
+// call's facade (ctx.checkpoints: its signal, the store's timeouts, its errors as words for the model); the
+// hostile-name-safe rendering of a diff is ../checkpoints/diff-view.ts.
+import { HOME_DIR, WORKSPACE_ROOT, type CheckpointInfo } from '@suna/sandbox';
 import { quotePath, sandboxPathProblem } from '@suna/shared';
 import { z } from 'zod';
 import { DIFF_LIMITS, renderDiff } from '../checkpoints/diff-view.js';
@@ -17,16 +18,6 @@ function size(bytes: number): string {
   return bytes < 1024 * 1024 ? `${Math.round(bytes / 1024)} KiB` : `${(bytes / 1048576).toFixed(1)} MiB`;
 }
 
-/** Store errors carry words for the model; the rest goes through the usual error path. */
-async function store<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof CheckpointError) throw new ToolError(`${err.message}`);
-    throw err;
-  }
-}
-
 function describe(c: CheckpointInfo): Record<string, unknown> {
   return { id: c.id, label: c.label, created_at: new Date(c.createdAt).toISOString(), files: c.files, changed: c.changed, ...(c.bytes !== undefined ? { bytes: c.bytes } : {}) };
 }
@@ -35,6 +26,20 @@ async function closePorts(ctx: ToolContext): Promise<number> {
   // The servers behind exposed ports are killed: the forwards would lead nowhere, so they are closed (as sandbox_reset does).
   forgetOutputCursors(ctx.runtime);
   return closeExposedPorts(ctx.runtime);
+}
+
+/**
+ * The agent of an agent_run may undo its own work, not the user's: it may restore its run's pre-run checkpoint
+ * or one taken since (by itself, or by a restore it made), never an older one. That checkpoint stays pinned
+ * (retention keeps it) and a restore only adds checkpoints, so the panel's "Restore to here" and the run's
+ * `sandbox_diff` keep their base whatever the agent restores. A run without its own checkpoint restores nothing.
+ */
+function assertWithinRun(run: NonNullable<ToolContext['run']>, target: CheckpointInfo, all: CheckpointInfo[]): void {
+  // The store lists oldest first (by time, then id): the position says what is older.
+  const own = run.checkpoint ? all.findIndex((c) => c.id === run.checkpoint) : -1;
+  if (own < 0) throw new ToolError('this agent run has no checkpoint of its own, so it cannot restore; the user can, with sandbox_restore');
+  if (all.indexOf(target) < own)
+    throw new ToolError(`${target.id} is older than this run (its checkpoint is ${run.checkpoint}): an agent run may restore only its own checkpoint or later ones; older ones are the user's to restore`);
 }
 
 export const sandboxCheckpoint = defineTool({
@@ -47,7 +52,7 @@ export const sandboxCheckpoint = defineTool({
   input: z.object({ label: z.string().max(200).optional().describe('e.g. "before the refactor"') }),
   async handle({ label }, ctx) {
     await ctx.sandbox.ensure();
-    const c = await store(() => ctx.sandbox.checkpoints.create(label, () => pinnedCheckpoints(ctx.runtime)));
+    const c = await ctx.checkpoints.create(label, () => pinnedCheckpoints(ctx.runtime));
     const warn = c.warnings.length ? `\nwarning: ${c.warnings.join('; ')}` : '';
     ctx.reply.text(`checkpoint ${c.id}${c.label ? ` "${c.label}"` : ''}: ${c.files} entries, ${c.changed} changed since the previous, ${size(c.addedBytes)} new${warn}`);
     ctx.reply.structuredContent(describe(c));
@@ -63,7 +68,7 @@ export const sandboxCheckpoints = defineTool({
   input: z.object({}),
   async handle(_args, ctx) {
     await ctx.sandbox.ensure();
-    const { checkpoints, totalBytes } = await store(() => ctx.sandbox.checkpoints.list());
+    const { checkpoints, totalBytes } = await ctx.checkpoints.list();
     const pinned = new Set(pinnedCheckpoints(ctx.runtime));
     const lines = checkpoints.map(
       (c) => `${c.id}  ${new Date(c.createdAt).toISOString().replace('T', ' ').slice(0, 19)}  ${String(c.changed).padStart(5)} changed  ${size(c.bytes ?? 0).padStart(10)}  ${c.label}${pinned.has(c.id) ? '  (used by a running agent_run)' : ''}`,
@@ -86,7 +91,7 @@ export const sandboxDiff = defineTool({
   }),
   async handle({ from, to, with_before }, ctx) {
     await ctx.sandbox.ensure();
-    const raw = await store(() => ctx.sandbox.checkpoints.diff(from, to, DIFF_LIMITS));
+    const raw = await ctx.checkpoints.diff(from, to, DIFF_LIMITS);
     const view = renderDiff(raw, from, to, { withBefore: with_before === true });
     ctx.reply.text(view.total ? view.text : `no changes from ${from} to ${to ?? 'now'}`);
     ctx.reply.structuredContent({ from, to: to ?? 'now', total: view.total, changes: view.items });
@@ -99,7 +104,8 @@ export const sandboxRestore = defineTool({
   kind: 'destructive',
   description:
     'Return /workspace and home to a checkpoint: newer files deleted, changed ones put back, every process (jobs, servers, browser) stopped. ' +
-    'The present is checkpointed first: the id returned undoes the restore. With `paths`, only those files go back and nothing is stopped.',
+    'The present is checkpointed first: the id returned undoes the restore. With `paths`, only those files go back and nothing is stopped. ' +
+    "Inside agent_run: only the run's own checkpoint or later ones.",
   input: z.object({
     id: ID,
     paths: z
@@ -112,11 +118,13 @@ export const sandboxRestore = defineTool({
   async handle({ id, paths }, ctx) {
     const entries = paths?.map(storePath);
     await ctx.sandbox.ensure();
-    const known = await store(() => ctx.sandbox.checkpoints.list());
-    if (!known.checkpoints.some((c) => c.id === id)) throw new ToolError(`no checkpoint ${JSON.stringify(id.slice(0, 40))}; sandbox_checkpoints lists them`);
+    const known = await ctx.checkpoints.list();
+    const target = known.checkpoints.find((c) => c.id === id);
+    if (!target) throw new ToolError(`no checkpoint ${JSON.stringify(id.slice(0, 40))}; sandbox_checkpoints lists them`);
+    if (ctx.run) assertWithinRun(ctx.run, target, known.checkpoints);
     if (entries) return restoreEntries(ctx, id, entries);
     const closed = await closePorts(ctx);
-    const r = await store(() => ctx.sandbox.restore(id, () => pinnedCheckpoints(ctx.runtime)));
+    const r = await ctx.checkpoints.restore(id, () => pinnedCheckpoints(ctx.runtime));
     const lines = [
       `restored ${id}: /workspace and the home directory are as they were then.`,
       `Every process the agent had started was stopped (commands, background jobs, servers, the browser)${closed ? `; ${closed} exposed port${closed === 1 ? ' was' : 's were'} closed` : ''}.`,
@@ -139,8 +147,8 @@ function storePath(p: string): string {
 /** Some files back to a checkpoint: the present is checkpointed first (undo), nothing is stopped. */
 async function restoreEntries(ctx: ToolContext, id: string, entries: string[]): Promise<void> {
   const keep = () => [...pinnedCheckpoints(ctx.runtime), id];
-  const before = await store(() => ctx.sandbox.checkpoints.create(`before restoring ${entries.length} file${entries.length === 1 ? '' : 's'} of ${id}`, keep));
-  const r = await store(() => ctx.sandbox.checkpoints.restore(id, entries));
+  const before = await ctx.checkpoints.create(`before restoring ${entries.length} file${entries.length === 1 ? '' : 's'} of ${id}`, keep);
+  const r = await ctx.checkpoints.restorePaths(id, entries);
   ctx.reply.text(
     [
       `restored ${entries.length} path${entries.length === 1 ? '' : 's'} to ${id} (each as it was then, or deleted if it did not exist); nothing else changed and no process was stopped.`,

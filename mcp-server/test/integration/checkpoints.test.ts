@@ -52,6 +52,7 @@ describe('checkpoints (real sandbox, store sidecars)', function () {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
+  let earlierRun = '';
   let original = '';
   let first = '';
   let destroyed = '';
@@ -135,6 +136,36 @@ describe('checkpoints (real sandbox, store sidecars)', function () {
     assert.match(id, /^ck-/, r.text);
     const d = await s.ok('sandbox_diff', { from: id });
     assert.deepEqual((d.structured?.changes as Array<{ path: string }>).map((c) => c.path), ['/workspace/proj/by-agent.txt']);
+    earlierRun = id;
+  });
+
+  it("the agent of agent_run may restore its run's own checkpoint, never an older one (the user's history)", async () => {
+    await sh('echo before > proj/user-file.txt');
+    const asked = fake.modelRequests().length;
+    // The first turn streams slowly, so the test learns the run's checkpoint id before the second turn is asked for.
+    fake.push({ toolCalls: [{ name: 'sandbox_restore', args: { id: earlierRun } }], chunkDelayMs: 1500 });
+    const started = await s.ok('agent_run', { task: 'undo things', wait_s: 0 });
+    const runId = String(started.structured?.run_id);
+    let own = '';
+    for (let i = 0; i < 120 && !own; i++) {
+      const st = await s.ok('agent_status', { run_id: runId, wait_s: 0 });
+      own = typeof st.structured?.checkpoint === 'string' ? st.structured.checkpoint : '';
+      if (!own) await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.match(own, /^ck-/);
+    fake.push({ toolCalls: [{ name: 'sandbox_restore', args: { id: own } }] }, { text: 'Done.' });
+    let done = await s.ok('agent_status', { run_id: runId, wait_s: 0 });
+    for (let i = 0; i < 240 && done.structured?.status === 'running'; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      done = await s.ok('agent_status', { run_id: runId, wait_s: 0 });
+    }
+    if (done.structured?.status === 'running') await s.call('agent_cancel', { run_id: runId }); // its pin would hold retention below
+    assert.equal(done.structured?.status, 'completed', done.text);
+    const toolResults = fake.modelRequests().slice(asked).map((r) => JSON.stringify(r.body));
+    assert.match(toolResults[1] ?? '', /older than this run/, 'the older checkpoint is refused');
+    assert.match(toolResults[2] ?? '', new RegExp(`restored ${own}`), 'its own checkpoint is restored');
+    assert.equal(await sh('cat proj/user-file.txt'), 'before\n', "the user's file from before the run is still there");
+    assert.ok(((await s.ok('sandbox_checkpoints')).structured?.checkpoints as Array<{ id: string }>).some((c) => c.id === own), 'the run keeps its checkpoint');
   });
 
   it('sandbox_status shows the store; retention keeps the newest and drops the oldest first', async () => {

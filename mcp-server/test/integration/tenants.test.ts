@@ -51,7 +51,7 @@ describe('tenants: one server, a sandbox each, no id crosses', function () {
     redis = await startRedis();
     fake = await startFakeModelServer([]);
     const file = join(dir, 'tenants.json');
-    writeFileSync(file, JSON.stringify({ tenants: { alice: { token_sha256: sha(TOKENS.alice), memory_mb: 768 }, bob: { token_sha256: sha(TOKENS.bob), memory_mb: 512, tools: ['shell', 'files', 'deploy', 'agent'] } } }));
+    writeFileSync(file, JSON.stringify({ tenants: { alice: { token_sha256: sha(TOKENS.alice), memory_mb: 768 }, bob: { token_sha256: sha(TOKENS.bob), memory_mb: 512, tools: ['shell', 'files', 'deploy', 'agent', 'checkpoints'] } } }));
     server = await startHttpServer(
       {
         SUNA_TOKEN: '',
@@ -145,9 +145,26 @@ describe('tenants: one server, a sandbox each, no id crosses', function () {
     assert.match((await ok(alice, 'agent_list')).text, new RegExp(id));
   });
 
-  // TODO(checkpoints): checkpoint ids (added by the checkpoints work) need the same case: bob's
-  // checkpoint_restore / checkpoint_list must not see alice's. Their store lives in the tenant's sandbox
-  // and data dir, so they should already be per tenant; add the assertion here when the tools land.
+  it('checkpoints: bob neither lists, diffs nor restores a checkpoint of alice (each store is in its own sandbox)', async () => {
+    await ok(alice, 'file_write', { path: 'ck/alice.txt', content: 'alice v1\n' });
+    const id = String((await ok(alice, 'sandbox_checkpoint', { label: 'alice private' })).s.id);
+    assert.match(id, /^ck-/);
+    await ok(alice, 'file_write', { path: 'ck/alice.txt', content: 'alice v2\n' });
+    assert.doesNotMatch((await ok(bob, 'sandbox_checkpoints')).text, new RegExp(`${id}|alice private`));
+    for (const [tool, args] of [['sandbox_diff', { from: id }], ['sandbox_restore', { id }]] as const) {
+      const r = await call(bob, tool, args);
+      assert.equal(r.isError, true, `${tool}: ${r.text}`);
+      assert.match(r.text, /no checkpoint/);
+      assert.doesNotMatch(r.text, /alice/);
+    }
+    // bob's own checkpoint is his: alice does not see it either, and her file and checkpoint are as she left them.
+    const bobs = String((await ok(bob, 'sandbox_checkpoint', {})).s.id);
+    const aliceList = await ok(alice, 'sandbox_checkpoints');
+    assert.match(aliceList.text, new RegExp(id));
+    assert.doesNotMatch(aliceList.text, new RegExp(bobs));
+    assert.equal((await call(alice, 'sandbox_diff', { from: bobs })).isError, true);
+    assert.match((await ok(alice, 'file_read', { path: 'ck/alice.txt' })).text, /alice v2/);
+  });
 
   it("sessions: alice's session id with bob's token is unknown; no token or a wrong one is refused", async () => {
     const { client, transport } = await clientFor(TOKENS.alice);

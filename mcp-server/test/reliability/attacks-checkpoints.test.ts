@@ -82,6 +82,25 @@ describe('reliability: attacks on the checkpoint store from inside the sandbox',
     assert.ok((await ids()).includes(id));
   });
 
+  it('a checkpoint whose links a crash of the store program cut short is completed before anything uses it', async () => {
+    // After its answer the writer links the unchanged files from the previous checkpoint; kill it right then.
+    await sh('rm -rf many && mkdir many && for i in $(seq 1 3000); do echo $i > many/f$i; done');
+    await checkpoint('many files');
+    await sh('echo changed > many/f1');
+    const id = await checkpoint('one changed');
+    const writer = docker.getContainer(`suna-${s.sandboxName}-ckpt-writer`);
+    const exec = await writer.exec({ Cmd: ['sh', '-c', 'for p in /proc/[0-9]*; do head -c 40 $p/cmdline 2>/dev/null | grep -q bin/node && kill -9 ${p#/proc/}; done; true'], AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({});
+    await new Promise<void>((resolve) => {
+      stream.on('end', resolve);
+      stream.resume();
+    });
+    await sh('rm -rf many');
+    await s.ok('sandbox_restore', { id });
+    assert.equal(await sh('ls many | wc -l'), '3000\n');
+    assert.equal(await sh('cat many/f1 many/f2 many/f3000'), 'changed\n2\n3000\n');
+  });
+
   it('hostile file names in a diff are listed quoted and flagged, never as lines or markup of their own', async () => {
     const id = await checkpoint('before hostile names');
     const made = await sh(

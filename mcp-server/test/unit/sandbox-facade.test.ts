@@ -2,7 +2,7 @@
 // signal and the default timeout declared beside the daemon ops, bytes are decoded in one place, and daemon
 // refusals reach the model through the one error mapper.
 import assert from 'node:assert/strict';
-import { AbortedError, DAEMON_GRACE_MS, DAEMON_OP_TIMEOUT_MS, DaemonGoneError, DaemonRequestError, type RequestOptions, type Sandbox } from '@suna/sandbox';
+import { AbortedError, CheckpointError, DAEMON_GRACE_MS, DAEMON_OP_TIMEOUT_MS, DaemonGoneError, DaemonRequestError, type RequestOptions, type Sandbox } from '@suna/sandbox';
 import { describeError, reword, SandboxFileError, ToolError } from '../../src/errors.ts';
 import { bindSandbox } from '../../src/sandbox-facade.ts';
 
@@ -164,5 +164,31 @@ describe('sandbox facade', () => {
     const raw = new DaemonRequestError('EISDIR', 'is a directory: src');
     assert.deepEqual(describeError(raw), { message: 'is a directory: src (this is a directory; use file_list)', internal: false });
     assert.deepEqual(describeError(new Error('boom\n  at secret/host/path.ts:1')), { message: 'internal error: boom', internal: true });
+  });
+
+  it('reaches the checkpoint store with the call signal, and its refusals as words for the model', async () => {
+    const signals: Array<AbortSignal | undefined> = [];
+    const sandbox = {
+      checkpoints: {
+        async list(signal?: AbortSignal) {
+          signals.push(signal);
+          return { checkpoints: [], totalBytes: 0 };
+        },
+        async diff(_f: string, _t: string | undefined, _l: unknown, signal?: AbortSignal) {
+          signals.push(signal);
+          throw new CheckpointError('no checkpoint ck-mwzhcl2n-684218');
+        },
+      },
+      async restore(_id: string, _keep: () => string[], signal?: AbortSignal) {
+        signals.push(signal);
+        throw new AbortedError();
+      },
+    } as unknown as Sandbox;
+    const controller = new AbortController();
+    const { checkpoints } = bindSandbox(sandbox, controller.signal);
+    assert.deepEqual(await checkpoints.list(), { checkpoints: [], totalBytes: 0 });
+    await assert.rejects(checkpoints.diff('ck-mwzhcl2n-684218', undefined, { maxEntries: 1, maxFileBytes: 1, maxTextBytes: 1 }), (e: Error) => e instanceof ToolError && /no checkpoint ck-/.test(e.message));
+    await assert.rejects(checkpoints.restore('ck-mwzhcl2n-684218', () => []), (e: Error) => describeError(e).message === 'cancelled');
+    assert.deepEqual(signals, [controller.signal, controller.signal, controller.signal]);
   });
 });
