@@ -5,32 +5,37 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { Duplex, PassThrough } from 'node:stream';
-import type Docker from 'dockerode';
+import { Duplex, PassThrough, Writable } from 'node:stream';
 import { encodeFrame, FrameDecoder, FrameType, jsonPayload, WINDOW_BYTES, windowPayload, type Frame } from '../../egress/protocol.ts';
 import { EgressBroker, type EgressConfig, type EgressDecision } from '../../src/egress/broker.ts';
 
-/** A fake relay: a Docker stand-in whose exec stream is a pair of pipes the test drives frame by frame. */
+/**
+ * A fake relay: an engine stand-in whose helper exec is a pair of pipes the test drives frame by frame. What the
+ * broker writes is copied on arrival, as the kernel does for a real socket: the broker reuses its read buffers once
+ * a write has completed.
+ */
 function fakeRelay() {
   const fromRelay = new PassThrough();
-  const toRelay = new PassThrough();
-  const stream = Duplex.from({ readable: fromRelay, writable: toRelay });
   const frames: Frame[] = [];
   const decoder = new FrameDecoder();
   const arrived = new EventEmitter();
-  toRelay.on('data', (c: Buffer) => {
-    for (const f of decoder.push(c)) {
-      frames.push({ ...f, payload: Buffer.from(f.payload) });
-      arrived.emit('frame');
-    }
+  const toRelay = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const f of decoder.push(Buffer.from(chunk))) {
+        frames.push(f);
+        arrived.emit('frame');
+      }
+      done();
+    },
   });
-  const docker = {
-    modem: { demuxStream: (s: Duplex, out: PassThrough) => s.pipe(out) },
-    getNetwork: () => ({ inspect: async () => ({ IPAM: { Config: [{ Gateway: '172.17.0.1' }] } }) }),
-  } as unknown as Docker;
-  const container = { exec: async () => ({ start: async () => stream }) } as unknown as Docker.Container;
+  const stream = Duplex.from({ readable: new PassThrough(), writable: toRelay }); // its output is fromRelay, already demuxed
+  const engine = {
+    attachHelper: async () => ({ stream, stdout: fromRelay, stderr: new PassThrough() }),
+    hostGatewayAddresses: async () => ['172.17.0.1'],
+  };
+  const container = {};
   return {
-    docker,
+    engine,
     container,
     stream,
     frames,
@@ -54,7 +59,7 @@ async function startBroker(config: EgressConfig, resolve: (host: string) => Prom
   const relay = fakeRelay();
   const connects: string[] = [];
   const decisions: EgressDecision[] = [];
-  const broker = new EgressBroker(relay.docker, config, () => {}, {
+  const broker = new EgressBroker(relay.engine, config, () => {}, {
     resolve,
     connect: ((opts: { host: string; port: number }) => {
       connects.push(`${opts.host}:${opts.port}`);
