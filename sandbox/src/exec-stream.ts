@@ -43,7 +43,11 @@ export class ExecDemuxer {
   }
 }
 
-/** A helper process attached to its own exec: write its stdin to `stream`, read `stdout`/`stderr`; destroy `stream` to end it. */
+/**
+ * A helper process attached to its own exec: write its stdin to `stream`, read `stdout`/`stderr`; destroy `stream` to
+ * end it. A write's callback must mean the chunk is no longer referenced (true of sockets, TLS and ssh channels): the
+ * egress broker reuses its read buffers from then on.
+ */
 export interface AttachedHelper {
   stream: Duplex;
   stdout: Readable;

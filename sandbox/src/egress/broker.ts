@@ -24,6 +24,8 @@ import {
   CreditReturn,
   EGRESS_PROXY_PORT,
   encodeFrame,
+  MAX_PAYLOAD,
+  WINDOW_BYTES,
   FrameDecoder,
   FrameType,
   jsonPayload,
@@ -275,6 +277,15 @@ export class EgressBroker<Handle = unknown> extends EventEmitter<{ decision: [Eg
     switch (f.type) {
       case FrameType.data:
         if (!ch.socket || ch.remoteEnded) return;
+        if (ch.socket.writableLength + f.payload.length > WINDOW_BYTES + MAX_PAYLOAD) {
+          // More unflushed bytes than its credit allows: a relay that ignores the window (the destination is not
+          // reading). Close the channel rather than buffer on the host without bound.
+          if (ch.decision) ch.decision.why += '; closed: the sandbox sent past its credit window';
+          this.channels.delete(ch.id);
+          this.send(encodeFrame(FrameType.close, ch.id));
+          this.finish(ch);
+          return;
+        }
         this.count(ch, 'up', f.payload.length);
         ch.socket.write(f.payload, () => !ch.closed && ch.credit.consumed(f.payload.length));
         break;
