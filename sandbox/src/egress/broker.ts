@@ -19,7 +19,7 @@ import { connect, isIP, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { assets } from '../assets.js';
-import type { SandboxBackend } from '../backend.js';
+import type { AttachedHelper, HelperSpec } from '../exec-stream.js';
 import {
   CreditReturn,
   EGRESS_PROXY_PORT,
@@ -110,8 +110,11 @@ interface Channel {
   credit: CreditReturn;
 }
 
-/** What the broker needs of the engine: the relay's own attached exec, and the host's addresses on the sandbox side. */
-export type EgressRelayHost<Handle> = Pick<SandboxBackend<Handle>, 'attachHelper' | 'hostGatewayAddresses'>;
+/** What the broker needs of the engine (SandboxBackend provides it): the relay's own attached exec, and the host's addresses on the sandbox side. */
+export interface EgressRelayHost<Handle> {
+  attachHelper(handle: Handle, spec: HelperSpec): Promise<AttachedHelper>;
+  hostGatewayAddresses(): Promise<string[]>;
+}
 
 /** Emits `decision` once per connection request: at once when refused, when it closes (with bytes) when allowed. */
 export class EgressBroker<Handle = unknown> extends EventEmitter<{ decision: [EgressDecision] }> {
