@@ -140,7 +140,7 @@ function frameAt(buf: Buffer, at: number, length: number): Frame {
  */
 export class SendWindow {
   private credit: number;
-  constructor(size = WINDOW_BYTES, private readonly onChange: (blocked: boolean) => void = () => {}) {
+  constructor(private readonly size = WINDOW_BYTES, private readonly onChange: (blocked: boolean) => void = () => {}) {
     this.credit = size;
   }
   get blocked(): boolean {
@@ -154,9 +154,10 @@ export class SendWindow {
     this.credit -= bytes;
     if (!was && this.blocked) this.onChange(true);
   }
+  /** Credit back from the peer; never more than the window in total, so a peer that lies about what it consumed cannot make the sender read (and buffer) without bound. */
   grant(bytes: number): void {
     const was = this.blocked;
-    this.credit += bytes;
+    this.credit = Math.min(this.credit + bytes, this.size);
     if (was && !this.blocked) this.onChange(false);
   }
 }

@@ -1,13 +1,14 @@
 // The engine a sandbox runs on, as Sandbox needs it: reachability, the image, a hardened container that is
 // running, the daemon's attached stream into it, its state, stop and remove. Docker (local, Docker Desktop or a
 // remote DOCKER_HOST over TLS) is the one implementation; another engine (Kubernetes pods through the exec API,
-// see docs/scale-out.md) is one more module implementing this interface. The egress relay still starts
-// through dockerode directly (EgressBroker): the next seam to move here.
+// see docs/scale-out.md) is one more module implementing this interface. The egress relay starts through it too
+// (attachHelper, hostGatewayAddresses): the broker never touches the engine's client.
 import type Docker from 'dockerode';
 import { SandboxContainerDriver, type ContainerState } from './container.js';
 import { dockerOf, type DockerSource } from './docker-client.js';
 import { SandboxDaemonClient, type DaemonLaunch } from './daemon-client.js';
 import { buildImage, imageExists, type BuildProgress } from './image.js';
+import { attachExecHelper, type AttachedHelper, type HelperSpec } from './exec-stream.js';
 import type { SandboxConfig } from './config.js';
 
 export interface RunningSandbox<Handle> {
@@ -32,6 +33,10 @@ export interface SandboxBackend<Handle = unknown> {
   environment(handle: Handle): Promise<string[]>;
   /** Start the daemon in the sandbox and connect to its attached stream. */
   connectDaemon(handle: Handle, launch: DaemonLaunch): Promise<SandboxDaemonClient>;
+  /** Start a helper process (the egress relay) with stdin and stdout attached on a connection of its own, not the daemon's. */
+  attachHelper(handle: Handle, spec: HelperSpec): Promise<AttachedHelper>;
+  /** Addresses of the engine's host as the sandbox side sees it (Docker: the bridge gateways); the egress policy refuses them. */
+  hostGatewayAddresses(): Promise<string[]>;
   /** null: no such sandbox; throws when the engine does not answer. */
   state(): Promise<ContainerState | null>;
   stop(): Promise<void>;
@@ -93,6 +98,15 @@ export class DockerBackend implements SandboxBackend<Docker.Container> {
 
   connectDaemon(container: Docker.Container, launch: DaemonLaunch): Promise<SandboxDaemonClient> {
     return SandboxDaemonClient.connect(this.docker, container, launch);
+  }
+
+  attachHelper(container: Docker.Container, spec: HelperSpec): Promise<AttachedHelper> {
+    return attachExecHelper(container, spec);
+  }
+
+  async hostGatewayAddresses(): Promise<string[]> {
+    const bridge = (await this.docker.getNetwork('bridge').inspect().catch(() => ({}))) as { IPAM?: { Config?: Array<{ Gateway?: string }> } };
+    return (bridge.IPAM?.Config ?? []).map((c) => c.Gateway ?? '').filter(Boolean);
   }
 
   state(): Promise<ContainerState | null> {

@@ -55,7 +55,7 @@ export class Sandbox {
   readonly backend: SandboxBackend<Docker.Container>;
   readonly driver: SandboxContainerDriver;
   /** Outbound traffic: the relay in the sandbox and the policy on this side (sandbox/src/egress/). */
-  readonly egress: EgressBroker;
+  readonly egress: EgressBroker<Docker.Container>;
   /** Checkpoints of /workspace and home, in a store the agent cannot reach (checkpoints.ts). */
   readonly checkpoints: CheckpointStore;
   private daemon: SandboxDaemonClient | null = null;
@@ -76,7 +76,7 @@ export class Sandbox {
     const backend = new DockerBackend(this.dockerSource, config);
     this.backend = backend;
     this.driver = backend.driver;
-    this.egress = new EgressBroker(this.dockerSource, egressOf(config), log);
+    this.egress = new EgressBroker(backend, egressOf(config), log);
     this.checkpoints = new CheckpointStore(this.dockerSource, config);
   }
 

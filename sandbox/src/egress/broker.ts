@@ -8,18 +8,24 @@
 // inside the sandbox (there is no route), and the policy, logs and metrics live in the server process where they
 // can be unit-tested. The relay has its own exec (not the daemon's stream), so a large download never delays a
 // tool call, and per-channel credit windows (protocol.ts) keep one download from starving other connections.
+//
+// Throughput: this runs on the server's event loop, whose heap is large (SDK, zod, tools). Reading destinations into
+// a fresh 64 KiB buffer per read made V8 run a full mark-compact of that heap every few dozen MiB (external memory
+// pressure): most of the broker's CPU, and pauses that every tool call waited behind. Destinations are therefore read
+// into a bounded pool of buffers that come back when their frame has been written (ReadBufferPool), frames go out
+// as one writev (header + payload view), and the exec output is demuxed without copies (exec-stream.ts).
 import { EventEmitter } from 'node:events';
 import { connect, isIP, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { PassThrough, type Duplex } from 'node:stream';
-import type Docker from 'dockerode';
-import { dockerOf, type DockerSource } from '../docker-client.js';
+import type { Duplex } from 'node:stream';
 import { assets } from '../assets.js';
+import type { AttachedHelper, HelperSpec } from '../exec-stream.js';
 import {
   CreditReturn,
   EGRESS_PROXY_PORT,
-  encodeData,
   encodeFrame,
+  MAX_PAYLOAD,
+  WINDOW_BYTES,
   FrameDecoder,
   FrameType,
   jsonPayload,
@@ -29,6 +35,7 @@ import {
   type OpenRequest,
   type Refusal,
 } from '../../egress/protocol.js';
+import { ReadBufferPool } from './read-pool.js';
 import { decide, hostAddressSet, normalizeHostname, parseAllowList, refusedBeforeResolving, type EgressMode, type EgressPolicy } from './policy.js';
 import { createResolver, parseDnsServer, type ResolveHost } from './resolve.js';
 
@@ -103,13 +110,20 @@ interface Channel {
   credit: CreditReturn;
 }
 
+/** What the broker needs of the engine (SandboxBackend provides it): the relay's own attached exec, and the host's addresses on the sandbox side. */
+export interface EgressRelayHost<Handle> {
+  attachHelper(handle: Handle, spec: HelperSpec): Promise<AttachedHelper>;
+  hostGatewayAddresses(): Promise<string[]>;
+}
+
 /** Emits `decision` once per connection request: at once when refused, when it closes (with bytes) when allowed. */
-export class EgressBroker extends EventEmitter<{ decision: [EgressDecision] }> {
+export class EgressBroker<Handle = unknown> extends EventEmitter<{ decision: [EgressDecision] }> {
   private policy: EgressPolicy;
   private readonly resolve: ResolveHost;
   private stream: Duplex | null = null;
   private starting: Promise<void> | null = null;
-  private container: Docker.Container | null = null;
+  private container: Handle | null = null;
+  private readonly pool = new ReadBufferPool();
   private channels = new Map<number, Channel>();
   private stopped = true;
   private restartTimer: NodeJS.Timeout | null = null;
@@ -120,7 +134,7 @@ export class EgressBroker extends EventEmitter<{ decision: [EgressDecision] }> {
   private readonly connectTo: typeof connect;
 
   /** `seams` replace name resolution and outbound connections (unit tests prove refusals never connect). */
-  constructor(private readonly dockerSource: DockerSource, readonly config: EgressConfig, private readonly log: (line: string) => void = () => {}, seams: { resolve?: ResolveHost; connect?: typeof connect } = {}) {
+  constructor(private readonly engine: EgressRelayHost<Handle>, readonly config: EgressConfig, private readonly log: (line: string) => void = () => {}, seams: { resolve?: ResolveHost; connect?: typeof connect } = {}) {
     super();
     const dns = config.dns ? parseDnsServer(config.dns) : undefined;
     if (config.dns && !dns) throw new Error(`--egress-dns: expected host:port of a DNS server, e.g. 10.0.0.53:53 (got "${config.dns}")`);
@@ -129,16 +143,12 @@ export class EgressBroker extends EventEmitter<{ decision: [EgressDecision] }> {
     this.connectTo = seams.connect ?? connect;
   }
 
-  private get docker(): Docker {
-    return dockerOf(this.dockerSource);
-  }
-
   get enabled(): boolean {
     return this.config.mode !== 'none';
   }
 
   /** Start the relay in `container` (no-op in mode none). Resolves once it listens; throws with its stderr if it cannot. */
-  start(container: Docker.Container): Promise<void> {
+  start(container: Handle): Promise<void> {
     if (!this.enabled) return Promise.resolve();
     this.stopped = false;
     this.container = container;
@@ -147,23 +157,14 @@ export class EgressBroker extends EventEmitter<{ decision: [EgressDecision] }> {
     return this.starting;
   }
 
-  private async launch(container: Docker.Container): Promise<void> {
-    const gateway = await this.docker.getNetwork('bridge').inspect().then((n: { IPAM?: { Config?: Array<{ Gateway?: string }> } }) => n.IPAM?.Config?.map((c) => c.Gateway ?? '') ?? [], () => []);
-    this.policy = policyFor(this.config, gateway.filter(Boolean));
-    const exec = await container.exec({
-      Cmd: ['/usr/local/bin/node', '-e', assets().egressRelay, 'suna-egress-relay'],
-      AttachStdin: true,
-      AttachStdout: true,
-      AttachStderr: true,
-      Tty: false,
-      User: RELAY_USER,
-      WorkingDir: '/',
-      Env: ['NODE_OPTIONS=', 'NODE_USE_ENV_PROXY=0'],
+  private async launch(container: Handle): Promise<void> {
+    const gateways = await this.engine.hostGatewayAddresses().catch(() => []);
+    this.policy = policyFor(this.config, gateways);
+    const { stream, stdout, stderr } = await this.engine.attachHelper(container, {
+      cmd: ['/usr/local/bin/node', '-e', assets().egressRelay, 'suna-egress-relay'],
+      user: RELAY_USER,
+      env: ['NODE_OPTIONS=', 'NODE_USE_ENV_PROXY=0'],
     });
-    const stream = (await exec.start({ hijack: true, stdin: true })) as Duplex;
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    this.docker.modem.demuxStream(stream, stdout, stderr);
     let stderrTail = '';
     stderr.on('data', (d: Buffer) => (stderrTail = (stderrTail + d.toString()).slice(-1000)));
     const decoder = new FrameDecoder();
@@ -258,6 +259,18 @@ export class EgressBroker extends EventEmitter<{ decision: [EgressDecision] }> {
     this.stream?.write(frame);
   }
 
+  /** One data frame as one writev; `written` runs once the stream is done with `payload` (or failed). */
+  private sendData(channel: number, payload: Buffer, written: () => void): void {
+    const stream = this.stream;
+    if (!stream) return written();
+    const header = encodeFrame(FrameType.data, channel);
+    header.writeUInt32BE(payload.length, 5);
+    stream.cork();
+    stream.write(header);
+    stream.write(payload, written);
+    stream.uncork();
+  }
+
   // ---------- channels ----------
 
   private onFrame(f: Frame): void {
@@ -267,6 +280,15 @@ export class EgressBroker extends EventEmitter<{ decision: [EgressDecision] }> {
     switch (f.type) {
       case FrameType.data:
         if (!ch.socket || ch.remoteEnded) return;
+        if (ch.socket.writableLength + f.payload.length > WINDOW_BYTES + MAX_PAYLOAD) {
+          // More unflushed bytes than its credit allows: a relay that ignores the window (the destination is not
+          // reading). Close the channel rather than buffer on the host without bound.
+          if (ch.decision) ch.decision.why += '; closed: the sandbox sent past its credit window';
+          this.channels.delete(ch.id);
+          this.send(encodeFrame(FrameType.close, ch.id));
+          this.finish(ch);
+          return;
+        }
         this.count(ch, 'up', f.payload.length);
         ch.socket.write(f.payload, () => !ch.closed && ch.credit.consumed(f.payload.length));
         break;
@@ -353,7 +375,18 @@ export class EgressBroker extends EventEmitter<{ decision: [EgressDecision] }> {
   }
 
   private connectChannel(ch: Channel, address: string, port: number): void {
-    const socket = this.connectTo({ host: address, port, allowHalfOpen: true, timeout: CONNECT_TIMEOUT_MS });
+    // Reads land in pooled buffers (no allocation per read); each goes back once its frame is written.
+    const onread = {
+      buffer: () => this.pool.take(),
+      callback: (n: number, buf: Uint8Array): boolean => {
+        const chunk = buf as Buffer;
+        this.count(ch, 'down', n);
+        this.sendData(ch.id, chunk.subarray(0, n), () => this.pool.give(chunk));
+        ch.window!.spend(n);
+        return !ch.window!.blocked;
+      },
+    };
+    const socket = this.connectTo({ host: address, port, allowHalfOpen: true, timeout: CONNECT_TIMEOUT_MS, onread });
     ch.socket = socket;
     let connected = false;
     socket.once('connect', () => {
@@ -365,13 +398,6 @@ export class EgressBroker extends EventEmitter<{ decision: [EgressDecision] }> {
     });
     socket.once('timeout', () => socket.destroy(new Error('connection timed out')));
     ch.window = new SendWindow(undefined, (blocked) => (blocked ? socket.pause() : socket.resume()));
-    socket.on('data', (chunk: Buffer) => {
-      this.count(ch, 'down', chunk.length);
-      this.stream?.cork();
-      for (const part of encodeData(ch.id, chunk)) this.send(part);
-      this.stream?.uncork();
-      ch.window!.spend(chunk.length);
-    });
     socket.on('end', () => this.send(encodeFrame(FrameType.end, ch.id)));
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (!connected && this.channels.has(ch.id)) {

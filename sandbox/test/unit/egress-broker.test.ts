@@ -6,31 +6,45 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { Duplex, PassThrough } from 'node:stream';
-import type Docker from 'dockerode';
-import { encodeFrame, FrameDecoder, FrameType, jsonPayload, WINDOW_BYTES, windowPayload, type Frame } from '../../egress/protocol.ts';
+import { createHash, randomBytes } from 'node:crypto';
+import { encodeFrame, FrameDecoder, FrameType, jsonPayload, MAX_PAYLOAD, WINDOW_BYTES, windowPayload, type Frame } from '../../egress/protocol.ts';
+import type { ReadBufferPool } from '../../src/egress/read-pool.ts';
 import { EgressBroker, type EgressConfig, type EgressDecision } from '../../src/egress/broker.ts';
 
-/** A fake relay: a Docker stand-in whose exec stream is a pair of pipes the test drives frame by frame. */
-function fakeRelay() {
+/**
+ * A fake relay: an engine stand-in whose helper exec is a pair of pipes the test drives frame by frame. What the
+ * broker writes is copied on arrival, as the kernel does for a real socket: the broker reuses its read buffers once
+ * a write has completed.
+ */
+function fakeRelay(writes: 'at once' | 'deferred' | 'never' = 'at once') {
   const fromRelay = new PassThrough();
-  const toRelay = new PassThrough();
-  const stream = Duplex.from({ readable: fromRelay, writable: toRelay });
   const frames: Frame[] = [];
   const decoder = new FrameDecoder();
   const arrived = new EventEmitter();
-  toRelay.on('data', (c: Buffer) => {
-    for (const f of decoder.push(c)) {
-      frames.push({ ...f, payload: Buffer.from(f.payload) });
+  const take = (chunk: Buffer) => {
+    for (const f of decoder.push(Buffer.from(chunk))) {
+      frames.push(f);
       arrived.emit('frame');
     }
+  };
+  // Like a socket, a write completes only once the chunk has been taken. 'deferred': it is taken later (a busy
+  // engine connection); 'never': the relay's stdin is never drained (a stalled or hostile relay).
+  const stream = new Duplex({
+    read() {}, // its output is fromRelay, already demuxed
+    write(chunk: Buffer, _enc, done) {
+      if (writes === 'never') return;
+      if (writes === 'deferred') return void setImmediate(() => (take(chunk), done()));
+      take(chunk);
+      done();
+    },
   });
-  const docker = {
-    modem: { demuxStream: (s: Duplex, out: PassThrough) => s.pipe(out) },
-    getNetwork: () => ({ inspect: async () => ({ IPAM: { Config: [{ Gateway: '172.17.0.1' }] } }) }),
-  } as unknown as Docker;
-  const container = { exec: async () => ({ start: async () => stream }) } as unknown as Docker.Container;
+  const engine = {
+    attachHelper: async () => ({ stream, stdout: fromRelay, stderr: new PassThrough() }),
+    hostGatewayAddresses: async () => ['172.17.0.1'],
+  };
+  const container = {};
   return {
-    docker,
+    engine,
     container,
     stream,
     frames,
@@ -50,11 +64,11 @@ function fakeRelay() {
   };
 }
 
-async function startBroker(config: EgressConfig, resolve: (host: string) => Promise<string[]> = async (h) => [h]) {
-  const relay = fakeRelay();
+async function startBroker(config: EgressConfig, resolve: (host: string) => Promise<string[]> = async (h) => [h], writes?: Parameters<typeof fakeRelay>[0]) {
+  const relay = fakeRelay(writes);
   const connects: string[] = [];
   const decisions: EgressDecision[] = [];
-  const broker = new EgressBroker(relay.docker, config, () => {}, {
+  const broker = new EgressBroker(relay.engine, config, () => {}, {
     resolve,
     connect: ((opts: { host: string; port: number }) => {
       connects.push(`${opts.host}:${opts.port}`);
@@ -162,6 +176,65 @@ describe('egress broker', () => {
     relay.send(FrameType.window, 7, windowPayload(before));
     await new Promise((r) => setTimeout(r, 500));
     assert.ok(received() >= 2 * WINDOW_BYTES - 256 * 1024, `after credit: ${received()}`);
+    broker.stop();
+  });
+
+  it('a download read into pooled buffers arrives intact when the engine connection takes each write late', async () => {
+    const { broker, relay } = await startBroker({ mode: 'public', allow: ['127.0.0.1/32'] }, undefined, 'deferred');
+    relay.send(FrameType.open, 3, open('127.0.0.1', port));
+    await relay.waitFor((f) => f.channel === 3 && f.type === FrameType.opened);
+    await new Promise((r) => setTimeout(r, 50));
+    const body = randomBytes(24 * 1024 * 1024);
+    serverSockets[0]!.end(body);
+    const received: Buffer[] = [];
+    const deadline = Date.now() + 30_000;
+    for (let seen = 0, ended = false; !ended; ) {
+      assert.ok(Date.now() < deadline, 'the download did not finish');
+      const fresh = relay.frames.slice(seen).filter((f) => f.channel === 3);
+      seen = relay.frames.length;
+      const data = fresh.filter((f) => f.type === FrameType.data).map((f) => f.payload);
+      received.push(...data);
+      const got = data.reduce((k, p) => k + p.length, 0);
+      if (got) relay.send(FrameType.window, 3, windowPayload(got)); // the client consumed it
+      ended = fresh.some((f) => f.type === FrameType.end);
+      if (!ended) await new Promise((r) => setTimeout(r, 5));
+    }
+    const digest = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    assert.equal(digest(Buffer.concat(received)), digest(body), 'every byte in order, none overwritten by a reused buffer');
+    const pool = (broker as unknown as { pool: ReadBufferPool }).pool;
+    assert.ok(pool.allocated < received.length / 2, `${pool.allocated} read buffers for ${received.length} reads: reads reuse them`);
+    broker.stop();
+  });
+
+  it('a relay that lies about credit and never drains its stdin cannot make the host read a destination without bound', async () => {
+    const { broker, relay } = await startBroker({ mode: 'public', allow: ['127.0.0.1/32'] }, undefined, 'never');
+    relay.send(FrameType.open, 5, open('127.0.0.1', port));
+    await new Promise((r) => setTimeout(r, 300)); // 'opened' is written but never taken: the relay does not read
+    for (let i = 0; i < 20; i++) relay.send(FrameType.window, 5, windowPayload(0xffffffff));
+    const peer = serverSockets[0]!;
+    const chunk = Buffer.alloc(1024 * 1024, 7);
+    for (let i = 0; i < 48; i++) peer.write(chunk); // 48 MiB offered
+    await new Promise((r) => setTimeout(r, 1000));
+    const down = broker.status().bytes.down;
+    assert.ok(down > 0 && down <= WINDOW_BYTES + 2 * MAX_PAYLOAD, `the host read ${down} bytes for a relay that took none`);
+    broker.stop();
+  });
+
+  it('a relay that sends past its credit to a destination that does not read gets the channel closed', async () => {
+    const { broker, relay, decisions } = await startBroker({ mode: 'public', allow: ['127.0.0.1/32'] });
+    relay.send(FrameType.open, 9, open('127.0.0.1', port));
+    await relay.waitFor((f) => f.channel === 9 && f.type === FrameType.opened);
+    serverSockets[0]!.pause(); // the destination takes nothing more than its socket buffers hold
+    const frame = Buffer.alloc(MAX_PAYLOAD, 1);
+    for (let i = 0; i < 1024 && !relay.frames.some((f) => f.channel === 9 && f.type === FrameType.close); i++) {
+      relay.send(FrameType.data, 9, frame); // 64 MiB at most, no credit waited for
+      if (i % 64 === 63) await new Promise((r) => setTimeout(r, 20));
+    }
+    await relay.waitFor((f) => f.channel === 9 && f.type === FrameType.close);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(decisions.length, 1);
+    assert.match(decisions[0]!.why, /past its credit window/);
+    assert.ok(decisions[0]!.bytesUp <= 2 * WINDOW_BYTES + 32 * 1024 * 1024, `${decisions[0]!.bytesUp} bytes accepted`);
     broker.stop();
   });
 
