@@ -18,7 +18,7 @@ const BRIDGE_CONNECT_MS = 5000;
  * Listen on `path` (called as root, before the daemon confines itself). The directory is made 0700 and must be
  * root's own real directory; a stale socket of a killed daemon is replaced (the lock says no other daemon lives).
  */
-export function listenShared(path: string, onConnection: (link: Link) => void): Promise<net.Server> {
+export async function listenShared(path: string, onConnection: (link: Link) => void): Promise<net.Server> {
   const dir = dirname(path);
   try {
     fs.mkdirSync(dir, { mode: 0o700 });
