@@ -172,6 +172,7 @@ async function benchToolList(): Promise<void> {
 
 // SUNA_BENCH=egress,stdio,… runs only those parts.
 const parts: Record<string, () => Promise<void>> = { panel: async () => void results.push(...(await (await import('./panel.mts')).benchPanel())), stdio: benchStdio, http: benchHttp, cold: benchColdStart, browser: benchBrowser, sync: benchWorkspaceSync, loop: benchLoop, egress: benchEgress, tools: benchToolList, facade: async () => (await import('./facade.mts')).benchFacade(), checkpoints: async () => (await import('./checkpoints.mts')).benchCheckpoints(results), lean: async () => (await import('./lean.mts')).benchLean(), code: async () => (await import('./code.mts')).benchCode(results), scale: async () => (await import('./scale.mts')).benchScale((r) => results.push(r)), 'scale-remote': async () => (await import('./scale.mts')).benchRemoteEngine((r) => results.push(r)) };
+parts['shared-daemon'] = async () => (await import('./shared-daemon.mts')).benchSharedDaemon((r) => results.push(r)); // issue 21: a second replica through the bridge
 parts['browser-peers'] = async () => void (await import('./browser.mts')).benchBrowserPeers(); // vs @playwright/mcp, prints its own rows
 const only = process.env.SUNA_BENCH?.split(',').map((s) => s.trim()).filter(Boolean);
 for (const [name, run] of Object.entries(parts)) if (!only || only.includes(name)) await run();
