@@ -51,6 +51,7 @@ export const OPTIONS = {
   onExit: { flag: 'on-exit', kind: 'string', group: 'sandbox', default: 'stop', choices: ['stop', 'keep', 'remove'], description: 'What happens to the sandbox when the server exits (remove also deletes the workspace)' },
   ephemeral: { flag: 'ephemeral', kind: 'bool', group: 'sandbox', default: 'false', description: 'Throwaway sandbox: removed with its workspace on exit, reaped if the server dies' },
   rateLimit: { flag: 'rate-limit', kind: 'int', group: 'http', default: '600', description: 'Requests per minute per bearer token on HTTP (429 with retry-after above it; 0 = no limit)' },
+  tenantIdleTimeout: { flag: 'tenant-idle-timeout', kind: 'int', group: 'http', default: '3600', description: "With --tenants: seconds after which a tenant with no request in flight and no running agent run is released (its sandbox stopped (its background processes end), kept or removed as --on-exit says, its server memory freed; its next request starts it again); 0 = never" },
   tenants: { flag: 'tenants', kind: 'string', group: 'http', description: 'JSON file of tenants: bearer token (as its SHA-256) → name and limits; each tenant gets its own sandbox, runs, sites, ports and exchange folder (replaces --token)' },
   stateless: { flag: 'stateless', kind: 'bool', group: 'http', default: 'false', description: 'Serve HTTP without sessions (no Mcp-Session-Id; every POST stands alone), so a plain load balancer can spread requests over replicas' },
   metricsPublic: { flag: 'metrics-public', kind: 'bool', group: 'http', default: 'false', description: 'Serve /metrics without the bearer token (for a local Prometheus)' },
@@ -76,6 +77,8 @@ export function envName(key: OptionKey): string {
 }
 
 export interface ServerConfig {
+  /** The tenant this configuration serves (--tenants; absent for the server's own). */
+  tenant?: string;
   http?: {
     port: number;
     host: string;
@@ -91,6 +94,8 @@ export interface ServerConfig {
     requestTimeoutMs: number;
     /** --tenants: the file of tenants (read and checked at start), instead of one token. */
     tenantsFile?: string;
+    /** --tenant-idle-timeout in ms (0: tenants are never released). */
+    tenantIdleTimeoutMs: number;
     stateless: boolean;
   };
   /** Largest message a client may send on either transport (bytes). */
@@ -271,6 +276,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
             maxConnections: Math.max(1, get<number>('maxConnections')),
             requestTimeoutMs: Math.max(1, get<number>('requestTimeout')) * 1000,
             tenantsFile: o.tenants as string | undefined,
+            tenantIdleTimeoutMs: get<number>('tenantIdleTimeout') * 1000,
             stateless: get<boolean>('stateless'),
           },
     maxMessageBytes: Math.max(MIN_MESSAGE_BYTES, get<number>('maxBodyBytes')),

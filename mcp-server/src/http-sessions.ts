@@ -42,7 +42,7 @@ interface Session {
   owner: string;
 }
 
-export type EndReason = 'evicted' | 'expired' | 'closed';
+export type EndReason = 'evicted' | 'expired' | 'closed' | 'released';
 
 export class SessionStore {
   // Map order is recency order: a used session is moved to the end, the first one is the least recently used.
@@ -106,7 +106,12 @@ export class SessionStore {
     for (const [id, s] of this.sessions) if (s.inFlight === 0 && now - s.lastUsed > this.idleMs) this.end(id, 'expired');
   }
 
-  private end(id: string, why: 'evicted' | 'expired'): void {
+  /** Close every session of one tenant (its runtime was released as idle). */
+  closeOwnedBy(owner: string): void {
+    for (const [id, s] of this.sessions) if (s.owner === owner) this.end(id, 'released');
+  }
+
+  private end(id: string, why: 'evicted' | 'expired' | 'released'): void {
     const s = this.sessions.get(id);
     if (!s) return;
     this.sessions.delete(id);
@@ -114,7 +119,9 @@ export class SessionStore {
     const reason =
       why === 'evicted'
         ? `Session closed: this server keeps at most ${this.max} sessions and this was the least recently used; the call was cancelled. Initialize a new session and call again.`
-        : 'Session expired after being idle; initialize a new session and call again.';
+        : why === 'released'
+          ? 'Session closed: this tenant was idle and its sandbox was released; initialize a new session and call again.'
+          : 'Session expired after being idle; initialize a new session and call again.';
     void s.transport
       .answerAll(reason)
       .finally(() => s.server.close())

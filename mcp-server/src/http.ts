@@ -14,7 +14,7 @@ import type { ServerConfig } from './config.js';
 import { publicReadiness, readiness } from './health.js';
 import { SessionStore, SessionTransport } from './http-sessions.js';
 import { OVERSIZE_ADVICE, RateLimiter } from './limits.js';
-import { rateLimited, registry } from './metrics.js';
+import { metricsText, rateLimited, registry } from './metrics.js';
 import { createServer } from './server.js';
 import { VERSION } from './version.js';
 import type { Runtime } from './runtime.js';
@@ -142,6 +142,7 @@ export async function startHttp(config: ServerConfig, runtime: Runtime): Promise
   const sessions = new SessionStore(http.maxSessions, http.sessionIdleTimeoutMs, (id, why) => {
     if (why !== 'closed') runtime.log.info(`http session ${why}`, { sessions: sessions.size });
   });
+  if (tenants) tenants.onRelease = (name) => sessions.closeOwnedBy(name);
   const limiter = new RateLimiter(http.rateLimit);
   let port = http.port;
 
@@ -163,10 +164,11 @@ export async function startHttp(config: ServerConfig, runtime: Runtime): Promise
       }
       if (url.pathname === '/metrics' && (authorized || http.metricsPublic)) {
         res.writeHead(200, { 'content-type': registry.contentType });
-        return res.end(await registry.metrics());
+        return res.end(await metricsText(who?.tenant?.name));
       }
       if (!who) return reject(res, 401, 'Unauthorized: send "Authorization: Bearer <token>"', { 'www-authenticate': 'Bearer' });
       if (url.pathname !== '/mcp') return reject(res, 404, 'Not found: the MCP endpoint is /mcp');
+      if (who.tenant && req.method !== 'GET') res.once('close', tenants!.busy(who.tenant));
       const { limit, limiter: tenantLimiter } = who.tenant ? tenants!.limiter(who.tenant) : { limit: http.rateLimit, limiter };
       const wait = tenantLimiter.take(who.tenant?.name ?? token);
       if (wait) {
@@ -225,6 +227,7 @@ export async function startHttp(config: ServerConfig, runtime: Runtime): Promise
     sessions,
     tenants,
     async close() {
+      tenants?.close();
       await sessions.closeAll();
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();

@@ -14,7 +14,7 @@ import type { Runtime } from './runtime.js';
 import { createRuntime, createServer } from './server.js';
 import { jsonRpcGuard } from './stdio-guard.js';
 import { toolsFor } from './tools/index.js';
-import { closeExposedPorts } from './tools/ports.js';
+import { stopRuntime } from './runtime-stop.js';
 import { startTracing, stopTracing } from './telemetry.js';
 import { VERSION } from './version.js';
 
@@ -84,19 +84,6 @@ async function main(argv: string[]): Promise<void> {
 }
 
 /** Stop one runtime: its runs, ports, browser, sandbox (by the exit policy) and sites. */
-function stopRuntime(runtime: Runtime): Promise<unknown> {
-  void closeExposedPorts(runtime);
-  // All at once: the exit policy for the sandbox must not wait behind the rest of the 1.5 s budget — except
-  // for the browser, which first quits on its own (≤ 1 s, so a persistent profile keeps its cookies) and
-  // then lets go of its connection (stopping the container stops Chromium; asking the daemon now could start
-  // a new sandbox).
-  return Promise.allSettled([
-    runtime.runs.shutdown(),
-    runtime.browser.close({ stopChromium: false }).finally(() => runtime.sandbox.shutdown(runtime.config.onExit)),
-    runtime.sites.close(),
-  ]);
-}
-
 /** `runtimes`: the process's runtime, or (--tenants) every tenant's runtime made so far. */
 function onShutdown(runtime: Runtime, closeTransport: () => Promise<void>, runtimes: () => Runtime[] = () => [runtime]): (why: string) => void {
   let done = false;

@@ -1,4 +1,5 @@
-// Prometheus metrics (prom-client), served at /metrics in HTTP mode. One registry per process.
+// Prometheus metrics (prom-client), served at /metrics in HTTP mode. One registry per process. The sandbox's
+// counters carry a `tenant` label ("" for the server's own sandbox); a tenant's scrape shows only its own (http.ts).
 // prom-client is loaded when a metric is first touched, not at start: loading it (and starting its default
 // collectors) cost every launch ~70 ms of CPU before `initialize` could be answered. The server touches the
 // metrics right after `initialize` (loadMetrics), so the first tool call does not pay for it either.
@@ -54,27 +55,76 @@ export const toolDuration = lazy(({ Histogram }) =>
   }),
 );
 
-/** Lifetime counts the sandbox keeps; read at scrape time (see bindSandboxMetrics). */
+/** Lifetime counts a sandbox keeps; read at scrape time, labelled by tenant ('' for the server's own sandbox). */
 interface EgressTotals {
   connections: { allowed: number; denied: number };
   bytes: { up: number; down: number };
 }
-let sandboxCounts: { starts: Record<'created' | 'started' | 'daemon', number>; restarts: () => Record<'container' | 'daemon', number>; egress: () => EgressTotals } | undefined;
+interface SandboxSource {
+  starts: Record<'created' | 'started' | 'daemon', number>;
+  readonly restartCounts: Record<'container' | 'daemon', number>;
+  egress: { status(): EgressTotals };
+}
+interface SandboxTotals {
+  starts: Record<string, number>;
+  restarts: Record<string, number>;
+  connections: { allowed: number; denied: number };
+  bytes: { up: number; down: number };
+}
+/** Live sandboxes, and what released ones counted (a tenant's counters never go back down when it is released). */
+const liveSandboxes = new Map<SandboxSource, string>();
+const retired = new Map<string, SandboxTotals>();
 
-export function bindSandboxMetrics(sandbox: { starts: Record<'created' | 'started' | 'daemon', number>; readonly restartCounts: Record<'container' | 'daemon', number>; egress: { status(): EgressTotals } }): void {
-  sandboxCounts = { starts: sandbox.starts, restarts: () => sandbox.restartCounts, egress: () => sandbox.egress.status() };
+function totalsOf(s: SandboxSource): SandboxTotals {
+  const { connections, bytes } = s.egress.status();
+  return { starts: { ...s.starts }, restarts: { ...s.restartCounts }, connections: { ...connections }, bytes: { ...bytes } };
+}
+
+function add(into: SandboxTotals, t: SandboxTotals): void {
+  for (const [k, v] of Object.entries(t.starts)) into.starts[k] = (into.starts[k] ?? 0) + v;
+  for (const [k, v] of Object.entries(t.restarts)) into.restarts[k] = (into.restarts[k] ?? 0) + v;
+  into.connections.allowed += t.connections.allowed;
+  into.connections.denied += t.connections.denied;
+  into.bytes.up += t.bytes.up;
+  into.bytes.down += t.bytes.down;
+}
+
+/** Per tenant: the live sandbox's counts plus those of the runtimes it had before. */
+function sandboxTotals(): Map<string, SandboxTotals> {
+  const out = new Map<string, SandboxTotals>();
+  const slot = (tenant: string) => {
+    let t = out.get(tenant);
+    if (!t) out.set(tenant, (t = { starts: {}, restarts: {}, connections: { allowed: 0, denied: 0 }, bytes: { up: 0, down: 0 } }));
+    return t;
+  };
+  for (const [tenant, t] of retired) add(slot(tenant), t);
+  for (const [s, tenant] of liveSandboxes) add(slot(tenant), totalsOf(s));
+  return out;
+}
+
+export function bindSandboxMetrics(sandbox: SandboxSource, tenant = ''): void {
+  liveSandboxes.set(sandbox, tenant);
+}
+
+/** The sandbox's runtime is released: keep what it counted under its tenant, and let go of the sandbox. */
+export function retireSandboxMetrics(sandbox: SandboxSource): void {
+  const tenant = liveSandboxes.get(sandbox);
+  if (tenant === undefined) return;
+  liveSandboxes.delete(sandbox);
+  let into = retired.get(tenant);
+  if (!into) retired.set(tenant, (into = { starts: {}, restarts: {}, connections: { allowed: 0, denied: 0 }, bytes: { up: 0, down: 0 } }));
+  add(into, totalsOf(sandbox));
 }
 
 export const sandboxStarts = lazy(({ Counter }) =>
   new Counter({
     name: 'suna_sandbox_starts_total',
     help: 'Sandbox containers created, stopped containers started, and daemon connections, by kind',
-    labelNames: ['kind'] as const, // created | started | daemon
+    labelNames: ['kind', 'tenant'] as const, // created | started | daemon
     registers: [theRegistry()],
     collect() {
-      if (!sandboxCounts) return;
       this.reset();
-      for (const [kind, n] of Object.entries(sandboxCounts.starts)) this.inc({ kind }, n);
+      for (const [tenant, t] of sandboxTotals()) for (const [kind, n] of Object.entries(t.starts)) this.inc({ kind, tenant }, n);
     },
   }),
 );
@@ -83,12 +133,11 @@ export const sandboxRestarts = lazy(({ Counter }) =>
   new Counter({
     name: 'suna_sandbox_restarts_total',
     help: 'Recoveries after the container or its daemon died, by what was restarted',
-    labelNames: ['kind'] as const, // container | daemon
+    labelNames: ['kind', 'tenant'] as const, // container | daemon
     registers: [theRegistry()],
     collect() {
-      if (!sandboxCounts) return;
       this.reset();
-      for (const [kind, n] of Object.entries(sandboxCounts.restarts())) this.inc({ kind }, n);
+      for (const [tenant, t] of sandboxTotals()) for (const [kind, n] of Object.entries(t.restarts)) this.inc({ kind, tenant }, n);
     },
   }),
 );
@@ -97,14 +146,14 @@ export const egressConnections = lazy(({ Counter }) =>
   new Counter({
     name: 'suna_egress_connections_total',
     help: 'Outbound connections the sandbox asked its egress proxy for, by verdict (allowed, denied)',
-    labelNames: ['verdict'] as const,
+    labelNames: ['verdict', 'tenant'] as const,
     registers: [theRegistry()],
     collect() {
-      if (!sandboxCounts) return;
       this.reset();
-      const { connections } = sandboxCounts.egress();
-      this.inc({ verdict: 'allowed' }, connections.allowed);
-      this.inc({ verdict: 'denied' }, connections.denied);
+      for (const [tenant, { connections }] of sandboxTotals()) {
+        this.inc({ verdict: 'allowed', tenant }, connections.allowed);
+        this.inc({ verdict: 'denied', tenant }, connections.denied);
+      }
     },
   }),
 );
@@ -113,14 +162,14 @@ export const egressBytes = lazy(({ Counter }) =>
   new Counter({
     name: 'suna_egress_bytes_total',
     help: 'Bytes through the egress proxy, by direction (up: from the sandbox, down: into it)',
-    labelNames: ['direction'] as const,
+    labelNames: ['direction', 'tenant'] as const,
     registers: [theRegistry()],
     collect() {
-      if (!sandboxCounts) return;
       this.reset();
-      const { bytes } = sandboxCounts.egress();
-      this.inc({ direction: 'up' }, bytes.up);
-      this.inc({ direction: 'down' }, bytes.down);
+      for (const [tenant, { bytes }] of sandboxTotals()) {
+        this.inc({ direction: 'up', tenant }, bytes.up);
+        this.inc({ direction: 'down', tenant }, bytes.down);
+      }
     },
   }),
 );
@@ -175,4 +224,18 @@ export function recordModelUsage(modelId: string, inputTokens: number, outputTok
 /** Load prom-client and make every metric now (after `initialize`, before the first call or scrape needs them). */
 export function loadMetrics(): void {
   for (const metric of [toolCalls, toolDuration, sandboxStarts, sandboxRestarts, egressConnections, egressBytes, agentRuns, modelTokens, modelCost, rateLimited]) Reflect.get(metric, 'name');
+}
+
+/**
+ * The scrape as one caller may see it: a tenant sees the sandbox series of its own tenant only (never another
+ * tenant's name or counts); the holder of the server's token, or a public scrape, sees them all.
+ */
+export async function metricsText(tenant?: string): Promise<string> {
+  const text = await registry.metrics();
+  if (tenant === undefined) return text;
+  const own = `tenant="${tenant}"`;
+  return text
+    .split('\n')
+    .filter((line) => !line.includes('tenant="') || line.includes(own))
+    .join('\n');
 }

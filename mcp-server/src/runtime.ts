@@ -23,7 +23,7 @@ export interface RuntimeOptions {
 
 export function createRuntime(config: ServerConfig, { log = createLogger(config.logLevel), agentTools = () => [] }: RuntimeOptions = {}): Runtime {
   const sandbox = new Sandbox(config.sandbox, (line) => log.info(line, { component: 'sandbox' }));
-  bindSandboxMetrics(sandbox);
+  bindSandboxMetrics(sandbox, config.tenant ?? '');
   sandbox.egress.on('decision', (d) => log.info(`egress ${d.verdict} ${d.host}:${d.port}`, { component: 'egress', ...d }));
   const browser = new BrowserSession(sandbox, log, config.browserProfile);
   const sites = new LocalSiteHost(config.dataDir, createStore('sites', config.dataDir), config.exposeHost);

@@ -1,7 +1,9 @@
 // Tenants on the HTTP transport (--tenants FILE): each bearer token (stored as its SHA-256, compared in constant
 // time) names a tenant with its own limits, and each tenant gets a runtime of its own — its own sandbox (so its
 // own processes, files, browser), runs, sites, exposed ports and exchange folder. Nothing is shared between
-// tenants but the process, the image and the run store (where runs carry their tenant's scope).
+// tenants but the process, the image and the run store (where runs carry their tenant's scope). A tenant with no
+// request in flight and no running agent run for --tenant-idle-timeout is released: its runtime is stopped as at
+// exit (the sandbox follows --on-exit), its sessions closed, and its next request makes it again.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +12,7 @@ import { parseAllowList } from '@suna/sandbox';
 import { registerSecret } from '@suna/shared';
 import { ConfigError, type ServerConfig } from './config.js';
 import { RateLimiter } from './limits.js';
+import { stopRuntime } from './runtime-stop.js';
 import { createRuntime } from './server.js';
 import type { Runtime } from './tool.js';
 import { toolsFor } from './tools/index.js';
@@ -90,6 +93,7 @@ export function tenantConfig(base: ServerConfig, t: Tenant): ServerConfig {
   const exchangeDir = join(base.exchangeDir, t.name);
   const config: ServerConfig = {
     ...base,
+    tenant: t.name,
     sandbox: {
       ...base.sandbox,
       name: `${base.sandbox.name}-${t.name}`,
@@ -112,14 +116,38 @@ export function tenantConfig(base: ServerConfig, t: Tenant): ServerConfig {
   return config;
 }
 
-/** The tenants of this server, their runtimes (made on first use) and rate limiters. */
+interface HeldRuntime {
+  runtime: Runtime;
+  lastUsed: number;
+  /** Requests being served (a listening GET stream does not count: a client that only listens is idle). */
+  inFlight: number;
+}
+
+export interface TenantsOptions {
+  make?: (c: ServerConfig) => Runtime;
+  /** How a released runtime is ended (default: as at exit, runtime-stop.ts). */
+  stop?: (r: Runtime) => Promise<unknown>;
+}
+
+/** The tenants of this server, their runtimes (made on first use, released when idle) and rate limiters. */
 export class Tenants {
-  private readonly runtimes = new Map<string, Runtime>();
+  private readonly runtimes = new Map<string, HeldRuntime>();
   private readonly limiters = new Map<string, RateLimiter>();
   private readonly configs = new Map<string, ServerConfig>();
+  private readonly make: (c: ServerConfig) => Runtime;
+  private readonly stop: (r: Runtime) => Promise<unknown>;
+  private readonly sweeper: NodeJS.Timeout | undefined;
+  private readonly idleMs: number;
+  /** Told the name of a released tenant (http.ts closes its sessions). */
+  onRelease: (tenant: string) => void = () => {};
 
-  constructor(private readonly base: ServerConfig, private readonly list: Tenant[], private readonly make: (c: ServerConfig) => Runtime = createRuntime) {
+  constructor(private readonly base: ServerConfig, private readonly list: Tenant[], opts: TenantsOptions | ((c: ServerConfig) => Runtime) = {}) {
+    const o = typeof opts === 'function' ? { make: opts } : opts;
+    this.make = o.make ?? createRuntime;
+    this.stop = o.stop ?? stopRuntime;
     for (const t of list) this.configs.set(t.name, tenantConfig(base, t)); // every tenant's limits checked at start
+    this.idleMs = base.http?.tenantIdleTimeoutMs ?? 0;
+    if (this.idleMs > 0) this.sweeper = setInterval(() => void this.releaseIdle(), Math.min(60_000, Math.max(250, this.idleMs / 4))).unref();
   }
 
   /** The tenant whose token this Authorization header carries: every hash compared, in constant time. */
@@ -134,14 +162,53 @@ export class Tenants {
   }
 
   runtime(t: Tenant): Runtime {
-    let r = this.runtimes.get(t.name);
-    if (!r) {
-      r = this.make(this.configs.get(t.name)!);
+    return this.held(t).runtime;
+  }
+
+  private held(t: Tenant): HeldRuntime {
+    let h = this.runtimes.get(t.name);
+    if (!h) {
+      const r = this.make(this.configs.get(t.name)!);
       r.log.info('tenant runtime created', { tenant: t.name, sandbox: r.config.sandbox.name });
-      void r.sites.restore().catch((e: Error) => r!.log.warn('could not serve earlier sites again', { tenant: t.name, error: e.message }));
-      this.runtimes.set(t.name, r);
+      void r.sites.restore().catch((e: Error) => r.log.warn('could not serve earlier sites again', { tenant: t.name, error: e.message }));
+      this.runtimes.set(t.name, (h = { runtime: r, lastUsed: Date.now(), inFlight: 0 }));
     }
-    return r;
+    h.lastUsed = Date.now();
+    return h;
+  }
+
+  /** A request of this tenant is being served: the tenant is not idle until `done` is called. */
+  busy(t: Tenant): () => void {
+    const h = this.held(t);
+    h.inFlight++;
+    let finished = false;
+    return () => {
+      if (finished) return;
+      finished = true;
+      h.inFlight--;
+      h.lastUsed = Date.now();
+    };
+  }
+
+  /**
+   * Release every tenant idle for longer than the timeout: nothing in flight, no agent run running on this
+   * replica. It leaves the map first (a request arriving meanwhile makes a fresh runtime), then is stopped.
+   */
+  async releaseIdle(now = Date.now()): Promise<string[]> {
+    const released: string[] = [];
+    for (const [name, h] of this.runtimes) {
+      if (h.inFlight > 0 || now - h.lastUsed <= this.idleMs || h.runtime.runs.running > 0) continue;
+      this.runtimes.delete(name);
+      released.push(name);
+      h.runtime.log.info('tenant runtime released (idle)', { tenant: name, idle_s: Math.round((now - h.lastUsed) / 1000), sandbox: h.runtime.config.onExit });
+      this.onRelease(name);
+      await this.stop(h.runtime).catch((e: Error) => h.runtime.log.warn('releasing a tenant runtime failed', { tenant: name, error: e.message }));
+    }
+    return released;
+  }
+
+  close(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
   }
 
   limiter(t: Tenant): { limit: number; limiter: RateLimiter } {
@@ -157,6 +224,6 @@ export class Tenants {
 
   /** Runtimes made so far (for shutdown). */
   active(): Runtime[] {
-    return [...this.runtimes.values()];
+    return [...this.runtimes.values()].map((h) => h.runtime);
   }
 }

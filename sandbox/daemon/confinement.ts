@@ -17,7 +17,7 @@ export const SETPRIV = '/usr/bin/setpriv';
 /** The daemon's own tools: only the read-only image, never a folder the user can write to. */
 export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** Variables of the daemon's own start-up that commands must not see. */
-const DAEMON_ONLY = ['SUNA_WORKSPACE', 'SUNA_DISK_QUOTA_MB', 'SUNA_DISK_QUOTA_PATHS', 'SUNA_RUN_AS', 'SUNA_USER_ENV'];
+const DAEMON_ONLY = ['SUNA_WORKSPACE', 'SUNA_DISK_QUOTA_MB', 'SUNA_DISK_QUOTA_PATHS', 'SUNA_RUN_AS', 'SUNA_USER_ENV', 'SUNA_SHARED_SOCKET'];
 
 /** Holds spawns (which briefly need euid 0) off while fs calls are in flight, and fs calls while a spawn waits. */
 export class SpawnGate {

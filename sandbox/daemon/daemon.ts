@@ -1,31 +1,40 @@
-// The in-sandbox daemon's entry: one long-lived Node process per sandbox, reached over the stdin/stdout of a
-// single attached `docker exec` (as root, by absolute path, with a fixed environment: see daemon-client.ts).
+// The in-sandbox daemon's entry: one long-lived Node process per sandbox, reached over the stdin/stdout of the
+// attached `docker exec` that started it (as root, by absolute path, with a fixed environment: see daemon-client.ts)
+// and, with SUNA_SHARED_SOCKET, over a root-only unix socket that later execs bridge to (shared-socket.ts).
 // It confines itself first (confinement.ts), then serves requests. Bundled by esbuild into one CommonJS file
 // and started with `node -e` (no file in the image to go stale). Only this file has effects on load.
 import * as fsp from 'node:fs/promises';
 import { SYSTEM_PATH, confineDaemon } from './confinement.js';
-import { Dispatcher, MAX_REQUEST_LINE_BYTES } from './dispatch.js';
+import { Connections } from './connections.js';
 import { Commands } from './exec.js';
 import { FileOps } from './files.js';
 import { extractTar } from './extract.js';
-import { LineSplitter } from './framing.js';
 import driverSource from '../kernel/driver.py';
 import { CodeKernel } from './kernel.js';
 import { ProcessTable } from './processes.js';
 import { DAEMON_PROTOCOL_VERSION, type DaemonEvent } from './protocol.js';
 import { DiskQuota } from './quota.js';
+import { listenShared, runBridge, stdioLink } from './shared-socket.js';
+import type { Link } from './connections.js';
 import { Tunnels } from './tunnels.js';
 import { Workspace } from './workspace.js';
 
 async function main(): Promise<void> {
-  process.title = 'suna-daemon';
   const env = process.env;
+  const sharedSocket = env.SUNA_SHARED_SOCKET;
+  if (sharedSocket && process.argv.includes('--bridge')) return runBridge(sharedSocket);
+  process.title = 'suna-daemon';
+  // Listen (as root, before confining) for the other replicas' bridges; without it, this connection alone.
+  const early: Link[] = [];
+  let accept = (link: Link) => void early.push(link);
+  const listener = sharedSocket
+    ? await listenShared(sharedSocket, (link) => accept(link)).catch((e: Error) => void process.stderr.write(`serving one connection only: ${e.message}\n`))
+    : undefined;
   const identity = confineDaemon(env);
   const root = env.SUNA_WORKSPACE || '/workspace';
   const realpath = (p: string) => identity.fs(() => fsp.realpath(p));
   const workspace = new Workspace(root, await realpath(root).catch(() => root), realpath);
-  const send = (msg: unknown) => process.stdout.write(JSON.stringify(msg) + '\n');
-  const emit = (ev: DaemonEvent) => send(ev);
+  const emit = (ev: DaemonEvent) => connections.emit(ev);
 
   const quotaBytes = Math.max(0, Number(env.SUNA_DISK_QUOTA_MB) || 0) * 1024 * 1024;
   const quota = new DiskQuota({
@@ -42,7 +51,7 @@ async function main(): Promise<void> {
   // run inside it (the kernel it starts keeps them: the agent's pip installs work there).
   const kernel = new CodeKernel(commands, root, ['/usr/bin/python3', '-I', '-c', driverSource]);
 
-  const dispatcher = new Dispatcher(
+  const connections = new Connections(
     {
       hello: () => ({ version: DAEMON_PROTOCOL_VERSION, pid: process.pid, uid: process.geteuid?.() ?? -1, node: process.version, workspace: workspace.real }),
       exec: (a) => commands.exec(a),
@@ -69,18 +78,18 @@ async function main(): Promise<void> {
       tunnelWrite: (a) => tunnels.write(a),
       tunnelClose: (a) => tunnels.close(a),
     },
-    send,
+    // Every host went away: stop everything we started, then exit.
+    () => {
+      listener?.close();
+      processes.killAll();
+      commands.killAll();
+      kernel.killAll();
+      setTimeout(() => process.exit(0), 50);
+    },
   );
-  const splitter = new LineSplitter((line) => dispatcher.line(line), () => MAX_REQUEST_LINE_BYTES, () => process.exit(2));
-  process.stdin.on('data', (chunk: Buffer) => splitter.push(chunk));
-  // The host went away: stop everything we started, then exit.
-  process.stdin.on('end', () => {
-    processes.killAll();
-    commands.killAll();
-    kernel.killAll();
-    setTimeout(() => process.exit(0), 50);
-  });
-  process.stdout.on('error', () => process.exit(0));
+  connections.attach(stdioLink());
+  accept = (link) => void connections.attach(link);
+  for (const link of early.splice(0)) accept(link);
   quota.watch();
 }
 

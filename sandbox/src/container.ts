@@ -107,6 +107,28 @@ export function containerSpec(config: SandboxConfig): Docker.ContainerCreateOpti
   };
 }
 
+/** Where the daemon listens for the other replicas' bridges (a root-only directory on the /run tmpfs). */
+export const DAEMON_SOCKET = '/run/suna-daemon/daemon.sock';
+/** Beside the socket: the agent could flock a lock it can open (any mode does), and so keep a new daemon from starting. */
+export const DAEMON_LOCK = '/run/suna-daemon/daemon.lock';
+/**
+ * One daemon per sandbox, whichever replica comes first: the exec that takes the lock runs the daemon (flock
+ * holds it until the daemon exits, also when it is killed; -o: the daemon and the commands it starts never
+ * inherit the lock's descriptor, so a process the agent leaves behind cannot keep it); an exec that finds it taken runs the same bundle as
+ * a bridge to the daemon's socket (sandbox/daemon/shared-socket.ts). A bridge that finds no daemon listening
+ * (it was just exiting) exits 76 and the lock is tried again.
+ */
+const DAEMON_OR_BRIDGE = [
+  '(umask 077; mkdir -p /run/suna-daemon) || exit 1',
+  'for attempt in 1 2 3; do',
+  `  /usr/bin/flock -n -o -E 75 ${DAEMON_LOCK} "$@"; rc=$?`,
+  '  [ "$rc" -eq 75 ] || exit "$rc"',
+  '  "$@" --bridge; rc=$?',
+  '  [ "$rc" -eq 76 ] || exit "$rc"',
+  'done',
+  'exit 76',
+].join('\n');
+
 /**
  * How the daemon is started (one `docker exec`): as root, node by absolute path, from `/`, with a fixed
  * environment. Docker merges an exec's Env over the container's (image ENV included), so every variable that
@@ -127,12 +149,13 @@ export function daemonExec(config: SandboxConfig, bundle: string, containerEnv: 
     'TMPDIR=/tmp',
   ];
   return {
-    Cmd: [DAEMON_NODE, '-e', bundle, 'suna-daemon'],
+    Cmd: ['/bin/sh', '-c', DAEMON_OR_BRIDGE, 'suna-launch', DAEMON_NODE, '-e', bundle, 'suna-daemon'],
     User: '0:0',
     WorkingDir: '/',
     Env: [
       ...fixed,
       `SUNA_WORKSPACE=${WORKSPACE_ROOT}`,
+      `SUNA_SHARED_SOCKET=${DAEMON_SOCKET}`,
       `SUNA_USER_ENV=${JSON.stringify(containerEnv)}`,
       ...(config.profile === 'apt' ? [] : [`SUNA_RUN_AS=${SANDBOX_UID}:${SANDBOX_GID}`]),
       ...extra,

@@ -58,6 +58,8 @@ export class SandboxDaemonClient extends EventEmitter<{ event: [DaemonEvent]; cl
   private readonly pending = new Map<number, Pending>();
   private alive = true;
   private stderrTail = '';
+  /** The daemon's process id (from hello): the same after a reconnect means the daemon, and its processes, lived on. */
+  daemonPid = 0;
 
   private constructor(private readonly stream: Duplex) {
     super();
@@ -83,7 +85,7 @@ export class SandboxDaemonClient extends EventEmitter<{ event: [DaemonEvent]; cl
     stream.on('end', gone);
     stream.on('close', gone);
     stream.on('error', gone);
-    await client.request('hello', {}, { timeoutMs: 15_000 });
+    client.daemonPid = (await client.request('hello', {}, { timeoutMs: 15_000 })).pid;
     return client;
   }
 

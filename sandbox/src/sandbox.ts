@@ -62,6 +62,8 @@ export class Sandbox {
   private ensuring: Promise<SandboxDaemonClient> | null = null;
   private notices: string[] = [];
   private everConnected = false;
+  /** The daemon's pid at the last connection: a reconnect to the same daemon (shared by replicas) lost nothing. */
+  private lastDaemonPid = 0;
   private restarts = { daemon: 0, container: 0 };
   /** The image build in progress (one per process, shared by every caller), and who wants its progress. */
   private imageBuild: Promise<void> | null = null;
@@ -112,9 +114,6 @@ export class Sandbox {
     } else if (had && started) {
       this.restarts.container++;
       this.notices.push('The sandbox container had stopped and was started again; background processes and /tmp were lost.');
-    } else if (had) {
-      this.restarts.daemon++;
-      this.notices.push('The sandbox daemon had stopped and was restarted; background processes started earlier are gone.');
     }
     if (created || started) this.log(`sandbox ${containerName(this.config)} ${created ? 'created' : 'started'}`);
     if (created) this.starts.created++;
@@ -141,6 +140,12 @@ export class Sandbox {
     daemon.on('closed', () => {
       if (this.daemon === daemon) this.daemon = null;
     });
+    // Another replica's daemon, or ours still alive behind a dropped stream: nothing was lost.
+    if (had && !created && !started && daemon.daemonPid !== this.lastDaemonPid) {
+      this.restarts.daemon++;
+      this.notices.push('The sandbox daemon had stopped and was restarted; background processes started earlier are gone.');
+    }
+    this.lastDaemonPid = daemon.daemonPid;
     this.daemon = daemon;
     this.everConnected = true;
     return daemon;

@@ -58,6 +58,10 @@ export interface StartOptions {
 
 export class AgentRunManager {
   private readonly live = new Map<string, LiveRun>();
+  /** Runs this process is executing now (a tenant with one is not idle). */
+  get running(): number {
+    return this.live.size;
+  }
   private readonly scope: string;
   private stopping = false;
   private readonly hub: RunHub;

@@ -11,8 +11,9 @@ import { startFakeModelServer, type FakeModelServer, type FakeTurn } from '../..
 import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startRedis, type TestRedis } from '../fixtures/redis.ts';
+import Docker from 'dockerode';
 import { startRoundRobin } from '../fixtures/round-robin.ts';
-import { rawHttp, startHttpServer, testSandboxName, type HttpServer } from '../fixtures/server.ts';
+import { rawHttp, removeSandbox, startHttpServer, testSandboxName, type HttpServer } from '../fixtures/server.ts';
 
 type Outcome = { text: string; isError: boolean; s: Record<string, unknown> };
 
@@ -213,5 +214,83 @@ describe('replicas sharing runs through Redis', function () {
     assert.doesNotMatch(list.text, new RegExp(password));
     assert.match(server.stderr(), /run store \(redis\) error/);
     assert.doesNotMatch(server.stderr(), new RegExp(password));
+  });
+
+  describe('one daemon per sandbox, reached from every replica (real Docker)', function () {
+    const shared = testSandboxName('replicas-daemon');
+    const dockerReplica = () => replica({ DOCKER_HOST: process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock', SUNA_SANDBOX_NAME: shared, SUNA_EPHEMERAL: 'false', SUNA_ON_EXIT: 'keep' });
+    const daemonPids = async () => {
+      const exec = await new Docker().getContainer(`suna-${shared}`).exec({ Cmd: ['pgrep', '-x', 'suna-daemon'], User: '0:0', AttachStdout: true, AttachStderr: true });
+      const stream = await exec.start({});
+      const out: Buffer[] = [];
+      stream.on('data', (d: Buffer) => out.push(d));
+      await new Promise((r) => stream.on('end', r));
+      return Buffer.concat(out).toString('latin1').match(/\d+/g) ?? [];
+    };
+    after(async () => {
+      await removeSandbox(shared);
+    });
+
+    it('a background process started through A is read, listed, fed and killed through B; one daemon serves both', async () => {
+      const a = await dockerReplica();
+      const b = await dockerReplica();
+      const started = await call(a.client, 'shell_start', { command: 'read line; echo "got $line"; for i in $(seq 1 600); do echo tick $i; sleep 0.2; done', name: 'ticker' });
+      assert.equal(started.isError, false, started.text);
+      const pid = String(started.s.process_id);
+      assert.match((await call(b.client, 'shell_list')).text, new RegExp(`${pid}\\b[\\s\\S]*ticker`));
+      assert.equal((await call(b.client, 'shell_input', { process_id: pid, text: 'hello-from-b\n' })).isError, false);
+      const out = await call(b.client, 'shell_output', { process_id: pid, wait_s: 5 });
+      assert.match(out.text, /got hello-from-b/);
+      assert.equal((await daemonPids()).length, 1, 'one daemon in the sandbox');
+      const killed = await call(b.client, 'shell_kill', { process_id: pid, signal: 'SIGKILL' });
+      assert.equal(killed.isError, false, killed.text);
+      let state = '';
+      for (let i = 0; i < 50 && !/exited|killed|SIGKILL/.test(state); i++) state = (await call(a.client, 'shell_output', { process_id: pid, wait_s: 0 })).text;
+      assert.match(state, /exited|killed|SIGKILL/, 'A sees the process B killed');
+      // Foreground commands still answer each replica on its own stream.
+      const [ea, eb] = await Promise.all([call(a.client, 'shell_exec', { command: 'echo from-a' }), call(b.client, 'shell_exec', { command: 'echo from-b' })]);
+      assert.match(ea.text, /from-a/);
+      assert.doesNotMatch(ea.text, /from-b/);
+      assert.match(eb.text, /from-b/);
+    });
+
+    it("the sandbox user cannot reach the daemon's socket or its lock", async () => {
+      const a = await dockerReplica();
+      await call(a.client, 'shell_exec', { command: 'true' });
+      const probe = [
+        'python3 -c "import socket; s=socket.socket(socket.AF_UNIX); s.connect(\'/run/suna-daemon/daemon.sock\')" 2>&1 | tail -1',
+        'ls /run/suna-daemon 2>&1',
+        'cat /run/suna-daemon/daemon.lock 2>&1',
+        'mkdir /run/x 2>&1; touch /run/suna-daemon.lock 2>&1',
+        'echo done',
+      ].join('; ');
+      const r = await call(a.client, 'shell_exec', { command: probe });
+      assert.match(r.text, /PermissionError/, r.text);
+      assert.doesNotMatch(r.text, /daemon\.sock\s*$/m, 'the directory cannot be listed');
+      assert.equal((r.text.match(/Permission denied/g) ?? []).length >= 3, true, r.text);
+      assert.match(r.text, /done/);
+    });
+
+    it('a killed daemon is started again by whichever replica calls next, and is shared again', async () => {
+      const a = await dockerReplica();
+      const b = await dockerReplica();
+      await call(a.client, 'shell_exec', { command: 'true' });
+      await call(b.client, 'shell_exec', { command: 'true' });
+      const [before] = await daemonPids();
+      const exec = await new Docker().getContainer(`suna-${shared}`).exec({ Cmd: ['pkill', '-9', '-x', 'suna-daemon'], User: '0:0' });
+      await exec.start({});
+      await new Promise((r) => setTimeout(r, 500));
+      let next = await call(b.client, 'shell_exec', { command: 'echo back' });
+      if (next.isError) next = await call(b.client, 'shell_exec', { command: 'echo back' }); // the call in flight may fail, clearly
+      assert.match(next.text, /back/);
+      const pids = await daemonPids();
+      assert.equal(pids.length, 1, `one daemon again: ${pids.join(',')}`);
+      assert.notEqual(pids[0], before);
+      const started = await call(b.client, 'shell_start', { command: 'sleep 300', name: 'after-restart' });
+      let listed = await call(a.client, 'shell_list');
+      if (listed.isError) listed = await call(a.client, 'shell_list');
+      assert.match(listed.text, new RegExp(String(started.s.process_id)), listed.text);
+      assert.match(listed.text, /after-restart/);
+    });
   });
 });

@@ -166,6 +166,17 @@ describe('tenants: one server, a sandbox each, no id crosses', function () {
     assert.match((await ok(alice, 'file_read', { path: 'ck/alice.txt' })).text, /alice v2/);
   });
 
+  it("metrics: each tenant's sandbox counters carry its name, and a tenant's scrape shows only its own", async () => {
+    const scrape = async (token: string) => (await fetch(server.url.replace(/\/mcp$/, '/metrics'), { headers: { authorization: `Bearer ${token}` } })).text();
+    const daemonStarts = (text: string, tenant: string) => Number(new RegExp(`^suna_sandbox_starts_total\\{kind="daemon",tenant="${tenant}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+    const [forAlice, forBob] = [await scrape(TOKENS.alice), await scrape(TOKENS.bob)];
+    assert.ok(daemonStarts(forAlice, 'alice') >= 1, forAlice.split('\n').filter((l) => l.includes('sandbox_starts')).join('\n'));
+    assert.ok(daemonStarts(forBob, 'bob') >= 1);
+    assert.doesNotMatch(forAlice, /tenant="bob"/, "alice never sees bob's name or counts");
+    assert.doesNotMatch(forBob, /tenant="alice"/);
+    assert.match(forAlice, /^suna_egress_connections_total\{verdict="allowed",tenant="alice"\} \d+/m);
+  });
+
   it("sessions: alice's session id with bob's token is unknown; no token or a wrong one is refused", async () => {
     const { client, transport } = await clientFor(TOKENS.alice);
     const sid = transport.sessionId!;
@@ -177,5 +188,53 @@ describe('tenants: one server, a sandbox each, no id crosses', function () {
     assert.equal(wrong.status, 401);
     await client.close();
     assert.doesNotMatch(server.stderr(), new RegExp(`${TOKENS.alice}|${TOKENS.bob}`), 'no token in the logs');
+  });
+});
+
+describe('tenants: an idle tenant is released and comes back', function () {
+  this.timeout(600_000);
+  const TOKEN = 'tok-carol-0123456789abcdef';
+  const base = testSandboxName('tenants-idle');
+  let dir: string;
+  let server: HttpServer;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'suna-tenants-idle-'));
+    const file = join(dir, 'tenants.json');
+    writeFileSync(file, JSON.stringify({ tenants: { carol: { token_sha256: createHash('sha256').update(TOKEN).digest('hex'), tools: ['shell', 'files'] } } }));
+    server = await startHttpServer({ SUNA_TOKEN: '', SUNA_SANDBOX_NAME: base, SUNA_DATA_DIR: join(dir, 'data'), SUNA_EXCHANGE_DIR: join(dir, 'exchange'), SUNA_EPHEMERAL: 'false', SUNA_ON_EXIT: 'stop' }, ['--tenants', file, '--tenant-idle-timeout', '3']);
+  });
+  after(async () => {
+    await server?.stop();
+    await removeSandbox(`${base}-carol`);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('after the idle timeout its sandbox is stopped (workspace kept) and its session closed; the next session starts it again, with its counters kept', async () => {
+    const connect = async () => {
+      const client = new McpClient({ name: 'idle-test', version: '1' });
+      await client.connect(new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } } }));
+      return client;
+    };
+    const first = await connect();
+    await ok(first, 'file_write', { path: 'kept.txt', content: 'still here\n' });
+    const container = new Docker().getContainer(`suna-${base}-carol`);
+    assert.equal((await container.inspect()).State.Running, true);
+    let running = true;
+    for (let i = 0; i < 120 && running; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      running = (await container.inspect()).State.Running;
+    }
+    assert.equal(running, false, 'released: the exit policy (stop) ran');
+    const stale = await first.callTool({ name: 'shell_exec', arguments: { command: 'true' } }).then(() => 'answered', (e: Error) => e.message);
+    assert.match(stale, /Session|404/i, 'the released session is closed');
+    await first.close().catch(() => {});
+    const second = await connect();
+    assert.match((await ok(second, 'file_read', { path: 'kept.txt' })).text, /still here/);
+    const metrics = await (await fetch(server.url.replace(/\/mcp$/, '/metrics'), { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    const starts = (kind: string) => Number(new RegExp(`^suna_sandbox_starts_total\\{kind="${kind}",tenant="carol"\\} (\\d+)`, 'm').exec(metrics)?.[1] ?? 0);
+    assert.equal(starts('created'), 1, 'the first runtime\'s count is kept after its release');
+    assert.equal(starts('started'), 1, 'the second runtime started the stopped container');
+    await second.close();
   });
 });

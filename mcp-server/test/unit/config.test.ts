@@ -230,6 +230,7 @@ describe('loadConfig', () => {
       maxConnections: 256,
       requestTimeoutMs: 60_000,
       tenantsFile: undefined,
+      tenantIdleTimeoutMs: 3_600_000,
       stateless: false,
     });
   });
@@ -250,6 +251,7 @@ describe('loadConfig', () => {
       maxConnections: 256,
       requestTimeoutMs: 60_000,
       tenantsFile: undefined,
+      tenantIdleTimeoutMs: 3_600_000,
       stateless: false,
     });
   });

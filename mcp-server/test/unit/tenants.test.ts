@@ -36,6 +36,40 @@ describe('tenants', () => {
     assert.deepEqual(made, ['team-bob'], 'one runtime per tenant, made on first use');
   });
 
+  it('a tenant idle past --tenant-idle-timeout is released (stopped as at exit, sessions closed); busy ones and ones with a running run are kept', async () => {
+    const cfg = loadConfig(['--port', '0', '--sandbox-name', 'team', '--data-dir', '/tmp/suna-tenants-unit', '--tenant-idle-timeout', '60'], {});
+    const list = parseTenants(file({ idle: { token_sha256: hash('tok-idle-123456') }, busy: { token_sha256: hash('tok-busy-123456') }, agent: { token_sha256: hash('tok-agent-12345') } }), 't.json');
+    const running: Record<string, number> = { agent: 1 };
+    const made: string[] = [];
+    const stopped: string[] = [];
+    const fakeRuntime = (c: { tenant?: string; sandbox: { name: string } }) => {
+      made.push(c.tenant!);
+      return { config: c, log: { info() {}, warn() {} }, sites: { restore: async () => {} }, runs: { get running() { return running[c.tenant!] ?? 0; } } } as unknown as Runtime;
+    };
+    const tenants = new Tenants(cfg, list, { make: fakeRuntime, stop: async (r) => void stopped.push(r.config.tenant!) });
+    const released: string[] = [];
+    tenants.onRelease = (name) => released.push(name);
+    try {
+      const [idle, busy, agent] = list;
+      const first = tenants.runtime(idle!);
+      const done = tenants.busy(busy!);
+      tenants.runtime(agent!);
+      assert.deepEqual(await tenants.releaseIdle(Date.now() + 30_000), [], 'not idle long enough');
+      assert.deepEqual(await tenants.releaseIdle(Date.now() + 61_000), ['idle']);
+      assert.deepEqual(stopped, ['idle']);
+      assert.deepEqual(released, ['idle']);
+      assert.deepEqual(tenants.active().map((r) => r.config.tenant).sort(), ['agent', 'busy']);
+      done();
+      running.agent = 0;
+      assert.deepEqual((await tenants.releaseIdle(Date.now() + 61_000)).sort(), ['agent', 'busy']);
+      const again = tenants.runtime(idle!);
+      assert.notEqual(again, first, 'the next request makes a fresh runtime');
+      assert.deepEqual(made, ['idle', 'busy', 'agent', 'idle']);
+    } finally {
+      tenants.close();
+    }
+  });
+
   it('each tenant has its own rate limit and bucket: one exhausting its own does not slow another', () => {
     const list = parseTenants(file({ slow: { token_sha256: hash('tok-slow-123456'), rate_limit: 1 }, fast: { token_sha256: hash('tok-fast-123456') } }), 't.json');
     const tenants = new Tenants(base, list, () => ({}) as Runtime);
