@@ -10,7 +10,8 @@ export class Tunnels {
 
   open(a: DaemonOps['tunnelOpen'][0]): Promise<{ opened: true }> {
     return new Promise((resolve, reject) => {
-      const sock = net.connect({ port: a.port, host: a.host ?? '127.0.0.1' });
+      // No Nagle: CDP is many small messages each way, and a delayed small write waits out the peer's delayed ACK.
+      const sock = net.connect({ port: a.port, host: a.host ?? '127.0.0.1', noDelay: true });
       sock.once('connect', () => {
         this.sockets.set(a.tunnelId, sock);
         sock.on('data', (d: Buffer) => this.emit({ ev: 'tunnelData', tunnelId: a.tunnelId, data: d.toString('base64') }));

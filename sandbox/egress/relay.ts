@@ -176,7 +176,8 @@ process.stdin.on('data', (chunk: Buffer) => {
 });
 process.stdin.on('end', () => process.exit(0));
 
-const server = createServer({ allowHalfOpen: true, pauseOnConnect: false }, onClient);
+// noDelay: answers come back in frames; Nagle would hold a small tail for the client's delayed ACK.
+const server = createServer({ allowHalfOpen: true, pauseOnConnect: false, noDelay: true }, onClient);
 server.on('error', (err) => {
   process.stderr.write(`egress relay: cannot listen on 127.0.0.1:${EGRESS_PROXY_PORT}: ${err.message}\n`);
   process.exit(3);

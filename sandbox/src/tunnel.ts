@@ -114,7 +114,8 @@ async function relay(sandbox: Sandbox, socket: Socket, sandboxPort: number, requ
  */
 export async function forwardPort(sandbox: Sandbox, sandboxPort: number, opts: { host?: string; port?: number; requireHeader?: RequiredHeader } = {}): Promise<TcpForward> {
   const host = opts.host ?? '127.0.0.1';
-  const server: Server = createServer((socket) => void relay(sandbox, socket, sandboxPort, opts.requireHeader));
+  // noDelay: a tunnel carries request/answer traffic (CDP, HTTP); Nagle would hold a small write for the peer's ACK.
+  const server: Server = createServer({ noDelay: true }, (socket) => void relay(sandbox, socket, sandboxPort, opts.requireHeader));
   const sockets = new Set<Socket>();
   server.on('connection', (s) => {
     sockets.add(s);

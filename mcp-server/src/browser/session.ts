@@ -194,6 +194,15 @@ export class BrowserSession {
     return page;
   }
 
+  /** A new tab in place of `old` (closed), made the current one: nothing is loading or committing in it. */
+  async replacePage(old: Page): Promise<Page> {
+    const ctx = await this.context();
+    const page = await ctx.newPage();
+    await old.close().catch(() => {});
+    this.current = Math.max(0, ctx.pages().filter((p) => !p.isClosed()).indexOf(page));
+    return page;
+  }
+
   async selectTab(index: number): Promise<Page> {
     const pages = await this.pages();
     if (index < 0 || index >= pages.length) throw new RangeError(`no tab ${index}; there are ${pages.length} (0–${pages.length - 1})`);

@@ -2,7 +2,7 @@
 // and what its reply shows; getting the page, binding the call's cancellation signal and writing the reply happen
 // here, once. Replies: an action shows its effect (URL, title, a short snapshot); a navigation shows a summary of
 // about 0.3 KB (title, the start of the text, what can be acted on) and leaves the refs to browser_snapshot.
-import type { Page } from 'playwright-core';
+import type { CDPSession, Page } from 'playwright-core';
 import type { z } from 'zod';
 import { AbortedError } from '@suna/sandbox';
 import { defineTool, type ToolContext, type ToolDefinition } from '../tool.js';
@@ -26,21 +26,63 @@ async function replyWithPage(ctx: ToolContext, page: Page, headline: string): Pr
 const SUMMARY_TEXT_CHARS = 160;
 type PageSummary = { title: string; text: string; headings: number; links: number; buttons: number; fields: number };
 
-/** One round trip: the title, the start of the visible text and how many things there are to act on. Page data:
- * both clipped, and the text's whitespace (newlines too) collapsed, so it stays on its own line of the reply. */
-function summarize(page: Page): Promise<PageSummary> {
-  return page.evaluate((max) => {
-    const count = (sel: string) => document.querySelectorAll(sel).length;
-    const text = (document.body?.innerText ?? '').replace(/\s+/g, ' ').trim();
-    return {
-      title: document.title.length > max ? `${document.title.slice(0, max)}…` : document.title,
-      text: text.length > max ? `${text.slice(0, max)}…` : text,
-      headings: count('h1,h2,h3,h4,h5,h6,[role=heading]'),
-      links: count('a[href],[role=link]'),
-      buttons: count('button,input[type=button],input[type=submit],input[type=reset],[role=button]'),
-      fields: count('input:not([type=hidden]):not([type=button]):not([type=submit]):not([type=reset]),textarea,select,[contenteditable=""],[contenteditable=true]'),
-    };
-  }, SUMMARY_TEXT_CHARS);
+/** The summary, computed in the page by one CDP Runtime.evaluate (a string: no bundler helper may leak into it). */
+const SUMMARY_EXPRESSION = `(() => {
+  const count = (sel) => document.querySelectorAll(sel).length;
+  const clip = (s) => String(s).slice(0, ${4 * SUMMARY_TEXT_CHARS});
+  return {
+    title: clip(document.title),
+    text: clip(document.body ? document.body.innerText : ''),
+    headings: count('h1,h2,h3,h4,h5,h6,[role=heading]'),
+    links: count('a[href],[role=link]'),
+    buttons: count('button,input[type=button],input[type=submit],input[type=reset],[role=button]'),
+    fields: count('input:not([type=hidden]):not([type=button]):not([type=submit]):not([type=reset]),textarea,select,[contenteditable=""],[contenteditable=true]'),
+  };
+})()`;
+
+/** One line of page text for the reply: whitespace (newlines too) collapsed and clipped here, on the host — the
+ * page's own String.prototype may have been replaced, so nothing it returns is taken as already clean. */
+function pageLine(value: unknown): string {
+  if (typeof value !== 'string') return '';
+  const line = value.slice(0, 8 * SUMMARY_TEXT_CHARS).replace(/\s+/g, ' ').trim();
+  return line.length > SUMMARY_TEXT_CHARS ? `${line.slice(0, SUMMARY_TEXT_CHARS)}…` : line;
+}
+
+const countOf = (value: unknown) => (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : 0);
+
+/** What the page answered, checked field by field: page data, whatever shape it has. */
+export function checkSummary(value: unknown): PageSummary | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const v = value as Record<string, unknown>;
+  return { title: pageLine(v.title), text: pageLine(v.text), headings: countOf(v.headings), links: countOf(v.links), buttons: countOf(v.buttons), fields: countOf(v.fields) };
+}
+
+/** One CDP session per page, kept for the page's life: attaching costs a round trip through the tunnel. */
+const sessions = new WeakMap<Page, Promise<CDPSession>>();
+
+/** Send one CDP command on the page's own session (made once; made again when it was detached). */
+export async function pageCommand<T>(page: Page, method: Parameters<CDPSession['send']>[0], params?: Record<string, unknown>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    let session = sessions.get(page);
+    if (!session) {
+      session = page.context().newCDPSession(page);
+      sessions.set(page, session);
+      session.catch(() => sessions.get(page) === session && sessions.delete(page));
+    }
+    try {
+      return (await (await session).send(method, params as never)) as T;
+    } catch (err) {
+      if (sessions.get(page) === session) sessions.delete(page);
+      if (attempt > 0 || page.isClosed()) throw err;
+    }
+  }
+}
+
+/** One round trip (no script injected into the page first): the title, the start of the visible text and how
+ * many things there are to act on. */
+async function summarize(page: Page): Promise<PageSummary | null> {
+  const r = await pageCommand<{ result?: { value?: unknown }; exceptionDetails?: unknown }>(page, 'Runtime.evaluate', { expression: SUMMARY_EXPRESSION, returnByValue: true });
+  return r.exceptionDetails ? null : checkSummary(r.result?.value);
 }
 
 /**
@@ -125,9 +167,7 @@ const STOP_WAIT_MS = 2000;
 /** Stop a load in progress (CDP Page.stopLoading): a cancelled navigation stops fetching. Best effort. */
 async function stopLoading(page: Page): Promise<void> {
   try {
-    const cdp = await page.context().newCDPSession(page);
-    await cdp.send('Page.stopLoading');
-    await cdp.detach();
+    await pageCommand(page, 'Page.stopLoading');
   } catch {
     // the page or browser is gone: nothing is loading
   }

@@ -51,6 +51,13 @@ async function act<T>(what: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Pages whose last navigation failed. Chromium reports a failure before it commits its error page, and that late
+ * commit lands in whatever navigation comes next (Playwright: "interrupted by another navigation"; opening again
+ * then races with the first). The next navigation therefore starts in a fresh tab in this one's place.
+ */
+const failedPages = new WeakSet<Page>();
+
 export const browserNavigate = defineTabTool({
   name: 'browser_navigate',
   title: 'Open a URL',
@@ -63,6 +70,7 @@ export const browserNavigate = defineTabTool({
     const browser = tab.browser;
     let page = tab.page;
     const open = (p: Page) => p.goto(target.href, { waitUntil: 'domcontentloaded', timeout: NAV_TIMEOUT_MS });
+    if (failedPages.has(page)) page = tab.page = await browser.replacePage(page);
     const res = await act(`opening ${target.href}`, async () => {
       try {
         return await open(page);
@@ -72,11 +80,13 @@ export const browserNavigate = defineTabTool({
           page = tab.page = await browser.page();
           return open(page);
         }
-        // Leaving an error page races with Chromium's own automatic reload of error pages: let that
-        // navigation finish, and take its result when it ended where we were going.
-        if (!/is interrupted by another navigation/.test((err as Error).message)) throw err;
-        await page.waitForLoadState('domcontentloaded', { timeout: NAV_TIMEOUT_MS }).catch(() => {});
-        if (page.url() === target.href) return null;
+        if (!/is interrupted by another navigation/.test((err as Error).message)) {
+          if (/net::ERR_(?!ABORTED)/.test((err as Error).message)) failedPages.add(page); // ERR_ABORTED shows no error page
+          throw err;
+        }
+        // A navigation still under way in this tab (a late error page, a script's redirect) committed over ours.
+        // Opening again in the same tab would race with it; a fresh tab in its place has nothing under way.
+        page = tab.page = await browser.replacePage(page);
         return open(page);
       }
     });
@@ -98,7 +108,7 @@ export const browserSnapshot = defineTabTool({
     let savedTo: string | undefined;
     if (snap.length > FULL_SNAPSHOT_CHARS) {
       savedTo = `.suna/browser/snapshot-${Date.now()}.yml`;
-      await ctx.sandbox.call('write', { path: `/workspace/${savedTo}`, data: Buffer.from(snap).toString('base64'), mkdirs: true }, { signal: ctx.signal, timeoutMs: 30_000 });
+      await ctx.fs.write(`/workspace/${savedTo}`, snap);
     }
     ctx.reply.text(`url: ${page.url()}\ntitle: ${title}`);
     ctx.reply.text(snap, { max: FULL_SNAPSHOT_CHARS, savedTo });
@@ -287,7 +297,7 @@ export const browserScreenshot = defineTabTool({
     const png = await act('taking the screenshot', () => page.screenshot({ fullPage: !!full_page, type: 'png', timeout: NAV_TIMEOUT_MS }));
     const img = await browser.renderImage(png, 'image/png', MAX_IMAGE_SIDE);
     const file = `${SCREENSHOT_DIR}/shot-${Date.now()}.png`;
-    await ctx.sandbox.call('write', { path: file, data: png.toString('base64'), mkdirs: true }, { signal: ctx.signal, timeoutMs: 30_000 });
+    await ctx.fs.write(file, png);
     ctx.reply.text(`screenshot of ${page.url()} (${img.originalWidth}×${img.originalHeight}${img.width !== img.originalWidth ? `, shown at ${img.width}×${img.height}` : ''}); full size saved to ${file.slice('/workspace/'.length)}`);
     ctx.reply.image(img.data.toString('base64'), img.mimeType);
     ctx.reply.resourceLink(file.slice('/workspace/'.length), { mimeType: 'image/png', description: 'the full-size screenshot' });
