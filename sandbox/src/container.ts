@@ -226,6 +226,9 @@ export class SandboxContainerDriver {
       // names the dead owner, so any server's reaper would remove it under us.
       if (orphaned(info.Config.Labels)) {
         await reapOrphans(this.docker, this.config.name);
+        // Another server's reaper may be removing it too: its name and volumes are free only once it is gone.
+        await this.gone(container);
+        await reapOrphans(this.docker, this.config.name);
         container = null;
       } else if (unfiltered || info.Config.Image !== imageOf(this.config) || (info.Config.Labels?.[LABEL.profile] ?? 'default') !== this.config.profile || !samePosture(info, containerSpec(this.config))) {
         await container.remove({ force: true });
@@ -244,6 +247,16 @@ export class SandboxContainerDriver {
       started = true;
     }
     return { container, created, started, workspaceExisted };
+  }
+
+  /** Waits (≤ 15 s) until a container being removed, by us or by another server's reaper, is gone. */
+  private async gone(container: Docker.Container): Promise<void> {
+    for (let i = 0; i < 60; i++) {
+      if (!(await container.inspect().catch(() => null))) return;
+      await container.remove({ force: true }).catch(() => {});
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error('an orphaned sandbox of the same name could not be removed; run `suna-mcp` again in a moment');
   }
 
   /** Creates missing volumes; returns whether the workspace volume already existed. */
