@@ -4,7 +4,7 @@
 // and started with `node -e` (no file in the image to go stale). Only this file has effects on load.
 import * as fsp from 'node:fs/promises';
 import { SYSTEM_PATH, confineDaemon } from './confinement.js';
-import { Dispatcher, MAX_REQUEST_LINE_BYTES } from './dispatch.js';
+import { Dispatcher, MAX_FRAME_PAYLOAD_BYTES, MAX_REQUEST_LINE_BYTES } from './dispatch.js';
 import { Commands } from './exec.js';
 import { FileOps } from './files.js';
 import { extractTar } from './extract.js';
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
       stat: (a) => files.stat(a),
       listdir: (a) => files.listdir(a),
       manifest: (a) => files.manifest(a),
-      extract: (a) => extractTar(identity, workspace, quota, a),
+      extract: (a, payload) => extractTar(identity, workspace, quota, a, payload),
       remove: (a) => files.remove(a),
       move: (a) => files.move(a),
       mkdir: (a) => files.mkdir(a),
@@ -71,7 +71,11 @@ async function main(): Promise<void> {
     },
     send,
   );
-  const splitter = new LineSplitter((line) => dispatcher.line(line), () => MAX_REQUEST_LINE_BYTES, () => process.exit(2));
+  // A line or binary frame over its limit is a protocol violation: the stream cannot be trusted past it.
+  const splitter = new LineSplitter((line) => dispatcher.line(line), () => MAX_REQUEST_LINE_BYTES, () => process.exit(2), {
+    maxPayloadBytes: MAX_FRAME_PAYLOAD_BYTES,
+    onFrame: (header, payload) => dispatcher.frame(header, payload),
+  });
   process.stdin.on('data', (chunk: Buffer) => splitter.push(chunk));
   // The host went away: stop everything we started, then exit.
   process.stdin.on('end', () => {

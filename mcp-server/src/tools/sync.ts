@@ -3,15 +3,16 @@
 // ordinary MCP client (and its model) never sees them. Thin adapters over the sync domain (src/sync/):
 // archive.ts validates a pushed archive (one bad entry refuses it all, nothing written), manifest.ts checks
 // what the daemon lists. A big push is extracted by the daemon in one request (its `extract` op re-checks
-// every folder on the real filesystem); a small or guarded one goes file by file through `write`.
+// every folder on the real filesystem; the tar travels raw); a small or guarded one goes file by file through
+// `write`. Every daemon call goes through the call's facade (ctx.fs / ctx.exec: signal, default timeouts).
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import { DaemonRequestError, resolveWorkspacePath, WORKSPACE_ROOT } from '@suna/sandbox';
+import { resolveWorkspacePath, WORKSPACE_ROOT } from '@suna/sandbox';
 import { syncPathProblem } from '@suna/shared';
 import { z } from 'zod';
 import { readSyncArchive, SYNC_LIMITS, SyncArchiveError, type ArchiveEntry, type SyncArchive } from '../sync/archive.js';
 import { saneManifest } from '../sync/manifest.js';
-import { defineTool, ToolError, type ToolContext } from '../tool.js';
+import { defineTool, SandboxFileError, ToolError, type ToolContext } from '../tool.js';
 
 export { SYNC_LIMITS, syncPathProblem };
 
@@ -30,28 +31,20 @@ async function validated(raw: Buffer): Promise<SyncArchive> {
 
 /** Below this many entries (or with if_match), files go one by one through the daemon: lowest latency. */
 const BULK_MIN_ENTRIES = 16;
+/** The daemon's own limit on one tar extraction (the host waits that plus the usual grace). */
+const EXTRACT_TIMEOUT_MS = 300_000;
 
 /**
  * Bulk path: the daemon checks that every folder the entries pass through resolves inside /workspace (a
  * symlinked folder must not lead out), then GNU tar extracts the validated archive in one go, as the sandbox
- * user, replacing (never following) an existing file or symlink at an entry's path. False when tar failed
- * (e.g. a file where a folder should be): the caller then writes entry by entry.
+ * user, replacing (never following) an existing file or symlink at an entry's path. The daemon gets exactly the
+ * bytes validated here, raw (a binary frame, no base64). False when tar failed (e.g. a file where a folder
+ * should be): the caller then writes entry by entry.
  */
-async function extractInSandbox(ctx: ToolContext, archive: SyncArchive, base64: string): Promise<boolean> {
-  const r = await ctx.sandbox.call('extract', { root: WORKSPACE_ROOT, folders: archive.folders, data: base64, timeoutMs: 300_000 }, { signal: ctx.signal, timeoutMs: 315_000 });
+async function extractInSandbox(ctx: ToolContext, archive: SyncArchive): Promise<boolean> {
+  const r = await ctx.fs.extract(WORKSPACE_ROOT, archive.tar, { folders: archive.folders, timeoutMs: EXTRACT_TIMEOUT_MS });
   if (r.exitCode !== 0) ctx.runtime.log.warn('sync: tar extraction failed, writing entry by entry', { stderr: r.stderr.slice(0, 500) });
   return r.exitCode === 0;
-}
-
-/**
- * The base64 the daemon gets: exactly the bytes validated here. The client's string is passed on as it came
- * (no second encoding of megabytes) only when it is plain tar in canonical base64 — every character decoded,
- * so any decoder reads the same bytes; otherwise (gzip, stray characters) the validated tar is encoded again.
- */
-function asSentToDaemon(archive: string, raw: Buffer, parsed: SyncArchive): string {
-  const pad = archive.endsWith('==') ? 2 : archive.endsWith('=') ? 1 : 0;
-  const canonical = parsed.tar === raw && archive.length % 4 === 0 && raw.length === (archive.length / 4) * 3 - pad;
-  return canonical ? archive : parsed.tar.toString('base64');
 }
 
 /** Runs `work` over `items` with at most `limit` at once; stops early when `signal` aborts. */
@@ -66,13 +59,14 @@ async function pool<T>(items: T[], limit: number, signal: AbortSignal, work: (it
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 const abs = (p: string) => resolveWorkspacePath(p, { allowRoot: false });
 
+const isMissing = (err: unknown) => err instanceof SandboxFileError && err.code === 'ENOENT';
+
 /** The sandbox's current sha256 of `path`, null when absent. */
 async function currentHash(ctx: ToolContext, path: string): Promise<string | null> {
   try {
-    const r = await ctx.sandbox.call('read', { path: abs(path), maxBytes: SYNC_LIMITS.maxEntryBytes }, { signal: ctx.signal, timeoutMs: 60_000 });
-    return sha256(Buffer.from(r.data, 'base64'));
+    return sha256((await ctx.fs.read(abs(path), { maxBytes: SYNC_LIMITS.maxEntryBytes })).data);
   } catch (err) {
-    if (err instanceof DaemonRequestError && err.code === 'ENOENT') return null;
+    if (isMissing(err)) return null;
     throw err;
   }
 }
@@ -92,8 +86,7 @@ export const workspaceSyncPush = defineTool({
   }),
   async handle({ archive, delete: remove = [], if_match }, ctx) {
     // (No regular expression over megabytes of base64: a malformed archive fails tar validation instead.)
-    const raw = Buffer.from(archive, 'base64');
-    const parsed = archive ? await validated(raw) : null;
+    const parsed = archive ? await validated(Buffer.from(archive, 'base64')) : null;
     const entries: ArchiveEntry[] = parsed?.entries ?? [];
     const badDeletes = remove.map((p) => [p, syncPathProblem(p)] as const).filter(([, why]) => why);
     if (badDeletes.length) throw new ToolError(`delete refused, nothing was written: ${badDeletes.map(([p, why]) => `${JSON.stringify(p)}: ${why}`).join('; ')}`);
@@ -110,7 +103,7 @@ export const workspaceSyncPush = defineTool({
     let written = 0;
     let bytes = 0;
     let deleted = 0;
-    const bulk = !if_match && parsed !== null && entries.length >= BULK_MIN_ENTRIES && (await extractInSandbox(ctx, parsed, asSentToDaemon(archive, raw, parsed)));
+    const bulk = !if_match && parsed !== null && entries.length >= BULK_MIN_ENTRIES && (await extractInSandbox(ctx, parsed));
     if (bulk) {
       written = entries.length;
       bytes = parsed.bytes;
@@ -119,15 +112,15 @@ export const workspaceSyncPush = defineTool({
       try {
         if (!(await matches(e.path))) return;
         if (e.type === 'file') {
-          await ctx.sandbox.call('write', { path: abs(e.path), data: e.data!.toString('base64'), mkdirs: true, mode: e.mode }, { signal: ctx.signal, timeoutMs: 60_000 });
+          await ctx.fs.write(abs(e.path), e.data!, { mkdirs: true, mode: e.mode });
           bytes += e.data!.length;
         } else {
           const target = abs(e.path);
-          await ctx.sandbox.call('mkdir', { path: posix.dirname(target) }, { signal: ctx.signal, timeoutMs: 30_000 });
-          const existing = await ctx.sandbox.call('stat', { path: target }, { signal: ctx.signal, timeoutMs: 30_000 }).catch(() => null);
+          await ctx.fs.mkdir(posix.dirname(target));
+          const existing = await ctx.fs.stat(target).catch(() => null);
           if (existing?.type === 'dir') throw new ToolError('a folder is in the way');
-          const r = await ctx.sandbox.exec({ argv: ['ln', '-sfn', '--', e.target!, target], cwd: WORKSPACE_ROOT, timeoutMs: 30_000, capBytes: 4096 }, ctx.signal);
-          if (r.exitCode !== 0) throw new ToolError(Buffer.from(r.stderr.head, 'base64').toString().trim() || `ln exited with ${r.exitCode}`);
+          const r = await ctx.exec({ argv: ['ln', '-sfn', '--', e.target!, target], timeoutMs: 30_000, capBytes: 4096 });
+          if (r.exitCode !== 0) throw new ToolError(r.stderr.head.trim() || `ln exited with ${r.exitCode}`);
         }
         written++;
       } catch (err) {
@@ -137,10 +130,10 @@ export const workspaceSyncPush = defineTool({
     await pool(remove, SYNC_LIMITS.concurrency, ctx.signal, async (p) => {
       try {
         if (!(await matches(p))) return;
-        await ctx.sandbox.call('remove', { path: abs(p) }, { signal: ctx.signal, timeoutMs: 60_000 });
+        await ctx.fs.remove(abs(p));
         deleted++;
       } catch (err) {
-        if (err instanceof DaemonRequestError && err.code === 'ENOENT') deleted++;
+        if (isMissing(err)) deleted++;
         else failed.push({ path: p, error: err instanceof Error ? err.message : String(err) });
       }
     });
@@ -165,11 +158,7 @@ export const workspaceSyncManifest = defineTool({
     max_file_bytes: z.number().int().min(1).max(SYNC_LIMITS.maxEntryBytes).optional(),
   }),
   async handle({ max_entries, max_file_bytes }, ctx) {
-    const r = await ctx.sandbox.call(
-      'manifest',
-      { path: WORKSPACE_ROOT, maxEntries: max_entries ?? 50_000, respectIgnore: true, exclude: NEVER_TOP, maxFileBytes: max_file_bytes ?? SYNC_LIMITS.maxEntryBytes },
-      { signal: ctx.signal, timeoutMs: 300_000 },
-    );
+    const r = await ctx.fs.manifest(WORKSPACE_ROOT, { maxEntries: max_entries ?? 50_000, respectIgnore: true, exclude: NEVER_TOP, maxFileBytes: max_file_bytes ?? SYNC_LIMITS.maxEntryBytes });
     // The daemon's answer is checked field by field: a bad name (or nested repositories' .git data) is
     // left out; a malformed entry too; never more entries than were asked for.
     const { entries, truncated, skipped } = saneManifest(r, max_entries ?? 50_000);
@@ -204,19 +193,15 @@ export const workspaceSyncPull = defineTool({
       const results = await Promise.all(
         wave.map(async (p): Promise<Pulled> => {
           try {
-            const [r, st] = await Promise.all([
-              ctx.sandbox.call('read', { path: abs(p), maxBytes: SYNC_LIMITS.maxEntryBytes }, { signal: ctx.signal, timeoutMs: 60_000 }),
-              ctx.sandbox.call('stat', { path: abs(p) }, { signal: ctx.signal, timeoutMs: 30_000 }),
-            ]);
-            if (r?.truncated === true) return { path: p, error: `over the ${SYNC_LIMITS.maxEntryBytes} byte limit` };
-            if (typeof r?.data !== 'string') return { path: p, error: 'the sandbox sent no file data' };
-            // Decoded and re-encoded here, so what the client gets is exactly what was hashed.
-            const data = Buffer.from(r.data, 'base64');
+            const [r, st] = await Promise.all([ctx.fs.read(abs(p), { maxBytes: SYNC_LIMITS.maxEntryBytes }), ctx.fs.stat(abs(p))]);
+            if (r.truncated) return { path: p, error: `over the ${SYNC_LIMITS.maxEntryBytes} byte limit` };
+            // Decoded (by the facade) and encoded again here, so what the client gets is exactly what was hashed.
+            const data = r.data;
             if (data.length > SYNC_LIMITS.maxEntryBytes) return { path: p, error: `over the ${SYNC_LIMITS.maxEntryBytes} byte limit` };
             const mode = Number.isSafeInteger(st?.mode) ? st!.mode & 0o777 : 0o644;
             return { path: p, data: data.toString('base64'), size: data.length, sha256: sha256(data), mode };
           } catch (err) {
-            if (err instanceof DaemonRequestError && err.code === 'ENOENT') return { path: p, missing: true };
+            if (isMissing(err)) return { path: p, missing: true };
             return { path: p, error: err instanceof Error ? err.message : String(err) };
           }
         }),

@@ -1,0 +1,127 @@
+// Binary frames on the daemon channel (the sync's archives travel raw, not as base64 in JSON): a real daemon,
+// started beside the sandbox's own with the same launch line, is fed forged, oversized and truncated frames on
+// its stdin. What must hold: a claim over the limit is refused before anything is buffered (the daemon stops:
+// the stream cannot be trusted past it), a frame cut short or claiming more than was sent extracts nothing, a
+// forged header loses only its own frame, and the sandbox's own daemon keeps serving throughout.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { PassThrough, type Duplex } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_SANDBOX_CONFIG, daemonExec } from '@suna/sandbox';
+import { packTar } from '@suna/shared/sync/tar';
+import { binaryFrame } from '../../../sandbox/daemon/framing.ts';
+import { startServer, type TestServer } from '../fixtures/server.ts';
+import { docker, sleep, waitFor } from './helpers.ts';
+
+const BUNDLE = readFileSync(fileURLToPath(new URL('../../../sandbox/dist/daemon.cjs', import.meta.url)), 'utf8');
+
+/** A second daemon in the sandbox container, spoken to byte by byte. */
+async function rawDaemon(container: string) {
+  const launch = daemonExec(DEFAULT_SANDBOX_CONFIG, BUNDLE, [], []);
+  const exec = await docker.getContainer(container).exec({ ...launch, AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: false });
+  const stream = (await exec.start({ hijack: true, stdin: true })) as Duplex;
+  const stdout = new PassThrough();
+  docker.modem.demuxStream(stream, stdout, new PassThrough());
+  const answers: Array<{ id: number; ok: boolean; result?: unknown; error?: { code: string } }> = [];
+  let buf = '';
+  stdout.on('data', (d: Buffer) => {
+    buf += d.toString();
+    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      const msg = JSON.parse(line);
+      if (typeof msg.id === 'number') answers.push(msg);
+    }
+  });
+  const answer = async (id: number) => {
+    await waitFor(`answer ${id}`, () => answers.some((a) => a.id === id), 30_000);
+    return answers.find((a) => a.id === id)!;
+  };
+  const exited = async () => {
+    await waitFor('the daemon to exit', async () => !(await exec.inspect()).Running, 30_000, 100);
+    return (await exec.inspect()).ExitCode;
+  };
+  stream.write(JSON.stringify({ id: 1, op: 'hello', args: {} }) + '\n');
+  await answer(1);
+  return { write: (b: Uint8Array) => stream.write(b), end: () => stream.end(), answer, answers, exited };
+}
+
+const extractFrame = (id: number, tar: Buffer) => Buffer.concat(binaryFrame(JSON.stringify({ id, op: 'extract', args: { root: '/workspace', folders: ['frames'] } }), tar));
+
+describe('reliability: binary frames on the daemon channel (sync archives)', function () {
+  this.timeout(300_000);
+  let s: TestServer;
+  const container = () => `suna-${s.sandboxName}`;
+  const sh = async (command: string) => String((await s.ok('shell_exec', { command })).structured?.stdout ?? '');
+  const landed = async () => (await sh('ls -A /workspace/frames 2>/dev/null | sort | tr "\\n" " "')).trim();
+
+  before(async () => {
+    s = await startServer();
+    await s.ok('shell_exec', { command: 'true' });
+  });
+  after(async () => s?.close());
+  beforeEach(async () => void (await sh('rm -rf /workspace/frames')));
+
+  it('a well-formed frame is extracted and answered (the control case)', async () => {
+    const d = await rawDaemon(container());
+    d.write(extractFrame(2, packTar([{ path: 'frames/ok.txt', data: Buffer.from('fine') }])));
+    assert.deepEqual((await d.answer(2)).result, { exitCode: 0, stderr: '' });
+    assert.equal(await sh('cat /workspace/frames/ok.txt'), 'fine');
+    d.end();
+  });
+
+  it('a frame cut short (the host died mid-send) extracts nothing', async () => {
+    const d = await rawDaemon(container());
+    const whole = extractFrame(2, packTar([{ path: 'frames/cut.txt', data: Buffer.alloc(200_000, 0x61) }, { path: 'frames/late.txt', data: Buffer.from('x') }]));
+    d.write(whole.subarray(0, whole.length - 1024));
+    await sleep(500);
+    d.end();
+    assert.equal(await d.exited(), 0);
+    assert.equal(await landed(), '', 'not a byte of a truncated archive was extracted');
+  });
+
+  it('a frame claiming more bytes than were sent swallows what follows as payload and extracts nothing', async () => {
+    const d = await rawDaemon(container());
+    const tar = packTar([{ path: 'frames/claimed.txt', data: Buffer.from('x') }]);
+    const header = Buffer.from(JSON.stringify({ id: 2, op: 'extract', args: { root: '/workspace', folders: ['frames'] } }));
+    const prefix = Buffer.alloc(9);
+    prefix.writeUInt32BE(header.length, 1);
+    prefix.writeUInt32BE(tar.length + 4096, 5);
+    d.write(Buffer.concat([prefix, header, tar]));
+    // A request hidden in the remainder is payload, not a request: never run, never answered.
+    d.write(Buffer.from(JSON.stringify({ id: 3, op: 'exec', args: { command: 'touch /workspace/frames/RAN', cwd: '/workspace' } }) + '\n'));
+    await sleep(1000);
+    assert.deepEqual(d.answers.map((a) => a.id), [1]);
+    d.end();
+    assert.equal(await d.exited(), 0);
+    assert.equal(await landed(), '');
+  });
+
+  it('a claim over the payload limit (4 GB) stops the daemon at once, before anything is buffered', async () => {
+    const d = await rawDaemon(container());
+    const prefix = Buffer.alloc(9);
+    prefix.writeUInt32BE(2, 1);
+    prefix.writeUInt32BE(0xffffffff, 5);
+    d.write(Buffer.concat([prefix, Buffer.from('{}'), Buffer.alloc(64 * 1024, 0x61)]));
+    assert.equal(await d.exited(), 2, 'a protocol violation: exit code 2');
+    assert.equal(await landed(), '');
+  });
+
+  it('a forged header (not JSON, no id, an unknown op, extract without a payload) loses only its own frame', async () => {
+    const d = await rawDaemon(container());
+    const tar = packTar([{ path: 'frames/forged.txt', data: Buffer.from('x') }]);
+    d.write(Buffer.concat(binaryFrame('{"id":2,"op":"extract","args":', tar)));
+    d.write(Buffer.concat(binaryFrame(JSON.stringify({ op: 'extract', args: { root: '/workspace', folders: [] } }), tar)));
+    d.write(Buffer.concat(binaryFrame(JSON.stringify({ id: 3, op: 'nope', args: {} }), tar)));
+    d.write(JSON.stringify({ id: 4, op: 'extract', args: { root: '/workspace', folders: [], data: tar.toString('base64') } }) + '\n');
+    d.write(JSON.stringify({ id: 5, op: 'stat', args: { path: '/workspace' } }) + '\n');
+    assert.equal((await d.answer(3)).error?.code, 'BAD_REQUEST');
+    assert.equal((await d.answer(4)).error?.code, 'BAD_REQUEST', 'the tar only ever travels as a binary frame');
+    assert.equal((await d.answer(5)).ok, true, 'still in step after the forged frames');
+    assert.deepEqual(d.answers.map((a) => a.id).sort(), [1, 3, 4, 5]);
+    assert.equal(await landed(), '');
+    d.end();
+    // The sandbox's own daemon never noticed.
+    assert.equal((await s.ok('shell_exec', { command: 'echo still' })).structured?.stdout, 'still\n');
+  });
+});
