@@ -43,7 +43,7 @@ async function rawDaemon(container: string) {
   };
   stream.write(JSON.stringify({ id: 1, op: 'hello', args: {} }) + '\n');
   await answer(1);
-  return { write: (b: Uint8Array) => stream.write(b), end: () => stream.end(), answer, answers, exited };
+  return { write: (b: Uint8Array | string) => stream.write(b), end: () => stream.end(), answer, answers, exited };
 }
 
 const extractFrame = (id: number, tar: Buffer) => Buffer.concat(binaryFrame(JSON.stringify({ id, op: 'extract', args: { root: '/workspace', folders: ['frames'] } }), tar));
