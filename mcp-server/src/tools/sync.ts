@@ -2,74 +2,20 @@
 // extension's workspace sync. Hidden unless the server runs with --sync-tools (SUNA_SYNC_TOOLS), so an
 // ordinary MCP client (and its model) never sees them. Thin adapters over the sync domain (src/sync/):
 // archive.ts validates a pushed archive (one bad entry refuses it all, nothing written), manifest.ts checks
-// what the daemon lists. A big push is extracted by the daemon in one request (its `extract` op re-checks
-// every folder on the real filesystem; the tar travels raw); a small or guarded one goes file by file through
-// `write`. Every daemon call goes through the call's facade (ctx.fs / ctx.exec: signal, default timeouts).
-import { createHash } from 'node:crypto';
-import { posix } from 'node:path';
-import { resolveWorkspacePath, WORKSPACE_ROOT } from '@suna/sandbox';
+// what the daemon lists, push.ts writes (shared with the local upload channel). Every daemon call goes through
+// the call's facade (ctx.fs / ctx.exec: signal, default timeouts).
+import { WORKSPACE_ROOT } from '@suna/sandbox';
 import { syncPathProblem } from '@suna/shared';
 import { z } from 'zod';
-import { readSyncArchive, SYNC_LIMITS, SyncArchiveError, type ArchiveEntry, type SyncArchive } from '../sync/archive.js';
+import { SYNC_LIMITS } from '../sync/archive.js';
 import { saneManifest } from '../sync/manifest.js';
-import { defineTool, SandboxFileError, ToolError, type ToolContext } from '../tool.js';
+import { abs, isMissing, pushValidated, sha256, validated } from '../sync/push.js';
+import { defineTool, ToolError } from '../tool.js';
 
 export { SYNC_LIMITS, syncPathProblem };
 
 /** Folders the sync never writes, reads or lists, at the top (`.suna`: the server's scratch space). */
 const NEVER_TOP = ['.git', '.suna'];
-
-/** The archive, validated; a refusal becomes the model-facing error. */
-async function validated(raw: Buffer): Promise<SyncArchive> {
-  try {
-    return await readSyncArchive(raw);
-  } catch (err) {
-    if (err instanceof SyncArchiveError) throw new ToolError(err.message);
-    throw err;
-  }
-}
-
-/** Below this many entries (or with if_match), files go one by one through the daemon: lowest latency. */
-const BULK_MIN_ENTRIES = 16;
-/** The daemon's own limit on one tar extraction (the host waits that plus the usual grace). */
-const EXTRACT_TIMEOUT_MS = 300_000;
-
-/**
- * Bulk path: the daemon checks that every folder the entries pass through resolves inside /workspace (a
- * symlinked folder must not lead out), then GNU tar extracts the validated archive in one go, as the sandbox
- * user, replacing (never following) an existing file or symlink at an entry's path. The daemon gets exactly the
- * bytes validated here, raw (a binary frame, no base64). False when tar failed (e.g. a file where a folder
- * should be): the caller then writes entry by entry.
- */
-async function extractInSandbox(ctx: ToolContext, archive: SyncArchive): Promise<boolean> {
-  const r = await ctx.fs.extract(WORKSPACE_ROOT, archive.tar, { folders: archive.folders, timeoutMs: EXTRACT_TIMEOUT_MS });
-  if (r.exitCode !== 0) ctx.runtime.log.warn('sync: tar extraction failed, writing entry by entry', { stderr: r.stderr.slice(0, 500) });
-  return r.exitCode === 0;
-}
-
-/** Runs `work` over `items` with at most `limit` at once; stops early when `signal` aborts. */
-async function pool<T>(items: T[], limit: number, signal: AbortSignal, work: (item: T) => Promise<void>): Promise<void> {
-  let i = 0;
-  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (i < items.length && !signal.aborted) await work(items[i++]!);
-  });
-  await Promise.all(runners);
-}
-
-const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
-const abs = (p: string) => resolveWorkspacePath(p, { allowRoot: false });
-
-const isMissing = (err: unknown) => err instanceof SandboxFileError && err.code === 'ENOENT';
-
-/** The sandbox's current sha256 of `path`, null when absent. */
-async function currentHash(ctx: ToolContext, path: string): Promise<string | null> {
-  try {
-    return sha256((await ctx.fs.read(abs(path), { maxBytes: SYNC_LIMITS.maxEntryBytes })).data);
-  } catch (err) {
-    if (isMissing(err)) return null;
-    throw err;
-  }
-}
 
 export const workspaceSyncPush = defineTool({
   name: 'workspace_sync_push',
@@ -87,62 +33,12 @@ export const workspaceSyncPush = defineTool({
   async handle({ archive, delete: remove = [], if_match }, ctx) {
     // (No regular expression over megabytes of base64: a malformed archive fails tar validation instead.)
     const parsed = archive ? await validated(Buffer.from(archive, 'base64')) : null;
-    const entries: ArchiveEntry[] = parsed?.entries ?? [];
-    const badDeletes = remove.map((p) => [p, syncPathProblem(p)] as const).filter(([, why]) => why);
-    if (badDeletes.length) throw new ToolError(`delete refused, nothing was written: ${badDeletes.map(([p, why]) => `${JSON.stringify(p)}: ${why}`).join('; ')}`);
-
-    const mismatched: string[] = [];
-    const failed: Array<{ path: string; error: string }> = [];
-    const guard = if_match ?? {};
-    const matches = async (path: string) => {
-      if (!Object.hasOwn(guard, path)) return true;
-      const ok = (await currentHash(ctx, path)) === guard[path];
-      if (!ok) mismatched.push(path);
-      return ok;
-    };
-    let written = 0;
-    let bytes = 0;
-    let deleted = 0;
-    const bulk = !if_match && parsed !== null && entries.length >= BULK_MIN_ENTRIES && (await extractInSandbox(ctx, parsed));
-    if (bulk) {
-      written = entries.length;
-      bytes = parsed.bytes;
-    }
-    await pool(bulk ? [] : entries, SYNC_LIMITS.concurrency, ctx.signal, async (e) => {
-      try {
-        if (!(await matches(e.path))) return;
-        if (e.type === 'file') {
-          await ctx.fs.write(abs(e.path), e.data!, { mkdirs: true, mode: e.mode });
-          bytes += e.data!.length;
-        } else {
-          const target = abs(e.path);
-          await ctx.fs.mkdir(posix.dirname(target));
-          const existing = await ctx.fs.stat(target).catch(() => null);
-          if (existing?.type === 'dir') throw new ToolError('a folder is in the way');
-          const r = await ctx.exec({ argv: ['ln', '-sfn', '--', e.target!, target], timeoutMs: 30_000, capBytes: 4096 });
-          if (r.exitCode !== 0) throw new ToolError(r.stderr.head.trim() || `ln exited with ${r.exitCode}`);
-        }
-        written++;
-      } catch (err) {
-        failed.push({ path: e.path, error: err instanceof Error ? err.message : String(err) });
-      }
-    });
-    await pool(remove, SYNC_LIMITS.concurrency, ctx.signal, async (p) => {
-      try {
-        if (!(await matches(p))) return;
-        await ctx.fs.remove(abs(p));
-        deleted++;
-      } catch (err) {
-        if (isMissing(err)) deleted++;
-        else failed.push({ path: p, error: err instanceof Error ? err.message : String(err) });
-      }
-    });
-    if (ctx.signal.aborted) throw new ToolError(`cancelled after writing ${written} of ${entries.length} entries`);
-    const lines = [`wrote ${written} of ${entries.length} entries (${bytes} bytes), deleted ${deleted} of ${remove.length}`];
-    if (mismatched.length) lines.push(`left alone because the sandbox copy changed: ${mismatched.join(', ')}`);
-    if (failed.length) lines.push(`failed: ${failed.map((f) => `${f.path}: ${f.error}`).join('; ')}`);
+    const r = await pushValidated({ fs: ctx.fs, exec: ctx.exec, signal: ctx.signal, log: ctx.runtime.log }, parsed, remove, if_match);
+    const lines = [`wrote ${r.written} of ${r.entries} entries (${r.bytes} bytes), deleted ${r.deleted} of ${remove.length}`];
+    if (r.mismatched.length) lines.push(`left alone because the sandbox copy changed: ${r.mismatched.join(', ')}`);
+    if (r.failed.length) lines.push(`failed: ${r.failed.map((f) => `${f.path}: ${f.error}`).join('; ')}`);
     ctx.reply.text(lines.join('\n'));
-    ctx.reply.structuredContent({ written, bytes, deleted, mismatched, failed });
+    ctx.reply.structuredContent({ written: r.written, bytes: r.bytes, deleted: r.deleted, mismatched: r.mismatched, failed: r.failed });
   },
 });
 
