@@ -10,6 +10,8 @@ import { z } from 'zod';
 import { SYNC_LIMITS } from '../sync/archive.js';
 import { saneManifest } from '../sync/manifest.js';
 import { abs, isMissing, pushValidated, sha256, validated } from '../sync/push.js';
+import { openUploadChannel, type UploadChannel } from '../sync/upload-channel.js';
+import { bindSandbox } from '../sandbox-facade.js';
 import { defineTool, ToolError } from '../tool.js';
 
 export { SYNC_LIMITS, syncPathProblem };
@@ -120,4 +122,29 @@ export const workspaceSyncPull = defineTool({
   },
 });
 
-export const syncTools = [workspaceSyncPush, workspaceSyncManifest, workspaceSyncPull];
+/** One upload channel per runtime (sandbox), opened on first ask. */
+const channels = new WeakMap<object, Promise<UploadChannel>>();
+
+export const workspaceSyncChannel = defineTool({
+  name: 'workspace_sync_channel',
+  title: 'Open the local upload channel',
+  kind: 'read',
+  description:
+    'For editor integrations on this machine: the loopback URL and bearer token to POST a tar archive (raw, no base64) to, written exactly as ' +
+    'workspace_sync_push writes one (validated first, all or nothing). Deletes and if_match stay on workspace_sync_push.',
+  input: z.object({}),
+  async handle(_args, ctx) {
+    const { runtime } = ctx;
+    let channel = channels.get(runtime);
+    if (!channel) {
+      channel = openUploadChannel((signal) => ({ ...bindSandbox(runtime.sandbox, signal), signal, log: runtime.log }));
+      channel.catch(() => channels.delete(runtime));
+      channels.set(runtime, channel);
+    }
+    const { url, token } = await channel;
+    ctx.reply.text(`upload channel: POST a tar to ${url} with the bearer token in structuredContent`);
+    ctx.reply.structuredContent({ url, token });
+  },
+});
+
+export const syncTools = [workspaceSyncPush, workspaceSyncManifest, workspaceSyncPull, workspaceSyncChannel];

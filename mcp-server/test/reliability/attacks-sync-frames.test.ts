@@ -3,7 +3,10 @@
 // its stdin. What must hold: a claim over the limit is refused before anything is buffered (the daemon stops:
 // the stream cannot be trusted past it), a frame cut short or claiming more than was sent extracts nothing, a
 // forged header loses only its own frame, and the sandbox's own daemon keeps serving throughout.
+// And the editor → server side channel (workspace_sync_channel: raw archives over loopback HTTP): nothing without
+// the token, a declared length over the cap refused before reading, a body cut short or a bad entry writes nothing.
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { PassThrough, type Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -123,5 +126,72 @@ describe('reliability: binary frames on the daemon channel (sync archives)', fun
     d.end();
     // The sandbox's own daemon never noticed.
     assert.equal((await s.ok('shell_exec', { command: 'echo still' })).structured?.stdout, 'still\n');
+  });
+});
+
+/** A raw POST: `send` bytes of a body that declares `declared` bytes, then end (or destroy when cut short). */
+function post(url: string, headers: Record<string, string>, body: Buffer, declared = body.length): Promise<{ status: number; body: string } | 'cut'> {
+  return new Promise((resolve) => {
+    const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': String(declared) } }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+    });
+    req.on('error', () => resolve('cut'));
+    req.write(body);
+    if (declared === body.length) req.end();
+    else setTimeout(() => (req.destroy(), resolve('cut')), 500);
+  });
+}
+
+describe('reliability: the sync upload channel (raw archives over loopback)', function () {
+  this.timeout(300_000);
+  let s: TestServer;
+  let url: string;
+  let auth: Record<string, string>;
+  const sh = async (command: string) => String((await s.ok('shell_exec', { command })).structured?.stdout ?? '');
+  const landed = async () => (await sh('ls -A /workspace/up 2>/dev/null | sort | tr "\\n" " "')).trim();
+  const tar = (name: string) => packTar([{ path: `up/${name}`, data: Buffer.from(name) }, ...Array.from({ length: 20 }, (_, i) => ({ path: `up/more/${name}-${i}`, data: Buffer.from('x') }))]);
+
+  before(async () => {
+    s = await startServer({ args: ['--sync-tools'] });
+    const r = await s.ok('workspace_sync_channel', {});
+    url = String(r.structured?.url);
+    auth = { authorization: `Bearer ${String(r.structured?.token)}` };
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/push$/);
+    assert.doesNotMatch(String(r.text), /[0-9a-f]{64}/, 'the token is not in the text a model might see');
+  });
+  after(async () => s?.close());
+  beforeEach(async () => void (await sh('rm -rf /workspace/up')));
+
+  it('writes an archive sent with the token, as workspace_sync_push would', async () => {
+    const r = await post(url, auth, tar('ok.txt'));
+    assert.equal(r !== 'cut' && r.status, 200, JSON.stringify(r));
+    assert.equal(await sh('cat /workspace/up/ok.txt'), 'ok.txt');
+  });
+
+  it('answers 401 without the token, with a wrong one, or one of another length, and writes nothing', async () => {
+    const token = auth.authorization!.slice('Bearer '.length);
+    for (const headers of [{} as Record<string, string>, { authorization: `Bearer ${'0'.repeat(64)}` }, { authorization: `Bearer ${token}x` }, { authorization: token }]) {
+      const r = await post(url, headers, tar('no.txt'));
+      assert.equal(r !== 'cut' && r.status, 401);
+    }
+    assert.equal(await landed(), '');
+  });
+
+  it('refuses a declared length over the archive cap before reading the body (413), and a body cut short writes nothing', async () => {
+    const over = await post(url, auth, Buffer.alloc(1024), 200 * 1024 * 1024);
+    assert.ok(over === 'cut' || over.status === 413, JSON.stringify(over));
+    const whole = tar('cut.txt');
+    assert.equal(await post(url, auth, whole.subarray(0, whole.length - 2048), whole.length), 'cut');
+    await sleep(500);
+    assert.equal(await landed(), '');
+  });
+
+  it('refuses an archive with a bad entry as a whole (400, saying what), writing nothing', async () => {
+    const bad = packTar([{ path: 'up/fine.txt', data: Buffer.from('x') }, { path: '../escape.txt', data: Buffer.from('x') }]);
+    const r = await post(url, auth, bad);
+    assert.ok(r !== 'cut' && r.status === 400 && /refused, nothing was written/.test(r.body), JSON.stringify(r));
+    assert.equal(await landed(), '');
   });
 });
