@@ -1,6 +1,5 @@
 // The `suna-mcp` command, loaded by its entry (cli.ts): serve MCP on stdio (default) or Streamable HTTP, or build the
 // sandbox image, check the machine (doctor) or write a client's configuration (setup).
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { buildImage, imageOf, reapOrphans } from '@suna/sandbox';
 import { registerSecretsFromEnv } from '@suna/shared';
 import { doctor, formatDoctor } from './commands/doctor.js';
@@ -13,6 +12,7 @@ import { loadMetrics } from './metrics.js';
 import type { Runtime } from './runtime.js';
 import { createRuntime, createServer } from './server.js';
 import { jsonRpcGuard } from './stdio-guard.js';
+import { GuardedStdioTransport } from './stdio-transport.js';
 import { toolsFor } from './tools/index.js';
 import { stopRuntime } from './runtime-stop.js';
 import { startTracing, stopTracing } from './telemetry.js';
@@ -100,10 +100,9 @@ function onShutdown(runtime: Runtime, closeTransport: () => Promise<void>, runti
 async function serveStdio(config: ServerConfig, runtime: Runtime, onInitialized: () => void): Promise<void> {
   const server = createServer(config, runtime);
   server.server.oninitialized = onInitialized;
-  // The guard bounds every line, so the SDK's own buffer limit (which would close the transport for good)
-  // is set above anything the guard lets through.
-  const lines = jsonRpcGuard(process.stdin, process.stdout, { maxLineBytes: config.maxMessageBytes, oversizeAdvice: OVERSIZE_ADVICE });
-  const transport = new StdioServerTransport(lines, process.stdout, { maxBufferSize: 2 * config.maxMessageBytes + 2 });
+  // The guard bounds every line and hands each valid message, parsed once, to the transport.
+  const transport = new GuardedStdioTransport(process.stdout);
+  jsonRpcGuard(process.stdin, process.stdout, { maxLineBytes: config.maxMessageBytes, oversizeAdvice: OVERSIZE_ADVICE, deliver: (m) => transport.receive(m) });
   const shutdown = onShutdown(runtime, () => server.close());
   // The SDK's stdio transport does not notice EOF; a client closing our stdin means "exit now".
   process.stdin.on('end', () => shutdown('stdin closed'));

@@ -35,6 +35,8 @@ export interface SandboxFiles {
   remove(path: string, opts?: { recursive?: boolean }): Promise<{ removed: boolean }>;
   move(from: string, to: string, opts?: { overwrite?: boolean }): Promise<{ moved: boolean }>;
   mkdir(path: string): Promise<{ created: boolean }>;
+  /** Extract a tar the host validated into `root` (after the daemon checks `folders` stay inside); sent raw. */
+  extract(root: string, tar: Uint8Array, opts: { folders: string[]; timeoutMs: number }): Promise<{ exitCode: number; stderr: string }>;
 }
 
 export interface SandboxProcesses {
@@ -67,8 +69,8 @@ export interface SandboxFacade {
 
 /** Bind the sandbox to one call: every operation carries `signal`, its default timeout, and the error mapper. */
 export function bindSandbox(sandbox: Sandbox, signal: AbortSignal): SandboxFacade {
-  const call = <K extends DaemonOp>(op: K, args: DaemonOps[K][0], timeoutMs: number = DAEMON_OP_TIMEOUT_MS[op]): Promise<DaemonOps[K][1]> =>
-    sandbox.call(op, args, { signal, timeoutMs }).catch((err: unknown) => Promise.reject(toToolError(err)));
+  const call = <K extends DaemonOp>(op: K, args: DaemonOps[K][0], timeoutMs: number = DAEMON_OP_TIMEOUT_MS[op], payload?: Uint8Array): Promise<DaemonOps[K][1]> =>
+    sandbox.call(op, args, { signal, timeoutMs, payload }).catch((err: unknown) => Promise.reject(toToolError(err)));
 
   const fs: SandboxFiles = {
     async read(path, { maxBytes, offset }) {
@@ -87,6 +89,7 @@ export function bindSandbox(sandbox: Sandbox, signal: AbortSignal): SandboxFacad
     remove: (path, { recursive } = {}) => call('remove', { path, recursive }),
     move: (from, to, { overwrite } = {}) => call('move', { from, to, overwrite }),
     mkdir: (path) => call('mkdir', { path }),
+    extract: (root, tar, { folders, timeoutMs }) => call('extract', { root, folders, timeoutMs }, timeoutMs + DAEMON_GRACE_MS, tar),
   };
 
   const proc: SandboxProcesses = {

@@ -4,7 +4,7 @@
 // line it refuses with a JSON-RPC error; an oversized request's answer carries its id (read from the ends of
 // the line) so the client's call ends at once instead of timing out.
 import { PassThrough } from 'node:stream';
-import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
+import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 
 /** Bytes kept from each end of a discarded line: enough to find its `"id"`. */
 const ID_WINDOW = 256;
@@ -13,6 +13,8 @@ export interface GuardOptions {
   maxLineBytes: number;
   /** What the client should do instead of sending a line this big (appended to the error). */
   oversizeAdvice: string;
+  /** Takes each valid message as parsed here (GuardedStdioTransport), instead of forwarding its line to be parsed again. */
+  deliver?: (message: JSONRPCMessage) => void;
 }
 
 /**
@@ -61,9 +63,10 @@ export function jsonRpcGuard(input: NodeJS.ReadableStream, output: NodeJS.Writab
       // JSON-RPC 2.0 §5.1: the id of a request that cannot be parsed is null, even when it looks readable.
       return answer(-32700, 'Parse error: the line is not valid JSON (truncated or malformed); it was discarded');
     }
-    if (!JSONRPCMessageSchema.safeParse(value).success)
-      return answer(-32600, 'Invalid Request: not a JSON-RPC 2.0 message (batches are not supported)', (value as { id?: unknown } | null)?.id);
-    forward.write(Buffer.concat([line, Buffer.from('\n')]));
+    const message = JSONRPCMessageSchema.safeParse(value);
+    if (!message.success) return answer(-32600, 'Invalid Request: not a JSON-RPC 2.0 message (batches are not supported)', (value as { id?: unknown } | null)?.id);
+    if (opts.deliver) opts.deliver(message.data);
+    else forward.write(Buffer.concat([line, Buffer.from('\n')]));
   };
 
   const onOversized = (d: { bytes: number; head: Buffer; tail: Buffer }) => {

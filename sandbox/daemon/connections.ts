@@ -5,7 +5,7 @@
 // with events (exec, code run, tunnel) are made per connection here, so two replicas that both say "x1" never
 // meet, and their events go back only to the connection that asked. A connection that breaks the framing is
 // dropped alone. When the last connection goes, the daemon stops what it started and exits (as it did with one).
-import { Dispatcher, MAX_REQUEST_LINE_BYTES, type Handlers } from './dispatch.js';
+import { Dispatcher, MAX_FRAME_PAYLOAD_BYTES, MAX_REQUEST_LINE_BYTES, type Handlers } from './dispatch.js';
 import { LineSplitter } from './framing.js';
 import type { DaemonEvent } from './protocol.js';
 
@@ -57,7 +57,11 @@ export class Connections {
       if (this.open.has(conn.id)) this.write(conn, msg);
     };
     const dispatcher = new Dispatcher(this.scopedHandlers(conn), send);
-    const splitter = new LineSplitter((line) => dispatcher.line(line), () => MAX_REQUEST_LINE_BYTES, () => this.detach(conn));
+    // A line or binary frame over its limit is a protocol violation: this connection cannot be trusted past it.
+    const splitter = new LineSplitter((line) => dispatcher.line(line), () => MAX_REQUEST_LINE_BYTES, () => this.detach(conn), {
+      maxPayloadBytes: MAX_FRAME_PAYLOAD_BYTES,
+      onFrame: (header, payload) => dispatcher.frame(header, payload),
+    });
     link.onData((chunk) => splitter.push(chunk));
     link.onEnd(() => this.detach(conn));
     return true;

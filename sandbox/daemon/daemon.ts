@@ -67,7 +67,7 @@ async function main(): Promise<void> {
       stat: (a) => files.stat(a),
       listdir: (a) => files.listdir(a),
       manifest: (a) => files.manifest(a),
-      extract: (a) => extractTar(identity, workspace, quota, a),
+      extract: (a, payload) => extractTar(identity, workspace, quota, a, payload),
       remove: (a) => files.remove(a),
       move: (a) => files.move(a),
       mkdir: (a) => files.mkdir(a),

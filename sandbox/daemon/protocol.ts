@@ -153,8 +153,9 @@ export interface DaemonOps {
   listdir: [{ path: string; depth: number; maxEntries: number; respectIgnore: boolean }, { entries: FileEntry[]; truncated: boolean }];
   /** Every file under `path` (ignore rules as listdir, plus `exclude` prefixes) with its sha256: what a sync compares. */
   manifest: [{ path: string; maxEntries: number; respectIgnore: boolean; exclude?: string[]; maxFileBytes?: number }, { entries: ManifestEntry[]; truncated: boolean; skipped: string[] }];
-  /** Extracts a tar (base64) the host validated into `root`, as the user, after checking each folder stays inside. */
-  extract: [{ root: string; folders: string[]; data: string; timeoutMs?: number }, { exitCode: number; stderr: string }];
+  /** Extracts a tar the host validated into `root`, as the user, after checking each folder stays inside. The
+   *  tar travels raw, as the payload of a binary frame (framing.ts), never as base64 in the JSON. */
+  extract: [{ root: string; folders: string[]; timeoutMs?: number }, { exitCode: number; stderr: string }];
   remove: [{ path: string; recursive?: boolean }, { removed: boolean }];
   move: [{ from: string; to: string; overwrite?: boolean }, { moved: boolean }];
   mkdir: [{ path: string }, { created: boolean }];

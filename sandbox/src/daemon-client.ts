@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { PassThrough, type Duplex } from 'node:stream';
 import type Docker from 'dockerode';
-import { LineSplitter } from '../daemon/framing.js';
+import { binaryFrame, LineSplitter } from '../daemon/framing.js';
 import type { DaemonEvent, DaemonOp, DaemonOps } from '../daemon/protocol.js';
 import { answerLineLimit, BASE_LINE_BYTES, checkAnswer, checkError, checkEvent } from './daemon-answers.js';
 
@@ -43,6 +43,8 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** Sent to the daemon when the caller aborts (e.g. cancel an exec). */
   onAbort?: () => void;
+  /** Raw bytes sent with the request as one binary frame (framing.ts) instead of base64 in the JSON. */
+  payload?: Uint8Array;
 }
 
 /** How to start the daemon: the exec's command, user and environment (see daemonExec in container.ts). */
@@ -122,7 +124,9 @@ export class SandboxDaemonClient extends EventEmitter<{ event: [DaemonEvent]; cl
         }, opts.timeoutMs);
       }
       this.pending.set(id, p);
-      this.stream.write(JSON.stringify({ id, op, args }) + '\n');
+      const request = JSON.stringify({ id, op, args });
+      if (!opts.payload) this.stream.write(request + '\n');
+      else for (const part of binaryFrame(request, opts.payload)) this.stream.write(part); // adjacent: nothing interleaves
     });
   }
 

@@ -20,7 +20,7 @@ export const DAEMON_OP_TIMEOUT_MS: Readonly<Record<DaemonOp, number>> = {
   write: 60_000,
   stat: 15_000,
   listdir: 120_000,
-  manifest: 120_000,
+  manifest: 300_000, // hashes every file the sync covers (up to 100,000) when the cache cannot vouch for it
   remove: 120_000,
   move: 60_000,
   mkdir: 30_000,

@@ -1,5 +1,6 @@
 // The sync's view of the sandbox: the server's workspace_sync_* tools, over the MCP connection.
-// Pushes go as plain tar archives of several MB (a few in flight), pulls loop over `remaining`.
+// Pushes go as plain tar archives of several MB (a few in flight), pulls loop over `remaining`. With a server
+// launched here, unguarded archives go raw through its loopback upload channel (workspace_sync_channel) instead.
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { packTar as packEntries } from '@suna/shared/sync/tar';
 import { batchBySize } from '../common/sync-planner.js';
@@ -67,8 +68,47 @@ export function packTar(files: PushFile[]): Buffer {
   return packEntries(files.map((f) => (f.symlink ? { path: f.path, target: Buffer.from(f.data).toString() } : { path: f.path, data: f.data, mode: f.mode ?? 0o644 })));
 }
 
+/** The server's loopback upload channel (workspace_sync_channel): archives go there raw instead of as base64 in MCP. */
+interface UploadChannel {
+  url: string;
+  token: string;
+}
+
 export class McpSandboxSync implements SandboxSyncApi {
+  /** Asked once; null when the server is not on this machine (http) or has no channel. */
+  private channel: Promise<UploadChannel | null> | undefined;
+
   constructor(private readonly connection: ServerConnection) {}
+
+  private uploadChannel(): Promise<UploadChannel | null> {
+    // Only for a server we launched here: a remote server's 127.0.0.1 would be some other process on this machine.
+    if (this.connection.mode !== 'stdio') return Promise.resolve(null);
+    this.channel ??= this.call('workspace_sync_channel', {}).then(
+      (r) => (typeof r.url === 'string' && /^http:\/\/127\.0\.0\.1:\d+\/push$/.test(r.url) && typeof r.token === 'string' ? { url: r.url, token: r.token } : null),
+      () => null,
+    );
+    return this.channel;
+  }
+
+  /** An archive through the channel; undefined when the channel is gone (a restarted server): the caller uses MCP. */
+  private async upload(tar: Buffer): Promise<Record<string, unknown> | undefined> {
+    const channel = await this.uploadChannel();
+    if (!channel) return undefined;
+    let res: Response;
+    try {
+      res = await fetch(channel.url, { method: 'POST', headers: { authorization: `Bearer ${channel.token}`, 'content-type': 'application/x-tar' }, body: tar as Uint8Array<ArrayBuffer>, signal: AbortSignal.timeout(300_000) });
+    } catch {
+      this.channel = undefined; // asked again next time
+      return undefined;
+    }
+    const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+    if (res.status === 401) {
+      this.channel = undefined;
+      return undefined;
+    }
+    if (!res.ok) throw new SyncToolError(typeof body.error === 'string' ? body.error.slice(0, 2000) : `upload failed with HTTP ${res.status}`);
+    return body;
+  }
 
   private async call(name: string, args: Record<string, unknown>): Promise<Record<string, unknown>> {
     const r: CallToolResult = await this.connection.callTool(name, args, { timeoutMs: 300_000 });
@@ -97,12 +137,13 @@ export class McpSandboxSync implements SandboxSyncApi {
       return g;
     };
     const send = async (batch: PushFile[], del: string[]) => {
-      const archive = batch.length ? packTar(batch).toString('base64') : '';
-      const r = await this.call('workspace_sync_push', {
-        archive,
+      const tar = batch.length ? packTar(batch) : null;
+      const raw = tar && !del.length && !ifMatch ? await this.upload(tar) : undefined;
+      const r = raw ?? (await this.call('workspace_sync_push', {
+        archive: tar ? tar.toString('base64') : '',
         ...(del.length ? { delete: del } : {}),
         ...(ifMatch ? { if_match: guardFor([...batch.map((f) => f.path), ...del]) } : {}),
-      });
+      }));
       result.mismatched.push(...((r.mismatched as string[]) ?? []));
       result.failed.push(...((r.failed as PushResult['failed']) ?? []));
     };

@@ -2,80 +2,22 @@
 // extension's workspace sync. Hidden unless the server runs with --sync-tools (SUNA_SYNC_TOOLS), so an
 // ordinary MCP client (and its model) never sees them. Thin adapters over the sync domain (src/sync/):
 // archive.ts validates a pushed archive (one bad entry refuses it all, nothing written), manifest.ts checks
-// what the daemon lists. A big push is extracted by the daemon in one request (its `extract` op re-checks
-// every folder on the real filesystem); a small or guarded one goes file by file through `write`.
-import { createHash } from 'node:crypto';
-import { posix } from 'node:path';
-import { DaemonRequestError, resolveWorkspacePath, WORKSPACE_ROOT } from '@suna/sandbox';
+// what the daemon lists, push.ts writes (shared with the local upload channel). Every daemon call goes through
+// the call's facade (ctx.fs / ctx.exec: signal, default timeouts).
+import { WORKSPACE_ROOT } from '@suna/sandbox';
 import { syncPathProblem } from '@suna/shared';
 import { z } from 'zod';
-import { readSyncArchive, SYNC_LIMITS, SyncArchiveError, type ArchiveEntry, type SyncArchive } from '../sync/archive.js';
+import { SYNC_LIMITS } from '../sync/archive.js';
 import { saneManifest } from '../sync/manifest.js';
-import { defineTool, ToolError, type ToolContext } from '../tool.js';
+import { abs, isMissing, pushValidated, sha256, validated } from '../sync/push.js';
+import { openUploadChannel, type UploadChannel } from '../sync/upload-channel.js';
+import { bindSandbox } from '../sandbox-facade.js';
+import { defineTool, ToolError } from '../tool.js';
 
 export { SYNC_LIMITS, syncPathProblem };
 
 /** Folders the sync never writes, reads or lists, at the top (`.suna`: the server's scratch space). */
 const NEVER_TOP = ['.git', '.suna'];
-
-/** The archive, validated; a refusal becomes the model-facing error. */
-async function validated(raw: Buffer): Promise<SyncArchive> {
-  try {
-    return await readSyncArchive(raw);
-  } catch (err) {
-    if (err instanceof SyncArchiveError) throw new ToolError(err.message);
-    throw err;
-  }
-}
-
-/** Below this many entries (or with if_match), files go one by one through the daemon: lowest latency. */
-const BULK_MIN_ENTRIES = 16;
-
-/**
- * Bulk path: the daemon checks that every folder the entries pass through resolves inside /workspace (a
- * symlinked folder must not lead out), then GNU tar extracts the validated archive in one go, as the sandbox
- * user, replacing (never following) an existing file or symlink at an entry's path. False when tar failed
- * (e.g. a file where a folder should be): the caller then writes entry by entry.
- */
-async function extractInSandbox(ctx: ToolContext, archive: SyncArchive, base64: string): Promise<boolean> {
-  const r = await ctx.sandbox.call('extract', { root: WORKSPACE_ROOT, folders: archive.folders, data: base64, timeoutMs: 300_000 }, { signal: ctx.signal, timeoutMs: 315_000 });
-  if (r.exitCode !== 0) ctx.runtime.log.warn('sync: tar extraction failed, writing entry by entry', { stderr: r.stderr.slice(0, 500) });
-  return r.exitCode === 0;
-}
-
-/**
- * The base64 the daemon gets: exactly the bytes validated here. The client's string is passed on as it came
- * (no second encoding of megabytes) only when it is plain tar in canonical base64 — every character decoded,
- * so any decoder reads the same bytes; otherwise (gzip, stray characters) the validated tar is encoded again.
- */
-function asSentToDaemon(archive: string, raw: Buffer, parsed: SyncArchive): string {
-  const pad = archive.endsWith('==') ? 2 : archive.endsWith('=') ? 1 : 0;
-  const canonical = parsed.tar === raw && archive.length % 4 === 0 && raw.length === (archive.length / 4) * 3 - pad;
-  return canonical ? archive : parsed.tar.toString('base64');
-}
-
-/** Runs `work` over `items` with at most `limit` at once; stops early when `signal` aborts. */
-async function pool<T>(items: T[], limit: number, signal: AbortSignal, work: (item: T) => Promise<void>): Promise<void> {
-  let i = 0;
-  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (i < items.length && !signal.aborted) await work(items[i++]!);
-  });
-  await Promise.all(runners);
-}
-
-const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
-const abs = (p: string) => resolveWorkspacePath(p, { allowRoot: false });
-
-/** The sandbox's current sha256 of `path`, null when absent. */
-async function currentHash(ctx: ToolContext, path: string): Promise<string | null> {
-  try {
-    const r = await ctx.sandbox.call('read', { path: abs(path), maxBytes: SYNC_LIMITS.maxEntryBytes }, { signal: ctx.signal, timeoutMs: 60_000 });
-    return sha256(Buffer.from(r.data, 'base64'));
-  } catch (err) {
-    if (err instanceof DaemonRequestError && err.code === 'ENOENT') return null;
-    throw err;
-  }
-}
 
 export const workspaceSyncPush = defineTool({
   name: 'workspace_sync_push',
@@ -92,64 +34,13 @@ export const workspaceSyncPush = defineTool({
   }),
   async handle({ archive, delete: remove = [], if_match }, ctx) {
     // (No regular expression over megabytes of base64: a malformed archive fails tar validation instead.)
-    const raw = Buffer.from(archive, 'base64');
-    const parsed = archive ? await validated(raw) : null;
-    const entries: ArchiveEntry[] = parsed?.entries ?? [];
-    const badDeletes = remove.map((p) => [p, syncPathProblem(p)] as const).filter(([, why]) => why);
-    if (badDeletes.length) throw new ToolError(`delete refused, nothing was written: ${badDeletes.map(([p, why]) => `${JSON.stringify(p)}: ${why}`).join('; ')}`);
-
-    const mismatched: string[] = [];
-    const failed: Array<{ path: string; error: string }> = [];
-    const guard = if_match ?? {};
-    const matches = async (path: string) => {
-      if (!Object.hasOwn(guard, path)) return true;
-      const ok = (await currentHash(ctx, path)) === guard[path];
-      if (!ok) mismatched.push(path);
-      return ok;
-    };
-    let written = 0;
-    let bytes = 0;
-    let deleted = 0;
-    const bulk = !if_match && parsed !== null && entries.length >= BULK_MIN_ENTRIES && (await extractInSandbox(ctx, parsed, asSentToDaemon(archive, raw, parsed)));
-    if (bulk) {
-      written = entries.length;
-      bytes = parsed.bytes;
-    }
-    await pool(bulk ? [] : entries, SYNC_LIMITS.concurrency, ctx.signal, async (e) => {
-      try {
-        if (!(await matches(e.path))) return;
-        if (e.type === 'file') {
-          await ctx.sandbox.call('write', { path: abs(e.path), data: e.data!.toString('base64'), mkdirs: true, mode: e.mode }, { signal: ctx.signal, timeoutMs: 60_000 });
-          bytes += e.data!.length;
-        } else {
-          const target = abs(e.path);
-          await ctx.sandbox.call('mkdir', { path: posix.dirname(target) }, { signal: ctx.signal, timeoutMs: 30_000 });
-          const existing = await ctx.sandbox.call('stat', { path: target }, { signal: ctx.signal, timeoutMs: 30_000 }).catch(() => null);
-          if (existing?.type === 'dir') throw new ToolError('a folder is in the way');
-          const r = await ctx.sandbox.exec({ argv: ['ln', '-sfn', '--', e.target!, target], cwd: WORKSPACE_ROOT, timeoutMs: 30_000, capBytes: 4096 }, ctx.signal);
-          if (r.exitCode !== 0) throw new ToolError(Buffer.from(r.stderr.head, 'base64').toString().trim() || `ln exited with ${r.exitCode}`);
-        }
-        written++;
-      } catch (err) {
-        failed.push({ path: e.path, error: err instanceof Error ? err.message : String(err) });
-      }
-    });
-    await pool(remove, SYNC_LIMITS.concurrency, ctx.signal, async (p) => {
-      try {
-        if (!(await matches(p))) return;
-        await ctx.sandbox.call('remove', { path: abs(p) }, { signal: ctx.signal, timeoutMs: 60_000 });
-        deleted++;
-      } catch (err) {
-        if (err instanceof DaemonRequestError && err.code === 'ENOENT') deleted++;
-        else failed.push({ path: p, error: err instanceof Error ? err.message : String(err) });
-      }
-    });
-    if (ctx.signal.aborted) throw new ToolError(`cancelled after writing ${written} of ${entries.length} entries`);
-    const lines = [`wrote ${written} of ${entries.length} entries (${bytes} bytes), deleted ${deleted} of ${remove.length}`];
-    if (mismatched.length) lines.push(`left alone because the sandbox copy changed: ${mismatched.join(', ')}`);
-    if (failed.length) lines.push(`failed: ${failed.map((f) => `${f.path}: ${f.error}`).join('; ')}`);
+    const parsed = archive ? await validated(Buffer.from(archive, 'base64')) : null;
+    const r = await pushValidated({ fs: ctx.fs, exec: ctx.exec, signal: ctx.signal, log: ctx.runtime.log }, parsed, remove, if_match);
+    const lines = [`wrote ${r.written} of ${r.entries} entries (${r.bytes} bytes), deleted ${r.deleted} of ${remove.length}`];
+    if (r.mismatched.length) lines.push(`left alone because the sandbox copy changed: ${r.mismatched.join(', ')}`);
+    if (r.failed.length) lines.push(`failed: ${r.failed.map((f) => `${f.path}: ${f.error}`).join('; ')}`);
     ctx.reply.text(lines.join('\n'));
-    ctx.reply.structuredContent({ written, bytes, deleted, mismatched, failed });
+    ctx.reply.structuredContent({ written: r.written, bytes: r.bytes, deleted: r.deleted, mismatched: r.mismatched, failed: r.failed });
   },
 });
 
@@ -165,11 +56,7 @@ export const workspaceSyncManifest = defineTool({
     max_file_bytes: z.number().int().min(1).max(SYNC_LIMITS.maxEntryBytes).optional(),
   }),
   async handle({ max_entries, max_file_bytes }, ctx) {
-    const r = await ctx.sandbox.call(
-      'manifest',
-      { path: WORKSPACE_ROOT, maxEntries: max_entries ?? 50_000, respectIgnore: true, exclude: NEVER_TOP, maxFileBytes: max_file_bytes ?? SYNC_LIMITS.maxEntryBytes },
-      { signal: ctx.signal, timeoutMs: 300_000 },
-    );
+    const r = await ctx.fs.manifest(WORKSPACE_ROOT, { maxEntries: max_entries ?? 50_000, respectIgnore: true, exclude: NEVER_TOP, maxFileBytes: max_file_bytes ?? SYNC_LIMITS.maxEntryBytes });
     // The daemon's answer is checked field by field: a bad name (or nested repositories' .git data) is
     // left out; a malformed entry too; never more entries than were asked for.
     const { entries, truncated, skipped } = saneManifest(r, max_entries ?? 50_000);
@@ -204,19 +91,15 @@ export const workspaceSyncPull = defineTool({
       const results = await Promise.all(
         wave.map(async (p): Promise<Pulled> => {
           try {
-            const [r, st] = await Promise.all([
-              ctx.sandbox.call('read', { path: abs(p), maxBytes: SYNC_LIMITS.maxEntryBytes }, { signal: ctx.signal, timeoutMs: 60_000 }),
-              ctx.sandbox.call('stat', { path: abs(p) }, { signal: ctx.signal, timeoutMs: 30_000 }),
-            ]);
-            if (r?.truncated === true) return { path: p, error: `over the ${SYNC_LIMITS.maxEntryBytes} byte limit` };
-            if (typeof r?.data !== 'string') return { path: p, error: 'the sandbox sent no file data' };
-            // Decoded and re-encoded here, so what the client gets is exactly what was hashed.
-            const data = Buffer.from(r.data, 'base64');
+            const [r, st] = await Promise.all([ctx.fs.read(abs(p), { maxBytes: SYNC_LIMITS.maxEntryBytes }), ctx.fs.stat(abs(p))]);
+            if (r.truncated) return { path: p, error: `over the ${SYNC_LIMITS.maxEntryBytes} byte limit` };
+            // Decoded (by the facade) and encoded again here, so what the client gets is exactly what was hashed.
+            const data = r.data;
             if (data.length > SYNC_LIMITS.maxEntryBytes) return { path: p, error: `over the ${SYNC_LIMITS.maxEntryBytes} byte limit` };
             const mode = Number.isSafeInteger(st?.mode) ? st!.mode & 0o777 : 0o644;
             return { path: p, data: data.toString('base64'), size: data.length, sha256: sha256(data), mode };
           } catch (err) {
-            if (err instanceof DaemonRequestError && err.code === 'ENOENT') return { path: p, missing: true };
+            if (isMissing(err)) return { path: p, missing: true };
             return { path: p, error: err instanceof Error ? err.message : String(err) };
           }
         }),
@@ -239,4 +122,29 @@ export const workspaceSyncPull = defineTool({
   },
 });
 
-export const syncTools = [workspaceSyncPush, workspaceSyncManifest, workspaceSyncPull];
+/** One upload channel per runtime (sandbox), opened on first ask. */
+const channels = new WeakMap<object, Promise<UploadChannel>>();
+
+export const workspaceSyncChannel = defineTool({
+  name: 'workspace_sync_channel',
+  title: 'Open the local upload channel',
+  kind: 'read',
+  description:
+    'For editor integrations on this machine: the loopback URL and bearer token to POST a tar archive (raw, no base64) to, written exactly as ' +
+    'workspace_sync_push writes one (validated first, all or nothing). Deletes and if_match stay on workspace_sync_push.',
+  input: z.object({}),
+  async handle(_args, ctx) {
+    const { runtime } = ctx;
+    let channel = channels.get(runtime);
+    if (!channel) {
+      channel = openUploadChannel((signal) => ({ ...bindSandbox(runtime.sandbox, signal), signal, log: runtime.log }));
+      channel.catch(() => channels.delete(runtime));
+      channels.set(runtime, channel);
+    }
+    const { url, token } = await channel;
+    ctx.reply.text(`upload channel: POST a tar to ${url} with the bearer token in structuredContent`);
+    ctx.reply.structuredContent({ url, token });
+  },
+});
+
+export const syncTools = [workspaceSyncPush, workspaceSyncManifest, workspaceSyncPull, workspaceSyncChannel];

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { jsonRpcGuard, requestIdOf } from '../../src/stdio-guard.ts';
+import { GuardedStdioTransport } from '../../src/stdio-transport.ts';
 
 const LIMIT = 64 * 1024;
 
@@ -100,5 +101,34 @@ describe('stdio guard', () => {
     assert.equal(h.answers.length, 1);
     assert.match(h.answers[0].error.message, /209,715,200 bytes/);
     assert.deepEqual(h.forwarded, [ping(9)]);
+  });
+});
+
+describe('GuardedStdioTransport', () => {
+  it('gets each valid message parsed once by the guard (none forwarded as text), holding early ones until start', async () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const transport = new GuardedStdioTransport(output);
+    const forwarded: unknown[] = [];
+    const lines = jsonRpcGuard(input, output, { maxLineBytes: LIMIT, oversizeAdvice: '', deliver: (m) => transport.receive(m) });
+    lines.on('data', (d: Buffer) => forwarded.push(d.toString()));
+    const got: unknown[] = [];
+    transport.onmessage = (m) => got.push(m);
+    input.write(ping(1) + '\nnot json\n');
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(got, [], 'nothing before start');
+    await transport.start();
+    input.write(ping(2) + '\n');
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(got, [JSON.parse(ping(1)), JSON.parse(ping(2))]);
+    assert.deepEqual(forwarded, []);
+    const written: string[] = [];
+    output.on('data', (d: Buffer) => written.push(d.toString()));
+    await transport.send({ jsonrpc: '2.0', id: 2, result: {} });
+    await transport.close();
+    input.write(ping(3) + '\n');
+    await new Promise((r) => setImmediate(r));
+    assert.equal(got.length, 2, 'nothing after close');
+    assert.ok(written.join('').endsWith('{"jsonrpc":"2.0","id":2,"result":{}}\n'));
   });
 });

@@ -4,23 +4,24 @@
 import assert from 'node:assert/strict';
 import { Duplex, PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
+import { LineSplitter } from '../../daemon/framing.ts';
 import { DaemonGoneError, DaemonRequestError, SandboxDaemonClient } from '../../src/daemon-client.ts';
 
 /** A fake daemon: `answer` decides what goes back for each request line. */
-async function connectTo(answer: (req: { id: number; op: string; args: Record<string, unknown> }, send: (line: string) => void) => void) {
+async function connectTo(answer: (req: { id: number; op: string; args: Record<string, unknown>; payload?: Buffer }, send: (line: string) => void) => void) {
   const toDaemon = new PassThrough();
   const toHost = new PassThrough();
   const stream = Duplex.from({ readable: toHost, writable: toDaemon });
-  let buf = '';
-  toDaemon.on('data', (d: Buffer) => {
-    buf += d.toString();
-    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-      const req = JSON.parse(buf.slice(0, nl));
-      buf = buf.slice(nl + 1);
+  const onRequest = (line: Buffer, payload?: Buffer) => {
+    {
+      const req = { ...JSON.parse(line.toString()), payload };
       if (req.op === 'hello') toHost.write(JSON.stringify({ id: req.id, ok: true, result: { version: 2, pid: 1, uid: 1000, node: 'v22', workspace: '/workspace' } }) + '\n');
       else answer(req, (line) => toHost.write(line + '\n'));
     }
-  });
+  };
+  // Read as the daemon reads (framing.ts): lines and binary frames.
+  const splitter = new LineSplitter(onRequest, () => 1 << 20, () => assert.fail('overflow'), { maxPayloadBytes: 1 << 20, onFrame: (h, p) => onRequest(h, p) });
+  toDaemon.on('data', (d: Buffer) => splitter.push(d));
   const docker = { modem: { demuxStream: (s: Duplex, out: PassThrough) => s.pipe(out) } } as unknown as Docker;
   const container = { exec: async () => ({ start: async () => stream }) } as unknown as Docker.Container;
   return SandboxDaemonClient.connect(docker, container, { Cmd: ['x'], User: '0:0', Env: [], WorkingDir: '/' });
@@ -62,6 +63,19 @@ describe('SandboxDaemonClient against a hostile daemon', () => {
     client.on('event', (e) => events.push(e));
     await client.request('list', {});
     assert.deepEqual(events, [{ ev: 'tunnelData', tunnelId: 't1', data: 'aGk=' }]);
+    client.close();
+  });
+
+  it('a payload travels raw in one binary frame, between ordinary requests, and is answered like them', async () => {
+    const seen: string[] = [];
+    const client = await connectTo((req, send) => {
+      seen.push(`${req.op}:${req.payload?.toString('latin1') ?? '-'}`);
+      send(JSON.stringify({ id: req.id, ok: true, result: req.op === 'extract' ? { exitCode: 0, stderr: '' } : [] }));
+    });
+    const tar = Buffer.from('\0\n{"id":99,"op":"exec"}\n\xff', 'latin1');
+    const [a, b, c] = await Promise.all([client.request('list', {}), client.request('extract', { root: '/workspace', folders: [] }, { payload: tar }), client.request('list', {})]);
+    assert.deepEqual([a, b, c], [[], { exitCode: 0, stderr: '' }, []]);
+    assert.deepEqual(seen, ['list:-', `extract:${tar.toString('latin1')}`, 'list:-']);
     client.close();
   });
 });

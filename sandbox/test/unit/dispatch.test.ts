@@ -52,4 +52,14 @@ describe('Dispatcher', () => {
     assert.deepEqual(sent, []);
     assert.deepEqual(calls, []);
   });
+
+  it("a binary frame is a request like a line, its raw payload beside the arguments; lines carry none", async () => {
+    const payloads: unknown[] = [];
+    const d = new Dispatcher({ list: (_a: unknown, p?: Buffer) => (payloads.push(p?.toString()), []) } as unknown as Handlers, () => {});
+    d.frame(Buffer.from('{"id":1,"op":"list","args":{}}'), Buffer.from('raw\nbytes'));
+    d.frame(Buffer.from('{"id":2,"op":'), Buffer.from('dropped with its malformed header'));
+    d.line('{"id":3,"op":"list","args":{}}');
+    await settle();
+    assert.deepEqual(payloads, ['raw\nbytes', undefined]);
+  });
 });
