@@ -264,9 +264,9 @@ except OSError as e: print('ERR', e)
         const run = async (command: string) => (await client.callTool({ name: 'shell_exec', arguments: { command } })) as CallToolResult;
         await run(`curl -sS -m 10 http://${a.address}:8080/ -o /dev/null; curl -sS -m 10 http://${b.address}:8080/ -o /dev/null`);
         const metrics = await (await fetch(server.url.replace(/\/mcp$/, '/metrics'))).text();
-        assert.match(metrics, /suna_egress_connections_total\{verdict="allowed"\} 1/);
-        assert.match(metrics, /suna_egress_connections_total\{verdict="denied"\} 1/);
-        const down = Number(/suna_egress_bytes_total\{direction="down"\} (\d+)/.exec(metrics)?.[1]);
+        assert.match(metrics, /suna_egress_connections_total\{verdict="allowed",tenant=""\} 1/);
+        assert.match(metrics, /suna_egress_connections_total\{verdict="denied",tenant=""\} 1/);
+        const down = Number(/suna_egress_bytes_total\{direction="down",tenant=""\} (\d+)/.exec(metrics)?.[1]);
         assert.ok(down > 100, metrics);
         const logs = server.stderr().split('\n').filter((l) => l.includes('"component":"egress"')).map((l) => JSON.parse(l));
         const allowed = logs.find((l) => l.verdict === 'allowed');
