@@ -9,7 +9,9 @@ import { costOf, priceOf } from '@suna/shared/agent/index';
 
 type Prom = typeof import('prom-client');
 let promClient: Prom | undefined;
-const prom = (): Prom => (promClient ??= createRequire(import.meta.url)('prom-client') as Prom);
+// A literal require, so a bundle that carries its dependencies (the extension's copy of the server) includes
+// prom-client and still loads it late; under tsx (plain ESM without `require`) createRequire stands in.
+const prom = (): Prom => (promClient ??= (typeof require === 'function' ? require('prom-client') : createRequire(import.meta.url)('prom-client')) as Prom);
 
 /** A metric made on first use; every property access goes to the real prom-client object. */
 function lazy<T extends object>(make: (p: Prom) => T): T {

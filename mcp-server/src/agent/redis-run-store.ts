@@ -72,7 +72,7 @@ export class RedisRunStore implements RunStore {
 
   constructor(url: string, private readonly log: Log) {
     // Loaded here, not at the top: only --store redis://… needs the client, and loading it costs every start ~0.3 s.
-    const { createClient } = createRequire(import.meta.url)('@redis/client') as typeof import('@redis/client');
+    const { createClient } = (typeof require === 'function' ? require('@redis/client') : createRequire(import.meta.url)('@redis/client')) as typeof import('@redis/client'); // literal: bundles keep it
     this.client = createClient({ url, socket: { reconnectStrategy: (n) => Math.min(100 * 2 ** n, 5000), connectTimeout: 5000 } }) as RedisClientType;
     // Without a listener an unreachable Redis would crash the process; the client reconnects by itself.
     this.client.on('error', (e: Error) => {
