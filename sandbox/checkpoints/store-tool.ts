@@ -40,11 +40,13 @@ const stat = (text: string, label: string) => Number(new RegExp(`^${label}: ([\\
 
 /**
  * rsync with --out-format=%i (item codes only: no names, so nothing the agent named is parsed here) and --stats.
- * Counting is streamed: a first checkpoint of 500,000 files prints 500,000 short lines.
+ * Counting is streamed: a first checkpoint of 500,000 files prints 500,000 short lines. --modify-window=-1: mtimes
+ * compare to the nanosecond, so a file rewritten with the same size within the same second as its checkpointed
+ * copy still counts as changed (restore puts it back; the --link-dest fallback does not link the old one).
  */
 function rsync(args: string[]): Promise<{ code: number; stderr: string; changed: number; added: number; stats: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/rsync', ['--out-format=%i', '--stats', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('/usr/bin/rsync', ['--out-format=%i', '--stats', '--modify-window=-1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     let partial = '';
     let stats = '';
