@@ -333,6 +333,9 @@ describe('the Suna panel in a real VS Code (code-server + Docker sandbox)', func
     await panel.locator('#input').press('Enter');
     const answer = panel.locator('.msg.assistant.md', { hasText: 'Summary' }).last();
     await answer.locator('h1', { hasText: 'Summary' }).waitFor({ timeout: 60_000 });
+    // The answer is still streaming when its heading shows: wait for the table cell's whole text.
+    await answer.locator('table td', { hasText: 'hello.txt' }).first().waitFor({ timeout: 60_000 });
+    await answer.locator('code.hljs .hljs-string').first().waitFor({ timeout: 60_000 });
     assert.equal(await answer.locator('table td').first().innerText(), 'hello.txt');
     assert.equal(await answer.locator('.code-lang').innerText(), 'js');
     assert.ok((await answer.locator('code.hljs .hljs-string').count()) > 0, 'the code is highlighted');
