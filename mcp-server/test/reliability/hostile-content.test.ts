@@ -18,7 +18,9 @@ async function snapshot(s: TestServer): Promise<string> {
     command:
       'cd / && find /workspace /home/user /tmp -xdev \\( -path /workspace/.suna -o -path /home/user/.cache \\) -prune -o -print0 2>/dev/null | sort -z | xargs -0 sha256sum 2>/dev/null; ' +
       // Processes, without this very command (its shell, forked pipeline shells and helpers all mention sha256sum).
-      'echo ---; ps -eo args --no-headers | grep -v -e sha256sum -e "^ps -eo" -e "^sort$" | sort',
+      // Each line cut at 300 characters: the daemon's launch line carries its whole bundle (as the wrapper's, flock's
+      // and node's argv), which would push the snapshot past the output cap.
+      'echo ---; ps -eo args --no-headers | grep -v -e sha256sum -e "^ps -eo" -e "^sort$" -e "^cut -c" | cut -c1-300 | sort',
   });
   const ports = await s.ok('port_list');
   const sites = await s.ok('site_list');
