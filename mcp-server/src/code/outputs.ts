@@ -1,13 +1,13 @@
 // What a code_run answer becomes for the model: host-worded status and notices, capped streams, a traceback trimmed
-// to the user's frames, and figures re-checked as PNGs (magic, header dimensions, size) before they are shown,
+// to the user's frames, and figures re-checked whole as PNGs (png.ts: chunks, CRCs, pixel data) before they are shown,
 // downscaled like screenshots. The answer comes from the driver, which runs as the agent: nothing here trusts it.
 import type { CodeDisplay, CodeRunResult, CodeStream } from '@suna/sandbox';
+import { verifyPng } from './png.js';
 
 export const MAX_IMAGE_SIDE = 1568;
 /** A figure above this size is re-encoded by the downscaler even when its sides fit (the result stays < 1 MB). */
 const REENCODE_BYTES = 600 * 1024;
 const TRACEBACK_CHARS = 3000;
-const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 export interface CheckedPng {
   bytes: Buffer;
@@ -15,15 +15,13 @@ export interface CheckedPng {
   height: number;
 }
 
-/** A PNG whose signature and IHDR agree with what was claimed; null for anything else. */
+/** A complete, well-formed PNG (png.ts) whose size agrees with what was claimed; null for anything else. */
 export function checkPng(base64: string, claimed: { width: number; height: number }, maxBytes: number): CheckedPng | null {
   const bytes = Buffer.from(base64, 'base64');
-  if (bytes.length < 33 || bytes.length > maxBytes) return null;
-  if (!bytes.subarray(0, 8).equals(PNG_MAGIC) || bytes.subarray(12, 16).toString('latin1') !== 'IHDR') return null;
-  const width = bytes.readUInt32BE(16);
-  const height = bytes.readUInt32BE(20);
-  if (width !== claimed.width || height !== claimed.height || width < 1 || height < 1) return null;
-  return { bytes, width, height };
+  if (bytes.length > maxBytes) return null;
+  const header = verifyPng(bytes);
+  if (!header || header.width !== claimed.width || header.height !== claimed.height) return null;
+  return { bytes, ...header };
 }
 
 /** Head and tail of a stream with a marker saying how much was left out (the driver counts characters). */

@@ -63,23 +63,27 @@ print('sent 4')`,
     assert.ok(size(r) < 20_000);
   });
 
-  it('a truncated PNG with a plausible header reaches the client only as those bytes, within the cap', async () => {
-    // A truncated PNG whose header is plausible passes both checks (they read headers, not pixels): what reaches the
-    // client is exactly those few bytes, labelled with the header's size, never more than the cap.
+  it('a truncated PNG, or one whose pixel data is short, is left out: a client that cannot decode it never gets it', async () => {
+    // Both pass a header check; a model API given an undecodable image can refuse the whole conversation.
     const r = await s.ok('code_run', {
       code: `
 import base64, struct, zlib
 from IPython.display import display
+def chunk(t, d):
+    return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d))
 ihdr = struct.pack('>IIBBBBB', 50, 40, 8, 2, 0, 0, 0)
-data = b'\\x89PNG\\r\\n\\x1a\\n' + struct.pack('>I', 13) + b'IHDR' + ihdr + struct.pack('>I', zlib.crc32(b'IHDR' + ihdr))
-display({'image/png': base64.b64encode(data).decode()}, raw=True)`,
+head = b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', ihdr)
+display({'image/png': base64.b64encode(head).decode()}, raw=True)
+short = head + chunk(b'IDAT', zlib.compress(b'\\x00' * (1 + 150) * 39)) + chunk(b'IEND', b'')
+display({'image/png': base64.b64encode(short).decode()}, raw=True)
+whole = head + chunk(b'IDAT', zlib.compress(b'\\x00' * (1 + 150) * 40)) + chunk(b'IEND', b'')
+display({'image/png': base64.b64encode(whole).decode()}, raw=True)
+print('sent 3')`,
     });
-    const imgs = r.result.content.filter((c) => c.type === 'image') as Array<{ data: string }>;
-    for (const img of imgs) {
-      const b = Buffer.from(img.data, 'base64');
-      assert.equal(b.subarray(1, 4).toString('latin1'), 'PNG');
-      assert.ok(b.length <= 4 * 1024 * 1024);
-    }
+    assert.match(r.text, /sent 3/);
+    assert.equal((r.text.match(/image output was left out/g) ?? []).length, 2, r.text);
+    const imgs = r.result.content.filter((c) => c.type === 'image');
+    assert.equal(imgs.length, 1, 'only the whole image is shown');
     assert.match(r.text, /figure 50×40/);
   });
 
