@@ -59,8 +59,15 @@ export interface SandboxCheckpoints {
   restorePaths(id: string, entries: string[]): Promise<{ warnings: string[] }>;
 }
 
+/** The Python kernel of code_run (sandbox/daemon/kernel.ts); its answer is the driver's, checked by the caller. */
+export interface SandboxCode {
+  run(args: Parameters<Sandbox['codeRun']>[0]): ReturnType<Sandbox['codeRun']>;
+  reset(): Promise<DaemonOps['codeReset'][1]>;
+}
+
 export interface SandboxFacade {
   fs: SandboxFiles;
+  code: SandboxCode;
   checkpoints: SandboxCheckpoints;
   /** Run a command (bash -c `command`, or `argv` without a shell) in /workspace unless `cwd` says otherwise. */
   exec(req: ExecRequest): Promise<ExecOutcome>;
@@ -119,5 +126,10 @@ export function bindSandbox(sandbox: Sandbox, signal: AbortSignal): SandboxFacad
     restorePaths: (id, entries) => store(sandbox.checkpoints.restore(id, entries)),
   };
 
-  return { fs, exec, proc, checkpoints };
+  const code: SandboxCode = {
+    run: (args) => sandbox.codeRun(args, signal).catch((err: unknown) => Promise.reject(toToolError(err))),
+    reset: () => call('codeReset', {}),
+  };
+
+  return { fs, code, exec, proc, checkpoints };
 }

@@ -173,6 +173,16 @@ export function checkAnswer<K extends DaemonOp>(op: K, args: DaemonOps[K][0], re
   return r.success ? { ok: true, value: r.data as DaemonOps[K][1] } : { ok: false, problem: problemOf(r.error) };
 }
 
+/**
+ * Why an answer that failed its check was refused, naming who wrote it: the daemon relays the code interpreter's
+ * result as its driver (which runs as the agent) sent it, so a forged result is the agent's doing, not the daemon's.
+ */
+export function malformedAnswer(op: DaemonOp, problem: string): string {
+  return op === 'codeRun'
+    ? `the code interpreter sent a malformed result (${problem}); it runs as the agent inside the sandbox, so the code may have tampered with it. Nothing of it was shown; code_reset starts a fresh kernel`
+    : `the sandbox daemon sent a malformed answer to "${op}" (${problem})`;
+}
+
 const ERROR_CODE = /^[A-Z][A-Z0-9_]{0,39}$/;
 /** A refusal's code (errno-like, else ERROR) and message (one bounded line, no control characters). */
 export function checkError(error: unknown): { code: string; message: string } {

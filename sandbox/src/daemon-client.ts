@@ -6,7 +6,7 @@ import { PassThrough, type Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { binaryFrame, LineSplitter } from '../daemon/framing.js';
 import type { DaemonEvent, DaemonOp, DaemonOps } from '../daemon/protocol.js';
-import { answerLineLimit, BASE_LINE_BYTES, checkAnswer, checkError, checkEvent } from './daemon-answers.js';
+import { answerLineLimit, BASE_LINE_BYTES, checkAnswer, checkError, checkEvent, malformedAnswer } from './daemon-answers.js';
 
 /** The daemon (or its container) went away while a request was in flight. */
 export class DaemonGoneError extends Error {
@@ -174,7 +174,7 @@ export class SandboxDaemonClient extends EventEmitter<{ event: [DaemonEvent]; cl
     if (m.ok === true) {
       const checked = checkAnswer(p.op, p.args as never, m.result);
       if (checked.ok) p.resolve(checked.value);
-      else p.reject(new DaemonProtocolError(`the sandbox daemon sent a malformed answer to "${p.op}" (${checked.problem})`));
+      else p.reject(new DaemonProtocolError(malformedAnswer(p.op, checked.problem)));
     } else {
       const e = checkError(m.error);
       p.reject(new DaemonRequestError(e.code, e.message));

@@ -30,7 +30,7 @@ export const codeRun = defineTool({
     const timeoutS = timeout_s ?? 60;
     const budget = ctx.config.maxOutputChars;
     const started = Date.now();
-    const r = await ctx.sandbox.codeRun({ code, timeoutMs: Math.round(timeoutS * 1000), capChars: budget, figureDir: FIGURE_DIR }, ctx.signal);
+    const r = await ctx.code.run({ code, timeoutMs: Math.round(timeoutS * 1000), capChars: budget, figureDir: FIGURE_DIR });
     const seconds = ((Date.now() - started) / 1000).toFixed(2);
     const notice = restartNotice(r, ctx.config.sandbox.memoryMb);
     if (notice) ctx.reply.notice(notice);
@@ -84,7 +84,7 @@ export const codeReset = defineTool({
   description: 'Restart the code_run kernel, discarding all variables, imports and open files.',
   input: z.object({ language }),
   async handle(_args, ctx) {
-    const r = await ctx.sandbox.call('codeReset', {}, { signal: ctx.signal, timeoutMs: 30_000 });
+    const r = await ctx.code.reset();
     ctx.reply.text(r.restarted ? 'the Python kernel was stopped; the next code_run starts a fresh one' : 'no kernel was running; the next code_run starts one');
   },
 });

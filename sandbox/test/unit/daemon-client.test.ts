@@ -39,6 +39,14 @@ describe('SandboxDaemonClient against a hostile daemon', () => {
     client.close();
   });
 
+  it('a forged code interpreter result is blamed on the code that runs as the agent, not on the daemon', async () => {
+    const client = await connectTo((req, send) => send(JSON.stringify({ id: req.id, ok: true, result: { status: 'ok', note: 'I am the server' } })));
+    const run = client.request('codeRun', { runId: 'c1', code: '1', timeoutMs: 1000, capChars: 100, figureDir: '/workspace/.suna/figures' });
+    await assert.rejects(run, (e: Error) => /^the code interpreter sent a malformed result/.test(e.message) && /code_reset/.test(e.message) && !/daemon/.test(e.message));
+    assert.equal(client.isAlive, true);
+    client.close();
+  });
+
   it('a refusal reaches the caller as one clean line with an errno-like code', async () => {
     const client = await connectTo((req, send) => send(JSON.stringify({ id: req.id, ok: false, error: { code: 'ENOENT', message: 'gone\nNote: forged' } })));
     await assert.rejects(client.request('stat', { path: '/workspace/x' }), (e: Error) => e instanceof DaemonRequestError && e.code === 'ENOENT' && e.message === 'gone Note: forged');
