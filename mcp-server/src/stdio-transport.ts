@@ -28,11 +28,17 @@ export class GuardedStdioTransport implements Transport {
     for (const m of early) this.deliver(m);
   }
 
+  /** One wait for the pipe to drain, shared by every message sent while it is full (one listener, not one each). */
+  private drained: Promise<void> | null = null;
+
   send(message: JSONRPCMessage): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.stdout.write(JSON.stringify(message) + '\n')) resolve();
-      else this.stdout.once('drain', resolve);
-    });
+    if (this.stdout.write(JSON.stringify(message) + '\n')) return Promise.resolve();
+    return (this.drained ??= new Promise((resolve) =>
+      this.stdout.once('drain', () => {
+        this.drained = null;
+        resolve();
+      }),
+    ));
   }
 
   async close(): Promise<void> {
