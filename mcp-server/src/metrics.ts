@@ -67,12 +67,9 @@ interface SandboxSource {
   readonly restartCounts: Record<'container' | 'daemon', number>;
   egress: { status(): EgressTotals };
 }
-interface SandboxTotals {
-  starts: Record<string, number>;
-  restarts: Record<string, number>;
-  connections: { allowed: number; denied: number };
-  bytes: { up: number; down: number };
-}
+/** Per family (a metric), counts by label value. */
+type SandboxTotals = Record<'starts' | 'restarts' | 'connections' | 'bytes', Record<string, number>>;
+const noTotals = (): SandboxTotals => ({ starts: {}, restarts: {}, connections: {}, bytes: {} });
 /** Live sandboxes, and what released ones counted (a tenant's counters never go back down when it is released). */
 const liveSandboxes = new Map<SandboxSource, string>();
 const retired = new Map<string, SandboxTotals>();
@@ -83,12 +80,8 @@ function totalsOf(s: SandboxSource): SandboxTotals {
 }
 
 function add(into: SandboxTotals, t: SandboxTotals): void {
-  for (const [k, v] of Object.entries(t.starts)) into.starts[k] = (into.starts[k] ?? 0) + v;
-  for (const [k, v] of Object.entries(t.restarts)) into.restarts[k] = (into.restarts[k] ?? 0) + v;
-  into.connections.allowed += t.connections.allowed;
-  into.connections.denied += t.connections.denied;
-  into.bytes.up += t.bytes.up;
-  into.bytes.down += t.bytes.down;
+  for (const family of Object.keys(t) as Array<keyof SandboxTotals>)
+    for (const [k, v] of Object.entries(t[family])) into[family][k] = (into[family][k] ?? 0) + v;
 }
 
 /** Per tenant: the live sandbox's counts plus those of the runtimes it had before. */
@@ -96,7 +89,7 @@ function sandboxTotals(): Map<string, SandboxTotals> {
   const out = new Map<string, SandboxTotals>();
   const slot = (tenant: string) => {
     let t = out.get(tenant);
-    if (!t) out.set(tenant, (t = { starts: {}, restarts: {}, connections: { allowed: 0, denied: 0 }, bytes: { up: 0, down: 0 } }));
+    if (!t) out.set(tenant, (t = noTotals()));
     return t;
   };
   for (const [tenant, t] of retired) add(slot(tenant), t);
@@ -114,67 +107,30 @@ export function retireSandboxMetrics(sandbox: SandboxSource): void {
   if (tenant === undefined) return;
   liveSandboxes.delete(sandbox);
   let into = retired.get(tenant);
-  if (!into) retired.set(tenant, (into = { starts: {}, restarts: {}, connections: { allowed: 0, denied: 0 }, bytes: { up: 0, down: 0 } }));
+  if (!into) retired.set(tenant, (into = noTotals()));
   add(into, totalsOf(sandbox));
 }
 
-export const sandboxStarts = lazy(({ Counter }) =>
-  new Counter({
-    name: 'suna_sandbox_starts_total',
-    help: 'Sandbox containers created, stopped containers started, and daemon connections, by kind',
-    labelNames: ['kind', 'tenant'] as const, // created | started | daemon
-    registers: [theRegistry()],
-    collect() {
-      this.reset();
-      for (const [tenant, t] of sandboxTotals()) for (const [kind, n] of Object.entries(t.starts)) this.inc({ kind, tenant }, n);
-    },
-  }),
-);
+/** A counter read at scrape time from every sandbox's lifetime totals: one series per tenant and `label` value. */
+function sandboxCounter(name: string, help: string, label: string, family: keyof SandboxTotals) {
+  return lazy(({ Counter }) =>
+    new Counter({
+      name,
+      help,
+      labelNames: [label, 'tenant'],
+      registers: [theRegistry()],
+      collect() {
+        this.reset();
+        for (const [tenant, t] of sandboxTotals()) for (const [value, n] of Object.entries(t[family])) this.inc({ [label]: value, tenant }, n);
+      },
+    }),
+  );
+}
 
-export const sandboxRestarts = lazy(({ Counter }) =>
-  new Counter({
-    name: 'suna_sandbox_restarts_total',
-    help: 'Recoveries after the container or its daemon died, by what was restarted',
-    labelNames: ['kind', 'tenant'] as const, // container | daemon
-    registers: [theRegistry()],
-    collect() {
-      this.reset();
-      for (const [tenant, t] of sandboxTotals()) for (const [kind, n] of Object.entries(t.restarts)) this.inc({ kind, tenant }, n);
-    },
-  }),
-);
-
-export const egressConnections = lazy(({ Counter }) =>
-  new Counter({
-    name: 'suna_egress_connections_total',
-    help: 'Outbound connections the sandbox asked its egress proxy for, by verdict (allowed, denied)',
-    labelNames: ['verdict', 'tenant'] as const,
-    registers: [theRegistry()],
-    collect() {
-      this.reset();
-      for (const [tenant, { connections }] of sandboxTotals()) {
-        this.inc({ verdict: 'allowed', tenant }, connections.allowed);
-        this.inc({ verdict: 'denied', tenant }, connections.denied);
-      }
-    },
-  }),
-);
-
-export const egressBytes = lazy(({ Counter }) =>
-  new Counter({
-    name: 'suna_egress_bytes_total',
-    help: 'Bytes through the egress proxy, by direction (up: from the sandbox, down: into it)',
-    labelNames: ['direction', 'tenant'] as const,
-    registers: [theRegistry()],
-    collect() {
-      this.reset();
-      for (const [tenant, { bytes }] of sandboxTotals()) {
-        this.inc({ direction: 'up', tenant }, bytes.up);
-        this.inc({ direction: 'down', tenant }, bytes.down);
-      }
-    },
-  }),
-);
+export const sandboxStarts = sandboxCounter('suna_sandbox_starts_total', 'Sandbox containers created, stopped containers started, and daemon connections, by kind', 'kind', 'starts'); // created | started | daemon
+export const sandboxRestarts = sandboxCounter('suna_sandbox_restarts_total', 'Recoveries after the container or its daemon died, by what was restarted', 'kind', 'restarts'); // container | daemon
+export const egressConnections = sandboxCounter('suna_egress_connections_total', 'Outbound connections the sandbox asked its egress proxy for, by verdict (allowed, denied)', 'verdict', 'connections');
+export const egressBytes = sandboxCounter('suna_egress_bytes_total', 'Bytes through the egress proxy, by direction (up: from the sandbox, down: into it)', 'direction', 'bytes');
 
 export const agentRuns = lazy(({ Counter }) =>
   new Counter({
