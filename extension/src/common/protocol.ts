@@ -116,7 +116,8 @@ export interface WebviewRequests {
 
 /** A run's changed workspace files (checked paths), and how many other changes are not listed. */
 export interface RunChangesView {
-  files: Array<{ path: string; change: 'added' | 'changed' | 'removed' }>;
+  /** `userEdited`: the user saved this file too since the run began, so its change is not only the agent's. */
+  files: Array<{ path: string; change: 'added' | 'changed' | 'removed'; userEdited?: boolean }>;
   notListed: number;
 }
 

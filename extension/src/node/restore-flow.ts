@@ -14,6 +14,8 @@ export interface CheckpointServer {
 /** The workspace side: the sync engine's pull after a restore (absent when the workspace is not synced). */
 export interface WorkspaceFollow {
   pullAfterRestore(since: number, paths?: string[]): Promise<void>;
+  /** Files whose user edits were pushed since `since`; null when that is not known (the log forgot, or restarted). */
+  savedByUserSince(since: number): ReadonlySet<string> | null;
 }
 
 export class CheckpointCallError extends Error {
@@ -55,7 +57,7 @@ export interface RestorableSession {
  * checkpoints the present first and stops the sandbox's processes), the workspace follows, the transcript marks it.
  * Returns the id of the checkpoint holding the state before the restore.
  */
-export async function restoreToMessage(session: RestorableSession, index: number, server: CheckpointServer, follow: WorkspaceFollow | undefined): Promise<string> {
+export async function restoreToMessage(session: RestorableSession, index: number, server: CheckpointServer, follow: Pick<WorkspaceFollow, 'pullAfterRestore'> | undefined): Promise<string> {
   if (session.running) throw new CheckpointCallError('stop the running agent first');
   if (!canRestoreTo(session.conversation.items, index)) throw new CheckpointCallError('this message has no checkpoint to restore');
   const ck = session.conversation.items[index]!.checkpoint!;
@@ -73,7 +75,7 @@ export async function runChanges(server: CheckpointServer, ck: RunCheckpoint): P
 }
 
 /** One file of a run undone: back to the run's checkpoint in the sandbox, then into the workspace (guarded). */
-export async function undoFile(server: CheckpointServer, follow: WorkspaceFollow | undefined, ck: RunCheckpoint, path: string): Promise<void> {
+export async function undoFile(server: CheckpointServer, follow: Pick<WorkspaceFollow, 'pullAfterRestore'> | undefined, ck: RunCheckpoint, path: string): Promise<void> {
   const problem = syncPathProblem(path);
   if (problem) throw new CheckpointCallError(`cannot undo ${JSON.stringify(path.slice(0, 120))}: ${problem}`);
   await call(server, 'sandbox_restore', { id: ck.id, paths: [`/workspace/${path}`] });

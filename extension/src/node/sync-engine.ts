@@ -223,6 +223,11 @@ export class SyncEngine extends EventEmitter<{ state: [SyncStateView]; incoming:
    * The sandbox went back to a checkpoint taken at `since` (host clock): pulls (all, or `paths`), but a file the
    * user edited since then becomes a review item instead of going back (user-saves.ts; unknown → all guarded).
    */
+  /** The files whose user edits were pushed since `since` (null: the log does not reach back that far). */
+  savedByUserSince(since: number): ReadonlySet<string> | null {
+    return this.userSaves.savedSince(since);
+  }
+
   async pullAfterRestore(since: number, paths?: string[]): Promise<void> {
     await this.queue.catch(() => {});
     this.restoreGuard = this.userSaves.editedSince(since);

@@ -28,9 +28,14 @@ export class UserSaveLog {
     }
   }
 
+  /** The paths the user saved at or after `since`, for labelling; null when the log does not reach back that far. */
+  savedSince(since: number): ReadonlySet<string> | null {
+    if (since < this.knownSince) return null;
+    return new Set([...this.saves].filter(([, t]) => t >= since).map(([p]) => p));
+  }
+
   /** The paths edited at or after `since`; everything when the log does not reach back that far (started or cleared later). */
   editedSince(since: number): { has(path: string): boolean } {
-    if (since < this.knownSince) return { has: () => true };
-    return new Set([...this.saves].filter(([, t]) => t >= since).map(([p]) => p));
+    return this.savedSince(since) ?? { has: () => true };
   }
 }

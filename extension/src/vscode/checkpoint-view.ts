@@ -50,7 +50,8 @@ export class CheckpointActions implements vscode.Disposable {
         const changes = await runChanges(this.host.server, ck);
         this.listed.set(ck.id, changes);
         while (this.listed.size > 10) this.listed.delete(this.listed.keys().next().value!);
-        return { files: changes.files.map(({ path, change }) => ({ path, change })), notListed: changes.notListed };
+        const saved = this.host.follow()?.savedByUserSince(ck.at);
+        return { files: changes.files.map(({ path, change }) => ({ path, change, ...(saved?.has(path) ? { userEdited: true } : {}) })), notListed: changes.notListed };
       },
       'checkpoint/openDiff': async ({ index, path }) => {
         const ck = this.runOf(index);

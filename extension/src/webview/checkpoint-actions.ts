@@ -49,6 +49,7 @@ function renderList(list: ChangesList, index: number): HTMLElement {
       h('span', { class: 'change-sign', title: f.change }, sign[f.change]),
       h('button', { class: 'link change-path', 'data-action': 'ck-diff', ...at, title: `${f.path}: before this run ↔ now` }, f.path),
     );
+    if (f.userEdited) row.append(h('span', { class: 'muted user-edited', title: 'You saved this file after the run began: the change shown is not only the agent\'s. Undo puts back the version from before the run; your edit is offered for review, not dropped.' }, ' you edited it too'));
     if (state) row.append(h('span', { class: 'muted' }, state === 'kept' ? ' kept' : ' undone'));
     else if (list.busy.has(f.path)) row.append(h('span', { class: 'muted' }, icon('loading~spin')));
     else

@@ -540,6 +540,11 @@ describe('the Suna panel in a real VS Code (code-server + Docker sandbox)', func
     const row = runEnd.locator('.run-change[data-path="agent-made.txt"]');
     await row.waitFor({ timeout: 60_000 });
     assert.match(await row.innerText(), /A\s*agent-made\.txt/);
+    // The user's own edit made during the run is listed too, and says so (the agent did not make that change alone).
+    const mine = runEnd.locator('.run-change[data-path="src/app.js"]');
+    await mine.waitFor({ timeout: 30_000 });
+    assert.match(await mine.innerText(), /you edited it too/);
+    assert.doesNotMatch(await row.innerText(), /you edited it too/);
     await row.locator('button[data-action="ck-diff"]').click();
     await page.locator('.tab', { hasText: 'agent-made.txt (before this run ↔ now)' }).waitFor({ timeout: 30_000 });
     await page.screenshot({ path: join(ARTIFACTS, 'extension-run-changes.png') });

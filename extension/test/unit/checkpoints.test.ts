@@ -121,6 +121,9 @@ describe('panel checkpoints: the workspace side of a restore', () => {
     assert.deepEqual([since.has('late.txt'), since.has('early.txt'), since.has('other.txt')], [true, false, false]);
     const before = log.editedSince(500);
     assert.deepEqual([before.has('anything'), before.has('early.txt')], [true, true], 'older than the log: all guarded');
+    // For "Changes in this run" labels: what the user saved since then, or null when the log cannot tell (no false labels).
+    assert.deepEqual([...log.savedSince(2500)!], ['late.txt']);
+    assert.equal(log.savedSince(500), null);
   });
 });
 
