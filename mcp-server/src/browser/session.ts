@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { EGRESS_PROXY_URL, forwardPort, type Sandbox, type TcpForward } from '@suna/sandbox';
 import { registerSecret } from '@suna/shared';
+import { ToolError } from '../errors.js';
+import { verifyJpeg, verifyPng } from '../image-check.js';
 import type { Logger } from '../log.js';
 
 const CDP_PORT = 9222;
@@ -39,6 +41,25 @@ export type BrowserProfileMode = 'persistent' | 'ephemeral';
 
 export class BrowserUnavailableError extends Error {
   override readonly name = 'BrowserUnavailableError';
+}
+
+/** Longest data URL a rendering may come back as (a 1568 px JPEG is well under 2 MB of base64). */
+const MAX_RENDERING_CHARS = 8 * 1024 * 1024;
+const side = (v: unknown, max: number): number | null => (Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= max ? (v as number) : null);
+
+/**
+ * What Chromium answered for renderImage, checked on the host: Chromium runs in the sandbox (the agent can replace
+ * it), so the image must be a whole PNG or JPEG of the size it claims, within `maxSide`, before a model sees it.
+ */
+export function checkedRendering(r: { out: unknown; width: unknown; height: unknown; w0: unknown; h0: unknown }, maxSide: number): { data: Buffer; mimeType: string; width: number; height: number; originalWidth: number; originalHeight: number } {
+  const m = typeof r.out === 'string' && r.out.length <= MAX_RENDERING_CHARS ? /^data:image\/(png|jpeg);base64,([A-Za-z0-9+/]*={0,2})$/.exec(r.out) : null;
+  const [width, height] = [side(r.width, maxSide), side(r.height, maxSide)];
+  const [originalWidth, originalHeight] = [side(r.w0, 1_000_000), side(r.h0, 1_000_000)];
+  const data = m ? Buffer.from(m[2]!, 'base64') : Buffer.alloc(0);
+  const size = m?.[1] === 'png' ? verifyPng(data) : m ? verifyJpeg(data) : null;
+  if (!size || size.width !== width || size.height !== height || !originalWidth || !originalHeight)
+    throw new ToolError('the sandbox\'s Chromium returned an image that is not a whole PNG or JPEG of the size it claimed; nothing was shown');
+  return { data, mimeType: `image/${m![1]}`, width, height, originalWidth, originalHeight };
 }
 
 export class BrowserSession {
@@ -246,8 +267,7 @@ export class BrowserSession {
         },
         { url, maxSide },
       );
-      const [head, b64] = r.out.split(',');
-      return { data: Buffer.from(b64!, 'base64'), mimeType: /jpeg/.test(head!) ? 'image/jpeg' : 'image/png', width: r.width, height: r.height, originalWidth: r.w0, originalHeight: r.h0 };
+      return checkedRendering(r, maxSide);
     } finally {
       await page.close().catch(() => {});
     }

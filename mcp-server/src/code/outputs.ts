@@ -1,8 +1,8 @@
 // What a code_run answer becomes for the model: host-worded status and notices, capped streams, a traceback trimmed
-// to the user's frames, and figures re-checked whole as PNGs (png.ts: chunks, CRCs, pixel data) before they are shown,
+// to the user's frames, and figures re-checked whole as PNGs (image-check.ts: chunks, CRCs, pixel data) before they are shown,
 // downscaled like screenshots. The answer comes from the driver, which runs as the agent: nothing here trusts it.
 import type { CodeDisplay, CodeRunResult, CodeStream } from '@suna/sandbox';
-import { verifyPng } from './png.js';
+import { verifyPng } from '../image-check.js';
 
 export const MAX_IMAGE_SIDE = 1568;
 /** A figure above this size is re-encoded by the downscaler even when its sides fit (the result stays < 1 MB). */
@@ -15,7 +15,7 @@ export interface CheckedPng {
   height: number;
 }
 
-/** A complete, well-formed PNG (png.ts) whose size agrees with what was claimed; null for anything else. */
+/** A complete, well-formed PNG (image-check.ts) whose size agrees with what was claimed; null for anything else. */
 export function checkPng(base64: string, claimed: { width: number; height: number }, maxBytes: number): CheckedPng | null {
   const bytes = Buffer.from(base64, 'base64');
   if (bytes.length > maxBytes) return null;

@@ -1,7 +1,8 @@
-// A PNG from the sandbox is checked whole before it reaches a model: a signature and an IHDR are not enough, since
-// a truncated or corrupt image that a client cannot decode can make the model API refuse the whole conversation.
-// Every chunk's length and CRC, the chunk order (IHDR first, IDAT, IEND last and nothing after it) and the inflated
-// pixel data's exact size are verified, with the inflate bounded by the size the header promises.
+// Images made in the sandbox (code_run figures, Chromium's renderings) are checked before they reach a model: a
+// signature and a header are not enough, since a truncated or corrupt image that a client cannot decode can make the
+// model API refuse the whole conversation. PNG: every chunk's length and CRC, the chunk order (IHDR first, IDAT,
+// IEND last and nothing after it) and the inflated pixel data's exact size, the inflate bounded by the size the header
+// promises. JPEG: the marker segments up to the scan, a frame header with the claimed size, and the end marker.
 import { crc32, inflateSync } from 'node:zlib';
 
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -72,4 +73,32 @@ export function verifyPng(bytes: Buffer): PngHeader | null {
     pos = end;
   }
   return null; // no IEND: truncated
+}
+
+/** Start-of-frame markers (baseline, extended, progressive, lossless; Huffman and arithmetic), not DHT/JPG/DAC. */
+const SOF = new Set([0xc0, 0xc1, 0xc2, 0xc3, 0xc5, 0xc6, 0xc7, 0xc9, 0xca, 0xcb, 0xcd, 0xce, 0xcf]);
+
+/** The image's size when `bytes` is a structurally whole JPEG (segments, frame header, scan, end marker); else null. */
+export function verifyJpeg(bytes: Buffer): PngHeader | null {
+  if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8 || bytes.readUInt16BE(bytes.length - 2) !== 0xffd9) return null;
+  let size: PngHeader | null = null;
+  let pos = 2;
+  for (let n = 0; n < MAX_CHUNKS && pos + 4 <= bytes.length; n++) {
+    if (bytes[pos] !== 0xff) return null;
+    const marker = bytes[pos + 1]!;
+    if (marker === 0xff) {
+      pos++; // fill byte
+      continue;
+    }
+    const length = bytes.readUInt16BE(pos + 2);
+    if (length < 2 || pos + 2 + length > bytes.length) return null;
+    if (SOF.has(marker)) {
+      if (length < 8) return null;
+      size = { height: bytes.readUInt16BE(pos + 5), width: bytes.readUInt16BE(pos + 7) };
+      if (!size.width || !size.height) return null;
+    }
+    if (marker === 0xda) return size && pos + 2 + length < bytes.length - 2 ? size : null; // the scan: entropy data to the end marker
+    pos += 2 + length;
+  }
+  return null;
 }
