@@ -58,7 +58,8 @@ export class SyncEngine extends EventEmitter<{ state: [SyncStateView]; incoming:
   /** Paths the user's edits were pushed to during the current agent run (undefined: no run); see the planner. */
   private savedThisRun: Set<string> | undefined;
   /** When the user's edits were pushed, per path; while a pull follows a restore, the paths it must not revert. */
-  private readonly userSaves = new UserSaveLog();
+  /** When the user's edits were pushed (restore guards, "you edited it too" in a run's changes). */
+  readonly userSaves = new UserSaveLog();
   private restoreGuard: { has(path: string): boolean } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private issues: SyncIssue[] = [];
@@ -223,11 +224,6 @@ export class SyncEngine extends EventEmitter<{ state: [SyncStateView]; incoming:
    * The sandbox went back to a checkpoint taken at `since` (host clock): pulls (all, or `paths`), but a file the
    * user edited since then becomes a review item instead of going back (user-saves.ts; unknown → all guarded).
    */
-  /** The files whose user edits were pushed since `since` (null: the log does not reach back that far). */
-  savedByUserSince(since: number): ReadonlySet<string> | null {
-    return this.userSaves.savedSince(since);
-  }
-
   async pullAfterRestore(since: number, paths?: string[]): Promise<void> {
     await this.queue.catch(() => {});
     this.restoreGuard = this.userSaves.editedSince(since);

@@ -168,7 +168,7 @@ export class SyncController implements vscode.Disposable {
 
   /** After a checkpoint restore in the sandbox: pull, with the user's edits since `since` kept for review. */
   savedByUserSince(since: number): ReadonlySet<string> | null {
-    return this.engine?.savedByUserSince(since) ?? null;
+    return this.engine?.userSaves.savedSince(since) ?? null;
   }
 
   async pullAfterRestore(since: number, paths?: string[]): Promise<void> {
