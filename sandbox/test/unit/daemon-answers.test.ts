@@ -25,6 +25,13 @@ describe('daemon answers', () => {
     assert.deepEqual(r, { ok: true, value: { bytes: 1, created: true } });
   });
 
+  it('schemas are reused per request size, never across sizes: a smaller read after a larger one keeps its own bound', () => {
+    const data = Buffer.alloc(300).toString('base64');
+    assert.equal(checkAnswer('read', { path: '/workspace/a', maxBytes: 3000 }, { data, size: 300, truncated: false }).ok, true);
+    assert.equal(checkAnswer('read', { path: '/workspace/b', maxBytes: 30 }, { data, size: 300, truncated: false }).ok, false);
+    assert.equal(checkAnswer('read', { path: '/workspace/c', maxBytes: 3000 }, { data, size: 300, truncated: false }).ok, true);
+  });
+
   it('an exec may only report the spill file the host asked for', () => {
     const stream = { head: '', tail: '', totalBytes: 0 };
     const base = { exitCode: 0, signal: null, stdout: stream, stderr: stream, durationMs: 1, timedOut: false, cancelled: false, oomKilled: false };
