@@ -2,6 +2,7 @@
 // setting that would load or resolve something the daemon does not need. NODE_USE_ENV_PROXY (set by the image for the
 // agent's own node) made every daemon load undici's proxy agent at start: +4.5 MiB of private memory per sandbox.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { DEFAULT_SANDBOX_CONFIG } from '../../src/config.ts';
 import { daemonExec } from '../../src/container.ts';
 import { parseUserEnv } from '../../daemon/confinement.ts';
@@ -21,5 +22,18 @@ describe('daemon exec', () => {
     const userEnv = parseUserEnv(env.SUNA_USER_ENV, {});
     assert.equal(userEnv.NODE_USE_ENV_PROXY, '1');
     assert.equal(userEnv.HTTPS_PROXY, 'http://127.0.0.1:3128');
+  });
+
+  it('the program travels on stdin, not in argv: the command carries its sha256, size and the root-only path named by it', () => {
+    const bundle = '"use strict";' + 'x'.repeat(60_000);
+    const { Cmd, program } = daemonExec(DEFAULT_SANDBOX_CONFIG, bundle, [], []);
+    assert.equal(program?.toString('utf8'), bundle);
+    assert.ok(Cmd.every((arg) => !arg.includes('x'.repeat(100))), 'no copy of the program in argv');
+    const hash = createHash('sha256').update(bundle).digest('hex');
+    const [hashArg, sizeArg, node, path] = Cmd.slice(Cmd.indexOf('suna-launch') + 1);
+    assert.equal(hashArg, hash);
+    assert.equal(Number(sizeArg), Buffer.byteLength(bundle));
+    assert.equal(node, '/usr/local/bin/node');
+    assert.equal(path, `/run/suna-daemon/daemon-${hash.slice(0, 16)}.cjs`);
   });
 });
