@@ -1,8 +1,9 @@
 // The in-sandbox daemon's entry: one long-lived Node process per sandbox, reached over the stdin/stdout of the
 // attached `docker exec` that started it (as root, by absolute path, with a fixed environment: see daemon-client.ts)
 // and, with SUNA_SHARED_SOCKET, over a root-only unix socket that later execs bridge to (shared-socket.ts).
-// It confines itself first (confinement.ts), then serves requests. Bundled by esbuild into one CommonJS file
-// and started with `node -e` (no file in the image to go stale). Only this file has effects on load.
+// It confines itself first (confinement.ts), then serves requests. Bundled by esbuild into one CommonJS file that
+// the host sends with each launch (no file in the image to go stale; the launch script puts it in a root-only
+// directory, named by its hash: see daemonExec in container.ts). Only this file has effects on load.
 import * as fsp from 'node:fs/promises';
 import { SYSTEM_PATH, confineDaemon } from './confinement.js';
 import { Connections } from './connections.js';

@@ -53,6 +53,8 @@ export interface DaemonLaunch {
   User: string;
   Env: string[];
   WorkingDir: string;
+  /** Written to the exec's stdin before anything else: the daemon program (the launch script reads exactly its size). */
+  program?: Buffer;
 }
 
 export class SandboxDaemonClient extends EventEmitter<{ event: [DaemonEvent]; closed: [] }> {
@@ -68,8 +70,10 @@ export class SandboxDaemonClient extends EventEmitter<{ event: [DaemonEvent]; cl
   }
 
   static async connect(docker: Docker, container: Docker.Container, launch: DaemonLaunch): Promise<SandboxDaemonClient> {
-    const exec = await container.exec({ ...launch, AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: false });
+    const { program, ...spec } = launch;
+    const exec = await container.exec({ ...spec, AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: false });
     const stream = (await exec.start({ hijack: true, stdin: true })) as Duplex;
+    if (program) stream.write(program);
     const client = new SandboxDaemonClient(stream);
     const stdout = new PassThrough();
     const stderr = new PassThrough();

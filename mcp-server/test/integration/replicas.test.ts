@@ -2,6 +2,7 @@
 // followed and cancelled through replica B, and reported interrupted by B when A dies mid-run. The runs use
 // only the agent tools and a scripted fake model, so no sandbox is needed (DOCKER_HOST points nowhere).
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,8 @@ import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startRedis, type TestRedis } from '../fixtures/redis.ts';
 import Docker from 'dockerode';
+import { DEFAULT_SANDBOX_CONFIG, daemonExec } from '@suna/sandbox';
+import { assets } from '@suna/sandbox/assets';
 import { startRoundRobin } from '../fixtures/round-robin.ts';
 import { rawHttp, removeSandbox, startHttpServer, testSandboxName, type HttpServer } from '../fixtures/server.ts';
 
@@ -254,9 +257,22 @@ describe('replicas sharing runs through Redis', function () {
       assert.match(eb.text, /from-b/);
     });
 
-    it("the sandbox user cannot reach the daemon's socket or its lock", async () => {
+    it("the sandbox user cannot reach the daemon's socket, its lock or its program", async () => {
       const a = await dockerReplica();
       await call(a.client, 'shell_exec', { command: 'true' });
+      // The program the next daemon or bridge runs (sent on the launch's stdin, named by its hash): the agent can
+      // neither read it nor put its own in its place, nor leave a file for the launch to pick up.
+      const { program, Cmd } = daemonExec(DEFAULT_SANDBOX_CONFIG, assets().daemon, [], []);
+      const path = Cmd.find((arg) => arg.startsWith('/run/suna-daemon/daemon-'))!;
+      const replace = await call(a.client, 'shell_exec', { command: `cat ${path} | head -c 20; echo 'process.exit(9)' > ${path}; echo x > ${path}.1; echo y > /tmp/x; mv /tmp/x ${path} 2>&1; echo done` });
+      assert.equal((replace.text.match(/Permission denied/g) ?? []).length >= 3, true, replace.text);
+      assert.doesNotMatch(replace.text, /use strict/);
+      const check = await new Docker().getContainer(`suna-${shared}`).exec({ Cmd: ['sha256sum', path], User: '0:0', AttachStdout: true, AttachStderr: true });
+      const out: Buffer[] = [];
+      const stream = await check.start({});
+      stream.on('data', (d: Buffer) => out.push(d));
+      await new Promise((r) => stream.on('end', r));
+      assert.match(Buffer.concat(out).toString('latin1'), new RegExp(createHash('sha256').update(program!).digest('hex')));
       const probe = [
         'python3 -c "import socket; s=socket.socket(socket.AF_UNIX); s.connect(\'/run/suna-daemon/daemon.sock\')" 2>&1 | tail -1',
         'ls /run/suna-daemon 2>&1',

@@ -2,8 +2,12 @@
 // with a fixed environment, runs with real/saved uid 0 (commands are uid 1000 with no capabilities), and the
 // container's main process is root. So a command can neither hijack the daemon's restart through PATH, nor
 // kill, ptrace, or write to it, nor forge the server's notices. Each test first shows the attack step fails
-// from inside, then that the server still answers with the same daemon.
+// from inside, then that the server still answers with the same daemon. The daemon's program arrives on the launch's
+// stdin and runs only if it matches its sha256.
 import assert from 'node:assert/strict';
+import { PassThrough, type Duplex } from 'node:stream';
+import { DEFAULT_SANDBOX_CONFIG, daemonExec } from '@suna/sandbox';
+import { assets } from '@suna/sandbox/assets';
 import { startServer, type TestServer } from '../fixtures/server.ts';
 import { docker } from './helpers.ts';
 
@@ -114,5 +118,33 @@ describe('reliability: attacks on the daemon from inside the sandbox', function 
     });
     const next = await s.call('file_list', { path: '.' });
     for (const r of [attempt, next]) assert.doesNotMatch(r.text, /Note: disk quota|trust me|Note: .*forged/, r.text);
+  });
+
+  it('a launch whose program does not match its hash (altered, or cut short) runs nothing and leaves the daemon in place', async () => {
+    const before = await daemonPid();
+    const { program, Cmd, ...launch } = daemonExec(DEFAULT_SANDBOX_CONFIG, assets().daemon, [], []);
+    const path = Cmd.find((arg) => arg.startsWith('/run/suna-daemon/daemon-'))!;
+    const altered = Buffer.from(program!);
+    altered.write('process.exit(9);', 20, 'latin1'); // same length, other code
+    for (const sent of [altered, program!.subarray(0, program!.length - 100)]) {
+      const exec = await container().exec({ ...launch, Cmd, AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: false });
+      const stream = (await exec.start({ hijack: true, stdin: true })) as Duplex;
+      const err: Buffer[] = [];
+      stream.on('data', (d: Buffer) => err.push(d));
+      stream.end(sent);
+      await new Promise((r) => stream.on('end', r));
+      assert.equal((await exec.inspect()).ExitCode, 1);
+      assert.match(Buffer.concat(err).toString('latin1'), /the daemon program arrived damaged/);
+    }
+    // The genuine program is still the one in place, and the daemon is the same process.
+    const check = await container().exec({ Cmd: ['sh', '-c', `grep -c "process.exit(9);" ${path}; ls /run/suna-daemon | grep -c "[.]cjs[.]"`], User: '0:0', AttachStdout: true, AttachStderr: true });
+    const cs = await check.start({});
+    const stdout = new PassThrough();
+    const out: Buffer[] = [];
+    stdout.on('data', (d: Buffer) => out.push(d));
+    docker.modem.demuxStream(cs, stdout, new PassThrough());
+    await new Promise((r) => cs.on('end', r));
+    assert.equal(Buffer.concat(out).toString(), '0\n0\n', 'no altered code in the program, no temporary file left');
+    assert.equal(await daemonPid(), before);
   });
 });

@@ -20,9 +20,10 @@ const BUNDLE = readFileSync(fileURLToPath(new URL('../../../sandbox/dist/daemon.
 
 /** A second daemon in the sandbox container, spoken to byte by byte. */
 async function rawDaemon(container: string) {
-  const launch = daemonExec(DEFAULT_SANDBOX_CONFIG, BUNDLE, [], []);
+  const { program, ...launch } = daemonExec(DEFAULT_SANDBOX_CONFIG, BUNDLE, [], []);
   const exec = await docker.getContainer(container).exec({ ...launch, AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: false });
   const stream = (await exec.start({ hijack: true, stdin: true })) as Duplex;
+  if (program) stream.write(program); // the launch script reads the program from stdin first
   const stdout = new PassThrough();
   docker.modem.demuxStream(stream, stdout, new PassThrough());
   const answers: Array<{ id: number; ok: boolean; result?: unknown; error?: { code: string } }> = [];
