@@ -4,6 +4,7 @@
 // its own to be started as a Worker).
 import * as esbuild from 'esbuild';
 import { readFileSync, mkdirSync, chmodSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 
 const watch = process.argv.includes('--watch');
 const read = (p) => readFileSync(new URL(p, import.meta.url), 'utf8');
@@ -33,6 +34,18 @@ const serverPkg = JSON.parse(read('./mcp-server/package.json'));
 // modules spread over node_modules (their resolution and linking was most of the start). The rest stays external and
 // loads on first use. The SDK and zod go together (one zod instance for the SDK's schemas and ours).
 const START_PATH_PACKAGES = ['@modelcontextprotocol/sdk', 'zod', 'diff', 'keyv', 'pino', '@opentelemetry/api'];
+// `import … from 'node:x'` in ESM builds that module's ESM facade, which reads every export at load: for node:http
+// one of them is a lazy getter that loads Node's whole fetch stack (undici), ~90 ms of CPU at start, and every other
+// facade costs a little. Node's own modules are imported through `require` instead (a CommonJS wrapper: no facade,
+// lazy getters stay lazy, a named import is read when used).
+const builtinsThroughRequire = {
+  name: 'node-builtins-through-require',
+  setup(build) {
+    const builtin = new RegExp(`^(node:)?(${builtinModules.map((m) => m.replace(/[/]/g, '\\/')).join('|')})$`);
+    build.onResolve({ filter: builtin }, (args) => (args.kind === 'import-statement' ? { path: args.path.replace(/^node:/, ''), namespace: 'builtin-through-require' } : undefined));
+    build.onLoad({ filter: /.*/, namespace: 'builtin-through-require' }, (args) => ({ contents: `module.exports = require(${JSON.stringify('node:' + args.path)});`, loader: 'js' }));
+  },
+};
 const requireShim = 'import { createRequire as __sunaCreateRequire } from "node:module"; const require = __sunaCreateRequire(import.meta.url);';
 /** A host-side ESM file of the package; npm dependencies stay external (installed with it), our workspaces inline. */
 const serverBundle = (entry, outfile, extra = {}) =>
@@ -47,6 +60,7 @@ const serverBundle = (entry, outfile, extra = {}) =>
     banner: { js: requireShim },
     sourcemap: 'linked',
     logLevel: 'warning',
+    plugins: [builtinsThroughRequire],
     ...extra,
   });
 
@@ -56,6 +70,7 @@ await serverBundle('mcp-server/src/main.ts', 'mcp-server/dist/main.js', {
 // The entry: a few lines that enable Node's compile cache before main.js (kept a separate file) is loaded.
 await serverBundle('mcp-server/src/cli.ts', 'mcp-server/dist/cli.js', {
   banner: { js: '#!/usr/bin/env node' },
+  plugins: [], // it has no `require` (its banner is the shebang), and it imports only node:module, os and path
   external: ['./main.js'],
   define: { __SUNA_VERSION__: JSON.stringify(serverPkg.version) },
 });

@@ -5,7 +5,6 @@ import { registerSecretsFromEnv } from '@suna/shared';
 import { doctor, formatDoctor } from './commands/doctor.js';
 import { parseSetupArgs, setupClient } from './commands/setup.js';
 import { ConfigError, helpText, loadConfig, type ServerConfig } from './config.js';
-import { startHttp } from './http.js';
 import { OVERSIZE_ADVICE } from './limits.js';
 import { createLogger } from './log.js';
 import { loadMetrics } from './metrics.js';
@@ -118,6 +117,9 @@ async function serveStdio(config: ServerConfig, runtime: Runtime, onInitialized:
 }
 
 async function serveHttp(config: ServerConfig, runtime: Runtime): Promise<void> {
+  // Loaded only in this mode: the SDK's HTTP transport brings Hono, which reads the global Response at load, and
+  // that loads Node's fetch stack (~90 ms of CPU a stdio start does not need).
+  const { startHttp } = await import('./http.js');
   const handle = await startHttp(config, runtime);
   const tenants = handle.tenants;
   const shutdown = onShutdown(runtime, () => handle.close(), tenants ? () => tenants.active() : undefined);
