@@ -12,6 +12,7 @@ import type { Runtime } from './runtime.js';
 import { createRuntime, createServer } from './server.js';
 import { jsonRpcGuard } from './stdio-guard.js';
 import { GuardedStdioTransport } from './stdio-transport.js';
+import { toolListing } from './tool.js';
 import { toolsFor } from './tools/index.js';
 import { stopRuntime } from './runtime-stop.js';
 import { startTracing, stopTracing } from './telemetry.js';
@@ -65,6 +66,7 @@ async function main(argv: string[]): Promise<void> {
     if (warmed) return;
     warmed = true;
     loadMetrics(); // deferred from start (prom-client); made now, before the first call counts
+    toolListing(toolsFor(config)); // the JSON Schemas of tools/list, deferred from start (cached per tool)
     // Reap first, then warm: an orphan may carry our own sandbox's name (a throwaway server that just exited),
     // and reaping it while the warm-up adopts it would pull the container from under the first call.
     const reaped = reapOrphans(runtime.sandbox.docker).then(
