@@ -1,13 +1,16 @@
 // Why: what every conversation and every launch pays, next to a peer — the size of tools/list (against
 // @playwright/mcp when it is installed), the time from spawn to `initialize` answered, the server's resident memory
 // idle and after many calls, and the daemon's per sandbox. Run alone with SUNA_BENCH=lean (SUNA_LEAN_CALLS sets the
-// number of mixed calls, default 10,000). Not a test: nothing here fails on a slow machine.
+// number of mixed calls, default 10,000; SUNA_LEAN_PARTS=list,start,memory some rows; SUNA_BENCH_CLI another build's
+// cli.js for an A/B). Not a test: nothing here fails on a slow machine.
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import Docker from 'dockerode';
-import { CLI, serverEnv } from '../test/fixtures/server.ts';
+import { CLI as BUILT_CLI, serverEnv } from '../test/fixtures/server.ts';
+
+const CLI = process.env.SUNA_BENCH_CLI || BUILT_CLI;
 
 interface Row { name: string; value: number; unit: string; peer?: number; peerName?: string; note?: string }
 
@@ -141,10 +144,13 @@ async function memoryRows(rows: Row[], nodeFlags: string[] = []): Promise<void> 
 
 export async function benchLean(): Promise<void> {
   const rows: Row[] = [];
-  await toolListRows(rows);
-  await startRows(rows);
-  await memoryRows(rows);
-  await memoryRows(rows, LAUNCHER_FLAGS);
+  const parts = process.env.SUNA_LEAN_PARTS?.split(',') ?? ['list', 'start', 'memory'];
+  if (parts.includes('list')) await toolListRows(rows);
+  if (parts.includes('start')) await startRows(rows);
+  if (parts.includes('memory')) {
+    await memoryRows(rows);
+    await memoryRows(rows, LAUNCHER_FLAGS);
+  }
   const fmt = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '' : x < 10 ? x.toFixed(2) : x.toFixed(1));
   console.log('\nsuna-mcp lean bench\n');
   console.log('measurement'.padEnd(72) + 'value'.padStart(10) + '  unit' + 'peer'.padStart(10) + 'ratio'.padStart(8) + '   peer / note');
