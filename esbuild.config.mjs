@@ -3,7 +3,7 @@
 // beside them the sheet worker (the thread that parses workbooks under memory and time limits; it must be a file of
 // its own to be started as a Worker).
 import * as esbuild from 'esbuild';
-import { readFileSync, mkdirSync, chmodSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, mkdirSync, chmodSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 
 const watch = process.argv.includes('--watch');
@@ -64,7 +64,16 @@ const serverBundle = (entry, outfile, extra = {}) =>
     ...extra,
   });
 
-await serverBundle('mcp-server/src/main.ts', 'mcp-server/dist/main.js', {
+// main.js is split at its dynamic imports (model SDKs, the HTTP transport, the MCP client half, …): what a stdio
+// start needs is one file, the rest are chunk files beside it, read when first imported (start: less to read and
+// hash; memory: their source is not held). Chunks stay in dist/ itself, so `import.meta.url`-relative paths
+// (the sheet worker, `setup`'s entry) hold in every chunk. Chunks of an earlier build are removed first.
+for (const f of readdirSync('mcp-server/dist')) if (/^[\w.]+-[A-Z0-9]{8}\.js(\.map)?$/.test(f)) rmSync(`mcp-server/dist/${f}`);
+await serverBundle('mcp-server/src/main.ts', undefined, {
+  outdir: 'mcp-server/dist',
+  splitting: true,
+  entryNames: '[name]',
+  chunkNames: 'chunk-[hash]',
   define: { __SUNA_ASSETS__: JSON.stringify(assets), __SUNA_VERSION__: JSON.stringify(serverPkg.version) },
 });
 // The entry: a few lines that enable Node's compile cache before main.js (kept a separate file) is loaded.
