@@ -3,7 +3,8 @@
 // beside them the sheet worker (the thread that parses workbooks under memory and time limits; it must be a file of
 // its own to be started as a Worker).
 import * as esbuild from 'esbuild';
-import { readFileSync, mkdirSync, chmodSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, mkdirSync, chmodSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 
 const watch = process.argv.includes('--watch');
 const read = (p) => readFileSync(new URL(p, import.meta.url), 'utf8');
@@ -29,6 +30,22 @@ const assets = {
 
 mkdirSync('mcp-server/dist', { recursive: true });
 const serverPkg = JSON.parse(read('./mcp-server/package.json'));
+// The packages on the path to `initialize` are bundled inline: Node then compiles and links one file instead of ~350
+// modules spread over node_modules (their resolution and linking was most of the start). The rest stays external and
+// loads on first use. The SDK and zod go together (one zod instance for the SDK's schemas and ours).
+const START_PATH_PACKAGES = ['@modelcontextprotocol/sdk', 'zod', 'diff', 'keyv', 'pino', '@opentelemetry/api'];
+// `import … from 'node:x'` in ESM builds that module's ESM facade, which reads every export at load: for node:http
+// one of them is a lazy getter that loads Node's whole fetch stack (undici), ~90 ms of CPU at start, and every other
+// facade costs a little. Node's own modules are imported through `require` instead (a CommonJS wrapper: no facade,
+// lazy getters stay lazy, a named import is read when used).
+const builtinsThroughRequire = {
+  name: 'node-builtins-through-require',
+  setup(build) {
+    const builtin = new RegExp(`^(node:)?(${builtinModules.map((m) => m.replace(/[/]/g, '\\/')).join('|')})$`);
+    build.onResolve({ filter: builtin }, (args) => (args.kind === 'import-statement' ? { path: args.path.replace(/^node:/, ''), namespace: 'builtin-through-require' } : undefined));
+    build.onLoad({ filter: /.*/, namespace: 'builtin-through-require' }, (args) => ({ contents: `module.exports = require(${JSON.stringify('node:' + args.path)});`, loader: 'js' }));
+  },
+};
 const requireShim = 'import { createRequire as __sunaCreateRequire } from "node:module"; const require = __sunaCreateRequire(import.meta.url);';
 /** A host-side ESM file of the package; npm dependencies stay external (installed with it), our workspaces inline. */
 const serverBundle = (entry, outfile, extra = {}) =>
@@ -39,19 +56,30 @@ const serverBundle = (entry, outfile, extra = {}) =>
     target: 'node22',
     format: 'esm',
     outfile,
-    external: Object.keys(serverPkg.dependencies ?? {}),
+    external: Object.keys(serverPkg.dependencies ?? {}).filter((d) => !START_PATH_PACKAGES.includes(d)),
     banner: { js: requireShim },
     sourcemap: 'linked',
     logLevel: 'warning',
+    plugins: [builtinsThroughRequire],
     ...extra,
   });
 
-await serverBundle('mcp-server/src/main.ts', 'mcp-server/dist/main.js', {
+// main.js is split at its dynamic imports (model SDKs, the HTTP transport, the MCP client half, …): what a stdio
+// start needs is one file, the rest are chunk files beside it, read when first imported (start: less to read and
+// hash; memory: their source is not held). Chunks stay in dist/ itself, so `import.meta.url`-relative paths
+// (the sheet worker, `setup`'s entry) hold in every chunk. Chunks of an earlier build are removed first.
+for (const f of readdirSync('mcp-server/dist')) if (/^[\w.]+-[A-Z0-9]{8}\.js(\.map)?$/.test(f)) rmSync(`mcp-server/dist/${f}`);
+await serverBundle('mcp-server/src/main.ts', undefined, {
+  outdir: 'mcp-server/dist',
+  splitting: true,
+  entryNames: '[name]',
+  chunkNames: 'chunk-[hash]',
   define: { __SUNA_ASSETS__: JSON.stringify(assets), __SUNA_VERSION__: JSON.stringify(serverPkg.version) },
 });
 // The entry: a few lines that enable Node's compile cache before main.js (kept a separate file) is loaded.
 await serverBundle('mcp-server/src/cli.ts', 'mcp-server/dist/cli.js', {
   banner: { js: '#!/usr/bin/env node' },
+  plugins: [], // it has no `require` (its banner is the shebang), and it imports only node:module, os and path
   external: ['./main.js'],
   define: { __SUNA_VERSION__: JSON.stringify(serverPkg.version) },
 });

@@ -1,13 +1,16 @@
 // Why: what every conversation and every launch pays, next to a peer — the size of tools/list (against
 // @playwright/mcp when it is installed), the time from spawn to `initialize` answered, the server's resident memory
 // idle and after many calls, and the daemon's per sandbox. Run alone with SUNA_BENCH=lean (SUNA_LEAN_CALLS sets the
-// number of mixed calls, default 10,000). Not a test: nothing here fails on a slow machine.
+// number of mixed calls, default 10,000; SUNA_LEAN_PARTS=list,start,memory,heap some rows; SUNA_BENCH_CLI another build's
+// cli.js for an A/B). Not a test: nothing here fails on a slow machine.
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import Docker from 'dockerode';
-import { CLI, serverEnv } from '../test/fixtures/server.ts';
+import { CLI as BUILT_CLI, serverEnv } from '../test/fixtures/server.ts';
+
+const CLI = process.env.SUNA_BENCH_CLI || BUILT_CLI;
 
 interface Row { name: string; value: number; unit: string; peer?: number; peerName?: string; note?: string }
 
@@ -99,6 +102,61 @@ async function sandboxRssMiB(container: string): Promise<{ daemon: number; relay
   return { daemon: rss('suna-daemon'), relay: rss('node') };
 }
 
+/** The mixed calls of the memory rows: shell, file write/read/list and status, in turn. */
+const mixedCalls = (call: (name: string, args?: Record<string, unknown>) => Promise<unknown>) => [
+  () => call('shell_exec', { command: 'echo hi' }),
+  (i: number) => call('file_write', { path: `bench/f${i % 50}.txt`, content: `line ${i}\n`.repeat(20) }),
+  (i: number) => call('file_read', { path: `bench/f${i % 50}.txt` }),
+  () => call('file_list', { path: 'bench' }),
+  () => call('sandbox_status'),
+];
+
+/**
+ * Raw RSS includes garbage V8 has not collected yet; this run tells it from a leak. The server (launcher flags) runs
+ * under the inspector on loopback; after a tenth of the calls and after all of them a full GC is forced over CDP,
+ * then the heap in use and RSS are read. The heap's growth per 1,000 calls is what a leak would show.
+ */
+async function heapRows(rows: Row[]): Promise<void> {
+  const env = serverEnv({ SUNA_LOG_LEVEL: 'error', ...NO_KEYS });
+  const transport = new StdioClientTransport({ command: process.execPath, args: [...LAUNCHER_FLAGS, '--inspect=127.0.0.1:0', CLI], env, stderr: 'pipe' });
+  let stderr = '';
+  transport.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const client = new Client({ name: 'bench-lean', version: '1' });
+  await client.connect(transport);
+  const ws = new WebSocket(/ws:\/\/127\.0\.0\.1:\d+\/[\w-]+/.exec(stderr)![0]);
+  await new Promise((resolve, reject) => ((ws.onopen = resolve), (ws.onerror = reject)));
+  const pending = new Map<number, (result: any) => void>();
+  ws.onmessage = (m) => {
+    const msg = JSON.parse(String(m.data));
+    pending.get(msg.id)?.(msg.result);
+  };
+  let id = 0;
+  const cdp = (method: string, params = {}) => new Promise<any>((resolve) => (pending.set(++id, resolve), ws.send(JSON.stringify({ id, method, params }))));
+  const afterGc = async () => {
+    await cdp('HeapProfiler.collectGarbage');
+    const r = await cdp('Runtime.evaluate', { expression: 'process.memoryUsage().heapUsed', returnByValue: true });
+    return { heap: (r.result.value as number) / 1024 / 1024, rss: rssMiB(transport.pid!) };
+  };
+  const call = (name: string, args: Record<string, unknown> = {}) => client.callTool({ name, arguments: args });
+  try {
+    const mixed = mixedCalls(call);
+    const n = Number(process.env.SUNA_LEAN_CALLS ?? 10_000);
+    await call('shell_exec', { command: 'true' });
+    let atTenth = { heap: 0, rss: 0 };
+    for (let i = 0; i < n; i++) {
+      await mixed[i % mixed.length]!(i);
+      if (i + 1 === Math.floor(n / 10)) atTenth = await afterGc();
+    }
+    const end = await afterGc();
+    const per1k = ((end.heap - atTenth.heap) / (n - Math.floor(n / 10))) * 1000;
+    rows.push({ name: `server heap in use after GC, after ${n.toLocaleString('en-US')} calls (${LAUNCHER_FLAGS.join(' ')})`, value: end.heap, unit: 'MiB', note: `${(per1k * 1024).toFixed(0)} KiB more per 1,000 calls than after ${(n / 10).toLocaleString('en-US')}; goal: no growth` });
+    rows.push({ name: `server RSS after GC, after ${n.toLocaleString('en-US')} calls (inspector attached)`, value: end.rss, unit: 'MiB', note: `${(end.rss - atTenth.rss).toFixed(1)} MiB more than after ${(n / 10).toLocaleString('en-US')}` });
+  } finally {
+    ws.close();
+    await client.close();
+  }
+}
+
 async function memoryRows(rows: Row[], nodeFlags: string[] = []): Promise<void> {
   const env = serverEnv({ SUNA_LOG_LEVEL: 'error', ...NO_KEYS });
   const { client, transport } = await connect([], env, nodeFlags);
@@ -116,13 +174,7 @@ async function memoryRows(rows: Row[], nodeFlags: string[] = []): Promise<void> 
       rows.push({ name: 'egress relay RSS per sandbox', value: inSandbox.relay, unit: 'MiB' });
     }
     const n = Number(process.env.SUNA_LEAN_CALLS ?? 10_000);
-    const mixed = [
-      () => call('shell_exec', { command: 'echo hi' }),
-      (i: number) => call('file_write', { path: `bench/f${i % 50}.txt`, content: `line ${i}\n`.repeat(20) }),
-      (i: number) => call('file_read', { path: `bench/f${i % 50}.txt` }),
-      () => call('file_list', { path: 'bench' }),
-      () => call('sandbox_status'),
-    ];
+    const mixed = mixedCalls(call);
     let atTenth = 0;
     const t0 = performance.now();
     for (let i = 0; i < n; i++) {
@@ -141,10 +193,14 @@ async function memoryRows(rows: Row[], nodeFlags: string[] = []): Promise<void> 
 
 export async function benchLean(): Promise<void> {
   const rows: Row[] = [];
-  await toolListRows(rows);
-  await startRows(rows);
-  await memoryRows(rows);
-  await memoryRows(rows, LAUNCHER_FLAGS);
+  const parts = process.env.SUNA_LEAN_PARTS?.split(',') ?? ['list', 'start', 'memory', 'heap'];
+  if (parts.includes('list')) await toolListRows(rows);
+  if (parts.includes('start')) await startRows(rows);
+  if (parts.includes('memory')) {
+    await memoryRows(rows);
+    await memoryRows(rows, LAUNCHER_FLAGS);
+  }
+  if (parts.includes('heap')) await heapRows(rows);
   const fmt = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '' : x < 10 ? x.toFixed(2) : x.toFixed(1));
   console.log('\nsuna-mcp lean bench\n');
   console.log('measurement'.padEnd(72) + 'value'.padStart(10) + '  unit' + 'peer'.padStart(10) + 'ratio'.padStart(8) + '   peer / note');

@@ -5,7 +5,6 @@ import { registerSecretsFromEnv } from '@suna/shared';
 import { doctor, formatDoctor } from './commands/doctor.js';
 import { parseSetupArgs, setupClient } from './commands/setup.js';
 import { ConfigError, helpText, loadConfig, type ServerConfig } from './config.js';
-import { startHttp } from './http.js';
 import { OVERSIZE_ADVICE } from './limits.js';
 import { createLogger } from './log.js';
 import { loadMetrics } from './metrics.js';
@@ -13,6 +12,7 @@ import type { Runtime } from './runtime.js';
 import { createRuntime, createServer } from './server.js';
 import { jsonRpcGuard } from './stdio-guard.js';
 import { GuardedStdioTransport } from './stdio-transport.js';
+import { toolListing } from './tool.js';
 import { toolsFor } from './tools/index.js';
 import { stopRuntime } from './runtime-stop.js';
 import { startTracing, stopTracing } from './telemetry.js';
@@ -66,6 +66,7 @@ async function main(argv: string[]): Promise<void> {
     if (warmed) return;
     warmed = true;
     loadMetrics(); // deferred from start (prom-client); made now, before the first call counts
+    toolListing(toolsFor(config)); // the JSON Schemas of tools/list, deferred from start (cached per tool)
     // Reap first, then warm: an orphan may carry our own sandbox's name (a throwaway server that just exited),
     // and reaping it while the warm-up adopts it would pull the container from under the first call.
     const reaped = reapOrphans(runtime.sandbox.docker).then(
@@ -118,6 +119,9 @@ async function serveStdio(config: ServerConfig, runtime: Runtime, onInitialized:
 }
 
 async function serveHttp(config: ServerConfig, runtime: Runtime): Promise<void> {
+  // Loaded only in this mode: the SDK's HTTP transport brings Hono, which reads the global Response at load, and
+  // that loads Node's fetch stack (~90 ms of CPU a stdio start does not need).
+  const { startHttp } = await import('./http.js');
   const handle = await startHttp(config, runtime);
   const tenants = handle.tenants;
   const shutdown = onShutdown(runtime, () => handle.close(), tenants ? () => tenants.active() : undefined);

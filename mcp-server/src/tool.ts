@@ -93,8 +93,9 @@ export function registerTools(server: McpServer, runtime: Runtime, tools: ToolDe
   }
   // tools/list is ours: the SDK's listing adds `$schema` to every schema, `execution: {taskSupport: "forbidden"}`
   // (the default) and every annotation (spec defaults included). Same tools, same schemas, a third less context.
-  const listed = toolListing(tools);
-  server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listed }));
+  // Built at the first tools/list (or by the warm-up after `initialize`, main.ts), not before `initialize` is answered.
+  let listed: Tool[] | undefined;
+  server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: (listed ??= toolListing(tools)) }));
 }
 
 /** The tools as tools/list shows them (each computed once per process). */

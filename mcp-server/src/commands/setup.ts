@@ -23,10 +23,10 @@ export interface ServerEntry {
  * The entry for this installation. GUI apps do not see the PATH of a shell (nvm, fnm, Homebrew), so when
  * suna-mcp is installed (not run from npx's throwaway cache) we point at the absolute node and cli paths.
  */
-/** The file a client starts: this code is bundled into dist/main.js, which the small entry dist/cli.js beside it loads. */
+/** The file a client starts: this code is bundled into dist/main.js (or a chunk beside it), which dist/cli.js loads. */
 function entryScript(): string {
   const here = fileURLToPath(import.meta.url);
-  return basename(here) === 'main.js' ? join(dirname(here), 'cli.js') : here;
+  return /^(main|chunk-[A-Z0-9]{8})\.js$/.test(basename(here)) ? join(dirname(here), 'cli.js') : here;
 }
 
 export function serverEntry(cliPath = entryScript(), nodePath = process.execPath, platform = process.platform): ServerEntry {
