@@ -5,88 +5,16 @@
 // bookkeeping (metadata, listing, retention, comparison) itself. Ids are checked again here before they name a
 // path. Layout of the store volume: cp/<id>/{workspace,home}/ trees and cp/<id>.json, written last (a checkpoint
 // without its JSON is unfinished and is removed by the next operation).
-import { spawn } from 'node:child_process';
-import { dirname } from 'node:path';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { CHECKPOINT_ID, EXCLUDES, ROOTS, type CheckpointMeta, type Root } from './layout.js';
+import { changedSinceNs, checkId, CHECKPOINT_ID, EXCLUDES, ROOTS, SRC, STORE, type CheckpointMeta, type Root } from './layout.js';
+import { copyTree, type CopyStats } from './rsync.js';
+import { restore } from './restore.js';
 import { completeTree, incrementalCopy, type PendingTree } from './incremental.js';
-import { compare, readSmallFile, walk, type Entry } from './tree.js';
+import { compare, confirm, readSmallFile, walk, type Entry } from './tree.js';
 
-
-const STORE = '/store/cp';
-const SRC = '/src';
-const DST = '/dst';
 
 type Meta = CheckpointMeta;
 
-function checkId(id: unknown): string {
-  if (typeof id !== 'string' || !CHECKPOINT_ID.test(id)) throw new Error('invalid checkpoint id');
-  return id;
-}
-
-interface CopyStats {
-  /** Entries in the copied tree (its root not counted), regular-file bytes, and bytes not linked from the basis. */
-  files: number;
-  totalBytes: number;
-  addedBytes: number;
-  /** Items rsync reported as new or different from the basis (--link-dest) tree, and how many of them are new paths. */
-  changed: number;
-  added: number;
-  warnings: string[];
-}
-
-const ITEM = /^[<>ch.][fdLDS][.+?cstpoguax]{9}$/;
-const stat = (text: string, label: string) => Number(new RegExp(`^${label}: ([\\d,]+)`, 'm').exec(text)?.[1]?.replace(/,/g, '') ?? NaN);
-
-/**
- * rsync with --out-format=%i (item codes only: no names, so nothing the agent named is parsed here) and --stats.
- * Counting is streamed: a first checkpoint of 500,000 files prints 500,000 short lines. --modify-window=-1: mtimes
- * compare to the nanosecond, so a file rewritten with the same size within the same second as its checkpointed
- * copy still counts as changed (restore puts it back; the --link-dest fallback does not link the old one).
- */
-function rsync(args: string[]): Promise<{ code: number; stderr: string; changed: number; added: number; stats: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/rsync', ['--out-format=%i', '--stats', '--modify-window=-1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    let partial = '';
-    let stats = '';
-    let changed = 0;
-    let added = 0;
-    const line = (l: string) => {
-      if (!ITEM.test(l)) return void (!l.startsWith('*') && stats.length < 4000 && (stats += l + '\n'));
-      const isNew = l.slice(2) === '+++++++++';
-      if (isNew) added++;
-      // A directory whose mtime moved is not a change of its own: its entries say what changed.
-      if (l[1] === 'd' && !isNew && !/[pogax]/.test(l.slice(2))) return;
-      changed++;
-    };
-    child.stdout.on('data', (d: Buffer) => {
-      const parts = (partial + d.toString('latin1')).split('\n');
-      partial = parts.pop()!.slice(-4000);
-      parts.forEach(line);
-    });
-    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (partial) line(partial);
-      resolve({ code: code ?? 1, stderr, changed, added, stats });
-    });
-  });
-}
-
-/** -a: recursive, symlinks as symlinks, modes, times, owner and group (numeric), specials. 24: files vanished while copying. */
-async function copyTree(from: string, to: string, root: Root, extra: string[]): Promise<CopyStats> {
-  const excludes = EXCLUDES[root].map((e) => `--exclude=/${e}`);
-  mkdirSync(dirname(to), { recursive: true }); // rsync makes `to` itself: a directory made here would differ from the basis
-  const r = await rsync(['-a', '--numeric-ids', '--no-inc-recursive', ...excludes, ...extra, '--', `${from}/`, `${to}/`]);
-  const warnings: string[] = [];
-  if (r.code === 24 || r.code === 23) warnings.push(`${root}: some files changed or could not be read while copying (rsync ${r.code})`);
-  else if (r.code !== 0) throw new Error(`rsync failed (${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`);
-  const files = stat(r.stats, 'Number of files') - 1;
-  const totalBytes = stat(r.stats, 'Total file size');
-  const addedBytes = stat(r.stats, 'Total transferred file size');
-  return { files: files >= 0 ? files : 0, totalBytes: totalBytes || 0, addedBytes: addedBytes || 0, changed: r.changed, added: r.added, warnings };
-}
 
 function metas(): Meta[] {
   if (!existsSync(STORE)) return [];
@@ -139,13 +67,14 @@ function keepWalk(id: string, root: Root, walked: Map<string, Entry>): void {
  * many entries or too deep for a walk) or fails half-way, rsync --link-dest over the whole tree as before.
  * `removed` is known only on the fast path; the slow path's caller estimates it from the totals.
  */
-async function copyIncremental(root: Root, id: string, prevId: string): Promise<CopyStats & { removedKnown: boolean; pending?: PendingTree }> {
+async function copyIncremental(root: Root, id: string, prev: Meta): Promise<CopyStats & { removedKnown: boolean; pending?: PendingTree }> {
+  const prevId = prev.id;
   const from = `${SRC}/${root}`;
   const basis = `${STORE}/${prevId}/${root}`;
   const to = `${STORE}/${id}/${root}`;
   const known = lastWalk?.id === prevId ? lastWalk.roots[root] : undefined;
   try {
-    const r = await incrementalCopy(from, basis, to, EXCLUDES[root], known);
+    const r = await incrementalCopy(from, basis, to, EXCLUDES[root], changedSinceNs(prev), known);
     const warnings: string[] = [];
     if (r.code === 24 || r.code === 23) warnings.push(`${root}: some files changed or could not be read while copying (rsync ${r.code})`);
     else if (r.code !== 0) throw new Error(`rsync failed (${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`);
@@ -163,9 +92,10 @@ async function checkpoint(args: { id: string; label?: string; createdAt: number;
   const before = metas();
   removeUnfinished(new Set(before.map((m) => m.id)));
   const prev = before.at(-1);
+  const walkedAt = Date.now();
   const copies = await Promise.all(
     ROOTS.map((root): Promise<CopyStats & { removedKnown: boolean; pending?: PendingTree }> =>
-      prev ? copyIncremental(root, id, prev.id) : copyTree(`${SRC}/${root}`, `${STORE}/${id}/${root}`, root, []).then((c) => ({ ...c, removedKnown: false })),
+      prev ? copyIncremental(root, id, prev) : copyTree(`${SRC}/${root}`, `${STORE}/${id}/${root}`, root, []).then((c) => ({ ...c, removedKnown: false })),
     ),
   );
   const sum = (cs: typeof copies, k: 'files' | 'totalBytes' | 'addedBytes' | 'changed' | 'added') => cs.reduce((n, c) => n + c[k], 0);
@@ -177,7 +107,7 @@ async function checkpoint(args: { id: string; label?: string; createdAt: number;
   const totalBytes = sum(copies, 'totalBytes');
   const addedBytes = sum(copies, 'addedBytes');
   const warnings = copies.flatMap((c) => c.warnings);
-  const meta: Meta = { id, label: String(args.label ?? '').slice(0, 200), createdAt: args.createdAt, changed, files, totalBytes, addedBytes, previous: prev?.id, warnings };
+  const meta: Meta = { id, label: String(args.label ?? '').slice(0, 200), createdAt: args.createdAt, walkedAt, changed, files, totalBytes, addedBytes, previous: prev?.id, warnings };
   // The links from the previous checkpoint are made after the answer (incremental.ts says why that is sound): the
   // journal, written before the record, lets any later start of this program finish them.
   const pending = copies.flatMap((c) => (c.pending ? [c.pending] : []));
@@ -261,7 +191,7 @@ interface DiffArgs {
 function diff(args: DiffArgs) {
   const from = checkId(args.from);
   const to = args.to === undefined ? undefined : checkId(args.to);
-  const known = new Set(metas().map((m) => m.id));
+  const known = new Map(metas().map((m) => [m.id, m]));
   for (const id of [from, to]) if (id && !known.has(id)) throw new Error(`no checkpoint ${id}`);
   const entries: Array<{ p: string; c: string; t: string; a?: string; b?: string }> = [];
   let total = 0;
@@ -269,7 +199,8 @@ function diff(args: DiffArgs) {
   for (const root of ROOTS) {
     const aRoot = `${STORE}/${from}/${root}`;
     const bRoot = to ? `${STORE}/${to}/${root}` : `${SRC}/${root}`;
-    const changes = compare(aRoot, walk(aRoot), bRoot, walk(bRoot, to ? [] : EXCLUDES[root]), !!to);
+    // Content decides where size and mtime agree but the file may have been rewritten (tree.ts `compare`).
+    const changes = confirm(aRoot, bRoot, compare(aRoot, walk(aRoot), bRoot, walk(bRoot, to ? [] : EXCLUDES[root]), !!to, to ? undefined : changedSinceNs(known.get(from)!)));
     total += changes.length;
     for (const ch of changes) {
       if (entries.length >= args.maxEntries) break;
@@ -287,42 +218,6 @@ function diff(args: DiffArgs) {
     }
   }
   return { entries, total };
-}
-
-async function restore(args: { id: string; paths?: unknown }): Promise<{ warnings: string[] }> {
-  const id = checkId(args.id);
-  if (!existsSync(`${STORE}/${id}.json`)) throw new Error(`no checkpoint ${id}`);
-  // Its links are still to be made (by the writer, which every checkpoint, list or diff lets finish first).
-  if (existsSync(`${STORE}/${id}.pending`)) throw new Error(`checkpoint ${id} is still being completed; retry in a moment`);
-  if (args.paths !== undefined) return restorePaths(id, args.paths);
-  const copies = await Promise.all(ROOTS.map((root) => copyTree(`${STORE}/${id}/${root}`, `${DST}/${root}`, root, ['--delete'])));
-  return { warnings: copies.flatMap((c) => c.warnings) };
-}
-
-/**
- * Only these entries ("workspace/…", "home/…", checked again here) go back to checkpoint `id`: each is copied from
- * it, or deleted when the checkpoint has no such entry (--delete-missing-args). The list goes to rsync NUL-separated.
- */
-async function restorePaths(id: string, paths: unknown): Promise<{ warnings: string[] }> {
-  if (!Array.isArray(paths) || paths.length === 0 || paths.length > 1000) throw new Error('paths: 1 to 1000 entries');
-  const byRoot = new Map<Root, string[]>();
-  for (const p of paths) {
-    const [root, ...rest] = typeof p === 'string' ? p.split('/') : [];
-    const rel = rest.join('/');
-    if (!ROOTS.includes(root as Root) || !rel || rest.some((s) => s === '' || s === '.' || s === '..') || rel.includes('\0')) throw new Error('invalid path in paths');
-    byRoot.set(root as Root, [...(byRoot.get(root as Root) ?? []), rel]);
-  }
-  const warnings: string[] = [];
-  for (const [root, rels] of byRoot) {
-    const list = `/tmp/restore-${root}.list`;
-    writeFileSync(list, rels.join('\0') + '\0');
-    const excludes = EXCLUDES[root].map((e) => `--exclude=/${e}`);
-    const r = await rsync(['-a', '-r', '--numeric-ids', '--from0', `--files-from=${list}`, '--delete-missing-args', '--force', ...excludes, '--', `${STORE}/${id}/${root}/`, `${DST}/${root}/`]);
-    rmSync(list, { force: true });
-    if (r.code === 24 || r.code === 23) warnings.push(`${root}: some entries could not be restored (rsync ${r.code})`);
-    else if (r.code !== 0) throw new Error(`rsync failed (${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`);
-  }
-  return { warnings };
 }
 
 function storeBytes(): { totalBytes: number; count: number } {
