@@ -25,9 +25,12 @@ const stat = (text: string, label: string) => Number(new RegExp(`^${label}: ([\\
  * compare to the nanosecond, so a file rewritten with the same size within the same second as its checkpointed
  * copy still counts as changed (restore puts it back; the --link-dest fallback does not link the old one).
  */
-export function rsync(args: string[]): Promise<{ code: number; stderr: string; changed: number; added: number; stats: string }> {
+export function rsync(args: string[], background = false): Promise<{ code: number; stderr: string; changed: number; added: number; stats: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/rsync', ['--out-format=%i', '--stats', '--modify-window=-1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const argv = ['/usr/bin/rsync', '--out-format=%i', '--stats', '--modify-window=-1', ...args];
+    // Background work (the base) yields the CPU and the disk to everything else.
+    const [cmd, ...rest] = background ? ['/usr/bin/nice', '-n', '19', '/usr/bin/ionice', '-c', '3', ...argv] : argv;
+    const child = spawn(cmd!, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     let partial = '';
     let stats = '';
@@ -56,10 +59,10 @@ export function rsync(args: string[]): Promise<{ code: number; stderr: string; c
 }
 
 /** -a: recursive, symlinks as symlinks, modes, times, owner and group (numeric), specials. 24: files vanished while copying. */
-export async function copyTree(from: string, to: string, root: Root, extra: string[]): Promise<CopyStats> {
+export async function copyTree(from: string, to: string, root: Root, extra: string[], background = false): Promise<CopyStats> {
   const excludes = EXCLUDES[root].map((e) => `--exclude=/${e}`);
   mkdirSync(dirname(to), { recursive: true }); // rsync makes `to` itself: a directory made here would differ from the basis
-  const r = await rsync(['-a', '--numeric-ids', '--no-inc-recursive', ...excludes, ...extra, '--', `${from}/`, `${to}/`]);
+  const r = await rsync(['-a', '--numeric-ids', '--no-inc-recursive', ...excludes, ...extra, '--', `${from}/`, `${to}/`], background);
   const warnings: string[] = [];
   if (r.code === 24 || r.code === 23) warnings.push(`${root}: some files changed or could not be read while copying (rsync ${r.code})`);
   else if (r.code !== 0) throw new Error(`rsync failed (${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`);

@@ -67,12 +67,11 @@ function keepWalk(id: string, root: Root, walked: Map<string, Entry>): void {
  * many entries or too deep for a walk) or fails half-way, rsync --link-dest over the whole tree as before.
  * `removed` is known only on the fast path; the slow path's caller estimates it from the totals.
  */
-async function copyIncremental(root: Root, id: string, prev: Meta): Promise<CopyStats & { removedKnown: boolean; pending?: PendingTree }> {
-  const prevId = prev.id;
+async function copyIncremental(root: Root, id: string, prev: { id: string; dir: string; walkedAt?: number; createdAt: number }): Promise<CopyStats & { removedKnown: boolean; pending?: PendingTree }> {
   const from = `${SRC}/${root}`;
-  const basis = `${STORE}/${prevId}/${root}`;
+  const basis = `${prev.dir}/${root}`;
   const to = `${STORE}/${id}/${root}`;
-  const known = lastWalk?.id === prevId ? lastWalk.roots[root] : undefined;
+  const known = lastWalk?.id === prev.id ? lastWalk.roots[root] : undefined;
   try {
     const r = await incrementalCopy(from, basis, to, EXCLUDES[root], changedSinceNs(prev), known);
     const warnings: string[] = [];
@@ -92,10 +91,12 @@ async function checkpoint(args: { id: string; label?: string; createdAt: number;
   const before = metas();
   removeUnfinished(new Set(before.map((m) => m.id)));
   const prev = before.at(-1);
+  // The first checkpoint is made like a later one, against the base when there is one (`prepare`).
+  const basis = prev ? { ...prev, dir: `${STORE}/${prev.id}` } : readBase();
   const walkedAt = Date.now();
   const copies = await Promise.all(
     ROOTS.map((root): Promise<CopyStats & { removedKnown: boolean; pending?: PendingTree }> =>
-      prev ? copyIncremental(root, id, prev) : copyTree(`${SRC}/${root}`, `${STORE}/${id}/${root}`, root, []).then((c) => ({ ...c, removedKnown: false })),
+      basis ? copyIncremental(root, id, basis) : copyTree(`${SRC}/${root}`, `${STORE}/${id}/${root}`, root, []).then((c) => ({ ...c, removedKnown: false })),
     ),
   );
   const sum = (cs: typeof copies, k: 'files' | 'totalBytes' | 'addedBytes' | 'changed' | 'added') => cs.reduce((n, c) => n + c[k], 0);
@@ -115,6 +116,7 @@ async function checkpoint(args: { id: string; label?: string; createdAt: number;
   writeAtomically(`${STORE}/${id}.json`, JSON.stringify(meta));
   afterAnswer = async () => {
     await finishPending();
+    dropBase();
     prune({ ...args.retention, keep: [...args.retention.keep, id] });
   };
   return meta;
@@ -123,6 +125,62 @@ async function checkpoint(args: { id: string; label?: string; createdAt: number;
 function writeAtomically(path: string, text: string): void {
   writeFileSync(`${path}.tmp`, text);
   renameSync(`${path}.tmp`, path);
+}
+
+/**
+ * The base: both trees copied while the sandbox is idle and before any checkpoint (the host asks for it after the
+ * sandbox starts and after the workspace sync pushed files), so that the first checkpoint is incremental against
+ * it instead of a copy of everything. It is no checkpoint: it lives beside the store's checkpoints (never listed,
+ * restored, diffed or counted), and goes once the first checkpoint's links are made. Asked again, it is brought up
+ * to date the way a checkpoint is (walk, compare, copy what changed, link the rest) into a new tree that replaces it.
+ */
+const BASE = '/store/base';
+const BASE_RECORD = '/store/base.json';
+const BASE_NEXT = '/store/base-next';
+
+function readBase(): { id: string; dir: string; walkedAt: number; createdAt: number } | undefined {
+  try {
+    const r = JSON.parse(readFileSync(BASE_RECORD, 'utf8')) as { walkedAt?: unknown };
+    if (typeof r.walkedAt !== 'number' || !existsSync(BASE)) return undefined;
+    return { id: 'base', dir: BASE, walkedAt: r.walkedAt, createdAt: r.walkedAt };
+  } catch {
+    return undefined;
+  }
+}
+
+function dropBase(): void {
+  if (!existsSync(BASE_RECORD) && !existsSync(BASE) && !existsSync(BASE_NEXT)) return;
+  rmSync(BASE_RECORD, { force: true }); // the record first: a half-removed base is then no base
+  for (const dir of [BASE, BASE_NEXT]) rmSync(dir, { recursive: true, force: true });
+  if (lastWalk?.id === 'base') lastWalk = null;
+}
+
+async function prepare(): Promise<{ made: boolean }> {
+  if (metas().length) return { made: false };
+  const old = readBase();
+  if (!old) dropBase(); // the leftovers of an interrupted one
+  rmSync(BASE_NEXT, { recursive: true, force: true });
+  const walkedAt = Date.now();
+  const walks: Partial<Record<Root, Map<string, Entry>>> = {};
+  for (const root of ROOTS) {
+    const to = `${BASE_NEXT}/${root}`;
+    const known = lastWalk?.id === 'base' ? lastWalk.roots[root] : undefined;
+    const r = old ? await incrementalCopy(`${SRC}/${root}`, `${BASE}/${root}`, to, EXCLUDES[root], changedSinceNs(old), known).catch(() => null) : null;
+    if (r && (r.code === 0 || r.code === 23 || r.code === 24)) {
+      await completeTree(r.pending);
+      walks[root] = r.walked;
+    } else {
+      rmSync(to, { recursive: true, force: true });
+      await copyTree(`${SRC}/${root}`, to, root, [], true);
+      walks[root] = walk(to); // what the first checkpoint compares with
+    }
+  }
+  rmSync(BASE_RECORD, { force: true });
+  rmSync(BASE, { recursive: true, force: true });
+  renameSync(BASE_NEXT, BASE);
+  writeAtomically(BASE_RECORD, JSON.stringify({ walkedAt }));
+  lastWalk = { id: 'base', roots: walks };
+  return { made: true };
 }
 
 /** Work of the last request that runs after its answer was sent, before the next request is read. */
@@ -136,7 +194,8 @@ async function finishPending(): Promise<void> {
     if (!name.endsWith('.pending') || !CHECKPOINT_ID.test(id) || !existsSync(`${STORE}/${id}.json`)) continue;
     const trees = JSON.parse(readFileSync(`${STORE}/${name}`, 'utf8')) as PendingTree[];
     const inside = (p: string) => p.startsWith(`${STORE}/ck-`) && !p.includes('/../');
-    for (const t of trees) if (inside(t.basis) && inside(t.to) && t.to.startsWith(`${STORE}/${id}/`)) await completeTree(t);
+    const fromBase = (p: string) => p.startsWith(`${BASE}/`) && !p.includes('/../');
+    for (const t of trees) if ((inside(t.basis) || fromBase(t.basis)) && inside(t.to) && t.to.startsWith(`${STORE}/${id}/`)) await completeTree(t);
     rmSync(`${STORE}/${name}`, { force: true });
   }
 }
@@ -225,7 +284,7 @@ function storeBytes(): { totalBytes: number; count: number } {
   return { totalBytes: sizes(all).total, count: all.length };
 }
 
-const OPS: Record<string, (args: never) => unknown> = { checkpoint, list, diff, restore, size: storeBytes };
+const OPS: Record<string, (args: never) => unknown> = { checkpoint, prepare, list, diff, restore, size: storeBytes };
 
 const MAX_REQUEST_BYTES = 1024 * 1024;
 
@@ -236,6 +295,7 @@ async function handle(op: unknown, args: unknown): Promise<string> {
     if (op !== 'restore') {
       mkdirSync(STORE, { recursive: true });
       await finishPending(); // normally done right after the last answer; here after a crash
+      if (op !== 'prepare' && metas().length) dropBase(); // normally done by the first checkpoint; here after a crash
     }
     return JSON.stringify({ ok: true, result: await fn((args ?? {}) as never) });
   } catch (err) {

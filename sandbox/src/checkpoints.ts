@@ -60,6 +60,7 @@ const InfoSchema = z.object({
 });
 const ListSchema = z.object({ checkpoints: z.array(InfoSchema).max(2000), totalBytes: z.number().min(0) });
 const SizeSchema = z.object({ totalBytes: z.number().min(0), count: z.number().int().min(0) });
+const PrepareSchema = z.object({ made: z.boolean() });
 const RestoreSchema = z.object({ warnings: z.array(z.string().max(600)).max(10) });
 const DiffSchema = z.object({
   entries: z.array(z.object({ p: z.string().max(8192), c: z.enum(['A', 'M', 'D']), t: z.enum(['f', 'd', 'l', 'o']), a: z.string().optional(), b: z.string().optional() })),
@@ -145,6 +146,8 @@ export class CheckpointStore {
   private channels = new Map<Side, Promise<StoreChannel>>();
   /** One operation at a time: two rsyncs into one store would race for "the previous checkpoint". */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Moves on each disconnect/remove: background work begun before it starts nothing after it. */
+  private epoch = 0;
 
   constructor(
     private readonly dockerSource: DockerSource,
@@ -191,8 +194,14 @@ export class CheckpointStore {
       await c.remove({ force: true }).catch(notFound);
       c = null;
     } else if (!info) c = null;
+    const epoch = this.epoch;
     c ??= await this.docker.createContainer(spec);
     if (!(await c.inspect()).State.Running) await c.start();
+    if (epoch !== this.epoch) {
+      // The sandbox was shut down meanwhile: leave nothing behind that holds its volumes.
+      await c.remove({ force: true }).catch(notFound);
+      throw new StoreChannelGone('the sandbox was shut down');
+    }
     return c;
   }
 
@@ -208,14 +217,14 @@ export class CheckpointStore {
   }
 
   /** One store operation; when the sidecar or its program was gone, it is started again and the call made once more. */
-  private async run(side: Side, op: CheckpointOp, args: object, timeoutMs: number = CHECKPOINT_OP_TIMEOUT_MS[op]): Promise<unknown> {
+  private async run(side: Side, op: CheckpointOp, args: object, timeoutMs: number = CHECKPOINT_OP_TIMEOUT_MS[op], retry = true): Promise<unknown> {
     const attempt = async () => (await this.channel(side)).request(op, args, timeoutMs);
     let answer: unknown;
     try {
       answer = await attempt();
     } catch (err) {
       const code = (err as { statusCode?: number }).statusCode;
-      if (!(err instanceof StoreChannelGone) && code !== 404 && code !== 409) throw err;
+      if (!retry || (!(err instanceof StoreChannelGone) && code !== 404 && code !== 409)) throw err;
       this.ready.delete(side);
       this.channels.delete(side);
       answer = await attempt();
@@ -233,6 +242,19 @@ export class CheckpointStore {
       const info = checked(InfoSchema, await this.run('writer', 'checkpoint', { id, label: label ?? '', createdAt: Date.now(), retention }));
       if (info.id !== id) throw new CheckpointError('the checkpoint store answered for another checkpoint');
       return info;
+    }, signal);
+  }
+
+  /**
+   * While the sandbox is idle and before the first checkpoint: copy (or bring up to date) the base the first
+   * checkpoint is then made against incrementally (store-tool.ts `prepare`). No checkpoint is made or listed; once
+   * one exists this does nothing. It waits its turn like any operation, so a checkpoint asked meanwhile waits for it.
+   */
+  prepareBase(signal?: AbortSignal): Promise<{ made: boolean }> {
+    const epoch = this.epoch;
+    return this.serial(async () => {
+      if (epoch !== this.epoch) return { made: false }; // shut down or reset since it was asked
+      return checked(PrepareSchema, await this.run('writer', 'prepare', {}, CHECKPOINT_OP_TIMEOUT_MS.prepare, false));
     }, signal);
   }
 
@@ -264,6 +286,7 @@ export class CheckpointStore {
   /** Remove the sidecars (they hold the agent's volumes); with `store`, the checkpoints too. */
   /** Close the channels to the sidecars' programs (they end; the sidecars stay). */
   disconnect(): void {
+    this.epoch++;
     for (const ch of this.channels.values()) void ch.then((c) => c.close(), () => {});
     this.channels.clear();
   }

@@ -93,6 +93,11 @@ export class Sandbox {
     return n;
   }
 
+  /** Connected to a live daemon now (nothing is started to find out). */
+  get running(): boolean {
+    return !!this.daemon?.isAlive;
+  }
+
   /** Image present, container running, daemon connected; concurrent callers share one attempt. */
   ensure(): Promise<SandboxDaemonClient> {
     if (this.daemon?.isAlive) return Promise.resolve(this.daemon);
