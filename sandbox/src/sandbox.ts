@@ -79,7 +79,7 @@ export class Sandbox {
     this.backend = backend;
     this.driver = backend.driver;
     this.egress = new EgressBroker(backend, egressOf(config), log);
-    this.checkpoints = new CheckpointStore(this.dockerSource, config);
+    this.checkpoints = new CheckpointStore(backend, config);
   }
 
   get docker(): Docker {
