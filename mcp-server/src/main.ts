@@ -1,6 +1,7 @@
 // The `suna-mcp` command, loaded by its entry (cli.ts): serve MCP on stdio (default) or Streamable HTTP, or build the
 // sandbox image, check the machine (doctor) or write a client's configuration (setup).
 import { buildImage, imageOf, reapOrphans } from '@suna/sandbox';
+import { prepareBaseWhenIdle } from './checkpoints/base-prep.js';
 import { registerSecretsFromEnv } from '@suna/shared';
 import { doctor, formatDoctor } from './commands/doctor.js';
 import { parseSetupArgs, setupClient } from './commands/setup.js';
@@ -75,7 +76,7 @@ async function main(argv: string[]): Promise<void> {
     );
     // Warm the sandbox so the first tool call is fast; a failure here is reported by that call instead. (With
     // tenants each tenant's sandbox starts with its first call; the process's own is not used.)
-    if (!config.http?.tenantsFile) void reaped.then(() => runtime.sandbox.ensure()).catch((e: Error) => runtime.log.warn('sandbox not ready yet', { error: e.message }));
+    if (!config.http?.tenantsFile) void reaped.then(() => runtime.sandbox.ensure()).then(() => prepareBaseWhenIdle(runtime)).catch((e: Error) => runtime.log.warn('sandbox not ready yet', { error: e.message }));
   };
   setTimeout(warmUp, WARM_UP_FALLBACK_MS).unref();
   if (config.http) {

@@ -13,7 +13,7 @@
 // serves the next request, and a journal (store-tool.ts) lets a restarted program finish them after a crash.
 import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, linkSync, lstatSync, mkdirSync, utimesSync, type BigIntStats } from 'node:fs';
-import { compare, walk, type Entry } from './tree.js';
+import { compare, confirm, walk, type Entry } from './tree.js';
 
 export interface IncrementalResult {
   files: number;
@@ -47,10 +47,10 @@ const pathOf = (root: string, key: string) => Buffer.concat([Buffer.from(root), 
  * changed. --no-implied-dirs: the parents are the directories made here, and rsync must never replace one (by a
  * symlink raced into the agent's tree) and then write through it; only the listed names are rsync's to write.
  */
-function rsyncListed(from: string, to: string, keys: string[]): Promise<{ code: number; stderr: string }> {
+export function rsyncListed(from: string, to: string, keys: string[], extra: string[] = []): Promise<{ code: number; stderr: string }> {
   if (!keys.length) return Promise.resolve({ code: 0, stderr: '' });
   return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/rsync', ['-a', '--numeric-ids', '--no-implied-dirs', '--from0', '--files-from=-', '--', `${from}/`, `${to}/`], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = spawn('/usr/bin/rsync', ['-a', '--numeric-ids', '--no-implied-dirs', ...extra, '--from0', '--files-from=-', '--', `${from}/`, `${to}/`], { stdio: ['pipe', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
     child.on('error', reject);
@@ -68,19 +68,21 @@ function settleDirectory(path: Buffer, uid: number, gid: number, mode: number, m
   utimesSync(path, mtime, mtime);
 }
 
-const entryOf = (st: BigIntStats, type: Entry['type']): Entry => ({ type, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid) });
+const entryOf = (st: BigIntStats, type: Entry['type']): Entry => ({ type, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid) });
 
 /**
  * The part of checkpoint tree `to` that reads the agent's tree `from` (read-only): its directories made, its
  * changed entries copied by rsync. The unchanged ones are left for `completeTree`, linked from the previous
  * checkpoint's tree `basis`. `known`: the walk that built `basis` (kept by the long-running program), which saves
  * walking it again; it is exact, because the entries rsync copied are read back from the store below.
+ * `basisWalkedAt` (ns): when the walk that made `basis` began; a file of the agent's changed (ctime) since then is
+ * compared by content, so a same-size rewrite with a forged mtime is not taken for the basis's bytes.
  * Throws when a walk is refused (too many entries, too deep): the caller then falls back to plain rsync.
  */
-export async function incrementalCopy(from: string, basis: string, to: string, excludes: readonly string[], known?: Map<string, Entry>): Promise<IncrementalResult> {
+export async function incrementalCopy(from: string, basis: string, to: string, excludes: readonly string[], basisWalkedAt: bigint, known?: Map<string, Entry>): Promise<IncrementalResult> {
   const before = known ?? walk(basis);
   const now = walk(from, excludes);
-  const changes = compare(basis, before, from, now, false);
+  const changes = confirm(basis, from, compare(basis, before, from, now, false, basisWalkedAt));
   const changedKeys = new Set(changes.map((c) => c.key));
   const toCopy: string[] = [];
   const links: string[] = [];

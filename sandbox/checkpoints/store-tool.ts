@@ -5,88 +5,16 @@
 // bookkeeping (metadata, listing, retention, comparison) itself. Ids are checked again here before they name a
 // path. Layout of the store volume: cp/<id>/{workspace,home}/ trees and cp/<id>.json, written last (a checkpoint
 // without its JSON is unfinished and is removed by the next operation).
-import { spawn } from 'node:child_process';
-import { dirname } from 'node:path';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { CHECKPOINT_ID, EXCLUDES, ROOTS, type CheckpointMeta, type Root } from './layout.js';
+import { changedSinceNs, checkId, CHECKPOINT_ID, EXCLUDES, ROOTS, SRC, STORE, type CheckpointMeta, type Root } from './layout.js';
+import { copyTree, type CopyStats } from './rsync.js';
+import { restore } from './restore.js';
 import { completeTree, incrementalCopy, type PendingTree } from './incremental.js';
-import { compare, readSmallFile, walk, type Entry } from './tree.js';
+import { compare, confirm, readSmallFile, walk, type Entry } from './tree.js';
 
-
-const STORE = '/store/cp';
-const SRC = '/src';
-const DST = '/dst';
 
 type Meta = CheckpointMeta;
 
-function checkId(id: unknown): string {
-  if (typeof id !== 'string' || !CHECKPOINT_ID.test(id)) throw new Error('invalid checkpoint id');
-  return id;
-}
-
-interface CopyStats {
-  /** Entries in the copied tree (its root not counted), regular-file bytes, and bytes not linked from the basis. */
-  files: number;
-  totalBytes: number;
-  addedBytes: number;
-  /** Items rsync reported as new or different from the basis (--link-dest) tree, and how many of them are new paths. */
-  changed: number;
-  added: number;
-  warnings: string[];
-}
-
-const ITEM = /^[<>ch.][fdLDS][.+?cstpoguax]{9}$/;
-const stat = (text: string, label: string) => Number(new RegExp(`^${label}: ([\\d,]+)`, 'm').exec(text)?.[1]?.replace(/,/g, '') ?? NaN);
-
-/**
- * rsync with --out-format=%i (item codes only: no names, so nothing the agent named is parsed here) and --stats.
- * Counting is streamed: a first checkpoint of 500,000 files prints 500,000 short lines. --modify-window=-1: mtimes
- * compare to the nanosecond, so a file rewritten with the same size within the same second as its checkpointed
- * copy still counts as changed (restore puts it back; the --link-dest fallback does not link the old one).
- */
-function rsync(args: string[]): Promise<{ code: number; stderr: string; changed: number; added: number; stats: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/rsync', ['--out-format=%i', '--stats', '--modify-window=-1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    let partial = '';
-    let stats = '';
-    let changed = 0;
-    let added = 0;
-    const line = (l: string) => {
-      if (!ITEM.test(l)) return void (!l.startsWith('*') && stats.length < 4000 && (stats += l + '\n'));
-      const isNew = l.slice(2) === '+++++++++';
-      if (isNew) added++;
-      // A directory whose mtime moved is not a change of its own: its entries say what changed.
-      if (l[1] === 'd' && !isNew && !/[pogax]/.test(l.slice(2))) return;
-      changed++;
-    };
-    child.stdout.on('data', (d: Buffer) => {
-      const parts = (partial + d.toString('latin1')).split('\n');
-      partial = parts.pop()!.slice(-4000);
-      parts.forEach(line);
-    });
-    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (partial) line(partial);
-      resolve({ code: code ?? 1, stderr, changed, added, stats });
-    });
-  });
-}
-
-/** -a: recursive, symlinks as symlinks, modes, times, owner and group (numeric), specials. 24: files vanished while copying. */
-async function copyTree(from: string, to: string, root: Root, extra: string[]): Promise<CopyStats> {
-  const excludes = EXCLUDES[root].map((e) => `--exclude=/${e}`);
-  mkdirSync(dirname(to), { recursive: true }); // rsync makes `to` itself: a directory made here would differ from the basis
-  const r = await rsync(['-a', '--numeric-ids', '--no-inc-recursive', ...excludes, ...extra, '--', `${from}/`, `${to}/`]);
-  const warnings: string[] = [];
-  if (r.code === 24 || r.code === 23) warnings.push(`${root}: some files changed or could not be read while copying (rsync ${r.code})`);
-  else if (r.code !== 0) throw new Error(`rsync failed (${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`);
-  const files = stat(r.stats, 'Number of files') - 1;
-  const totalBytes = stat(r.stats, 'Total file size');
-  const addedBytes = stat(r.stats, 'Total transferred file size');
-  return { files: files >= 0 ? files : 0, totalBytes: totalBytes || 0, addedBytes: addedBytes || 0, changed: r.changed, added: r.added, warnings };
-}
 
 function metas(): Meta[] {
   if (!existsSync(STORE)) return [];
@@ -139,13 +67,13 @@ function keepWalk(id: string, root: Root, walked: Map<string, Entry>): void {
  * many entries or too deep for a walk) or fails half-way, rsync --link-dest over the whole tree as before.
  * `removed` is known only on the fast path; the slow path's caller estimates it from the totals.
  */
-async function copyIncremental(root: Root, id: string, prevId: string): Promise<CopyStats & { removedKnown: boolean; pending?: PendingTree }> {
+async function copyIncremental(root: Root, id: string, prev: { id: string; dir: string; walkedAt?: number; createdAt: number }): Promise<CopyStats & { removedKnown: boolean; pending?: PendingTree }> {
   const from = `${SRC}/${root}`;
-  const basis = `${STORE}/${prevId}/${root}`;
+  const basis = `${prev.dir}/${root}`;
   const to = `${STORE}/${id}/${root}`;
-  const known = lastWalk?.id === prevId ? lastWalk.roots[root] : undefined;
+  const known = lastWalk?.id === prev.id ? lastWalk.roots[root] : undefined;
   try {
-    const r = await incrementalCopy(from, basis, to, EXCLUDES[root], known);
+    const r = await incrementalCopy(from, basis, to, EXCLUDES[root], changedSinceNs(prev), known);
     const warnings: string[] = [];
     if (r.code === 24 || r.code === 23) warnings.push(`${root}: some files changed or could not be read while copying (rsync ${r.code})`);
     else if (r.code !== 0) throw new Error(`rsync failed (${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`);
@@ -163,9 +91,12 @@ async function checkpoint(args: { id: string; label?: string; createdAt: number;
   const before = metas();
   removeUnfinished(new Set(before.map((m) => m.id)));
   const prev = before.at(-1);
+  // The first checkpoint is made like a later one, against the base when there is one (`prepare`).
+  const basis = prev ? { ...prev, dir: `${STORE}/${prev.id}` } : readBase();
+  const walkedAt = Date.now();
   const copies = await Promise.all(
     ROOTS.map((root): Promise<CopyStats & { removedKnown: boolean; pending?: PendingTree }> =>
-      prev ? copyIncremental(root, id, prev.id) : copyTree(`${SRC}/${root}`, `${STORE}/${id}/${root}`, root, []).then((c) => ({ ...c, removedKnown: false })),
+      basis ? copyIncremental(root, id, basis) : copyTree(`${SRC}/${root}`, `${STORE}/${id}/${root}`, root, []).then((c) => ({ ...c, removedKnown: false })),
     ),
   );
   const sum = (cs: typeof copies, k: 'files' | 'totalBytes' | 'addedBytes' | 'changed' | 'added') => cs.reduce((n, c) => n + c[k], 0);
@@ -177,7 +108,7 @@ async function checkpoint(args: { id: string; label?: string; createdAt: number;
   const totalBytes = sum(copies, 'totalBytes');
   const addedBytes = sum(copies, 'addedBytes');
   const warnings = copies.flatMap((c) => c.warnings);
-  const meta: Meta = { id, label: String(args.label ?? '').slice(0, 200), createdAt: args.createdAt, changed, files, totalBytes, addedBytes, previous: prev?.id, warnings };
+  const meta: Meta = { id, label: String(args.label ?? '').slice(0, 200), createdAt: args.createdAt, walkedAt, changed, files, totalBytes, addedBytes, previous: prev?.id, warnings };
   // The links from the previous checkpoint are made after the answer (incremental.ts says why that is sound): the
   // journal, written before the record, lets any later start of this program finish them.
   const pending = copies.flatMap((c) => (c.pending ? [c.pending] : []));
@@ -185,6 +116,7 @@ async function checkpoint(args: { id: string; label?: string; createdAt: number;
   writeAtomically(`${STORE}/${id}.json`, JSON.stringify(meta));
   afterAnswer = async () => {
     await finishPending();
+    dropBase();
     prune({ ...args.retention, keep: [...args.retention.keep, id] });
   };
   return meta;
@@ -193,6 +125,62 @@ async function checkpoint(args: { id: string; label?: string; createdAt: number;
 function writeAtomically(path: string, text: string): void {
   writeFileSync(`${path}.tmp`, text);
   renameSync(`${path}.tmp`, path);
+}
+
+/**
+ * The base: both trees copied while the sandbox is idle and before any checkpoint (the host asks for it after the
+ * sandbox starts and after the workspace sync pushed files), so that the first checkpoint is incremental against
+ * it instead of a copy of everything. It is no checkpoint: it lives beside the store's checkpoints (never listed,
+ * restored, diffed or counted), and goes once the first checkpoint's links are made. Asked again, it is brought up
+ * to date the way a checkpoint is (walk, compare, copy what changed, link the rest) into a new tree that replaces it.
+ */
+const BASE = '/store/base';
+const BASE_RECORD = '/store/base.json';
+const BASE_NEXT = '/store/base-next';
+
+function readBase(): { id: string; dir: string; walkedAt: number; createdAt: number } | undefined {
+  try {
+    const r = JSON.parse(readFileSync(BASE_RECORD, 'utf8')) as { walkedAt?: unknown };
+    if (typeof r.walkedAt !== 'number' || !existsSync(BASE)) return undefined;
+    return { id: 'base', dir: BASE, walkedAt: r.walkedAt, createdAt: r.walkedAt };
+  } catch {
+    return undefined;
+  }
+}
+
+function dropBase(): void {
+  if (!existsSync(BASE_RECORD) && !existsSync(BASE) && !existsSync(BASE_NEXT)) return;
+  rmSync(BASE_RECORD, { force: true }); // the record first: a half-removed base is then no base
+  for (const dir of [BASE, BASE_NEXT]) rmSync(dir, { recursive: true, force: true });
+  if (lastWalk?.id === 'base') lastWalk = null;
+}
+
+async function prepare(): Promise<{ made: boolean }> {
+  if (metas().length) return { made: false };
+  const old = readBase();
+  if (!old) dropBase(); // the leftovers of an interrupted one
+  rmSync(BASE_NEXT, { recursive: true, force: true });
+  const walkedAt = Date.now();
+  const walks: Partial<Record<Root, Map<string, Entry>>> = {};
+  for (const root of ROOTS) {
+    const to = `${BASE_NEXT}/${root}`;
+    const known = lastWalk?.id === 'base' ? lastWalk.roots[root] : undefined;
+    const r = old ? await incrementalCopy(`${SRC}/${root}`, `${BASE}/${root}`, to, EXCLUDES[root], changedSinceNs(old), known).catch(() => null) : null;
+    if (r && (r.code === 0 || r.code === 23 || r.code === 24)) {
+      await completeTree(r.pending);
+      walks[root] = r.walked;
+    } else {
+      rmSync(to, { recursive: true, force: true });
+      await copyTree(`${SRC}/${root}`, to, root, [], true);
+      walks[root] = walk(to); // what the first checkpoint compares with
+    }
+  }
+  rmSync(BASE_RECORD, { force: true });
+  rmSync(BASE, { recursive: true, force: true });
+  renameSync(BASE_NEXT, BASE);
+  writeAtomically(BASE_RECORD, JSON.stringify({ walkedAt }));
+  lastWalk = { id: 'base', roots: walks };
+  return { made: true };
 }
 
 /** Work of the last request that runs after its answer was sent, before the next request is read. */
@@ -206,7 +194,8 @@ async function finishPending(): Promise<void> {
     if (!name.endsWith('.pending') || !CHECKPOINT_ID.test(id) || !existsSync(`${STORE}/${id}.json`)) continue;
     const trees = JSON.parse(readFileSync(`${STORE}/${name}`, 'utf8')) as PendingTree[];
     const inside = (p: string) => p.startsWith(`${STORE}/ck-`) && !p.includes('/../');
-    for (const t of trees) if (inside(t.basis) && inside(t.to) && t.to.startsWith(`${STORE}/${id}/`)) await completeTree(t);
+    const fromBase = (p: string) => p.startsWith(`${BASE}/`) && !p.includes('/../');
+    for (const t of trees) if ((inside(t.basis) || fromBase(t.basis)) && inside(t.to) && t.to.startsWith(`${STORE}/${id}/`)) await completeTree(t);
     rmSync(`${STORE}/${name}`, { force: true });
   }
 }
@@ -261,7 +250,7 @@ interface DiffArgs {
 function diff(args: DiffArgs) {
   const from = checkId(args.from);
   const to = args.to === undefined ? undefined : checkId(args.to);
-  const known = new Set(metas().map((m) => m.id));
+  const known = new Map(metas().map((m) => [m.id, m]));
   for (const id of [from, to]) if (id && !known.has(id)) throw new Error(`no checkpoint ${id}`);
   const entries: Array<{ p: string; c: string; t: string; a?: string; b?: string }> = [];
   let total = 0;
@@ -269,7 +258,8 @@ function diff(args: DiffArgs) {
   for (const root of ROOTS) {
     const aRoot = `${STORE}/${from}/${root}`;
     const bRoot = to ? `${STORE}/${to}/${root}` : `${SRC}/${root}`;
-    const changes = compare(aRoot, walk(aRoot), bRoot, walk(bRoot, to ? [] : EXCLUDES[root]), !!to);
+    // Content decides where size and mtime agree but the file may have been rewritten (tree.ts `compare`).
+    const changes = confirm(aRoot, bRoot, compare(aRoot, walk(aRoot), bRoot, walk(bRoot, to ? [] : EXCLUDES[root]), !!to, to ? undefined : changedSinceNs(known.get(from)!)));
     total += changes.length;
     for (const ch of changes) {
       if (entries.length >= args.maxEntries) break;
@@ -289,48 +279,12 @@ function diff(args: DiffArgs) {
   return { entries, total };
 }
 
-async function restore(args: { id: string; paths?: unknown }): Promise<{ warnings: string[] }> {
-  const id = checkId(args.id);
-  if (!existsSync(`${STORE}/${id}.json`)) throw new Error(`no checkpoint ${id}`);
-  // Its links are still to be made (by the writer, which every checkpoint, list or diff lets finish first).
-  if (existsSync(`${STORE}/${id}.pending`)) throw new Error(`checkpoint ${id} is still being completed; retry in a moment`);
-  if (args.paths !== undefined) return restorePaths(id, args.paths);
-  const copies = await Promise.all(ROOTS.map((root) => copyTree(`${STORE}/${id}/${root}`, `${DST}/${root}`, root, ['--delete'])));
-  return { warnings: copies.flatMap((c) => c.warnings) };
-}
-
-/**
- * Only these entries ("workspace/…", "home/…", checked again here) go back to checkpoint `id`: each is copied from
- * it, or deleted when the checkpoint has no such entry (--delete-missing-args). The list goes to rsync NUL-separated.
- */
-async function restorePaths(id: string, paths: unknown): Promise<{ warnings: string[] }> {
-  if (!Array.isArray(paths) || paths.length === 0 || paths.length > 1000) throw new Error('paths: 1 to 1000 entries');
-  const byRoot = new Map<Root, string[]>();
-  for (const p of paths) {
-    const [root, ...rest] = typeof p === 'string' ? p.split('/') : [];
-    const rel = rest.join('/');
-    if (!ROOTS.includes(root as Root) || !rel || rest.some((s) => s === '' || s === '.' || s === '..') || rel.includes('\0')) throw new Error('invalid path in paths');
-    byRoot.set(root as Root, [...(byRoot.get(root as Root) ?? []), rel]);
-  }
-  const warnings: string[] = [];
-  for (const [root, rels] of byRoot) {
-    const list = `/tmp/restore-${root}.list`;
-    writeFileSync(list, rels.join('\0') + '\0');
-    const excludes = EXCLUDES[root].map((e) => `--exclude=/${e}`);
-    const r = await rsync(['-a', '-r', '--numeric-ids', '--from0', `--files-from=${list}`, '--delete-missing-args', '--force', ...excludes, '--', `${STORE}/${id}/${root}/`, `${DST}/${root}/`]);
-    rmSync(list, { force: true });
-    if (r.code === 24 || r.code === 23) warnings.push(`${root}: some entries could not be restored (rsync ${r.code})`);
-    else if (r.code !== 0) throw new Error(`rsync failed (${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`);
-  }
-  return { warnings };
-}
-
 function storeBytes(): { totalBytes: number; count: number } {
   const all = metas();
   return { totalBytes: sizes(all).total, count: all.length };
 }
 
-const OPS: Record<string, (args: never) => unknown> = { checkpoint, list, diff, restore, size: storeBytes };
+const OPS: Record<string, (args: never) => unknown> = { checkpoint, prepare, list, diff, restore, size: storeBytes };
 
 const MAX_REQUEST_BYTES = 1024 * 1024;
 
@@ -341,6 +295,7 @@ async function handle(op: unknown, args: unknown): Promise<string> {
     if (op !== 'restore') {
       mkdirSync(STORE, { recursive: true });
       await finishPending(); // normally done right after the last answer; here after a crash
+      if (op !== 'prepare' && metas().length) dropBase(); // normally done by the first checkpoint; here after a crash
     }
     return JSON.stringify({ ok: true, result: await fn((args ?? {}) as never) });
   } catch (err) {

@@ -12,6 +12,8 @@ export interface Entry {
   ino: bigint;
   size: bigint;
   mtimeNs: bigint;
+  /** When the inode last changed (content, name, links, mode or times): the kernel sets it, the agent cannot forge it. */
+  ctimeNs: bigint;
   mode: number;
   uid: number;
   gid: number;
@@ -49,7 +51,7 @@ export function walk(root: string, excludes: readonly string[] = []): Map<string
       }
       if (out.size >= MAX_WALK_ENTRIES) throw new Error(`more than ${MAX_WALK_ENTRIES} entries`);
       const type = typeOf(st);
-      out.set(key, { type, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid) });
+      out.set(key, { type, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid) });
       if (type === 'd') visit(childRel, depth + 1);
     }
   };
@@ -67,13 +69,26 @@ function linkTarget(root: string, key: string): string {
   }
 }
 
+export interface TreeChange {
+  key: string;
+  change: Change;
+  type: EntryType;
+  /** Same type, size, mtime, mode and owner, yet the content may differ: `confirm` reads both to decide. */
+  maybe?: true;
+}
+
 /**
  * What changed from tree `a` to tree `b`. Same inode (a hard link of the store) means unchanged; otherwise the
  * test rsync uses (type, size, mtime to the nanosecond, mode, owner, link target). A directory is "changed" only
  * by its mode or owner: its mtime moves with every entry added or removed, which the entries already say.
+ * The quick test alone trusts the mtime, which the agent sets at will (`touch -d` to the nanosecond): a same-size
+ * rewrite with a forged mtime would pass it. So a regular file that passes it is only `maybe` unchanged when
+ * - `changedSince` (ns) is given and the file in `b` changed (ctime, which the kernel sets) at or after it: `a` was
+ *   taken before that moment, so it may hold other bytes;
+ * - both trees are the store's (`sameVolume`) and the two are distinct inodes.
  */
-export function compare(aRoot: string, a: Map<string, Entry>, bRoot: string, b: Map<string, Entry>, sameVolume: boolean): Array<{ key: string; change: Change; type: EntryType }> {
-  const out: Array<{ key: string; change: Change; type: EntryType }> = [];
+export function compare(aRoot: string, a: Map<string, Entry>, bRoot: string, b: Map<string, Entry>, sameVolume: boolean, changedSince?: bigint): TreeChange[] {
+  const out: TreeChange[] = [];
   for (const [key, ea] of a) {
     const eb = b.get(key);
     if (!eb) out.push({ key, change: 'D', type: ea.type });
@@ -82,9 +97,47 @@ export function compare(aRoot: string, a: Map<string, Entry>, bRoot: string, b: 
     else if (ea.mode !== eb.mode || ea.uid !== eb.uid || ea.gid !== eb.gid) out.push({ key, change: 'M', type: eb.type });
     else if (ea.type === 'f' && (ea.size !== eb.size || ea.mtimeNs !== eb.mtimeNs)) out.push({ key, change: 'M', type: 'f' });
     else if (ea.type === 'l' && linkTarget(aRoot, key) !== linkTarget(bRoot, key)) out.push({ key, change: 'M', type: 'l' });
+    else if (ea.type === 'f' && (sameVolume || (changedSince !== undefined && eb.ctimeNs >= changedSince))) out.push({ key, change: 'M', type: 'f', maybe: true });
   }
   for (const [key, eb] of b) if (!a.has(key)) out.push({ key, change: 'A', type: eb.type });
   return out.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+}
+
+/** The changes without the `maybe` ones whose bytes turn out equal (read in chunks; one that cannot be read counts as changed). */
+export function confirm(aRoot: string, bRoot: string, changes: TreeChange[]): TreeChange[] {
+  return changes.filter((c) => !c.maybe || !sameContent(aRoot, bRoot, c.key));
+}
+
+const CHUNK = 256 * 1024;
+const openRegular = (root: string, key: string): number => {
+  const fd = openSync(Buffer.concat([Buffer.from(root), SLASH, Buffer.from(key, 'latin1')]), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw new Error('not a regular file');
+  }
+  return fd;
+};
+
+function sameContent(aRoot: string, bRoot: string, key: string): boolean {
+  let fa = -1;
+  let fb = -1;
+  try {
+    fa = openRegular(aRoot, key);
+    fb = openRegular(bRoot, key);
+    const ba = Buffer.allocUnsafe(CHUNK);
+    const bb = Buffer.allocUnsafe(CHUNK);
+    for (let pos = 0; ; pos += CHUNK) {
+      const na = readSync(fa, ba, 0, CHUNK, pos);
+      const nb = readSync(fb, bb, 0, CHUNK, pos);
+      if (na !== nb || !ba.subarray(0, na).equals(bb.subarray(0, nb))) return false;
+      if (na === 0) return true;
+    }
+  } catch {
+    return false;
+  } finally {
+    if (fa >= 0) closeSync(fa);
+    if (fb >= 0) closeSync(fb);
+  }
 }
 
 /**

@@ -2,7 +2,8 @@
 // running, the daemon's attached stream into it, its state, stop and remove. Docker (local, Docker Desktop or a
 // remote DOCKER_HOST over TLS) is the one implementation; another engine (Kubernetes pods through the exec API,
 // see docs/scale-out.md) is one more module implementing this interface. The egress relay starts through it too
-// (attachHelper, hostGatewayAddresses): the broker never touches the engine's client.
+// (attachHelper, hostGatewayAddresses): the broker never touches the engine's client; so do the checkpoint store's
+// sidecars (StoreBackend: made, their program's channel opened, removed).
 import type Docker from 'dockerode';
 import { SandboxContainerDriver, type ContainerState } from './container.js';
 import { dockerOf, type DockerSource } from './docker-client.js';
@@ -10,6 +11,8 @@ import { SandboxDaemonClient, type DaemonLaunch } from './daemon-client.js';
 import { buildImage, imageExists, type BuildProgress } from './image.js';
 import { attachExecHelper, type AttachedHelper, type HelperSpec } from './exec-stream.js';
 import type { SandboxConfig } from './config.js';
+import { StoreChannel } from './checkpoint-channel.js';
+import { checkpointVolumeName, sidecarName, sidecarSpec, type StoreBackend, type StoreSide } from './checkpoint-sidecar.js';
 
 export interface RunningSandbox<Handle> {
   handle: Handle;
@@ -20,7 +23,7 @@ export interface RunningSandbox<Handle> {
   workspaceExisted: boolean;
 }
 
-export interface SandboxBackend<Handle = unknown> {
+export interface SandboxBackend<Handle = unknown> extends StoreBackend<Handle> {
   /** For messages and metrics: "docker". */
   readonly engine: string;
   /** Throws with what to do when the engine does not answer. */
@@ -51,6 +54,8 @@ export interface SandboxBackend<Handle = unknown> {
 }
 
 /** The engine does not answer (the name predates other engines; tool.ts shows its message as is). */
+const notFound = (e: { statusCode?: number }) => (e.statusCode === 404 ? undefined : Promise.reject(e));
+
 export class DockerUnavailableError extends Error {
   override readonly name = 'DockerUnavailableError';
 }
@@ -102,6 +107,34 @@ export class DockerBackend implements SandboxBackend<Docker.Container> {
 
   attachHelper(container: Docker.Container, spec: HelperSpec): Promise<AttachedHelper> {
     return attachExecHelper(container, spec);
+  }
+
+  async ensureStoreSidecar(side: StoreSide): Promise<Docker.Container> {
+    const spec = sidecarSpec(this.config, side);
+    const volume = checkpointVolumeName(this.config);
+    if (!(await this.storeExists())) await this.docker.createVolume({ Name: volume, Labels: spec.Labels });
+    let c: Docker.Container | null = this.docker.getContainer(spec.name!);
+    const info = await c.inspect().catch(() => null);
+    if (info && info.Config.Image !== spec.Image) {
+      await c.remove({ force: true }).catch(notFound);
+      c = null;
+    } else if (!info) c = null;
+    c ??= await this.docker.createContainer(spec);
+    if (!(await c.inspect()).State.Running) await c.start();
+    return c;
+  }
+
+  openStoreChannel(container: Docker.Container, cmd: string[], onGone: () => void): Promise<StoreChannel> {
+    return StoreChannel.open(this.docker, container, cmd, onGone);
+  }
+
+  async removeStoreSidecars({ store }: { store: boolean }): Promise<void> {
+    for (const side of ['writer', 'restorer'] as const) await this.docker.getContainer(sidecarName(this.config, side)).remove({ force: true }).catch(notFound);
+    if (store) await this.docker.getVolume(checkpointVolumeName(this.config)).remove({ force: true }).catch(notFound);
+  }
+
+  async storeExists(): Promise<boolean> {
+    return !!(await this.docker.getVolume(checkpointVolumeName(this.config)).inspect().catch(() => null));
   }
 
   async hostGatewayAddresses(): Promise<string[]> {

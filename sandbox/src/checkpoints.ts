@@ -17,19 +17,19 @@
 // changed and gives rsync only that: sandbox/checkpoints/incremental.ts). Operations go to a small program kept running in each sidecar
 // (sandbox/checkpoints/store-tool.ts, over checkpoint-channel.ts); its JSON answers are read with a bound and checked here.
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type Docker from 'dockerode';
-import { dockerOf, type DockerSource } from './docker-client.js';
 import { z } from 'zod';
 import { CHECKPOINT_ID, type CheckpointMeta } from '../checkpoints/layout.js';
 import { assets } from './assets.js';
-import { StoreChannel, StoreChannelGone } from './checkpoint-channel.js';
-import { DEFAULT_CHECKPOINT_RETENTION, imageOf, LABEL, type CheckpointRetention, type SandboxConfig } from './config.js';
-import { DAEMON_NODE, volumeNames } from './container.js';
+import { StoreChannelGone, type StoreChannel } from './checkpoint-channel.js';
+import type { StoreBackend, StoreSide } from './checkpoint-sidecar.js';
+import { DEFAULT_CHECKPOINT_RETENTION, type CheckpointRetention, type SandboxConfig } from './config.js';
+import { DAEMON_NODE } from './container.js';
 import { AbortedError } from './daemon-client.js';
 import { CHECKPOINT_OP_TIMEOUT_MS, type CheckpointOp } from './op-timeouts.js';
 
 export { CHECKPOINT_ID, EXCLUDES, ROOTS } from '../checkpoints/layout.js';
+export { checkpointVolumeName, sidecarName, sidecarSpec, type StoreBackend, type StoreSide } from './checkpoint-sidecar.js';
 
 
 export interface CheckpointInfo extends Omit<CheckpointMeta, 'previous'> {
@@ -60,6 +60,7 @@ const InfoSchema = z.object({
 });
 const ListSchema = z.object({ checkpoints: z.array(InfoSchema).max(2000), totalBytes: z.number().min(0) });
 const SizeSchema = z.object({ totalBytes: z.number().min(0), count: z.number().int().min(0) });
+const PrepareSchema = z.object({ made: z.boolean() });
 const RestoreSchema = z.object({ warnings: z.array(z.string().max(600)).max(10) });
 const DiffSchema = z.object({
   entries: z.array(z.object({ p: z.string().max(8192), c: z.enum(['A', 'M', 'D']), t: z.enum(['f', 'd', 'l', 'o']), a: z.string().optional(), b: z.string().optional() })),
@@ -76,17 +77,6 @@ export class CheckpointError extends Error {
   override readonly name = 'CheckpointError';
 }
 
-const STORE_CAPS = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID'];
-
-type Side = 'writer' | 'restorer';
-
-export function checkpointVolumeName(config: SandboxConfig): string {
-  return `suna-${config.name}-checkpoints`;
-}
-export function sidecarName(config: SandboxConfig, side: Side): string {
-  return `suna-${config.name}-ckpt-${side}`;
-}
-
 export function newCheckpointId(now = Date.now()): string {
   return `ck-${now.toString(36)}-${randomBytes(3).toString('hex')}`;
 }
@@ -95,66 +85,21 @@ export function assertCheckpointId(id: string): void {
   if (!CHECKPOINT_ID.test(id)) throw new CheckpointError(`"${id.slice(0, 40)}" is not a checkpoint id (ck-…); sandbox_checkpoints lists them`);
 }
 
-/** The sidecar: the store and the agent's volumes, one side read-only (see the header for which and why). */
-export function sidecarSpec(config: SandboxConfig, side: Side): Docker.ContainerCreateOptions {
-  const vols = volumeNames(config);
-  const labels: Record<string, string> = { [LABEL.managed]: 'true', [LABEL.checkpointStore]: config.name };
-  if (config.ephemeral) Object.assign(labels, { [LABEL.ephemeral]: 'true', [LABEL.owner]: labelOwner() });
-  const agentTrees = side === 'writer' ? '/src' : '/dst';
-  return {
-    name: sidecarName(config, side),
-    Image: imageOf(config),
-    Cmd: ['sleep', 'infinity'],
-    User: '0:0',
-    WorkingDir: '/',
-    Labels: labels,
-    Hostname: 'checkpoint-store',
-    Env: [],
-    HostConfig: {
-      Init: true,
-      ReadonlyRootfs: true,
-      CapDrop: ['ALL'],
-      CapAdd: STORE_CAPS,
-      SecurityOpt: ['no-new-privileges'],
-      Privileged: false,
-      NetworkMode: 'none',
-      Memory: 512 * 1024 * 1024,
-      MemorySwap: 512 * 1024 * 1024,
-      PidsLimit: 64,
-      Tmpfs: { '/tmp': 'rw,noexec,nosuid,nodev,size=16m' },
-      Mounts: [
-        { Type: 'volume', Source: vols.workspace, Target: `${agentTrees}/workspace`, ReadOnly: side === 'writer' },
-        { Type: 'volume', Source: vols.home, Target: `${agentTrees}/home`, ReadOnly: side === 'writer' },
-        { Type: 'volume', Source: checkpointVolumeName(config), Target: '/store', ReadOnly: side === 'restorer' },
-      ],
-      RestartPolicy: { Name: 'no' },
-      LogConfig: { Type: 'json-file', Config: { 'max-size': '64k', 'max-file': '1' } },
-    },
-  };
-}
-
-/** Same "<host>:<pid>" as the sandbox's own ephemeral labels, so the orphan reaper removes the sidecars too. */
-function labelOwner(): string {
-  return `${hostname()}:${process.pid}`;
-}
-
-const notFound = (e: { statusCode?: number }) => (e.statusCode === 404 ? undefined : Promise.reject(e));
 
 export class CheckpointStore {
-  private ready = new Map<Side, Promise<Docker.Container>>();
-  private channels = new Map<Side, Promise<StoreChannel>>();
+  private ready = new Map<StoreSide, Promise<Docker.Container>>();
+  private channels = new Map<StoreSide, Promise<StoreChannel>>();
   /** One operation at a time: two rsyncs into one store would race for "the previous checkpoint". */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Moves on each disconnect/remove: background work begun before it starts nothing after it. */
+  private epoch = 0;
 
   constructor(
-    private readonly dockerSource: DockerSource,
+    private readonly backend: StoreBackend<Docker.Container>,
     private readonly config: SandboxConfig,
     readonly retention: CheckpointRetention = config.checkpointRetention ?? DEFAULT_CHECKPOINT_RETENTION,
   ) {}
 
-  private get docker(): Docker {
-    return dockerOf(this.dockerSource);
-  }
 
   /**
    * Operations in order. The call's signal is honoured while it waits for its turn; once sent, an operation runs
@@ -169,7 +114,7 @@ export class CheckpointStore {
   }
 
   /** The sidecar, created (or replaced, after an image change) and started on first use. */
-  private sidecar(side: Side): Promise<Docker.Container> {
+  private sidecar(side: StoreSide): Promise<Docker.Container> {
     let p = this.ready.get(side);
     if (!p) {
       p = this.startSidecar(side);
@@ -179,28 +124,22 @@ export class CheckpointStore {
     return p;
   }
 
-  private async startSidecar(side: Side): Promise<Docker.Container> {
-    const spec = sidecarSpec(this.config, side);
-    const volume = checkpointVolumeName(this.config);
-    if (!(await this.docker.getVolume(volume).inspect().catch(() => null))) {
-      await this.docker.createVolume({ Name: volume, Labels: spec.Labels });
+  private async startSidecar(side: StoreSide): Promise<Docker.Container> {
+    const epoch = this.epoch;
+    const c = await this.backend.ensureStoreSidecar(side);
+    if (epoch !== this.epoch) {
+      // The sandbox was shut down meanwhile: leave nothing behind that holds its volumes.
+      await this.backend.removeStoreSidecars({ store: false });
+      throw new StoreChannelGone('the sandbox was shut down');
     }
-    let c: Docker.Container | null = this.docker.getContainer(spec.name!);
-    const info = await c.inspect().catch(() => null);
-    if (info && info.Config.Image !== spec.Image) {
-      await c.remove({ force: true }).catch(notFound);
-      c = null;
-    } else if (!info) c = null;
-    c ??= await this.docker.createContainer(spec);
-    if (!(await c.inspect()).State.Running) await c.start();
     return c;
   }
 
   /** The sidecar's store program, started once and kept (checkpoint-channel.ts). */
-  private channel(side: Side): Promise<StoreChannel> {
+  private channel(side: StoreSide): Promise<StoreChannel> {
     let p = this.channels.get(side);
     if (!p) {
-      p = this.sidecar(side).then((c) => StoreChannel.open(this.docker, c, [DAEMON_NODE, '-e', assets().checkpointStore, 'suna-checkpoint-store'], () => this.channels.delete(side)));
+      p = this.sidecar(side).then((c) => this.backend.openStoreChannel(c, [DAEMON_NODE, '-e', assets().checkpointStore, 'suna-checkpoint-store'], () => this.channels.delete(side)));
       p.catch(() => this.channels.delete(side));
       this.channels.set(side, p);
     }
@@ -208,14 +147,14 @@ export class CheckpointStore {
   }
 
   /** One store operation; when the sidecar or its program was gone, it is started again and the call made once more. */
-  private async run(side: Side, op: CheckpointOp, args: object, timeoutMs: number = CHECKPOINT_OP_TIMEOUT_MS[op]): Promise<unknown> {
+  private async run(side: StoreSide, op: CheckpointOp, args: object, timeoutMs: number = CHECKPOINT_OP_TIMEOUT_MS[op], retry = true): Promise<unknown> {
     const attempt = async () => (await this.channel(side)).request(op, args, timeoutMs);
     let answer: unknown;
     try {
       answer = await attempt();
     } catch (err) {
       const code = (err as { statusCode?: number }).statusCode;
-      if (!(err instanceof StoreChannelGone) && code !== 404 && code !== 409) throw err;
+      if (!retry || (!(err instanceof StoreChannelGone) && code !== 404 && code !== 409)) throw err;
       this.ready.delete(side);
       this.channels.delete(side);
       answer = await attempt();
@@ -233,6 +172,19 @@ export class CheckpointStore {
       const info = checked(InfoSchema, await this.run('writer', 'checkpoint', { id, label: label ?? '', createdAt: Date.now(), retention }));
       if (info.id !== id) throw new CheckpointError('the checkpoint store answered for another checkpoint');
       return info;
+    }, signal);
+  }
+
+  /**
+   * While the sandbox is idle and before the first checkpoint: copy (or bring up to date) the base the first
+   * checkpoint is then made against incrementally (store-tool.ts `prepare`). No checkpoint is made or listed; once
+   * one exists this does nothing. It waits its turn like any operation, so a checkpoint asked meanwhile waits for it.
+   */
+  prepareBase(signal?: AbortSignal): Promise<{ made: boolean }> {
+    const epoch = this.epoch;
+    return this.serial(async () => {
+      if (epoch !== this.epoch) return { made: false }; // shut down or reset since it was asked
+      return checked(PrepareSchema, await this.run('writer', 'prepare', {}, CHECKPOINT_OP_TIMEOUT_MS.prepare, false));
     }, signal);
   }
 
@@ -257,13 +209,14 @@ export class CheckpointStore {
 
   /** Bytes the store holds; undefined when it was never used (no sidecar is started just to say so). */
   async size(): Promise<{ totalBytes: number; count: number } | undefined> {
-    if (!(await this.docker.getVolume(checkpointVolumeName(this.config)).inspect().catch(() => null))) return undefined;
+    if (!(await this.backend.storeExists())) return undefined;
     return this.serial(async () => checked(SizeSchema, await this.run('writer', 'size', {})));
   }
 
   /** Remove the sidecars (they hold the agent's volumes); with `store`, the checkpoints too. */
   /** Close the channels to the sidecars' programs (they end; the sidecars stay). */
   disconnect(): void {
+    this.epoch++;
     for (const ch of this.channels.values()) void ch.then((c) => c.close(), () => {});
     this.channels.clear();
   }
@@ -271,9 +224,6 @@ export class CheckpointStore {
   async remove({ store }: { store: boolean }): Promise<void> {
     this.disconnect();
     this.ready.clear();
-    for (const side of ['writer', 'restorer'] as const) {
-      await this.docker.getContainer(sidecarName(this.config, side)).remove({ force: true }).catch(notFound);
-    }
-    if (store) await this.docker.getVolume(checkpointVolumeName(this.config)).remove({ force: true }).catch(notFound);
+    await this.backend.removeStoreSidecars({ store });
   }
 }

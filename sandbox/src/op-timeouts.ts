@@ -39,6 +39,8 @@ export const DAEMON_OP_TIMEOUT_MS: Readonly<Record<DaemonOp, number>> = {
  */
 export const CHECKPOINT_OP_TIMEOUT_MS = {
   checkpoint: 600_000,
+  // The base the first checkpoint is made against: a whole copy of the trees, in the background.
+  prepare: 600_000,
   restore: 600_000,
   diff: 300_000,
   // A listing waits for the links the previous checkpoint makes after its answer (incremental.ts).

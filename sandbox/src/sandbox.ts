@@ -79,7 +79,7 @@ export class Sandbox {
     this.backend = backend;
     this.driver = backend.driver;
     this.egress = new EgressBroker(backend, egressOf(config), log);
-    this.checkpoints = new CheckpointStore(this.dockerSource, config);
+    this.checkpoints = new CheckpointStore(backend, config);
   }
 
   get docker(): Docker {
@@ -91,6 +91,11 @@ export class Sandbox {
     const n = this.notices;
     this.notices = [];
     return n;
+  }
+
+  /** Connected to a live daemon now (nothing is started to find out). */
+  get running(): boolean {
+    return !!this.daemon?.isAlive;
   }
 
   /** Image present, container running, daemon connected; concurrent callers share one attempt. */

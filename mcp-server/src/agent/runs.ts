@@ -326,6 +326,11 @@ export class AgentRunManager {
     return true;
   }
 
+  /** Runs this process is driving right now (in this sandbox). */
+  runningRecords(): RunRecord[] {
+    return [...this.live.values()].map((l) => l.record).filter((r) => r.status === 'running');
+  }
+
   async list(): Promise<RunRecord[]> {
     const out: RunRecord[] = [];
     for (const id of await this.store.index(this.scope)) {

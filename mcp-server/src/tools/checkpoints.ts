@@ -42,6 +42,17 @@ function assertWithinRun(run: NonNullable<ToolContext['run']>, target: Checkpoin
     throw new ToolError(`${target.id} is older than this run (its checkpoint is ${run.checkpoint}): an agent run may restore only its own checkpoint or later ones; older ones are the user's to restore`);
 }
 
+/**
+ * A run restores only while no other run works in the sandbox: any run still going was active after every
+ * checkpoint older than now, so a restore (of the whole trees or of some paths) could undo its changes.
+ * Refused rather than scoped: which files another run changed is not known until it ends.
+ */
+function assertAlone(run: NonNullable<ToolContext['run']>, running: Array<{ id: string }>): void {
+  const others = running.filter((r) => r.id !== run.id).map((r) => r.id);
+  if (others.length)
+    throw new ToolError(`another agent run is working in this sandbox (${others.slice(0, 3).join(', ')}): a restore now could undo its changes. Finish without restoring and say what should be undone, or restore after that run has ended`);
+}
+
 export const sandboxCheckpoint = defineTool({
   name: 'sandbox_checkpoint',
   title: 'Checkpoint the sandbox',
@@ -121,6 +132,7 @@ export const sandboxRestore = defineTool({
     const known = await ctx.checkpoints.list();
     const target = known.checkpoints.find((c) => c.id === id);
     if (!target) throw new ToolError(`no checkpoint ${JSON.stringify(id.slice(0, 40))}; sandbox_checkpoints lists them`);
+    if (ctx.run) assertAlone(ctx.run, ctx.runtime.runs.runningRecords());
     if (ctx.run) assertWithinRun(ctx.run, target, known.checkpoints);
     if (entries) return restoreEntries(ctx, id, entries);
     const closed = await closePorts(ctx);

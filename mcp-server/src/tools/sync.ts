@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { SYNC_LIMITS } from '../sync/archive.js';
 import { saneManifest } from '../sync/manifest.js';
 import { abs, isMissing, pushValidated, sha256, validated } from '../sync/push.js';
+import { prepareBaseWhenIdle } from '../checkpoints/base-prep.js';
 import { openUploadChannel, type UploadChannel } from '../sync/upload-channel.js';
 import { bindSandbox } from '../sandbox-facade.js';
 import { defineTool, ToolError } from '../tool.js';
@@ -36,6 +37,7 @@ export const workspaceSyncPush = defineTool({
     // (No regular expression over megabytes of base64: a malformed archive fails tar validation instead.)
     const parsed = archive ? await validated(Buffer.from(archive, 'base64')) : null;
     const r = await pushValidated({ fs: ctx.fs, exec: ctx.exec, signal: ctx.signal, log: ctx.runtime.log }, parsed, remove, if_match);
+    prepareBaseWhenIdle(ctx.runtime); // the first checkpoint is then made against this tree
     const lines = [`wrote ${r.written} of ${r.entries} entries (${r.bytes} bytes), deleted ${r.deleted} of ${remove.length}`];
     if (r.mismatched.length) lines.push(`left alone because the sandbox copy changed: ${r.mismatched.join(', ')}`);
     if (r.failed.length) lines.push(`failed: ${r.failed.map((f) => `${f.path}: ${f.error}`).join('; ')}`);
@@ -137,7 +139,10 @@ export const workspaceSyncChannel = defineTool({
     const { runtime } = ctx;
     let channel = channels.get(runtime);
     if (!channel) {
-      channel = openUploadChannel((signal) => ({ ...bindSandbox(runtime.sandbox, signal), signal, log: runtime.log }));
+      channel = openUploadChannel((signal) => {
+        prepareBaseWhenIdle(runtime); // (re)started by each upload: the base is copied once they stop
+        return { ...bindSandbox(runtime.sandbox, signal), signal, log: runtime.log };
+      });
       channel.catch(() => channels.delete(runtime));
       channels.set(runtime, channel);
     }

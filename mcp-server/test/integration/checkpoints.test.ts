@@ -168,6 +168,30 @@ describe('checkpoints (real sandbox, store sidecars)', function () {
     assert.ok(((await s.ok('sandbox_checkpoints')).structured?.checkpoints as Array<{ id: string }>).some((c) => c.id === own), 'the run keeps its checkpoint');
   });
 
+  it('a run may not restore while another run works in the sandbox (it would undo that run\'s changes)', async () => {
+    const asked = fake.modelRequests().length;
+    // Run B writes a file, then keeps working (a long command) while run A tries to restore.
+    fake.push({ toolCalls: [{ name: 'shell_exec', args: { command: 'echo by-b > proj/by-b.txt; sleep 60', timeout_s: 120 } }] });
+    const b = String((await s.ok('agent_run', { task: 'run b', wait_s: 0 })).structured?.run_id);
+    for (let i = 0; i < 240 && (await sh('cat proj/by-b.txt 2>/dev/null || true')) !== 'by-b\n'; i++) await new Promise((r) => setTimeout(r, 250));
+    fake.push({ toolCalls: [{ name: 'sandbox_restore', args: { id: earlierRun } }] }, { text: 'A done.' }, { text: 'B done.' });
+    const a = String((await s.ok('agent_run', { task: 'run a', wait_s: 0 })).structured?.run_id);
+    const waitFor = async (runId: string) => {
+      let st = await s.ok('agent_status', { run_id: runId, wait_s: 0 });
+      for (let i = 0; i < 240 && st.structured?.status === 'running'; i++) {
+        await new Promise((r) => setTimeout(r, 1000));
+        st = await s.ok('agent_status', { run_id: runId, wait_s: 0 });
+      }
+      if (st.structured?.status === 'running') await s.call('agent_cancel', { run_id: runId });
+      return st;
+    };
+    assert.equal((await waitFor(a)).structured?.status, 'completed');
+    const toolResults = fake.modelRequests().slice(asked).map((r) => JSON.stringify(r.body));
+    assert.match(toolResults.find((t) => /another agent run/.test(t)) ?? '', new RegExp(`another agent run is working in this sandbox \\(${b}\\)`));
+    assert.equal(await sh('cat proj/by-b.txt'), 'by-b\n', "run B's file is untouched");
+    assert.equal((await waitFor(b)).structured?.status, 'completed');
+  });
+
   it('sandbox_status shows the store; retention keeps the newest and drops the oldest first', async () => {
     const status = await s.ok('sandbox_status');
     assert.match(status.text, /checkpoints: \d+ kept, \d+ MiB in the store/);

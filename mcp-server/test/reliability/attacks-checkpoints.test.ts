@@ -124,4 +124,27 @@ EOF`,
     assert.ok(unusual.every((c) => c.path.startsWith('"')));
     assert.ok(changes.some((c) => c.path === `/workspace/h/${'x'.repeat(255)}` && !c.unusual));
   });
+  it('a same-size rewrite with a forged mtime (to the nanosecond) is seen by diff and checkpoint, and undone by restore', async () => {
+    await sh("rm -rf forged && mkdir forged && printf AAAAAAAA > forged/a.txt && printf original > forged/b.txt && touch -d '2020-01-02 03:04:05.123456789' forged/a.txt forged/b.txt");
+    const id = await checkpoint('before the forgery');
+    const stamp = 'stat -c "%s %y" forged/a.txt';
+    const before = await sh(stamp);
+    // Same size, other bytes, then the mtime put back exactly: rsync's quick check and a plain compare pass it.
+    const forge = (bytes: string) => sh(`m="$(stat -c %y forged/a.txt)"; printf ${bytes} > forged/a.txt; touch -d "$m" forged/a.txt`);
+    await forge('BBBBBBBB');
+    assert.equal(await sh(stamp), before, 'the forgery keeps size and mtime');
+    const paths = async (from: string, to?: string) => ((await s.ok('sandbox_diff', { from, ...(to ? { to } : {}) })).structured?.changes as Array<{ path: string }>).map((c) => c.path);
+    assert.deepEqual(await paths(id), ['/workspace/forged/a.txt']);
+    const forgedId = await checkpoint('after the forgery');
+    assert.deepEqual(await paths(id, forgedId), ['/workspace/forged/a.txt'], 'the checkpoint holds the forged bytes, not a link to the old ones');
+    await s.ok('sandbox_restore', { id });
+    assert.equal(await sh('cat forged/a.txt forged/b.txt'), 'AAAAAAAAoriginal');
+    // Per-file restore: the same forgery, undone for the named file only.
+    await forge('CCCCCCCC');
+    await s.ok('sandbox_restore', { id, paths: ['forged/a.txt'] });
+    assert.equal(await sh('cat forged/a.txt'), 'AAAAAAAA');
+    // And the checkpoint of the forged state restores the forged bytes.
+    await s.ok('sandbox_restore', { id: forgedId });
+    assert.equal(await sh('cat forged/a.txt'), 'BBBBBBBB');
+  });
 });
