@@ -109,6 +109,7 @@ function post(agent: Agent, channel: UploadChannel, body: Buffer): Promise<{ sta
         });
       },
     );
+    req.on('socket', (socket) => socket.setNoDelay(true)); // the answer's last segment never waits for an ACK
     req.on('error', reject);
     req.on('timeout', () => req.destroy(new Error('the upload timed out')));
     req.end(body);

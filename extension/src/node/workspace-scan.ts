@@ -41,8 +41,9 @@ export async function scanWorkspace(root: string, extraExcludes: string[] = [], 
   const maxEntries = opts.maxEntries ?? 200_000;
   const tracked = gitTracked(root);
   const walk = async (dir: string): Promise<void> => {
-    await loadGitignore(root, dir, rules);
     const entries = await fsp.readdir(join(root, dir), { withFileTypes: true }).catch(() => []);
+    // Only a folder that has one is asked (a failed open per folder costs more than the listing).
+    if (entries.some((e) => e.name === '.gitignore')) await loadGitignore(root, dir, rules);
     const subdirs: string[] = [];
     for (const e of entries) {
       if (files.size >= maxEntries) break;

@@ -114,4 +114,17 @@ describe('initial push, streamed', () => {
     await assert.rejects(streamInitialPush({ root, caps: DEFAULT_CAPS, api, record: () => assert.fail('nothing recorded') }, scan.files, []), /refused by the server/);
     assert.ok(calls <= 2, `${calls} archives sent after the failure`);
   });
+
+  it('the scan follows .gitignore files at every level (read only where a folder has one)', async () => {
+    await put('.gitignore', '*.log\n');
+    await put('a.log', 'x');
+    await put('keep.txt', 'x');
+    await put('sub/.gitignore', 'secret.txt\n');
+    await put('sub/secret.txt', 'x');
+    await put('sub/deeper/secret.txt', 'x');
+    await put('sub/deeper/b.log', 'x');
+    await put('other/secret.txt', 'x');
+    const scan = await scanWorkspace(root);
+    assert.deepEqual([...scan.files.keys()].sort(), ['.gitignore', 'keep.txt', 'other/secret.txt', 'sub/.gitignore']);
+  });
 });
