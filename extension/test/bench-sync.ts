@@ -2,10 +2,12 @@
 // its peer measured in the same run — the same folder as a raw `tar` stream into the same container
 // (`tar -c | docker exec -i … tar -x`) — interleaved, the median of `reps`; then single-file edits reaching the
 // sandbox (write on disk → watcher notice → pushed, p50/p95) and a pull-back with nothing changed (the manifest's
-// hash cache at work). Exported for the repository's bench script; `tsx extension/test/bench-sync.ts` runs it alone.
-import { spawnSync } from 'node:child_process';
+// hash cache at work). Also the CPU each side used (this process and its children, the server, the sandbox container;
+// not dockerd, which other work shares): on a loaded machine the wall times swing, the CPU much less.
+// Exported for the repository's bench script; `tsx extension/test/bench-sync.ts` runs it alone.
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeWorkspace, sh, startSandboxServer, syncFixture } from './fixtures/sandbox-server.ts';
 
@@ -15,6 +17,10 @@ export interface SyncBenchResult {
   initialSyncMs: number;
   /** The same folder as a raw tar stream into the container, same run. */
   tarPeerMs: number;
+  /** CPU of one initial push: this process, the server, the sandbox container (median); NaN when unreadable. */
+  initialSyncCpuMs: number;
+  /** CPU of the peer: tar and docker (this process's children) and the container. */
+  tarPeerCpuMs: number;
   edits: number;
   editP50Ms: number;
   editP95Ms: number;
@@ -25,6 +31,47 @@ export interface SyncBenchResult {
 function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+}
+
+/** User + system ms of a process from /proc (`self`: with its waited-for children); NaN when unreadable. */
+function procCpuMs(pid: number | 'self', children: boolean): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ').map(Number);
+    return (f[11]! + f[12]! + (children ? f[13]! + f[14]! : 0)) * 10; // clock ticks of 10 ms
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU ms of a container so far (cgroup v1 or v2); NaN when neither is readable. */
+function containerCpuMs(id: string): number {
+  for (const [path, read] of [
+    [`/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`, (t: string) => Number(t) / 1e6],
+    [`/sys/fs/cgroup/system.slice/docker-${id}.scope/cpu.stat`, (t: string) => Number(/usage_usec (\d+)/.exec(t)?.[1]) / 1000],
+  ] as const) {
+    try {
+      return read(readFileSync(path, 'utf8'));
+    } catch {
+      /* next */
+    }
+  }
+  return NaN;
+}
+
+/** A meter of the CPU this process (with children), the server it launched and the sandbox container use. */
+function cpuMeter(container: string): () => number {
+  const server = Number(spawnSync('pgrep', ['-P', String(process.pid), '-f', 'cli.js']).stdout.toString().trim().split('\n')[0]);
+  let id = '';
+  try {
+    id = execFileSync('docker', ['inspect', '-f', '{{.Id}}', container]).toString().trim();
+  } catch {
+    /* NaN below */
+  }
+  const now = () => {
+    const own = process.cpuUsage();
+    return (own.user + own.system) / 1000 + procCpuMs('self', true) - procCpuMs('self', false) + procCpuMs(server, false) + containerCpuMs(id);
+  };
+  return now;
 }
 
 const CLEAR_WORKSPACE = 'find /workspace -mindepth 1 -maxdepth 1 ! -name .suna -exec rm -rf {} +';
@@ -57,15 +104,22 @@ export async function benchSync(opts: { files?: number; totalBytes?: number; edi
     await sh(conn, 'true'); // the sandbox is up before the clock starts
     const ours: number[] = [];
     const peer: number[] = [];
+    const oursCpu: number[] = [];
+    const peerCpu: number[] = [];
+    const cpu = cpuMeter(`suna-${sandboxName}`);
     let f = syncFixture(conn, root);
     for (let rep = 0; rep < reps; rep++) {
       await sh(conn, CLEAR_WORKSPACE);
+      let c0 = cpu();
       peer.push(rawTar(root, `suna-${sandboxName}`));
+      peerCpu.push(cpu() - c0);
       await sh(conn, CLEAR_WORKSPACE);
       f = syncFixture(conn, root); // a fresh base: everything is pushed again
+      c0 = cpu();
       const t0 = performance.now();
       await f.engine.start();
       ours.push(performance.now() - t0);
+      oursCpu.push(cpu() - c0);
     }
     const inSandbox = Number((await sh(conn, 'find . -type f -not -path "./.suna/*" | wc -l')).trim());
     if (inSandbox !== files + 1) throw new Error(`expected ${files + 1} files in the sandbox, found ${inSandbox}`);
@@ -91,6 +145,8 @@ export async function benchSync(opts: { files?: number; totalBytes?: number; edi
       bytes: files * per,
       initialSyncMs: Math.round(percentile(ours, 50)),
       tarPeerMs: Math.round(percentile(peer, 50)),
+      initialSyncCpuMs: Math.round(percentile(oursCpu, 50)),
+      tarPeerCpuMs: Math.round(percentile(peerCpu, 50)),
       edits,
       editP50Ms: Math.round(percentile(times, 50)),
       editP95Ms: Math.round(percentile(times, 95)),
@@ -108,6 +164,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.log(JSON.stringify(r));
     console.log(
       `initial sync ${r.files} files / ${(r.bytes / 1024 / 1024).toFixed(0)} MB: ${r.initialSyncMs} ms vs raw tar ${r.tarPeerMs} ms (${(r.initialSyncMs / r.tarPeerMs).toFixed(2)}×, goal ≤ 1.5×); ` +
+        `CPU ${r.initialSyncCpuMs} ms vs ${r.tarPeerCpuMs} ms (${(r.initialSyncCpuMs / r.tarPeerCpuMs).toFixed(2)}×); ` +
         `edit → sandbox p50 ${r.editP50Ms} ms, p95 ${r.editP95Ms} ms; idle pull ${r.idlePullMs} ms`,
     );
   }

@@ -1,7 +1,7 @@
 // The sync's tar writer and reader: what one writes the other reads back (long names through pax headers,
 // symlinks, modes), and a damaged or hostile buffer is refused with a reason instead of being read past.
 import assert from 'node:assert/strict';
-import { packTar, parseTar, TarFormatError } from '../src/sync/tar.ts';
+import { packTar, parseTar, TarFormatError, TarWriter } from '../src/sync/tar.ts';
 
 const limits = { maxEntries: 100 };
 const refused = (buf: Buffer, why: RegExp, l = limits) => assert.throws(() => parseTar(buf, l), (e: unknown) => e instanceof TarFormatError && why.test(e.message));
@@ -60,5 +60,31 @@ describe('sync tar', () => {
     const pax = packTar([{ path: `${'n'.repeat(300)}`, data: Buffer.from('x') }]);
     assert.equal(parseTar(pax, limits)[0]!.name, 'n'.repeat(300));
     refused(pax, /metadata header of \d+ bytes is over the 10 byte limit/, { maxEntries: 10, maxMetaBytes: 10 } as never);
+  });
+
+  it('TarWriter: files read in place, a file that shrank while read, growth past the first size, long names', () => {
+    const w = new TarWriter(1024); // far too small: it grows
+    const long = `${'x/'.repeat(80)}f.txt`;
+    const a = w.addFile('a.txt', 0o755, 5, (t) => (t.write('hello'), 5));
+    const shrunk = w.addFile('shrunk.txt', 0o644, 3000, (t) => (t.write('only this'), 9)); // announced 3000, got 9
+    w.addFile(long, 0o644, 2000, (t) => (t.fill(0x61), 2000));
+    w.addSymlink('link', 'a.txt');
+    w.addFile('empty', 0o644, 0, () => assert.fail('no read for an empty file'));
+    const buf = w.finish();
+    assert.equal(a.toString(), 'hello');
+    assert.equal(shrunk.toString(), 'only this');
+    assert.deepEqual(
+      parseTar(buf, limits).map((e) => [e.name, e.type, e.mode, e.size, e.linkname]),
+      [
+        ['a.txt', '0', 0o755, 5, ''],
+        ['shrunk.txt', '0', 0o644, 9, ''],
+        [long, '0', 0o644, 2000, ''],
+        ['link', '2', 0o777, 0, 'a.txt'],
+        ['empty', '0', 0o644, 0, ''],
+      ],
+    );
+    assert.equal(parseTar(buf, limits)[2]!.data.toString(), 'a'.repeat(2000));
+    assert.deepEqual(buf, packTar([{ path: 'a.txt', data: Buffer.from('hello'), mode: 0o755 }, { path: 'shrunk.txt', data: Buffer.from('only this') }, { path: long, data: Buffer.alloc(2000, 0x61) }, { path: 'link', target: 'a.txt' }, { path: 'empty', data: Buffer.alloc(0) }]), 'the same bytes as packTar');
+    assert.throws(() => new TarWriter().addFile('over', 0o644, 4, () => 5), /bad byte count/, 'a reader claiming more than it was given is refused');
   });
 });

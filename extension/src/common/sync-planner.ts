@@ -149,7 +149,7 @@ export function reconcile(input: ReconcileInput): Plan {
   return { items, pushBytes };
 }
 
-function mb(bytes: number): string {
+export function mb(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB` : `${Math.round(bytes / 1024)} KB`;
 }
 

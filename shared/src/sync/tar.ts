@@ -1,7 +1,8 @@
 // A minimal tar writer and reader over whole Buffers, for the workspace sync. Why not tar-stream: it moves
 // every entry through a stream and its callbacks, which cost more than the copy itself for thousands of small
 // files (≈1 s for 50 MB here); the sync only ever needs plain files, folders and symlinks in one buffer.
-// The writer emits ustar (pax headers for long names or targets); the reader understands ustar, pax and GNU
+// The writer (TarWriter) fills one growing buffer, letting the caller read each file straight into its place;
+// it emits ustar (pax headers for long names or targets); the reader understands ustar, pax and GNU
 // long names, checks each header's checksum and never reads past the buffer. It returns views, not copies.
 // Reading does not judge names or types: that is the caller's rule (mcp-server/src/sync/archive.ts).
 
@@ -35,8 +36,9 @@ function writeOctal(buf: Buffer, value: number, offset: number, length: number):
   buf.write(value.toString(8).padStart(length - 1, '0') + '\0', offset, length, 'ascii');
 }
 
-function header(name: string, type: string, size: number, mode: number, linkname = '', prefix = ''): Buffer {
-  const h = Buffer.alloc(BLOCK);
+/** Writes a ustar header for one entry into `h` (512 bytes, zeroed here). */
+function writeHeader(h: Buffer, name: string, type: string, size: number, mode: number, linkname = ''): void {
+  h.fill(0, 0, BLOCK);
   h.write(name, 0, 100, 'utf8');
   writeOctal(h, mode & 0o7777, 100, 8);
   writeOctal(h, 0, 108, 8);
@@ -47,11 +49,9 @@ function header(name: string, type: string, size: number, mode: number, linkname
   h.write(type, 156, 1, 'ascii');
   h.write(linkname, 157, 100, 'utf8');
   h.write('ustar\u000000', 257, 8, 'binary');
-  h.write(prefix, 345, 155, 'utf8');
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += h[i]!;
   h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'ascii');
-  return h;
 }
 
 function paxRecord(key: string, value: string): string {
@@ -63,26 +63,85 @@ function paxRecord(key: string, value: string): string {
 
 const padding = (size: number) => (BLOCK - (size % BLOCK)) % BLOCK;
 
+/**
+ * An archive built in one growing buffer, entry by entry, with each file's bytes written straight into their place
+ * (`fill` reads them there: no intermediate copy, no concatenation at the end). `fill` may deliver fewer bytes than
+ * announced (a file that shrank while read): the header is written after it, with the count it really got.
+ */
+export class TarWriter {
+  private buf: Buffer;
+  private length = 0;
+
+  constructor(expectedBytes = 64 * 1024) {
+    this.buf = Buffer.allocUnsafe(Math.max(expectedBytes, 4 * BLOCK));
+  }
+
+  /** Bytes so far (without the end blocks). */
+  get size(): number {
+    return this.length;
+  }
+
+  private reserve(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.length + n, this.buf.length * 2));
+    this.buf.copy(bigger, 0, 0, this.length);
+    this.buf = bigger;
+  }
+
+  private meta(path: string, linkname: string): void {
+    if (Buffer.byteLength(path) <= 100 && Buffer.byteLength(linkname) <= 100) return;
+    const pax = Buffer.from(paxRecord('path', path) + (linkname ? paxRecord('linkpath', linkname) : ''));
+    this.reserve(BLOCK + pax.length + padding(pax.length));
+    writeHeader(this.buf.subarray(this.length), 'PaxHeader', 'x', pax.length, 0o644);
+    pax.copy(this.buf, this.length + BLOCK);
+    this.buf.fill(0, this.length + BLOCK + pax.length, this.length + BLOCK + pax.length + padding(pax.length));
+    this.length += BLOCK + pax.length + padding(pax.length);
+  }
+
+  /** Adds a file of at most `size` bytes that `fill` writes into the view it gets; returns a view of the bytes. */
+  addFile(path: string, mode: number, size: number, fill: (target: Buffer) => number): Buffer {
+    this.meta(path, '');
+    this.reserve(BLOCK + size + padding(size));
+    const start = this.length + BLOCK;
+    const got = size ? fill(this.buf.subarray(start, start + size)) : 0;
+    if (!Number.isSafeInteger(got) || got < 0 || got > size) throw new RangeError('fill returned a bad byte count');
+    writeHeader(this.buf.subarray(this.length), Buffer.byteLength(path) > 100 ? path.slice(-100) : path, '0', got, mode);
+    this.buf.fill(0, start + got, start + got + padding(got));
+    this.length = start + got + padding(got);
+    return this.buf.subarray(start, start + got);
+  }
+
+  addSymlink(path: string, target: string, mode = 0o777): void {
+    this.meta(path, target);
+    this.reserve(BLOCK);
+    const long = Buffer.byteLength(path) > 100 || Buffer.byteLength(target) > 100;
+    writeHeader(this.buf.subarray(this.length), long ? path.slice(-100) : path, '2', 0, mode, long ? target.slice(0, 100) : target);
+    this.length += BLOCK;
+  }
+
+  /** The archive with its two end blocks (a view of the writer's buffer; add nothing after this). */
+  finish(): Buffer {
+    this.reserve(2 * BLOCK);
+    this.buf.fill(0, this.length, this.length + 2 * BLOCK);
+    return this.buf.subarray(0, this.length + 2 * BLOCK);
+  }
+}
+
+/** The bytes `packTar` will produce for `entries` (so a writer can be sized once). */
+const entryBytes = (e: TarInput) => 3 * BLOCK + (e.target === undefined ? (e.data?.length ?? 0) + BLOCK : 0) + Buffer.byteLength(e.path) + Buffer.byteLength(e.target ?? '') + 64;
+
 /** One archive of files and symlinks, in order; folders are implied by the names. */
 export function packTar(entries: Iterable<TarInput>): Buffer {
-  const parts: Uint8Array[] = [];
-  const zeros = Buffer.alloc(BLOCK);
-  for (const e of entries) {
-    const symlink = e.target !== undefined;
-    const data = symlink ? Buffer.alloc(0) : (e.data ?? Buffer.alloc(0));
-    const linkname = e.target ?? '';
-    const type = symlink ? '2' : '0';
-    const mode = e.mode ?? (symlink ? 0o777 : 0o644);
-    const nameBytes = Buffer.byteLength(e.path);
-    if (nameBytes > 100 || Buffer.byteLength(linkname) > 100) {
-      const pax = Buffer.from(paxRecord('path', e.path) + (linkname ? paxRecord('linkpath', linkname) : ''));
-      parts.push(header('PaxHeader', 'x', pax.length, 0o644), pax, zeros.subarray(0, padding(pax.length)));
-      parts.push(header(e.path.slice(-100), type, data.length, mode, linkname.slice(0, 100)));
-    } else parts.push(header(e.path, type, data.length, mode, linkname));
-    if (data.length) parts.push(data, zeros.subarray(0, padding(data.length)));
+  const list = [...entries];
+  const w = new TarWriter(list.reduce((n, e) => n + entryBytes(e), 2 * BLOCK));
+  for (const e of list) {
+    if (e.target !== undefined) w.addSymlink(e.path, e.target, e.mode ?? 0o777);
+    else {
+      const data = e.data ?? Buffer.alloc(0);
+      w.addFile(e.path, e.mode ?? 0o644, data.length, (t) => (t.set(data), data.length));
+    }
   }
-  parts.push(zeros, zeros);
-  return Buffer.concat(parts);
+  return w.finish();
 }
 
 function readString(buf: Buffer, offset: number, length: number): string {
