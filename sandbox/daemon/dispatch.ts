@@ -1,5 +1,6 @@
 // Requests in, responses out: one JSON request per line (or per binary frame, whose raw payload goes to the
-// handler beside its arguments: see framing.ts), each answered by id (in completion order).
+// handler beside its arguments: see framing.ts), each answered by id (in completion order). A request without
+// an id is a notification (tunnel writes and acks, cancels): handled, never answered, its failure dropped.
 import { DaemonError } from './errors.js';
 import { DaemonErrorCodes as E, type DaemonOps } from './protocol.js';
 
@@ -22,6 +23,7 @@ export class Dispatcher {
       return;
     }
     const { id, op, args } = (req ?? {}) as { id?: unknown; op?: unknown; args?: unknown };
+    if (id === undefined) return void this.handle(undefined, op, args, payload);
     if (typeof id !== 'number' || !Number.isSafeInteger(id)) return;
     void this.handle(id, op, args, payload);
   }
@@ -31,13 +33,15 @@ export class Dispatcher {
     this.line(header, payload);
   }
 
-  private async handle(id: number, op: unknown, args: unknown, payload: Buffer | undefined): Promise<void> {
+  private async handle(id: number | undefined, op: unknown, args: unknown, payload: Buffer | undefined): Promise<void> {
     try {
       const fn = typeof op === 'string' && Object.hasOwn(this.handlers, op) ? (this.handlers[op as keyof Handlers] as (a: unknown, payload?: Buffer) => unknown) : undefined;
       if (!fn) throw new DaemonError(E.badRequest, `unknown op ${String(op).slice(0, 40)}`);
       if (args !== undefined && (typeof args !== 'object' || args === null || Array.isArray(args))) throw new DaemonError(E.badRequest, 'args must be an object');
-      this.send({ id, ok: true, result: await fn(args ?? {}, payload) });
+      const result = await fn(args ?? {}, payload);
+      if (id !== undefined) this.send({ id, ok: true, result });
     } catch (err) {
+      if (id === undefined) return;
       const e = err as NodeJS.ErrnoException;
       this.send({ id, ok: false, error: { code: String(e?.code ?? 'ERROR'), message: String(e?.message ?? e) } });
     }
