@@ -1,6 +1,7 @@
 // Requests in, responses out: one JSON request per line (or per binary frame, whose raw payload goes to the
 // handler beside its arguments: see framing.ts), each answered by id (in completion order). A request without
-// an id is a notification (tunnel writes and acks, cancels): handled, never answered, its failure dropped.
+// an id is a notification, for the few ops that are one (NOTIFICATION_OPS: tunnel bytes and acks, closes and
+// cancels): handled, never answered, its failure dropped. Any other op without an id is dropped unread.
 import { DaemonError } from './errors.js';
 import { DaemonErrorCodes as E, type DaemonOps } from './protocol.js';
 
@@ -10,6 +11,9 @@ export type Handlers = { [K in keyof DaemonOps]: (a: DaemonOps[K][0], payload?: 
 export const MAX_REQUEST_LINE_BYTES = 256 * 1024 * 1024;
 /** The largest raw payload of a binary frame (a sync archive: the host caps one at 96 MB). */
 export const MAX_FRAME_PAYLOAD_BYTES = 128 * 1024 * 1024;
+
+/** Ops the host sends without waiting for an answer; nothing else is run without an id. */
+export const NOTIFICATION_OPS: ReadonlySet<string> = new Set(['tunnelWrite', 'tunnelAck', 'tunnelClose', 'cancel', 'codeCancel']);
 
 export class Dispatcher {
   constructor(private readonly handlers: Handlers, private readonly send: (msg: unknown) => void) {}
@@ -23,7 +27,7 @@ export class Dispatcher {
       return;
     }
     const { id, op, args } = (req ?? {}) as { id?: unknown; op?: unknown; args?: unknown };
-    if (id === undefined) return void this.handle(undefined, op, args, payload);
+    if (id === undefined) return void (typeof op === 'string' && NOTIFICATION_OPS.has(op) && this.handle(undefined, op, args, payload));
     if (typeof id !== 'number' || !Number.isSafeInteger(id)) return;
     void this.handle(id, op, args, payload);
   }

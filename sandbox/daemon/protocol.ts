@@ -1,7 +1,8 @@
 // The wire protocol between the host (SandboxDaemonClient) and the in-sandbox daemon.
 // One newline-delimited JSON message per line, both ways, over the stdin/stdout of one attached exec.
 // Binary payloads travel as base64, except sync archives (host → daemon) and tunnel bytes (both ways), which
-// travel raw as binary frames (framing.ts). A request without an id is a notification: never answered.
+// travel raw as binary frames (framing.ts). A request without an id is a notification (only the ops that are
+// one: NOTIFICATION_OPS in dispatch.ts), never answered.
 
 export const DAEMON_PROTOCOL_VERSION = 3;
 

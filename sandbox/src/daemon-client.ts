@@ -148,9 +148,9 @@ export class SandboxDaemonClient extends EventEmitter<{ event: [DaemonEvent]; cl
     if (!this.alive) return false;
     const message = JSON.stringify({ op, args });
     if (!payload) return this.stream.write(message + '\n');
-    const [head, body] = binaryFrame(message, payload);
-    this.stream.write(head);
-    return this.stream.write(body); // adjacent: nothing interleaves
+    let flowing = true;
+    for (const part of binaryFrame(message, payload)) flowing = this.stream.write(part); // adjacent: nothing interleaves
+    return flowing;
   }
 
   close(reason: Error = new DaemonGoneError('closed')): void {

@@ -25,6 +25,22 @@ const CHROMIUM_FLAGS = [
   '--disable-quic',
   '--mute-audio',
   '--disable-auto-reload', // an error page reloading itself would interrupt the agent's next navigation
+  // As Playwright launches Chromium (chromiumSwitches): no throttling of a page it deems in the background, no
+  // back/forward cache (a page kept alive per navigation), no paint holding (a held first paint delays load
+  // events), no field trials or IPC flood protection changing timings run to run.
+  '--disable-field-trial-config',
+  '--disable-background-timer-throttling',
+  '--disable-backgrounding-occluded-windows',
+  '--disable-renderer-backgrounding',
+  '--disable-back-forward-cache',
+  '--disable-ipc-flooding-protection',
+  '--disable-hang-monitor',
+  '--disable-breakpad',
+  '--disable-extensions',
+  '--disable-default-apps',
+  '--no-default-browser-check',
+  '--password-store=basic',
+  '--disable-features=PaintHolding,MediaRouter,OptimizationHints,NetworkTimeServiceQuerying,AvoidUnnecessaryBeforeUnloadCheckSync',
   `--window-size=${VIEWPORT.width},${VIEWPORT.height}`,
   `--remote-debugging-port=${CDP_PORT}`,
   `--proxy-server=${EGRESS_PROXY_URL}`, // the sandbox's only way out (egress policy); loopback stays direct

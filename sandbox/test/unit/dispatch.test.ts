@@ -54,13 +54,18 @@ describe('Dispatcher', () => {
     assert.deepEqual(calls, []);
   });
 
-  it('a request without an id is a notification: handled, never answered, its refusal dropped', async () => {
-    const { d, sent, calls } = dispatcher();
-    d.line('{"op":"list","args":{"n":1}}');
-    d.line('{"op":"stat","args":{"path":"/workspace/x"}}');
+  it('a request without an id is a notification only for the ops that are one: handled, never answered', async () => {
+    const calls: unknown[] = [];
+    const sent: unknown[] = [];
+    const record = (a: unknown) => (calls.push(a), { ok: true });
+    const handlers = { tunnelAck: record, list: record, cancel: () => Promise.reject(new DaemonError('ENOENT', 'no such exec')) } as unknown as Handlers;
+    const d = new Dispatcher(handlers, (m) => void sent.push(m));
+    d.line('{"op":"tunnelAck","args":{"tunnelId":"t1","bytes":1}}');
+    d.line('{"op":"cancel","args":{"execId":"x1"}}'); // refused: dropped, no answer
+    d.line('{"op":"list","args":{}}'); // not a notification op: not run without an id
     d.line('{"op":"nope","args":{}}');
     await settle();
-    assert.deepEqual(calls, [{ n: 1 }]);
+    assert.deepEqual(calls, [{ tunnelId: 't1', bytes: 1 }]);
     assert.deepEqual(sent, []);
   });
 
