@@ -176,7 +176,8 @@ parts['panel-checkpoints'] = async () => (await import('./panel-checkpoints.mts'
 parts['panel-background'] = async () => void results.push(...(await (await import('./panel-background.mts')).benchBackgroundOutput()));
 parts['egress-cpu'] = async () => (await import('./egress.mts')).benchEgressCpu((r) => results.push(r)); // CPU per GiB by process, A/B with SUNA_BENCH_CLI
 parts['shared-daemon'] = async () => (await import('./shared-daemon.mts')).benchSharedDaemon((r) => results.push(r)); // issue 21: a second replica through the bridge
-parts['browser-peers'] = async () => void (await import('./browser.mts')).benchBrowserPeers(); // vs @playwright/mcp, prints its own rows
+parts['browser-peers'] = async () => void (await (await import('./browser.mts')).benchBrowserPeers()); // vs @playwright/mcp, prints its own rows
+parts['browser-profile'] = async () => (await import('./browser-profile.mts')).benchBrowserProfile(); // where a small-page navigate + snapshot spends its time
 const only = process.env.SUNA_BENCH?.split(',').map((s) => s.trim()).filter(Boolean);
 for (const [name, run] of Object.entries(parts)) if (!only || only.includes(name)) await run();
 
