@@ -37,6 +37,11 @@ export class TunnelSendCredit {
   get bytesInFlight(): number {
     return this.inFlight;
   }
+
+  /** The window is used up (the source stays paused until an ack). */
+  get full(): boolean {
+    return this.inFlight >= TUNNEL_WINDOW_BYTES;
+  }
 }
 
 /** What a receiver accepts unacknowledged: the window, plus the chunk that crossed it (and one read racing the pause). */

@@ -140,6 +140,21 @@ export class SandboxDaemonClient extends EventEmitter<{ event: [DaemonEvent]; cl
     });
   }
 
+  /** Waiting for the stream to take writes again (one 'drain' listener for all of them). */
+  private readonly drainWaiters = new Set<() => void>();
+
+  /** Calls `fn` once the stream to the daemon drains (notify returned false), or at once when it is not backed up. */
+  whenWritable(fn: () => void): void {
+    if (!this.stream.writableNeedDrain) return fn();
+    if (!this.drainWaiters.size)
+      this.stream.once('drain', () => {
+        const waiters = [...this.drainWaiters];
+        this.drainWaiters.clear();
+        for (const w of waiters) w();
+      });
+    this.drainWaiters.add(fn);
+  }
+
   /**
    * A notification: no id, so the daemon never answers (e.g. cancel, and tunnel writes and acks on hot paths).
    * With `payload`, one binary frame carrying those bytes raw. Returns false when the stream is backed up.

@@ -113,8 +113,14 @@ async function relay(sandbox: Sandbox, socket: Socket, sandboxPort: number, requ
     return;
   }
   const send = (data: Buffer) => {
-    for (const chunk of tunnelChunks(data)) daemon.notify('tunnelWrite', { tunnelId }, chunk);
+    let flowing = true;
+    for (const chunk of tunnelChunks(data)) flowing = daemon.notify('tunnelWrite', { tunnelId }, chunk);
     credit.sent(data.length);
+    // A second gate, which forged acks cannot open: the stream to the daemon itself is backed up.
+    if (!flowing) {
+      socket.pause();
+      daemon.whenWritable(() => !credit.full && !socket.destroyed && socket.resume());
+    }
   };
   if (first?.length) send(first);
   socket.on('data', send);
