@@ -47,7 +47,7 @@ export async function benchBrowserProfile(): Promise<void> {
     let perPair = { ...traffic };
     // The daemon's host pid (the tunnel's sandbox end): CPU per pair, less sensitive to a loaded machine than time.
     const top = execFileSync('docker', ['top', `suna-${sandbox.config.name}`, '-eo', 'pid,args']).toString().split('\n');
-    const daemonPid = Number(top.find((l) => /suna-daemon/.test(l))?.trim().split(/\s+/)[0] ?? 0);
+    const daemonPid = Number(top.find((l) => /^\s*\d+\s+suna-daemon\b/.test(l))?.trim().split(/\s+/)[0] ?? 0);
     let cpu = { host: 0, daemon: 0 };
     for (let i = 0; i < pairs + 5; i++) {
       if (i === 5) {
