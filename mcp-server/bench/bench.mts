@@ -177,7 +177,8 @@ parts['panel-background'] = async () => void results.push(...(await (await impor
 parts['egress-cpu'] = async () => (await import('./egress.mts')).benchEgressCpu((r) => results.push(r)); // CPU per GiB by process, A/B with SUNA_BENCH_CLI
 parts['shared-daemon'] = async () => (await import('./shared-daemon.mts')).benchSharedDaemon((r) => results.push(r)); // issue 21: a second replica through the bridge
 parts['sandbox-memory'] = async () => (await import('./sandbox-memory.mts')).benchSandboxMemory((r) => results.push(r)); // issue 20: RSS/PSS/USS of daemon and relay, 1 and 4 sandboxes
-parts['browser-peers'] = async () => void (await import('./browser.mts')).benchBrowserPeers(); // vs @playwright/mcp, prints its own rows
+parts['browser-peers'] = async () => void (await (await import('./browser.mts')).benchBrowserPeers()); // vs @playwright/mcp, prints its own rows
+parts['browser-profile'] = async () => (await import('./browser-profile.mts')).benchBrowserProfile(); // where a small-page navigate + snapshot spends its time
 const only = process.env.SUNA_BENCH?.split(',').map((s) => s.trim()).filter(Boolean);
 for (const [name, run] of Object.entries(parts)) if (!only || only.includes(name)) await run();
 

@@ -6,7 +6,7 @@
 // meet, and their events go back only to the connection that asked. A connection that breaks the framing is
 // dropped alone. When the last connection goes, the daemon stops what it started and exits (as it did with one).
 import { Dispatcher, MAX_FRAME_PAYLOAD_BYTES, MAX_REQUEST_LINE_BYTES, type Handlers } from './dispatch.js';
-import { LineSplitter } from './framing.js';
+import { binaryFrame, LineSplitter } from './framing.js';
 import type { DaemonEvent } from './protocol.js';
 
 /** More than the replicas a deployment runs per sandbox; more connections are refused at once. */
@@ -18,7 +18,7 @@ export const MAX_UNREAD_BYTES = 600 * 1024 * 1024;
 export interface Link {
   onData(fn: (chunk: Buffer) => void): void;
   onEnd(fn: () => void): void;
-  write(text: string): void;
+  write(data: string | Uint8Array): void;
   /** Bytes written but not yet taken by the reader (a socket's writableLength; 0 when unknown). */
   unread(): number;
   close(): void;
@@ -78,11 +78,18 @@ export class Connections {
     const conn = m ? this.open.get(Number(m[1])) : undefined;
     if (!conn) return; // its connection is gone
     if (ev.ev === 'tunnelClosed') conn.tunnels.delete(scopedId);
+    // Tunnel bytes go raw, as a binary frame (its header names the tunnel), never as base64 in a JSON line.
+    if (ev.ev === 'tunnelData') return this.writeFrame(conn, JSON.stringify({ ev: ev.ev, tunnelId: m![2] }), ev.data);
     this.write(conn, 'execId' in ev ? { ...ev, execId: m![2] } : { ...ev, tunnelId: m![2] });
   }
 
   private write(conn: Connection, msg: unknown): void {
     conn.link.write(JSON.stringify(msg) + '\n');
+    if (conn.link.unread() > MAX_UNREAD_BYTES) this.detach(conn);
+  }
+
+  private writeFrame(conn: Connection, header: string, payload: Uint8Array): void {
+    for (const part of binaryFrame(header, payload)) conn.link.write(part); // adjacent: nothing interleaves
     if (conn.link.unread() > MAX_UNREAD_BYTES) this.detach(conn);
   }
 
@@ -121,7 +128,8 @@ export class Connections {
         else void h.tunnelClose({ tunnelId: id }); // its connection went while it opened
         return opened;
       },
-      tunnelWrite: (a) => h.tunnelWrite({ ...a, tunnelId: own(a.tunnelId) }),
+      tunnelWrite: (a, payload) => h.tunnelWrite({ ...a, tunnelId: own(a.tunnelId) }, payload),
+      tunnelAck: (a) => h.tunnelAck({ ...a, tunnelId: own(a.tunnelId) }),
       tunnelClose: (a) => {
         conn.tunnels.delete(own(a.tunnelId));
         return h.tunnelClose({ tunnelId: own(a.tunnelId) });

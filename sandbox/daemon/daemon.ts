@@ -76,7 +76,8 @@ async function main(): Promise<void> {
       codeCancel: (a) => kernel.cancel(a.runId),
       codeReset: () => kernel.reset(),
       tunnelOpen: (a) => tunnels.open(a),
-      tunnelWrite: (a) => tunnels.write(a),
+      tunnelWrite: (a, payload) => tunnels.write(a, payload),
+      tunnelAck: (a) => tunnels.ack(a),
       tunnelClose: (a) => tunnels.close(a),
     },
     // Every host went away: stop everything we started, then exit.

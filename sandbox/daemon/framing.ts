@@ -1,17 +1,19 @@
 // Framing of the daemon stream, used on both ends, with a ceiling on everything buffered.
 // Lines: newline-delimited JSON; a line longer than the limit is never buffered whole; the reader is told once
 // (a protocol violation) and nothing more is delivered.
-// Binary frames (host → daemon only, enabled by the reader that wants them): so bulk bytes (a sync archive)
-// travel raw instead of as base64 inside JSON. A frame starts where a line would, with a 0x00 byte (no JSON
+// Binary frames (enabled by the reader that wants them): so bulk bytes (a sync archive host → daemon, tunnel bytes
+// both ways, tunnel-flow.ts) travel raw instead of as base64 inside JSON. A frame starts where a line would, with a 0x00 byte (no JSON
 // line starts with one), then two big-endian u32 lengths — a JSON header, then the raw payload — then those
 // bytes. Both lengths are checked against the limits before anything is buffered (a frame claiming more than
 // the limit is a protocol violation, like an over-long line), the payload is delivered only once complete (a
 // frame cut short delivers nothing), and since the frame is self-delimiting a malformed header loses only its
-// own frame. A reader without binary frames (the host reading the daemon) sees such bytes as a line of garbage.
+// own frame. A reader without binary frames sees such bytes as a line of garbage.
 
 export const BINARY_FRAME_MARK = 0x00;
 const PREFIX_BYTES = 9;
 const EMPTY = Buffer.alloc(0);
+/** Frames up to this payload size are built as one buffer (the copy is cheaper than a second write). */
+const SMALL_FRAME_BYTES = 64 * 1024;
 /** The JSON header of a binary frame (id, op, args) is small; anything bigger is refused. */
 export const MAX_FRAME_HEADER_BYTES = 64 * 1024;
 
@@ -22,12 +24,15 @@ export interface BinaryFrames {
 }
 
 /** Builds one binary frame: prefix, JSON header, payload (as separate buffers: the payload is not copied). */
-export function binaryFrame(header: string, payload: Uint8Array): [Buffer, Uint8Array] {
+export function binaryFrame(header: string, payload: Uint8Array): [Buffer, Uint8Array] | [Buffer] {
   const json = Buffer.from(header, 'utf8');
   const prefix = Buffer.alloc(PREFIX_BYTES);
   prefix[0] = BINARY_FRAME_MARK;
   prefix.writeUInt32BE(json.length, 1);
   prefix.writeUInt32BE(payload.length, 5);
+  // A small frame (tunnel traffic: a CDP message) goes as one buffer: one write, one pipe message, one wake-up
+  // of each process on the way (dockerd, the shim), where two writes could cost two of each.
+  if (payload.length <= SMALL_FRAME_BYTES) return [Buffer.concat([prefix, json, payload])];
   return [Buffer.concat([prefix, json]), payload];
 }
 

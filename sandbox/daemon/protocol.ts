@@ -1,8 +1,10 @@
 // The wire protocol between the host (SandboxDaemonClient) and the in-sandbox daemon.
 // One newline-delimited JSON message per line, both ways, over the stdin/stdout of one attached exec.
-// Binary payloads (file contents, tunnel bytes) travel as base64.
+// Binary payloads travel as base64, except sync archives (host → daemon) and tunnel bytes (both ways), which
+// travel raw as binary frames (framing.ts). A request without an id is a notification (only the ops that are
+// one: NOTIFICATION_OPS in dispatch.ts), never answered.
 
-export const DAEMON_PROTOCOL_VERSION = 2;
+export const DAEMON_PROTOCOL_VERSION = 3;
 
 export interface ExecArgs {
   /** Shell command run with `bash -c`, or an argv array run without a shell (no injection possible). */
@@ -163,7 +165,10 @@ export interface DaemonOps {
   codeCancel: [{ runId: string }, { found: boolean }];
   codeReset: [Record<string, never>, { restarted: boolean }];
   tunnelOpen: [{ tunnelId: string; port: number; host?: string }, { opened: true }];
-  tunnelWrite: [{ tunnelId: string; data: string }, { ok: true }];
+  /** Sent as a notification (no id, no answer) in a binary frame: the payload is the bytes. Flow: tunnel-flow.ts. */
+  tunnelWrite: [{ tunnelId: string }, { ok: true }];
+  /** Notification: the host handed `bytes` of this tunnel's data on (credit back to the daemon). */
+  tunnelAck: [{ tunnelId: string; bytes: number }, { ok: true }];
   tunnelClose: [{ tunnelId: string }, { ok: true }];
 }
 
@@ -181,7 +186,10 @@ export type DaemonResponse =
 
 /** Unsolicited messages from the daemon. */
 export type DaemonEvent =
-  | { ev: 'tunnelData'; tunnelId: string; data: string }
+  /** Sent as a binary frame whose JSON header is `{ ev, tunnelId }` and whose payload is the bytes. */
+  | { ev: 'tunnelData'; tunnelId: string; data: Buffer }
+  /** The daemon handed `bytes` of the host's data on to the sandbox socket (credit back to the host). */
+  | { ev: 'tunnelAck'; tunnelId: string; bytes: number }
   | { ev: 'tunnelClosed'; tunnelId: string; error?: string }
   /** A piece of a streaming exec's output (stdout and stderr as they interleave; base64). */
   | { ev: 'execOutput'; execId: string; data: string }

@@ -46,7 +46,7 @@ export function socketLink(sock: net.Socket): Link {
   return {
     onData: (fn) => sock.on('data', fn),
     onEnd: (fn) => sock.once('close', fn),
-    write: (text) => void sock.write(text),
+    write: (data) => void sock.write(data),
     unread: () => sock.writableLength,
     close: () => sock.destroy(),
   };
@@ -67,7 +67,7 @@ export function stdioLink(): Link {
   return {
     onData: (fn) => process.stdin.on('data', fn),
     onEnd: (fn) => void ends.push(fn),
-    write: (text) => void (closed || process.stdout.write(text)),
+    write: (data) => void (closed || process.stdout.write(data)),
     unread: () => process.stdout.writableLength,
     close: () => {
       closed = true;

@@ -132,6 +132,7 @@ const schemas: Schemas = {
   codeReset: () => z.object({ restarted: z.boolean() }),
   tunnelOpen: () => z.object({ opened: z.literal(true) }),
   tunnelWrite: () => z.object({ ok: z.literal(true) }),
+  tunnelAck: () => z.object({ ok: z.literal(true) }),
   tunnelClose: () => z.object({ ok: z.literal(true) }),
 };
 
@@ -226,7 +227,7 @@ export function checkError(error: unknown): { code: string; message: string } {
 }
 
 const eventSchema = z.discriminatedUnion('ev', [
-  z.object({ ev: z.literal('tunnelData'), tunnelId: text(64), data: b64(BASE_LINE_BYTES / 2) }),
+  z.object({ ev: z.literal('tunnelAck'), tunnelId: text(64), bytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER) }),
   z.object({ ev: z.literal('tunnelClosed'), tunnelId: text(64), error: text(1000).optional() }),
   z.object({ ev: z.literal('execOutput'), execId: text(64), data: b64(EXEC_STREAM_CHUNK_BYTES) }),
   z.object({
@@ -241,4 +242,21 @@ const eventSchema = z.discriminatedUnion('ev', [
 export function checkEvent(msg: unknown): DaemonEvent | null {
   const r = eventSchema.safeParse(msg);
   return r.success ? (r.data as DaemonEvent) : null;
+}
+
+const tunnelFrameHeader = z.object({ ev: z.literal('tunnelData'), tunnelId: text(64) });
+
+/**
+ * A binary frame from the daemon: only tunnel data comes that way (its header `{ ev, tunnelId }`, its payload the
+ * bytes; the payload's size was bounded by the frame reader). Null for any other header.
+ */
+export function checkFrameEvent(header: Buffer, payload: Buffer): DaemonEvent | null {
+  let msg: unknown;
+  try {
+    msg = JSON.parse(header.toString('utf8'));
+  } catch {
+    return null;
+  }
+  const r = tunnelFrameHeader.safeParse(msg);
+  return r.success ? { ev: 'tunnelData', tunnelId: r.data.tunnelId, data: payload } : null;
 }

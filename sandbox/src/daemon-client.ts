@@ -1,12 +1,14 @@
 // Host side of the daemon protocol: starts the daemon with one attached `docker exec` and multiplexes
-// requests, responses and tunnel events over its stdin/stdout. What comes back is sandbox data: lines are
-// bounded (LineSplitter) and every answer and event is checked before use (daemon-answers.ts).
+// requests, responses and tunnel events over its stdin/stdout. What comes back is sandbox data: lines and binary
+// frames (tunnel bytes only) are bounded (LineSplitter) and every answer and event is checked before use
+// (daemon-answers.ts).
 import { EventEmitter } from 'node:events';
 import { PassThrough, type Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { binaryFrame, LineSplitter } from '../daemon/framing.js';
 import type { DaemonEvent, DaemonOp, DaemonOps } from '../daemon/protocol.js';
-import { answerLineLimit, BASE_LINE_BYTES, checkAnswer, checkError, checkEvent, malformedAnswer } from './daemon-answers.js';
+import { TUNNEL_MAX_CHUNK_BYTES } from '../daemon/tunnel-flow.js';
+import { answerLineLimit, BASE_LINE_BYTES, checkAnswer, checkError, checkEvent, checkFrameEvent, malformedAnswer } from './daemon-answers.js';
 
 /** The daemon (or its container) went away while a request was in flight. */
 export class DaemonGoneError extends Error {
@@ -82,7 +84,15 @@ export class SandboxDaemonClient extends EventEmitter<{ event: [DaemonEvent]; cl
     const splitter = new LineSplitter(
       (line) => client.onLine(line),
       () => client.lineLimit(),
-      (bytes, limit) => client.close(new DaemonProtocolError(`the sandbox daemon sent a line of more than ${limit} bytes (protocol violation); the connection was closed`)),
+      (bytes, limit) => client.close(new DaemonProtocolError(`the sandbox daemon sent a line or frame of more than ${limit} bytes (protocol violation); the connection was closed`)),
+      // Tunnel bytes come raw in binary frames, each at most one tunnel chunk (a bigger claim is refused unread).
+      {
+        maxPayloadBytes: TUNNEL_MAX_CHUNK_BYTES,
+        onFrame: (header, payload) => {
+          const ev = checkFrameEvent(header, payload);
+          if (ev) client.emit('event', ev);
+        },
+      },
     );
     stdout.on('data', (chunk: Buffer) => splitter.push(chunk));
     // Its last words are sandbox text: one cleaned, bounded line inside our own sentence.
@@ -134,11 +144,32 @@ export class SandboxDaemonClient extends EventEmitter<{ event: [DaemonEvent]; cl
     });
   }
 
-  /** Fire-and-forget (no response awaited), e.g. cancel and tunnel writes on hot paths. */
-  notify<K extends DaemonOp>(op: K, args: DaemonOps[K][0]): void {
-    if (!this.alive) return;
-    const id = this.nextId++;
-    this.stream.write(JSON.stringify({ id, op, args }) + '\n');
+  /** Waiting for the stream to take writes again (one 'drain' listener for all of them). */
+  private readonly drainWaiters = new Set<() => void>();
+
+  /** Calls `fn` once the stream to the daemon drains (notify returned false), or at once when it is not backed up. */
+  whenWritable(fn: () => void): void {
+    if (!this.stream.writableNeedDrain) return fn();
+    if (!this.drainWaiters.size)
+      this.stream.once('drain', () => {
+        const waiters = [...this.drainWaiters];
+        this.drainWaiters.clear();
+        for (const w of waiters) w();
+      });
+    this.drainWaiters.add(fn);
+  }
+
+  /**
+   * A notification: no id, so the daemon never answers (e.g. cancel, and tunnel writes and acks on hot paths).
+   * With `payload`, one binary frame carrying those bytes raw. Returns false when the stream is backed up.
+   */
+  notify<K extends DaemonOp>(op: K, args: DaemonOps[K][0], payload?: Uint8Array): boolean {
+    if (!this.alive) return false;
+    const message = JSON.stringify({ op, args });
+    if (!payload) return this.stream.write(message + '\n');
+    let flowing = true;
+    for (const part of binaryFrame(message, payload)) flowing = this.stream.write(part); // adjacent: nothing interleaves
+    return flowing;
   }
 
   close(reason: Error = new DaemonGoneError('closed')): void {

@@ -26,6 +26,7 @@ export const DAEMON_OP_TIMEOUT_MS: Readonly<Record<DaemonOp, number>> = {
   mkdir: 30_000,
   tunnelOpen: 15_000,
   tunnelWrite: 15_000,
+  tunnelAck: 15_000,
   tunnelClose: 15_000,
   extract: 300_000 + DAEMON_GRACE_MS, // callers pass the extraction's own timeout and add the grace
   codeRun: 100_000, // callers add the code's own timeout (Sandbox.codeRun): kernel start, interrupt and restart on top

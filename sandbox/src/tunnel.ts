@@ -1,11 +1,14 @@
 // TCP forwarding from a host port to a port inside the sandbox, carried over the daemon's attached stream.
 // It needs no published ports and no routable container IP, so it works the same on Linux Docker, Docker
 // Desktop and a remote DOCKER_HOST. Used by the browser (CDP) and by port_expose.
+// Bytes travel raw in binary frames both ways, unanswered, under credit flow control (tunnel-flow.ts): a client
+// that stops reading, or a daemon that floods past its window, cannot grow what the host buffers.
 // A tunnel may require a secret header (the browser's CDP tunnel does: otherwise any local process could
 // drive the sandbox's browser); port_expose tunnels are for the user and stay open to local clients.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { DaemonEvent } from '../daemon/protocol.js';
+import { TunnelReceipts, TunnelSendCredit, tunnelChunks } from '../daemon/tunnel-flow.js';
 import type { Sandbox } from './sandbox.js';
 
 export interface TcpForward {
@@ -70,7 +73,7 @@ function admit(socket: Socket, required: RequiredHeader): Promise<Buffer | null>
   });
 }
 
-/** One connection through the tunnel. Bytes from the sandbox arrive as daemon events. */
+/** One connection through the tunnel. Bytes from the sandbox arrive as daemon events (raw binary frames). */
 async function relay(sandbox: Sandbox, socket: Socket, sandboxPort: number, required?: RequiredHeader): Promise<void> {
   let first: Buffer | null = null;
   if (required) {
@@ -80,11 +83,19 @@ async function relay(sandbox: Sandbox, socket: Socket, sandboxPort: number, requ
   const tunnelId = `t${randomBytes(6).toString('hex')}`;
   socket.pause();
   let daemon;
+  // Host → sandbox: stop reading the client while the daemon holds a window's worth unacknowledged.
+  const credit = new TunnelSendCredit(socket);
   try {
     daemon = await sandbox.ensure();
+    const d = daemon;
+    // Sandbox → host: written to the client, acknowledged in batches; a daemon past its window loses the tunnel.
+    const receipts = new TunnelReceipts(socket, (bytes) => d.notify('tunnelAck', { tunnelId, bytes }));
     const onEvent = (ev: DaemonEvent) => {
-      if (ev.ev === 'tunnelData' && ev.tunnelId === tunnelId) socket.write(Buffer.from(ev.data, 'base64'));
-      else if (ev.ev === 'tunnelClosed' && ev.tunnelId === tunnelId) socket.end();
+      if (!('tunnelId' in ev) || ev.tunnelId !== tunnelId) return;
+      if (ev.ev === 'tunnelData') {
+        if (!receipts.received(ev.data)) socket.destroy();
+      } else if (ev.ev === 'tunnelAck') credit.acked(ev.bytes);
+      else if (ev.ev === 'tunnelClosed') socket.end();
     };
     const onDaemonClosed = () => socket.destroy();
     daemon.on('event', onEvent);
@@ -97,12 +108,22 @@ async function relay(sandbox: Sandbox, socket: Socket, sandboxPort: number, requ
     };
     socket.once('close', cleanup);
     await daemon.request('tunnelOpen', { tunnelId, port: sandboxPort }, { timeoutMs: 10_000 });
-    if (first?.length) daemon.notify('tunnelWrite', { tunnelId, data: first.toString('base64') });
   } catch {
     socket.destroy();
     return;
   }
-  socket.on('data', (chunk: Buffer) => daemon.notify('tunnelWrite', { tunnelId, data: chunk.toString('base64') }));
+  const send = (data: Buffer) => {
+    let flowing = true;
+    for (const chunk of tunnelChunks(data)) flowing = daemon.notify('tunnelWrite', { tunnelId }, chunk);
+    credit.sent(data.length);
+    // A second gate, which forged acks cannot open: the stream to the daemon itself is backed up.
+    if (!flowing) {
+      socket.pause();
+      daemon.whenWritable(() => !credit.full && !socket.destroyed && socket.resume());
+    }
+  };
+  if (first?.length) send(first);
+  socket.on('data', send);
   socket.on('error', () => socket.destroy());
   socket.resume();
 }

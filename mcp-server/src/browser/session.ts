@@ -9,6 +9,7 @@ import { registerSecret } from '@suna/shared';
 import { ToolError } from '../errors.js';
 import { verifyJpeg, verifyPng } from '../image-check.js';
 import type { Logger } from '../log.js';
+import { bindSandbox, type SandboxProcesses } from '../sandbox-facade.js';
 
 const CDP_PORT = 9222;
 /** Sent by us (fetch and playwright-core's connectOverCDP) on every CDP request; removed by the tunnel. */
@@ -26,6 +27,22 @@ const CHROMIUM_FLAGS = [
   '--disable-quic',
   '--mute-audio',
   '--disable-auto-reload', // an error page reloading itself would interrupt the agent's next navigation
+  // As Playwright launches Chromium (chromiumSwitches): no throttling of a page it deems in the background, no
+  // back/forward cache (a page kept alive per navigation), no paint holding (a held first paint delays load
+  // events), no field trials or IPC flood protection changing timings run to run.
+  '--disable-field-trial-config',
+  '--disable-background-timer-throttling',
+  '--disable-backgrounding-occluded-windows',
+  '--disable-renderer-backgrounding',
+  '--disable-back-forward-cache',
+  '--disable-ipc-flooding-protection',
+  '--disable-hang-monitor',
+  '--disable-breakpad',
+  '--disable-extensions',
+  '--disable-default-apps',
+  '--no-default-browser-check',
+  '--password-store=basic',
+  '--disable-features=PaintHolding,MediaRouter,OptimizationHints,NetworkTimeServiceQuerying,AvoidUnnecessaryBeforeUnloadCheckSync',
   `--window-size=${VIEWPORT.width},${VIEWPORT.height}`,
   `--remote-debugging-port=${CDP_PORT}`,
   `--proxy-server=${EGRESS_PROXY_URL}`, // the sandbox's only way out (egress policy); loopback stays direct
@@ -68,6 +85,8 @@ export class BrowserSession {
   private readonly cdpSecret = randomBytes(24).toString('base64url');
   private processId: string | null = null;
   private starting: Promise<Browser> | null = null;
+  /** Chromium's process, through the facade (default timeouts per op: op-timeouts.ts); the session outlives any one call. */
+  private readonly proc: SandboxProcesses;
   private current = 0;
   restarts = 0;
 
@@ -77,6 +96,7 @@ export class BrowserSession {
     private readonly profileMode: BrowserProfileMode = 'persistent',
   ) {
     registerSecret(this.cdpSecret);
+    this.proc = bindSandbox(sandbox, new AbortController().signal).proc;
   }
 
   get running(): boolean {
@@ -98,7 +118,7 @@ export class BrowserSession {
     const profile = persistent ? PERSISTENT_PROFILE_DIR : `/tmp/suna-chromium-${Date.now()}`;
     const prepare = persistent ? `mkdir -p ${profile} && rm -f ${PROFILE_LOCKS.map((l) => `${profile}/${l}`).join(' ')}` : 'rm -rf /tmp/suna-chromium-*';
     const command = `${prepare}; exec /usr/lib/chromium/chromium ${CHROMIUM_FLAGS.join(' ')} --user-data-dir=${profile} about:blank`;
-    const info = await this.sandbox.call('start', { command, cwd: '/workspace', name: 'chromium (browser tools)' }, { timeoutMs: 15_000 });
+    const info = await this.proc.start(command, { cwd: '/workspace', name: 'chromium (browser tools)' });
     this.processId = info.processId;
     this.forward ??= await forwardPort(this.sandbox, CDP_PORT, { requireHeader: { name: CDP_SECRET_HEADER, value: this.cdpSecret } });
     const headers = { [CDP_SECRET_HEADER]: this.cdpSecret };
@@ -112,9 +132,8 @@ export class BrowserSession {
         const v = (await res.json()) as { webSocketDebuggerUrl: string };
         wsUrl = v.webSocketDebuggerUrl.replace(/^ws:\/\/[^/]+/, `ws://127.0.0.1:${this.forward.port}`);
       } catch {
-        const out = await this.sandbox.call('output', { processId: info.processId, offset: 0, waitMs: 0 }, { timeoutMs: 5000 });
-        if (!out.running)
-          throw new BrowserUnavailableError(`Chromium exited at start (${out.exitCode ?? out.signal}): ${Buffer.from(out.data, 'base64').toString().slice(-500)}`);
+        const out = await this.proc.output(info.processId, { offset: 0, waitMs: 0, maxBytes: 64 * 1024 });
+        if (!out.running) throw new BrowserUnavailableError(`Chromium exited at start (${out.exitCode ?? out.signal}): ${out.text.slice(-500)}`);
         if (Date.now() > deadline) throw new BrowserUnavailableError('Chromium did not start within 20 s');
         await new Promise((r) => setTimeout(r, 150));
       }
@@ -130,7 +149,7 @@ export class BrowserSession {
   }
 
   private async processRunning(): Promise<boolean> {
-    const out = await this.sandbox.call('output', { processId: this.processId!, offset: Number.MAX_SAFE_INTEGER, waitMs: 0, maxBytes: 0 }, { timeoutMs: 5000 }).catch(() => null);
+    const out = await this.proc.output(this.processId!, { offset: Number.MAX_SAFE_INTEGER, waitMs: 0, maxBytes: 0 }).catch(() => null);
     return !!out?.running;
   }
 
@@ -153,7 +172,7 @@ export class BrowserSession {
 
   private async stopProcess(): Promise<void> {
     if (!this.processId) return;
-    await this.sandbox.call('kill', { processId: this.processId, signal: 'SIGKILL' }, { timeoutMs: 5000 }).catch(() => {});
+    await this.proc.kill(this.processId, 'SIGKILL').catch(() => {});
     this.processId = null;
   }
 

@@ -86,12 +86,23 @@ async function summarize(page: Page): Promise<PageSummary | null> {
 }
 
 /**
+ * Start loading Playwright's scripts into the new document (its utility world: the injected and utility scripts,
+ * about 86 KB that Chromium compiles per document) while the reply travels and the model decides, so the snapshot
+ * or action that nearly always follows a navigation finds them ready. Not awaited; a failure (the page moved on)
+ * costs nothing: the next call loads them itself.
+ */
+function warmUp(page: Page): void {
+  void page.locator('body').count().catch(() => {});
+}
+
+/**
  * What a navigation replies: title, where it landed when redirected, the start of the text and what can be acted
  * on — about 0.3 KB. The refs come from browser_snapshot: most pages are read or acted on once, and a snapshot
  * in every navigation reply cost ten times the tokens.
  */
 async function replyWithSummary(ctx: ToolContext, page: Page, headline: string, requested?: string): Promise<void> {
   const s = await summarize(page).catch(() => null);
+  warmUp(page);
   const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
   const lines = [headline];
   if (page.url() !== requested) lines.push(`url: ${page.url()}`);

@@ -97,8 +97,8 @@ describe('daemon connections (one per replica)', () => {
     conns.emit({ ev: 'quota', usedBytes: 1, quotaBytes: 2, stopped: [] } as DaemonEvent);
     assert.equal(a.lines.length + b.lines.length, 2);
     b.hangUp();
-    conns.emit({ ev: 'tunnelData', tunnelId: '2:t1', data: '' });
-    conns.emit({ ev: 'tunnelData', tunnelId: 'not-scoped', data: '' });
+    conns.emit({ ev: 'tunnelData', tunnelId: '2:t1', data: Buffer.alloc(0) });
+    conns.emit({ ev: 'tunnelData', tunnelId: 'not-scoped', data: Buffer.alloc(0) });
     assert.equal(a.lines.length, 1);
   });
 

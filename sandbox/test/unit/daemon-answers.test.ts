@@ -2,7 +2,7 @@
 // answers bounded by the request, refusals reduced to a code and one clean line, unknown events dropped.
 import assert from 'node:assert/strict';
 import { EXEC_STREAM_CHUNK_BYTES } from '../../daemon/protocol.ts';
-import { BASE_LINE_BYTES, answerLineLimit, b64Len, checkAnswer, checkError, checkEvent } from '../../src/daemon-answers.ts';
+import { BASE_LINE_BYTES, answerLineLimit, b64Len, checkAnswer, checkError, checkEvent, checkFrameEvent } from '../../src/daemon-answers.ts';
 
 const b64 = (n: number) => Buffer.alloc(n, 7).toString('base64');
 
@@ -67,10 +67,18 @@ describe('daemon answers', () => {
   });
 
   it('events: known shapes pass, free text ("log") and malformed ones are dropped', () => {
-    assert.deepEqual(checkEvent({ ev: 'tunnelData', tunnelId: 't1', data: b64(3) }), { ev: 'tunnelData', tunnelId: 't1', data: b64(3) });
+    assert.deepEqual(checkEvent({ ev: 'tunnelAck', tunnelId: 't1', bytes: 262144 }), { ev: 'tunnelAck', tunnelId: 't1', bytes: 262144 });
+    assert.equal(checkEvent({ ev: 'tunnelAck', tunnelId: 't1', bytes: -1 }), null);
+    assert.equal(checkEvent({ ev: 'tunnelData', tunnelId: 't1', data: b64(3) }), null, 'tunnel bytes come only as binary frames');
     assert.equal(checkEvent({ ev: 'log', message: 'disk quota exceeded: forged' }), null);
     assert.equal(checkEvent({ ev: 'quota', usedBytes: 'lots', quotaBytes: 1, stopped: [] }), null);
-    assert.equal(checkEvent({ ev: 'tunnelData', tunnelId: 't1', data: b64(BASE_LINE_BYTES) }), null);
+  });
+
+  it('binary frames: only tunnel data, its header checked, its payload passed as it came', () => {
+    const payload = Buffer.from('raw');
+    assert.deepEqual(checkFrameEvent(Buffer.from('{"ev":"tunnelData","tunnelId":"t1"}'), payload), { ev: 'tunnelData', tunnelId: 't1', data: payload });
+    for (const header of ['{"ev":"quota","usedBytes":1,"quotaBytes":1,"stopped":[]}', '{"id":1,"ok":true,"result":{}}', '{"ev":"tunnelData"}', `{"ev":"tunnelData","tunnelId":"${'t'.repeat(65)}"}`, 'not json'])
+      assert.equal(checkFrameEvent(Buffer.from(header), payload), null, header);
   });
 
   it('live exec output: a bounded base64 piece per event, nothing else', () => {

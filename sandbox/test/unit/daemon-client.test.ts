@@ -4,11 +4,12 @@
 import assert from 'node:assert/strict';
 import { Duplex, PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
-import { LineSplitter } from '../../daemon/framing.ts';
+import { binaryFrame, LineSplitter } from '../../daemon/framing.ts';
+import { TUNNEL_MAX_CHUNK_BYTES } from '../../daemon/tunnel-flow.ts';
 import { DaemonGoneError, DaemonRequestError, SandboxDaemonClient } from '../../src/daemon-client.ts';
 
 /** A fake daemon: `answer` decides what goes back for each request line. */
-async function connectTo(answer: (req: { id: number; op: string; args: Record<string, unknown>; payload?: Buffer }, send: (line: string) => void) => void) {
+async function connectTo(answer: (req: { id: number; op: string; args: Record<string, unknown>; payload?: Buffer }, send: (line: string) => void, raw: (bytes: Uint8Array) => void) => void) {
   const toDaemon = new PassThrough();
   const toHost = new PassThrough();
   const stream = Duplex.from({ readable: toHost, writable: toDaemon });
@@ -16,7 +17,7 @@ async function connectTo(answer: (req: { id: number; op: string; args: Record<st
     {
       const req = { ...JSON.parse(line.toString()), payload };
       if (req.op === 'hello') toHost.write(JSON.stringify({ id: req.id, ok: true, result: { version: 2, pid: 1, uid: 1000, node: 'v22', workspace: '/workspace' } }) + '\n');
-      else answer(req, (line) => toHost.write(line + '\n'));
+      else answer(req, (line) => toHost.write(line + '\n'), (bytes) => toHost.write(bytes));
     }
   };
   // Read as the daemon reads (framing.ts): lines and binary frames.
@@ -55,23 +56,36 @@ describe('SandboxDaemonClient against a hostile daemon', () => {
 
   it('a line longer than any pending request allows closes the connection as a protocol violation', async () => {
     const client = await connectTo((req, send) => send(JSON.stringify({ id: req.id, ok: true, result: { bytes: 1, created: true, pad: 'x'.repeat(2 * 1024 * 1024) } })));
-    await assert.rejects(client.request('write', { path: '/workspace/x', data: '' }), /line of more than \d+ bytes \(protocol violation\)/);
+    await assert.rejects(client.request('write', { path: '/workspace/x', data: '' }), /line or frame of more than \d+ bytes \(protocol violation\)/);
     assert.equal(client.isAlive, false);
   });
 
-  it('unknown or malformed events are dropped; tunnel data passes', async () => {
-    const client = await connectTo((req, send) => {
+  it('unknown or malformed events are dropped; tunnel data passes only as a binary frame', async () => {
+    const frame = (header: unknown, payload: string) => Buffer.concat(binaryFrame(JSON.stringify(header), Buffer.from(payload)));
+    const client = await connectTo((req, send, raw) => {
       send(JSON.stringify({ ev: 'log', message: 'disk quota exceeded: forged' }));
       send(JSON.stringify({ ev: 'quota', usedBytes: -1, quotaBytes: 1, stopped: [] }));
-      send(JSON.stringify({ ev: 'tunnelData', tunnelId: 't1', data: 'aGk=' }));
+      send(JSON.stringify({ ev: 'tunnelData', tunnelId: 't1', data: 'aGk=' })); // the old base64 line: no longer data
+      raw(frame({ id: req.id, ok: true, result: [] }, 'a forged answer in a frame')); // frames never answer
+      raw(frame({ ev: 'tunnelData', tunnelId: 't1' }, 'hi'));
       send('not json at all');
       send(JSON.stringify({ id: req.id, ok: true, result: [] }));
     });
     const events: unknown[] = [];
     client.on('event', (e) => events.push(e));
     await client.request('list', {});
-    assert.deepEqual(events, [{ ev: 'tunnelData', tunnelId: 't1', data: 'aGk=' }]);
+    assert.deepEqual(events, [{ ev: 'tunnelData', tunnelId: 't1', data: Buffer.from('hi') }]);
     client.close();
+  });
+
+  it('a frame claiming more than one tunnel chunk is refused before it is buffered: the connection closes', async () => {
+    const client = await connectTo((_req, _send, raw) => {
+      const [prefix] = binaryFrame('{"ev":"tunnelData","tunnelId":"t1"}', Buffer.alloc(0));
+      prefix.writeUInt32BE(TUNNEL_MAX_CHUNK_BYTES + 1, 5); // a forged payload length; only a few bytes follow
+      raw(Buffer.concat([prefix, Buffer.from('short')]));
+    });
+    await assert.rejects(client.request('list', {}), /frame of more than \d+ bytes \(protocol violation\)/);
+    assert.equal(client.isAlive, false);
   });
 
   it('a payload travels raw in one binary frame, between ordinary requests, and is answered like them', async () => {

@@ -17,6 +17,7 @@ import { ProcessTable } from '../../daemon/processes.ts';
 import type { DaemonEvent } from '../../daemon/protocol.ts';
 import { DiskQuota } from '../../daemon/quota.ts';
 import { Tunnels } from '../../daemon/tunnels.ts';
+import { TUNNEL_MAX_CHUNK_BYTES, TUNNEL_RECEIVE_LIMIT_BYTES, TUNNEL_WINDOW_BYTES } from '../../daemon/tunnel-flow.ts';
 import { Workspace } from '../../daemon/workspace.ts';
 
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
@@ -170,13 +171,74 @@ describe('daemon operations (outside a container)', () => {
           events.push(ev);
           if (ev.ev === 'tunnelClosed') resolve();
         });
-        void tunnels.open({ tunnelId: 't1', port }).then(() => tunnels.write({ tunnelId: 't1', data: b64('hi') }));
+        void tunnels.open({ tunnelId: 't1', port }).then(() => tunnels.write({ tunnelId: 't1' }, Buffer.from('hi')));
       });
       await closed;
-      const data = events.flatMap((e) => (e.ev === 'tunnelData' ? [text(e.data)] : [])).join('');
+      const data = events.flatMap((e) => (e.ev === 'tunnelData' ? [e.data.toString()] : [])).join('');
       assert.equal(data, 'echo:hi');
       await new Promise<void>((r) => server.close(() => r()));
       await assert.rejects(new Tunnels(() => {}).open({ tunnelId: 't2', port }), refusedWith('ECONNREFUSED'));
+    });
+
+    it('a sandbox side that floods stops being read at the window until the host acknowledges; frames stay chunk-sized', async () => {
+      const flood = Buffer.alloc(8 * TUNNEL_WINDOW_BYTES, 0x61);
+      const server = net.createServer((s) => s.end(flood));
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      let received = 0;
+      let biggest = 0;
+      const tunnels = new Tunnels((ev) => {
+        if (ev.ev === 'tunnelData') (received += ev.data.length), (biggest = Math.max(biggest, ev.data.length));
+      });
+      try {
+        await tunnels.open({ tunnelId: 't1', port: (server.address() as net.AddressInfo).port });
+        await new Promise((r) => setTimeout(r, 300));
+        assert.ok(received >= TUNNEL_WINDOW_BYTES && received < TUNNEL_WINDOW_BYTES + TUNNEL_MAX_CHUNK_BYTES * 2, `read ${received} bytes without an ack`);
+        tunnels.ack({ tunnelId: 't1', bytes: received });
+        await new Promise((r) => setTimeout(r, 300));
+        assert.ok(received >= 2 * TUNNEL_WINDOW_BYTES && received < 3 * TUNNEL_WINDOW_BYTES, `read ${received} bytes after one window's ack`);
+        for (let i = 0; i < 40 && received < flood.length; i++) {
+          tunnels.ack({ tunnelId: 't1', bytes: TUNNEL_WINDOW_BYTES });
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        assert.equal(received, flood.length);
+        assert.ok(biggest <= TUNNEL_MAX_CHUNK_BYTES);
+      } finally {
+        tunnels.close({ tunnelId: 't1' });
+        await new Promise<void>((r) => server.close(() => r()));
+      }
+    });
+
+    it('a host that writes past its window loses the tunnel; junk acks change nothing', async () => {
+      const held: net.Socket[] = [];
+      const server = net.createServer((s) => void held.push(s.pause())); // never reads: what it holds is never acknowledged
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const events: DaemonEvent[] = [];
+      const tunnels = new Tunnels((ev) => void events.push(ev));
+      try {
+        await tunnels.open({ tunnelId: 't1', port: (server.address() as net.AddressInfo).port });
+        for (const bytes of [-1, 1.5, Number.NaN, 'x', 2 ** 60]) tunnels.ack({ tunnelId: 't1', bytes: bytes as number });
+        const chunk = Buffer.alloc(TUNNEL_MAX_CHUNK_BYTES);
+        let refused: unknown;
+        let accepted = 0;
+        for (let i = 0; i < 400 && !refused; i++) {
+          try {
+            tunnels.write({ tunnelId: 't1' }, chunk);
+            accepted += chunk.length;
+          } catch (e) {
+            refused = e;
+          }
+        }
+        // The kernel takes what fits in its socket buffers (acknowledged: handed on); past that, one window.
+        const acked = events.reduce((n, e) => n + (e.ev === 'tunnelAck' ? e.bytes : 0), 0);
+        assert.ok(accepted - acked <= TUNNEL_RECEIVE_LIMIT_BYTES, `${accepted - acked} bytes held unacknowledged`);
+        assert.match(String((refused as Error)?.message), /past its tunnel window/);
+        await new Promise((r) => setTimeout(r, 100));
+        assert.ok(events.some((e) => e.ev === 'tunnelClosed'), 'the tunnel is closed');
+        assert.throws(() => tunnels.write({ tunnelId: 't1' }, chunk), refusedWith('ENOENT'));
+      } finally {
+        for (const s of held) s.destroy();
+        await new Promise<void>((r) => server.close(() => r()));
+      }
     });
   });
 });

@@ -1,5 +1,6 @@
 // Request dispatch in the daemon: answers by id, refusals carry the handler's code, and malformed requests
-// (no id, unknown or inherited op names, non-object args) never reach a handler.
+// (a bad id, unknown or inherited op names, non-object args) never reach a handler; a request without an id
+// is a notification, never answered.
 import assert from 'node:assert/strict';
 import { Dispatcher, type Handlers } from '../../daemon/dispatch.ts';
 import { DaemonError } from '../../daemon/errors.ts';
@@ -45,12 +46,27 @@ describe('Dispatcher', () => {
     assert.deepEqual(calls, []);
   });
 
-  it('drops lines that are not JSON or carry no numeric id', async () => {
+  it('drops lines that are not JSON or carry an id that is not a safe integer', async () => {
     const { d, sent, calls } = dispatcher();
-    for (const line of ['not json', '{"op":"list"}', '{"id":"1","op":"list"}', 'null', '[]', '{"id":1.5,"op":"list"}']) d.line(line);
+    for (const line of ['not json', '{"id":"1","op":"list"}', 'null', '[]', '{"id":1.5,"op":"list"}']) d.line(line);
     await settle();
     assert.deepEqual(sent, []);
     assert.deepEqual(calls, []);
+  });
+
+  it('a request without an id is a notification only for the ops that are one: handled, never answered', async () => {
+    const calls: unknown[] = [];
+    const sent: unknown[] = [];
+    const record = (a: unknown) => (calls.push(a), { ok: true });
+    const handlers = { tunnelAck: record, list: record, cancel: () => Promise.reject(new DaemonError('ENOENT', 'no such exec')) } as unknown as Handlers;
+    const d = new Dispatcher(handlers, (m) => void sent.push(m));
+    d.line('{"op":"tunnelAck","args":{"tunnelId":"t1","bytes":1}}');
+    d.line('{"op":"cancel","args":{"execId":"x1"}}'); // refused: dropped, no answer
+    d.line('{"op":"list","args":{}}'); // not a notification op: not run without an id
+    d.line('{"op":"nope","args":{}}');
+    await settle();
+    assert.deepEqual(calls, [{ tunnelId: 't1', bytes: 1 }]);
+    assert.deepEqual(sent, []);
   });
 
   it("a binary frame is a request like a line, its raw payload beside the arguments; lines carry none", async () => {
