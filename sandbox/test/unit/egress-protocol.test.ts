@@ -2,7 +2,7 @@
 // instead of buffered without bound, and each channel's credit window stops its sender until the receiver has
 // consumed the data, so one busy channel cannot fill the shared stream.
 import assert from 'node:assert/strict';
-import { encodeData, encodeFrame, FrameDecoder, FrameType, MAX_PAYLOAD, ProtocolError, SendWindow, WINDOW_BYTES, windowPayload } from '../../egress/protocol.ts';
+import { CREDIT_IDLE_MS, CreditReturn, encodeData, encodeFrame, FrameDecoder, FrameType, MAX_PAYLOAD, ProtocolError, SendWindow, WINDOW_BYTES, windowPayload } from '../../egress/protocol.ts';
 
 describe('egress relay protocol', () => {
   it('decodes frames however the stream is split, byte by byte included', () => {
@@ -75,5 +75,34 @@ describe('egress relay protocol', () => {
     }
     assert.equal(inFlight.get(1), WINDOW_BYTES);
     assert.equal(delivered2, 100 * 65536);
+  });
+
+  it('returns credit in quarter-window batches, not per chunk, and the rest once the channel is idle', async () => {
+    const paid: number[] = [];
+    const credit = new CreditReturn((n) => paid.push(n));
+    for (let i = 0; i < 64; i++) credit.consumed(32 * 1024); // 2 MiB in 32 KiB writes
+    assert.deepEqual(paid, [WINDOW_BYTES / 4, WINDOW_BYTES / 4]);
+    credit.consumed(1000);
+    assert.equal(paid.length, 2, 'a small remainder waits');
+    await new Promise((r) => setTimeout(r, CREDIT_IDLE_MS * 3));
+    assert.deepEqual(paid.slice(2), [1000]);
+  });
+
+  it('batched credit never stalls a sender: a blocked window is always reopened once its data is consumed', () => {
+    const window = new SendWindow();
+    const credit = new CreditReturn((n) => window.grant(n));
+    let sent = 0;
+    let inFlight: number[] = [];
+    for (let round = 0; round < 1000 && sent < 64 * WINDOW_BYTES; round++) {
+      while (!window.blocked) {
+        window.spend(65536);
+        inFlight.push(65536);
+        sent += 65536;
+      }
+      assert.equal(inFlight.reduce((a, b) => a + b, 0), WINDOW_BYTES, 'never more than the window in flight');
+      for (const n of inFlight) credit.consumed(n); // the receiver drains everything; no timer needed
+      inFlight = [];
+    }
+    assert.equal(sent, 64 * WINDOW_BYTES);
   });
 });
