@@ -71,55 +71,71 @@ const KNOWN_TYPES = new Set<number>(Object.values(FrameType));
 
 /**
  * Incremental decoder: feed it stream chunks, get whole frames. Throws ProtocolError on a malformed stream.
- * Frames inside a chunk are returned as views (no copy); only a frame split across chunks is joined, and only its
- * own bytes, so a 64 KiB pipe read costs one copy at most.
+ * Frames inside a chunk are returned as views (no copy); a frame split across chunks is joined from its own bytes.
+ * With `streamData`, a data frame split across chunks is not joined at all: each part comes out as its own data
+ * frame (a view) as soon as it arrives. The engine hands the relay its stdin in 32 KiB pieces, so nearly every
+ * 64 KiB data frame is split; joining them cost a copy and an allocation per frame. Consumers of data only write
+ * the bytes on, so parts are as good as frames. Nothing is ever buffered beyond one frame's header and one
+ * non-data frame (≤ MAX_PAYLOAD).
  */
 export class FrameDecoder {
-  private partial: Buffer[] = [];
-  private size = 0;
-  /** Total bytes of the partial frame once its header is known; HEADER_BYTES before. */
-  private needed = HEADER_BYTES;
+  private readonly header = Buffer.alloc(HEADER_BYTES);
+  private headerFill = 0;
+  /** The frame whose payload is arriving, if its header is complete. */
+  private current: { type: FrameType; channel: number; remaining: number; parts: Buffer[]; size: number } | null = null;
+
+  constructor(private readonly options: { streamData?: boolean } = {}) {}
 
   push(chunk: Buffer): Frame[] {
     const frames: Frame[] = [];
-    while (this.size > 0 && chunk.length > 0) {
-      const take = Math.min(this.needed - this.size, chunk.length);
-      this.partial.push(chunk.subarray(0, take));
-      this.size += take;
-      chunk = chunk.subarray(take);
-      if (this.size < this.needed) break;
-      const joined = Buffer.concat(this.partial, this.size);
-      if (this.needed === HEADER_BYTES) {
-        this.needed = HEADER_BYTES + payloadLength(joined, 0);
-        this.partial = [joined];
-        if (this.needed > HEADER_BYTES) continue;
-      }
-      frames.push(frameAt(joined, 0, this.needed - HEADER_BYTES));
-      this.partial = [];
-      this.size = 0;
-      this.needed = HEADER_BYTES;
-    }
-    if (this.size > 0) return frames;
     let at = 0;
-    while (chunk.length - at >= HEADER_BYTES) {
-      const length = payloadLength(chunk, at);
-      if (chunk.length - at < HEADER_BYTES + length) break;
-      frames.push(frameAt(chunk, at, length));
-      at += HEADER_BYTES + length;
-    }
-    if (at < chunk.length) {
-      const rest = chunk.subarray(at);
-      this.partial = [rest];
-      this.size = rest.length;
-      this.needed = rest.length >= HEADER_BYTES ? HEADER_BYTES + payloadLength(rest, 0) : HEADER_BYTES;
+    while (at < chunk.length || (this.current && this.current.remaining === 0)) {
+      const cur = this.current;
+      if (!cur) {
+        if (this.headerFill === 0 && chunk.length - at >= HEADER_BYTES) {
+          // The common case: the whole header, and perhaps the whole frame, is in this chunk.
+          const length = payloadLength(chunk, at);
+          const type = chunk.readUInt8(at) as FrameType;
+          const channel = chunk.readUInt32BE(at + 1);
+          at += HEADER_BYTES;
+          this.current = { type, channel, remaining: length, parts: [], size: 0 };
+          continue;
+        }
+        const take = Math.min(HEADER_BYTES - this.headerFill, chunk.length - at);
+        chunk.copy(this.header, this.headerFill, at, at + take);
+        this.headerFill += take;
+        at += take;
+        if (this.headerFill < HEADER_BYTES) break;
+        this.headerFill = 0;
+        this.current = { type: this.header.readUInt8(0) as FrameType, channel: this.header.readUInt32BE(1), remaining: payloadLength(this.header, 0), parts: [], size: 0 };
+        continue;
+      }
+      const take = Math.min(cur.remaining, chunk.length - at);
+      const part = chunk.subarray(at, at + take);
+      at += take;
+      cur.remaining -= take;
+      if (this.options.streamData && cur.type === FrameType.data) {
+        if (take > 0) frames.push({ type: cur.type, channel: cur.channel, payload: part });
+        if (cur.remaining === 0) this.current = null;
+        continue;
+      }
+      if (take > 0) cur.parts.push(part);
+      cur.size += take;
+      if (cur.remaining > 0) break;
+      this.current = null;
+      const payload = cur.parts.length === 0 ? EMPTY : cur.parts.length === 1 ? cur.parts[0]! : Buffer.concat(cur.parts, cur.size);
+      frames.push({ type: cur.type, channel: cur.channel, payload });
     }
     return frames;
   }
 
+  /** Bytes held for a frame that is not complete yet (streamed data parts are never held). */
   get pendingBytes(): number {
-    return this.size;
+    return this.headerFill + (this.current?.size ?? 0);
   }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /** The payload length in the header at `at`, after checking the type and the size limit. */
 function payloadLength(buf: Buffer, at: number): number {
@@ -130,9 +146,6 @@ function payloadLength(buf: Buffer, at: number): number {
   return length;
 }
 
-function frameAt(buf: Buffer, at: number, length: number): Frame {
-  return { type: buf.readUInt8(at) as FrameType, channel: buf.readUInt32BE(at + 1), payload: buf.subarray(at + HEADER_BYTES, at + HEADER_BYTES + length) };
-}
 
 /**
  * The sending side's credit for one channel. `spend` after sending data; when `blocked` the sender pauses its

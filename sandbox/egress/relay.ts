@@ -163,7 +163,7 @@ function onFrame(f: Frame): void {
   }
 }
 
-const decoder = new FrameDecoder();
+const decoder = new FrameDecoder({ streamData: true }); // data parts as they arrive, never joined
 process.stdin.on('data', (chunk: Buffer) => {
   let frames: Frame[];
   try {

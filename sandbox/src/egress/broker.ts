@@ -167,7 +167,7 @@ export class EgressBroker<Handle = unknown> extends EventEmitter<{ decision: [Eg
     });
     let stderrTail = '';
     stderr.on('data', (d: Buffer) => (stderrTail = (stderrTail + d.toString()).slice(-1000)));
-    const decoder = new FrameDecoder();
+    const decoder = new FrameDecoder({ streamData: true });
     const startedAt = Date.now();
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => fail(new Error('the egress relay did not start listening in time')), RELAY_START_TIMEOUT_MS);

@@ -29,6 +29,31 @@ describe('egress relay protocol', () => {
     }
   });
 
+  it('with streamData, hands out a split data frame as parts (views, never joined) and still joins control frames', () => {
+    const data = Buffer.alloc(150_000);
+    for (let i = 0; i < data.length; i++) data[i] = i % 251;
+    const open = encodeFrame(FrameType.open, 3, Buffer.from('{"host":"a.example","port":443}'));
+    const stream = Buffer.concat([open, ...encodeData(3, data), encodeFrame(FrameType.window, 3, windowPayload(7)), encodeFrame(FrameType.close, 3)]);
+    for (const step of [1, 5, 9, 4096, 32 * 1024, stream.length]) {
+      const decoder = new FrameDecoder({ streamData: true });
+      const got = [];
+      for (let at = 0; at < stream.length; at += step) {
+        const chunk = stream.subarray(at, at + step);
+        const frames = decoder.push(chunk);
+        for (const f of frames) if (f.type === FrameType.data) assert.equal(f.payload.buffer, chunk.buffer, 'a data part is a view of the chunk it came in');
+        assert.ok(decoder.pendingBytes <= 64, `nothing but a header or a small control frame is held (step ${step})`);
+        got.push(...frames);
+      }
+      assert.equal(got[0]!.payload.toString(), '{"host":"a.example","port":443}', `step ${step}`);
+      const parts = got.filter((f) => f.type === FrameType.data);
+      assert.ok(parts.every((f) => f.channel === 3 && f.payload.length > 0));
+      assert.ok(Buffer.concat(parts.map((f) => f.payload)).equals(data), `step ${step}`);
+      assert.equal(got.at(-2)!.payload.readUInt32BE(0), 7);
+      assert.deepEqual([got.at(-1)!.type, got.at(-1)!.channel], [FrameType.close, 3]);
+      assert.equal(decoder.pendingBytes, 0);
+    }
+  });
+
   it('refuses a frame that claims a payload larger than MAX_PAYLOAD before buffering it', () => {
     const header = Buffer.alloc(9);
     header.writeUInt8(FrameType.data, 0);
