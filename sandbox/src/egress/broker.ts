@@ -36,6 +36,7 @@ import {
   type Refusal,
 } from '../../egress/protocol.js';
 import { ReadBufferPool } from './read-pool.js';
+import { UploadWriter } from './upload-writer.js';
 import { decide, hostAddressSet, normalizeHostname, parseAllowList, refusedBeforeResolving, type EgressMode, type EgressPolicy } from './policy.js';
 import { createResolver, parseDnsServer, type ResolveHost } from './resolve.js';
 
@@ -108,6 +109,8 @@ interface Channel {
   remoteEnded: boolean;
   closed: boolean;
   credit: CreditReturn;
+  /** Writes what the sandbox uploads to `socket` (bounded per-write overhead, see upload-writer.ts). */
+  upload?: UploadWriter;
 }
 
 /** What the broker needs of the engine (SandboxBackend provides it): the relay's own attached exec, and the host's addresses on the sandbox side. */
@@ -280,7 +283,7 @@ export class EgressBroker<Handle = unknown> extends EventEmitter<{ decision: [Eg
     switch (f.type) {
       case FrameType.data:
         if (!ch.socket || ch.remoteEnded) return;
-        if (ch.socket.writableLength + f.payload.length > WINDOW_BYTES + MAX_PAYLOAD) {
+        if (ch.upload!.buffered + f.payload.length > WINDOW_BYTES + MAX_PAYLOAD) {
           // More unflushed bytes than its credit allows: a relay that ignores the window (the destination is not
           // reading). Close the channel rather than buffer on the host without bound.
           if (ch.decision) ch.decision.why += '; closed: the sandbox sent past its credit window';
@@ -290,13 +293,14 @@ export class EgressBroker<Handle = unknown> extends EventEmitter<{ decision: [Eg
           return;
         }
         this.count(ch, 'up', f.payload.length);
-        ch.socket.write(f.payload, () => !ch.closed && ch.credit.consumed(f.payload.length));
+        ch.upload!.write(f.payload);
         break;
       case FrameType.window:
         if (f.payload.length === 4) ch.window?.grant(f.payload.readUInt32BE(0));
         break;
       case FrameType.end:
         ch.remoteEnded = true;
+        ch.upload?.flush();
         ch.socket?.end();
         break;
       case FrameType.close:
@@ -388,6 +392,7 @@ export class EgressBroker<Handle = unknown> extends EventEmitter<{ decision: [Eg
     };
     const socket = this.connectTo({ host: address, port, allowHalfOpen: true, timeout: CONNECT_TIMEOUT_MS, onread });
     ch.socket = socket;
+    ch.upload = new UploadWriter(socket, (n) => !ch.closed && ch.credit.consumed(n));
     let connected = false;
     socket.once('connect', () => {
       connected = true;
