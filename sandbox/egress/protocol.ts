@@ -72,6 +72,7 @@ const KNOWN_TYPES = new Set<number>(Object.values(FrameType));
 /**
  * Incremental decoder: feed it stream chunks, get whole frames. Throws ProtocolError on a malformed stream.
  * Frames inside a chunk are returned as views (no copy); a frame split across chunks is joined from its own bytes.
+ * Nothing it keeps between calls refers to a chunk it was given (a held part is copied), so callers may reuse them.
  * With `streamData`, a data frame split across chunks is not joined at all: each part comes out as its own data
  * frame (a view) as soon as it arrives. The engine hands the relay its stdin in 32 KiB pieces, so nearly every
  * 64 KiB data frame is split; joining them cost a copy and an allocation per frame. Consumers of data only write
@@ -119,9 +120,12 @@ export class FrameDecoder {
         if (cur.remaining === 0) this.current = null;
         continue;
       }
-      if (take > 0) cur.parts.push(part);
       cur.size += take;
-      if (cur.remaining > 0) break;
+      if (cur.remaining > 0) {
+        if (take > 0) cur.parts.push(Buffer.from(part)); // held past this call: a copy, the caller may reuse `chunk`
+        break;
+      }
+      if (take > 0) cur.parts.push(part);
       this.current = null;
       const payload = cur.parts.length === 0 ? EMPTY : cur.parts.length === 1 ? cur.parts[0]! : Buffer.concat(cur.parts, cur.size);
       frames.push({ type: cur.type, channel: cur.channel, payload });
