@@ -17,9 +17,10 @@
 // What the engine charges is per chunk, not per byte: every write on the exec stream is a round through dockerd's
 // copy goroutines and the containerd shim (32 KiB at a time). Credit therefore goes back in quarter-window batches
 // (protocol.ts CreditReturn), not one window frame per read, and both ends take a data frame that the engine split
-// as parts instead of joining it (FrameDecoder streamData). Measured (SUNA_BENCH=egress-cpu): the whole path fell
-// from 19.4 to ~9 CPU s/GiB, dockerd + shim from 10 to ~4; striping over several exec streams would add no CPU
-// headroom (the download was CPU-bound on 2 cores), so there is still one stream.
+// as parts instead of joining it (FrameDecoder streamData); the relay reads into reusable buffers. Measured A/B
+// (SUNA_BENCH=egress-cpu, loaded 2-core machine, median of 3): broker + relay + this sandbox's shim 12.8 → 8.6 CPU
+// s/GiB. Striping over several exec streams would add no CPU headroom (the download was CPU-bound on 2 cores), so
+// there is still one stream.
 import { EventEmitter } from 'node:events';
 import { connect, isIP, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
