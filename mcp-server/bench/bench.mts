@@ -123,7 +123,7 @@ async function benchEgress(): Promise<void> {
   const env = serverEnv({ SUNA_LOG_LEVEL: 'error' });
   const client = new Client({ name: 'bench', version: '1' });
   try {
-    await client.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, '--egress', 'allowlist', '--egress-allow', host.cidr], env, stderr: 'ignore' }));
+    await client.connect(new StdioClientTransport({ command: process.execPath, args: [process.env.SUNA_BENCH_CLI || CLI, '--egress', 'allowlist', '--egress-allow', host.cidr], env, stderr: 'ignore' })); // SUNA_BENCH_CLI: A/B against another build
     const shell = async (command: string) => ((await client.callTool({ name: 'shell_exec', arguments: { command, timeout_s: 120 } })) as { structuredContent?: { stdout?: string } }).structuredContent?.stdout ?? '';
     const direct: number[] = [];
     const proxied: number[] = [];

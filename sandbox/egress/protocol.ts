@@ -71,55 +71,75 @@ const KNOWN_TYPES = new Set<number>(Object.values(FrameType));
 
 /**
  * Incremental decoder: feed it stream chunks, get whole frames. Throws ProtocolError on a malformed stream.
- * Frames inside a chunk are returned as views (no copy); only a frame split across chunks is joined, and only its
- * own bytes, so a 64 KiB pipe read costs one copy at most.
+ * Frames inside a chunk are returned as views (no copy); a frame split across chunks is joined from its own bytes.
+ * Nothing it keeps between calls refers to a chunk it was given (a held part is copied), so callers may reuse them.
+ * With `streamData`, a data frame split across chunks is not joined at all: each part comes out as its own data
+ * frame (a view) as soon as it arrives. The engine hands the relay its stdin in 32 KiB pieces, so nearly every
+ * 64 KiB data frame is split; joining them cost a copy and an allocation per frame. Consumers of data only write
+ * the bytes on, so parts are as good as frames. Nothing is ever buffered beyond one frame's header and one
+ * non-data frame (≤ MAX_PAYLOAD).
  */
 export class FrameDecoder {
-  private partial: Buffer[] = [];
-  private size = 0;
-  /** Total bytes of the partial frame once its header is known; HEADER_BYTES before. */
-  private needed = HEADER_BYTES;
+  private readonly header = Buffer.alloc(HEADER_BYTES);
+  private headerFill = 0;
+  /** The frame whose payload is arriving, if its header is complete. */
+  private current: { type: FrameType; channel: number; remaining: number; parts: Buffer[]; size: number } | null = null;
+
+  constructor(private readonly options: { streamData?: boolean } = {}) {}
 
   push(chunk: Buffer): Frame[] {
     const frames: Frame[] = [];
-    while (this.size > 0 && chunk.length > 0) {
-      const take = Math.min(this.needed - this.size, chunk.length);
-      this.partial.push(chunk.subarray(0, take));
-      this.size += take;
-      chunk = chunk.subarray(take);
-      if (this.size < this.needed) break;
-      const joined = Buffer.concat(this.partial, this.size);
-      if (this.needed === HEADER_BYTES) {
-        this.needed = HEADER_BYTES + payloadLength(joined, 0);
-        this.partial = [joined];
-        if (this.needed > HEADER_BYTES) continue;
-      }
-      frames.push(frameAt(joined, 0, this.needed - HEADER_BYTES));
-      this.partial = [];
-      this.size = 0;
-      this.needed = HEADER_BYTES;
-    }
-    if (this.size > 0) return frames;
     let at = 0;
-    while (chunk.length - at >= HEADER_BYTES) {
-      const length = payloadLength(chunk, at);
-      if (chunk.length - at < HEADER_BYTES + length) break;
-      frames.push(frameAt(chunk, at, length));
-      at += HEADER_BYTES + length;
-    }
-    if (at < chunk.length) {
-      const rest = chunk.subarray(at);
-      this.partial = [rest];
-      this.size = rest.length;
-      this.needed = rest.length >= HEADER_BYTES ? HEADER_BYTES + payloadLength(rest, 0) : HEADER_BYTES;
+    while (at < chunk.length || (this.current && this.current.remaining === 0)) {
+      const cur = this.current;
+      if (!cur) {
+        if (this.headerFill === 0 && chunk.length - at >= HEADER_BYTES) {
+          // The common case: the whole header, and perhaps the whole frame, is in this chunk.
+          const length = payloadLength(chunk, at);
+          const type = chunk.readUInt8(at) as FrameType;
+          const channel = chunk.readUInt32BE(at + 1);
+          at += HEADER_BYTES;
+          this.current = { type, channel, remaining: length, parts: [], size: 0 };
+          continue;
+        }
+        const take = Math.min(HEADER_BYTES - this.headerFill, chunk.length - at);
+        chunk.copy(this.header, this.headerFill, at, at + take);
+        this.headerFill += take;
+        at += take;
+        if (this.headerFill < HEADER_BYTES) break;
+        this.headerFill = 0;
+        this.current = { type: this.header.readUInt8(0) as FrameType, channel: this.header.readUInt32BE(1), remaining: payloadLength(this.header, 0), parts: [], size: 0 };
+        continue;
+      }
+      const take = Math.min(cur.remaining, chunk.length - at);
+      const part = chunk.subarray(at, at + take);
+      at += take;
+      cur.remaining -= take;
+      if (this.options.streamData && cur.type === FrameType.data) {
+        if (take > 0) frames.push({ type: cur.type, channel: cur.channel, payload: part });
+        if (cur.remaining === 0) this.current = null;
+        continue;
+      }
+      cur.size += take;
+      if (cur.remaining > 0) {
+        if (take > 0) cur.parts.push(Buffer.from(part)); // held past this call: a copy, the caller may reuse `chunk`
+        break;
+      }
+      if (take > 0) cur.parts.push(part);
+      this.current = null;
+      const payload = cur.parts.length === 0 ? EMPTY : cur.parts.length === 1 ? cur.parts[0]! : Buffer.concat(cur.parts, cur.size);
+      frames.push({ type: cur.type, channel: cur.channel, payload });
     }
     return frames;
   }
 
+  /** Bytes held for a frame that is not complete yet (streamed data parts are never held). */
   get pendingBytes(): number {
-    return this.size;
+    return this.headerFill + (this.current?.size ?? 0);
   }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /** The payload length in the header at `at`, after checking the type and the size limit. */
 function payloadLength(buf: Buffer, at: number): number {
@@ -130,9 +150,6 @@ function payloadLength(buf: Buffer, at: number): number {
   return length;
 }
 
-function frameAt(buf: Buffer, at: number, length: number): Frame {
-  return { type: buf.readUInt8(at) as FrameType, channel: buf.readUInt32BE(at + 1), payload: buf.subarray(at + HEADER_BYTES, at + HEADER_BYTES + length) };
-}
 
 /**
  * The sending side's credit for one channel. `spend` after sending data; when `blocked` the sender pauses its
@@ -164,27 +181,36 @@ export class SendWindow {
 
 /**
  * The receiving side's credit for one channel: bytes its socket has consumed are returned to the sender in
- * batches (at once from a quarter window, else at the end of this event-loop turn), not one frame per chunk.
+ * batches of a quarter window, and what is left below that after a short while (CREDIT_IDLE_MS), never one frame
+ * per chunk. Every window frame is a round of the engine's exec stream in the other direction (relay write,
+ * containerd-shim, dockerd, broker read), and that costs per frame, not per byte: returning credit after every
+ * 32–64 KiB read doubled the frames the engine carried for a download. A quarter window keeps the sender from
+ * stalling (it may still send three quarters while the credit travels), and it cannot deadlock: a blocked sender
+ * has a whole window outstanding, so once the receiver consumes it, a quarter is owed and paid at once.
  */
 export class CreditReturn {
   private owed = 0;
-  private scheduled = false;
-  constructor(private readonly flush: (bytes: number) => void) {}
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  constructor(private readonly flush: (bytes: number) => void, private readonly batch = WINDOW_BYTES / 4) {}
   consumed(bytes: number): void {
     this.owed += bytes;
-    if (this.owed >= WINDOW_BYTES / 4) return this.pay();
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => this.pay());
+    if (this.owed >= this.batch) return this.pay();
+    if (this.timer) return;
+    this.timer = setTimeout(() => this.pay(), CREDIT_IDLE_MS);
+    this.timer.unref?.();
   }
   private pay(): void {
-    this.scheduled = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
     if (this.owed === 0) return;
     const n = this.owed;
     this.owed = 0;
     this.flush(n);
   }
 }
+
+/** How long credit below a batch waits before it is returned anyway (keeps the sender's view of the window fresh). */
+export const CREDIT_IDLE_MS = 20;
 
 /** OPEN payload: where the client in the sandbox wants to go. */
 export interface OpenRequest {

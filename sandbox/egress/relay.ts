@@ -132,7 +132,7 @@ function onClient(socket: Socket): void {
   socket.on('data', onHead);
 }
 
-function onFrame(f: Frame): void {
+function onFrame(f: Frame, read: Buffer): void {
   const ch = channels.get(f.channel);
   if (!ch) return; // a late frame for a channel that is already closed
   switch (f.type) {
@@ -144,7 +144,11 @@ function onFrame(f: Frame): void {
       break;
     case FrameType.data: {
       const n = f.payload.length;
-      ch.socket.write(f.payload, () => channels.has(f.channel) && ch.credit.consumed(n));
+      readRefs.set(read, readRefs.get(read)! + 1);
+      ch.socket.write(f.payload, () => {
+        release(read);
+        if (channels.has(f.channel)) ch.credit.consumed(n);
+      });
       break;
     }
     case FrameType.window:
@@ -163,18 +167,43 @@ function onFrame(f: Frame): void {
   }
 }
 
-const decoder = new FrameDecoder();
-process.stdin.on('data', (chunk: Buffer) => {
-  let frames: Frame[];
-  try {
-    frames = decoder.push(chunk);
-  } catch (err) {
-    process.stderr.write(`egress relay: ${(err as Error).message}\n`);
-    process.exit(2);
-  }
-  for (const f of frames) onFrame(f);
+// stdin is read into reusable buffers (no 64 KiB allocation per read): a buffer goes back to the pool once every
+// data part cut from it has been written to its client (refs), or is simply collected if a callback never comes.
+const READ_BYTES = 64 * 1024;
+const freeReads: Buffer[] = [];
+const readRefs = new Map<Buffer, number>();
+function release(buf: Buffer): void {
+  const left = (readRefs.get(buf) ?? 1) - 1;
+  if (left > 0) return void readRefs.set(buf, left);
+  readRefs.delete(buf);
+  if (freeReads.length < 32) freeReads.push(buf);
+}
+
+const decoder = new FrameDecoder({ streamData: true }); // data parts as they arrive, never joined
+const input = new Socket({
+  fd: 0,
+  readable: true,
+  writable: false,
+  onread: {
+    buffer: () => freeReads.pop() ?? Buffer.allocUnsafeSlow(READ_BYTES),
+    callback: (n: number, buf: Uint8Array): boolean => {
+      const read = buf as Buffer;
+      let frames: Frame[];
+      try {
+        frames = decoder.push(read.subarray(0, n)); // keeps no view of `read` past this call (it copies what it holds)
+      } catch (err) {
+        process.stderr.write(`egress relay: ${(err as Error).message}\n`);
+        process.exit(2);
+      }
+      readRefs.set(read, 1); // held while its frames are handled
+      for (const f of frames) onFrame(f, read);
+      release(read);
+      return true;
+    },
+  },
 });
-process.stdin.on('end', () => process.exit(0));
+input.on('end', () => process.exit(0));
+input.on('error', () => process.exit(0));
 
 // noDelay: answers come back in frames; Nagle would hold a small tail for the client's delayed ACK.
 const server = createServer({ allowHalfOpen: true, pauseOnConnect: false, noDelay: true }, onClient);

@@ -3,7 +3,7 @@
 // internet and cloud-metadata cases are proven by the classifier's unit tests, never by sending packets.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -227,6 +227,14 @@ except OSError as e: print('ERR', e)
       const node = await sh(s, `node -e "fetch('${base}/').then(r => r.text()).then(t => console.log(t.includes('hello from the netns host') ? 'NODE OK' : t), e => console.log('ERR', e.cause ?? e))"`);
       assert.match(node, /NODE OK/, node);
       assert.doesNotMatch(node, /experimental/i, 'no proxy warning on stderr');
+    });
+
+    it('large downloads arrive byte for byte, three at once (frames split by the engine, batched credit)', async () => {
+      const body = randomBytes(24 * 1024 * 1024);
+      writeFileSync(join(root, 'a', 'big.bin'), body);
+      const want = createHash('sha256').update(body).digest('hex');
+      const out = await sh(s, `cd /tmp && for i in 1 2 3; do curl -sS -m 120 -o big$i.bin http://${a.address}:8080/big.bin & done; wait; sha256sum big1.bin big2.bin big3.bin; rm -f big?.bin`, 180);
+      assert.deepEqual(out.trim().split('\n').map((l) => l.split(/\s+/)[0]), [want, want, want], out);
     });
 
     it("the sandbox's Chromium browses through the policy and is refused elsewhere", async () => {

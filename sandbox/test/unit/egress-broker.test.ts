@@ -238,6 +238,57 @@ describe('egress broker', () => {
     broker.stop();
   });
 
+  it('a relay flooding tiny data frames and split frames at a destination that does not read: bounded host memory, other channels keep flowing', async function () {
+    this.timeout(60_000);
+    const { broker, relay, decisions } = await startBroker({ mode: 'public', allow: ['127.0.0.1/32'] });
+    relay.send(FrameType.open, 21, open('127.0.0.1', port));
+    await relay.waitFor((f) => f.channel === 21 && f.type === FrameType.opened);
+    await new Promise((r) => setTimeout(r, 50));
+    const stalled = serverSockets[0]!;
+    stalled.pause(); // takes nothing beyond what the kernel buffers
+    relay.send(FrameType.open, 22, open('127.0.0.1', port));
+    await relay.waitFor((f) => f.channel === 22 && f.type === FrameType.opened);
+    await new Promise((r) => setTimeout(r, 50));
+    const healthy = serverSockets[1]!;
+    const upload = createHash('sha256');
+    let uploaded = 0;
+    healthy.on('data', (d: Buffer) => ((uploaded += d.length), upload.update(d)));
+    const channels = (broker as unknown as { channels: Map<number, { upload?: { pending: number } }> }).channels;
+    const sent = createHash('sha256');
+    let sentBytes = 0;
+    let maxPending = 0;
+    // 1-byte frames (10 wire bytes per byte), then 64 KiB frames split into 7-byte pieces, for channel 21, with a
+    // well-behaved 4 KiB frame for channel 22 after each batch; 1 MiB in all for channel 21, inside its credit window.
+    for (let batch = 0; batch < 16; batch++) {
+      const frames: Buffer[] = [];
+      if (batch % 2 === 0) for (let i = 0; i < 65536; i++) frames.push(encodeFrame(FrameType.data, 21, Buffer.of(i & 0xff)));
+      else frames.push(encodeFrame(FrameType.data, 21, Buffer.alloc(MAX_PAYLOAD, batch)));
+      const wire = Buffer.concat(frames);
+      const step = batch % 2 === 0 ? 65536 * 10 : 7;
+      for (let at = 0; at < wire.length; at += step) relay.raw(wire.subarray(at, at + step));
+      const fine = randomBytes(4096);
+      sent.update(fine);
+      sentBytes += fine.length;
+      relay.send(FrameType.data, 22, fine);
+      await new Promise((r) => setImmediate(r));
+      maxPending = Math.max(maxPending, channels.get(21)?.upload?.pending ?? 0);
+    }
+    const deadline = Date.now() + 10_000;
+    while (uploaded < sentBytes && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    maxPending = Math.max(maxPending, channels.get(21)?.upload?.pending ?? 0);
+    assert.equal(upload.digest('hex'), sent.digest('hex'), 'the healthy channel got every byte, in order, meanwhile');
+    assert.ok(maxPending <= WINDOW_BYTES / (16 * 1024) + 2, `${maxPending} socket writes queued for one stalled channel`);
+    assert.ok(channels.has(21), 'within its credit window the stalled channel stays open');
+    // Past its window (and the kernel's socket buffers) it is closed, as before.
+    for (let i = 0; i < 1024 && channels.has(21); i++) {
+      relay.send(FrameType.data, 21, Buffer.alloc(MAX_PAYLOAD, 1));
+      if (i % 64 === 63) await new Promise((r) => setTimeout(r, 20));
+    }
+    await relay.waitFor((f) => f.channel === 21 && f.type === FrameType.close);
+    assert.match(decisions.find((d) => d.port === port && /credit/.test(d.why))?.why ?? '', /past its credit window/);
+    broker.stop();
+  });
+
   it('ends a relay that sends a malformed stream', async () => {
     const { broker, relay } = await startBroker({ mode: 'public', allow: [] });
     const closed = new Promise((r) => relay.stream.once('close', r));
