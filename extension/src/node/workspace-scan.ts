@@ -6,7 +6,7 @@
 // go elsewhere.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, readlinkSync, promises as fsp } from 'node:fs';
+import { constants, existsSync, lstatSync, readlinkSync, promises as fsp } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { IgnoreRules } from '../common/ignore-rules.js';
 import { isSyncablePath } from '@suna/shared/boundary/sandbox-path';
@@ -94,7 +94,16 @@ function describeNow(root: string, rel: string): ScannedFile | null {
 /** Reads the bytes the sync compares: a file's content, or a symlink's target string. */
 export async function readEntry(root: string, rel: string, entry: ScannedFile): Promise<Buffer | null> {
   if (entry.type === 'symlink') return Buffer.from(entry.target ?? '');
-  return fsp.readFile(join(root, rel)).catch(() => null);
+  // Not followed when it became a symlink since the scan: its target may be outside the workspace (O_NOFOLLOW).
+  const file = await fsp.open(join(root, rel), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => null);
+  if (!file) return null;
+  try {
+    return (await file.stat()).isFile() ? await file.readFile() : null;
+  } catch {
+    return null;
+  } finally {
+    await file.close().catch(() => {});
+  }
 }
 
 /** Paths git tracks (possibly ignored by a pattern added later); empty when this is no git repository. */

@@ -12,7 +12,7 @@ import { DEFAULT_CAPS } from '../../src/common/sync-planner.ts';
 import type { SyncIssue } from '../../src/common/protocol.ts';
 import { streamInitialPush } from '../../src/node/initial-push.ts';
 import type { PushFile, PushResult, SandboxSyncApi } from '../../src/node/sandbox-sync-api.ts';
-import { scanWorkspace } from '../../src/node/workspace-scan.ts';
+import { readEntry, scanWorkspace } from '../../src/node/workspace-scan.ts';
 
 const sha = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
 
@@ -126,5 +126,16 @@ describe('initial push, streamed', () => {
     await put('other/secret.txt', 'x');
     const scan = await scanWorkspace(root);
     assert.deepEqual([...scan.files.keys()].sort(), ['.gitignore', 'keep.txt', 'other/secret.txt', 'sub/.gitignore']);
+  });
+  it('a later push never follows a file swapped for a symlink since the scan (readEntry): the target outside stays unread', async () => {
+    const secret = join(top, 'secret.txt');
+    await fsp.writeFile(secret, 'host secret');
+    await put('notes.txt', 'notes');
+    const scan = await scanWorkspace(root);
+    const entry = scan.files.get('notes.txt')!;
+    assert.equal((await readEntry(root, 'notes.txt', entry))?.toString(), 'notes');
+    await fsp.rm(join(root, 'notes.txt'));
+    await fsp.symlink(secret, join(root, 'notes.txt'));
+    assert.equal(await readEntry(root, 'notes.txt', entry), null);
   });
 });
