@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { PassThrough, type Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { binaryFrame, LineSplitter } from '../daemon/framing.js';
-import type { DaemonEvent, DaemonOp, DaemonOps } from '../daemon/protocol.js';
+import { DAEMON_PROTOCOL_VERSION, type DaemonEvent, type DaemonOp, type DaemonOps } from '../daemon/protocol.js';
 import { TUNNEL_MAX_CHUNK_BYTES } from '../daemon/tunnel-flow.js';
 import { answerLineLimit, BASE_LINE_BYTES, checkAnswer, checkError, checkEvent, checkFrameEvent, malformedAnswer } from './daemon-answers.js';
 
@@ -101,7 +101,15 @@ export class SandboxDaemonClient extends EventEmitter<{ event: [DaemonEvent]; cl
     stream.on('end', gone);
     stream.on('close', gone);
     stream.on('error', gone);
-    client.daemonPid = (await client.request('hello', {}, { timeoutMs: 15_000 })).pid;
+    const hello = await client.request('hello', {}, { timeoutMs: 15_000 });
+    if (hello.version !== DAEMON_PROTOCOL_VERSION) {
+      // Another server of a different version serves this sandbox (one daemon per sandbox, shared): its frames
+      // would be misread both ways. The daemon is replaced once every server of that version has disconnected.
+      const error = new DaemonProtocolError(`the sandbox's daemon speaks protocol ${hello.version}, this server ${DAEMON_PROTOCOL_VERSION}: a server of another suna-mcp version is using this sandbox. Stop it (or use another sandbox name), then retry`);
+      client.close(error);
+      throw error;
+    }
+    client.daemonPid = hello.pid;
     return client;
   }
 

@@ -5,18 +5,19 @@ import assert from 'node:assert/strict';
 import { Duplex, PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { binaryFrame, LineSplitter } from '../../daemon/framing.ts';
+import { DAEMON_PROTOCOL_VERSION } from '../../daemon/protocol.ts';
 import { TUNNEL_MAX_CHUNK_BYTES } from '../../daemon/tunnel-flow.ts';
 import { DaemonGoneError, DaemonRequestError, SandboxDaemonClient } from '../../src/daemon-client.ts';
 
 /** A fake daemon: `answer` decides what goes back for each request line. */
-async function connectTo(answer: (req: { id: number; op: string; args: Record<string, unknown>; payload?: Buffer }, send: (line: string) => void, raw: (bytes: Uint8Array) => void) => void) {
+async function connectTo(answer: (req: { id: number; op: string; args: Record<string, unknown>; payload?: Buffer }, send: (line: string) => void, raw: (bytes: Uint8Array) => void) => void, version = DAEMON_PROTOCOL_VERSION) {
   const toDaemon = new PassThrough();
   const toHost = new PassThrough();
   const stream = Duplex.from({ readable: toHost, writable: toDaemon });
   const onRequest = (line: Buffer, payload?: Buffer) => {
     {
       const req = { ...JSON.parse(line.toString()), payload };
-      if (req.op === 'hello') toHost.write(JSON.stringify({ id: req.id, ok: true, result: { version: 2, pid: 1, uid: 1000, node: 'v22', workspace: '/workspace' } }) + '\n');
+      if (req.op === 'hello') toHost.write(JSON.stringify({ id: req.id, ok: true, result: { version, pid: 1, uid: 1000, node: 'v22', workspace: '/workspace' } }) + '\n');
       else answer(req, (line) => toHost.write(line + '\n'), (bytes) => toHost.write(bytes));
     }
   };
@@ -46,6 +47,10 @@ describe('SandboxDaemonClient against a hostile daemon', () => {
     await assert.rejects(run, (e: Error) => /^the code interpreter sent a malformed result/.test(e.message) && /code_reset/.test(e.message) && !/daemon/.test(e.message));
     assert.equal(client.isAlive, true);
     client.close();
+  });
+
+  it('a daemon of another protocol version (a server of another version shares the sandbox) is refused with what to do', async () => {
+    await assert.rejects(connectTo(() => {}, DAEMON_PROTOCOL_VERSION - 1), (e: Error) => e instanceof DaemonGoneError && /speaks protocol \d+, this server \d+/.test(e.message) && /another suna-mcp version/.test(e.message));
   });
 
   it('a refusal reaches the caller as one clean line with an errno-like code', async () => {
