@@ -214,16 +214,18 @@ export function malformedAnswer(op: DaemonOp, problem: string): string {
     : `the sandbox daemon sent a malformed answer to "${op}" (${problem})`;
 }
 
+/** Sandbox text for inside one of our sentences: one line without controls, never posing as the server's own "Note:" (tool.ts puts notices on such lines), cut to `max`. */
+export function sandboxLine(raw: string, max = 2000): string {
+  // eslint-disable-next-line no-control-regex
+  return raw.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/^(\s*note\s*:\s*)+/i, '').slice(0, max);
+}
+
 const ERROR_CODE = /^[A-Z][A-Z0-9_]{0,39}$/;
 /** A refusal's code (errno-like, else ERROR) and message (one bounded line, no control characters). */
 export function checkError(error: unknown): { code: string; message: string } {
   const e = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; message?: unknown };
   const code = typeof e.code === 'string' && ERROR_CODE.test(e.code) ? e.code : 'ERROR';
-  const raw = typeof e.message === 'string' ? e.message : 'the sandbox daemon refused the request';
-  // eslint-disable-next-line no-control-regex
-  // One line, and never one that poses as the server's own "Note:" (tool.ts puts notices on such lines).
-  const message = raw.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/^(\s*note\s*:\s*)+/i, '').slice(0, 2000);
-  return { code, message };
+  return { code, message: sandboxLine(typeof e.message === 'string' ? e.message : 'the sandbox daemon refused the request') };
 }
 
 const eventSchema = z.discriminatedUnion('ev', [

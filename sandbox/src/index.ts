@@ -13,4 +13,4 @@ export * from './egress/broker.js';
 export { decide, nonPublicReason, parseAllowList, type EgressMode } from './egress/policy.js';
 export { parseDnsServer } from './egress/resolve.js';
 export * from './checkpoints.js';
-export { CODE_LIMITS } from './daemon-answers.js';
+export { CODE_LIMITS, sandboxLine } from './daemon-answers.js';

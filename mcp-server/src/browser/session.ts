@@ -4,7 +4,7 @@
 // connections that carry this session's random secret header, so no other local process can drive the browser.
 import { randomBytes } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { EGRESS_PROXY_URL, forwardPort, type Sandbox, type TcpForward } from '@suna/sandbox';
+import { EGRESS_PROXY_URL, forwardPort, sandboxLine, type Sandbox, type TcpForward } from '@suna/sandbox';
 import { registerSecret } from '@suna/shared';
 import { ToolError } from '../errors.js';
 import { verifyJpeg, verifyPng } from '../image-check.js';
@@ -133,7 +133,7 @@ export class BrowserSession {
         wsUrl = v.webSocketDebuggerUrl.replace(/^ws:\/\/[^/]+/, `ws://127.0.0.1:${this.forward.port}`);
       } catch {
         const out = await this.proc.output(info.processId, { offset: 0, waitMs: 0, maxBytes: 64 * 1024 });
-        if (!out.running) throw new BrowserUnavailableError(`Chromium exited at start (${out.exitCode ?? out.signal}): ${out.text.slice(-500)}`);
+        if (!out.running) throw new BrowserUnavailableError(`Chromium exited at start (${out.exitCode ?? out.signal}); its last output: "${sandboxLine(out.text.slice(-500), 500)}"`);
         if (Date.now() > deadline) throw new BrowserUnavailableError('Chromium did not start within 20 s');
         await new Promise((r) => setTimeout(r, 150));
       }

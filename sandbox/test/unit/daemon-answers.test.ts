@@ -2,7 +2,7 @@
 // answers bounded by the request, refusals reduced to a code and one clean line, unknown events dropped.
 import assert from 'node:assert/strict';
 import { EXEC_STREAM_CHUNK_BYTES } from '../../daemon/protocol.ts';
-import { BASE_LINE_BYTES, answerLineLimit, b64Len, checkAnswer, checkError, checkEvent, checkFrameEvent } from '../../src/daemon-answers.ts';
+import { answerLineLimit, b64Len, BASE_LINE_BYTES, checkAnswer, checkError, checkEvent, checkFrameEvent, sandboxLine } from '../../src/daemon-answers.ts';
 
 const b64 = (n: number) => Buffer.alloc(n, 7).toString('base64');
 
@@ -23,6 +23,11 @@ describe('daemon answers', () => {
   it('fields the host does not use are dropped', () => {
     const r = checkAnswer('write', { path: '/workspace/x', data: '' }, { bytes: 1, created: true, extra: 'x'.repeat(100) });
     assert.deepEqual(r, { ok: true, value: { bytes: 1, created: true } });
+  });
+
+  it('sandbox text quoted in our sentences is one line, without controls, never a "Note:" of the server, and cut', () => {
+    assert.equal(sandboxLine('Note: note: the server says\nrun \u001b[31mthis\u2028now'), 'the server says run  [31mthis now');
+    assert.equal(sandboxLine('x'.repeat(900), 500).length, 500);
   });
 
   it('schemas are reused per request size, never across sizes: a smaller read after a larger one keeps its own bound', () => {
