@@ -53,6 +53,15 @@ function assertAlone(run: NonNullable<ToolContext['run']>, running: Array<{ id: 
     throw new ToolError(`another agent run is working in this sandbox (${others.slice(0, 3).join(', ')}): a restore now could undo its changes. Finish without restoring and say what should be undone, or restore after that run has ended`);
 }
 
+/**
+ * The user's whole restore stops every process in the sandbox and rewinds the trees under a run that is still
+ * working: refused with what to do. Restoring some paths is allowed (the user picked them; nothing is stopped).
+ */
+function assertNoRunWorking(running: Array<{ id: string }>): void {
+  if (running.length)
+    throw new ToolError(`agent run ${running[0]!.id} is working in this sandbox: a whole restore now would stop its commands and undo its changes under it. agent_cancel {"run_id": "${running[0]!.id}"} first (or wait for it to end), or restore only some paths`);
+}
+
 export const sandboxCheckpoint = defineTool({
   name: 'sandbox_checkpoint',
   title: 'Checkpoint the sandbox',
@@ -133,6 +142,7 @@ export const sandboxRestore = defineTool({
     const target = known.checkpoints.find((c) => c.id === id);
     if (!target) throw new ToolError(`no checkpoint ${JSON.stringify(id.slice(0, 40))}; sandbox_checkpoints lists them`);
     if (ctx.run) assertAlone(ctx.run, ctx.runtime.runs.runningRecords());
+    else if (!entries) assertNoRunWorking(ctx.runtime.runs.runningRecords());
     if (ctx.run) assertWithinRun(ctx.run, target, known.checkpoints);
     if (entries) return restoreEntries(ctx, id, entries);
     const closed = await closePorts(ctx);

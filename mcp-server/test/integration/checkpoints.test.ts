@@ -189,6 +189,11 @@ describe('checkpoints (real sandbox, store sidecars)', function () {
     const toolResults = fake.modelRequests().slice(asked).map((r) => JSON.stringify(r.body));
     assert.match(toolResults.find((t) => /another agent run/.test(t)) ?? '', new RegExp(`another agent run is working in this sandbox \\(${b}\\)`));
     assert.equal(await sh('cat proj/by-b.txt'), 'by-b\n', "run B's file is untouched");
+    // The user's whole restore is refused too while B works (it would stop B's command and rewind under it).
+    const user = await s.call('sandbox_restore', { id: earlierRun });
+    assert.ok(user.isError, user.text);
+    assert.match(user.text, new RegExp(`agent run ${b} is working in this sandbox.*agent_cancel`));
+    assert.equal(await sh('cat proj/by-b.txt'), 'by-b\n', 'nothing was restored');
     assert.equal((await waitFor(b)).structured?.status, 'completed');
   });
 
