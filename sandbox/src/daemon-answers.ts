@@ -196,11 +196,19 @@ function schemaFor<K extends DaemonOp>(op: K, args: DaemonOps[K][0]): z.ZodType 
   return schema;
 }
 
+/**
+ * What a schema cannot say: an answer that must agree with its own request (a problem, or undefined when it does).
+ * One entry per op that needs it, beside schemaKeys, rather than special cases in checkAnswer.
+ */
+const requestChecks: { [K in DaemonOp]?: (args: DaemonOps[K][0], answer: DaemonOps[K][1]) => string | undefined } = {
+  exec: (a, r) => (r.spilledTo !== undefined && r.spilledTo !== a.spillPath ? 'spilledTo: not the file the host asked for' : undefined),
+};
+
 export function checkAnswer<K extends DaemonOp>(op: K, args: DaemonOps[K][0], result: unknown): Checked<DaemonOps[K][1]> {
   const r = schemaFor(op, args).safeParse(result);
   if (!r.success) return { ok: false, problem: problemOf(r.error) };
-  const spilled = op === 'exec' ? (r.data as { spilledTo?: string }).spilledTo : undefined;
-  if (spilled !== undefined && spilled !== (args as DaemonOps['exec'][0]).spillPath) return { ok: false, problem: 'spilledTo: not the file the host asked for' };
+  const problem = requestChecks[op]?.(args, r.data as DaemonOps[K][1]);
+  if (problem) return { ok: false, problem };
   return { ok: true, value: r.data as DaemonOps[K][1] };
 }
 
