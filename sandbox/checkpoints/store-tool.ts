@@ -138,11 +138,11 @@ const BASE = '/store/base';
 const BASE_RECORD = '/store/base.json';
 const BASE_NEXT = '/store/base-next';
 
-function readBase(): { id: string; dir: string; walkedAt: number; createdAt: number } | undefined {
+function readBase(): { id: string; dir: string; walkedAt: number; createdAt: number; bytes: number } | undefined {
   try {
-    const r = JSON.parse(readFileSync(BASE_RECORD, 'utf8')) as { walkedAt?: unknown };
+    const r = JSON.parse(readFileSync(BASE_RECORD, 'utf8')) as { walkedAt?: unknown; bytes?: unknown };
     if (typeof r.walkedAt !== 'number' || !existsSync(BASE)) return undefined;
-    return { id: 'base', dir: BASE, walkedAt: r.walkedAt, createdAt: r.walkedAt };
+    return { id: 'base', dir: BASE, walkedAt: r.walkedAt, createdAt: r.walkedAt, bytes: typeof r.bytes === 'number' ? r.bytes : 0 };
   } catch {
     return undefined;
   }
@@ -178,7 +178,9 @@ async function prepare(): Promise<{ made: boolean }> {
   rmSync(BASE_RECORD, { force: true });
   rmSync(BASE, { recursive: true, force: true });
   renameSync(BASE_NEXT, BASE);
-  writeAtomically(BASE_RECORD, JSON.stringify({ walkedAt }));
+  let bytes = 0; // what sandbox_status counts for it: the store volume holds it until the first checkpoint
+  for (const w of Object.values(walks)) for (const e of w.values()) if (e.type === 'f') bytes += Number(e.size);
+  writeAtomically(BASE_RECORD, JSON.stringify({ walkedAt, bytes }));
   lastWalk = { id: 'base', roots: walks };
   return { made: true };
 }
@@ -279,9 +281,10 @@ function diff(args: DiffArgs) {
   return { entries, total };
 }
 
-function storeBytes(): { totalBytes: number; count: number } {
+function storeBytes(): { totalBytes: number; count: number; baseBytes?: number } {
   const all = metas();
-  return { totalBytes: sizes(all).total, count: all.length };
+  const base = readBase();
+  return { totalBytes: sizes(all).total, count: all.length, ...(base ? { baseBytes: base.bytes } : {}) };
 }
 
 const OPS: Record<string, (args: never) => unknown> = { checkpoint, prepare, list, diff, restore, size: storeBytes };

@@ -59,7 +59,7 @@ const InfoSchema = z.object({
   bytes: z.number().min(0).optional(),
 });
 const ListSchema = z.object({ checkpoints: z.array(InfoSchema).max(2000), totalBytes: z.number().min(0) });
-const SizeSchema = z.object({ totalBytes: z.number().min(0), count: z.number().int().min(0) });
+const SizeSchema = z.object({ totalBytes: z.number().min(0), count: z.number().int().min(0), baseBytes: z.number().min(0).optional() });
 const PrepareSchema = z.object({ made: z.boolean() });
 const RestoreSchema = z.object({ warnings: z.array(z.string().max(600)).max(10) });
 const DiffSchema = z.object({
@@ -207,8 +207,11 @@ export class CheckpointStore {
     return this.serial(async () => checked(RestoreSchema, await this.run('restorer', 'restore', { id, ...(paths ? { paths } : {}) })));
   }
 
-  /** Bytes the store holds; undefined when it was never used (no sidecar is started just to say so). */
-  async size(): Promise<{ totalBytes: number; count: number } | undefined> {
+  /**
+   * Bytes the store holds (with the base copy waiting for the first checkpoint, if any); undefined when it was never
+   * used (no sidecar is started just to say so).
+   */
+  async size(): Promise<{ totalBytes: number; count: number; baseBytes?: number } | undefined> {
     if (!(await this.backend.storeExists())) return undefined;
     return this.serial(async () => checked(SizeSchema, await this.run('writer', 'size', {})));
   }

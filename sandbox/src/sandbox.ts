@@ -43,8 +43,8 @@ export interface SandboxStatus {
   /** Space used by /workspace and the home directory, and the quota (0: none); absent when not measurable. */
   disk?: { usedBytes: number; quotaBytes: number };
   egress: EgressStatus;
-  /** The checkpoint store: checkpoints kept and the bytes they hold; absent until the first checkpoint. */
-  checkpoints?: { count: number; totalBytes: number };
+  /** The checkpoint store: checkpoints kept, the bytes they hold and the base copy's; absent until the store is used. */
+  checkpoints?: { count: number; totalBytes: number; baseBytes?: number };
 }
 
 let execCounter = 0;

@@ -31,6 +31,15 @@ function egressLines(e: EgressStatus): string[] {
   return lines;
 }
 
+/** The store's line: checkpoints and their bytes, and the base copy that waits for the first one (it takes disk too). */
+function checkpointLine(s: { checkpoints?: { count: number; totalBytes: number; baseBytes?: number }; volumes: { workspace: string } }): string {
+  const mib = (n: number) => Math.round(n / 1048576);
+  const c = s.checkpoints;
+  const base = c?.baseBytes !== undefined ? `; a base copy of ${mib(c.baseBytes)} MiB is ready for the first checkpoint` : '';
+  if (!c?.count) return `checkpoints: none yet${base}`;
+  return `checkpoints: ${c.count} kept, ${mib(c.totalBytes)} MiB in the store (volume ${s.volumes.workspace.replace(/-workspace$/, '-checkpoints')}, out of the sandbox's reach)${base}`;
+}
+
 export const sandboxStatus = defineTool({
   name: 'sandbox_status',
   sandboxFree: true,
@@ -59,7 +68,7 @@ export const sandboxStatus = defineTool({
         `daemon ${s.daemon}; restarts: daemon ${s.restarts.daemon}, container ${s.restarts.container}`,
         `workspace volume ${s.volumes.workspace}, home volume ${s.volumes.home}`,
         ...(s.disk ? [`disk: ${Math.round(s.disk.usedBytes / 1048576)} MiB used of /workspace + home${s.disk.quotaBytes ? `, quota ${Math.round(s.disk.quotaBytes / 1048576)} MiB` : ' (no quota)'}`] : []),
-        s.checkpoints ? `checkpoints: ${s.checkpoints.count} kept, ${Math.round(s.checkpoints.totalBytes / 1048576)} MiB in the store (volume ${s.volumes.workspace.replace(/-workspace$/, '-checkpoints')}, out of the sandbox's reach)` : 'checkpoints: none yet',
+        checkpointLine(s),
         ...hiddenToolLines(ctx.config),
         `health: ${Object.entries(health.checks).map(([k, c]) => `${k} ${c.ok ? 'ok' : 'FAILING'} (${c.detail})`).join('; ')}`,
       ].join('\n'),

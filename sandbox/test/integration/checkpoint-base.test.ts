@@ -40,6 +40,9 @@ describe('checkpoint store: the base copied before the first checkpoint', functi
     );
     assert.deepEqual(await sb.checkpoints.prepareBase(), { made: true });
     assert.equal((await sb.checkpoints.list()).checkpoints.length, 0, 'the base is no checkpoint');
+    const withBase = await sb.checkpoints.size();
+    assert.equal(withBase?.count, 0);
+    assert.ok((withBase?.baseBytes ?? 0) >= 200 * 'file 1\n'.length, `the base's bytes are counted: ${JSON.stringify(withBase)}`);
     // Asked again before any checkpoint: brought up to date, still no checkpoint.
     await sh('echo between > t/between');
     assert.deepEqual(await sb.checkpoints.prepareBase(), { made: true });
@@ -54,6 +57,7 @@ describe('checkpoint store: the base copied before the first checkpoint', functi
     assert.deepEqual(checkpoints.map((c) => c.id), [first.id]);
     assert.equal(first.changed, first.files, 'a first checkpoint counts every entry as new');
     assert.match(await inStore('ls -A /store'), /^cp\s*$/, 'the base is removed once the first checkpoint is complete');
+    assert.equal((await sb.checkpoints.size())?.baseBytes, undefined, 'and no longer counted');
     assert.deepEqual(await sb.checkpoints.prepareBase(), { made: false }, 'no base once a checkpoint exists');
     await sh('rm -rf t && mkdir t && echo junk > t/junk');
     await sb.restore(first.id, () => []);
