@@ -11,10 +11,20 @@ const args = process.argv.slice(2);
 if (args.length === 1 && args[0] === '--version') {
   process.stdout.write(VERSION + '\n');
 } else {
+  const cacheRoot = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'suna-mcp', 'node-compile-cache');
   try {
-    enableCompileCache?.(join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'suna-mcp', 'node-compile-cache'));
+    // One directory per release: an upgrade's new bundle names would otherwise pile up beside the old ones forever.
+    enableCompileCache?.(join(cacheRoot, VERSION));
+    setTimeout(() => void dropOtherReleases(cacheRoot), 30_000).unref();
   } catch {
     // An old Node or an unwritable cache directory: start without the cache.
   }
   await import('./main.js');
+}
+
+/** Remove the compile caches of other releases (and the unversioned one of older builds), long after start. */
+async function dropOtherReleases(root: string): Promise<void> {
+  const { readdir, rm } = await import('node:fs/promises');
+  const names = await readdir(root).catch(() => [] as string[]);
+  for (const name of names) if (name !== VERSION) await rm(join(root, name), { recursive: true, force: true }).catch(() => {});
 }
