@@ -1,7 +1,7 @@
 // Why: what every conversation and every launch pays, next to a peer — the size of tools/list (against
 // @playwright/mcp when it is installed), the time from spawn to `initialize` answered, the server's resident memory
 // idle and after many calls, and the daemon's per sandbox. Run alone with SUNA_BENCH=lean (SUNA_LEAN_CALLS sets the
-// number of mixed calls, default 10,000; SUNA_LEAN_PARTS=list,start,memory,heap some rows; SUNA_BENCH_CLI another build's
+// number of mixed calls, default 10,000; SUNA_LEAN_PARTS=list,start,first,memory,heap some rows; SUNA_BENCH_CLI another build's
 // cli.js for an A/B). Not a test: nothing here fails on a slow machine.
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -87,6 +87,41 @@ async function startRows(rows: Row[]): Promise<void> {
   }
   rows.push({ name: 'start: spawn → initialize answered (median of 5)', value: median(xs), unit: 'ms', note: 'goal ≤ 300 ms; compile cache warm after the first' });
   rows.push({ name: 'start: server CPU until initialize answered (median)', value: median(cpu), unit: 'ms', note: '10 ms ticks; what start costs regardless of load' });
+}
+
+/**
+ * "No slower first tool call because of a fast start": a server spawned beside a sandbox that already exists (the
+ * usual launch of a client), its first call right after `initialize` against the same call once warm. The sandbox is
+ * kept between the launches (not ephemeral) and removed at the end.
+ */
+async function firstCallRows(rows: Row[]): Promise<void> {
+  const env = serverEnv({ SUNA_LOG_LEVEL: 'error', SUNA_EPHEMERAL: 'false', ...NO_KEYS });
+  const shell = (client: Client) => client.callTool({ name: 'shell_exec', arguments: { command: 'true' } });
+  const first: number[] = [];
+  const warm: number[] = [];
+  const total: number[] = [];
+  try {
+    const made = await connect([], env);
+    await shell(made.client);
+    await made.client.close();
+    for (let i = 0; i < 5; i++) {
+      const { client, ms } = await connect([], env);
+      const t = performance.now();
+      await shell(client);
+      first.push(performance.now() - t);
+      total.push(ms + first.at(-1)!);
+      const w = performance.now();
+      await shell(client);
+      warm.push(performance.now() - w);
+      await client.close();
+    }
+  } finally {
+    const docker = new Docker();
+    const name = `suna-${env.SUNA_SANDBOX_NAME}`;
+    for (const c of await docker.listContainers({ all: true, filters: { name: [name] } })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+    for (const v of (await docker.listVolumes({ filters: { name: [name] } })).Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => {});
+  }
+  rows.push({ name: 'first tool call after initialize, sandbox exists (shell_exec "true", median of 5)', value: median(first), unit: 'ms', peer: median(warm), peerName: 'the same call warm', note: `spawn → first call answered ${median(total).toFixed(0)} ms` });
 }
 
 /** RSS of the sandbox's processes by name: the daemon calls itself suna-daemon; the egress relay is the other node. */
@@ -193,9 +228,10 @@ async function memoryRows(rows: Row[], nodeFlags: string[] = []): Promise<void> 
 
 export async function benchLean(): Promise<void> {
   const rows: Row[] = [];
-  const parts = process.env.SUNA_LEAN_PARTS?.split(',') ?? ['list', 'start', 'memory', 'heap'];
+  const parts = process.env.SUNA_LEAN_PARTS?.split(',') ?? ['list', 'start', 'first', 'memory', 'heap'];
   if (parts.includes('list')) await toolListRows(rows);
   if (parts.includes('start')) await startRows(rows);
+  if (parts.includes('first')) await firstCallRows(rows);
   if (parts.includes('memory')) {
     await memoryRows(rows);
     await memoryRows(rows, LAUNCHER_FLAGS);
