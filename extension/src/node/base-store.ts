@@ -1,7 +1,8 @@
 // The sync base: for every path, the sha256 both sides agreed on at the last sync, kept across reloads,
 // plus the content of text files (content-addressed) so a later three-way merge has its base.
+import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { isBinary } from '../common/merge.js';
 import { readJson, writeFileAtomic } from './atomic-file.js';
 
@@ -52,13 +53,28 @@ export class BaseStore {
     }
     const path = this.blobPath(sha);
     if (await fsp.stat(path).then(() => true, () => false)) return;
-    await writeFileAtomic(path, data);
+    // No fsync (an initial sync writes thousands): the name is the content's hash and getBlob checks it, so a blob
+    // a crash left torn reads as missing (the merge then offers the file for review instead of merging).
+    const dir = dirname(path);
+    if (!this.blobDirs.has(dir)) {
+      await fsp.mkdir(dir, { recursive: true });
+      this.blobDirs.add(dir);
+    }
+    const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+    await fsp.writeFile(tmp, data, { mode: 0o600 });
+    await fsp.rename(tmp, path).catch(async (err: unknown) => {
+      await fsp.rm(tmp, { force: true });
+      throw err;
+    });
   }
+
+  private readonly blobDirs = new Set<string>();
 
   async getBlob(sha: string): Promise<Uint8Array | undefined> {
     if (!this.dir) return this.memoryBlobs.get(sha);
     if (!/^[0-9a-f]{64}$/.test(sha)) return undefined;
-    return fsp.readFile(this.blobPath(sha)).catch(() => undefined);
+    const data = await fsp.readFile(this.blobPath(sha)).catch(() => undefined);
+    return data && createHash('sha256').update(data).digest('hex') === sha ? data : undefined;
   }
 
   private blobPath(sha: string): string {
