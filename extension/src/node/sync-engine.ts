@@ -43,6 +43,7 @@ export interface SyncEngineOptions {
   excludes?: string[];
   debounceMs?: number;
   log?: (line: string) => void;
+  userSaves?: UserSaveLog; // persisted by the caller; by default in memory (forgotten at a reload)
 }
 
 const MAX_ISSUES_SHOWN = 50;
@@ -57,9 +58,8 @@ export class SyncEngine extends EventEmitter<{ state: [SyncStateView]; incoming:
   private dirty = new Set<string>();
   /** Paths the user's edits were pushed to during the current agent run (undefined: no run); see the planner. */
   private savedThisRun: Set<string> | undefined;
-  /** When the user's edits were pushed, per path; while a pull follows a restore, the paths it must not revert. */
-  /** When the user's edits were pushed (restore guards, "you edited it too" in a run's changes). */
-  readonly userSaves = new UserSaveLog();
+  /** When the user's edits were pushed, per path (restore guards, "you edited it too" in a run's changes). */
+  readonly userSaves: UserSaveLog;
   private restoreGuard: { has(path: string): boolean } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private issues: SyncIssue[] = [];
@@ -69,6 +69,7 @@ export class SyncEngine extends EventEmitter<{ state: [SyncStateView]; incoming:
   constructor(private readonly o: SyncEngineOptions) {
     super();
     this.log = o.log ?? (() => {});
+    this.userSaves = o.userSaves ?? new UserSaveLog();
   }
 
   get state(): SyncStateView {

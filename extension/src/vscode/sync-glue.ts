@@ -2,6 +2,7 @@
 // workspace.fs, a file watcher feeding it, and conflicts shown in the diff editor with keep-mine /
 // take-theirs (sandbox side served by a read-only content provider).
 import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
 import { assertNoSymlinkOnPath } from '@suna/shared/boundary/safe-write';
 import * as vscode from 'vscode';
 import { isBinary } from '../common/merge.js';
@@ -10,6 +11,7 @@ import type { SyncStateView } from '../common/protocol.js';
 import { BaseStore } from '../node/base-store.js';
 import type { SandboxSyncApi } from '../node/sandbox-sync-api.js';
 import { SyncEngine, type Incoming, type WorkspaceWriter } from '../node/sync-engine.js';
+import { UserSaveLog } from '../node/user-saves.js';
 import * as settings from './settings.js';
 
 export const SANDBOX_SCHEME = 'suna-sandbox';
@@ -112,6 +114,7 @@ export class SyncController implements vscode.Disposable {
         caps: settings.syncCaps(),
         excludes: settings.syncExcludes(),
         log: this.log,
+        userSaves: await UserSaveLog.persisted(join(this.storageDir, 'user-saves.json')),
       });
       this.engine.on('state', (s) => {
         this.onState.fire(s);
@@ -238,6 +241,7 @@ export class SyncController implements vscode.Disposable {
   dispose(): void {
     clearTimeout(this.pullTimer);
     for (const d of this.disposables) d.dispose();
+    void this.engine?.userSaves.flush();
     void this.engine?.settle();
   }
 }

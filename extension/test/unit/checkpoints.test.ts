@@ -2,7 +2,7 @@
 // Restore to here in the transcript (greyed, the model forgets), the planner's wording for a restore's review
 // items, the user-save log that decides them, and the "Changes in this run" list from sandbox_diff's hostile answer.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createProvider } from '@suna/shared/agent/index';
@@ -124,6 +124,30 @@ describe('panel checkpoints: the workspace side of a restore', () => {
     // For "Changes in this run" labels: what the user saved since then, or null when the log cannot tell (no false labels).
     assert.deepEqual([...log.savedSince(2500)!], ['late.txt']);
     assert.equal(log.savedSince(500), null);
+  });
+
+  it('the save log survives a window reload (persisted); a damaged or future-dated file gives a log that knows nothing before now', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'user-saves-'));
+    try {
+      const file = join(dir, 'user-saves.json');
+      let now = 1000;
+      const log = await UserSaveLog.persisted(file, () => now);
+      now = 2000;
+      log.note('src/a.ts');
+      await log.flush();
+      now = 5000;
+      const reloaded = await UserSaveLog.persisted(file, () => now);
+      assert.deepEqual([...reloaded.savedSince(1500)!], ['src/a.ts'], 'what was saved before the reload is still known');
+      assert.equal(reloaded.editedSince(1500).has('src/b.ts'), false, 'and what was not saved is not guarded');
+      writeFileSync(file, JSON.stringify({ version: 1, knownSince: 9e15, saves: [] }));
+      assert.equal((await UserSaveLog.persisted(file, () => now)).savedSince(1500), null);
+      writeFileSync(file, JSON.stringify({ version: 1, knownSince: 1000, saves: [['x', 'soon']] }));
+      assert.equal((await UserSaveLog.persisted(file, () => now)).savedSince(1500), null);
+      writeFileSync(file, '{"version":1,"knownS');
+      assert.equal((await UserSaveLog.persisted(file, () => now)).editedSince(1500).has('anything'), true, 'unknown: everything guarded');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
