@@ -1,6 +1,6 @@
-// The workspace sync: pushes the workspace into the sandbox (first all of it, then what changes), pulls
-// back what the agent changed, and never overwrites a user edit: see common/sync-planner.ts for the
-// rules. All operations run one at a time on a queue, so a push and a pull never interleave.
+// The workspace sync: pushes the workspace into the sandbox (first all of it, then what changes), pulls back what the
+// agent changed, and never overwrites a user edit: see common/sync-planner.ts for the rules. All operations run one
+// at a time on a queue, so a push and a pull never interleave.
 import { EventEmitter } from 'node:events';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
@@ -191,9 +191,8 @@ export class SyncEngine extends EventEmitter<{ state: [SyncStateView]; incoming:
   }
 
   /**
-   * Brings back just these paths (the agent's file tools name what they changed): no manifest, so it
-   * stays fast in big workspaces. A path that cannot be settled this way (a folder, a symlink, an error)
-   * falls back to a full pull.
+   * Brings back just these paths (the agent's file tools name what they changed): no manifest, so it stays fast in
+   * big workspaces. A path that cannot be settled this way (a folder, a symlink, an error) falls back to a full pull.
    */
   pullPaths(paths: string[]): Promise<void> {
     return this.enqueue('pulling', async () => {
