@@ -6,6 +6,7 @@
 // sidecars (StoreBackend: made, their program's channel opened, removed).
 import type Docker from 'dockerode';
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { containerName, SandboxContainerDriver, type ContainerState } from './container.js';
 import { ensureHostSocketDir, hostSocketDir, removeHostSocketDir } from './host-socket.js';
 import { dockerOf, type DockerSource } from './docker-client.js';
@@ -199,7 +200,7 @@ export class DockerBackend implements SandboxBackend<Docker.Container> {
 
 /**
  * Whether the engine runs on this machine and can bind-mount a directory of ours: a unix socket (no tcp/ssh
- * DOCKER_HOST), Linux, this process not in a container itself, and not Docker Desktop (a VM: its file sharing does not
+ * DOCKER_HOST), Linux, not an engine outside the container this process runs in, and not Docker Desktop (a VM: its file sharing does not
  * carry sockets). SUNA_HOST_SOCKET=off turns it off (the exec streams are used everywhere).
  */
 export async function engineIsLocal(docker: Docker, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
@@ -208,7 +209,10 @@ export async function engineIsLocal(docker: Docker, env: NodeJS.ProcessEnv = pro
   // A function: docker-modem's default-socket finder (no DOCKER_HOST); a string: DOCKER_HOST=unix://…
   const unixSocket = typeof modem.socketPath === 'function' || (typeof modem.socketPath === 'string' && modem.socketPath.startsWith('/'));
   if (!unixSocket) return false;
-  if (existsSync('/.dockerenv') || existsSync('/run/.containerenv')) return false;
-  const info = (await docker.info().catch(() => null)) as { OperatingSystem?: string } | null;
-  return !!info && !/docker desktop/i.test(info.OperatingSystem ?? '');
+  const info = (await docker.info().catch(() => null)) as { OperatingSystem?: string; Name?: string } | null;
+  if (!info || /docker desktop/i.test(info.OperatingSystem ?? '')) return false;
+  // In a container, the engine is ours only if it runs in it too (Docker in Docker): same host name. A socket of the
+  // host's engine mounted in here would bind the host's path, not ours (and the relay's probe would fail anyway).
+  const inContainer = existsSync('/.dockerenv') || existsSync('/run/.containerenv');
+  return !inContainer || info.Name === hostname();
 }

@@ -85,7 +85,7 @@ export class Sandbox {
     this.backend = backend;
     this.driver = backend.driver;
     this.hostSocket = new HostSocket({ log });
-    this.egress = new EgressBroker(backend, egressOf(config), log);
+    this.egress = new EgressBroker(backend, egressOf(config), log, { hostSocket: this.hostSocket });
     this.checkpoints = new CheckpointStore(backend, config);
   }
 

@@ -1,4 +1,5 @@
-// The egress policy end to end, through the real server, Docker and sandbox. Every packet stays on this machine:
+// The egress policy end to end, through the real server, Docker and sandbox. Run it twice: as is (the engine is
+// local: connections over the host socket) and with SUNA_EGRESS_TRANSPORT=exec (the exec-stream fallback). Every packet stays on this machine:
 // the Docker bridge gateway, loopback (the DNS responder) and two network namespaces this test creates. Public
 // internet and cloud-metadata cases are proven by the classifier's unit tests, never by sending packets.
 import assert from 'node:assert/strict';
@@ -256,9 +257,11 @@ except OSError as e: print('ERR', e)
       assert.match((await s.ok('sandbox_status')).text, /relay running/);
     });
 
-    it('sandbox_status lists the latest decisions with bytes', async () => {
+    it('sandbox_status lists the latest decisions with bytes, and the transport in use', async () => {
       await sh(s, `curl -sS -m 10 http://${a.address}:8080/ -o /dev/null`);
       const status = (await s.ok('sandbox_status')).text;
+      // The engine is local here: a host socket, unless the test run forces the exec-stream fallback.
+      assert.match(status, process.env.SUNA_EGRESS_TRANSPORT === 'exec' ? /relay running, connections over the exec stream/ : /relay running, connections over the host socket/);
       assert.match(status, /network: egress allowlist \(only the allow list\)/);
       assert.match(status, new RegExp(`ALLOW ${a.address.replace(/\./g, '\\.')}:8080 allowed by ${a.cidr.replace(/[./]/g, '\\$&')}, \\d+/\\d+ bytes up/down`));
     });

@@ -22,7 +22,7 @@
 // s/GiB. Striping over several exec streams would add no CPU headroom (the download was CPU-bound on 2 cores), so
 // there is still one stream.
 import { EventEmitter } from 'node:events';
-import { connect, isIP, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { assets } from '../assets.js';
@@ -39,12 +39,13 @@ import {
   SendWindow,
   windowPayload,
   type Frame,
-  type OpenRequest,
-  type Refusal,
 } from '../../egress/protocol.js';
 import { ReadBufferPool } from './read-pool.js';
 import { UploadWriter } from './upload-writer.js';
-import { decide, hostAddressSet, normalizeHostname, parseAllowList, refusedBeforeResolving, type EgressMode, type EgressPolicy } from './policy.js';
+import { hostAddressSet, parseAllowList, type EgressMode, type EgressPolicy } from './policy.js';
+import { EgressGate, type EgressDecision } from './gate.js';
+import { serveEgressSocket, transportReport } from './socket-egress.js';
+import type { HostSocket } from '../host-socket.js';
 import { createResolver, parseDnsServer, type ResolveHost } from './resolve.js';
 
 export interface EgressConfig {
@@ -55,19 +56,7 @@ export interface EgressConfig {
   dns?: string;
 }
 
-export interface EgressDecision {
-  at: string;
-  host: string;
-  port: number;
-  /** The resolved address that was judged (and connected to, when allowed). */
-  address?: string;
-  verdict: 'allowed' | 'denied';
-  why: string;
-  /** Bytes sent from the sandbox / received into it; final when `open` is false. */
-  bytesUp: number;
-  bytesDown: number;
-  open: boolean;
-}
+export type { EgressDecision };
 
 export interface EgressStatus {
   mode: EgressMode;
@@ -75,13 +64,14 @@ export interface EgressStatus {
   dns: string;
   proxy?: string;
   relay: 'running' | 'stopped' | 'off';
+  /** How the relay's connections reach this server: a host unix socket (engine on this machine) or its exec stream. */
+  transport: 'host socket' | 'exec stream' | 'off';
   restarts: number;
   connections: { allowed: number; denied: number; open: number };
   bytes: { up: number; down: number };
   recent: EgressDecision[];
 }
 
-const RECENT = 20;
 const MAX_CHANNELS = 64; // × WINDOW_BYTES bounds what one sandbox can make the host buffer (256 MiB); Chromium uses ≤ 32 per proxy
 const CONNECT_TIMEOUT_MS = 10_000;
 const RELAY_START_TIMEOUT_MS = 15_000;
@@ -138,19 +128,65 @@ export class EgressBroker<Handle = unknown> extends EventEmitter<{ decision: [Eg
   private stopped = true;
   private restartTimer: NodeJS.Timeout | null = null;
   private quickDeaths = 0;
-  private recent: EgressDecision[] = [];
-  private totals = { allowed: 0, denied: 0, up: 0, down: 0, restarts: 0 };
+  private restarts = 0;
+  private readonly gate: EgressGate;
+  /** Connections the relay made over the host socket (each one proxied connection). */
+  private readonly socketConnections = new Set<Socket>();
+  private readonly hostSocket?: HostSocket;
+  /** The host-socket token handed to the running relay, and whether it reported using the socket. */
+  private token: string | null = null;
+  private transport: EgressStatus['transport'] = 'exec stream';
 
   private readonly connectTo: typeof connect;
 
-  /** `seams` replace name resolution and outbound connections (unit tests prove refusals never connect). */
-  constructor(private readonly engine: EgressRelayHost<Handle>, readonly config: EgressConfig, private readonly log: (line: string) => void = () => {}, seams: { resolve?: ResolveHost; connect?: typeof connect } = {}) {
+  /**
+   * `seams` replace name resolution and outbound connections (unit tests prove refusals never connect);
+   * `hostSocket`: where the engine is local, the relay's connections come over it instead of its exec stream.
+   */
+  constructor(private readonly engine: EgressRelayHost<Handle>, readonly config: EgressConfig, private readonly log: (line: string) => void = () => {}, seams: { resolve?: ResolveHost; connect?: typeof connect; hostSocket?: HostSocket } = {}) {
     super();
     const dns = config.dns ? parseDnsServer(config.dns) : undefined;
     if (config.dns && !dns) throw new Error(`--egress-dns: expected host:port of a DNS server, e.g. 10.0.0.53:53 (got "${config.dns}")`);
     this.policy = policyFor(config);
     this.resolve = seams.resolve ?? createResolver(dns ?? undefined);
     this.connectTo = seams.connect ?? connect;
+    this.gate = new EgressGate(() => this.policy, this.resolve, (d) => this.emit('decision', d));
+    this.hostSocket = seams.hostSocket;
+    this.hostSocket?.registerService('egress', (socket) => this.serveSocket(socket));
+  }
+
+  /** Proxied connections open now, over either transport (bounded by MAX_CHANNELS together). */
+  private get openCount(): number {
+    return this.channels.size + this.socketConnections.size;
+  }
+
+  private serveSocket(socket: Socket): void {
+    if (!this.stream) return void socket.destroy(); // no relay of ours is running: not a connection we gave a token for
+    serveEgressSocket(socket, {
+      gate: this.gate,
+      connect: this.connectTo,
+      pool: this.pool,
+      open: () => this.openCount,
+      max: MAX_CHANNELS,
+      track: (s, on) => (on ? this.socketConnections.add(s) : this.socketConnections.delete(s)),
+    });
+  }
+
+  /** Tell a relay that just started where the host socket is (over its exec stream, which the agent cannot read). */
+  private offerHostSocket(): void {
+    this.transport = 'exec stream';
+    if (!this.hostSocket?.listening || process.env.SUNA_EGRESS_TRANSPORT === 'exec') return; // the switch: tests of the fallback
+    if (this.token) this.hostSocket.revokeToken(this.token);
+    this.token = this.hostSocket.issueToken('egress');
+    this.send(encodeFrame(FrameType.transport, 0, jsonPayload({ path: this.hostSocket.sandboxPath, token: this.token })));
+  }
+
+  private revokeToken(): void {
+    if (this.token) this.hostSocket?.revokeToken(this.token);
+    this.token = null;
+    this.transport = 'exec stream';
+    for (const s of this.socketConnections) s.destroy();
+    this.socketConnections.clear();
   }
 
   get enabled(): boolean {
@@ -200,7 +236,10 @@ export class EgressBroker<Handle = unknown> extends EventEmitter<{ decision: [Eg
             ready = true;
             clearTimeout(timer);
             if (this.stopped) stream.destroy(); // stop() came while it was starting
-            else this.stream = stream;
+            else {
+              this.stream = stream;
+              this.offerHostSocket();
+            }
             resolve();
           } else if (ready) this.onFrame(f);
         }
@@ -224,20 +263,23 @@ export class EgressBroker<Handle = unknown> extends EventEmitter<{ decision: [Eg
     this.stream = null;
     s?.destroy();
     this.closeAllChannels();
+    this.revokeToken();
   }
 
   status(): EgressStatus {
-    const open = [...this.channels.values()].filter((c) => c.socket).length;
+    const open = [...this.channels.values()].filter((c) => c.socket).length + this.socketConnections.size;
+    const totals = this.gate.totals;
     return {
       mode: this.config.mode,
       allow: [...this.config.allow],
       dns: this.config.dns ? `the DNS server ${this.config.dns}` : 'its resolver',
       proxy: this.enabled ? EGRESS_PROXY_URL : undefined,
       relay: !this.enabled ? 'off' : this.stream ? 'running' : 'stopped',
-      restarts: this.totals.restarts,
-      connections: { allowed: this.totals.allowed, denied: this.totals.denied, open },
-      bytes: { up: this.totals.up, down: this.totals.down },
-      recent: this.recent.map((d) => ({ ...d })),
+      transport: !this.enabled ? 'off' : this.transport,
+      restarts: this.restarts,
+      connections: { allowed: totals.allowed, denied: totals.denied, open },
+      bytes: { up: totals.up, down: totals.down },
+      recent: this.gate.recent.map((d) => ({ ...d })),
     };
   }
 
@@ -246,6 +288,7 @@ export class EgressBroker<Handle = unknown> extends EventEmitter<{ decision: [Eg
   private onRelayGone(livedMs: number): void {
     this.stream = null;
     this.closeAllChannels();
+    this.revokeToken();
     if (this.stopped || !this.container) return;
     this.quickDeaths = livedMs < 5000 ? this.quickDeaths + 1 : 0;
     const delay = Math.min(5000, 200 * 2 ** this.quickDeaths);
@@ -254,7 +297,7 @@ export class EgressBroker<Handle = unknown> extends EventEmitter<{ decision: [Eg
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       if (this.stopped) return;
-      this.totals.restarts++;
+      this.restarts++;
       // A container that is gone fails here; the next Sandbox.connect() starts a fresh relay.
       this.start(container).catch((err) => this.log(`egress relay restart failed: ${(err as Error).message}`));
     }, delay);
@@ -284,6 +327,11 @@ export class EgressBroker<Handle = unknown> extends EventEmitter<{ decision: [Eg
   // ---------- channels ----------
 
   private onFrame(f: Frame): void {
+    if (f.channel === 0) {
+      // The relay says which transport it uses (after trying the host socket); only the status shows it.
+      if (f.type === FrameType.transport) this.transport = transportReport(f.payload) ?? this.transport;
+      return;
+    }
     if (f.type === FrameType.open) return void this.open(f);
     const ch = this.channels.get(f.channel);
     if (!ch) return;
@@ -320,69 +368,26 @@ export class EgressBroker<Handle = unknown> extends EventEmitter<{ decision: [Eg
     }
   }
 
-  private refuse(ch: Channel, r: Refusal): void {
-    this.send(encodeFrame(FrameType.refused, ch.id, jsonPayload(r)));
-    this.channels.delete(ch.id);
-    this.finish(ch);
-  }
-
   private async open(f: Frame): Promise<void> {
     if (this.channels.has(f.channel)) return;
     const ch: Channel = { id: f.channel, remoteEnded: false, closed: false, credit: new CreditReturn((n) => this.send(encodeFrame(FrameType.window, f.channel, windowPayload(n)))) };
     this.channels.set(ch.id, ch);
-    let req: Partial<OpenRequest> | null = null;
+    let req: unknown;
     try {
-      req = JSON.parse(f.payload.toString('utf8')) as Partial<OpenRequest> | null;
+      req = JSON.parse(f.payload.toString('utf8'));
     } catch {
-      /* refused below */
+      /* refused by the gate as malformed */
     }
-    const malformed = !req || typeof req !== 'object';
-    req ??= {};
-    const port = req.port;
-    const rawHost = typeof req.host === 'string' ? req.host : '';
-    const host = isIP(rawHost) ? rawHost.toLowerCase() : normalizeHostname(rawHost);
-    const record = (verdict: EgressDecision['verdict'], why: string, address?: string) => {
-      ch.decision = { at: new Date().toISOString(), host: host ?? rawHost.slice(0, 100).replace(/[^\x21-\x7e]/g, '?'), port: typeof port === 'number' && Number.isInteger(port) ? port : 0, address, verdict, why, bytesUp: 0, bytesDown: 0, open: verdict === 'allowed' };
-      this.recent.push(ch.decision);
-      if (this.recent.length > RECENT) this.recent.shift();
-      if (verdict === 'allowed') this.totals.allowed++;
-      else this.totals.denied++;
-    };
-    if (malformed) {
-      record('denied', 'malformed request');
-      return this.refuse(ch, { status: 400, reason: 'malformed request' });
+    const v = await this.gate.judge(req, this.openCount, MAX_CHANNELS, () => !ch.closed && this.channels.has(ch.id));
+    if (!v) return;
+    if (!v.allowed) {
+      this.send(encodeFrame(FrameType.refused, ch.id, jsonPayload(v.refusal)));
+      this.channels.delete(ch.id);
+      ch.closed = true; // already reported by the gate
+      return;
     }
-    if (!host || typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
-      record('denied', 'not a valid host and port');
-      return this.refuse(ch, { status: 400, reason: `"${rawHost.slice(0, 100).replace(/[^\x21-\x7e]/g, '?')}:${String(port).slice(0, 20)}" is not a valid host and port` });
-    }
-    if (this.channels.size > MAX_CHANNELS) {
-      record('denied', `more than ${MAX_CHANNELS} connections at once`);
-      return this.refuse(ch, { status: 502, reason: `more than ${MAX_CHANNELS} connections at once; retry later` });
-    }
-    const early = refusedBeforeResolving(this.policy, host);
-    if (early) {
-      record('denied', early);
-      return this.refuse(ch, { status: 403, reason: `${host}:${port} is blocked by the egress policy (${early})` });
-    }
-    let addresses: string[];
-    try {
-      addresses = await this.resolve(host);
-    } catch (err) {
-      record('denied', (err as Error).message);
-      return this.refuse(ch, { status: 502, reason: (err as Error).message });
-    }
-    // Judge every resolved address; connect to the first allowed one, never re-resolving.
-    const verdicts = addresses.map((address) => ({ address, v: decide(this.policy, host, address) }));
-    const chosen = verdicts.find((x) => x.v.allowed);
-    if (!chosen) {
-      const first = verdicts[0]!;
-      record('denied', first.v.why, first.address);
-      return this.refuse(ch, { status: 403, reason: `${host}:${port} is blocked by the egress policy (${first.v.why})` });
-    }
-    if (ch.closed || !this.channels.has(ch.id)) return; // the client gave up meanwhile
-    record('allowed', chosen.v.why, chosen.address);
-    this.connectChannel(ch, chosen.address, port);
+    ch.decision = v.decision;
+    this.connectChannel(ch, v.address, v.port);
   }
 
   private connectChannel(ch: Channel, address: string, port: number): void {
@@ -426,10 +431,7 @@ export class EgressBroker<Handle = unknown> extends EventEmitter<{ decision: [Eg
   }
 
   private count(ch: Channel, direction: 'up' | 'down', n: number): void {
-    if (!ch.decision) return;
-    if (direction === 'up') ch.decision.bytesUp += n;
-    else ch.decision.bytesDown += n;
-    this.totals[direction] += n;
+    this.gate.count(ch.decision, direction, n);
   }
 
   /** The channel is over: report its decision once (with the final byte counts). */
@@ -437,8 +439,6 @@ export class EgressBroker<Handle = unknown> extends EventEmitter<{ decision: [Eg
     if (ch.closed) return;
     ch.closed = true;
     ch.socket?.destroy();
-    if (!ch.decision) return;
-    ch.decision.open = false;
-    this.emit('decision', { ...ch.decision });
+    if (ch.decision) this.gate.finish(ch.decision);
   }
 }
