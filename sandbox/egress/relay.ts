@@ -1,7 +1,9 @@
 // The in-sandbox egress relay. The sandbox runs with `--network none`, so this HTTP proxy on 127.0.0.1 is its
 // only way out: it accepts CONNECT (HTTPS, any TLS) and absolute-URI requests (plain HTTP), and forwards each
-// connection as a channel over its own stdin/stdout to the broker on the host, which resolves the name, decides
-// the policy on the resolved address and makes the connection (sandbox/src/egress/). The relay decides nothing
+// connection to the broker on the host, which resolves the name, decides the policy on the resolved address and
+// makes the connection (sandbox/src/egress/). Where the host offers its unix socket (the engine is local; see
+// host-link.ts) each connection is its own unix connection and bytes flow raw through the kernel; otherwise, or if
+// the socket does not answer, each is a channel over the relay's own stdin/stdout. The relay decides nothing
 // and knows no secrets; it is started by the host as its own `docker exec` as uid 65534 (nobody), so the agent's
 // processes (uid 1000) can neither signal nor ptrace it. Bundled by esbuild into sandbox/dist/egress-relay.cjs.
 import { createServer, Socket } from 'node:net';

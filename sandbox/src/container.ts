@@ -6,7 +6,7 @@ import type Docker from 'dockerode';
 import { imageOf, LABEL, type SandboxConfig } from './config.js';
 import type { DaemonLaunch } from './daemon-client.js';
 import { dockerOf, type DockerSource } from './docker-client.js';
-import { egressClientEnv } from './egress/broker.js';
+import { egressClientEnv } from './egress/client-env.js';
 import { HOST_SOCKET_MOUNT } from './host-socket.js';
 import { WORKSPACE_ROOT } from './paths.js';
 

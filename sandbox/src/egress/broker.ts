@@ -1,26 +1,27 @@
 // The host side of sandbox egress. The sandbox runs with `--network none`; its only way out is the relay
-// (sandbox/egress/relay.ts), an HTTP proxy on 127.0.0.1 inside it whose channels arrive here over the relay's own
-// `docker exec` stream. Here each request is resolved, judged by the policy (policy.ts) on the resolved address,
-// and connected to exactly that address; bytes are counted and every decision is reported.
+// (sandbox/egress/relay.ts), an HTTP proxy on 127.0.0.1 inside it. Each connection's request is resolved, judged by
+// the policy on the resolved address and connected to exactly that address by the one gate (gate.ts); bytes are
+// counted and every decision is reported, whichever transport carried it:
+// - where the engine runs on this machine, a unix connection per proxied connection on the host socket
+//   (host-socket.ts, socket-egress.ts): bytes go through the kernel with its flow control. Offered to the relay with a
+//   token over its exec stream; the relay probes it and reports which transport it uses.
+// - elsewhere (Docker Desktop, a remote DOCKER_HOST, a server in another container, an old container without the
+//   mount) and whenever the socket does not answer: channels multiplexed over the relay's own `docker exec` stream
+//   (this file), with per-channel credit windows (protocol.ts) so one download cannot starve other connections.
 //
-// Why this design and not a Docker network with a proxy container: it works the same on Linux Docker Engine,
-// Docker Desktop and a remote DOCKER_HOST, needs no host firewall rules, a raw TCP/UDP socket to any address fails
-// inside the sandbox (there is no route), and the policy, logs and metrics live in the server process where they
-// can be unit-tested. The relay has its own exec (not the daemon's stream), so a large download never delays a
-// tool call, and per-channel credit windows (protocol.ts) keep one download from starving other connections.
+// Why this design and not a Docker network with a proxy container: it works on every engine, needs no host firewall
+// rules, a raw TCP/UDP socket to any address fails inside the sandbox (there is no route; on Docker 20.10 an
+// `--internal` network still reaches the host), and policy, logs and metrics live in the server process where they
+// can be unit-tested. The relay has its own exec (not the daemon's stream), so a large download never delays a tool
+// call. Why the socket where it can: every write on an exec stream is a round through dockerd's copy goroutines and
+// the containerd shim in 32 KiB pieces; that per-chunk cost held the exec-stream path at ~0.65× a direct download.
 //
-// Throughput: this runs on the server's event loop, whose heap is large (SDK, zod, tools). Reading destinations into
-// a fresh 64 KiB buffer per read made V8 run a full mark-compact of that heap every few dozen MiB (external memory
-// pressure): most of the broker's CPU, and pauses that every tool call waited behind. Destinations are therefore read
-// into a bounded pool of buffers that come back when their frame has been written (ReadBufferPool), frames go out
-// as one writev (header + payload view), and the exec output is demuxed without copies (exec-stream.ts).
-// What the engine charges is per chunk, not per byte: every write on the exec stream is a round through dockerd's
-// copy goroutines and the containerd shim (32 KiB at a time). Credit therefore goes back in quarter-window batches
-// (protocol.ts CreditReturn), not one window frame per read, and both ends take a data frame that the engine split
-// as parts instead of joining it (FrameDecoder streamData); the relay reads into reusable buffers. Measured A/B
-// (SUNA_BENCH=egress-cpu, loaded 2-core machine, median of 3): broker + relay + this sandbox's shim 12.8 → 8.6 CPU
-// s/GiB. Striping over several exec streams would add no CPU headroom (the download was CPU-bound on 2 cores), so
-// there is still one stream.
+// Throughput of the exec-stream path: this runs on the server's event loop, whose heap is large (SDK, zod, tools).
+// Reading destinations into a fresh 64 KiB buffer per read made V8 run a full mark-compact of that heap every few
+// dozen MiB (external memory pressure), so destinations are read into a bounded pool of buffers that come back when
+// written (ReadBufferPool; the socket path uses it too), frames go out as one writev, the exec output is demuxed
+// without copies (exec-stream.ts), credit goes back in quarter-window batches (CreditReturn), and data frames the
+// engine split are taken as parts (FrameDecoder streamData).
 import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
@@ -29,7 +30,6 @@ import { assets } from '../assets.js';
 import type { AttachedHelper, HelperSpec } from '../exec-stream.js';
 import {
   CreditReturn,
-  EGRESS_PROXY_PORT,
   encodeFrame,
   MAX_PAYLOAD,
   WINDOW_BYTES,
@@ -42,6 +42,7 @@ import {
 } from '../../egress/protocol.js';
 import { ReadBufferPool } from './read-pool.js';
 import { UploadWriter } from './upload-writer.js';
+import { EGRESS_PROXY_URL } from './client-env.js';
 import { hostAddressSet, parseAllowList, type EgressMode, type EgressPolicy } from './policy.js';
 import { EgressGate, type EgressDecision } from './gate.js';
 import { serveEgressSocket, transportReport } from './socket-egress.js';
@@ -78,19 +79,7 @@ const RELAY_START_TIMEOUT_MS = 15_000;
 /** Relay process user: not the agent's uid 1000, so agent processes cannot signal or ptrace it. */
 const RELAY_USER = '65534:65534';
 
-export const EGRESS_PROXY_URL = `http://127.0.0.1:${EGRESS_PROXY_PORT}`;
-
-/** Environment for every process in the sandbox: proxy-aware clients (curl, pip, git, npm, Python, Node) use it. */
-export function egressClientEnv(): string[] {
-  const p = EGRESS_PROXY_URL;
-  return [
-    `HTTP_PROXY=${p}`, `HTTPS_PROXY=${p}`, `http_proxy=${p}`, `https_proxy=${p}`, `ALL_PROXY=${p}`, `all_proxy=${p}`,
-    'NO_PROXY=localhost,127.0.0.1,::1', 'no_proxy=localhost,127.0.0.1,::1',
-    'NODE_USE_ENV_PROXY=1', // Node 22.21+ fetch/http honour HTTP(S)_PROXY with it (the image has 22.23)
-    'NODE_OPTIONS=--disable-warning=UNDICI-EHPA', // …without an "experimental" warning on every fetch's stderr
-    `npm_config_proxy=${p}`, `npm_config_https_proxy=${p}`,
-  ];
-}
+export { EGRESS_PROXY_URL, egressClientEnv } from './client-env.js';
 
 /** The policy for a config, with this host's own addresses (and the Docker bridge gateway) refused. */
 export function policyFor(config: EgressConfig, extraHostAddresses: string[] = []): EgressPolicy {
