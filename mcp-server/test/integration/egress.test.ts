@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import Docker from 'dockerode';
 import { strToU8, zipSync } from 'fflate';
 import { createNetnsHost, startDnsResponder, type NetnsHost } from '../fixtures/netns.ts';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { containerSpec, DEFAULT_SANDBOX_CONFIG } from '@suna/sandbox';
+import { containerSpec, DEFAULT_SANDBOX_CONFIG, hostSocketDir } from '@suna/sandbox';
 import { removeSandbox, startHttpServer, startServer, testSandboxName, type TestServer } from '../fixtures/server.ts';
 
 /** The bridge gateway's address: IPAM's Gateway, else the address of the bridge interface on this host. */
@@ -314,6 +314,67 @@ except OSError as e: print('ERR', e)
       } finally {
         await s.close();
         await removeSandbox(name);
+      }
+    });
+  });
+
+  describe('host socket across restarts', () => {
+    const statusOf = async (s: TestServer) => (await s.ok('sandbox_status')).text;
+    const settled = async (s: TestServer, want: RegExp) => {
+      for (let i = 0; i < 50 && !want.test(await statusOf(s)); i++) await new Promise((r) => setTimeout(r, 100));
+      return statusOf(s);
+    };
+    const containerId = async (name: string) => (await new Docker().getContainer(`suna-${name}`).inspect()).Id;
+
+    it('keeps a container made without the mount (not recreated): its relay uses the exec stream', async function () {
+      if (process.env.SUNA_EGRESS_TRANSPORT === 'exec') this.skip();
+      const name = testSandboxName('eg-nomount');
+      const env = { SUNA_SANDBOX_NAME: name, SUNA_EPHEMERAL: 'false' };
+      const args = ['--egress', 'allowlist', '--egress-allow', a.cidr, '--on-exit', 'keep'];
+      try {
+        const first = await startServer({ env: { ...env, SUNA_HOST_SOCKET: 'off' }, args });
+        await sh(first, 'true');
+        const id = await containerId(name);
+        await first.close();
+        const second = await startServer({ env, args });
+        try {
+          assert.match(await sh(second, `curl -sS -m 10 http://${a.address}:8080/`), /hello from the netns host/);
+          assert.equal(await containerId(name), id, 'the container was kept');
+          assert.match(await settled(second, /over the exec stream/), /relay running, connections over the exec stream/);
+        } finally {
+          await second.close();
+        }
+      } finally {
+        await removeSandbox(name);
+        rmSync(hostSocketDir(`suna-${name}`), { recursive: true, force: true });
+      }
+    });
+
+    it('a kept container with the mount gets the host socket again from the next server; its socket file is removed on exit', async function () {
+      if (process.env.SUNA_EGRESS_TRANSPORT === 'exec') this.skip();
+      const name = testSandboxName('eg-mount');
+      const env = { SUNA_SANDBOX_NAME: name, SUNA_EPHEMERAL: 'false' };
+      const args = ['--egress', 'allowlist', '--egress-allow', a.cidr, '--on-exit', 'keep'];
+      const dir = hostSocketDir(`suna-${name}`);
+      try {
+        const first = await startServer({ env, args });
+        await sh(first, 'true');
+        assert.match(await settled(first, /over the host socket/), /connections over the host socket/);
+        const id = await containerId(name);
+        await first.close();
+        for (let i = 0; i < 50 && readdirSync(dir).length; i++) await new Promise((r) => setTimeout(r, 100));
+        assert.deepEqual(readdirSync(dir), [], 'the exited server removed its socket file');
+        const second = await startServer({ env, args });
+        try {
+          assert.match(await sh(second, `curl -sS -m 10 http://${a.address}:8080/`), /hello from the netns host/);
+          assert.equal(await containerId(name), id);
+          assert.match(await settled(second, /over the host socket/), /connections over the host socket/);
+        } finally {
+          await second.close();
+        }
+      } finally {
+        await removeSandbox(name);
+        rmSync(dir, { recursive: true, force: true }); // removeSandbox goes through dockerode only
       }
     });
   });
