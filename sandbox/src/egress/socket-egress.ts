@@ -42,6 +42,7 @@ export function serveEgressSocket(relay: Socket, deps: SocketEgressDeps): void {
   relay.on('error', () => relay.destroy());
   let held = Buffer.alloc(0);
   const timer = setTimeout(() => relay.destroy(), OPEN_LINE_TIMEOUT_MS);
+  relay.once('close', () => clearTimeout(timer));
   const onData = (chunk: Buffer) => {
     const nl = chunk.indexOf(0x0a);
     if (nl < 0 || held.length + nl > OPEN_LINE_MAX) {

@@ -124,6 +124,27 @@ describe('egress over the host socket', () => {
     assert.deepEqual({ ...decisions[0], at: '' }, { at: '', host: '127.0.0.1', port, address: '127.0.0.1', verdict: 'allowed', why: 'allowed by 127.0.0.1/32', bytesUp: hostile.length, bytesDown: 4, open: false });
   });
 
+  it('a peer that never reads cannot make the host read a destination without bound', async () => {
+    setUp({ mode: 'allowlist', allow: ['127.0.0.1/32'] });
+    const p = peer(`egress ${token}\n${JSON.stringify({ host: '127.0.0.1', port })}\n`);
+    assert.ok('opened' in (await p.verdict)!);
+    p.socket.pause(); // reads nothing more
+    const dest = serverSockets[0]!;
+    let offered = 0;
+    const chunk = Buffer.alloc(1024 * 1024, 7);
+    for (let i = 0; i < 64 && dest.write(chunk); i++) offered += chunk.length; // until the destination's own buffer fills
+    for (let i = 0; i < 60; i++) {
+      offered += dest.write(chunk) ? chunk.length : 0;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    const read = gate.totals.down;
+    // What the host read is what the kernel buffers on both sockets plus one pooled read: far below what was offered.
+    assert.ok(read < 16 * 1024 * 1024, `the host read ${read} bytes from the destination`);
+    assert.ok(dest.writableLength > 32 * 1024 * 1024 || offered < 64 * 1024 * 1024, 'the destination is held back by the host, not drained');
+    p.socket.destroy();
+  });
+
   it('refuses what the gate refuses (same reasons as the exec stream) without connecting', async () => {
     setUp({ mode: 'public', allow: [] }, { 'metadata.google.internal': ['169.254.169.254'], 'rebind.example': ['10.0.0.1'] });
     const cases: Array<[string, number, RegExp]> = [
