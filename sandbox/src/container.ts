@@ -199,6 +199,9 @@ export interface ContainerState {
   profile: string;
 }
 
+/** Docker's refusal to create or start a container whose bind-mount source is not there. */
+const BIND_SOURCE_MISSING = /bind source path does not exist|invalid mount config/i;
+
 export class SandboxContainerDriver {
   constructor(private readonly dockerSource: DockerSource, readonly config: SandboxConfig) {}
 
@@ -231,8 +234,10 @@ export class SandboxContainerDriver {
     };
   }
 
-  /** Re-attach to the named sandbox or create it; start it if stopped. Reports what it had to do. */
-  /** `hostSocketDir`: mounted into a container made now (an existing one is kept with or without it). */
+  /**
+   * Re-attach to the named sandbox or create it; start it if stopped. Reports what it had to do. `hostSocketDir`:
+   * mounted into a container made now (an existing one is kept with or without it).
+   */
   async ensureRunning(hostSocketDir?: string | null): Promise<{ container: Docker.Container; created: boolean; started: boolean; workspaceExisted: boolean }> {
     let container = await this.find();
     let created = false;
@@ -256,19 +261,27 @@ export class SandboxContainerDriver {
         container = null;
       }
     }
-    if (!container) {
+    const create = async () => {
       workspaceExisted = await this.ensureVolumes();
-      container = await this.docker.createContainer(containerSpec(this.config, { hostSocketDir })).catch((err: Error) => {
+      created = true;
+      return this.docker.createContainer(containerSpec(this.config, { hostSocketDir })).catch((err: Error) => {
         // The engine cannot see the directory after all (e.g. this server runs in a container of its own): no mount.
-        if (hostSocketDir && /bind source path|invalid mount config/i.test(err.message)) return this.docker.createContainer(containerSpec(this.config));
+        if (hostSocketDir && BIND_SOURCE_MISSING.test(err.message)) return this.docker.createContainer(containerSpec(this.config));
         throw err;
       });
-      created = true;
-    }
+    };
+    container ??= await create();
     const info = await container.inspect();
     let started = false;
     if (!info.State.Running) {
-      await container.start();
+      await container.start().catch(async (err: Error) => {
+        // A stopped container whose host-socket directory is gone (a reboot emptied /tmp, or the socket is now
+        // off): it cannot start. Replace it; the volumes are kept.
+        if (!BIND_SOURCE_MISSING.test(err.message)) throw err;
+        await container!.remove({ force: true });
+        container = await create();
+        await container.start();
+      });
       started = true;
     }
     return { container, created, started, workspaceExisted };

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -347,6 +347,63 @@ except OSError as e: print('ERR', e)
       } finally {
         await removeSandbox(name);
         rmSync(hostSocketDir(`suna-${name}`), { recursive: true, force: true });
+      }
+    });
+
+    it('a stopped container whose socket directory is gone (a reboot emptied /tmp) starts again with a new one', async function () {
+      if (process.env.SUNA_EGRESS_TRANSPORT === 'exec') this.skip();
+      const name = testSandboxName('eg-gone');
+      const env = { SUNA_SANDBOX_NAME: name, SUNA_EPHEMERAL: 'false' };
+      const args = ['--egress', 'allowlist', '--egress-allow', a.cidr, '--on-exit', 'stop'];
+      const dir = hostSocketDir(`suna-${name}`);
+      try {
+        const first = await startServer({ env, args });
+        await sh(first, 'echo kept > /workspace/marker');
+        const id = await containerId(name);
+        await first.close();
+        for (let i = 0; i < 100 && (await new Docker().getContainer(`suna-${name}`).inspect()).State.Running; i++) await new Promise((r) => setTimeout(r, 100));
+        rmSync(dir, { recursive: true, force: true });
+        const second = await startServer({ env, args });
+        try {
+          assert.match(await sh(second, 'cat /workspace/marker'), /kept/);
+          assert.equal(await containerId(name), id, 'the directory is made again before the start: the container is kept');
+          assert.match(await sh(second, `curl -sS -m 10 http://${a.address}:8080/`), /hello from the netns host/);
+          assert.match(await settled(second, /over the host socket/), /connections over the host socket/);
+        } finally {
+          await second.close();
+        }
+      } finally {
+        await removeSandbox(name);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('with the socket turned off since, such a container is recreated without the mount, keeping the workspace', async function () {
+      if (process.env.SUNA_EGRESS_TRANSPORT === 'exec') this.skip();
+      const name = testSandboxName('eg-off');
+      const env = { SUNA_SANDBOX_NAME: name, SUNA_EPHEMERAL: 'false' };
+      const args = ['--egress', 'allowlist', '--egress-allow', a.cidr, '--on-exit', 'stop'];
+      const dir = hostSocketDir(`suna-${name}`);
+      try {
+        const first = await startServer({ env, args });
+        await sh(first, 'echo kept > /workspace/marker');
+        const id = await containerId(name);
+        await first.close();
+        for (let i = 0; i < 100 && (await new Docker().getContainer(`suna-${name}`).inspect()).State.Running; i++) await new Promise((r) => setTimeout(r, 100));
+        rmSync(dir, { recursive: true, force: true });
+        const second = await startServer({ env: { ...env, SUNA_HOST_SOCKET: 'off' }, args });
+        try {
+          assert.match(await sh(second, 'cat /workspace/marker'), /kept/);
+          assert.notEqual(await containerId(name), id, 'recreated');
+          assert.match(await sh(second, `curl -sS -m 10 http://${a.address}:8080/`), /hello from the netns host/);
+          assert.match(await settled(second, /over the exec stream/), /connections over the exec stream/);
+          assert.equal(existsSync(dir), false);
+        } finally {
+          await second.close();
+        }
+      } finally {
+        await removeSandbox(name);
+        rmSync(dir, { recursive: true, force: true });
       }
     });
 
