@@ -74,17 +74,17 @@ export function openOverHostSocket(
   refuse: (r: Refusal) => void,
   fallback: () => void,
 ): void {
-  ask(offer, { host, port }, (v, conn, after) => {
+  const pending = ask(offer, { host, port }, (v, conn, after) => {
+    if (client.destroyed) return void conn.destroy();
     if (!v || !('opened' in v || 'refused' in v)) {
       conn.destroy();
-      return client.destroyed ? undefined : fallback();
+      return fallback();
     }
     if ('refused' in v) {
       conn.destroy();
       return refuse(v.refused);
     }
     conn.on('error', () => client.destroy());
-    client.on('close', () => conn.destroy());
     conn.on('close', () => (client.writableFinished ? client.destroy() : client.end(() => client.destroy())));
     begin((bytes) => conn.write(bytes));
     if (after.length) client.write(after);
@@ -93,4 +93,6 @@ export function openOverHostSocket(
     client.resume();
     conn.resume();
   });
+  // The client gone, at any point (even while the host is still resolving): the host's side goes too.
+  client.once('close', () => pending.destroy());
 }
