@@ -8,12 +8,12 @@ import type Docker from 'dockerode';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { containerName, SandboxContainerDriver, type ContainerState } from './container.js';
-import { ensureHostSocketDir, hostSocketDir, removeHostSocketDir } from './host-socket.js';
+import { ensureHostSocketDir, hostSocketBase, hostSocketDir, pruneHostSocketDirs, removeHostSocketDir } from './host-socket.js';
 import { dockerOf, type DockerSource } from './docker-client.js';
 import { SandboxDaemonClient, type DaemonLaunch } from './daemon-client.js';
 import { buildImage, imageExists, type BuildProgress } from './image.js';
 import { attachExecHelper, type AttachedHelper, type HelperSpec } from './exec-stream.js';
-import type { SandboxConfig } from './config.js';
+import { LABEL, type SandboxConfig } from './config.js';
 import { StoreChannel } from './checkpoint-channel.js';
 import { checkpointVolumeName, sidecarName, sidecarSpec, type StoreBackend, type StoreSide } from './checkpoint-sidecar.js';
 
@@ -108,7 +108,10 @@ export class DockerBackend implements SandboxBackend<Docker.Container> {
   private localEngine: Promise<boolean> | null = null;
 
   async hostSocketDir(): Promise<string | null> {
-    this.localEngine ??= engineIsLocal(this.docker);
+    this.localEngine ??= engineIsLocal(this.docker).then(async (local) => {
+      if (local) await this.pruneSocketDirs();
+      return local;
+    });
     if (!(await this.localEngine)) return null;
     const dir = hostSocketDir(containerName(this.config));
     try {
@@ -157,6 +160,12 @@ export class DockerBackend implements SandboxBackend<Docker.Container> {
 
   async storeExists(): Promise<boolean> {
     return !!(await this.docker.getVolume(checkpointVolumeName(this.config)).inspect().catch(() => null));
+  }
+
+  /** Once per server: empty socket directories of sandboxes removed outside a server go (host-socket.ts). */
+  private async pruneSocketDirs(): Promise<void> {
+    const list = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL.managed}=true`] } }).catch(() => null);
+    if (list) pruneHostSocketDirs(hostSocketBase(), new Set(list.flatMap((c) => c.Names.map((n) => n.replace(/^\//, '')))));
   }
 
   async hostGatewayAddresses(): Promise<string[]> {

@@ -11,7 +11,7 @@
 // Connections per sandbox are bounded. One socket file per server process (a random name), so replicas sharing a
 // sandbox each listen on their own.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, mkdirSync, rmSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -200,4 +200,35 @@ export class HostSocket {
     socket.once('end', drop);
     socket.resume();
   }
+}
+
+/** A directory younger than this is never pruned: its server may be about to create its container. */
+const PRUNE_MIN_AGE_MS = 10 * 60_000;
+
+/**
+ * Remove the empty sandbox directories under `base` whose container is gone (removed outside a server: `docker rm`,
+ * a test fixture). Only empty ones (a live server's socket keeps its directory), only ours, only old ones.
+ */
+export function pruneHostSocketDirs(base: string, liveContainers: Set<string>, now = Date.now()): string[] {
+  const pruned: string[] = [];
+  let names: string[];
+  try {
+    checkOwnDir(base);
+    names = readdirSync(base);
+  } catch {
+    return pruned;
+  }
+  for (const name of names) {
+    if (liveContainers.has(name) || !/^suna-[a-zA-Z0-9_.-]+$/.test(name)) continue;
+    const dir = join(base, name);
+    try {
+      const st = lstatSync(dir);
+      if (!st.isDirectory() || now - st.mtimeMs < PRUNE_MIN_AGE_MS) continue;
+      rmdirSync(dir); // fails when not empty
+      pruned.push(name);
+    } catch {
+      /* not empty, or gone meanwhile */
+    }
+  }
+  return pruned;
 }
