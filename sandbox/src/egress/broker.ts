@@ -75,6 +75,8 @@ export interface EgressStatus {
 
 const MAX_CHANNELS = 64; // × WINDOW_BYTES bounds what one sandbox can make the host buffer (256 MiB); Chromium uses ≤ 32 per proxy
 const CONNECT_TIMEOUT_MS = 10_000;
+/** Destination reads for the host-socket path: 256 KiB vs 64 KiB cut the broker's CPU from 1.63 to 1.17 s/GiB. */
+const SOCKET_READ_BYTES = 256 * 1024;
 const RELAY_START_TIMEOUT_MS = 15_000;
 /** Relay process user: not the agent's uid 1000, so agent processes cannot signal or ptrace it. */
 const RELAY_USER = '65534:65534';
@@ -113,6 +115,8 @@ export class EgressBroker<Handle = unknown> extends EventEmitter<{ decision: [Eg
   private starting: Promise<void> | null = null;
   private container: Handle | null = null;
   private readonly pool = new ReadBufferPool();
+  /** The socket path has no frame size: larger reads, fewer turns of the event loop per MiB. */
+  private readonly socketPool = new ReadBufferPool(SOCKET_READ_BYTES, 16);
   private channels = new Map<number, Channel>();
   private stopped = true;
   private restartTimer: NodeJS.Timeout | null = null;
@@ -154,7 +158,7 @@ export class EgressBroker<Handle = unknown> extends EventEmitter<{ decision: [Eg
     serveEgressSocket(socket, {
       gate: this.gate,
       connect: this.connectTo,
-      pool: this.pool,
+      pool: this.socketPool,
       open: () => this.openCount,
       max: MAX_CHANNELS,
       track: (s, on) => (on ? this.socketConnections.add(s) : this.socketConnections.delete(s)),
