@@ -14,31 +14,51 @@ export interface HostSocketOffer {
 const PROBE_TIMEOUT_MS = 3000;
 const VERDICT_MAX = 4096;
 
-/** Connect, say hello and `request`, and call back with the host's one-line verdict (null: no usable answer) and the socket. */
-function ask(offer: HostSocketOffer, request: object, done: (verdict: SocketVerdict | null, conn: Socket, after: Buffer) => void): Socket {
-  const conn = createConnection({ path: offer.path, allowHalfOpen: true });
+// Downloads are read from the host socket into reusable 256 KiB buffers (one read per 256 KiB instead of a fresh
+// 64 KiB buffer per read): a buffer goes back once the client's socket has taken it (its write callback).
+const READ_BYTES = 256 * 1024;
+const freeReads: Buffer[] = [];
+const takeRead = () => freeReads.pop() ?? Buffer.allocUnsafeSlow(READ_BYTES);
+const giveRead = (buf: Buffer) => void (freeReads.length < 16 && freeReads.push(buf));
+
+/** Where a connection's reads go: the verdict parser first, then the client (false: pause reading). */
+type Sink = (chunk: Buffer, buf: Buffer) => boolean;
+
+/**
+ * Connect, say hello and `request`, and call back with the host's one-line verdict (null: no usable answer), the
+ * socket (paused), bytes after the verdict, and `route(sink)` to send further reads to `sink`.
+ */
+function ask(offer: HostSocketOffer, request: object, done: (verdict: SocketVerdict | null, conn: Socket, after: Buffer, route: (sink: Sink) => void) => void): Socket {
   let held = Buffer.alloc(0);
   let answered = false;
   const answer = (v: SocketVerdict | null, after = Buffer.alloc(0)) => {
     if (answered) return;
     answered = true;
-    conn.off('data', onData);
-    done(v, conn, after);
+    done(v, conn, after, (next) => (sink = next));
   };
-  const onData = (chunk: Buffer) => {
-    held = Buffer.concat([held, chunk]);
+  let sink: Sink = (chunk, buf) => {
+    held = Buffer.concat([held, chunk]); // a copy: `buf` goes back at once
+    giveRead(buf);
     const nl = held.indexOf(0x0a);
-    if (nl < 0) return void (held.length > VERDICT_MAX && answer(null));
-    conn.pause();
+    if (nl < 0) {
+      if (held.length > VERDICT_MAX) answer(null);
+      return !answered;
+    }
     let v: SocketVerdict | null = null;
     try {
       v = JSON.parse(held.subarray(0, nl).toString('utf8')) as SocketVerdict;
     } catch {
       /* not an answer */
     }
+    sink = () => false; // nothing more until routed
     answer(v && typeof v === 'object' ? v : null, held.subarray(nl + 1));
+    return false;
   };
-  conn.on('data', onData);
+  const conn = createConnection({
+    path: offer.path,
+    allowHalfOpen: true,
+    onread: { buffer: takeRead, callback: (n: number, buf: Uint8Array) => sink((buf as Buffer).subarray(0, n), buf as Buffer) },
+  });
   conn.on('error', () => answer(null));
   conn.on('close', () => answer(null));
   conn.on('connect', () => {
@@ -74,7 +94,7 @@ export function openOverHostSocket(
   refuse: (r: Refusal) => void,
   fallback: () => void,
 ): void {
-  const pending = ask(offer, { host, port }, (v, conn, after) => {
+  const pending = ask(offer, { host, port }, (v, conn, after, route) => {
     if (client.destroyed) return void conn.destroy();
     if (!v || !('opened' in v || 'refused' in v)) {
       conn.destroy();
@@ -89,7 +109,14 @@ export function openOverHostSocket(
     begin((bytes) => conn.write(bytes));
     if (after.length) client.write(after);
     client.pipe(conn);
-    conn.pipe(client);
+    // Host → client: each read written on, its buffer back when the client's socket has taken it; reading pauses
+    // while the client's socket is over its high-water mark.
+    route((chunk, buf) => {
+      client.write(chunk, () => giveRead(buf));
+      return !client.writableNeedDrain;
+    });
+    client.on('drain', () => conn.resume());
+    conn.on('end', () => client.end());
     client.resume();
     conn.resume();
   });
