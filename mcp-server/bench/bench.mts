@@ -104,57 +104,6 @@ async function benchLoop(): Promise<void> {
   }
 }
 
-/**
- * Egress: download throughput through the relay and broker vs. the same download made directly on the host from a
- * network-namespace host (goal ≥ 0.8×), and shell_exec latency while such downloads run (goal p50 ≤ 2× idle).
- * Everything stays on this machine; needs root for `ip netns`.
- */
-async function benchEgress(): Promise<void> {
-  const { createNetnsHost } = await import('../test/fixtures/netns.ts');
-  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const { get } = await import('node:http');
-  const root = mkdtempSync(join(tmpdir(), 'suna-bench-egress-'));
-  const MB = 128;
-  writeFileSync(join(root, 'big.bin'), Buffer.alloc(MB * 2 ** 20, 1));
-  const host = await createNetnsHost(3, root);
-  const url = `http://${host.address}:${host.httpPort}/big.bin`;
-  const env = serverEnv({ SUNA_LOG_LEVEL: 'error' });
-  const client = new Client({ name: 'bench', version: '1' });
-  try {
-    await client.connect(new StdioClientTransport({ command: process.execPath, args: [process.env.SUNA_BENCH_CLI || CLI, '--egress', 'allowlist', '--egress-allow', host.cidr], env, stderr: 'ignore' })); // SUNA_BENCH_CLI: A/B against another build
-    const shell = async (command: string) => ((await client.callTool({ name: 'shell_exec', arguments: { command, timeout_s: 120 } })) as { structuredContent?: { stdout?: string } }).structuredContent?.stdout ?? '';
-    const direct: number[] = [];
-    const proxied: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      const t = performance.now();
-      const bytes = await new Promise<number>((resolve, reject) => {
-        get(url, (res) => {
-          let n = 0;
-          res.on('data', (c: Buffer) => (n += c.length));
-          res.on('end', () => resolve(n));
-        }).on('error', reject);
-      });
-      direct.push(bytes / 2 ** 20 / ((performance.now() - t) / 1000));
-      proxied.push(Number(await shell(`curl -sS -o /dev/null -w '%{speed_download}' ${url}`)) / 2 ** 20);
-    }
-    const d = pct(direct, 50);
-    const p = pct(proxied, 50);
-    results.push({ name: `egress: ${MB} MiB download, direct on the host (MiB/s)`, p50: d, p95: NaN, n: 3 });
-    results.push({ name: `egress: ${MB} MiB download through the policy (MiB/s)`, p50: p, p95: NaN, n: 3, note: `${(p / d).toFixed(2)}× direct; target ≥ 0.8×` });
-    const idle = await measure('egress: shell_exec "true", idle', 100, () => client.callTool({ name: 'shell_exec', arguments: { command: 'true' } }));
-    await client.callTool({ name: 'shell_start', arguments: { command: `for i in $(seq 200); do curl -s -o /dev/null ${url}; done`, name: 'downloads' } });
-    await shell(`sleep 1`);
-    const busy = await measure('egress: shell_exec "true" during downloads', 100, () => client.callTool({ name: 'shell_exec', arguments: { command: 'true' } }));
-    results.push({ name: '→ shell_exec during downloads / idle', p50: busy / idle, p95: NaN, n: 0, note: 'ratio of p50s; target ≤ 2' });
-  } finally {
-    await client.close();
-    host.close();
-    rmSync(root, { recursive: true, force: true });
-  }
-}
-
 /** Bytes of tools/list — what every turn of every conversation pays — for the default set (no keys) and a small one. */
 async function benchToolList(): Promise<void> {
   for (const args of [[], ['--tools', 'shell,files']]) {
@@ -171,10 +120,10 @@ async function benchToolList(): Promise<void> {
 }
 
 // SUNA_BENCH=egress,stdio,… runs only those parts.
-const parts: Record<string, () => Promise<void>> = { panel: async () => void results.push(...(await (await import('./panel.mts')).benchPanel())), stdio: benchStdio, http: benchHttp, cold: benchColdStart, browser: benchBrowser, sync: benchWorkspaceSync, loop: benchLoop, egress: benchEgress, tools: benchToolList, facade: async () => (await import('./facade.mts')).benchFacade(), checkpoints: async () => (await import('./checkpoints.mts')).benchCheckpoints(results), lean: async () => (await import('./lean.mts')).benchLean(), code: async () => (await import('./code.mts')).benchCode(results), scale: async () => (await import('./scale.mts')).benchScale((r) => results.push(r)), 'scale-remote': async () => (await import('./scale.mts')).benchRemoteEngine((r) => results.push(r)) };
+const parts: Record<string, () => Promise<void>> = { panel: async () => void results.push(...(await (await import('./panel.mts')).benchPanel())), stdio: benchStdio, http: benchHttp, cold: benchColdStart, browser: benchBrowser, sync: benchWorkspaceSync, loop: benchLoop, egress: async () => (await import('./egress.mts')).benchEgressThroughput((r) => results.push(r)), tools: benchToolList, facade: async () => (await import('./facade.mts')).benchFacade(), checkpoints: async () => (await import('./checkpoints.mts')).benchCheckpoints(results), lean: async () => (await import('./lean.mts')).benchLean(), code: async () => (await import('./code.mts')).benchCode(results), scale: async () => (await import('./scale.mts')).benchScale((r) => results.push(r)), 'scale-remote': async () => (await import('./scale.mts')).benchRemoteEngine((r) => results.push(r)) };
 parts['panel-checkpoints'] = async () => (await import('./panel-checkpoints.mts')).benchPanelCheckpoints(results);
 parts['panel-background'] = async () => void results.push(...(await (await import('./panel-background.mts')).benchBackgroundOutput()));
-parts['egress-cpu'] = async () => (await import('./egress.mts')).benchEgressCpu((r) => results.push(r)); // CPU per GiB by process, A/B with SUNA_BENCH_CLI
+parts['egress-cpu'] = async () => (await import('./egress.mts')).benchEgressCpu((r) => results.push(r)); // CPU per GiB by process and transport, A/B with SUNA_BENCH_CLI
 parts['shared-daemon'] = async () => (await import('./shared-daemon.mts')).benchSharedDaemon((r) => results.push(r)); // issue 21: a second replica through the bridge
 parts['sandbox-memory'] = async () => (await import('./sandbox-memory.mts')).benchSandboxMemory((r) => results.push(r)); // issue 20: RSS/PSS/USS of daemon and relay, 1 and 4 sandboxes
 parts['browser-peers'] = async () => void (await (await import('./browser.mts')).benchBrowserPeers()); // vs @playwright/mcp, prints its own rows

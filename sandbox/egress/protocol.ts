@@ -20,6 +20,11 @@ export const FrameType = {
   end: 6,
   /** The channel is gone (socket closed or failed); no more frames for it. */
   close: 7,
+  /**
+   * Channel 0 only. host → relay: JSON {path, token} of the host socket to use instead of channels (host-socket.ts);
+   * relay → host: JSON {transport: 'host socket' | 'exec stream', why?}, once it has tried it.
+   */
+  transport: 8,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -217,6 +222,14 @@ export interface OpenRequest {
   host: string;
   port: number;
 }
+/**
+ * Over the host socket, after the hello (`egress <token>\n`): the relay sends one line, the OpenRequest as JSON (or
+ * {"probe":true}, answered {"probe":"ok"}), at most OPEN_LINE_MAX bytes; the host answers one line, a SocketVerdict,
+ * and when opened, bytes flow raw both ways (kernel flow control, no frames, no credit).
+ */
+export const OPEN_LINE_MAX = 1024;
+export type SocketVerdict = { opened: { address: string } } | { refused: Refusal } | { probe: 'ok' };
+
 /** REFUSED payload: an HTTP status for the proxy's answer and a reason for the user. */
 export interface Refusal {
   status: number;

@@ -1,10 +1,13 @@
 // The in-sandbox egress relay. The sandbox runs with `--network none`, so this HTTP proxy on 127.0.0.1 is its
 // only way out: it accepts CONNECT (HTTPS, any TLS) and absolute-URI requests (plain HTTP), and forwards each
-// connection as a channel over its own stdin/stdout to the broker on the host, which resolves the name, decides
-// the policy on the resolved address and makes the connection (sandbox/src/egress/). The relay decides nothing
+// connection to the broker on the host, which resolves the name, decides the policy on the resolved address and
+// makes the connection (sandbox/src/egress/). Where the host offers its unix socket (the engine is local; see
+// host-link.ts) each connection is its own unix connection and bytes flow raw through the kernel; otherwise, or if
+// the socket does not answer, each is a channel over the relay's own stdin/stdout. The relay decides nothing
 // and knows no secrets; it is started by the host as its own `docker exec` as uid 65534 (nobody), so the agent's
 // processes (uid 1000) can neither signal nor ptrace it. Bundled by esbuild into sandbox/dist/egress-relay.cjs.
 import { createServer, Socket } from 'node:net';
+import { openOverHostSocket, probeHostSocket, type HostSocketOffer } from './host-link.js';
 import {
   CreditReturn,
   EGRESS_PROXY_PORT,
@@ -37,6 +40,15 @@ interface Channel {
 
 const channels = new Map<number, Channel>();
 let nextChannel = 1;
+/** The host socket, once the host offered it and it answered (host-link.ts); null: every connection is a channel. */
+let hostSocket: HostSocketOffer | null = null;
+
+function tryHostSocket(offer: HostSocketOffer): void {
+  probeHostSocket(offer, (usable, why) => {
+    hostSocket = usable ? offer : null;
+    send(encodeFrame(FrameType.transport, 0, jsonPayload({ transport: usable ? 'host socket' : 'exec stream', why })));
+  });
+}
 
 function reply(socket: Socket, status: number, reason: string): void {
   const text = { 400: 'Bad Request', 403: 'Forbidden', 431: 'Request Header Fields Too Large', 502: 'Bad Gateway', 504: 'Gateway Timeout' }[status] ?? 'Error';
@@ -120,19 +132,24 @@ function onClient(socket: Socket): void {
     const [method = '', uri = '', version = 'HTTP/1.1'] = requestLine.split(' ');
     const t = target(method, uri);
     if (typeof t === 'string') return reply(socket, 400, t);
-    openChannel(socket, t.host, t.port, () => {
+    // Once the host says the destination is connected: answer a CONNECT, or send the rewritten request on.
+    const begin = (sendUp: (bytes: Buffer) => void) => {
       if (method === 'CONNECT') {
         socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-        if (rest.length) socket.emit('data', rest);
+        if (rest.length) sendUp(rest);
       } else {
-        socket.emit('data', Buffer.concat([originHead(method, t.path!, version, headerLines), rest]));
+        sendUp(Buffer.concat([originHead(method, t.path!, version, headerLines), rest]));
       }
-    });
+    };
+    const overChannel = () => openChannel(socket, t.host, t.port, () => begin((b) => socket.emit('data', b)));
+    if (hostSocket) openOverHostSocket(hostSocket, socket, t.host, t.port, begin, (r) => reply(socket, r.status, r.reason), overChannel);
+    else overChannel();
   };
   socket.on('data', onHead);
 }
 
 function onFrame(f: Frame, read: Buffer): void {
+  if (f.channel === 0 && f.type === FrameType.transport) return tryHostSocket(JSON.parse(f.payload.toString('utf8')) as HostSocketOffer);
   const ch = channels.get(f.channel);
   if (!ch) return; // a late frame for a channel that is already closed
   switch (f.type) {

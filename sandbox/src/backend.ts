@@ -5,12 +5,15 @@
 // (attachHelper, hostGatewayAddresses): the broker never touches the engine's client; so do the checkpoint store's
 // sidecars (StoreBackend: made, their program's channel opened, removed).
 import type Docker from 'dockerode';
-import { SandboxContainerDriver, type ContainerState } from './container.js';
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { containerName, SandboxContainerDriver, type ContainerState } from './container.js';
+import { ensureHostSocketDir, hostSocketBase, hostSocketDir, pruneHostSocketDirs, removeHostSocketDir } from './host-socket.js';
 import { dockerOf, type DockerSource } from './docker-client.js';
 import { SandboxDaemonClient, type DaemonLaunch } from './daemon-client.js';
 import { buildImage, imageExists, type BuildProgress } from './image.js';
 import { attachExecHelper, type AttachedHelper, type HelperSpec } from './exec-stream.js';
-import type { SandboxConfig } from './config.js';
+import { LABEL, type SandboxConfig } from './config.js';
 import { StoreChannel } from './checkpoint-channel.js';
 import { checkpointVolumeName, sidecarName, sidecarSpec, type StoreBackend, type StoreSide } from './checkpoint-sidecar.js';
 
@@ -38,6 +41,11 @@ export interface SandboxBackend<Handle = unknown> extends StoreBackend<Handle> {
   connectDaemon(handle: Handle, launch: DaemonLaunch): Promise<SandboxDaemonClient>;
   /** Start a helper process (the egress relay) with stdin and stdout attached on a connection of its own, not the daemon's. */
   attachHelper(handle: Handle, spec: HelperSpec): Promise<AttachedHelper>;
+  /**
+   * This sandbox's directory on this host for a host socket (host-socket.ts), created, when the engine is local
+   * and can bind-mount it; null elsewhere (Docker Desktop, a remote engine, this server inside a container).
+   */
+  hostSocketDir(): Promise<string | null>;
   /** Addresses of the engine's host as the sandbox side sees it (Docker: the bridge gateways); the egress policy refuses them. */
   hostGatewayAddresses(): Promise<string[]>;
   /** null: no such sandbox; throws when the engine does not answer. */
@@ -93,8 +101,25 @@ export class DockerBackend implements SandboxBackend<Docker.Container> {
   }
 
   async ensureRunning(): Promise<RunningSandbox<Docker.Container>> {
-    const { container, ...rest } = await this.driver.ensureRunning();
+    const { container, ...rest } = await this.driver.ensureRunning(await this.hostSocketDir());
     return { handle: container, ...rest };
+  }
+
+  private localEngine: Promise<boolean> | null = null;
+
+  async hostSocketDir(): Promise<string | null> {
+    this.localEngine ??= engineIsLocal(this.docker).then(async (local) => {
+      if (local) await this.pruneSocketDirs();
+      return local;
+    });
+    if (!(await this.localEngine)) return null;
+    const dir = hostSocketDir(containerName(this.config));
+    try {
+      ensureHostSocketDir(dir);
+      return dir;
+    } catch {
+      return null; // e.g. a base directory that is not ours: the exec streams still work
+    }
   }
 
   async environment(container: Docker.Container): Promise<string[]> {
@@ -137,6 +162,12 @@ export class DockerBackend implements SandboxBackend<Docker.Container> {
     return !!(await this.docker.getVolume(checkpointVolumeName(this.config)).inspect().catch(() => null));
   }
 
+  /** Once per server: empty socket directories of sandboxes removed outside a server go (host-socket.ts). */
+  private async pruneSocketDirs(): Promise<void> {
+    const list = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL.managed}=true`] } }).catch(() => null);
+    if (list) pruneHostSocketDirs(hostSocketBase(), new Set(list.flatMap((c) => c.Names.map((n) => n.replace(/^\//, '')))));
+  }
+
   async hostGatewayAddresses(): Promise<string[]> {
     const bridge = (await this.docker.getNetwork('bridge').inspect().catch(() => ({}))) as { IPAM?: { Config?: Array<{ Gateway?: string }> } };
     return (bridge.IPAM?.Config ?? []).map((c) => c.Gateway ?? '').filter(Boolean);
@@ -150,8 +181,10 @@ export class DockerBackend implements SandboxBackend<Docker.Container> {
     return this.driver.stop();
   }
 
-  remove(opts: { volumes: boolean }): Promise<void> {
-    return this.driver.remove(opts);
+  async remove(opts: { volumes: boolean }): Promise<void> {
+    await this.driver.remove(opts);
+    // The container (and its mount) is gone: so is its socket directory (a new one is made with the next container).
+    if (await this.localEngine) removeHostSocketDir(hostSocketDir(containerName(this.config)));
   }
 
   /** `docker pause`, tried a few times: the freezer can fail while killed processes are still exiting (runc gives up). */
@@ -172,4 +205,25 @@ export class DockerBackend implements SandboxBackend<Docker.Container> {
   async thaw(): Promise<void> {
     await (await this.driver.find())?.unpause();
   }
+}
+
+/**
+ * Whether the engine runs on this machine and can bind-mount a directory of ours: a unix socket (no tcp/ssh
+ * DOCKER_HOST), Linux, not an engine outside the container this process runs in, and not Docker Desktop (a VM: its
+ * file sharing does not carry sockets). SUNA_HOST_SOCKET=off turns it off (the exec streams are used everywhere); =on keeps it on in a
+ * container whose engine shares its filesystem.
+ */
+export async function engineIsLocal(docker: Docker, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+  if (env.SUNA_HOST_SOCKET === 'off' || process.platform !== 'linux') return false;
+  const modem = docker.modem as { socketPath?: unknown };
+  // A function: docker-modem's default-socket finder (no DOCKER_HOST); a string: DOCKER_HOST=unix://… (not a //./pipe)
+  const unixSocket = typeof modem.socketPath === 'function' || (typeof modem.socketPath === 'string' && /^\/[^/]/.test(modem.socketPath));
+  if (!unixSocket) return false;
+  const info = (await docker.info().catch(() => null)) as { OperatingSystem?: string; Name?: string } | null;
+  if (!info || /docker desktop/i.test(info.OperatingSystem ?? '')) return false;
+  // In a container, the engine is ours only if it runs in it too (Docker in Docker): same host name. A socket of the
+  // host's engine mounted in here would bind the host's path, not ours (and the relay's probe would fail anyway).
+  // SUNA_HOST_SOCKET=on says so whatever the names are.
+  const inContainer = existsSync('/.dockerenv') || existsSync('/run/.containerenv');
+  return !inContainer || env.SUNA_HOST_SOCKET === 'on' || info.Name === hostname();
 }

@@ -6,7 +6,8 @@ import type Docker from 'dockerode';
 import { imageOf, LABEL, type SandboxConfig } from './config.js';
 import type { DaemonLaunch } from './daemon-client.js';
 import { dockerOf, type DockerSource } from './docker-client.js';
-import { egressClientEnv } from './egress/broker.js';
+import { egressClientEnv } from './egress/client-env.js';
+import { HOST_SOCKET_MOUNT } from './host-socket.js';
 import { WORKSPACE_ROOT } from './paths.js';
 
 export const HOME_DIR = '/home/user';
@@ -48,7 +49,7 @@ function volumeOptions(config: SandboxConfig) {
  * `apt` profile: root inside with what apt-get needs; the agent is root too, so it can reach the daemon there:
  * only the host-side checks of what comes out of the sandbox hold (daemon-answers.ts).
  */
-export function containerSpec(config: SandboxConfig): Docker.ContainerCreateOptions {
+export function containerSpec(config: SandboxConfig, options: { hostSocketDir?: string | null } = {}): Docker.ContainerCreateOptions {
   const vols = volumeNames(config);
   const apt = config.profile === 'apt';
   const labels: Record<string, string> = {
@@ -102,6 +103,9 @@ export function containerSpec(config: SandboxConfig): Docker.ContainerCreateOpti
       Mounts: [
         { Type: 'volume', Source: vols.workspace, Target: WORKSPACE_ROOT, ReadOnly: false, VolumeOptions: volumeOptions(config) },
         { Type: 'volume', Source: vols.home, Target: HOME_DIR, ReadOnly: false, VolumeOptions: volumeOptions(config) },
+        // Where the engine is local: the server's socket directory for this sandbox, read-only (host-socket.ts).
+        // Not part of the posture comparison: a container made without it keeps working over exec streams.
+        ...(options.hostSocketDir ? [{ Type: 'bind' as const, Source: options.hostSocketDir, Target: HOST_SOCKET_MOUNT, ReadOnly: true, BindOptions: { Propagation: 'rprivate' as const } }] : []),
       ],
       RestartPolicy: { Name: 'no' },
       LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '1' } },
@@ -195,6 +199,9 @@ export interface ContainerState {
   profile: string;
 }
 
+/** Docker's refusal to create or start a container whose bind-mount source is not there. */
+const BIND_SOURCE_MISSING = /bind source path does not exist|invalid mount config/i;
+
 export class SandboxContainerDriver {
   constructor(private readonly dockerSource: DockerSource, readonly config: SandboxConfig) {}
 
@@ -227,8 +234,11 @@ export class SandboxContainerDriver {
     };
   }
 
-  /** Re-attach to the named sandbox or create it; start it if stopped. Reports what it had to do. */
-  async ensureRunning(): Promise<{ container: Docker.Container; created: boolean; started: boolean; workspaceExisted: boolean }> {
+  /**
+   * Re-attach to the named sandbox or create it; start it if stopped. Reports what it had to do. `hostSocketDir`:
+   * mounted into a container made now (an existing one is kept with or without it).
+   */
+  async ensureRunning(hostSocketDir?: string | null): Promise<{ container: Docker.Container; created: boolean; started: boolean; workspaceExisted: boolean }> {
     let container = await this.find();
     let created = false;
     let workspaceExisted = true;
@@ -251,15 +261,27 @@ export class SandboxContainerDriver {
         container = null;
       }
     }
-    if (!container) {
+    const create = async () => {
       workspaceExisted = await this.ensureVolumes();
-      container = await this.docker.createContainer(containerSpec(this.config));
       created = true;
-    }
+      return this.docker.createContainer(containerSpec(this.config, { hostSocketDir })).catch((err: Error) => {
+        // The engine cannot see the directory after all (e.g. this server runs in a container of its own): no mount.
+        if (hostSocketDir && BIND_SOURCE_MISSING.test(err.message)) return this.docker.createContainer(containerSpec(this.config));
+        throw err;
+      });
+    };
+    container ??= await create();
     const info = await container.inspect();
     let started = false;
     if (!info.State.Running) {
-      await container.start();
+      await container.start().catch(async (err: Error) => {
+        // A stopped container whose host-socket directory is gone (a reboot emptied /tmp, or the socket is now
+        // off): it cannot start. Replace it; the volumes are kept.
+        if (!BIND_SOURCE_MISSING.test(err.message)) throw err;
+        await container!.remove({ force: true });
+        container = await create();
+        await container.start();
+      });
       started = true;
     }
     return { container, created, started, workspaceExisted };

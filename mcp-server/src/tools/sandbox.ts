@@ -21,7 +21,7 @@ function egressLines(e: EgressStatus): string[] {
   if (e.mode === 'none') return ['network none (no network access)'];
   const what = e.mode === 'public' ? 'the public internet; never the host, private networks or cloud metadata' : 'only the allow list';
   const lines = [
-    `network: egress ${e.mode} (${what}) through the proxy ${e.proxy} (relay ${e.relay}; names resolved on the host by ${e.dns}); raw sockets have no route`,
+    `network: egress ${e.mode} (${what}) through the proxy ${e.proxy} (relay ${e.relay}${e.relay === 'running' ? `, connections over the ${e.transport}` : ''}; names resolved on the host by ${e.dns}); raw sockets have no route`,
     ...(e.allow.length ? [`egress allow list: ${e.allow.join(', ')}`] : []),
     `egress: ${e.connections.allowed} allowed, ${e.connections.denied} denied, ${e.connections.open} open; ${e.bytes.up} bytes up, ${e.bytes.down} bytes down`,
   ];

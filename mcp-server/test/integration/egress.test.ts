@@ -1,10 +1,11 @@
-// The egress policy end to end, through the real server, Docker and sandbox. Every packet stays on this machine:
+// The egress policy end to end, through the real server, Docker and sandbox. Run it twice: as is (the engine is
+// local: connections over the host socket) and with SUNA_EGRESS_TRANSPORT=exec (the exec-stream fallback). Every packet stays on this machine:
 // the Docker bridge gateway, loopback (the DNS responder) and two network namespaces this test creates. Public
 // internet and cloud-metadata cases are proven by the classifier's unit tests, never by sending packets.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import Docker from 'dockerode';
 import { strToU8, zipSync } from 'fflate';
 import { createNetnsHost, startDnsResponder, type NetnsHost } from '../fixtures/netns.ts';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { containerSpec, DEFAULT_SANDBOX_CONFIG } from '@suna/sandbox';
+import { containerSpec, DEFAULT_SANDBOX_CONFIG, hostSocketDir } from '@suna/sandbox';
 import { removeSandbox, startHttpServer, startServer, testSandboxName, type TestServer } from '../fixtures/server.ts';
 
 /** The bridge gateway's address: IPAM's Gateway, else the address of the bridge interface on this host. */
@@ -256,9 +257,11 @@ except OSError as e: print('ERR', e)
       assert.match((await s.ok('sandbox_status')).text, /relay running/);
     });
 
-    it('sandbox_status lists the latest decisions with bytes', async () => {
+    it('sandbox_status lists the latest decisions with bytes, and the transport in use', async () => {
       await sh(s, `curl -sS -m 10 http://${a.address}:8080/ -o /dev/null`);
       const status = (await s.ok('sandbox_status')).text;
+      // The engine is local here: a host socket, unless the test run forces the exec-stream fallback.
+      assert.match(status, process.env.SUNA_EGRESS_TRANSPORT === 'exec' ? /relay running, connections over the exec stream/ : /relay running, connections over the host socket/);
       assert.match(status, /network: egress allowlist \(only the allow list\)/);
       assert.match(status, new RegExp(`ALLOW ${a.address.replace(/\./g, '\\.')}:8080 allowed by ${a.cidr.replace(/[./]/g, '\\$&')}, \\d+/\\d+ bytes up/down`));
     });
@@ -311,6 +314,124 @@ except OSError as e: print('ERR', e)
       } finally {
         await s.close();
         await removeSandbox(name);
+      }
+    });
+  });
+
+  describe('host socket across restarts', () => {
+    const statusOf = async (s: TestServer) => (await s.ok('sandbox_status')).text;
+    const settled = async (s: TestServer, want: RegExp) => {
+      for (let i = 0; i < 50 && !want.test(await statusOf(s)); i++) await new Promise((r) => setTimeout(r, 100));
+      return statusOf(s);
+    };
+    const containerId = async (name: string) => (await new Docker().getContainer(`suna-${name}`).inspect()).Id;
+
+    it('keeps a container made without the mount (not recreated): its relay uses the exec stream', async function () {
+      if (process.env.SUNA_EGRESS_TRANSPORT === 'exec') this.skip();
+      const name = testSandboxName('eg-nomount');
+      const env = { SUNA_SANDBOX_NAME: name, SUNA_EPHEMERAL: 'false' };
+      const args = ['--egress', 'allowlist', '--egress-allow', a.cidr, '--on-exit', 'keep'];
+      try {
+        const first = await startServer({ env: { ...env, SUNA_HOST_SOCKET: 'off' }, args });
+        await sh(first, 'true');
+        const id = await containerId(name);
+        await first.close();
+        const second = await startServer({ env, args });
+        try {
+          assert.match(await sh(second, `curl -sS -m 10 http://${a.address}:8080/`), /hello from the netns host/);
+          assert.equal(await containerId(name), id, 'the container was kept');
+          assert.match(await settled(second, /over the exec stream/), /relay running, connections over the exec stream/);
+        } finally {
+          await second.close();
+        }
+      } finally {
+        await removeSandbox(name);
+        rmSync(hostSocketDir(`suna-${name}`), { recursive: true, force: true });
+      }
+    });
+
+    it('a stopped container whose socket directory is gone (a reboot emptied /tmp) starts again with a new one', async function () {
+      if (process.env.SUNA_EGRESS_TRANSPORT === 'exec') this.skip();
+      const name = testSandboxName('eg-gone');
+      const env = { SUNA_SANDBOX_NAME: name, SUNA_EPHEMERAL: 'false' };
+      const args = ['--egress', 'allowlist', '--egress-allow', a.cidr, '--on-exit', 'stop'];
+      const dir = hostSocketDir(`suna-${name}`);
+      try {
+        const first = await startServer({ env, args });
+        await sh(first, 'echo kept > /workspace/marker');
+        const id = await containerId(name);
+        await first.close();
+        for (let i = 0; i < 100 && (await new Docker().getContainer(`suna-${name}`).inspect()).State.Running; i++) await new Promise((r) => setTimeout(r, 100));
+        rmSync(dir, { recursive: true, force: true });
+        const second = await startServer({ env, args });
+        try {
+          assert.match(await sh(second, 'cat /workspace/marker'), /kept/);
+          assert.equal(await containerId(name), id, 'the directory is made again before the start: the container is kept');
+          assert.match(await sh(second, `curl -sS -m 10 http://${a.address}:8080/`), /hello from the netns host/);
+          assert.match(await settled(second, /over the host socket/), /connections over the host socket/);
+        } finally {
+          await second.close();
+        }
+      } finally {
+        await removeSandbox(name);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('with the socket turned off since, such a container is recreated without the mount, keeping the workspace', async function () {
+      if (process.env.SUNA_EGRESS_TRANSPORT === 'exec') this.skip();
+      const name = testSandboxName('eg-off');
+      const env = { SUNA_SANDBOX_NAME: name, SUNA_EPHEMERAL: 'false' };
+      const args = ['--egress', 'allowlist', '--egress-allow', a.cidr, '--on-exit', 'stop'];
+      const dir = hostSocketDir(`suna-${name}`);
+      try {
+        const first = await startServer({ env, args });
+        await sh(first, 'echo kept > /workspace/marker');
+        const id = await containerId(name);
+        await first.close();
+        for (let i = 0; i < 100 && (await new Docker().getContainer(`suna-${name}`).inspect()).State.Running; i++) await new Promise((r) => setTimeout(r, 100));
+        rmSync(dir, { recursive: true, force: true });
+        const second = await startServer({ env: { ...env, SUNA_HOST_SOCKET: 'off' }, args });
+        try {
+          assert.match(await sh(second, 'cat /workspace/marker'), /kept/);
+          assert.notEqual(await containerId(name), id, 'recreated');
+          assert.match(await sh(second, `curl -sS -m 10 http://${a.address}:8080/`), /hello from the netns host/);
+          assert.match(await settled(second, /over the exec stream/), /connections over the exec stream/);
+          assert.equal(existsSync(dir), false);
+        } finally {
+          await second.close();
+        }
+      } finally {
+        await removeSandbox(name);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('a kept container with the mount gets the host socket again from the next server; its socket file is removed on exit', async function () {
+      if (process.env.SUNA_EGRESS_TRANSPORT === 'exec') this.skip();
+      const name = testSandboxName('eg-mount');
+      const env = { SUNA_SANDBOX_NAME: name, SUNA_EPHEMERAL: 'false' };
+      const args = ['--egress', 'allowlist', '--egress-allow', a.cidr, '--on-exit', 'keep'];
+      const dir = hostSocketDir(`suna-${name}`);
+      try {
+        const first = await startServer({ env, args });
+        await sh(first, 'true');
+        assert.match(await settled(first, /over the host socket/), /connections over the host socket/);
+        const id = await containerId(name);
+        await first.close();
+        for (let i = 0; i < 50 && readdirSync(dir).length; i++) await new Promise((r) => setTimeout(r, 100));
+        assert.deepEqual(readdirSync(dir), [], 'the exited server removed its socket file');
+        const second = await startServer({ env, args });
+        try {
+          assert.match(await sh(second, `curl -sS -m 10 http://${a.address}:8080/`), /hello from the netns host/);
+          assert.equal(await containerId(name), id);
+          assert.match(await settled(second, /over the host socket/), /connections over the host socket/);
+        } finally {
+          await second.close();
+        }
+      } finally {
+        await removeSandbox(name);
+        rmSync(dir, { recursive: true, force: true }); // removeSandbox goes through dockerode only
       }
     });
   });

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import Docker from 'dockerode';
+import { HOST_SOCKET_MOUNT, hostSocketDir } from '@suna/sandbox';
 import { startServer, type TestServer } from '../fixtures/server.ts';
 
 const docker = new Docker();
@@ -101,7 +102,11 @@ describe('security: container posture and resource limits', function () {
     assert.equal(hc.Memory, 256 * 1024 * 1024);
     assert.equal(hc.MemorySwap, 256 * 1024 * 1024);
     assert.ok(!hc.Binds || hc.Binds.length === 0, 'no host paths are bound');
-    assert.ok(info.Mounts.every((m) => m.Type === 'volume' || m.Type === 'tmpfs'), JSON.stringify(info.Mounts));
+    // Volumes and tmpfs only, but for the host-socket directory where the engine is local: the server's own
+    // per-sandbox directory, read-only, at its fixed place (sandbox/src/host-socket.ts).
+    const binds = info.Mounts.filter((m) => m.Type !== 'volume' && m.Type !== 'tmpfs');
+    assert.ok(binds.every((m) => m.Type === 'bind' && m.Destination === HOST_SOCKET_MOUNT && m.RW === false && m.Source === hostSocketDir(info.Name.replace(/^\//, ''))), JSON.stringify(info.Mounts));
+    assert.ok(binds.length <= 1);
     assert.ok(!JSON.stringify(info.Mounts).includes('docker.sock'));
     // Root inside, so that commands (uid 1000) cannot signal the main process or the daemon.
     assert.equal(info.Config.User, '0:0');

@@ -1,35 +1,35 @@
 // The host side of sandbox egress. The sandbox runs with `--network none`; its only way out is the relay
-// (sandbox/egress/relay.ts), an HTTP proxy on 127.0.0.1 inside it whose channels arrive here over the relay's own
-// `docker exec` stream. Here each request is resolved, judged by the policy (policy.ts) on the resolved address,
-// and connected to exactly that address; bytes are counted and every decision is reported.
+// (sandbox/egress/relay.ts), an HTTP proxy on 127.0.0.1 inside it. Each connection's request is resolved, judged by
+// the policy on the resolved address and connected to exactly that address by the one gate (gate.ts); bytes are
+// counted and every decision is reported, whichever transport carried it:
+// - where the engine runs on this machine, a unix connection per proxied connection on the host socket
+//   (host-socket.ts, socket-egress.ts): bytes go through the kernel with its flow control. Offered to the relay with a
+//   token over its exec stream; the relay probes it and reports which transport it uses.
+// - elsewhere (Docker Desktop, a remote DOCKER_HOST, a server in another container, an old container without the
+//   mount) and whenever the socket does not answer: channels multiplexed over the relay's own `docker exec` stream
+//   (this file), with per-channel credit windows (protocol.ts) so one download cannot starve other connections.
 //
-// Why this design and not a Docker network with a proxy container: it works the same on Linux Docker Engine,
-// Docker Desktop and a remote DOCKER_HOST, needs no host firewall rules, a raw TCP/UDP socket to any address fails
-// inside the sandbox (there is no route), and the policy, logs and metrics live in the server process where they
-// can be unit-tested. The relay has its own exec (not the daemon's stream), so a large download never delays a
-// tool call, and per-channel credit windows (protocol.ts) keep one download from starving other connections.
+// Why this design and not a Docker network with a proxy container: it works on every engine, needs no host firewall
+// rules, a raw TCP/UDP socket to any address fails inside the sandbox (there is no route; on Docker 20.10 an
+// `--internal` network still reaches the host), and policy, logs and metrics live in the server process where they
+// can be unit-tested. The relay has its own exec (not the daemon's stream), so a large download never delays a tool
+// call. Why the socket where it can: every write on an exec stream is a round through dockerd's copy goroutines and
+// the containerd shim in 32 KiB pieces; that per-chunk cost held the exec-stream path at ~0.65× a direct download.
 //
-// Throughput: this runs on the server's event loop, whose heap is large (SDK, zod, tools). Reading destinations into
-// a fresh 64 KiB buffer per read made V8 run a full mark-compact of that heap every few dozen MiB (external memory
-// pressure): most of the broker's CPU, and pauses that every tool call waited behind. Destinations are therefore read
-// into a bounded pool of buffers that come back when their frame has been written (ReadBufferPool), frames go out
-// as one writev (header + payload view), and the exec output is demuxed without copies (exec-stream.ts).
-// What the engine charges is per chunk, not per byte: every write on the exec stream is a round through dockerd's
-// copy goroutines and the containerd shim (32 KiB at a time). Credit therefore goes back in quarter-window batches
-// (protocol.ts CreditReturn), not one window frame per read, and both ends take a data frame that the engine split
-// as parts instead of joining it (FrameDecoder streamData); the relay reads into reusable buffers. Measured A/B
-// (SUNA_BENCH=egress-cpu, loaded 2-core machine, median of 3): broker + relay + this sandbox's shim 12.8 → 8.6 CPU
-// s/GiB. Striping over several exec streams would add no CPU headroom (the download was CPU-bound on 2 cores), so
-// there is still one stream.
+// Throughput of the exec-stream path: this runs on the server's event loop, whose heap is large (SDK, zod, tools).
+// Reading destinations into a fresh 64 KiB buffer per read made V8 run a full mark-compact of that heap every few
+// dozen MiB (external memory pressure), so destinations are read into a bounded pool of buffers that come back when
+// written (ReadBufferPool; the socket path uses it too), frames go out as one writev, the exec output is demuxed
+// without copies (exec-stream.ts), credit goes back in quarter-window batches (CreditReturn), and data frames the
+// engine split are taken as parts (FrameDecoder streamData).
 import { EventEmitter } from 'node:events';
-import { connect, isIP, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { assets } from '../assets.js';
 import type { AttachedHelper, HelperSpec } from '../exec-stream.js';
 import {
   CreditReturn,
-  EGRESS_PROXY_PORT,
   encodeFrame,
   MAX_PAYLOAD,
   WINDOW_BYTES,
@@ -39,12 +39,14 @@ import {
   SendWindow,
   windowPayload,
   type Frame,
-  type OpenRequest,
-  type Refusal,
 } from '../../egress/protocol.js';
 import { ReadBufferPool } from './read-pool.js';
 import { UploadWriter } from './upload-writer.js';
-import { decide, hostAddressSet, normalizeHostname, parseAllowList, refusedBeforeResolving, type EgressMode, type EgressPolicy } from './policy.js';
+import { EGRESS_PROXY_URL } from './client-env.js';
+import { hostAddressSet, parseAllowList, type EgressMode, type EgressPolicy } from './policy.js';
+import { EgressGate, type EgressDecision } from './gate.js';
+import { serveEgressSocket, transportReport } from './socket-egress.js';
+import type { HostSocket } from '../host-socket.js';
 import { createResolver, parseDnsServer, type ResolveHost } from './resolve.js';
 
 export interface EgressConfig {
@@ -55,19 +57,7 @@ export interface EgressConfig {
   dns?: string;
 }
 
-export interface EgressDecision {
-  at: string;
-  host: string;
-  port: number;
-  /** The resolved address that was judged (and connected to, when allowed). */
-  address?: string;
-  verdict: 'allowed' | 'denied';
-  why: string;
-  /** Bytes sent from the sandbox / received into it; final when `open` is false. */
-  bytesUp: number;
-  bytesDown: number;
-  open: boolean;
-}
+export type { EgressDecision };
 
 export interface EgressStatus {
   mode: EgressMode;
@@ -75,32 +65,23 @@ export interface EgressStatus {
   dns: string;
   proxy?: string;
   relay: 'running' | 'stopped' | 'off';
+  /** How the relay's connections reach this server: a host unix socket (engine on this machine) or its exec stream. */
+  transport: 'host socket' | 'exec stream' | 'off';
   restarts: number;
   connections: { allowed: number; denied: number; open: number };
   bytes: { up: number; down: number };
   recent: EgressDecision[];
 }
 
-const RECENT = 20;
 const MAX_CHANNELS = 64; // × WINDOW_BYTES bounds what one sandbox can make the host buffer (256 MiB); Chromium uses ≤ 32 per proxy
 const CONNECT_TIMEOUT_MS = 10_000;
+/** Destination reads for the host-socket path: 256 KiB vs 64 KiB cut the broker's CPU from 1.63 to 1.17 s/GiB. */
+const SOCKET_READ_BYTES = 256 * 1024;
 const RELAY_START_TIMEOUT_MS = 15_000;
 /** Relay process user: not the agent's uid 1000, so agent processes cannot signal or ptrace it. */
 const RELAY_USER = '65534:65534';
 
-export const EGRESS_PROXY_URL = `http://127.0.0.1:${EGRESS_PROXY_PORT}`;
-
-/** Environment for every process in the sandbox: proxy-aware clients (curl, pip, git, npm, Python, Node) use it. */
-export function egressClientEnv(): string[] {
-  const p = EGRESS_PROXY_URL;
-  return [
-    `HTTP_PROXY=${p}`, `HTTPS_PROXY=${p}`, `http_proxy=${p}`, `https_proxy=${p}`, `ALL_PROXY=${p}`, `all_proxy=${p}`,
-    'NO_PROXY=localhost,127.0.0.1,::1', 'no_proxy=localhost,127.0.0.1,::1',
-    'NODE_USE_ENV_PROXY=1', // Node 22.21+ fetch/http honour HTTP(S)_PROXY with it (the image has 22.23)
-    'NODE_OPTIONS=--disable-warning=UNDICI-EHPA', // …without an "experimental" warning on every fetch's stderr
-    `npm_config_proxy=${p}`, `npm_config_https_proxy=${p}`,
-  ];
-}
+export { EGRESS_PROXY_URL, egressClientEnv } from './client-env.js';
 
 /** The policy for a config, with this host's own addresses (and the Docker bridge gateway) refused. */
 export function policyFor(config: EgressConfig, extraHostAddresses: string[] = []): EgressPolicy {
@@ -134,23 +115,71 @@ export class EgressBroker<Handle = unknown> extends EventEmitter<{ decision: [Eg
   private starting: Promise<void> | null = null;
   private container: Handle | null = null;
   private readonly pool = new ReadBufferPool();
+  /** The socket path has no frame size: larger reads, fewer turns of the event loop per MiB. */
+  private readonly socketPool = new ReadBufferPool(SOCKET_READ_BYTES, 16);
   private channels = new Map<number, Channel>();
   private stopped = true;
   private restartTimer: NodeJS.Timeout | null = null;
   private quickDeaths = 0;
-  private recent: EgressDecision[] = [];
-  private totals = { allowed: 0, denied: 0, up: 0, down: 0, restarts: 0 };
+  private restarts = 0;
+  private readonly gate: EgressGate;
+  /** Connections the relay made over the host socket (each one proxied connection). */
+  private readonly socketConnections = new Set<Socket>();
+  private readonly hostSocket?: HostSocket;
+  /** The host-socket token handed to the running relay, and whether it reported using the socket. */
+  private token: string | null = null;
+  private transport: EgressStatus['transport'] = 'exec stream';
 
   private readonly connectTo: typeof connect;
 
-  /** `seams` replace name resolution and outbound connections (unit tests prove refusals never connect). */
-  constructor(private readonly engine: EgressRelayHost<Handle>, readonly config: EgressConfig, private readonly log: (line: string) => void = () => {}, seams: { resolve?: ResolveHost; connect?: typeof connect } = {}) {
+  /**
+   * `seams` replace name resolution and outbound connections (unit tests prove refusals never connect);
+   * `hostSocket`: where the engine is local, the relay's connections come over it instead of its exec stream.
+   */
+  constructor(private readonly engine: EgressRelayHost<Handle>, readonly config: EgressConfig, private readonly log: (line: string) => void = () => {}, seams: { resolve?: ResolveHost; connect?: typeof connect; hostSocket?: HostSocket } = {}) {
     super();
     const dns = config.dns ? parseDnsServer(config.dns) : undefined;
     if (config.dns && !dns) throw new Error(`--egress-dns: expected host:port of a DNS server, e.g. 10.0.0.53:53 (got "${config.dns}")`);
     this.policy = policyFor(config);
     this.resolve = seams.resolve ?? createResolver(dns ?? undefined);
     this.connectTo = seams.connect ?? connect;
+    this.gate = new EgressGate(() => this.policy, this.resolve, (d) => this.emit('decision', d));
+    this.hostSocket = seams.hostSocket;
+    this.hostSocket?.registerService('egress', (socket) => this.serveSocket(socket));
+  }
+
+  /** Proxied connections open now, over either transport (bounded by MAX_CHANNELS together). */
+  private get openCount(): number {
+    return this.channels.size + this.socketConnections.size;
+  }
+
+  private serveSocket(socket: Socket): void {
+    if (!this.stream) return void socket.destroy(); // no relay of ours is running: not a connection we gave a token for
+    serveEgressSocket(socket, {
+      gate: this.gate,
+      connect: this.connectTo,
+      pool: this.socketPool,
+      open: () => this.openCount,
+      max: MAX_CHANNELS,
+      track: (s, on) => (on ? this.socketConnections.add(s) : this.socketConnections.delete(s)),
+    });
+  }
+
+  /** Tell a relay that just started where the host socket is (over its exec stream, which the agent cannot read). */
+  private offerHostSocket(): void {
+    this.transport = 'exec stream';
+    if (!this.hostSocket?.listening || process.env.SUNA_EGRESS_TRANSPORT === 'exec') return; // the switch: tests of the fallback
+    if (this.token) this.hostSocket.revokeToken(this.token);
+    this.token = this.hostSocket.issueToken('egress');
+    this.send(encodeFrame(FrameType.transport, 0, jsonPayload({ path: this.hostSocket.sandboxPath, token: this.token })));
+  }
+
+  private revokeToken(): void {
+    if (this.token) this.hostSocket?.revokeToken(this.token);
+    this.token = null;
+    this.transport = 'exec stream';
+    for (const s of this.socketConnections) s.destroy();
+    this.socketConnections.clear();
   }
 
   get enabled(): boolean {
@@ -200,7 +229,10 @@ export class EgressBroker<Handle = unknown> extends EventEmitter<{ decision: [Eg
             ready = true;
             clearTimeout(timer);
             if (this.stopped) stream.destroy(); // stop() came while it was starting
-            else this.stream = stream;
+            else {
+              this.stream = stream;
+              this.offerHostSocket();
+            }
             resolve();
           } else if (ready) this.onFrame(f);
         }
@@ -224,20 +256,23 @@ export class EgressBroker<Handle = unknown> extends EventEmitter<{ decision: [Eg
     this.stream = null;
     s?.destroy();
     this.closeAllChannels();
+    this.revokeToken();
   }
 
   status(): EgressStatus {
-    const open = [...this.channels.values()].filter((c) => c.socket).length;
+    const open = [...this.channels.values()].filter((c) => c.socket).length + this.socketConnections.size;
+    const totals = this.gate.totals;
     return {
       mode: this.config.mode,
       allow: [...this.config.allow],
       dns: this.config.dns ? `the DNS server ${this.config.dns}` : 'its resolver',
       proxy: this.enabled ? EGRESS_PROXY_URL : undefined,
       relay: !this.enabled ? 'off' : this.stream ? 'running' : 'stopped',
-      restarts: this.totals.restarts,
-      connections: { allowed: this.totals.allowed, denied: this.totals.denied, open },
-      bytes: { up: this.totals.up, down: this.totals.down },
-      recent: this.recent.map((d) => ({ ...d })),
+      transport: !this.enabled ? 'off' : this.transport,
+      restarts: this.restarts,
+      connections: { allowed: totals.allowed, denied: totals.denied, open },
+      bytes: { up: totals.up, down: totals.down },
+      recent: this.gate.recent.map((d) => ({ ...d })),
     };
   }
 
@@ -246,6 +281,7 @@ export class EgressBroker<Handle = unknown> extends EventEmitter<{ decision: [Eg
   private onRelayGone(livedMs: number): void {
     this.stream = null;
     this.closeAllChannels();
+    this.revokeToken();
     if (this.stopped || !this.container) return;
     this.quickDeaths = livedMs < 5000 ? this.quickDeaths + 1 : 0;
     const delay = Math.min(5000, 200 * 2 ** this.quickDeaths);
@@ -254,7 +290,7 @@ export class EgressBroker<Handle = unknown> extends EventEmitter<{ decision: [Eg
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       if (this.stopped) return;
-      this.totals.restarts++;
+      this.restarts++;
       // A container that is gone fails here; the next Sandbox.connect() starts a fresh relay.
       this.start(container).catch((err) => this.log(`egress relay restart failed: ${(err as Error).message}`));
     }, delay);
@@ -284,6 +320,11 @@ export class EgressBroker<Handle = unknown> extends EventEmitter<{ decision: [Eg
   // ---------- channels ----------
 
   private onFrame(f: Frame): void {
+    if (f.channel === 0) {
+      // The relay says which transport it uses (after trying the host socket); only the status shows it.
+      if (f.type === FrameType.transport) this.transport = transportReport(f.payload) ?? this.transport;
+      return;
+    }
     if (f.type === FrameType.open) return void this.open(f);
     const ch = this.channels.get(f.channel);
     if (!ch) return;
@@ -320,69 +361,26 @@ export class EgressBroker<Handle = unknown> extends EventEmitter<{ decision: [Eg
     }
   }
 
-  private refuse(ch: Channel, r: Refusal): void {
-    this.send(encodeFrame(FrameType.refused, ch.id, jsonPayload(r)));
-    this.channels.delete(ch.id);
-    this.finish(ch);
-  }
-
   private async open(f: Frame): Promise<void> {
     if (this.channels.has(f.channel)) return;
     const ch: Channel = { id: f.channel, remoteEnded: false, closed: false, credit: new CreditReturn((n) => this.send(encodeFrame(FrameType.window, f.channel, windowPayload(n)))) };
     this.channels.set(ch.id, ch);
-    let req: Partial<OpenRequest> | null = null;
+    let req: unknown;
     try {
-      req = JSON.parse(f.payload.toString('utf8')) as Partial<OpenRequest> | null;
+      req = JSON.parse(f.payload.toString('utf8'));
     } catch {
-      /* refused below */
+      /* refused by the gate as malformed */
     }
-    const malformed = !req || typeof req !== 'object';
-    req ??= {};
-    const port = req.port;
-    const rawHost = typeof req.host === 'string' ? req.host : '';
-    const host = isIP(rawHost) ? rawHost.toLowerCase() : normalizeHostname(rawHost);
-    const record = (verdict: EgressDecision['verdict'], why: string, address?: string) => {
-      ch.decision = { at: new Date().toISOString(), host: host ?? rawHost.slice(0, 100).replace(/[^\x21-\x7e]/g, '?'), port: typeof port === 'number' && Number.isInteger(port) ? port : 0, address, verdict, why, bytesUp: 0, bytesDown: 0, open: verdict === 'allowed' };
-      this.recent.push(ch.decision);
-      if (this.recent.length > RECENT) this.recent.shift();
-      if (verdict === 'allowed') this.totals.allowed++;
-      else this.totals.denied++;
-    };
-    if (malformed) {
-      record('denied', 'malformed request');
-      return this.refuse(ch, { status: 400, reason: 'malformed request' });
+    const v = await this.gate.judge(req, this.openCount, MAX_CHANNELS, () => !ch.closed && this.channels.has(ch.id));
+    if (!v) return;
+    if (!v.allowed) {
+      this.send(encodeFrame(FrameType.refused, ch.id, jsonPayload(v.refusal)));
+      this.channels.delete(ch.id);
+      ch.closed = true; // already reported by the gate
+      return;
     }
-    if (!host || typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
-      record('denied', 'not a valid host and port');
-      return this.refuse(ch, { status: 400, reason: `"${rawHost.slice(0, 100).replace(/[^\x21-\x7e]/g, '?')}:${String(port).slice(0, 20)}" is not a valid host and port` });
-    }
-    if (this.channels.size > MAX_CHANNELS) {
-      record('denied', `more than ${MAX_CHANNELS} connections at once`);
-      return this.refuse(ch, { status: 502, reason: `more than ${MAX_CHANNELS} connections at once; retry later` });
-    }
-    const early = refusedBeforeResolving(this.policy, host);
-    if (early) {
-      record('denied', early);
-      return this.refuse(ch, { status: 403, reason: `${host}:${port} is blocked by the egress policy (${early})` });
-    }
-    let addresses: string[];
-    try {
-      addresses = await this.resolve(host);
-    } catch (err) {
-      record('denied', (err as Error).message);
-      return this.refuse(ch, { status: 502, reason: (err as Error).message });
-    }
-    // Judge every resolved address; connect to the first allowed one, never re-resolving.
-    const verdicts = addresses.map((address) => ({ address, v: decide(this.policy, host, address) }));
-    const chosen = verdicts.find((x) => x.v.allowed);
-    if (!chosen) {
-      const first = verdicts[0]!;
-      record('denied', first.v.why, first.address);
-      return this.refuse(ch, { status: 403, reason: `${host}:${port} is blocked by the egress policy (${first.v.why})` });
-    }
-    if (ch.closed || !this.channels.has(ch.id)) return; // the client gave up meanwhile
-    record('allowed', chosen.v.why, chosen.address);
-    this.connectChannel(ch, chosen.address, port);
+    ch.decision = v.decision;
+    this.connectChannel(ch, v.address, v.port);
   }
 
   private connectChannel(ch: Channel, address: string, port: number): void {
@@ -426,10 +424,7 @@ export class EgressBroker<Handle = unknown> extends EventEmitter<{ decision: [Eg
   }
 
   private count(ch: Channel, direction: 'up' | 'down', n: number): void {
-    if (!ch.decision) return;
-    if (direction === 'up') ch.decision.bytesUp += n;
-    else ch.decision.bytesDown += n;
-    this.totals[direction] += n;
+    this.gate.count(ch.decision, direction, n);
   }
 
   /** The channel is over: report its decision once (with the final byte counts). */
@@ -437,8 +432,6 @@ export class EgressBroker<Handle = unknown> extends EventEmitter<{ decision: [Eg
     if (ch.closed) return;
     ch.closed = true;
     ch.socket?.destroy();
-    if (!ch.decision) return;
-    ch.decision.open = false;
-    this.emit('decision', { ...ch.decision });
+    if (ch.decision) this.gate.finish(ch.decision);
   }
 }
