@@ -5,7 +5,9 @@
 // (attachHelper, hostGatewayAddresses): the broker never touches the engine's client; so do the checkpoint store's
 // sidecars (StoreBackend: made, their program's channel opened, removed).
 import type Docker from 'dockerode';
-import { SandboxContainerDriver, type ContainerState } from './container.js';
+import { existsSync } from 'node:fs';
+import { containerName, SandboxContainerDriver, type ContainerState } from './container.js';
+import { ensureHostSocketDir, hostSocketDir, removeHostSocketDir } from './host-socket.js';
 import { dockerOf, type DockerSource } from './docker-client.js';
 import { SandboxDaemonClient, type DaemonLaunch } from './daemon-client.js';
 import { buildImage, imageExists, type BuildProgress } from './image.js';
@@ -38,6 +40,11 @@ export interface SandboxBackend<Handle = unknown> extends StoreBackend<Handle> {
   connectDaemon(handle: Handle, launch: DaemonLaunch): Promise<SandboxDaemonClient>;
   /** Start a helper process (the egress relay) with stdin and stdout attached on a connection of its own, not the daemon's. */
   attachHelper(handle: Handle, spec: HelperSpec): Promise<AttachedHelper>;
+  /**
+   * This sandbox's directory on this host for a host socket (host-socket.ts), created, when the engine is local
+   * and can bind-mount it; null elsewhere (Docker Desktop, a remote engine, this server inside a container).
+   */
+  hostSocketDir(): Promise<string | null>;
   /** Addresses of the engine's host as the sandbox side sees it (Docker: the bridge gateways); the egress policy refuses them. */
   hostGatewayAddresses(): Promise<string[]>;
   /** null: no such sandbox; throws when the engine does not answer. */
@@ -93,8 +100,22 @@ export class DockerBackend implements SandboxBackend<Docker.Container> {
   }
 
   async ensureRunning(): Promise<RunningSandbox<Docker.Container>> {
-    const { container, ...rest } = await this.driver.ensureRunning();
+    const { container, ...rest } = await this.driver.ensureRunning(await this.hostSocketDir());
     return { handle: container, ...rest };
+  }
+
+  private localEngine: Promise<boolean> | null = null;
+
+  async hostSocketDir(): Promise<string | null> {
+    this.localEngine ??= engineIsLocal(this.docker);
+    if (!(await this.localEngine)) return null;
+    const dir = hostSocketDir(containerName(this.config));
+    try {
+      ensureHostSocketDir(dir);
+      return dir;
+    } catch {
+      return null; // e.g. a base directory that is not ours: the exec streams still work
+    }
   }
 
   async environment(container: Docker.Container): Promise<string[]> {
@@ -150,8 +171,10 @@ export class DockerBackend implements SandboxBackend<Docker.Container> {
     return this.driver.stop();
   }
 
-  remove(opts: { volumes: boolean }): Promise<void> {
-    return this.driver.remove(opts);
+  async remove(opts: { volumes: boolean }): Promise<void> {
+    await this.driver.remove(opts);
+    // The container (and its mount) is gone: so is its socket directory (a new one is made with the next container).
+    if (await this.localEngine) removeHostSocketDir(hostSocketDir(containerName(this.config)));
   }
 
   /** `docker pause`, tried a few times: the freezer can fail while killed processes are still exiting (runc gives up). */
@@ -172,4 +195,20 @@ export class DockerBackend implements SandboxBackend<Docker.Container> {
   async thaw(): Promise<void> {
     await (await this.driver.find())?.unpause();
   }
+}
+
+/**
+ * Whether the engine runs on this machine and can bind-mount a directory of ours: a unix socket (no tcp/ssh
+ * DOCKER_HOST), Linux, this process not in a container itself, and not Docker Desktop (a VM: its file sharing does not
+ * carry sockets). SUNA_HOST_SOCKET=off turns it off (the exec streams are used everywhere).
+ */
+export async function engineIsLocal(docker: Docker, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+  if (env.SUNA_HOST_SOCKET === 'off' || process.platform !== 'linux') return false;
+  const modem = docker.modem as { socketPath?: unknown };
+  // A function: docker-modem's default-socket finder (no DOCKER_HOST); a string: DOCKER_HOST=unix://…
+  const unixSocket = typeof modem.socketPath === 'function' || (typeof modem.socketPath === 'string' && modem.socketPath.startsWith('/'));
+  if (!unixSocket) return false;
+  if (existsSync('/.dockerenv') || existsSync('/run/.containerenv')) return false;
+  const info = (await docker.info().catch(() => null)) as { OperatingSystem?: string } | null;
+  return !!info && !/docker desktop/i.test(info.OperatingSystem ?? '');
 }

@@ -7,6 +7,7 @@ import { imageOf, LABEL, type SandboxConfig } from './config.js';
 import type { DaemonLaunch } from './daemon-client.js';
 import { dockerOf, type DockerSource } from './docker-client.js';
 import { egressClientEnv } from './egress/broker.js';
+import { HOST_SOCKET_MOUNT } from './host-socket.js';
 import { WORKSPACE_ROOT } from './paths.js';
 
 export const HOME_DIR = '/home/user';
@@ -48,7 +49,7 @@ function volumeOptions(config: SandboxConfig) {
  * `apt` profile: root inside with what apt-get needs; the agent is root too, so it can reach the daemon there:
  * only the host-side checks of what comes out of the sandbox hold (daemon-answers.ts).
  */
-export function containerSpec(config: SandboxConfig): Docker.ContainerCreateOptions {
+export function containerSpec(config: SandboxConfig, options: { hostSocketDir?: string | null } = {}): Docker.ContainerCreateOptions {
   const vols = volumeNames(config);
   const apt = config.profile === 'apt';
   const labels: Record<string, string> = {
@@ -102,6 +103,9 @@ export function containerSpec(config: SandboxConfig): Docker.ContainerCreateOpti
       Mounts: [
         { Type: 'volume', Source: vols.workspace, Target: WORKSPACE_ROOT, ReadOnly: false, VolumeOptions: volumeOptions(config) },
         { Type: 'volume', Source: vols.home, Target: HOME_DIR, ReadOnly: false, VolumeOptions: volumeOptions(config) },
+        // Where the engine is local: the server's socket directory for this sandbox, read-only (host-socket.ts).
+        // Not part of the posture comparison: a container made without it keeps working over exec streams.
+        ...(options.hostSocketDir ? [{ Type: 'bind' as const, Source: options.hostSocketDir, Target: HOST_SOCKET_MOUNT, ReadOnly: true, BindOptions: { Propagation: 'rprivate' as const } }] : []),
       ],
       RestartPolicy: { Name: 'no' },
       LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '1' } },
@@ -228,7 +232,8 @@ export class SandboxContainerDriver {
   }
 
   /** Re-attach to the named sandbox or create it; start it if stopped. Reports what it had to do. */
-  async ensureRunning(): Promise<{ container: Docker.Container; created: boolean; started: boolean; workspaceExisted: boolean }> {
+  /** `hostSocketDir`: mounted into a container made now (an existing one is kept with or without it). */
+  async ensureRunning(hostSocketDir?: string | null): Promise<{ container: Docker.Container; created: boolean; started: boolean; workspaceExisted: boolean }> {
     let container = await this.find();
     let created = false;
     let workspaceExisted = true;
@@ -253,7 +258,11 @@ export class SandboxContainerDriver {
     }
     if (!container) {
       workspaceExisted = await this.ensureVolumes();
-      container = await this.docker.createContainer(containerSpec(this.config));
+      container = await this.docker.createContainer(containerSpec(this.config, { hostSocketDir })).catch((err: Error) => {
+        // The engine cannot see the directory after all (e.g. this server runs in a container of its own): no mount.
+        if (hostSocketDir && /bind source path|invalid mount config/i.test(err.message)) return this.docker.createContainer(containerSpec(this.config));
+        throw err;
+      });
       created = true;
     }
     const info = await container.inspect();

@@ -10,6 +10,7 @@ export type * from '../daemon/protocol.js';
 export { DaemonErrorCodes } from '../daemon/protocol.js';
 export * from './tunnel.js';
 export * from './egress/broker.js';
+export * from './host-socket.js';
 export { decide, nonPublicReason, parseAllowList, type EgressMode } from './egress/policy.js';
 export { parseDnsServer } from './egress/resolve.js';
 export * from './checkpoints.js';

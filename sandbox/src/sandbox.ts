@@ -9,6 +9,7 @@ import { HOME_DIR, SandboxContainerDriver, containerName, daemonExec, volumeName
 import { dockerOf, lazyDocker, type DockerSource } from './docker-client.js';
 import { DaemonGoneError, DaemonProtocolError, SandboxDaemonClient, type RequestOptions } from './daemon-client.js';
 import { EgressBroker, type EgressStatus } from './egress/broker.js';
+import { HostSocket } from './host-socket.js';
 import { quotaNotice } from './notices.js';
 import { WORKSPACE_ROOT } from './paths.js';
 import { DAEMON_GRACE_MS, DAEMON_OP_TIMEOUT_MS } from './op-timeouts.js';
@@ -56,6 +57,11 @@ export class Sandbox {
   readonly driver: SandboxContainerDriver;
   /** Outbound traffic: the relay in the sandbox and the policy on this side (sandbox/src/egress/). */
   readonly egress: EgressBroker<Docker.Container>;
+  /**
+   * The server's unix socket for this sandbox where the engine is local (host-socket.ts): services register by name
+   * (egress), listening while connected. Not listening: helpers use their exec streams.
+   */
+  readonly hostSocket: HostSocket;
   /** Checkpoints of /workspace and home, in a store the agent cannot reach (checkpoints.ts). */
   readonly checkpoints: CheckpointStore;
   private daemon: SandboxDaemonClient | null = null;
@@ -78,6 +84,7 @@ export class Sandbox {
     const backend = new DockerBackend(this.dockerSource, config);
     this.backend = backend;
     this.driver = backend.driver;
+    this.hostSocket = new HostSocket({ log });
     this.egress = new EgressBroker(backend, egressOf(config), log);
     this.checkpoints = new CheckpointStore(backend, config);
   }
@@ -124,6 +131,9 @@ export class Sandbox {
     if (created) this.starts.created++;
     else if (started) this.starts.started++;
     this.starts.daemon++;
+    // Where the engine is local: listen in the sandbox's socket directory before any helper starts (it may use it).
+    const socketDir = await this.backend.hostSocketDir();
+    if (socketDir) await this.hostSocket.listen(socketDir).catch((err: Error) => this.log(`host socket: cannot listen (${err.message}); exec streams are used`));
     const quotaDirs = [WORKSPACE_ROOT, HOME_DIR];
     const quotaBytes = diskQuotaMb(this.config) * 1024 * 1024;
     const quotaEnv = [`SUNA_DISK_QUOTA_MB=${diskQuotaMb(this.config)}`, `SUNA_DISK_QUOTA_PATHS=${quotaDirs.join(':')}`];
@@ -287,6 +297,7 @@ export class Sandbox {
 
   disconnect(): void {
     this.egress.stop();
+    this.hostSocket.close();
     this.daemon?.close();
     this.daemon = null;
   }
