@@ -134,11 +134,14 @@ export async function benchBrowserPeers(): Promise<PeerRow[]> {
 
   const suna = new Client({ name: 'bench', version: '1' });
   const sandboxName = `bench-bpeers-${process.pid}`;
+  // The host socket (CDP over the kernel) where the engine is local; 'on' also in a container whose dockerd shares
+  // its filesystem (as on the CI machine). An engine that cannot mount it gets none: the exec stream is measured.
+  const hostSocketMode = process.env.SUNA_HOST_SOCKET ?? 'on';
   const peer = new Client({ name: 'bench', version: '1' });
   const stream = new Client({ name: 'bench', version: '1' });
   const rows: PeerRow[] = [];
   try {
-    await suna.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, '--egress-allow', `${gateway}/32`], env: serverEnv({ SUNA_LOG_LEVEL: 'error', SUNA_SANDBOX_NAME: sandboxName }), stderr: 'ignore' }));
+    await suna.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, '--egress-allow', `${gateway}/32`], env: serverEnv({ SUNA_LOG_LEVEL: 'error', SUNA_SANDBOX_NAME: sandboxName, SUNA_HOST_SOCKET: hostSocketMode }), stderr: 'ignore' }));
     const pwCli = join(dirname(createRequire(import.meta.url).resolve('@playwright/mcp/package.json')), 'cli.js');
     const pwEnv = serverEnv({ PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1' });
     await peer.connect(

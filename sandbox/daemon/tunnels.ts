@@ -55,7 +55,8 @@ export class Tunnels {
       s.on('error', drop);
       s.once('close', () => {
         other.end();
-        if (sock.destroyed && host.destroyed) this.raw.delete(a.tunnelId);
+        // Said on the stream too, so the connection that opened it forgets it (connections.ts).
+        if (sock.destroyed && host.destroyed && this.raw.delete(a.tunnelId)) this.emit({ ev: 'tunnelClosed', tunnelId: a.tunnelId });
       });
     }
     return { opened: true, raw: true };
@@ -112,7 +113,6 @@ export class Tunnels {
     const r = this.raw.get(a.tunnelId);
     r?.sock.destroy();
     r?.host.destroy();
-    this.raw.delete(a.tunnelId);
     return { ok: true };
   }
 }

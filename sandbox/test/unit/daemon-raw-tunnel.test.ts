@@ -46,11 +46,13 @@ describe('daemon raw tunnels (over the host socket)', () => {
       hostSide!.write('hi');
       for (let i = 0; i < 100 && !Buffer.concat(received).toString().includes('echo:hi'); i++) await new Promise((r) => setTimeout(r, 10));
       assert.equal(Buffer.concat(received).toString(), `tunnel ${TOKEN}\necho:hi`);
-      assert.deepEqual(events, [], 'nothing of a raw tunnel travels on the daemon stream');
-      // tunnelClose ends both sides.
+      assert.deepEqual(events, [], 'no bytes of a raw tunnel travel on the daemon stream');
+      // tunnelClose ends both sides; the end is said on the stream (the connection that opened it forgets it).
       const ended = new Promise<void>((r) => hostSide!.once('close', () => r()));
       tunnels.close({ tunnelId: 't1' });
       await ended;
+      for (let i = 0; i < 100 && !events.length; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(events, [{ ev: 'tunnelClosed', tunnelId: 't1' }]);
     } finally {
       await closeServer(host);
     }
