@@ -200,8 +200,7 @@ export class DockerBackend implements SandboxBackend<Docker.Container> {
 /**
  * Whether the engine runs on this machine and can bind-mount a directory of ours: a unix socket (no tcp/ssh
  * DOCKER_HOST), Linux, this process not in a container itself, and not Docker Desktop (a VM: its file sharing does not
- * carry sockets). SUNA_HOST_SOCKET=off turns it off (the exec streams are used everywhere); =on keeps it on in a
- * container whose engine shares its filesystem.
+ * carry sockets). SUNA_HOST_SOCKET=off turns it off (the exec streams are used everywhere).
  */
 export async function engineIsLocal(docker: Docker, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
   if (env.SUNA_HOST_SOCKET === 'off' || process.platform !== 'linux') return false;
@@ -209,8 +208,7 @@ export async function engineIsLocal(docker: Docker, env: NodeJS.ProcessEnv = pro
   // A function: docker-modem's default-socket finder (no DOCKER_HOST); a string: DOCKER_HOST=unix://…
   const unixSocket = typeof modem.socketPath === 'function' || (typeof modem.socketPath === 'string' && modem.socketPath.startsWith('/'));
   if (!unixSocket) return false;
-  // In a container the engine may not see our directory; SUNA_HOST_SOCKET=on says it does (dockerd in the same one).
-  if (env.SUNA_HOST_SOCKET !== 'on' && (existsSync('/.dockerenv') || existsSync('/run/.containerenv'))) return false;
+  if (existsSync('/.dockerenv') || existsSync('/run/.containerenv')) return false;
   const info = (await docker.info().catch(() => null)) as { OperatingSystem?: string } | null;
   return !!info && !/docker desktop/i.test(info.OperatingSystem ?? '');
 }
