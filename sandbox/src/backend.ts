@@ -199,16 +199,21 @@ export class DockerBackend implements SandboxBackend<Docker.Container> {
 
 /**
  * Whether the engine runs on this machine and can bind-mount a directory of ours: a unix socket (no tcp/ssh
- * DOCKER_HOST), Linux, this process not in a container itself, and not Docker Desktop (a VM: its file sharing does not
- * carry sockets). SUNA_HOST_SOCKET=off turns it off (the exec streams are used everywhere).
+ * DOCKER_HOST), Linux, not an engine outside the container this process runs in, and not Docker Desktop (a VM: its
+ * file sharing does not carry sockets). SUNA_HOST_SOCKET=off turns it off (the exec streams are used everywhere); =on keeps it on in a
+ * container whose engine shares its filesystem.
  */
 export async function engineIsLocal(docker: Docker, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
   if (env.SUNA_HOST_SOCKET === 'off' || process.platform !== 'linux') return false;
   const modem = docker.modem as { socketPath?: unknown };
-  // A function: docker-modem's default-socket finder (no DOCKER_HOST); a string: DOCKER_HOST=unix://…
-  const unixSocket = typeof modem.socketPath === 'function' || (typeof modem.socketPath === 'string' && modem.socketPath.startsWith('/'));
+  // A function: docker-modem's default-socket finder (no DOCKER_HOST); a string: DOCKER_HOST=unix://… (not a //./pipe)
+  const unixSocket = typeof modem.socketPath === 'function' || (typeof modem.socketPath === 'string' && /^\/[^/]/.test(modem.socketPath));
   if (!unixSocket) return false;
-  if (existsSync('/.dockerenv') || existsSync('/run/.containerenv')) return false;
-  const info = (await docker.info().catch(() => null)) as { OperatingSystem?: string } | null;
-  return !!info && !/docker desktop/i.test(info.OperatingSystem ?? '');
+  const info = (await docker.info().catch(() => null)) as { OperatingSystem?: string; Name?: string } | null;
+  if (!info || /docker desktop/i.test(info.OperatingSystem ?? '')) return false;
+  // In a container, the engine is ours only if it runs in it too (Docker in Docker): same host name. A socket of the
+  // host's engine mounted in here would bind the host's path, not ours (and the relay's probe would fail anyway).
+  // SUNA_HOST_SOCKET=on says so whatever the names are.
+  const inContainer = existsSync('/.dockerenv') || existsSync('/run/.containerenv');
+  return !inContainer || env.SUNA_HOST_SOCKET === 'on' || info.Name === hostname();
 }
