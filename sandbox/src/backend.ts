@@ -6,6 +6,7 @@
 // sidecars (StoreBackend: made, their program's channel opened, removed).
 import type Docker from 'dockerode';
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { containerName, SandboxContainerDriver, type ContainerState } from './container.js';
 import { ensureHostSocketDir, hostSocketDir, removeHostSocketDir } from './host-socket.js';
 import { dockerOf, type DockerSource } from './docker-client.js';
