@@ -42,9 +42,9 @@ export class Tunnels {
     if (this.byId.has(a.tunnelId) || this.raw.has(a.tunnelId)) throw new DaemonError(E.badRequest, 'tunnel id in use');
     const sock = await this.connectPort(a);
     if (!hs) return this.adoptFramed(a.tunnelId, sock);
-    const host = await connectHost(hs.path).catch(() => null);
-    if (!host) return this.adoptFramed(a.tunnelId, sock); // no socket after all (e.g. removed): the stream carries it
-    host.write(`tunnel ${hs.token}\n`);
+    const host = await connectHost(hs.path, hs.token).catch(() => null);
+    // No socket after all (removed), or it did not take the token (e.g. every slot held): the stream carries it.
+    if (!host) return this.adoptFramed(a.tunnelId, sock);
     this.raw.set(a.tunnelId, { sock, host });
     // Raw both ways: pipe() pauses a side whose destination is full (the kernel pushes back to the writer).
     sock.pipe(host);
@@ -117,22 +117,38 @@ export class Tunnels {
   }
 }
 
-/** The host's unix socket, connected within HOST_CONNECT_MS, or a rejection. */
-function connectHost(path: string): Promise<net.Socket> {
+/** What the host answers a hello it took: the tunnel is its from here on. */
+const HOST_TOOK = 'ok\n';
+
+/**
+ * The host's unix socket, connected, the tunnel's token sent and the host's "ok" read within HOST_CONNECT_MS (paused,
+ * nothing else read); or a rejection: no socket, a socket that dropped the hello, or one that said anything else.
+ */
+function connectHost(path: string, token: string): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const host = net.connect({ path });
-    const timer = setTimeout(() => {
+    let heard = '';
+    const fail = (why: string) => {
+      clearTimeout(timer);
       host.destroy();
-      reject(new Error('host socket did not accept'));
-    }, HOST_CONNECT_MS);
-    host.once('connect', () => {
+      reject(new Error(why));
+    };
+    const timer = setTimeout(() => fail('the host socket did not take the tunnel'), HOST_CONNECT_MS);
+    host.once('connect', () => host.write(`tunnel ${token}\n`));
+    host.on('error', (e) => fail(e.message));
+    host.once('close', () => fail('the host socket closed'));
+    const onData = (d: Buffer) => {
+      heard += d.toString('latin1');
+      if (heard.length < HOST_TOOK.length) return;
+      if (!heard.startsWith(HOST_TOOK)) return fail('the host socket said something else');
       clearTimeout(timer);
+      host.off('data', onData);
+      host.removeAllListeners('close');
+      host.pause();
+      const rest = heard.slice(HOST_TOOK.length);
+      if (rest) host.unshift(Buffer.from(rest, 'latin1'));
       resolve(host);
-    });
-    host.on('error', () => host.destroy());
-    host.once('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
+    };
+    host.on('data', onData);
   });
 }

@@ -17,6 +17,8 @@ export interface TunnelHostSocket {
 }
 
 export const TUNNEL_SERVICE = 'tunnel';
+/** Our answer to a tunnel's hello (sandbox/daemon/tunnels.ts waits for it). */
+const TOOK = 'ok\n';
 /** How long a tunnel waits for the daemon's connection after the daemon said it opened one. */
 const ARRIVAL_TIMEOUT_MS = 5000;
 
@@ -75,6 +77,7 @@ class RawTunnels {
     this.waiting.delete(token);
     this.socket.revokeToken(token);
     if (!w) return void conn.destroy();
+    conn.write(TOOK); // the daemon pipes only after this; without it (a full socket, a dropped hello) it uses the stream
     w.arrived(conn);
   }
 }

@@ -2,7 +2,8 @@
 // in the sandbox where the socket directory is mounted. It cannot write there; it cannot list the directory (the
 // socket's name is not the agent's to learn; the test hands it over to try the rest); a connection it makes with no
 // token, a forged one or garbage is closed without an answer; a flood of connections is bounded and the server does
-// not grow. Meanwhile an exposed port works over the socket (the kernel path), and again once the flood is over.
+// not grow. Meanwhile an exposed port works over the socket (the kernel path), again once the flood is over, and over
+// the exec stream while the agent holds every slot of the socket (the host's "ok" never comes; the daemon falls back).
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -106,6 +107,22 @@ print("alive", alive, "refused", refused)`;
     // Once the flood's connections are gone (closed at the hello deadline), tunnels work again.
     await sleep(6000);
     const port = await expose(8421);
+    assert.equal(await roundTrip(port), 'echo ping');
+    await s.ok('port_close', { port: 8421 });
+  });
+
+  it('while the agent holds every slot of the socket, a new tunnel still works (over the exec stream)', async () => {
+    const holder = `import socket, time
+held = []
+for i in range(200):
+    c = socket.socket(socket.AF_UNIX); c.connect("/run/suna-host/${socketFile}"); held.append(c)
+open("/tmp/held", "w").write("1")
+time.sleep(4)`;
+    await s.ok('file_write', { path: 'holder.py', content: holder });
+    await sh('rm -f /tmp/held');
+    await s.ok('shell_start', { command: 'exec python3 holder.py' });
+    await waitFor('the agent to hold the slots', async () => (await sh('cat /tmp/held 2>/dev/null || true')).stdout.trim() === '1', 20_000, 50);
+    const port = await expose(8421); // its probe and this round trip open tunnels while every slot is taken
     assert.equal(await roundTrip(port), 'echo ping');
     await s.ok('port_close', { port: 8421 });
   });

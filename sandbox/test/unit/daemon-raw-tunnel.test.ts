@@ -1,7 +1,8 @@
 // The daemon's raw tunnel path (sandbox/daemon/tunnels.ts): where the host gives a unix socket of its own, the daemon
-// connects out to it, names the tunnel's one-use token in its first line and then pipes the sandbox port and that
-// connection raw, with nothing on the daemon stream. A path outside the host's socket directory or a malformed token
-// is refused before anything is dialled; a socket that is not there leaves the tunnel on the stream (framed).
+// connects out to it, names the tunnel's one-use token in its first line and, once the host said it took it, pipes
+// the sandbox port and that connection raw, with nothing on the daemon stream. A path outside the host's socket
+// directory or a malformed token is refused before anything is dialled; a socket that is not there, drops the hello
+// or answers otherwise leaves the tunnel on the stream (framed).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
@@ -35,6 +36,7 @@ describe('daemon raw tunnels (over the host socket)', () => {
     const received: Buffer[] = [];
     const host = net.createServer((s) => {
       hostSide = s;
+      s.once('data', () => s.write('ok\n')); // takes the hello (raw-tunnel.ts)
       s.on('data', (d) => received.push(d));
     });
     await listen(host, path);
@@ -80,13 +82,25 @@ describe('daemon raw tunnels (over the host socket)', () => {
     }
   });
 
-  it('no socket at that path: the tunnel stays on the daemon stream, framed', async () => {
-    const events: DaemonEvent[] = [];
-    const tunnels = new Tunnels((ev) => void events.push(ev), dir);
-    assert.deepEqual(await tunnels.open({ tunnelId: 't1', port, hostSocket: { path: join(dir, 'gone.sock'), token: TOKEN } }), { opened: true });
-    tunnels.write({ tunnelId: 't1' }, Buffer.from('hi'));
-    for (let i = 0; i < 100 && !events.some((e) => e.ev === 'tunnelData'); i++) await new Promise((r) => setTimeout(r, 10));
-    assert.equal(events.flatMap((e) => (e.ev === 'tunnelData' ? [e.data.toString()] : [])).join(''), 'echo:hi');
-    tunnels.close({ tunnelId: 't1' });
+  it('no socket at that path, or one that drops the hello or answers otherwise: the tunnel stays on the stream, framed', async () => {
+    const dropping = net.createServer((s) => s.destroy()); // e.g. every slot held by the agent
+    const other = net.createServer((s) => s.end('no\n'));
+    await listen(dropping, join(dir, 'drop.sock'));
+    await listen(other, join(dir, 'other.sock'));
+    try {
+      for (const [i, name] of ['gone.sock', 'drop.sock', 'other.sock'].entries()) {
+        const events: DaemonEvent[] = [];
+        const tunnels = new Tunnels((ev) => void events.push(ev), dir);
+        const tunnelId = `t${i}`;
+        assert.deepEqual(await tunnels.open({ tunnelId, port, hostSocket: { path: join(dir, name), token: TOKEN } }), { opened: true }, name);
+        tunnels.write({ tunnelId }, Buffer.from('hi'));
+        for (let n = 0; n < 100 && !events.some((e) => e.ev === 'tunnelData'); n++) await new Promise((r) => setTimeout(r, 10));
+        assert.equal(events.flatMap((e) => (e.ev === 'tunnelData' ? [e.data.toString()] : [])).join(''), 'echo:hi', name);
+        tunnels.close({ tunnelId });
+      }
+    } finally {
+      dropping.close();
+      other.close();
+    }
   });
 });
