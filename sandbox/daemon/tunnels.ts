@@ -65,6 +65,7 @@ export class Tunnels {
   /** A TCP connection to the port in the sandbox, not yet read. */
   private connectPort(a: DaemonOps['tunnelOpen'][0]): Promise<net.Socket> {
     return new Promise((resolve, reject) => {
+      // No Nagle: CDP is many small messages each way, and a delayed small write waits out the peer's delayed ACK.
       const sock = net.connect({ port: a.port, host: a.host ?? '127.0.0.1', noDelay: true });
       sock.pause();
       sock.once('connect', () => resolve(sock));
