@@ -84,6 +84,21 @@ function containerCpuMs(id: string): number {
   return Number.NaN;
 }
 
+/** CPU ms of this container's containerd shim alone (it copies the exec streams' bytes; one per container, on the host). */
+function shimCpuMs(containerId: string): number {
+  for (const line of execFileSync('ps', ['-eo', 'pid=,comm=,args=']).toString().split('\n')) {
+    const m = /^\s*(\d+)\s+(\S+)\s+(.*)$/.exec(line);
+    if (!m || !m[2]!.startsWith('containerd-shim') || !m[3]!.includes(containerId)) continue;
+    try {
+      const f = readFileSync(`/proc/${m[1]}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(f[11]) + Number(f[12])) * 10;
+    } catch {
+      return 0;
+    }
+  }
+  return 0;
+}
+
 type Call = (name: string, args: Record<string, unknown>) => Promise<{ content?: Array<{ type: string; text?: string }> }>;
 
 function caller(client: Client): Call {
@@ -172,13 +187,13 @@ export async function benchBrowserPeers(): Promise<PeerRow[]> {
       rows.push({ name: `browser_navigate reply, ${label} page (tokens)`, value: tokens(a), peer: tokens(b), ratio: tokens(a) / tokens(b), note: `${(Buffer.byteLength(a) / 1024).toFixed(2)} KB vs ${(Buffer.byteLength(b) / 1024).toFixed(2)} KB` });
     }
 
-    // CPU per pair: suna's server process plus its whole sandbox container (Chromium, daemon); the peer's server
-    // process plus its Chromium. dockerd and the shim (the exec stream's copies) are not counted: shared, noisy.
+    // CPU per pair: suna's server process, its whole sandbox container (Chromium, daemon) and the container's shim;
+    // the peer's server process plus its Chromium. dockerd (the exec stream's other copy) is not counted: shared.
     const containerOf = (name: string) => execFileSync('docker', ['inspect', '-f', '{{.Id}}', `suna-${name}`]).toString().trim();
     const pidOf = (c: Client) => (c.transport as StdioClientTransport | undefined)?.pid ?? 0;
     type Side = { call: Call; cpu: () => number };
     const sides: Record<string, Side> = {
-      suna: { call: callSuna, cpu: () => treeCpuMs(pidOf(suna)) + containerCpuMs(containerOf(sandboxName)) },
+      suna: { call: callSuna, cpu: () => treeCpuMs(pidOf(suna)) + containerCpuMs(containerOf(sandboxName)) + shimCpuMs(containerOf(sandboxName)) },
       peer: { call: callPeer, cpu: () => treeCpuMs(pidOf(peer)) },
     };
     // Where the CDP tunnel goes over the host socket (the engine is local), the same server with the exec stream
@@ -189,7 +204,7 @@ export async function benchBrowserPeers(): Promise<PeerRow[]> {
       await stream.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, '--egress-allow', `${gateway}/32`], env: serverEnv({ SUNA_LOG_LEVEL: 'error', SUNA_SANDBOX_NAME: streamName, SUNA_HOST_SOCKET: 'off' }), stderr: 'ignore' }));
       const callStream = caller(stream);
       await callStream('browser_navigate', { url: `${base}/small.html` });
-      sides.stream = { call: callStream, cpu: () => treeCpuMs(pidOf(stream)) + containerCpuMs(containerOf(streamName)) };
+      sides.stream = { call: callStream, cpu: () => treeCpuMs(pidOf(stream)) + containerCpuMs(containerOf(streamName)) + shimCpuMs(containerOf(streamName)) };
     }
     const who = Object.keys(sides);
     const perLabel = () => Object.fromEntries(who.map((w) => [w, [] as number[]]));
@@ -222,7 +237,7 @@ export async function benchBrowserPeers(): Promise<PeerRow[]> {
         rows.push({ name: `  same, CDP over the exec stream (fallback)`, value: pct(r.stream, 50), peer: pct(r.peer!, 50), ratio: pct(r.stream, 50) / pct(r.peer!, 50), note: `ratios ${streamRatios.map((x) => x.toFixed(2)).join(' / ')}; SUNA_HOST_SOCKET=off, same loop` });
       }
       const c = cpu[label]!;
-      rows.push({ name: `CPU per pair (server + browser), ${label} page`, value: pct(c.suna!, 50), peer: pct(c.peer!, 50), ratio: pct(c.suna!, 50) / pct(c.peer!, 50), note: `suna: server + sandbox container; peer: server + its Chromium; median of repetitions${c.stream ? `; exec stream ${pct(c.stream, 50).toFixed(1)} ms` : ''}` });
+      rows.push({ name: `CPU per pair (server + browser), ${label} page`, value: pct(c.suna!, 50), peer: pct(c.peer!, 50), ratio: pct(c.suna!, 50) / pct(c.peer!, 50), note: `suna: server + sandbox container + shim; peer: server + its Chromium; median of repetitions${c.stream ? `; exec stream ${pct(c.stream, 50).toFixed(1)} ms` : ''}` });
     }
   } finally {
     await suna.close().catch(() => {});
