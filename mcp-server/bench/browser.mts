@@ -6,7 +6,8 @@ import { createServer, type Server } from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import Docker from 'dockerode';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -44,6 +45,58 @@ async function bridgeGateway(): Promise<string> {
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+/** CPU ms (user + system, 10 ms ticks) of a process and its descendants now; processes that ended are missed. */
+function treeCpuMs(root: number): number {
+  const children = new Map<number, number[]>();
+  const cpu = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const f = readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      cpu.set(Number(d), (Number(f[11]) + Number(f[12])) * 10);
+      const parent = Number(f[1]);
+      children.set(parent, [...(children.get(parent) ?? []), Number(d)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  let sum = 0;
+  for (const stack = [root]; stack.length; ) {
+    const p = stack.pop()!;
+    sum += cpu.get(p) ?? 0;
+    stack.push(...(children.get(p) ?? []));
+  }
+  return sum;
+}
+
+/** CPU ms the whole sandbox container has used (cgroup v1 cpuacct or v2 cpu.stat); NaN when neither is readable. */
+function containerCpuMs(id: string): number {
+  for (const [path, scale] of [[`/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`, 1e-6], [`/sys/fs/cgroup/system.slice/docker-${id}.scope/cpu.stat`, 1e-3]] as const) {
+    try {
+      const text = readFileSync(path, 'utf8');
+      return Number(path.endsWith('cpu.stat') ? /usage_usec (\d+)/.exec(text)![1] : text.trim()) * scale;
+    } catch {
+      // the other cgroup layout
+    }
+  }
+  return Number.NaN;
+}
+
+/** CPU ms of this container's containerd shim alone (it copies the exec streams' bytes; one per container, on the host). */
+function shimCpuMs(containerId: string): number {
+  for (const line of execFileSync('ps', ['-eo', 'pid=,comm=,args=']).toString().split('\n')) {
+    const m = /^\s*(\d+)\s+(\S+)\s+(.*)$/.exec(line);
+    if (!m || !m[2]!.startsWith('containerd-shim') || !m[3]!.includes(containerId)) continue;
+    try {
+      const f = readFileSync(`/proc/${m[1]}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(f[11]) + Number(f[12])) * 10;
+    } catch {
+      return 0;
+    }
+  }
+  return 0;
 }
 
 type Call = (name: string, args: Record<string, unknown>) => Promise<{ content?: Array<{ type: string; text?: string }> }>;
@@ -95,10 +148,15 @@ export async function benchBrowserPeers(): Promise<PeerRow[]> {
   const profile = mkdtempSync(join(tmpdir(), 'suna-bench-pwmcp-'));
 
   const suna = new Client({ name: 'bench', version: '1' });
+  const sandboxName = `bench-bpeers-${process.pid}`;
+  // The host socket (CDP over the kernel) where the engine is local; 'on' also in a container whose dockerd shares
+  // its filesystem (as on the CI machine). An engine that cannot mount it gets none: the exec stream is measured.
+  const hostSocketMode = process.env.SUNA_HOST_SOCKET ?? 'on';
   const peer = new Client({ name: 'bench', version: '1' });
+  const stream = new Client({ name: 'bench', version: '1' });
   const rows: PeerRow[] = [];
   try {
-    await suna.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, '--egress-allow', `${gateway}/32`], env: serverEnv({ SUNA_LOG_LEVEL: 'error' }), stderr: 'ignore' }));
+    await suna.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, '--egress-allow', `${gateway}/32`], env: serverEnv({ SUNA_LOG_LEVEL: 'error', SUNA_SANDBOX_NAME: sandboxName, SUNA_HOST_SOCKET: hostSocketMode }), stderr: 'ignore' }));
     const pwCli = join(dirname(createRequire(import.meta.url).resolve('@playwright/mcp/package.json')), 'cli.js');
     const pwEnv = serverEnv({ PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1' });
     await peer.connect(
@@ -129,28 +187,62 @@ export async function benchBrowserPeers(): Promise<PeerRow[]> {
       rows.push({ name: `browser_navigate reply, ${label} page (tokens)`, value: tokens(a), peer: tokens(b), ratio: tokens(a) / tokens(b), note: `${(Buffer.byteLength(a) / 1024).toFixed(2)} KB vs ${(Buffer.byteLength(b) / 1024).toFixed(2)} KB` });
     }
 
-    const reps: Record<string, { suna: number[]; peer: number[] }> = { small: { suna: [], peer: [] }, large: { suna: [], peer: [] } };
+    // CPU per pair: suna's server process, its whole sandbox container (Chromium, daemon) and the container's shim;
+    // the peer's server process plus its Chromium. dockerd (the exec stream's other copy) is not counted: shared.
+    const containerOf = (name: string) => execFileSync('docker', ['inspect', '-f', '{{.Id}}', `suna-${name}`]).toString().trim();
+    const pidOf = (c: Client) => (c.transport as StdioClientTransport | undefined)?.pid ?? 0;
+    type Side = { call: Call; cpu: () => number };
+    const sides: Record<string, Side> = {
+      suna: { call: callSuna, cpu: () => treeCpuMs(pidOf(suna)) + containerCpuMs(containerOf(sandboxName)) + shimCpuMs(containerOf(sandboxName)) },
+      peer: { call: callPeer, cpu: () => treeCpuMs(pidOf(peer)) },
+    };
+    // Where the CDP tunnel goes over the host socket (the engine is local), the same server with the exec stream
+    // (SUNA_HOST_SOCKET=off) runs in the same loop: the transport's share, A/B in one run.
+    const mounts = execFileSync('docker', ['inspect', '-f', '{{range .Mounts}}{{.Destination}} {{end}}', `suna-${sandboxName}`]).toString();
+    if (mounts.includes('/run/suna-host')) {
+      const streamName = `${sandboxName}-stream`;
+      await stream.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, '--egress-allow', `${gateway}/32`], env: serverEnv({ SUNA_LOG_LEVEL: 'error', SUNA_SANDBOX_NAME: streamName, SUNA_HOST_SOCKET: 'off' }), stderr: 'ignore' }));
+      const callStream = caller(stream);
+      await callStream('browser_navigate', { url: `${base}/small.html` });
+      sides.stream = { call: callStream, cpu: () => treeCpuMs(pidOf(stream)) + containerCpuMs(containerOf(streamName)) + shimCpuMs(containerOf(streamName)) };
+    }
+    const who = Object.keys(sides);
+    const perLabel = () => Object.fromEntries(who.map((w) => [w, [] as number[]]));
+    const cpu: Record<string, Record<string, number[]>> = { small: perLabel(), large: perLabel() };
+    const reps: Record<string, Record<string, number[]>> = { small: perLabel(), large: perLabel() };
     for (let rep = 0; rep < REPETITIONS; rep++) {
       for (const [label, path] of [['small', '/small.html'], ['large', '/large.html']] as const) {
-        // Alternate who goes first, so neither always meets the other's leftovers.
-        const order = rep % 2 === 0 ? (['suna', 'peer'] as const) : (['peer', 'suna'] as const);
-        for (const who of order) reps[label]![who].push(pct(await pairTimes(who === 'suna' ? callSuna : callPeer, `${base}${path}`), 50));
+        // Rotate who goes first, so none always meets the others' leftovers.
+        const order = who.map((_, i) => who[(i + rep) % who.length]!);
+        for (const w of order) {
+          const before = sides[w]!.cpu();
+          const times = await pairTimes(sides[w]!.call, `${base}${path}`);
+          cpu[label]![w]!.push((sides[w]!.cpu() - before) / (times.length + 3));
+          reps[label]![w]!.push(pct(times, 50));
+        }
       }
     }
     for (const label of ['small', 'large'] as const) {
       const r = reps[label]!;
-      const ratios = r.suna.map((s, i) => s / r.peer[i]!);
+      const ratios = r.suna!.map((x, i) => x / r.peer![i]!);
       rows.push({
         name: `warm browser_navigate + browser_snapshot, ${label} page`,
-        value: pct(r.suna, 50),
-        peer: pct(r.peer, 50),
-        ratio: pct(r.suna, 50) / pct(r.peer, 50),
-        note: `p50 of ${ROUNDS} per repetition; ratios ${ratios.map((x) => x.toFixed(2)).join(' / ')}; target ≤ 1.0`,
+        value: pct(r.suna!, 50),
+        peer: pct(r.peer!, 50),
+        ratio: pct(r.suna!, 50) / pct(r.peer!, 50),
+        note: `p50 of ${ROUNDS} per repetition; ratios ${ratios.map((x) => x.toFixed(2)).join(' / ')}; target ≤ 1.0${r.stream ? '; CDP over the host socket' : ''}`,
       });
+      if (r.stream) {
+        const streamRatios = r.stream.map((x, i) => x / r.peer![i]!);
+        rows.push({ name: `  same, CDP over the exec stream (fallback)`, value: pct(r.stream, 50), peer: pct(r.peer!, 50), ratio: pct(r.stream, 50) / pct(r.peer!, 50), note: `ratios ${streamRatios.map((x) => x.toFixed(2)).join(' / ')}; SUNA_HOST_SOCKET=off, same loop` });
+      }
+      const c = cpu[label]!;
+      rows.push({ name: `CPU per pair (server + browser), ${label} page`, value: pct(c.suna!, 50), peer: pct(c.peer!, 50), ratio: pct(c.suna!, 50) / pct(c.peer!, 50), note: `suna: server + sandbox container + shim; peer: server + its Chromium; median of repetitions${c.stream ? `; exec stream ${pct(c.stream, 50).toFixed(1)} ms` : ''}` });
     }
   } finally {
     await suna.close().catch(() => {});
     await peer.close().catch(() => {});
+    await stream.close().catch(() => {});
     site.close();
     rmSync(profile, { recursive: true, force: true });
   }

@@ -3,7 +3,9 @@
 // model API refuse the whole conversation. PNG: every chunk's length and CRC, the chunk order (IHDR first, IDAT,
 // IEND last and nothing after it) and the inflated pixel data's exact size, the inflate bounded by the size the header
 // promises. JPEG: the marker segments up to the scan, a frame header with the claimed size, and the end marker.
+// checkedRendering applies them to what the sandbox's Chromium answers for a rendering (the browser session).
 import { crc32, inflateSync } from 'node:zlib';
+import { ToolError } from './errors.js';
 
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 /** Decoded pixel bytes we are willing to inflate to check one image (a 4096×4096 RGBA figure is 64 MiB). */
@@ -101,4 +103,33 @@ export function verifyJpeg(bytes: Buffer): PngHeader | null {
     pos += 2 + length;
   }
   return null;
+}
+
+/** Longest data URL a rendering may come back as (a 1568 px JPEG is well under 2 MB of base64). */
+const MAX_RENDERING_CHARS = 8 * 1024 * 1024;
+const side = (v: unknown, max: number): number | null => (Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= max ? (v as number) : null);
+
+/** An image Chromium rendered, checked whole. */
+export interface Rendering {
+  data: Buffer;
+  mimeType: string;
+  width: number;
+  height: number;
+  originalWidth: number;
+  originalHeight: number;
+}
+
+/**
+ * What Chromium answered for renderImage, checked on the host: Chromium runs in the sandbox (the agent can replace
+ * it), so the image must be a whole PNG or JPEG of the size it claims, within `maxSide`, before a model sees it.
+ */
+export function checkedRendering(r: { out: unknown; width: unknown; height: unknown; w0: unknown; h0: unknown }, maxSide: number): Rendering {
+  const m = typeof r.out === 'string' && r.out.length <= MAX_RENDERING_CHARS ? /^data:image\/(png|jpeg);base64,([A-Za-z0-9+/]*={0,2})$/.exec(r.out) : null;
+  const [width, height] = [side(r.width, maxSide), side(r.height, maxSide)];
+  const [originalWidth, originalHeight] = [side(r.w0, 1_000_000), side(r.h0, 1_000_000)];
+  const data = m ? Buffer.from(m[2]!, 'base64') : Buffer.alloc(0);
+  const size = m?.[1] === 'png' ? verifyPng(data) : m ? verifyJpeg(data) : null;
+  if (!size || size.width !== width || size.height !== height || !originalWidth || !originalHeight)
+    throw new ToolError('the sandbox\'s Chromium returned an image that is not a whole PNG or JPEG of the size it claimed; nothing was shown');
+  return { data, mimeType: `image/${m![1]}`, width, height, originalWidth, originalHeight };
 }

@@ -164,7 +164,13 @@ export interface DaemonOps {
   codeRun: [CodeRunArgs, CodeRunResult];
   codeCancel: [{ runId: string }, { found: boolean }];
   codeReset: [Record<string, never>, { restarted: boolean }];
-  tunnelOpen: [{ tunnelId: string; port: number; host?: string }, { opened: true }];
+  /**
+   * With `hostSocket` (the engine is local: the server listens on a unix socket bind-mounted read-only into the
+   * sandbox), the daemon connects out to it, sends `tunnel <token>` and pipes the port and that connection raw (kernel
+   * flow control, nothing on this stream); it answers `raw: true` then. Without it, or when that socket does not
+   * answer, bytes travel as frames on this stream (tunnelWrite / tunnelData).
+   */
+  tunnelOpen: [{ tunnelId: string; port: number; host?: string; hostSocket?: { path: string; token: string } }, { opened: true; raw?: true }];
   /** Sent as a notification (no id, no answer) in a binary frame: the payload is the bytes. Flow: tunnel-flow.ts. */
   tunnelWrite: [{ tunnelId: string }, { ok: true }];
   /** Notification: the host handed `bytes` of this tunnel's data on (credit back to the daemon). */

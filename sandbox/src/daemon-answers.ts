@@ -130,7 +130,7 @@ const schemas: Schemas = {
     }),
   codeCancel: () => z.object({ found: z.boolean() }),
   codeReset: () => z.object({ restarted: z.boolean() }),
-  tunnelOpen: () => z.object({ opened: z.literal(true) }),
+  tunnelOpen: () => z.object({ opened: z.literal(true), raw: z.literal(true).optional() }),
   tunnelWrite: () => z.object({ ok: z.literal(true) }),
   tunnelAck: () => z.object({ ok: z.literal(true) }),
   tunnelClose: () => z.object({ ok: z.literal(true) }),

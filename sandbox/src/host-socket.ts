@@ -22,8 +22,11 @@ export const HELLO_MAX_BYTES = 256;
 export const HELLO_TIMEOUT_MS = 5000;
 const DEFAULT_MAX_CONNECTIONS = 128;
 
-/** Called with the socket after a valid hello (bytes after the hello line are unshifted back into it). */
-export type HostSocketHandler = (socket: Socket) => void;
+/**
+ * Called with the socket after a valid hello (bytes after the hello line are unshifted back into it) and the token it
+ * named: a service that hands out one token per use (a tunnel) finds the use by it and revokes it.
+ */
+export type HostSocketHandler = (socket: Socket, token: string) => void;
 
 /** The per-user base: $XDG_RUNTIME_DIR/suna-mcp, else <tmpdir>/suna-mcp-<uid>. */
 export function hostSocketBase(env: NodeJS.ProcessEnv = process.env): string {
@@ -194,7 +197,7 @@ export class HostSocket {
       cleanup();
       socket.pause();
       if (rest.length) socket.unshift(rest);
-      handler(socket);
+      handler(socket, m![2]!);
     };
     socket.on('data', onData);
     socket.once('end', drop);

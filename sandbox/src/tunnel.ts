@@ -1,7 +1,8 @@
-// TCP forwarding from a host port to a port inside the sandbox, carried over the daemon's attached stream.
-// It needs no published ports and no routable container IP, so it works the same on Linux Docker, Docker
-// Desktop and a remote DOCKER_HOST. Used by the browser (CDP) and by port_expose.
-// Bytes travel raw in binary frames both ways, unanswered, under credit flow control (tunnel-flow.ts): a client
+// TCP forwarding from a host port to a port inside the sandbox, through the sandbox daemon. It needs no published
+// ports and no routable container IP, so it works the same on Linux Docker, Docker Desktop and a remote DOCKER_HOST.
+// Used by the browser (CDP) and by port_expose. Where the engine is local, the daemon connects each tunnel out to
+// this server's host socket and the bytes cross the kernel only (raw-tunnel.ts). Elsewhere they travel raw in binary
+// frames on the daemon's exec stream both ways, unanswered, under credit flow control (tunnel-flow.ts): a client
 // that stops reading, or a daemon that floods past its window, cannot grow what the host buffers.
 // A tunnel may require a secret header (the browser's CDP tunnel does: otherwise any local process could
 // drive the sandbox's browser); port_expose tunnels are for the user and stay open to local clients.
@@ -9,6 +10,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { DaemonEvent } from '../daemon/protocol.js';
 import { TunnelReceipts, TunnelSendCredit, tunnelChunks } from '../daemon/tunnel-flow.js';
+import { expectRawTunnel, joinRaw, type ExpectedTunnel } from './raw-tunnel.js';
 import type { Sandbox } from './sandbox.js';
 
 export interface TcpForward {
@@ -83,6 +85,7 @@ async function relay(sandbox: Sandbox, socket: Socket, sandboxPort: number, requ
   const tunnelId = `t${randomBytes(6).toString('hex')}`;
   socket.pause();
   let daemon;
+  let raw: ExpectedTunnel | null = null;
   // Host → sandbox: stop reading the client while the daemon holds a window's worth unacknowledged.
   const credit = new TunnelSendCredit(socket);
   try {
@@ -107,8 +110,16 @@ async function relay(sandbox: Sandbox, socket: Socket, sandboxPort: number, requ
       daemon!.notify('tunnelClose', { tunnelId });
     };
     socket.once('close', cleanup);
-    await daemon.request('tunnelOpen', { tunnelId, port: sandboxPort }, { timeoutMs: 10_000 });
+    // Where the engine is local the daemon connects out to our host socket for this tunnel (raw-tunnel.ts).
+    raw = expectRawTunnel(sandbox.hostSocket);
+    const opened = await daemon.request('tunnelOpen', { tunnelId, port: sandboxPort, ...(raw && { hostSocket: raw.hostSocket }) }, { timeoutMs: 10_000 });
+    if (opened.raw && raw) {
+      daemon.off('event', onEvent); // nothing of this tunnel comes on the stream
+      return joinRaw(socket, await raw.arrival(), first);
+    }
+    raw?.cancel(); // the daemon could not reach the socket: frames on the stream, as below
   } catch {
+    raw?.cancel();
     socket.destroy();
     return;
   }

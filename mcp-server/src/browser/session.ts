@@ -6,8 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { EGRESS_PROXY_URL, forwardPort, sandboxLine, type Sandbox, type TcpForward } from '@suna/sandbox';
 import { registerSecret } from '@suna/shared';
-import { ToolError } from '../errors.js';
-import { verifyJpeg, verifyPng } from '../image-check.js';
+import { checkedRendering, type Rendering } from '../image-check.js';
 import type { Logger } from '../log.js';
 import { bindSandbox, type SandboxProcesses } from '../sandbox-facade.js';
 
@@ -58,25 +57,6 @@ export type BrowserProfileMode = 'persistent' | 'ephemeral';
 
 export class BrowserUnavailableError extends Error {
   override readonly name = 'BrowserUnavailableError';
-}
-
-/** Longest data URL a rendering may come back as (a 1568 px JPEG is well under 2 MB of base64). */
-const MAX_RENDERING_CHARS = 8 * 1024 * 1024;
-const side = (v: unknown, max: number): number | null => (Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= max ? (v as number) : null);
-
-/**
- * What Chromium answered for renderImage, checked on the host: Chromium runs in the sandbox (the agent can replace
- * it), so the image must be a whole PNG or JPEG of the size it claims, within `maxSide`, before a model sees it.
- */
-export function checkedRendering(r: { out: unknown; width: unknown; height: unknown; w0: unknown; h0: unknown }, maxSide: number): { data: Buffer; mimeType: string; width: number; height: number; originalWidth: number; originalHeight: number } {
-  const m = typeof r.out === 'string' && r.out.length <= MAX_RENDERING_CHARS ? /^data:image\/(png|jpeg);base64,([A-Za-z0-9+/]*={0,2})$/.exec(r.out) : null;
-  const [width, height] = [side(r.width, maxSide), side(r.height, maxSide)];
-  const [originalWidth, originalHeight] = [side(r.w0, 1_000_000), side(r.h0, 1_000_000)];
-  const data = m ? Buffer.from(m[2]!, 'base64') : Buffer.alloc(0);
-  const size = m?.[1] === 'png' ? verifyPng(data) : m ? verifyJpeg(data) : null;
-  if (!size || size.width !== width || size.height !== height || !originalWidth || !originalHeight)
-    throw new ToolError('the sandbox\'s Chromium returned an image that is not a whole PNG or JPEG of the size it claimed; nothing was shown');
-  return { data, mimeType: `image/${m![1]}`, width, height, originalWidth, originalHeight };
 }
 
 export class BrowserSession {
@@ -259,7 +239,7 @@ export class BrowserSession {
    * Render an image (png/jpeg/gif/webp/svg bytes) in a scratch tab, scaled so the long side is ≤ `maxSide`,
    * and return it as PNG or JPEG. Chromium does the decoding and scaling: no image library on the host.
    */
-  async renderImage(data: Buffer, mimeType: string, maxSide: number): Promise<{ data: Buffer; mimeType: string; width: number; height: number; originalWidth: number; originalHeight: number }> {
+  async renderImage(data: Buffer, mimeType: string, maxSide: number): Promise<Rendering> {
     const ctx = await this.context();
     const page = await ctx.newPage();
     try {

@@ -4,7 +4,8 @@
 // reads is stopped by TCP back-pressure (it cannot write the whole flood, and the server process does not buffer
 // it), a host client that floods a sandbox server which never reads is stopped the same way, and once the reader
 // reads, every byte arrives intact and in order. (Forged frame sizes and a host or daemon writing past its window
-// are refused in sandbox/test/unit: daemon-client.test.ts and daemon-ops.test.ts.)
+// are refused in sandbox/test/unit: daemon-client.test.ts and daemon-ops.test.ts; tokens on the host socket in
+// raw-tunnel.test.ts and attacks-tunnel-raw.test.ts.)
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
@@ -41,7 +42,10 @@ async function settled(read: () => Promise<number>): Promise<number> {
   return last;
 }
 
-describe('reliability: tunnel flow control (a flooding or non-reading side)', function () {
+// Both transports: the exec stream (credit windows) and, where the engine is local, the host socket (raw, the
+// kernel's flow control; SUNA_HOST_SOCKET=on here since this machine's dockerd shares the test's filesystem).
+for (const [transport, hostSocket] of [['exec stream', 'off'], ['host socket', 'on']] as const)
+describe(`reliability: tunnel flow control (a flooding or non-reading side), over the ${transport}`, function () {
   this.timeout(300_000);
   let s: TestServer;
   const sh = async (command: string) => String((await s.ok('shell_exec', { command })).structured?.stdout ?? '').trim();
@@ -49,7 +53,7 @@ describe('reliability: tunnel flow control (a flooding or non-reading side)', fu
   const rssMb = () => memoryKb(s.transport.pid!).rss / 1024;
 
   before(async () => {
-    s = await startServer();
+    s = await startServer({ env: { SUNA_HOST_SOCKET: hostSocket } });
     await s.ok('shell_exec', { command: 'true' });
   });
   after(async () => s?.close());

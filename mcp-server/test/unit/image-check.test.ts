@@ -1,8 +1,7 @@
 // The host's checks on images made in the sandbox (code_run figures, Chromium's renderings): only a whole PNG or
 // JPEG of the size it claims reaches a model; truncated, corrupt, forged or oversized ones are refused.
 import assert from 'node:assert/strict';
-import { checkedRendering } from '../../src/browser/session.ts';
-import { verifyJpeg, verifyPng } from '../../src/image-check.ts';
+import { checkedRendering, verifyJpeg, verifyPng } from '../../src/image-check.ts';
 import { adam7Bytes, pngBytes } from '../fixtures/images.ts';
 
 /** A minimal JPEG's structure: SOI, APP0, SOF0 with the size, SOS, entropy bytes, EOI. */
