@@ -350,9 +350,12 @@ except OSError as e: print('ERR', e)
       }
     });
 
-    it('a stopped container whose socket directory is gone (a reboot emptied /tmp) starts again with a new one', async function () {
-      if (process.env.SUNA_EGRESS_TRANSPORT === 'exec') this.skip();
-      const name = testSandboxName('eg-gone');
+    /**
+     * A kept sandbox stopped by its first server, then its socket directory deleted (a reboot emptied /tmp): the next
+     * server (with `secondEnv`) serves `check`, given the first container's id and the directory.
+     */
+    async function afterSocketDirLost(label: string, secondEnv: Record<string, string>, check: (second: TestServer, firstId: string, dir: string) => Promise<void>): Promise<void> {
+      const name = testSandboxName(label);
       const env = { SUNA_SANDBOX_NAME: name, SUNA_EPHEMERAL: 'false' };
       const args = ['--egress', 'allowlist', '--egress-allow', a.cidr, '--on-exit', 'stop'];
       const dir = hostSocketDir(`suna-${name}`);
@@ -363,12 +366,11 @@ except OSError as e: print('ERR', e)
         await first.close();
         for (let i = 0; i < 100 && (await new Docker().getContainer(`suna-${name}`).inspect()).State.Running; i++) await new Promise((r) => setTimeout(r, 100));
         rmSync(dir, { recursive: true, force: true });
-        const second = await startServer({ env, args });
+        const second = await startServer({ env: { ...env, ...secondEnv }, args });
         try {
           assert.match(await sh(second, 'cat /workspace/marker'), /kept/);
-          assert.equal(await containerId(name), id, 'the directory is made again before the start: the container is kept');
           assert.match(await sh(second, `curl -sS -m 10 http://${a.address}:8080/`), /hello from the netns host/);
-          assert.match(await settled(second, /over the host socket/), /connections over the host socket/);
+          await check(second, id, dir);
         } finally {
           await second.close();
         }
@@ -376,35 +378,23 @@ except OSError as e: print('ERR', e)
         await removeSandbox(name);
         rmSync(dir, { recursive: true, force: true });
       }
+    }
+
+    it('a stopped container whose socket directory is gone (a reboot emptied /tmp) starts again with a new one', async function () {
+      if (process.env.SUNA_EGRESS_TRANSPORT === 'exec') this.skip();
+      await afterSocketDirLost('eg-gone', {}, async (second, id) => {
+        assert.equal(await containerId(second.sandboxName), id, 'the directory is made again before the start: the container is kept');
+        assert.match(await settled(second, /over the host socket/), /connections over the host socket/);
+      });
     });
 
     it('with the socket turned off since, such a container is recreated without the mount, keeping the workspace', async function () {
       if (process.env.SUNA_EGRESS_TRANSPORT === 'exec') this.skip();
-      const name = testSandboxName('eg-off');
-      const env = { SUNA_SANDBOX_NAME: name, SUNA_EPHEMERAL: 'false' };
-      const args = ['--egress', 'allowlist', '--egress-allow', a.cidr, '--on-exit', 'stop'];
-      const dir = hostSocketDir(`suna-${name}`);
-      try {
-        const first = await startServer({ env, args });
-        await sh(first, 'echo kept > /workspace/marker');
-        const id = await containerId(name);
-        await first.close();
-        for (let i = 0; i < 100 && (await new Docker().getContainer(`suna-${name}`).inspect()).State.Running; i++) await new Promise((r) => setTimeout(r, 100));
-        rmSync(dir, { recursive: true, force: true });
-        const second = await startServer({ env: { ...env, SUNA_HOST_SOCKET: 'off' }, args });
-        try {
-          assert.match(await sh(second, 'cat /workspace/marker'), /kept/);
-          assert.notEqual(await containerId(name), id, 'recreated');
-          assert.match(await sh(second, `curl -sS -m 10 http://${a.address}:8080/`), /hello from the netns host/);
-          assert.match(await settled(second, /over the exec stream/), /connections over the exec stream/);
-          assert.equal(existsSync(dir), false);
-        } finally {
-          await second.close();
-        }
-      } finally {
-        await removeSandbox(name);
-        rmSync(dir, { recursive: true, force: true });
-      }
+      await afterSocketDirLost('eg-off', { SUNA_HOST_SOCKET: 'off' }, async (second, id, dir) => {
+        assert.notEqual(await containerId(second.sandboxName), id, 'recreated');
+        assert.match(await settled(second, /over the exec stream/), /connections over the exec stream/);
+        assert.equal(existsSync(dir), false);
+      });
     });
 
     it('a kept container with the mount gets the host socket again from the next server; its socket file is removed on exit', async function () {
