@@ -10,6 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { encodeFrame, FrameDecoder, FrameType, jsonPayload, MAX_PAYLOAD, WINDOW_BYTES, windowPayload, type Frame } from '../../egress/protocol.ts';
 import type { ReadBufferPool } from '../../src/egress/read-pool.ts';
 import { EgressBroker, type EgressConfig, type EgressDecision } from '../../src/egress/broker.ts';
+import { unreachable } from '../fixtures/unreachable.ts';
 
 /**
  * A fake relay: an engine stand-in whose helper exec is a pair of pipes the test drives frame by frame. What the
@@ -72,6 +73,7 @@ async function startBroker(config: EgressConfig, resolve: (host: string) => Prom
     resolve,
     connect: ((opts: { host: string; port: number }) => {
       connects.push(`${opts.host}:${opts.port}`);
+      if (opts.host !== '127.0.0.1') return unreachable(); // the network rule: recorded (and failing the test), never sent
       return connect(opts as never);
     }) as typeof connect,
   });

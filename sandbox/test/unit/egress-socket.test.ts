@@ -14,6 +14,7 @@ import { policyFor, type EgressConfig } from '../../src/egress/broker.ts';
 import { EgressGate, type EgressDecision } from '../../src/egress/gate.ts';
 import { ReadBufferPool } from '../../src/egress/read-pool.ts';
 import { serveEgressSocket } from '../../src/egress/socket-egress.ts';
+import { unreachable } from '../fixtures/unreachable.ts';
 
 interface Peer {
   socket: Socket;
@@ -48,6 +49,7 @@ describe('egress over the host socket', () => {
         track: (sock, on) => (on ? tracked.add(sock) : tracked.delete(sock)),
         connect: ((opts: { host: string; port: number }) => {
           connects.push(`${opts.host}:${opts.port}`);
+          if (opts.host !== '127.0.0.1') return unreachable(); // the network rule: recorded (and failing the test), never sent
           return connect(opts as never);
         }) as typeof connect,
       }),
