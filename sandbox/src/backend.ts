@@ -24,6 +24,11 @@ export interface RunningSandbox<Handle> {
   started: boolean;
   /** The workspace volume was there before (a recreated container kept the files). */
   workspaceExisted: boolean;
+  /**
+   * This sandbox's host socket directory (host-socket.ts), made before the container was created or started, where
+   * the engine is local and can bind-mount it; null elsewhere (Docker Desktop, a remote engine, a server in a container).
+   */
+  hostSocketDir: string | null;
 }
 
 export interface SandboxBackend<Handle = unknown> extends StoreBackend<Handle> {
@@ -41,11 +46,6 @@ export interface SandboxBackend<Handle = unknown> extends StoreBackend<Handle> {
   connectDaemon(handle: Handle, launch: DaemonLaunch): Promise<SandboxDaemonClient>;
   /** Start a helper process (the egress relay) with stdin and stdout attached on a connection of its own, not the daemon's. */
   attachHelper(handle: Handle, spec: HelperSpec): Promise<AttachedHelper>;
-  /**
-   * This sandbox's directory on this host for a host socket (host-socket.ts), created, when the engine is local
-   * and can bind-mount it; null elsewhere (Docker Desktop, a remote engine, this server inside a container).
-   */
-  hostSocketDir(): Promise<string | null>;
   /** Addresses of the engine's host as the sandbox side sees it (Docker: the bridge gateways); the egress policy refuses them. */
   hostGatewayAddresses(): Promise<string[]>;
   /** null: no such sandbox; throws when the engine does not answer. */
@@ -101,13 +101,14 @@ export class DockerBackend implements SandboxBackend<Docker.Container> {
   }
 
   async ensureRunning(): Promise<RunningSandbox<Docker.Container>> {
-    const { container, ...rest } = await this.driver.ensureRunning(await this.hostSocketDir());
-    return { handle: container, ...rest };
+    const hostSocketDir = await this.hostSocketDir();
+    const { container, ...rest } = await this.driver.ensureRunning(hostSocketDir);
+    return { handle: container, ...rest, hostSocketDir };
   }
 
   private localEngine: Promise<boolean> | null = null;
 
-  async hostSocketDir(): Promise<string | null> {
+  private async hostSocketDir(): Promise<string | null> {
     this.localEngine ??= engineIsLocal(this.docker).then(async (local) => {
       if (local) await this.pruneSocketDirs();
       return local;

@@ -115,7 +115,8 @@ export class Sandbox {
   private async connect(): Promise<SandboxDaemonClient> {
     await this.ensureImage();
     const had = this.everConnected;
-    const { handle: container, created, started, workspaceExisted } = await this.backend.ensureRunning();
+    const running = await this.backend.ensureRunning();
+    const { handle: container, created, started, workspaceExisted } = running;
     if (had && created) {
       this.restarts.container++;
       this.notices.push(
@@ -132,7 +133,7 @@ export class Sandbox {
     else if (started) this.starts.started++;
     this.starts.daemon++;
     // Where the engine is local: listen in the sandbox's socket directory before any helper starts (it may use it).
-    const socketDir = await this.backend.hostSocketDir();
+    const socketDir = running.hostSocketDir;
     if (socketDir) await this.hostSocket.listen(socketDir).catch((err: Error) => this.log(`host socket: cannot listen (${err.message}); exec streams are used`));
     const quotaDirs = [WORKSPACE_ROOT, HOME_DIR];
     const quotaBytes = diskQuotaMb(this.config) * 1024 * 1024;
