@@ -54,7 +54,8 @@ describe('browser profile', function () {
     s = await startServer({ args: ['--browser-profile', 'ephemeral'] });
     await serveSite(s);
     await login(s);
-    await s.ok('shell_exec', { command: 'pkill -TERM -f /usr/lib/chromium/chromium; sleep 1' });
+    // Gone before the next navigation (a navigation into a browser still shutting down is aborted, not restarted).
+    await s.ok('shell_exec', { command: 'pkill -TERM -f /usr/lib/chromium/chromium; for i in $(seq 100); do pgrep -f /usr/lib/chromium/chromium >/dev/null || break; sleep 0.1; done' });
     assert.match(await whoami(s), /cookie\[\] storage\[null\]/);
   });
 });
