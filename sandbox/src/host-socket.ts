@@ -8,7 +8,9 @@
 // The peer is hostile: every connection first sends one line, `<service> <token>\n` (≤ HELLO_MAX_BYTES, within
 // HELLO_TIMEOUT_MS), naming a registered service and a token this server handed out over that service's own exec
 // stream (which the agent cannot read: the helper runs as another uid). Anything else is dropped without an answer.
-// Connections per sandbox are bounded. One socket file per server process (a random name), so replicas sharing a
+// Connections per sandbox are bounded twice: those still owing their hello (anyone in the sandbox can open them:
+// when full, the OLDEST is dropped, so an agent holding bare connections delays a helper's by at most its hello, never
+// shuts it out) and those admitted by a token. One socket file per server process (a random name), so replicas sharing a
 // sandbox each listen on their own.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
@@ -21,6 +23,7 @@ export const HOST_SOCKET_MOUNT = '/run/suna-host';
 export const HELLO_MAX_BYTES = 256;
 export const HELLO_TIMEOUT_MS = 5000;
 const DEFAULT_MAX_CONNECTIONS = 128;
+const DEFAULT_MAX_PENDING = 32;
 
 /**
  * Called with the socket after a valid hello (bytes after the hello line are unshifted back into it) and the token it
@@ -76,12 +79,16 @@ export class HostSocket {
   private readonly services = new Map<string, HostSocketHandler>();
   private readonly tokens = new Map<string, Grant>();
   private readonly connections = new Set<Socket>();
+  /** Connections still owing their hello, oldest first (a Set keeps insertion order). */
+  private readonly pending = new Set<Socket>();
   private file: string | null = null;
   private dir: string | null = null;
-  /** Counts for tests and status: connections refused at hello or over the bound. */
-  readonly refused = { hello: 0, bound: 0 };
+  /** Counts for tests and status: connections refused at hello, over the admitted bound, or dropped unhello'd. */
+  readonly refused = { hello: 0, bound: 0, pending: 0 };
 
-  constructor(private readonly options: { maxConnections?: number; helloTimeoutMs?: number; log?: (line: string) => void } = {}) {}
+  constructor(
+    private readonly options: { maxConnections?: number; maxPending?: number; helloTimeoutMs?: number; log?: (line: string) => void } = {},
+  ) {}
 
   /** Dispatch connections whose hello names `name` to `handler`. */
   registerService(name: string, handler: HostSocketHandler): void {
@@ -143,8 +150,9 @@ export class HostSocket {
     const server = this.server;
     this.server = null;
     server?.close();
-    for (const s of this.connections) s.destroy();
+    for (const s of [...this.connections, ...this.pending]) s.destroy();
     this.connections.clear();
+    this.pending.clear();
     this.tokens.clear();
     if (this.file) {
       try {
@@ -156,18 +164,20 @@ export class HostSocket {
     this.file = null;
   }
 
+  /** Connections admitted by a token, and those still owing their hello. */
   get connectionCount(): number {
-    return this.connections.size;
+    return this.connections.size + this.pending.size;
   }
 
   private onConnection(socket: Socket): void {
     socket.on('error', () => socket.destroy());
-    if (this.connections.size >= (this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS)) {
-      this.refused.bound++;
-      return void socket.destroy();
+    if (this.pending.size >= (this.options.maxPending ?? DEFAULT_MAX_PENDING)) {
+      const oldest = this.pending.values().next().value!;
+      this.pending.delete(oldest);
+      this.refused.pending++;
+      oldest.destroy();
     }
-    this.connections.add(socket);
-    socket.once('close', () => this.connections.delete(socket));
+    this.pending.add(socket);
     let held = Buffer.alloc(0);
     const drop = () => {
       this.refused.hello++;
@@ -177,9 +187,14 @@ export class HostSocket {
     const timer = setTimeout(drop, this.options.helloTimeoutMs ?? HELLO_TIMEOUT_MS);
     const cleanup = () => {
       clearTimeout(timer);
+      this.pending.delete(socket);
       socket.off('data', onData);
       socket.off('end', drop);
     };
+    socket.once('close', () => {
+      cleanup();
+      this.connections.delete(socket);
+    });
     const onData = (chunk: Buffer) => {
       const nl = chunk.indexOf(0x0a);
       if (nl < 0) {
@@ -195,6 +210,11 @@ export class HostSocket {
       const handler = grant && grant.service === m![1] ? this.services.get(grant.service) : undefined;
       if (!handler) return drop();
       cleanup();
+      if (this.connections.size >= (this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS)) {
+        this.refused.bound++;
+        return void socket.destroy();
+      }
+      this.connections.add(socket);
       socket.pause();
       if (rest.length) socket.unshift(rest);
       handler(socket, m![2]!);

@@ -37,7 +37,7 @@ describe('host socket', () => {
     root = mkdtempSync(join(tmpdir(), 'suna-hs-'));
     dir = hostSocketDir('suna-test-sandbox', join(root, 'base'));
     ensureHostSocketDir(dir);
-    host = new HostSocket({ maxConnections: 4, helloTimeoutMs: 300 });
+    host = new HostSocket({ maxConnections: 4, maxPending: 6, helloTimeoutMs: 300 });
     host.registerService('echo', (s) => {
       served.push(s);
       s.resume();
@@ -127,6 +127,18 @@ describe('host socket', () => {
     assert.equal(host.connectionCount, 4);
     assert.equal(host.refused.bound, 4);
     for (const s of sockets) s.destroy();
+  });
+
+  it('bare connections without a hello cannot shut a token holder out: the oldest is dropped, the holder is served', async () => {
+    await host.listen(dir);
+    const token = host.issueToken('echo');
+    const bare = Array.from({ length: 20 }, () => connect(host.hostPath!).on('error', () => {}));
+    await new Promise((r) => setTimeout(r, 150));
+    assert.ok(host.connectionCount <= 6, `${host.connectionCount} bare connections held (bound 6)`);
+    assert.equal(host.refused.pending, 14);
+    const answer = await exchange(host.hostPath!, `echo ${token}\nping`, 500);
+    assert.equal(answer.data, 'ping', 'the token holder is served while the bare connections keep the slots full');
+    for (const s of bare) s.destroy();
   });
 
   it('close ends every connection and removes the socket file; the directory goes with the sandbox', async () => {
