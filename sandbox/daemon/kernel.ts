@@ -25,12 +25,23 @@ interface DriverProcess {
   ran: boolean;
 }
 
-/** Whether a pid is a live process (not gone, not a zombie), from /proc. */
+/**
+ * Whether /proc shows a live process: not gone, not a zombie, not already exiting (PF_EXITING in stat's flags) and
+ * without a SIGKILL on its way (SigPnd/ShdPnd) — a driver the agent just killed is not one to send a run to.
+ */
+export function liveInProc(stat: string, status: string): boolean {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (fields[0] === 'Z' || fields[0] === 'X' || fields[0] === 'x') return false;
+  if (Number(fields[6]) & 0x4) return false; // PF_EXITING
+  // Signal n is bit n-1 of the hex mask: SIGKILL (9) is 0x100, within the last three digits.
+  for (const m of status.matchAll(/^(?:SigPnd|ShdPnd):\s*([0-9a-f]+)$/gm)) if (parseInt(m[1]!.slice(-3), 16) & 0x100) return false;
+  return true;
+}
+
 function processRunning(pid: number | undefined): boolean {
   if (!pid) return false;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return !/^\d+ \(.*\) [ZX]/s.test(stat);
+    return liveInProc(readFileSync(`/proc/${pid}/stat`, 'latin1'), readFileSync(`/proc/${pid}/status`, 'latin1'));
   } catch {
     return false;
   }
@@ -113,7 +124,8 @@ export class CodeKernel {
   }
 
   private async ensure(): Promise<DriverProcess> {
-    // Killed but not yet reaped (its exit event still queued): a zombie, not a driver to send a run to.
+    // Killed but not yet reaped (its exit event still queued), or a SIGKILL still being delivered: not a driver to
+    // send a run to.
     if (this.driver && !this.driver.gone && !processRunning(this.driver.child.pid)) this.kill(this.driver);
     if (this.driver && !this.driver.gone) return this.driver;
     const child = await this.commands.spawn({ argv: this.driverArgv, cwd: this.workspaceRoot, env: { SUNA_KERNEL_CWD: this.workspaceRoot } });

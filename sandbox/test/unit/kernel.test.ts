@@ -3,7 +3,8 @@
 // killed and the run answered as "driver lost", a malformed answer is refused, and the next run starts a new driver.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { CodeKernel, DRIVER_LIMITS } from '../../daemon/kernel.ts';
+import { readFileSync } from 'node:fs';
+import { CodeKernel, DRIVER_LIMITS, liveInProc } from '../../daemon/kernel.ts';
 import { groupAlive } from '../../daemon/groups.ts';
 
 /** A driver stand-in: a Node script reading requests on stdin; `reply(req)` is its body (JS source). */
@@ -82,5 +83,18 @@ describe('code interpreter: the daemon against a hostile driver', function () {
     const lost = await run(kernel, 'exit');
     assert.equal(lost.status, 'died');
     kernel.killAll();
+  });
+
+  it('a driver is live only while /proc shows it running: not a zombie, not exiting, no SIGKILL pending', () => {
+    const stat = readFileSync('/proc/self/stat', 'latin1');
+    const status = readFileSync('/proc/self/status', 'latin1');
+    assert.equal(liveInProc(stat, status), true);
+    const withState = (state: string, flags = '4194304') => `4242 (py) thon) ${state} 1 1 1 0 -1 ${flags} 0 0`;
+    assert.equal(liveInProc(withState('S'), 'SigPnd:\t0000000000000000\nShdPnd:\t0000000000000000\n'), true);
+    assert.equal(liveInProc(withState('Z'), ''), false, 'a zombie');
+    assert.equal(liveInProc(withState('R', String(4194304 | 0x4)), ''), false, 'PF_EXITING');
+    assert.equal(liveInProc(withState('R'), 'SigPnd:\t0000000000000100\nShdPnd:\t0000000000000000\n'), false, 'SIGKILL pending on the thread');
+    assert.equal(liveInProc(withState('D'), 'SigPnd:\t0000000000000000\nShdPnd:\t0000000000004100\n'), false, 'SIGKILL pending on the process');
+    assert.equal(liveInProc(withState('S'), 'SigPnd:\t0000000000000200\nShdPnd:\t0000000000004000\n'), true, 'other signals pending');
   });
 });
