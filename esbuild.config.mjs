@@ -46,6 +46,18 @@ const builtinsThroughRequire = {
     build.onLoad({ filter: /.*/, namespace: 'builtin-through-require' }, (args) => ({ contents: `module.exports = require(${JSON.stringify('node:' + args.path)});`, loader: 'js' }));
   },
 };
+// The SDK's server imports its Ajv validator at load and builds one per Server (~30 ms of start for elicitation
+// answers this server never asks for): its import is pointed at our class of the same name that loads Ajv on first
+// use (mcp-server/src/lazy-json-schema-validator.ts). Only the server's import; the client half keeps the SDK's.
+const lazySdkAjv = {
+  name: 'lazy-sdk-ajv',
+  setup(build) {
+    const lazy = new URL('./mcp-server/src/lazy-json-schema-validator.ts', import.meta.url).pathname;
+    build.onResolve({ filter: /^\.\.\/validation\/ajv-provider\.js$/ }, (args) =>
+      /[\\/]@modelcontextprotocol[\\/]sdk[\\/]dist[\\/]esm[\\/]server[\\/]index\.js$/.test(args.importer) ? { path: lazy } : undefined,
+    );
+  },
+};
 const requireShim = 'import { createRequire as __sunaCreateRequire } from "node:module"; const require = __sunaCreateRequire(import.meta.url);';
 /** A host-side ESM file of the package; npm dependencies stay external (installed with it), our workspaces inline. */
 const serverBundle = (entry, outfile, extra = {}) =>
@@ -72,6 +84,7 @@ for (const f of readdirSync('mcp-server/dist')) if (/^[\w.]+-[A-Z0-9]{8}\.js(\.m
 await serverBundle('mcp-server/src/main.ts', undefined, {
   outdir: 'mcp-server/dist',
   splitting: true,
+  plugins: [builtinsThroughRequire, lazySdkAjv],
   entryNames: '[name]',
   chunkNames: 'chunk-[hash]',
   define: { __SUNA_ASSETS__: JSON.stringify(assets), __SUNA_VERSION__: JSON.stringify(serverPkg.version) },
