@@ -4,7 +4,7 @@
 // its own to be started as a Worker).
 import * as esbuild from 'esbuild';
 import { readFileSync, readdirSync, rmSync, mkdirSync, chmodSync } from 'node:fs';
-import { builtinModules } from 'node:module';
+import { builtinsThroughRequire, lazySdkAjv } from './esbuild-plugins.mjs';
 
 const watch = process.argv.includes('--watch');
 const read = (p) => readFileSync(new URL(p, import.meta.url), 'utf8');
@@ -34,30 +34,6 @@ const serverPkg = JSON.parse(read('./mcp-server/package.json'));
 // modules spread over node_modules (their resolution and linking was most of the start). The rest stays external and
 // loads on first use. The SDK and zod go together (one zod instance for the SDK's schemas and ours).
 const START_PATH_PACKAGES = ['@modelcontextprotocol/sdk', 'zod', 'diff', 'keyv', 'pino', '@opentelemetry/api'];
-// `import … from 'node:x'` in ESM builds that module's ESM facade, which reads every export at load: for node:http
-// one of them is a lazy getter that loads Node's whole fetch stack (undici), ~90 ms of CPU at start, and every other
-// facade costs a little. Node's own modules are imported through `require` instead (a CommonJS wrapper: no facade,
-// lazy getters stay lazy, a named import is read when used).
-const builtinsThroughRequire = {
-  name: 'node-builtins-through-require',
-  setup(build) {
-    const builtin = new RegExp(`^(node:)?(${builtinModules.map((m) => m.replace(/[/]/g, '\\/')).join('|')})$`);
-    build.onResolve({ filter: builtin }, (args) => (args.kind === 'import-statement' ? { path: args.path.replace(/^node:/, ''), namespace: 'builtin-through-require' } : undefined));
-    build.onLoad({ filter: /.*/, namespace: 'builtin-through-require' }, (args) => ({ contents: `module.exports = require(${JSON.stringify('node:' + args.path)});`, loader: 'js' }));
-  },
-};
-// The SDK's server imports its Ajv validator at load and builds one per Server (~30 ms of start for elicitation
-// answers this server never asks for): its import is pointed at our class of the same name that loads Ajv on first
-// use (mcp-server/src/lazy-json-schema-validator.ts). Only the server's import; the client half keeps the SDK's.
-const lazySdkAjv = {
-  name: 'lazy-sdk-ajv',
-  setup(build) {
-    const lazy = new URL('./mcp-server/src/lazy-json-schema-validator.ts', import.meta.url).pathname;
-    build.onResolve({ filter: /^\.\.\/validation\/ajv-provider\.js$/ }, (args) =>
-      /[\\/]@modelcontextprotocol[\\/]sdk[\\/]dist[\\/]esm[\\/]server[\\/]index\.js$/.test(args.importer) ? { path: lazy } : undefined,
-    );
-  },
-};
 const requireShim = 'import { createRequire as __sunaCreateRequire } from "node:module"; const require = __sunaCreateRequire(import.meta.url);';
 /** A host-side ESM file of the package; npm dependencies stay external (installed with it), our workspaces inline. */
 const serverBundle = (entry, outfile, extra = {}) =>

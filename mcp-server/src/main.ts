@@ -59,13 +59,15 @@ async function main(argv: string[]): Promise<void> {
   }
   if (command !== 'serve') throw new ConfigError(`unknown command "${command}"; see --help`);
 
-  void runtime.sites.restore().catch((e: Error) => runtime.log.warn('could not serve earlier sites again', { error: e.message }));
   // Docker work starts once the client has its `initialize` answer (loading dockerode alone would delay it), or
   // after a moment if the client never says it is initialized.
   let warmed = false;
   const warmUp = (): void => {
     if (warmed) return;
     warmed = true;
+    // Earlier sites are served again from here too: reading their records (hashing, file reads) is not needed to
+    // answer `initialize`.
+    void runtime.sites.restore().catch((e: Error) => runtime.log.warn('could not serve earlier sites again', { error: e.message }));
     loadMetrics(); // deferred from start (prom-client); made now, before the first call counts
     toolListing(toolsFor(config)); // the JSON Schemas of tools/list, deferred from start (cached per tool)
     // Reap first, then warm: an orphan may carry our own sandbox's name (a throwaway server that just exited),

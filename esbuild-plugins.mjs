@@ -1,0 +1,55 @@
+// Why: the esbuild plugins that shape the server bundle's start (esbuild.config.mjs uses them; a unit test,
+// mcp-server/test/unit/build-plugins.test.ts, checks the stand-in a lazily loaded Node module becomes).
+import { builtinModules, createRequire } from 'node:module';
+
+// `import … from 'node:x'` in ESM builds that module's ESM facade, which reads every export at load: for node:http
+// one of them is a lazy getter that loads Node's whole fetch stack (undici), ~90 ms of CPU at start, and every other
+// facade costs a little. Node's own modules are imported through `require` instead (a CommonJS wrapper: no facade,
+// lazy getters stay lazy, a named import is read when used).
+export const builtinsThroughRequire = {
+  name: 'node-builtins-through-require',
+  setup(build) {
+    const builtin = new RegExp(`^(node:)?(${builtinModules.map((m) => m.replace(/[/]/g, '\\/')).join('|')})$`);
+    build.onResolve({ filter: builtin }, (args) => (args.kind === 'import-statement' ? { path: args.path.replace(/^node:/, ''), namespace: 'builtin-through-require' } : undefined));
+    build.onLoad({ filter: /.*/, namespace: 'builtin-through-require' }, (args) => ({ contents: LOADED_WHEN_USED.has(args.path) ? lazyBuiltin(args.path) : `module.exports = require(${JSON.stringify('node:' + args.path)});`, loader: 'js' }));
+  },
+};
+// Node modules that cost start CPU to load (~15 ms together here) and that nothing on the path to `initialize` calls:
+// an import of one gives a stand-in that loads the module when a property is first read (esbuild copies an imported
+// module's property names at load, which the stand-in answers from the names this Node had at build time). Only
+// modules whose export is a plain object (a module that is a function or class — events, stream — stays eager).
+export const LOADED_WHEN_USED = new Set(['crypto', 'zlib', 'http', 'https', 'http2', 'tls', 'dns', 'dns/promises', 'fs/promises', 'worker_threads', 'child_process', 'readline', 'v8', 'vm', 'perf_hooks', 'dgram']);
+export const lazyBuiltin = (name) => {
+  const id = JSON.stringify('node:' + name);
+  const names = createRequire(import.meta.url)(`node:${name}`);
+  if (typeof names !== 'object') throw new Error(`${name} is not a plain object module; it cannot be loaded when used`);
+  return `const names = new Set(${JSON.stringify(Object.getOwnPropertyNames(names))});
+let real;
+const load = () => (real ??= require(${id}));
+module.exports = new Proxy({}, {
+  get: (_, k) => load()[k],
+  set: (_, k, v) => { load()[k] = v; return true; },
+  has: (_, k) => k in load(),
+  deleteProperty: (_, k) => delete load()[k],
+  defineProperty: (_, k, d) => Reflect.defineProperty(load(), k, d),
+  ownKeys: () => (real ? Reflect.ownKeys(real) : [...names]),
+  getOwnPropertyDescriptor: (_, k) => {
+    if (!real && names.has(k)) return { configurable: true, enumerable: true, get: () => load()[k] };
+    const d = Reflect.getOwnPropertyDescriptor(load(), k);
+    return d && { ...d, configurable: true };
+  },
+});
+`;
+};
+// The SDK's server imports its Ajv validator at load and builds one per Server (~30 ms of start for elicitation
+// answers this server never asks for): its import is pointed at our class of the same name that loads Ajv on first
+// use (mcp-server/src/lazy-json-schema-validator.ts). Only the server's import; the client half keeps the SDK's.
+export const lazySdkAjv = {
+  name: 'lazy-sdk-ajv',
+  setup(build) {
+    const lazy = new URL('./mcp-server/src/lazy-json-schema-validator.ts', import.meta.url).pathname;
+    build.onResolve({ filter: /^\.\.\/validation\/ajv-provider\.js$/ }, (args) =>
+      /[\\/]@modelcontextprotocol[\\/]sdk[\\/]dist[\\/]esm[\\/]server[\\/]index\.js$/.test(args.importer) ? { path: lazy } : undefined,
+    );
+  },
+};

@@ -1,0 +1,75 @@
+// Why: the bundle imports costly Node modules (crypto, zlib, http, …) through a stand-in that loads the module when
+// first read (esbuild-plugins.mjs), so start does not pay for them. The stand-in must not load on import — esbuild's
+// import helper copies its property names — and must then behave as the module itself for what code does with it.
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { promisify } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+
+interface Plugins {
+  lazyBuiltin(name: string): string;
+  LOADED_WHEN_USED: Set<string>;
+}
+const plugins = (await import(pathToFileURL(join(import.meta.dirname, '../../../esbuild-plugins.mjs')).href)) as Plugins;
+const nodeRequire = createRequire(import.meta.url);
+
+/** Evaluate a stand-in as the bundle does (a CommonJS module), counting the loads of the real module. */
+function standIn(name: string): { exports: Record<string | symbol, unknown>; loads: () => number } {
+  let loads = 0;
+  const require = (id: string) => {
+    loads++;
+    return nodeRequire(id) as unknown;
+  };
+  const module = { exports: {} as Record<string | symbol, unknown> };
+  new Function('module', 'exports', 'require', plugins.lazyBuiltin(name))(module, module.exports, require);
+  return { exports: module.exports, loads: () => loads };
+}
+
+/** esbuild's __toESM (the helper every `import … from 'node:x'` in the bundle goes through). */
+function toESM(mod: object): Record<string, unknown> {
+  const target = Object.create(Object.getPrototypeOf(mod) as object) as Record<string, unknown>;
+  Object.defineProperty(target, 'default', { value: mod, enumerable: true });
+  for (const key of Object.getOwnPropertyNames(mod)) {
+    if (key === 'default' || Object.prototype.hasOwnProperty.call(target, key)) continue;
+    const desc = Object.getOwnPropertyDescriptor(mod, key);
+    Object.defineProperty(target, key, { get: () => (mod as Record<string, unknown>)[key], enumerable: !desc || desc.enumerable });
+  }
+  return target;
+}
+
+describe('build: Node modules loaded when first used', () => {
+  it('loads nothing when imported, loads once when a property is read', () => {
+    const zlib = standIn('zlib');
+    const ns = toESM(zlib.exports);
+    assert.equal(zlib.loads(), 0);
+    assert.ok('gunzipSync' in ns && 'constants' in ns);
+    assert.equal(zlib.loads(), 0);
+    assert.equal(ns.gunzipSync, nodeRequire('node:zlib').gunzipSync);
+    assert.equal(zlib.loads(), 1);
+    const gunzip = ns.gunzipSync as (b: Buffer) => Buffer;
+    const gzip = (ns.default as { gzipSync(b: Buffer): Buffer }).gzipSync;
+    assert.equal(gunzip(gzip(Buffer.from('hello'))).toString(), 'hello');
+    assert.equal(zlib.loads(), 1);
+  });
+
+  it('is the module for what code does with it: same functions, promisify, classes, keys, `in`, default import', async () => {
+    const crypto = toESM(standIn('crypto').exports);
+    const real = nodeRequire('node:crypto') as typeof import('node:crypto');
+    assert.equal(crypto.randomBytes, real.randomBytes);
+    assert.equal((crypto.default as typeof real).createHash('sha256').update('x').digest('hex'), real.createHash('sha256').update('x').digest('hex'));
+    const http = toESM(standIn('http').exports);
+    assert.ok(new (http.Agent as new () => object)() instanceof (nodeRequire('node:http') as typeof import('node:http')).Agent);
+    const zlib = standIn('zlib').exports as unknown as typeof import('node:zlib');
+    assert.equal((await promisify(zlib.gunzip)(zlib.gzipSync('y'))).toString(), 'y');
+    assert.deepEqual(Object.keys(zlib).sort(), Object.keys(nodeRequire('node:zlib') as object).sort());
+    assert.ok('createServer' in standIn('http').exports);
+    assert.equal(typeof crypto.webcrypto, 'object');
+    assert.equal(typeof (toESM(standIn('fs/promises').exports).readFile as unknown), 'function');
+  });
+
+  it('covers only modules whose export is a plain object (a function module could not be stood in for)', () => {
+    for (const name of plugins.LOADED_WHEN_USED) assert.equal(typeof nodeRequire(`node:${name}`), 'object', name);
+    assert.throws(() => plugins.lazyBuiltin('events'), /not a plain object module/);
+  });
+});
