@@ -1,6 +1,7 @@
 // Why: the esbuild plugins that shape the server bundle's start (esbuild.config.mjs uses them; a unit test,
 // mcp-server/test/unit/build-plugins.test.ts, checks the stand-in a lazily loaded Node module becomes).
 import { builtinModules, createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 // `import … from 'node:x'` in ESM builds that module's ESM facade, which reads every export at load: for node:http
 // one of them is a lazy getter that loads Node's whole fetch stack (undici), ~90 ms of CPU at start, and every other
@@ -51,5 +52,17 @@ export const lazySdkAjv = {
     build.onResolve({ filter: /^\.\.\/validation\/ajv-provider\.js$/ }, (args) =>
       /[\\/]@modelcontextprotocol[\\/]sdk[\\/]dist[\\/]esm[\\/]server[\\/]index\.js$/.test(args.importer) ? { path: lazy } : undefined,
     );
+  },
+};
+// zod's namespace carries every locale's error messages (~370 KB of the ~810 KB on the path to `initialize`, read
+// and deserialised at every start); this server uses only English, zod's default. `z.locales` and `core.locales`
+// keep `en` alone.
+export const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]v4[\\/](classic|core)[\\/][^\\/]+\.js$/.test(args.importer) ? { path: join(dirname(args.importer), '../locales/en.js'), namespace: 'zod-english-only' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, (args) => ({ contents: `export { default as en } from ${JSON.stringify(args.path)};`, loader: 'js', resolveDir: dirname(args.path) }));
   },
 };

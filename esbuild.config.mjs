@@ -4,7 +4,7 @@
 // its own to be started as a Worker).
 import * as esbuild from 'esbuild';
 import { readFileSync, readdirSync, rmSync, mkdirSync, chmodSync } from 'node:fs';
-import { builtinsThroughRequire, lazySdkAjv } from './esbuild-plugins.mjs';
+import { builtinsThroughRequire, lazySdkAjv, zodEnglishOnly } from './esbuild-plugins.mjs';
 
 const watch = process.argv.includes('--watch');
 const read = (p) => readFileSync(new URL(p, import.meta.url), 'utf8');
@@ -60,7 +60,7 @@ for (const f of readdirSync('mcp-server/dist')) if (/^[\w.]+-[A-Z0-9]{8}\.js(\.m
 await serverBundle('mcp-server/src/main.ts', undefined, {
   outdir: 'mcp-server/dist',
   splitting: true,
-  plugins: [builtinsThroughRequire, lazySdkAjv],
+  plugins: [builtinsThroughRequire, lazySdkAjv, zodEnglishOnly],
   entryNames: '[name]',
   chunkNames: 'chunk-[hash]',
   define: { __SUNA_ASSETS__: JSON.stringify(assets), __SUNA_VERSION__: JSON.stringify(serverPkg.version) },

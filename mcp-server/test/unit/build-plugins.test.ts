@@ -73,3 +73,20 @@ describe('build: Node modules loaded when first used', () => {
     assert.throws(() => plugins.lazyBuiltin('events'), /not a plain object module/);
   });
 });
+
+describe('build: zod with English messages only', () => {
+  it('keeps `en` in z.locales and the same English error messages, and leaves the other locales out', async () => {
+    const esbuild = await import('esbuild');
+    const { zodEnglishOnly } = (await import(pathToFileURL(join(import.meta.dirname, '../../../esbuild-plugins.mjs')).href)) as { zodEnglishOnly: import('esbuild').Plugin };
+    const entry = `import { z } from 'zod';
+      export const locales = Object.keys(z.locales);
+      export const message = z.object({ n: z.number().min(3) }).strict().safeParse({ n: 1, x: 2 }).error.issues.map((i) => i.message);`;
+    const built = await esbuild.build({ stdin: { contents: entry, resolveDir: import.meta.dirname, loader: 'js' }, bundle: true, format: 'esm', platform: 'node', write: false, plugins: [zodEnglishOnly] });
+    const code = built.outputFiles[0]!.text;
+    const out = (await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`)) as { locales: string[]; message: string[] };
+    assert.deepEqual(out.locales, ['en']);
+    const { z } = await import('zod');
+    assert.deepEqual(out.message, z.object({ n: z.number().min(3) }).strict().safeParse({ n: 1, x: 2 }).error!.issues.map((i) => i.message));
+    assert.doesNotMatch(code, /zod\/v4\/locales\/de\.js/);
+  });
+});
