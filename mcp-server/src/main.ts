@@ -103,7 +103,18 @@ function onShutdown(runtime: Runtime, closeTransport: () => Promise<void>, runti
 
 async function serveStdio(config: ServerConfig, runtime: Runtime, onInitialized: () => void): Promise<void> {
   const server = createServer(config, runtime);
-  server.server.oninitialized = onInitialized;
+  // "ready" is logged once the client is initialized (or after the warm-up's wait): the logger (pino) it makes is
+  // not needed to answer `initialize`.
+  let announced = false;
+  const announce = (): void => {
+    if (announced) return;
+    announced = true;
+    runtime.log.info('suna-mcp ready on stdio', { version: VERSION, sandbox: config.sandbox.name });
+  };
+  server.server.oninitialized = () => {
+    announce();
+    onInitialized();
+  };
   // The guard bounds every line and hands each valid message, parsed once, to the transport.
   const transport = new GuardedStdioTransport(process.stdout);
   jsonRpcGuard(process.stdin, process.stdout, { maxLineBytes: config.maxMessageBytes, oversizeAdvice: OVERSIZE_ADVICE, deliver: (m) => transport.receive(m) });
@@ -118,7 +129,7 @@ async function serveStdio(config: ServerConfig, runtime: Runtime, onInitialized:
     if (process.ppid !== parent) shutdown('parent process exited');
   }, 1000).unref();
   await server.connect(transport);
-  runtime.log.info('suna-mcp ready on stdio', { version: VERSION, sandbox: config.sandbox.name });
+  setTimeout(announce, WARM_UP_FALLBACK_MS).unref();
 }
 
 async function serveHttp(config: ServerConfig, runtime: Runtime): Promise<void> {
