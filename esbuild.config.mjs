@@ -33,7 +33,7 @@ const serverPkg = JSON.parse(read('./mcp-server/package.json'));
 // The packages on the path to `initialize` are bundled inline: Node then compiles and links one file instead of ~350
 // modules spread over node_modules (their resolution and linking was most of the start). The rest stays external and
 // loads on first use. The SDK and zod go together (one zod instance for the SDK's schemas and ours).
-const START_PATH_PACKAGES = ['@modelcontextprotocol/sdk', 'zod', 'diff', 'keyv', 'pino', '@opentelemetry/api'];
+const START_PATH_PACKAGES = ['@modelcontextprotocol/sdk', 'zod', 'diff', 'keyv', '@opentelemetry/api'];
 const requireShim = 'import { createRequire as __sunaCreateRequire } from "node:module"; const require = __sunaCreateRequire(import.meta.url);';
 /** A host-side ESM file of the package; npm dependencies stay external (installed with it), our workspaces inline. */
 const serverBundle = (entry, outfile, extra = {}) =>
