@@ -49,6 +49,9 @@ export const lazySdkAjv = {
   name: 'lazy-sdk-ajv',
   setup(build) {
     const lazy = new URL('./mcp-server/src/lazy-json-schema-validator.ts', import.meta.url).pathname;
+    // The lazy class's own `require` of the SDK's validator stays a runtime require of the installed package: bundled,
+    // Ajv (~270 KB) would ride in the start chunk even though it is evaluated only on first use.
+    build.onResolve({ filter: /^@modelcontextprotocol\/sdk\/validation\/ajv$/ }, (args) => (args.importer === lazy ? { path: args.path, external: true } : undefined));
     build.onResolve({ filter: /^\.\.\/validation\/ajv-provider\.js$/ }, (args) =>
       /[\\/]@modelcontextprotocol[\\/]sdk[\\/]dist[\\/]esm[\\/]server[\\/]index\.js$/.test(args.importer) ? { path: lazy } : undefined,
     );
