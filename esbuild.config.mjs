@@ -4,7 +4,7 @@
 // its own to be started as a Worker).
 import * as esbuild from 'esbuild';
 import { readFileSync, readdirSync, rmSync, mkdirSync, chmodSync } from 'node:fs';
-import { builtinsThroughRequire, lazySdkAjv, zodEnglishOnly } from './esbuild-plugins.mjs';
+import { asciiComments, builtinsThroughRequire, lazySdkAjv, zodEnglishOnly } from './esbuild-plugins.mjs';
 
 const watch = process.argv.includes('--watch');
 const read = (p) => readFileSync(new URL(p, import.meta.url), 'utf8');
@@ -74,4 +74,5 @@ await serverBundle('mcp-server/src/cli.ts', 'mcp-server/dist/cli.js', {
 });
 chmodSync('mcp-server/dist/cli.js', 0o755);
 await serverBundle('mcp-server/src/sheets/worker.ts', 'mcp-server/dist/sheets-worker.js');
+asciiComments(readdirSync('mcp-server/dist').filter((f) => f.endsWith('.js')).map((f) => `mcp-server/dist/${f}`));
 if (watch) console.error('watch mode is not supported; re-run the build');

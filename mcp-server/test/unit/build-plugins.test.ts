@@ -90,3 +90,25 @@ describe('build: zod with English messages only', () => {
     assert.doesNotMatch(code, /zod\/v4\/locales\/de\.js/);
   });
 });
+
+describe('build: comments spelled in ASCII', () => {
+  it('rewrites comment lines only, keeps every line of code as it was, and the file stays the same code', async () => {
+    const { asciiComments } = (await import(pathToFileURL(join(import.meta.dirname, '../../../esbuild-plugins.mjs')).href)) as { asciiComments(files: string[]): void };
+    const { mkdtempSync, readFileSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'ascii-comments-'));
+    try {
+      const file = join(dir, 'out.mjs');
+      const code = ['/** relay → host — at most ≤ 5 */', 'export const a = "caf\\u00e9";', '  // wait… then go', '/**', ' * rows × columns', ' */', 'export const b = 1; // trailing → kept'].join('\n');
+      writeFileSync(file, code);
+      asciiComments([file]);
+      const out = readFileSync(file, 'utf8').split('\n');
+      assert.deepEqual(out.slice(0, 6), ['/** relay -> host -- at most <= 5 */', 'export const a = "caf\\u00e9";', '  // wait... then go', '/**', ' * rows x columns', ' */']);
+      assert.equal(out[6], 'export const b = 1; // trailing → kept'); // a line of code is never touched
+      const mod = (await import(pathToFileURL(file).href)) as { a: string; b: number };
+      assert.deepEqual([mod.a, mod.b], ['café', 1]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
