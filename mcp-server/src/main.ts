@@ -11,6 +11,7 @@ import { createLogger } from './log.js';
 import { loadMetrics } from './metrics.js';
 import type { Runtime } from './runtime.js';
 import { createRuntime, createServer } from './server.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { jsonRpcGuard } from './stdio-guard.js';
 import { GuardedStdioTransport } from './stdio-transport.js';
 import { toolListing } from './tool.js';
@@ -61,15 +62,23 @@ async function main(argv: string[]): Promise<void> {
 
   // Docker work starts once the client has its `initialize` answer (loading dockerode alone would delay it), or
   // after a moment if the client never says it is initialized.
+  // The JSON Schemas of tools/list (cached per tool): made right after `initialize` is answered, while the client
+  // reads the answer and sends its tools/list.
+  const prepareListing = (): void => void toolListing(toolsFor(config));
   let warmed = false;
   const warmUp = (): void => {
     if (warmed) return;
     warmed = true;
+    prepareListing();
+    // The rest waits for the messages that came with `initialized` (a client's tools/list is usually among them):
+    // loading dockerode and prom-client here would hold that answer back.
+    setImmediate(warmTheRest);
+  };
+  const warmTheRest = (): void => {
     // Earlier sites are served again from here too: reading their records (hashing, file reads) is not needed to
     // answer `initialize`.
     void runtime.sites.restore().catch((e: Error) => runtime.log.warn('could not serve earlier sites again', { error: e.message }));
     loadMetrics(); // deferred from start (prom-client); made now, before the first call counts
-    toolListing(toolsFor(config)); // the JSON Schemas of tools/list, deferred from start (cached per tool)
     // Reap first, then warm: an orphan may carry our own sandbox's name (a throwaway server that just exited),
     // and reaping it while the warm-up adopts it would pull the container from under the first call.
     const reaped = reapOrphans(runtime.sandbox.docker).then(
@@ -84,7 +93,7 @@ async function main(argv: string[]): Promise<void> {
   if (config.http) {
     await serveHttp(config, runtime);
     warmUp();
-  } else await serveStdio(config, runtime, warmUp);
+  } else await serveStdio(config, runtime, warmUp, prepareListing);
 }
 
 /** Stop one runtime: its runs, ports, browser, sandbox (by the exit policy) and sites. */
@@ -101,7 +110,7 @@ function onShutdown(runtime: Runtime, closeTransport: () => Promise<void>, runti
   };
 }
 
-async function serveStdio(config: ServerConfig, runtime: Runtime, onInitialized: () => void): Promise<void> {
+async function serveStdio(config: ServerConfig, runtime: Runtime, onInitialized: () => void, afterInitializeAnswer: () => void): Promise<void> {
   const server = createServer(config, runtime);
   // "ready" is logged once the client is initialized (or after the warm-up's wait): the logger (pino) it makes is
   // not needed to answer `initialize`.
@@ -112,12 +121,21 @@ async function serveStdio(config: ServerConfig, runtime: Runtime, onInitialized:
     runtime.log.info('suna-mcp ready on stdio', { version: VERSION, sandbox: config.sandbox.name });
   };
   server.server.oninitialized = () => {
-    announce();
+    setImmediate(announce); // after the messages that came with `initialized`, like the warm-up's Docker work
     onInitialized();
   };
   // The guard bounds every line and hands each valid message, parsed once, to the transport.
   const transport = new GuardedStdioTransport(process.stdout);
-  jsonRpcGuard(process.stdin, process.stdout, { maxLineBytes: config.maxMessageBytes, oversizeAdvice: OVERSIZE_ADVICE, deliver: (m) => transport.receive(m) });
+  let answering = true;
+  const deliver = (m: JSONRPCMessage): void => {
+    transport.receive(m);
+    // The answer goes out in this turn's microtasks; the immediate runs after it.
+    if (answering && 'method' in m && m.method === 'initialize') {
+      answering = false;
+      setImmediate(afterInitializeAnswer);
+    }
+  };
+  jsonRpcGuard(process.stdin, process.stdout, { maxLineBytes: config.maxMessageBytes, oversizeAdvice: OVERSIZE_ADVICE, deliver });
   const shutdown = onShutdown(runtime, () => server.close());
   // The SDK's stdio transport does not notice EOF; a client closing our stdin means "exit now".
   process.stdin.on('end', () => shutdown('stdin closed'));
