@@ -32,7 +32,8 @@ const PULL_FAILURE = /invalid reference format|pull access denied|manifest unkno
 export async function buildImage(docker: Docker, tag: string, baseImage: string, log: (line: string) => void, onStep?: BuildProgress): Promise<void> {
   const a = assets();
   // Loaded here, not at server start: building the image is rare (tar-stream and its streams cost start time).
-  const { pack } = await import('tar-stream');
+  // `default`: tar-stream is CommonJS, and a bundled import() of it has module.exports there only.
+  const { pack } = (await import('tar-stream')).default;
   const ctx = pack();
   ctx.entry({ name: 'Dockerfile' }, a.dockerfile);
   ctx.entry({ name: 'setup.sh', mode: 0o755 }, a.setup);
