@@ -20,7 +20,7 @@ const LEVEL_VALUE: Record<LogLevel, number> = { debug: 20, info: 30, warn: 40, e
 export function createLogger(level: LogLevel, write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
   let p: PinoLogger | undefined;
   const make = (): PinoLogger => {
-    // `require`, not `import`: the bundle then evaluates pino here, on first use, instead of at load.
+    // `require`, not `import`: pino (left out of the bundle, esbuild.config.mjs) is loaded here, on first use.
     const { pino } = require('pino') as typeof import('pino');
     return pino(
       { level, base: { pid: process.pid, name: 'suna-mcp' }, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } },

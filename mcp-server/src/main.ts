@@ -1,5 +1,6 @@
 // The `suna-mcp` command, loaded by its entry (cli.ts): serve MCP on stdio (default) or Streamable HTTP, or build the
 // sandbox image, check the machine (doctor) or write a client's configuration (setup).
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { buildImage, imageOf, reapOrphans } from '@suna/sandbox';
 import { prepareBaseWhenIdle } from './checkpoints/base-prep.js';
 import { registerSecretsFromEnv } from '@suna/shared';
@@ -11,7 +12,6 @@ import { createLogger } from './log.js';
 import { loadMetrics } from './metrics.js';
 import type { Runtime } from './runtime.js';
 import { createRuntime, createServer } from './server.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { jsonRpcGuard } from './stdio-guard.js';
 import { GuardedStdioTransport } from './stdio-transport.js';
 import { toolListing } from './tool.js';
@@ -60,11 +60,11 @@ async function main(argv: string[]): Promise<void> {
   }
   if (command !== 'serve') throw new ConfigError(`unknown command "${command}"; see --help`);
 
-  // Docker work starts once the client has its `initialize` answer (loading dockerode alone would delay it), or
-  // after a moment if the client never says it is initialized.
   // The JSON Schemas of tools/list (cached per tool): made right after `initialize` is answered, while the client
   // reads the answer and sends its tools/list.
   const prepareListing = (): void => void toolListing(toolsFor(config));
+  // Docker work starts once the client has its `initialize` answer (loading dockerode alone would delay it), or
+  // after a moment if the client never says it is initialized.
   let warmed = false;
   const warmUp = (): void => {
     if (warmed) return;
@@ -129,7 +129,7 @@ async function serveStdio(config: ServerConfig, runtime: Runtime, onInitialized:
   let answering = true;
   const deliver = (m: JSONRPCMessage): void => {
     transport.receive(m);
-    // The answer goes out in this turn's microtasks; the immediate runs after it.
+    // The SDK answers in this turn's microtasks (nothing in it waits for I/O); the immediate runs after that.
     if (answering && 'method' in m && m.method === 'initialize') {
       answering = false;
       setImmediate(afterInitializeAnswer);
