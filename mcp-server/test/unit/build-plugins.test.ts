@@ -1,6 +1,7 @@
-// Why: the bundle imports costly Node modules (crypto, zlib, http, …) through a stand-in that loads the module when
-// first read (esbuild-plugins.mjs), so start does not pay for them. The stand-in must not load on import — esbuild's
-// import helper copies its property names — and must then behave as the module itself for what code does with it.
+// Why: the server bundle's start depends on how it is built (esbuild-plugins.mjs): costly Node modules come through a
+// stand-in that loads the module when first read — it must not load on import (esbuild's import helper copies its
+// property names) and must then behave as the module itself; zod carries English only; comments are ASCII; and a
+// module split into its own chunk (tar-stream, imported when an image is built) must still work from the bundle.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
@@ -107,6 +108,34 @@ describe('build: comments spelled in ASCII', () => {
       assert.equal(out[6], 'export const b = 1; // trailing → kept'); // a line of code is never touched
       const mod = (await import(pathToFileURL(file).href)) as { a: string; b: number };
       assert.deepEqual([mod.a, mod.b], ['café', 1]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('build: an image context from the split bundle', () => {
+  it("packs the build context when tar-stream is a chunk of its own (a bundled import() of CommonJS has it under default)", async () => {
+    const esbuild = await import('esbuild');
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'image-bundle-'));
+    try {
+      const assets = { daemon: '', egressRelay: '', checkpointStore: '', dockerfile: 'FROM scratch\n', setup: '#!/bin/sh\n', packages: 'rsync\n' };
+      writeFileSync(join(dir, 'entry.ts'), `export { buildImage } from ${JSON.stringify(join(import.meta.dirname, '../../../sandbox/src/image.ts'))};`);
+      await esbuild.build({ entryPoints: [join(dir, 'entry.ts')], bundle: true, splitting: true, format: 'esm', platform: 'node', outdir: join(dir, 'out'), external: ['dockerode'], banner: { js: 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);' }, define: { __SUNA_ASSETS__: JSON.stringify(assets) }, logLevel: 'silent' });
+      const { buildImage } = (await import(pathToFileURL(join(dir, 'out', 'entry.js')).href)) as { buildImage: (...a: unknown[]) => Promise<void> };
+      let bytes = 0;
+      const docker = {
+        buildImage: async (ctx: AsyncIterable<Buffer>) => {
+          for await (const c of ctx) bytes += c.length;
+          return {};
+        },
+        modem: { followProgress: (_s: unknown, done: (e: null, o: unknown[]) => void) => done(null, []) },
+        getImage: () => ({ inspect: async () => ({}) }),
+      };
+      await buildImage(docker, 'suna-test:bundle', 'base', () => {});
+      assert.ok(bytes >= 3 * 1024, `the build context was ${bytes} bytes`); // three entries and the end of the archive
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
