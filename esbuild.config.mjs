@@ -4,7 +4,7 @@
 // its own to be started as a Worker).
 import * as esbuild from 'esbuild';
 import { readFileSync, readdirSync, rmSync, mkdirSync, chmodSync } from 'node:fs';
-import { builtinModules } from 'node:module';
+import { asciiComments, builtinsThroughRequire, lazySdkAjv, zodEnglishOnly } from './esbuild-plugins.mjs';
 
 const watch = process.argv.includes('--watch');
 const read = (p) => readFileSync(new URL(p, import.meta.url), 'utf8');
@@ -33,19 +33,7 @@ const serverPkg = JSON.parse(read('./mcp-server/package.json'));
 // The packages on the path to `initialize` are bundled inline: Node then compiles and links one file instead of ~350
 // modules spread over node_modules (their resolution and linking was most of the start). The rest stays external and
 // loads on first use. The SDK and zod go together (one zod instance for the SDK's schemas and ours).
-const START_PATH_PACKAGES = ['@modelcontextprotocol/sdk', 'zod', 'diff', 'keyv', 'pino', '@opentelemetry/api'];
-// `import … from 'node:x'` in ESM builds that module's ESM facade, which reads every export at load: for node:http
-// one of them is a lazy getter that loads Node's whole fetch stack (undici), ~90 ms of CPU at start, and every other
-// facade costs a little. Node's own modules are imported through `require` instead (a CommonJS wrapper: no facade,
-// lazy getters stay lazy, a named import is read when used).
-const builtinsThroughRequire = {
-  name: 'node-builtins-through-require',
-  setup(build) {
-    const builtin = new RegExp(`^(node:)?(${builtinModules.map((m) => m.replace(/[/]/g, '\\/')).join('|')})$`);
-    build.onResolve({ filter: builtin }, (args) => (args.kind === 'import-statement' ? { path: args.path.replace(/^node:/, ''), namespace: 'builtin-through-require' } : undefined));
-    build.onLoad({ filter: /.*/, namespace: 'builtin-through-require' }, (args) => ({ contents: `module.exports = require(${JSON.stringify('node:' + args.path)});`, loader: 'js' }));
-  },
-};
+const START_PATH_PACKAGES = ['@modelcontextprotocol/sdk', 'zod', 'diff', 'keyv', '@opentelemetry/api'];
 const requireShim = 'import { createRequire as __sunaCreateRequire } from "node:module"; const require = __sunaCreateRequire(import.meta.url);';
 /** A host-side ESM file of the package; npm dependencies stay external (installed with it), our workspaces inline. */
 const serverBundle = (entry, outfile, extra = {}) =>
@@ -72,6 +60,7 @@ for (const f of readdirSync('mcp-server/dist')) if (/^[\w.]+-[A-Z0-9]{8}\.js(\.m
 await serverBundle('mcp-server/src/main.ts', undefined, {
   outdir: 'mcp-server/dist',
   splitting: true,
+  plugins: [builtinsThroughRequire, lazySdkAjv, zodEnglishOnly],
   entryNames: '[name]',
   chunkNames: 'chunk-[hash]',
   define: { __SUNA_ASSETS__: JSON.stringify(assets), __SUNA_VERSION__: JSON.stringify(serverPkg.version) },
@@ -85,4 +74,5 @@ await serverBundle('mcp-server/src/cli.ts', 'mcp-server/dist/cli.js', {
 });
 chmodSync('mcp-server/dist/cli.js', 0o755);
 await serverBundle('mcp-server/src/sheets/worker.ts', 'mcp-server/dist/sheets-worker.js');
+asciiComments(readdirSync('mcp-server/dist').filter((f) => f.endsWith('.js')).map((f) => `mcp-server/dist/${f}`));
 if (watch) console.error('watch mode is not supported; re-run the build');

@@ -127,6 +127,7 @@ parts['egress-cpu'] = async () => (await import('./egress.mts')).benchEgressCpu(
 parts['shared-daemon'] = async () => (await import('./shared-daemon.mts')).benchSharedDaemon((r) => results.push(r)); // issue 21: a second replica through the bridge
 parts['sandbox-memory'] = async () => (await import('./sandbox-memory.mts')).benchSandboxMemory((r) => results.push(r)); // issue 20: RSS/PSS/USS of daemon and relay, 1 and 4 sandboxes
 parts['browser-peers'] = async () => void (await (await import('./browser.mts')).benchBrowserPeers()); // vs @playwright/mcp, prints its own rows
+parts['start-ab'] = async () => (await import('./start-ab.mts')).benchStartAB((r) => results.push(r)); // issue 20: start A/B with SUNA_BENCH_PEER_CLI, main-thread CPU, spawn → tools/list
 parts['browser-profile'] = async () => (await import('./browser-profile.mts')).benchBrowserProfile(); // where a small-page navigate + snapshot spends its time
 const only = process.env.SUNA_BENCH?.split(',').map((s) => s.trim()).filter(Boolean);
 for (const [name, run] of Object.entries(parts)) if (!only || only.includes(name)) await run();

@@ -1,5 +1,6 @@
 // The `suna-mcp` command, loaded by its entry (cli.ts): serve MCP on stdio (default) or Streamable HTTP, or build the
 // sandbox image, check the machine (doctor) or write a client's configuration (setup).
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { buildImage, imageOf, reapOrphans } from '@suna/sandbox';
 import { prepareBaseWhenIdle } from './checkpoints/base-prep.js';
 import { registerSecretsFromEnv } from '@suna/shared';
@@ -59,15 +60,25 @@ async function main(argv: string[]): Promise<void> {
   }
   if (command !== 'serve') throw new ConfigError(`unknown command "${command}"; see --help`);
 
-  void runtime.sites.restore().catch((e: Error) => runtime.log.warn('could not serve earlier sites again', { error: e.message }));
+  // The JSON Schemas of tools/list (cached per tool): made right after `initialize` is answered, while the client
+  // reads the answer and sends its tools/list.
+  const prepareListing = (): void => void toolListing(toolsFor(config));
   // Docker work starts once the client has its `initialize` answer (loading dockerode alone would delay it), or
   // after a moment if the client never says it is initialized.
   let warmed = false;
   const warmUp = (): void => {
     if (warmed) return;
     warmed = true;
+    prepareListing();
+    // The rest waits for the messages that came with `initialized` (a client's tools/list is usually among them):
+    // loading dockerode and prom-client here would hold that answer back.
+    setImmediate(warmTheRest);
+  };
+  const warmTheRest = (): void => {
+    // Earlier sites are served again from here too: reading their records (hashing, file reads) is not needed to
+    // answer `initialize`.
+    void runtime.sites.restore().catch((e: Error) => runtime.log.warn('could not serve earlier sites again', { error: e.message }));
     loadMetrics(); // deferred from start (prom-client); made now, before the first call counts
-    toolListing(toolsFor(config)); // the JSON Schemas of tools/list, deferred from start (cached per tool)
     // Reap first, then warm: an orphan may carry our own sandbox's name (a throwaway server that just exited),
     // and reaping it while the warm-up adopts it would pull the container from under the first call.
     const reaped = reapOrphans(runtime.sandbox.docker).then(
@@ -82,7 +93,7 @@ async function main(argv: string[]): Promise<void> {
   if (config.http) {
     await serveHttp(config, runtime);
     warmUp();
-  } else await serveStdio(config, runtime, warmUp);
+  } else await serveStdio(config, runtime, warmUp, prepareListing);
 }
 
 /** Stop one runtime: its runs, ports, browser, sandbox (by the exit policy) and sites. */
@@ -99,12 +110,32 @@ function onShutdown(runtime: Runtime, closeTransport: () => Promise<void>, runti
   };
 }
 
-async function serveStdio(config: ServerConfig, runtime: Runtime, onInitialized: () => void): Promise<void> {
+async function serveStdio(config: ServerConfig, runtime: Runtime, onInitialized: () => void, afterInitializeAnswer: () => void): Promise<void> {
   const server = createServer(config, runtime);
-  server.server.oninitialized = onInitialized;
+  // "ready" is logged once the client is initialized (or after the warm-up's wait): the logger (pino) it makes is
+  // not needed to answer `initialize`.
+  let announced = false;
+  const announce = (): void => {
+    if (announced) return;
+    announced = true;
+    runtime.log.info('suna-mcp ready on stdio', { version: VERSION, sandbox: config.sandbox.name });
+  };
+  server.server.oninitialized = () => {
+    setImmediate(announce); // after the messages that came with `initialized`, like the warm-up's Docker work
+    onInitialized();
+  };
   // The guard bounds every line and hands each valid message, parsed once, to the transport.
   const transport = new GuardedStdioTransport(process.stdout);
-  jsonRpcGuard(process.stdin, process.stdout, { maxLineBytes: config.maxMessageBytes, oversizeAdvice: OVERSIZE_ADVICE, deliver: (m) => transport.receive(m) });
+  let answering = true;
+  const deliver = (m: JSONRPCMessage): void => {
+    transport.receive(m);
+    // The SDK answers in this turn's microtasks (nothing in it waits for I/O); the immediate runs after that.
+    if (answering && 'method' in m && m.method === 'initialize') {
+      answering = false;
+      setImmediate(afterInitializeAnswer);
+    }
+  };
+  jsonRpcGuard(process.stdin, process.stdout, { maxLineBytes: config.maxMessageBytes, oversizeAdvice: OVERSIZE_ADVICE, deliver });
   const shutdown = onShutdown(runtime, () => server.close());
   // The SDK's stdio transport does not notice EOF; a client closing our stdin means "exit now".
   process.stdin.on('end', () => shutdown('stdin closed'));
@@ -116,7 +147,7 @@ async function serveStdio(config: ServerConfig, runtime: Runtime, onInitialized:
     if (process.ppid !== parent) shutdown('parent process exited');
   }, 1000).unref();
   await server.connect(transport);
-  runtime.log.info('suna-mcp ready on stdio', { version: VERSION, sandbox: config.sandbox.name });
+  setTimeout(announce, WARM_UP_FALLBACK_MS).unref();
 }
 
 async function serveHttp(config: ServerConfig, runtime: Runtime): Promise<void> {

@@ -2,7 +2,6 @@
 // context embedded in the runtime. Progress lines go to the caller's log (stderr for the CLI).
 import { existsSync, readFileSync } from 'node:fs';
 import type Docker from 'dockerode';
-import { pack } from 'tar-stream';
 import { assets } from './assets.js';
 
 const HOST_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
@@ -32,6 +31,9 @@ const PULL_FAILURE = /invalid reference format|pull access denied|manifest unkno
 
 export async function buildImage(docker: Docker, tag: string, baseImage: string, log: (line: string) => void, onStep?: BuildProgress): Promise<void> {
   const a = assets();
+  // Loaded here, not at server start: building the image is rare (tar-stream and its streams cost start time).
+  // `default`: tar-stream is CommonJS, and a bundled import() of it has module.exports there only.
+  const { pack } = (await import('tar-stream')).default;
   const ctx = pack();
   ctx.entry({ name: 'Dockerfile' }, a.dockerfile);
   ctx.entry({ name: 'setup.sh', mode: 0o755 }, a.setup);

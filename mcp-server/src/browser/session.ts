@@ -62,7 +62,7 @@ export class BrowserUnavailableError extends Error {
 export class BrowserSession {
   private browser: Browser | null = null;
   private forward: TcpForward | null = null;
-  private readonly cdpSecret = randomBytes(24).toString('base64url');
+  private secret: string | null = null;
   private processId: string | null = null;
   private starting: Promise<Browser> | null = null;
   /** Chromium's process, through the facade (default timeouts per op: op-timeouts.ts); the session outlives any one call. */
@@ -75,8 +75,17 @@ export class BrowserSession {
     private readonly log: Logger,
     private readonly profileMode: BrowserProfileMode = 'persistent',
   ) {
-    registerSecret(this.cdpSecret);
     this.proc = bindSandbox(sandbox, new AbortController().signal).proc;
+  }
+
+  /** The header Chromium's port forward requires: made (and registered for redaction) before its first use, not at
+   *  server start (node:crypto is then not loaded on the path to `initialize`). */
+  private get cdpSecret(): string {
+    if (!this.secret) {
+      this.secret = randomBytes(24).toString('base64url');
+      registerSecret(this.secret);
+    }
+    return this.secret;
   }
 
   get running(): boolean {

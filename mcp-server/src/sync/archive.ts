@@ -42,7 +42,8 @@ export interface SyncArchive {
   bytes: number;
 }
 
-const gunzipAsync = promisify(gunzip);
+/** Made on first use: zlib then loads with the first archive, not at start. */
+let gunzipAsync: typeof gunzip.__promisify__ | undefined;
 const MAX_PROBLEMS_SHOWN = 20;
 
 /** Unpacks (gzip) and validates a whole archive; throws SyncArchiveError listing every bad entry, writing nothing. */
@@ -51,7 +52,7 @@ export async function readSyncArchive(raw: Buffer, limits = SYNC_LIMITS): Promis
   if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
     try {
       // Off the main thread (libuv pool): the server keeps serving while an archive unpacks.
-      buf = await gunzipAsync(buf, { maxOutputLength: limits.maxArchiveBytes });
+      buf = await (gunzipAsync ??= promisify(gunzip))(buf, { maxOutputLength: limits.maxArchiveBytes });
     } catch (err) {
       throw new SyncArchiveError(`archive is not valid gzip or is over ${limits.maxArchiveBytes} bytes unpacked: ${(err as Error).message}`);
     }

@@ -109,7 +109,8 @@ export interface EgressRelayHost<Handle> {
 
 /** Emits `decision` once per connection request: at once when refused, when it closes (with bytes) when allowed. */
 export class EgressBroker<Handle = unknown> extends EventEmitter<{ decision: [EgressDecision] }> {
-  private policy: EgressPolicy;
+  /** Made when first judged (this host's addresses are not needed to answer `initialize`), or at launch. */
+  private policy: EgressPolicy | null = null;
   private readonly resolve: ResolveHost;
   private stream: Duplex | null = null;
   private starting: Promise<void> | null = null;
@@ -140,10 +141,10 @@ export class EgressBroker<Handle = unknown> extends EventEmitter<{ decision: [Eg
     super();
     const dns = config.dns ? parseDnsServer(config.dns) : undefined;
     if (config.dns && !dns) throw new Error(`--egress-dns: expected host:port of a DNS server, e.g. 10.0.0.53:53 (got "${config.dns}")`);
-    this.policy = policyFor(config);
+    parseAllowList(config.allow); // a bad --egress-allow is refused at start, as ever
     this.resolve = seams.resolve ?? createResolver(dns ?? undefined);
     this.connectTo = seams.connect ?? connect;
-    this.gate = new EgressGate(() => this.policy, this.resolve, (d) => this.emit('decision', d));
+    this.gate = new EgressGate(() => (this.policy ??= policyFor(this.config)), this.resolve, (d) => this.emit('decision', d));
     this.hostSocket = seams.hostSocket;
     this.hostSocket?.registerService('egress', (socket) => this.serveSocket(socket));
   }
