@@ -103,6 +103,15 @@ describe('distribution', function () {
       assert.match(absent.stdout, /^warn\s+base image\s+suna-no-such-base:0 is not here: .*--base-image/m);
     });
 
+    it('says which Node it needs when started by an older one (Debian 12 ships Node 18/20)', function () {
+      const old = ['/usr/bin/node', '/usr/bin/nodejs'].find((p) => existsSync(p) && Number(spawnSync(p, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' }).stdout) < 22);
+      if (!old) return this.skip();
+      const r = spawnSync(old, [CLI], { encoding: 'utf8', input: '' });
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /^suna-mcp needs Node\.js 22 or newer; this is v\d+/);
+      assert.doesNotMatch(r.stderr, /SyntaxError/);
+    });
+
     it('fails with what to fix when Docker is unreachable', () => {
       const r = spawnSync(process.execPath, [CLI, 'doctor'], { env: { ...process.env, DOCKER_HOST: 'unix:///nonexistent/docker.sock' }, encoding: 'utf8' });
       assert.equal(r.status, 1);
