@@ -78,8 +78,11 @@ export async function cachedSnapshot(page: Page, evaluate: (expression: string) 
   const entry = cache.get(page);
   if (!entry) return { snapshot: null, title: null };
   cache.delete(page); // used once: refs stay Playwright's latest only until the next snapshot or action
+  // Asked at once, not after the snapshot arrives: "unchanged since the watch began" at any moment after the walk
+  // started still means the walk shows the page as it is (a change after the check but during the walk is in it).
+  const checked = evaluate(checkExpression(entry.key)).catch(() => null);
   const snapshot = await entry.snapshot;
-  const answer = (await evaluate(checkExpression(entry.key)).catch(() => null)) as { unchanged?: unknown; title?: unknown } | null;
+  const answer = (await checked) as { unchanged?: unknown; title?: unknown } | null;
   if (!answer || typeof answer !== 'object') return { snapshot: null, title: null };
   return { snapshot: answer.unchanged === true ? snapshot : null, title: titleLine(answer.title) };
 }
