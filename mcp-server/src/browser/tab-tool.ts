@@ -42,6 +42,7 @@ const summaryExpression = (key: string) => `(() => {
     links: count('a[href],[role=link]'),
     buttons: count('button,input[type=button],input[type=submit],input[type=reset],[role=button]'),
     fields: count('input:not([type=hidden]):not([type=button]):not([type=submit]):not([type=reset]),textarea,select,[contenteditable=""],[contenteditable=true]'),
+    elements: document.getElementsByTagName('*').length,
   };
 })()`;
 
@@ -90,18 +91,24 @@ export async function evaluateInPage(page: Page, expression: string): Promise<un
   return r.result?.value;
 }
 
-/** One round trip: the title, the start of the visible text and how many things there are to act on; and the
- * change watch for the snapshot taken next, under `key`. */
-async function summarize(page: Page, key: string): Promise<PageSummary | null> {
-  return checkSummary(await evaluateInPage(page, summaryExpression(key)));
+/** One round trip: the title, the start of the visible text and how many things there are to act on, and how many
+ * elements the page has; and the change watch for the snapshot taken next, under `key`. */
+async function summarize(page: Page, key: string): Promise<{ summary: PageSummary | null; elements: number }> {
+  const value = await evaluateInPage(page, summaryExpression(key));
+  return { summary: checkSummary(value), elements: countOf((value as { elements?: unknown } | null)?.elements) };
 }
+
+/** Above this many elements a page is not walked ahead: the walk would hold the page's thread for whatever comes next. */
+const AHEAD_MAX_ELEMENTS = 5000;
 
 /**
  * Take the snapshot that nearly always follows a navigation while the reply travels and the model decides (it also
  * loads Playwright's scripts into the new document: about 86 KB that Chromium compiles per document). Not awaited;
- * browser_snapshot uses it if the page has not changed since (snapshot-cache.ts), else takes its own.
+ * browser_snapshot uses it if the page has not changed since (snapshot-cache.ts), else takes its own. A huge page
+ * only gets the scripts loaded (a count through them).
  */
-function snapshotAhead(page: Page, key: string): void {
+function snapshotAhead(page: Page, key: string, elements: number): void {
+  if (elements > AHEAD_MAX_ELEMENTS) return void page.locator('body').count().catch(() => {});
   rememberSnapshot(page, key, snapshot(page, SNAPSHOT_TIMEOUT_MS));
 }
 
@@ -112,8 +119,8 @@ function snapshotAhead(page: Page, key: string): void {
  */
 async function replyWithSummary(ctx: ToolContext, page: Page, headline: string, requested?: string): Promise<void> {
   const key = newWatchKey();
-  const s = await summarize(page, key).catch(() => null);
-  snapshotAhead(page, key);
+  const { summary: s, elements } = await summarize(page, key).catch(() => ({ summary: null, elements: 0 }));
+  snapshotAhead(page, key, elements);
   const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
   const lines = [headline];
   if (page.url() !== requested) lines.push(`url: ${page.url()}`);
