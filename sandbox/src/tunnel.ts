@@ -25,6 +25,8 @@ export interface TcpForward {
 export interface RequiredHeader {
   name: string;
   value: string;
+  /** Headers also removed from that first request (lower case), e.g. the WebSocket extensions a client offers. */
+  drop?: string[];
 }
 
 /** Largest request head read before the secret is checked, and how long a client has to send it. */
@@ -39,7 +41,7 @@ function sameSecret(a: string, b: string): boolean {
 
 /**
  * Read the first request head (bounded in size and time) and check `required` in it. Resolves to the bytes
- * to forward (the head without the secret header, plus whatever followed it), or null: the connection is then
+ * to forward (the head without the secret header and `required.drop`, plus whatever followed it), or null: the connection is then
  * answered 403 and closed, and nothing reached the sandbox.
  */
 function admit(socket: Socket, required: RequiredHeader): Promise<Buffer | null> {
@@ -66,7 +68,8 @@ function admit(socket: Socket, required: RequiredHeader): Promise<Buffer | null>
       const secretLines = lines.filter((l, i) => i > 0 && l.includes(':') && isSecret(l));
       const ok = secretLines.length === 1 && sameSecret(secretLines[0]!.slice(secretLines[0]!.indexOf(':') + 1).trim(), required.value);
       if (!ok) return finish(null);
-      const head = lines.filter((l, i) => i === 0 || !(l.includes(':') && isSecret(l))).join('\r\n');
+      const dropped = (line: string) => !!required.drop?.includes(line.slice(0, line.indexOf(':')).trim().toLowerCase());
+      const head = lines.filter((l, i) => i === 0 || !(l.includes(':') && (isSecret(l) || dropped(l)))).join('\r\n');
       finish(Buffer.concat([Buffer.from(head, 'latin1'), buffered.subarray(end)]));
     };
     socket.on('data', onData);

@@ -7,8 +7,11 @@ import type { z } from 'zod';
 import { AbortedError } from '@suna/sandbox';
 import { defineTool, type ToolContext, type ToolDefinition } from '../tool.js';
 import type { BrowserSession } from './session.js';
+import { forgetSnapshot, newWatchKey, rememberSnapshot, watchStatement } from './snapshot-cache.js';
 
 export const ACTION_TIMEOUT_MS = 10_000;
+/** browser_snapshot gives a huge page more time than an action's reply. */
+export const SNAPSHOT_TIMEOUT_MS = 30_000;
 const SHORT_SNAPSHOT_CHARS = 3000;
 
 /** The page's accessibility snapshot with refs; browser_snapshot gives a huge page more time than an action's reply. */
@@ -26,8 +29,10 @@ async function replyWithPage(ctx: ToolContext, page: Page, headline: string): Pr
 const SUMMARY_TEXT_CHARS = 160;
 type PageSummary = { title: string; text: string; headings: number; links: number; buttons: number; fields: number };
 
-/** The summary, computed in the page by one CDP Runtime.evaluate (a string: no bundler helper may leak into it). */
-const SUMMARY_EXPRESSION = `(() => {
+/** The summary, computed in the page by one CDP Runtime.evaluate (a string: no bundler helper may leak into it),
+ * after installing the change watch of the snapshot taken next (snapshot-cache.ts) under `key`. */
+const summaryExpression = (key: string) => `(() => {
+  ${watchStatement(key)}
   const count = (sel) => document.querySelectorAll(sel).length;
   const clip = (s) => String(s).slice(0, ${4 * SUMMARY_TEXT_CHARS});
   return {
@@ -37,6 +42,7 @@ const SUMMARY_EXPRESSION = `(() => {
     links: count('a[href],[role=link]'),
     buttons: count('button,input[type=button],input[type=submit],input[type=reset],[role=button]'),
     fields: count('input:not([type=hidden]):not([type=button]):not([type=submit]):not([type=reset]),textarea,select,[contenteditable=""],[contenteditable=true]'),
+    elements: document.getElementsByTagName('*').length,
   };
 })()`;
 
@@ -78,21 +84,32 @@ export async function pageCommand<T>(page: Page, method: Parameters<CDPSession['
   }
 }
 
-/** One round trip (no script injected into the page first): the title, the start of the visible text and how
- * many things there are to act on. */
-async function summarize(page: Page): Promise<PageSummary | null> {
-  const r = await pageCommand<{ result?: { value?: unknown }; exceptionDetails?: unknown }>(page, 'Runtime.evaluate', { expression: SUMMARY_EXPRESSION, returnByValue: true });
-  return r.exceptionDetails ? null : checkSummary(r.result?.value);
+/** A page evaluate by value (our own CDP session: no script injected into the page first); throws on an exception. */
+export async function evaluateInPage(page: Page, expression: string): Promise<unknown> {
+  const r = await pageCommand<{ result?: { value?: unknown }; exceptionDetails?: unknown }>(page, 'Runtime.evaluate', { expression, returnByValue: true });
+  if (r.exceptionDetails) throw new Error('the page threw');
+  return r.result?.value;
 }
 
+/** One round trip: the title, the start of the visible text and how many things there are to act on, and how many
+ * elements the page has; and the change watch for the snapshot taken next, under `key`. */
+async function summarize(page: Page, key: string): Promise<{ summary: PageSummary | null; elements: number }> {
+  const value = await evaluateInPage(page, summaryExpression(key));
+  return { summary: checkSummary(value), elements: countOf((value as { elements?: unknown } | null)?.elements) };
+}
+
+/** Above this many elements a page is not walked ahead: the walk would hold the page's thread for whatever comes next. */
+const AHEAD_MAX_ELEMENTS = 5000;
+
 /**
- * Start loading Playwright's scripts into the new document (its utility world: the injected and utility scripts,
- * about 86 KB that Chromium compiles per document) while the reply travels and the model decides, so the snapshot
- * or action that nearly always follows a navigation finds them ready. Not awaited; a failure (the page moved on)
- * costs nothing: the next call loads them itself.
+ * Take the snapshot that nearly always follows a navigation while the reply travels and the model decides (it also
+ * loads Playwright's scripts into the new document: about 86 KB that Chromium compiles per document). Not awaited;
+ * browser_snapshot uses it if the page has not changed since (snapshot-cache.ts), else takes its own. A huge page
+ * only gets the scripts loaded (a count through them).
  */
-function warmUp(page: Page): void {
-  void page.locator('body').count().catch(() => {});
+function snapshotAhead(page: Page, key: string, elements: number): void {
+  if (elements > AHEAD_MAX_ELEMENTS) return void page.locator('body').count().catch(() => {});
+  rememberSnapshot(page, key, snapshot(page, SNAPSHOT_TIMEOUT_MS));
 }
 
 /**
@@ -101,8 +118,9 @@ function warmUp(page: Page): void {
  * in every navigation reply cost ten times the tokens.
  */
 async function replyWithSummary(ctx: ToolContext, page: Page, headline: string, requested?: string): Promise<void> {
-  const s = await summarize(page).catch(() => null);
-  warmUp(page);
+  const key = newWatchKey();
+  const { summary: s, elements } = await summarize(page, key).catch(() => ({ summary: null, elements: 0 }));
+  snapshotAhead(page, key, elements);
   const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
   const lines = [headline];
   if (page.url() !== requested) lines.push(`url: ${page.url()}`);
@@ -140,6 +158,7 @@ export function defineTabTool<S extends z.ZodObject>(def: TabToolDefinition<S>):
     async handle(args, ctx) {
       await stopping.get(ctx.runtime.browser); // a cancelled call's stop lands before this call starts, not amid it
       const tab: Tab = { page: await ctx.runtime.browser.page(), browser: ctx.runtime.browser };
+      if (def.name !== 'browser_snapshot') forgetSnapshot(tab.page); // it may change the page from here on
       await untilCancelled(ctx.signal, tab, async () => {
         const headline = (await def.handle(args, tab, ctx)) ?? '';
         if (def.reply === 'snapshot') await replyWithPage(ctx, tab.page, headline);

@@ -5,7 +5,8 @@
 import type { Locator, Page } from 'playwright-core';
 import { z } from 'zod';
 import { BrowserSession } from '../browser/session.js';
-import { ACTION_TIMEOUT_MS, defineTabTool, snapshot } from '../browser/tab-tool.js';
+import { cachedSnapshot, titleLine } from '../browser/snapshot-cache.js';
+import { ACTION_TIMEOUT_MS, defineTabTool, evaluateInPage, SNAPSHOT_TIMEOUT_MS, snapshot } from '../browser/tab-tool.js';
 import { ToolError } from '../tool.js';
 
 const FULL_SNAPSHOT_CHARS = 20_000;
@@ -104,7 +105,11 @@ export const browserSnapshot = defineTabTool({
   input: z.object({}),
   reply: 'none',
   async handle(_args, { page }, ctx) {
-    const [snap, title] = await Promise.all([act('taking the snapshot', () => snapshot(page, NAV_TIMEOUT_MS)), page.title().catch(() => '')]);
+    // The one the navigation took, when the page has not changed since (one round trip instead of a new walk).
+    const cached = await cachedSnapshot(page, (expression) => evaluateInPage(page, expression));
+    const [snap, title] = cached.snapshot !== null
+      ? [cached.snapshot, cached.title ?? '']
+      : await Promise.all([act('taking the snapshot', () => snapshot(page, SNAPSHOT_TIMEOUT_MS)), cached.title ?? page.title().then(titleLine, () => '')]);
     let savedTo: string | undefined;
     if (snap.length > FULL_SNAPSHOT_CHARS) {
       savedTo = `.suna/browser/snapshot-${Date.now()}.yml`;
