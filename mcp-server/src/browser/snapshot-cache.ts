@@ -4,7 +4,8 @@
 // its short reply travels. browser_snapshot asks the page in one round trip whether anything changed since; if not,
 // it answers with that snapshot (its refs are Playwright's latest for the page) instead of walking the page again.
 // Any other tool on the tab forgets it. Pages the watch cannot see through (frames, shadow roots, custom elements
-// not yet upgraded, running animations) get no cached snapshot. The watch lives in the page's own world: a hostile
+// not yet upgraded, running animations) or cannot see yet (a load still under way: a stylesheet arriving later may
+// hide or show parts without a DOM change) get no cached snapshot. The watch lives in the page's own world: a hostile
 // page can at worst make its cached snapshot stale, i.e. show its own earlier content; what the check answers is
 // taken only when it is exactly `true`, and the title it reports is made one clipped line on the host.
 import { randomBytes } from 'node:crypto';
@@ -21,7 +22,7 @@ const cache = new WeakMap<Page, Cached>();
 /** A statement for the navigation's own page evaluate (before the snapshot starts): install the change watch. */
 export function watchStatement(key: string): string {
   return `try { (() => {
-    if (document.querySelector('iframe,frame,object,embed') || document.querySelector(':not(:defined)') || document.getAnimations().length) return;
+    if (document.readyState !== 'complete' || document.querySelector('iframe,frame,object,embed') || document.querySelector(':not(:defined)') || document.getAnimations().length) return;
     for (const el of document.querySelectorAll('*')) if (el.shadowRoot) return;
     const forms = () => { let s = ''; for (const el of document.querySelectorAll('input,textarea,select')) s += String(el.value) + '\\u0000' + el.checked + el.indeterminate + el.selectedIndex + '\\u0001'; return s; };
     const popovers = () => document.querySelectorAll(':popover-open').length;
