@@ -7,7 +7,8 @@
 // on a loaded machine the wall times swing, the CPU much less.
 // Both sides see the same state: before each push the workspace is emptied and the host's dirty pages are written
 // back (`sync`), so neither pays for the other's writeback; the order alternates (peer first, then ours first), so
-// neither is always the one after the deletion. The source files are in the page cache for both (just written).
+// neither is always the one after the deletion; the checkpoint base the server copies after our push is done before
+// the next measurement starts. The source files are in the page cache for both (just written).
 // Exported for the repository's bench script; `tsx extension/test/bench-sync.ts` runs it alone.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -146,7 +147,12 @@ export async function benchSync(opts: { files?: number; totalBytes?: number; edi
       const t0 = performance.now();
       await f.engine.start();
       const ms = performance.now() - t0;
-      return { ms, cpu: since(c0) };
+      const cpu = since(c0);
+      // The server copies the checkpoint base once pushes stop (checkpoints/base-prep.ts, 3 s after the last one):
+      // a copy of the whole tree that would otherwise run during the next measurement (often the peer's).
+      await new Promise((r) => setTimeout(r, 3300));
+      await conn.callTool('sandbox_checkpoints', {}); // queued behind that copy: answers once it is done
+      return { ms, cpu };
     };
     const warmPeer = await runPeer();
     const warmOurs = await runOurs();

@@ -33,9 +33,10 @@ export interface InitialPushContext {
   record(path: string, sha: string, data: Uint8Array): void;
 }
 
+const padded = (n: number) => Math.ceil(n / HEADER_BYTES) * HEADER_BYTES;
+
 /** What an entry takes in the archive: header, data padded to a block, and a pax header for a long name or target. */
 function archiveBytes(path: string, size: number, target = ''): number {
-  const padded = (n: number) => Math.ceil(n / HEADER_BYTES) * HEADER_BYTES;
   const long = path.length > 100 || target.length > 100 || Buffer.byteLength(path) > 100 || Buffer.byteLength(target) > 100;
   return HEADER_BYTES + padded(size) + (long ? HEADER_BYTES + padded(Buffer.byteLength(path) + Buffer.byteLength(target) + 64) : 0);
 }
