@@ -1,9 +1,14 @@
 // Sync benchmark: initial sync of a generated workspace (default 5,000 files / 50 MB) into a real sandbox, next to
 // its peer measured in the same run — the same folder as a raw `tar` stream into the same container
-// (`tar -c | docker exec -i … tar -x`) — interleaved, the median of `reps`; then single-file edits reaching the
-// sandbox (write on disk → watcher notice → pushed, p50/p95) and a pull-back with nothing changed (the manifest's
-// hash cache at work). Also the CPU each side used (this process and its children, the server, the sandbox container;
-// not dockerd, which other work shares): on a loaded machine the wall times swing, the CPU much less.
+// (`tar -c | docker exec -i … tar -x`) — interleaved, the median of `reps` (5 by default) after one warm-up pair
+// that is reported but not counted; then single-file edits reaching the sandbox (write on disk → watcher notice →
+// pushed, p50/p95) and a pull-back with nothing changed (the manifest's hash cache at work). Also the CPU each side
+// used (this process and its children, the server, the sandbox container; not dockerd, which other work shares):
+// on a loaded machine the wall times swing, the CPU much less.
+// Both sides see the same state: before each push the workspace is emptied and the host's dirty pages are written
+// back (`sync`), so neither pays for the other's writeback; the order alternates (peer first, then ours first), so
+// neither is always the one after the deletion; the checkpoint base the server copies after our push is done before
+// the next measurement starts. The source files are in the page cache for both (just written).
 // Exported for the repository's bench script; `tsx extension/test/bench-sync.ts` runs it alone.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -17,6 +22,13 @@ export interface SyncBenchResult {
   initialSyncMs: number;
   /** The same folder as a raw tar stream into the container, same run. */
   tarPeerMs: number;
+  /** Each counted repetition, in order (ours and the peer's of the same repetition side by side). */
+  oursRepsMs: number[];
+  peerRepsMs: number[];
+  /** The warm-up pair (not counted): is the first push of a run the slow one? */
+  warmupMs: { ours: number; peer: number };
+  /** Where our push's CPU went (medians): this process (the editor side), the server, the sandbox container. */
+  cpuSplitMs: { editor: number; server: number; container: number };
   /** CPU of one initial push: this process, the server, the sandbox container (median); NaN when unreadable. */
   initialSyncCpuMs: number;
   /** CPU of the peer: tar and docker (this process's children) and the container. */
@@ -58,8 +70,14 @@ function containerCpuMs(id: string): number {
   return NaN;
 }
 
+interface CpuSample {
+  editor: number;
+  server: number;
+  container: number;
+}
+
 /** A meter of the CPU this process (with children), the server it launched and the sandbox container use. */
-function cpuMeter(container: string): () => number {
+function cpuMeter(container: string): () => CpuSample {
   const server = Number(spawnSync('pgrep', ['-P', String(process.pid), '-f', 'cli.js']).stdout.toString().trim().split('\n')[0]);
   let id = '';
   try {
@@ -67,11 +85,10 @@ function cpuMeter(container: string): () => number {
   } catch {
     /* NaN below */
   }
-  const now = () => {
+  return () => {
     const own = process.cpuUsage();
-    return (own.user + own.system) / 1000 + procCpuMs('self', true) - procCpuMs('self', false) + procCpuMs(server, false) + containerCpuMs(id);
+    return { editor: (own.user + own.system) / 1000 + procCpuMs('self', true) - procCpuMs('self', false), server: procCpuMs(server, false), container: containerCpuMs(id) };
   };
-  return now;
 }
 
 const CLEAR_WORKSPACE = 'find /workspace -mindepth 1 -maxdepth 1 ! -name .suna -exec rm -rf {} +';
@@ -88,7 +105,7 @@ export async function benchSync(opts: { files?: number; totalBytes?: number; edi
   const files = opts.files ?? 5000;
   const totalBytes = opts.totalBytes ?? files * 10 * 1024;
   const edits = opts.edits ?? 40;
-  const reps = opts.reps ?? 3;
+  const reps = opts.reps ?? 5;
   const per = Math.floor(totalBytes / files);
   const content: Record<string, Buffer> = {};
   for (let i = 0; i < files; i++) {
@@ -104,22 +121,57 @@ export async function benchSync(opts: { files?: number; totalBytes?: number; edi
     await sh(conn, 'true'); // the sandbox is up before the clock starts
     const ours: number[] = [];
     const peer: number[] = [];
-    const oursCpu: number[] = [];
+    const oursCpu: CpuSample[] = [];
     const peerCpu: number[] = [];
-    const cpu = cpuMeter(`suna-${sandboxName}`);
+    const meter = cpuMeter(`suna-${sandboxName}`);
+    const since = (c0: CpuSample): CpuSample => {
+      const c = meter();
+      return { editor: c.editor - c0.editor, server: c.server - c0.server, container: c.container - c0.container };
+    };
+    const total = (c: CpuSample) => c.editor + c.server + c.container;
     let f = syncFixture(conn, root);
-    for (let rep = 0; rep < reps; rep++) {
+    const emptied = async () => {
       await sh(conn, CLEAR_WORKSPACE);
-      let c0 = cpu();
-      peer.push(rawTar(root, `suna-${sandboxName}`));
-      peerCpu.push(cpu() - c0);
-      await sh(conn, CLEAR_WORKSPACE);
+      spawnSync('sync'); // the previous push's writeback (and the deletion's) is not billed to the next one
+    };
+    const runPeer = async () => {
+      await emptied();
+      const c0 = meter();
+      const ms = rawTar(root, `suna-${sandboxName}`);
+      return { ms, cpu: total(since(c0)) };
+    };
+    const runOurs = async () => {
+      await emptied();
       f = syncFixture(conn, root); // a fresh base: everything is pushed again
-      c0 = cpu();
+      const c0 = meter();
       const t0 = performance.now();
       await f.engine.start();
-      ours.push(performance.now() - t0);
-      oursCpu.push(cpu() - c0);
+      const ms = performance.now() - t0;
+      const cpu = since(c0);
+      // The server copies the checkpoint base once pushes stop (checkpoints/base-prep.ts, 3 s after the last one):
+      // a copy of the whole tree that would otherwise run during the next measurement (often the peer's).
+      await new Promise((r) => setTimeout(r, 3300));
+      await conn.callTool('sandbox_checkpoints', {}); // queued behind that copy: answers once it is done
+      return { ms, cpu };
+    };
+    const warmPeer = await runPeer();
+    const warmOurs = await runOurs();
+    for (let rep = 0; rep < reps; rep++) {
+      // Alternating order: each side is sometimes the first after a deletion, sometimes the second.
+      let p: Awaited<ReturnType<typeof runPeer>>;
+      let o: Awaited<ReturnType<typeof runOurs>>;
+      if (rep % 2 === 0) {
+        p = await runPeer();
+        o = await runOurs();
+      } else {
+        o = await runOurs();
+        p = await runPeer();
+      }
+      peer.push(p.ms);
+      peerCpu.push(p.cpu);
+      ours.push(o.ms);
+      oursCpu.push(o.cpu);
+      opts.log?.(`rep ${rep}: ours ${o.ms.toFixed(0)} ms, peer ${p.ms.toFixed(0)} ms`);
     }
     const inSandbox = Number((await sh(conn, 'find . -type f -not -path "./.suna/*" | wc -l')).trim());
     if (inSandbox !== files + 1) throw new Error(`expected ${files + 1} files in the sandbox, found ${inSandbox}`);
@@ -145,7 +197,11 @@ export async function benchSync(opts: { files?: number; totalBytes?: number; edi
       bytes: files * per,
       initialSyncMs: Math.round(percentile(ours, 50)),
       tarPeerMs: Math.round(percentile(peer, 50)),
-      initialSyncCpuMs: Math.round(percentile(oursCpu, 50)),
+      oursRepsMs: ours.map(Math.round),
+      peerRepsMs: peer.map(Math.round),
+      warmupMs: { ours: Math.round(warmOurs.ms), peer: Math.round(warmPeer.ms) },
+      cpuSplitMs: { editor: Math.round(percentile(oursCpu.map((c) => c.editor), 50)), server: Math.round(percentile(oursCpu.map((c) => c.server), 50)), container: Math.round(percentile(oursCpu.map((c) => c.container), 50)) },
+      initialSyncCpuMs: Math.round(percentile(oursCpu.map(total), 50)),
       tarPeerCpuMs: Math.round(percentile(peerCpu, 50)),
       edits,
       editP50Ms: Math.round(percentile(times, 50)),
@@ -160,7 +216,7 @@ export async function benchSync(opts: { files?: number; totalBytes?: number; edi
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   for (const files of (process.env.SYNC_BENCH_FILES ?? '5000').split(',').map(Number)) {
-    const r = await benchSync({ files, reps: Number(process.env.SYNC_BENCH_REPS ?? 3), log: (l) => process.stderr.write(`${l}\n`) });
+    const r = await benchSync({ files, reps: Number(process.env.SYNC_BENCH_REPS ?? 5), log: (l) => process.stderr.write(`${l}\n`) });
     console.log(JSON.stringify(r));
     console.log(
       `initial sync ${r.files} files / ${(r.bytes / 1024 / 1024).toFixed(0)} MB: ${r.initialSyncMs} ms vs raw tar ${r.tarPeerMs} ms (${(r.initialSyncMs / r.tarPeerMs).toFixed(2)}×, goal ≤ 1.5×); ` +

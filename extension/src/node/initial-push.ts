@@ -5,6 +5,9 @@
 // fstat, read, close: a fraction of what the promise API costs per small file), with a yield to the event loop
 // every READ_SLICE_BYTES. The planner still decides what goes (caps, refused symlinks), from the scan's sizes;
 // a file is opened without following a symlink (swapped in since the scan: not read) and sized as opened.
+// The batches grow (1 MB, 2, 4, then 8 MB each): the sandbox starts unpacking after the first megabyte is read
+// instead of the first eight, and a small workspace is not one archive waiting for its last file. A batch is cut by
+// the bytes its archive really holds (headers and padding included), so the writer, sized for it, never grows.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -16,6 +19,8 @@ import { MAX_FILES_PER_PUSH, PUSH_BATCH_BYTES, type PushFile, type SandboxSyncAp
 import { sha256, type ScannedFile } from './workspace-scan.js';
 
 const BATCHES_IN_FLIGHT = 2;
+/** The first archive's size; each next one doubles, up to PUSH_BATCH_BYTES. */
+const FIRST_BATCH_BYTES = 1024 * 1024;
 /** Read this much between two turns of the event loop (the extension host stays responsive). */
 const READ_SLICE_BYTES = 4 * 1024 * 1024;
 const HEADER_BYTES = 512;
@@ -26,6 +31,14 @@ export interface InitialPushContext {
   api: SandboxSyncApi;
   /** Sets the base of a path the sandbox now holds (and keeps its content for later merges). */
   record(path: string, sha: string, data: Uint8Array): void;
+}
+
+const padded = (n: number) => Math.ceil(n / HEADER_BYTES) * HEADER_BYTES;
+
+/** What an entry takes in the archive: header, data padded to a block, and a pax header for a long name or target. */
+function archiveBytes(path: string, size: number, target = ''): number {
+  const long = path.length > 100 || target.length > 100 || Buffer.byteLength(path) > 100 || Buffer.byteLength(target) > 100;
+  return HEADER_BYTES + padded(size) + (long ? HEADER_BYTES + padded(Buffer.byteLength(path) + Buffer.byteLength(target) + 64) : 0);
 }
 
 /** An open regular file, sized as opened; null when it is gone or no longer a plain file. */
@@ -93,24 +106,24 @@ export async function streamInitialPush(o: InitialPushContext, files: Map<string
   };
 
   // Sized from the scan for the files still to come (a file that grew since only makes the writer grow).
-  let remainingBytes = toPush.reduce((n, p) => n + files.get(p)!.size + 2 * HEADER_BYTES, 0);
-  const newWriter = () => new TarWriter(Math.min(remainingBytes, PUSH_BATCH_BYTES + 64 * 1024) + 2 * HEADER_BYTES);
-  let writer = newWriter();
+  let remainingBytes = toPush.reduce((n, p) => n + archiveBytes(p, files.get(p)!.size, files.get(p)!.target), 0);
+  let batchLimit = FIRST_BATCH_BYTES;
+  /** A writer for the next batch, which starts with an entry of `first` bytes (already out of remainingBytes). */
+  const newWriter = (first: number) => new TarWriter(Math.max(Math.min(remainingBytes + first, batchLimit), first) + 2 * HEADER_BYTES);
+  let writer = newWriter(0);
   let batch: PushFile[] = [];
-  let batchBytes = 0;
   let sliceBytes = 0;
-  /** Sends the batch so far when `bytes` more would overflow it (cut exactly as push() would: size + one header). */
+  /** Sends the batch so far when an entry of `bytes` more would take its archive over the batch's size. */
   const makeRoom = async (bytes: number) => {
-    if (!batch.length || (batchBytes + bytes + HEADER_BYTES <= PUSH_BATCH_BYTES && batch.length < MAX_FILES_PER_PUSH)) return;
+    if (!batch.length || (writer.size + bytes <= batchLimit && batch.length < MAX_FILES_PER_PUSH)) return;
     while (inFlight.size >= BATCHES_IN_FLIGHT) await Promise.race(inFlight);
     send(writer.finish(), batch);
-    writer = newWriter();
+    batchLimit = Math.min(batchLimit * 2, PUSH_BATCH_BYTES);
+    writer = newWriter(bytes);
     batch = [];
-    batchBytes = 0;
   };
   const added = (file: PushFile) => {
     batch.push(file);
-    batchBytes += file.data.length + HEADER_BYTES;
     sent += file.data.length;
     sliceBytes += file.data.length + HEADER_BYTES;
   };
@@ -118,10 +131,10 @@ export async function streamInitialPush(o: InitialPushContext, files: Map<string
   for (const path of toPush) {
     if (failure) break;
     const meta = files.get(path)!;
-    remainingBytes -= meta.size + 2 * HEADER_BYTES;
+    remainingBytes -= archiveBytes(path, meta.size, meta.target);
     if (meta.type === 'symlink') {
       const target = meta.target ?? '';
-      await makeRoom(Buffer.byteLength(target));
+      await makeRoom(archiveBytes(path, 0, target));
       writer.addSymlink(path, target);
       added({ path, data: Buffer.from(target), symlink: true });
     } else {
@@ -132,7 +145,7 @@ export async function streamInitialPush(o: InitialPushContext, files: Map<string
           issues.push({ path, reason: `larger than ${mb(o.caps.maxFileBytes)}` });
           continue;
         }
-        await makeRoom(file.size);
+        await makeRoom(archiveBytes(path, file.size));
         const data = writer.addFile(path, file.mode, file.size, (target) => readFully(file.fd, target));
         added({ path, data, mode: file.mode });
       } catch {
@@ -146,7 +159,10 @@ export async function streamInitialPush(o: InitialPushContext, files: Map<string
       await nextTurn();
     }
   }
-  if (batch.length && !failure) send(writer.finish(), batch);
+  if (batch.length && !failure) {
+    while (inFlight.size >= BATCHES_IN_FLIGHT) await Promise.race(inFlight);
+    send(writer.finish(), batch);
+  }
   await Promise.all(inFlight);
   if (failure) throw (failure as { error: unknown }).error;
   return sent;

@@ -73,6 +73,24 @@ describe('initial push, streamed', () => {
     assert.equal(sent, 5 + 20 + 3 * 3 * 1024 * 1024 + 5);
   });
 
+  it('the archives grow from 1 MB to 8 MB (the sandbox starts unpacking early); each holds what it says, none over its size', async () => {
+    const files = 1300; // ≈ 13 MB of 10 KB files: 1 + 2 + 4 + 6 MB
+    for (let i = 0; i < files; i++) await put(`pkg${i % 7}/f${i}.txt`, Buffer.alloc(10_000 + (i % 300), 0x61 + (i % 26)));
+    const scan = await scanWorkspace(root);
+    const { api, archives } = recordingApi(true);
+    const recorded = new Map<string, string>();
+    await streamInitialPush({ root, caps: DEFAULT_CAPS, api, record: (p, s) => recorded.set(p, s) }, scan.files, []);
+    const sizes = archives.map((a) => a.length);
+    assert.equal(sizes.length, 4, `archives of ${sizes.join(', ')} bytes`);
+    const MB = 1024 * 1024;
+    [1, 2, 4].forEach((limit, i) => assert.ok(sizes[i]! <= limit * MB + 1024 && sizes[i]! > (limit - 0.05) * MB, `archive ${i}: ${sizes[i]} bytes, limit ${limit} MB`));
+    const entries = archives.flatMap((a) => parseTar(a, { maxEntries: 5000 }));
+    assert.equal(entries.length, files);
+    assert.equal(recorded.size, files);
+    const e = entries.find((x) => x.name === 'pkg6/f1000.txt')!;
+    assert.ok(e.data.equals(Buffer.alloc(10_000 + 100, 0x61 + (1000 % 26))));
+  });
+
   it('a file swapped for a symlink out of the workspace after the scan is not followed; grown past the cap: reported; gone: left out', async () => {
     await fsp.mkdir(join(top, 'outside'));
     await fsp.writeFile(join(top, 'outside', 'secret'), 'TOP SECRET');

@@ -6,6 +6,9 @@
 // before anything is read. The body is bounded by the archive cap (declared length checked before reading), kept
 // only when it arrived whole, then validated and written exactly as workspace_sync_push does (push.ts): one bad
 // entry refuses it all, nothing written. Deletes and guarded pushes stay on MCP.
+// Two bounds: connections (idle keep-alive ones included: an editor's connection pool keeps a few open, and a
+// pool that was dropped keeps them until the server's keep-alive timeout) and archives held at once (a request
+// past that waits for its turn before its body is read: the bytes stay in the socket, TCP holds the sender back).
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,13 +23,21 @@ export interface UploadChannel {
   close(): void;
 }
 
-/** Pushes at once (each holds its archive in memory while it is validated and extracted). */
-const MAX_CONNECTIONS = 4;
+/** Archives read and held at once (each is in memory while it is validated and extracted). */
+const MAX_UPLOADS_AT_ONCE = 4;
+/** Open connections, idle ones included (past this a new one is closed as it arrives). */
+const MAX_CONNECTIONS = 32;
 
 export async function openUploadChannel(bind: (signal: AbortSignal) => SyncIo, maxBytes = SYNC_LIMITS.maxArchiveBytes): Promise<UploadChannel> {
   const token = randomBytes(32).toString('hex');
   registerSecret(token);
   const expected = Buffer.from(`Bearer ${token}`);
+  let uploading = 0;
+  const waiting: Array<() => void> = [];
+  const release = () => {
+    uploading--;
+    waiting.shift()?.();
+  };
   const reply = (res: ServerResponse, status: number, body: object) => {
     if (res.headersSent || res.destroyed) return;
     res.writeHead(status, { 'content-type': 'application/json', ...(status === 200 ? {} : { connection: 'close' }) });
@@ -42,6 +53,17 @@ export async function openUploadChannel(bind: (signal: AbortSignal) => SyncIo, m
     if (declared > maxBytes) return reply(res, 413, { error: `archive is over ${maxBytes} bytes; send smaller batches` });
     const aborted = new AbortController();
     res.on('close', () => res.writableFinished || aborted.abort());
+    while (uploading >= MAX_UPLOADS_AT_ONCE) await new Promise<void>((wake) => waiting.push(wake));
+    uploading++;
+    try {
+      await receiveAndPush(req, res, declared, aborted.signal);
+    } finally {
+      release();
+    }
+  }
+
+  async function receiveAndPush(req: IncomingMessage, res: ServerResponse, declared: number, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return; // gone while it waited
     const body = Buffer.allocUnsafe(declared);
     let got = 0;
     try {
@@ -51,7 +73,7 @@ export async function openUploadChannel(bind: (signal: AbortSignal) => SyncIo, m
     }
     if (got !== declared) return reply(res, 400, { error: `the archive was cut short (${got} of ${declared} bytes); nothing was written` });
     try {
-      const r = await pushValidated(bind(aborted.signal), await validated(body), [], undefined);
+      const r = await pushValidated(bind(signal), await validated(body), [], undefined);
       reply(res, 200, r);
     } catch (err) {
       const { message, internal } = describeError(err);

@@ -4,9 +4,12 @@
 // connection is dropped: the stream cannot be trusted past it), a frame cut short or claiming more than was sent extracts nothing, a
 // forged header loses only its own frame, and the sandbox's own daemon keeps serving throughout.
 // And the editor → server side channel (workspace_sync_channel: raw archives over loopback HTTP): nothing without
-// the token, a declared length over the cap refused before reading, a body cut short or a bad entry writes nothing.
+// the token, a declared length over the cap refused before reading, a body cut short or a bad entry writes nothing;
+// connections are bounded, yet idle ones (a dropped client's keep-alive pool) and bodies held back while others are
+// unpacked do not lock an upload out.
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { PassThrough, type Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -188,6 +191,36 @@ describe('reliability: the sync upload channel (raw archives over loopback)', fu
     assert.equal(await post(url, auth, whole.subarray(0, whole.length - 2048), whole.length), 'cut');
     await sleep(500);
     assert.equal(await landed(), '');
+  });
+
+  it('connections are bounded (idle ones included), yet idle connections and uploads waiting for their turn do not lock out a new upload', async () => {
+    const { port } = new URL(url);
+    const open = (n: number) => Promise.all(Array.from({ length: n }, () => new Promise<Socket>((resolve, reject) => connect(Number(port), '127.0.0.1', function (this: Socket) { resolve(this); }).on('error', reject))));
+    // Idle keep-alive connections of a dropped pool (more than the archives held at once): a new upload still lands.
+    const idle = await open(8);
+    const r = await post(url, auth, tar('after-idle.txt'));
+    assert.equal(r !== 'cut' && r.status, 200, JSON.stringify(r));
+    // Six uploads at once, each holding its body back half way: the ones past the limit wait (body unread); then all land.
+    const slow = Array.from({ length: 6 }, (_, i) => {
+      const body = tar(`slow${i}.txt`);
+      return new Promise<number>((resolve) => {
+        const req = request(url, { method: 'POST', headers: { ...auth, 'content-length': String(body.length) } }, (res) => (res.resume(), res.on('end', () => resolve(res.statusCode!))));
+        req.on('error', () => resolve(-1));
+        req.write(body.subarray(0, 1024));
+        setTimeout(() => req.end(body.subarray(1024)), 300);
+      });
+    });
+    assert.deepEqual(await Promise.all(slow), [200, 200, 200, 200, 200, 200]);
+    const names = await landed();
+    for (const n of ['after-idle.txt', ...Array.from({ length: 6 }, (_, i) => `slow${i}.txt`)]) assert.ok(names.split(' ').includes(n), `${n} in ${names}`);
+    // Past the connection bound a new connection is closed as it arrives; the server keeps no more than that open.
+    const flood = await open(40);
+    const closed = await Promise.all(flood.map((c) => new Promise<boolean>((resolve) => (c.once('close', () => resolve(true)), setTimeout(() => resolve(c.destroyed), 1000)))));
+    assert.ok(closed.filter(Boolean).length >= 40 - 32, `${closed.filter(Boolean).length} of 40 closed`);
+    for (const c of [...idle, ...flood]) c.destroy();
+    await sleep(200);
+    const again = await post(url, auth, tar('after-flood.txt'));
+    assert.equal(again !== 'cut' && again.status, 200, JSON.stringify(again));
   });
 
   it('refuses an archive with a bad entry as a whole (400, saying what), writing nothing', async () => {
