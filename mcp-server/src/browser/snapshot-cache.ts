@@ -19,10 +19,14 @@ interface Cached {
 
 const cache = new WeakMap<Page, Cached>();
 
+/** Above this many elements a page is not walked ahead (the walk would hold the page's thread for whatever comes
+ * next) and gets no watch (its install and check walk the elements too). */
+export const AHEAD_MAX_ELEMENTS = 5000;
+
 /** A statement for the navigation's own page evaluate (before the snapshot starts): install the change watch. */
 export function watchStatement(key: string): string {
   return `try { (() => {
-    if (document.readyState !== 'complete' || document.querySelector('iframe,frame,object,embed') || document.querySelector(':not(:defined)') || document.getAnimations().length) return;
+    if (document.getElementsByTagName('*').length > ${AHEAD_MAX_ELEMENTS} || document.readyState !== 'complete' || document.querySelector('iframe,frame,object,embed') || document.querySelector(':not(:defined)') || document.getAnimations().length) return;
     for (const el of document.querySelectorAll('*')) if (el.shadowRoot) return;
     const forms = () => { let s = ''; for (const el of document.querySelectorAll('input,textarea,select')) s += String(el.value) + '\\u0000' + el.checked + el.indeterminate + el.selectedIndex + '\\u0001'; return s; };
     const popovers = () => document.querySelectorAll(':popover-open').length;

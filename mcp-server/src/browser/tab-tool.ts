@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { AbortedError } from '@suna/sandbox';
 import { defineTool, type ToolContext, type ToolDefinition } from '../tool.js';
 import type { BrowserSession } from './session.js';
-import { forgetSnapshot, newWatchKey, rememberSnapshot, watchStatement } from './snapshot-cache.js';
+import { AHEAD_MAX_ELEMENTS, forgetSnapshot, newWatchKey, rememberSnapshot, watchStatement } from './snapshot-cache.js';
 
 export const ACTION_TIMEOUT_MS = 10_000;
 /** browser_snapshot gives a huge page more time than an action's reply. */
@@ -97,9 +97,6 @@ async function summarize(page: Page, key: string): Promise<{ summary: PageSummar
   const value = await evaluateInPage(page, summaryExpression(key));
   return { summary: checkSummary(value), elements: countOf((value as { elements?: unknown } | null)?.elements) };
 }
-
-/** Above this many elements a page is not walked ahead: the walk would hold the page's thread for whatever comes next. */
-const AHEAD_MAX_ELEMENTS = 5000;
 
 /**
  * Take the snapshot that nearly always follows a navigation while the reply travels and the model decides (it also
