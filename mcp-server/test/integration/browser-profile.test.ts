@@ -46,7 +46,7 @@ describe('browser profile', function () {
     s = await startServer();
     await serveSite(s);
     await login(s);
-    await s.ok('shell_exec', { command: 'pkill -KILL -f /usr/lib/chromium/chromium; sleep 1; ls ~/.config/suna-browser/SingletonLock' });
+    await s.ok('shell_exec', { command: 'pkill -KILL -f "/usr/lib/chromium/[c]hromium"; sleep 1; ls ~/.config/suna-browser/SingletonLock' });
     assert.match(await whoami(s), /title: Who/);
   });
 
@@ -55,7 +55,8 @@ describe('browser profile', function () {
     await serveSite(s);
     await login(s);
     // Gone before the next navigation (a navigation into a browser still shutting down is aborted, not restarted).
-    await s.ok('shell_exec', { command: 'pkill -TERM -f /usr/lib/chromium/chromium; for i in $(seq 100); do pgrep -f /usr/lib/chromium/chromium >/dev/null || break; sleep 0.1; done' });
+    // '[c]hromium': the pattern must not match this command's own shell (pkill -f would kill it: no wait at all).
+    await s.ok('shell_exec', { command: 'pkill -TERM -f "/usr/lib/chromium/[c]hromium"; for i in $(seq 100); do pgrep -f "/usr/lib/chromium/[c]hromium" >/dev/null || break; sleep 0.1; done' });
     assert.match(await whoami(s), /cookie\[\] storage\[null\]/);
   });
 });

@@ -195,7 +195,7 @@ describe('browser tools (Chromium in the sandbox)', function () {
   });
 
   it('restarts Chromium after it crashes', async () => {
-    await s.ok('shell_exec', { command: 'pkill -9 -f chromium; sleep 0.5; true' });
+    await s.ok('shell_exec', { command: 'pkill -9 -f "[c]hromium"; sleep 0.5; true' });
     const r = await s.ok('browser_navigate', { url: 'http://localhost:8123/page2.html' });
     assert.match(r.text, /title: Page Two/);
   });

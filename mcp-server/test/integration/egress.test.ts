@@ -123,7 +123,7 @@ describe('egress policy', function () {
     });
 
     it('keeps the container off every Docker network and gives it the proxy settings', async () => {
-      const ps = await sh(s, 'ps -eo user:12,args | grep [s]una-egress-relay; kill -9 $(pgrep -f suna-egress-relay) 2>&1');
+      const ps = await sh(s, 'ps -eo user:12,args | grep [s]una-egress-relay; kill -9 $(pgrep -f "[s]una-egress-relay") 2>&1');
       assert.match(ps, /^nobody\s/m, 'the relay runs as nobody, not as the agent user');
       assert.match(ps, /Operation not permitted/, 'the agent user cannot kill the relay');
       const info = await new Docker().getContainer(`suna-${s.sandboxName}`).inspect();
@@ -250,7 +250,7 @@ except OSError as e: print('ERR', e)
     it('a relay that dies is restarted, and connections work again', async () => {
       await s.ok('shell_exec', { command: 'true' });
       const container = new Docker().getContainer(`suna-${s.sandboxName}`);
-      const exec = await container.exec({ Cmd: ['sh', '-c', 'kill -9 $(pgrep -f suna-egress-relay)'], User: '0:0' });
+      const exec = await container.exec({ Cmd: ['sh', '-c', 'kill -9 $(pgrep -f "[s]una-egress-relay")'], User: '0:0' });
       await exec.start({});
       const out = await sh(s, `for i in $(seq 1 40); do curl -sS -m 5 http://${a.address}:8080/ 2>/dev/null | grep -q hello && { echo back after $i; break; }; sleep 0.25; done`);
       assert.match(out, /back after \d+/, out);

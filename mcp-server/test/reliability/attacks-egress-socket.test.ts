@@ -83,7 +83,7 @@ req = b'{"host":"${a.address}","port":8080}\\n'
 for hello in [b"", b"egress " + b"0" * 48 + b"\\n", b"egress\\n", b"tunnel " + b"a" * 48 + b"\\n", b"GET / HTTP/1.1\\r\\n\\r\\n"]:
     print(repr(attempt(hello + req + b"GET / HTTP/1.0\\r\\n\\r\\n")))
 `;
-    const out = await sh(s, `python3 -c '${probe.replace(/'/g, `'\\''`)}'; tr '\\0' ' ' < /proc/$(pgrep -f suna-egress-relay | head -1)/cmdline; echo; cat /proc/$(pgrep -f suna-egress-relay | head -1)/environ 2>&1 | head -c 200`);
+    const out = await sh(s, `python3 -c '${probe.replace(/'/g, `'\\''`)}'; tr '\\0' ' ' < /proc/$(pgrep -f '[s]una-egress-relay' | head -1)/cmdline; echo; cat /proc/$(pgrep -f '[s]una-egress-relay' | head -1)/environ 2>&1 | head -c 200`);
     assert.deepEqual(out.split('\n').slice(0, 5), ["b''", "b''", "b''", "b''", "b''"], out);
     assert.doesNotMatch(out, /[0-9a-f]{48}/, 'no token in what the agent can read');
     assert.match(out, /environ: Permission denied/);
