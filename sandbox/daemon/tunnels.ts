@@ -23,10 +23,12 @@ const SOCKET_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,100}$/;
 const HOST_TOKEN = /^[0-9a-f]{16,128}$/;
 /** How long the host's socket may take to accept before the tunnel goes over the stream instead. */
 const HOST_CONNECT_MS = 3000;
+/** How long a closed tunnel's sandbox side may take to read what the host sent before it is cut off. */
+const LINGER_MS = 30_000;
 
 export class Tunnels {
   private readonly byId = new Map<string, OpenTunnel>();
-  /** Tunnels piped to the host's socket: both ends, for tunnelClose and a hung-up host connection. */
+  /** Tunnels piped to the host's socket: both ends (their connections carry their close; the id stays taken until both went). */
   private readonly raw = new Map<string, { sock: net.Socket; host: net.Socket }>();
 
   constructor(
@@ -49,10 +51,10 @@ export class Tunnels {
     // Raw both ways: pipe() pauses a side whose destination is full (the kernel pushes back to the writer).
     sock.pipe(host);
     host.pipe(sock);
-    // An error drops both; a side that closed lets the other flush what it holds and end (pipe() ends it too).
-    const drop = () => (sock.destroy(), host.destroy());
+    // A side that closed (or failed: it is destroyed, and then closes) lets the other flush what it already took and
+    // end (pipe() ends it on a clean end too). Destroying both would drop those bytes mid-way.
     for (const [s, other] of [[sock, host], [host, sock]] as const) {
-      s.on('error', drop);
+      s.on('error', () => s.destroy());
       s.once('close', () => {
         other.end();
         // Said on the stream too, so the connection that opened it forgets it (connections.ts).
@@ -108,12 +110,23 @@ export class Tunnels {
     return { ok: true };
   }
 
+  /**
+   * The host's client went: what it sent (written here before this close, frames keep their order) still reaches the
+   * sandbox side, then a FIN; what the sandbox sends from now is read and dropped (unread bytes would make the kernel
+   * answer with a reset that throws away what is still queued), and LINGER_MS bounds a side that never reads.
+   * A raw tunnel is not closed here: its end travels on its own connection, after its last bytes.
+   */
   close(a: DaemonOps['tunnelClose'][0]): { ok: true } {
-    this.byId.get(a.tunnelId)?.sock.destroy();
+    const t = this.byId.get(a.tunnelId);
+    if (!t) return { ok: true };
     this.byId.delete(a.tunnelId);
-    const r = this.raw.get(a.tunnelId);
-    r?.sock.destroy();
-    r?.host.destroy();
+    const { sock } = t;
+    sock.removeAllListeners('data');
+    sock.resume();
+    sock.end();
+    const linger = setTimeout(() => sock.destroy(), LINGER_MS);
+    linger.unref();
+    sock.once('close', () => clearTimeout(linger));
     return { ok: true };
   }
 }

@@ -97,10 +97,11 @@ export function expectRawTunnel(socket: TunnelHostSocket | null | undefined): Ex
  * destination is full), so a flood or a reader that stalls holds at most the sockets' buffers on this side.
  */
 export function joinRaw(client: Socket, daemon: Socket, first: Buffer | null): void {
-  const drop = () => (client.destroy(), daemon.destroy());
-  client.on('error', drop);
-  daemon.on('error', drop);
-  // A side that closed lets the other flush what it holds, then end (pipe() ends it on a clean end too).
+  if (client.destroyed) return void daemon.destroy(); // the client went while the daemon connected
+  // A side that closed (or failed: it is destroyed, and then closes) lets the other flush what it already took, then
+  // end (pipe() ends it on a clean end too). Destroying both would drop those bytes mid-way.
+  client.on('error', () => client.destroy());
+  daemon.on('error', () => daemon.destroy());
   client.once('close', () => daemon.end());
   daemon.once('close', () => client.end());
   if (first?.length) daemon.write(first);

@@ -107,10 +107,12 @@ async function relay(sandbox: Sandbox, socket: Socket, sandboxPort: number, requ
     daemon.on('event', onEvent);
     daemon.once('closed', onDaemonClosed);
     // Every listener goes with its connection (a browser opens many over a session).
+    let joinedRaw = false;
     const cleanup = () => {
       daemon!.off('event', onEvent);
       daemon!.off('closed', onDaemonClosed);
-      daemon!.notify('tunnelClose', { tunnelId });
+      // A raw tunnel's end travels on its own connection, after its last bytes; a close on the stream would overtake them.
+      if (!joinedRaw) daemon!.notify('tunnelClose', { tunnelId });
     };
     socket.once('close', cleanup);
     // Where the engine is local the daemon connects out to our host socket for this tunnel (raw-tunnel.ts).
@@ -118,7 +120,9 @@ async function relay(sandbox: Sandbox, socket: Socket, sandboxPort: number, requ
     const opened = await daemon.request('tunnelOpen', { tunnelId, port: sandboxPort, ...(raw && { hostSocket: raw.hostSocket }) }, { timeoutMs: 10_000 });
     if (opened.raw && raw) {
       daemon.off('event', onEvent); // nothing of this tunnel comes on the stream
-      return joinRaw(socket, await raw.arrival(), first);
+      const conn = await raw.arrival();
+      joinedRaw = true;
+      return joinRaw(socket, conn, first);
     }
     raw?.cancel(); // the daemon could not reach the socket: frames on the stream, as below
   } catch {

@@ -151,4 +151,35 @@ open("/tmp/got.tmp", "w").write(f"{n} {h.hexdigest()}"); os.rename("/tmp/got.tmp
     client.destroy();
     await s.ok('port_close', { port: 8412 });
   });
+
+  it('a host client that sends everything and hangs up while the sandbox server still reads slowly: every byte arrives', async () => {
+    // The client's close must not overtake its last bytes: with a slow reader they sit in the buffers on the way (the
+    // daemon's, the host socket's) when the client has gone. The server reads 64 KiB every 10 ms, then reports.
+    const server = `import hashlib, os, socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", 8413)); s.listen(4)
+while True:
+    c, _ = s.accept()
+    if c.recv(1, socket.MSG_PEEK): break
+    c.close()
+h = hashlib.sha256(); n = 0
+while True:
+    d = c.recv(1 << 16)
+    if not d: break
+    h.update(d); n += len(d); time.sleep(0.01)
+open("/tmp/got2.tmp", "w").write(f"{n} {h.hexdigest()}"); os.rename("/tmp/got2.tmp", "/tmp/got2")`;
+    await sh('rm -f /tmp/got2');
+    await s.ok('file_write', { path: 'sink2.py', content: server });
+    await s.ok('shell_start', { command: 'exec python3 sink2.py' });
+    await waitFor('the sink server', async () => (await s.call('shell_exec', { command: 'exec 3<>/dev/tcp/127.0.0.1/8413' })).structured?.exit_code === 0, 30_000, 200);
+    const port = await expose(8413);
+    const payload = Buffer.concat(Array.from({ length: 256 }, () => PATTERN)); // 16 MiB: a few seconds at the server's pace
+    const client: Socket = connect({ host: '127.0.0.1', port });
+    client.on('error', () => {});
+    client.end(payload);
+    await waitFor('the sink to report', async () => (await sh('cat /tmp/got2 2>/dev/null || true')) !== '', 120_000, 250);
+    const expected = createHash('sha256').update(payload).digest('hex');
+    assert.equal(await sh('cat /tmp/got2'), `${payload.length} ${expected}`, 'every byte arrives, in order');
+    client.destroy();
+    await s.ok('port_close', { port: 8413 });
+  });
 });

@@ -208,6 +208,46 @@ describe('daemon operations (outside a container)', () => {
       }
     });
 
+    it('a tunnelClose lets what the host sent reach a reader that reads only later, then ends it (nothing cut off)', async () => {
+      let reader: net.Socket | null = null;
+      let got = 0;
+      let ended!: Promise<void>;
+      const server = net.createServer((s) => {
+        reader = s.pause(); // reads nothing until the host closed the tunnel
+        s.on('data', (d: Buffer) => void (got += d.length));
+        ended = new Promise<void>((resolve) => s.once('end', () => resolve()));
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      let acked = 0;
+      const tunnels = new Tunnels((ev) => void (ev.ev === 'tunnelAck' && (acked += ev.bytes)));
+      try {
+        await tunnels.open({ tunnelId: 't1', port: (server.address() as net.AddressInfo).port });
+        // Write like a host under credit: up to the window past what was acknowledged, until the kernel's buffers are
+        // full and the rest waits in the daemon (no ack for 200 ms).
+        const chunk = Buffer.alloc(TUNNEL_MAX_CHUNK_BYTES, 0x62);
+        let sent = 0;
+        for (let quiet = 0; quiet < 4 && sent < 256 * 1024 * 1024; ) {
+          if (sent - acked + chunk.length <= TUNNEL_WINDOW_BYTES) {
+            tunnels.write({ tunnelId: 't1' }, chunk);
+            sent += chunk.length;
+            quiet = 0;
+          } else {
+            const before = acked;
+            await new Promise((r) => setTimeout(r, 50));
+            quiet = acked === before ? quiet + 1 : 0;
+          }
+        }
+        assert.ok(sent > acked, 'some bytes wait in the daemon when the host closes');
+        tunnels.close({ tunnelId: 't1' });
+        reader!.resume();
+        await ended;
+        assert.equal(got, sent, 'every byte the host sent arrived before the end');
+      } finally {
+        reader?.destroy();
+        await new Promise<void>((r) => server.close(() => r()));
+      }
+    });
+
     it('a host that writes past its window loses the tunnel; junk acks change nothing', async () => {
       const held: net.Socket[] = [];
       const server = net.createServer((s) => void held.push(s.pause())); // never reads: what it holds is never acknowledged

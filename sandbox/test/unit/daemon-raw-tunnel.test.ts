@@ -49,9 +49,14 @@ describe('daemon raw tunnels (over the host socket)', () => {
       for (let i = 0; i < 100 && !Buffer.concat(received).toString().includes('echo:hi'); i++) await new Promise((r) => setTimeout(r, 10));
       assert.equal(Buffer.concat(received).toString(), `tunnel ${TOKEN}\necho:hi`);
       assert.deepEqual(events, [], 'no bytes of a raw tunnel travel on the daemon stream');
-      // tunnelClose ends both sides; the end is said on the stream (the connection that opened it forgets it).
-      const ended = new Promise<void>((r) => hostSide!.once('close', () => r()));
+      // A tunnelClose on the stream leaves it alone (it could overtake the connection's last bytes); the host hanging
+      // up its connection ends both sides, and the end is said on the stream (the connection that opened it forgets it).
       tunnels.close({ tunnelId: 't1' });
+      hostSide!.write('again');
+      for (let i = 0; i < 100 && !Buffer.concat(received).toString().includes('echo:again'); i++) await new Promise((r) => setTimeout(r, 10));
+      assert.ok(Buffer.concat(received).toString().endsWith('echo:again'), 'the raw tunnel still carries bytes after a tunnelClose');
+      const ended = new Promise<void>((r) => hostSide!.once('close', () => r()));
+      hostSide!.end();
       await ended;
       for (let i = 0; i < 100 && !events.length; i++) await new Promise((r) => setTimeout(r, 10));
       assert.deepEqual(events, [{ ev: 'tunnelClosed', tunnelId: 't1' }]);
