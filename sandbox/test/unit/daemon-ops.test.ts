@@ -209,7 +209,7 @@ describe('daemon operations (outside a container)', () => {
     });
 
     it('a tunnelClose lets what the host sent reach a reader that reads only later, then ends it (nothing cut off)', async () => {
-      let reader: net.Socket | null = null;
+      let reader = null as net.Socket | null;
       let got = 0;
       let ended!: Promise<void>;
       const server = net.createServer((s) => {
