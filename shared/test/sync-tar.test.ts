@@ -1,7 +1,7 @@
 // The sync's tar writer and reader: what one writes the other reads back (long names through pax headers,
 // symlinks, modes), and a damaged or hostile buffer is refused with a reason instead of being read past.
 import assert from 'node:assert/strict';
-import { packTar, parseTar, TarFormatError, TarWriter } from '../src/sync/tar.ts';
+import { packTar, parseTar, TAR_END_BYTES, TarFormatError, TarWriter, tarEntryBytes } from '../src/sync/tar.ts';
 
 const limits = { maxEntries: 100 };
 const refused = (buf: Buffer, why: RegExp, l = limits) => assert.throws(() => parseTar(buf, l), (e: unknown) => e instanceof TarFormatError && why.test(e.message));
@@ -30,6 +30,18 @@ describe('sync tar', () => {
         ['far-link', '2', 0o777, '', `../${'t/'.repeat(60)}x`],
       ],
     );
+  });
+
+  it('tarEntryBytes counts exactly what the writer produces (sizes around a block, long and multi-byte names and targets)', () => {
+    const names = ['a', 'x'.repeat(100), 'x'.repeat(101), `${'é'.repeat(50)}`, `${'é'.repeat(51)}`, `${'dir/'.repeat(30)}f`, `${'€'.repeat(300)}`];
+    for (const path of names)
+      for (const size of [0, 1, 511, 512, 513, 4096]) {
+        const data = Buffer.alloc(size, 0x61);
+        assert.equal(packTar([{ path, data }]).length, tarEntryBytes(path, size) + TAR_END_BYTES, `${path.length} chars, ${size} bytes`);
+      }
+    for (const path of names)
+      for (const target of ['a.txt', 't/'.repeat(50), 't/'.repeat(51), 'é'.repeat(60)])
+        assert.equal(packTar([{ path, target }]).length, tarEntryBytes(path, 0, target) + TAR_END_BYTES, `${path.length} -> ${target.length}`);
   });
 
   it('reads an empty buffer and an archive without end blocks', () => {

@@ -12,7 +12,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { symlinkTargetProblem } from '@suna/shared/boundary/sandbox-path';
-import { TarWriter } from '@suna/shared/sync/tar';
+import { TAR_END_BYTES, TarWriter, tarEntryBytes } from '@suna/shared/sync/tar';
 import type { SyncIssue } from '../common/protocol.js';
 import { mb, reconcile, type LocalEntry, type SyncCaps } from '../common/sync-planner.js';
 import { MAX_FILES_PER_PUSH, PUSH_BATCH_BYTES, type PushFile, type SandboxSyncApi } from './sandbox-sync-api.js';
@@ -33,13 +33,8 @@ export interface InitialPushContext {
   record(path: string, sha: string, data: Uint8Array): void;
 }
 
-const padded = (n: number) => Math.ceil(n / HEADER_BYTES) * HEADER_BYTES;
-
-/** What an entry takes in the archive: header, data padded to a block, and a pax header for a long name or target. */
-function archiveBytes(path: string, size: number, target = ''): number {
-  const long = path.length > 100 || target.length > 100 || Buffer.byteLength(path) > 100 || Buffer.byteLength(target) > 100;
-  return HEADER_BYTES + padded(size) + (long ? HEADER_BYTES + padded(Buffer.byteLength(path) + Buffer.byteLength(target) + 64) : 0);
-}
+/** What a scanned entry will take in the archive (tar.ts counts it exactly). */
+const scannedBytes = (path: string, meta: ScannedFile) => (meta.type === 'symlink' ? tarEntryBytes(path, 0, meta.target ?? '') : tarEntryBytes(path, meta.size));
 
 /** An open regular file, sized as opened; null when it is gone or no longer a plain file. */
 function openRegular(path: string): { fd: number; size: number; mode: number } | null {
@@ -106,10 +101,10 @@ export async function streamInitialPush(o: InitialPushContext, files: Map<string
   };
 
   // Sized from the scan for the files still to come (a file that grew since only makes the writer grow).
-  let remainingBytes = toPush.reduce((n, p) => n + archiveBytes(p, files.get(p)!.size, files.get(p)!.target), 0);
+  let remainingBytes = toPush.reduce((n, p) => n + scannedBytes(p, files.get(p)!), 0);
   let batchLimit = FIRST_BATCH_BYTES;
   /** A writer for the next batch, which starts with an entry of `first` bytes (already out of remainingBytes). */
-  const newWriter = (first: number) => new TarWriter(Math.max(Math.min(remainingBytes + first, batchLimit), first) + 2 * HEADER_BYTES);
+  const newWriter = (first: number) => new TarWriter(Math.max(Math.min(remainingBytes + first, batchLimit), first) + TAR_END_BYTES);
   let writer = newWriter(0);
   let batch: PushFile[] = [];
   let sliceBytes = 0;
@@ -131,10 +126,10 @@ export async function streamInitialPush(o: InitialPushContext, files: Map<string
   for (const path of toPush) {
     if (failure) break;
     const meta = files.get(path)!;
-    remainingBytes -= archiveBytes(path, meta.size, meta.target);
+    remainingBytes -= scannedBytes(path, meta);
     if (meta.type === 'symlink') {
       const target = meta.target ?? '';
-      await makeRoom(archiveBytes(path, 0, target));
+      await makeRoom(tarEntryBytes(path, 0, target));
       writer.addSymlink(path, target);
       added({ path, data: Buffer.from(target), symlink: true });
     } else {
@@ -145,7 +140,7 @@ export async function streamInitialPush(o: InitialPushContext, files: Map<string
           issues.push({ path, reason: `larger than ${mb(o.caps.maxFileBytes)}` });
           continue;
         }
-        await makeRoom(archiveBytes(path, file.size));
+        await makeRoom(tarEntryBytes(path, file.size));
         const data = writer.addFile(path, file.mode, file.size, (target) => readFully(file.fd, target));
         added({ path, data, mode: file.mode });
       } catch {

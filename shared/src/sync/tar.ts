@@ -127,13 +127,25 @@ export class TarWriter {
   }
 }
 
-/** The bytes `packTar` will produce for `entries` (so a writer can be sized once). */
-const entryBytes = (e: TarInput) => 3 * BLOCK + (e.target === undefined ? (e.data?.length ?? 0) + BLOCK : 0) + Buffer.byteLength(e.path) + Buffer.byteLength(e.target ?? '') + 64;
+/**
+ * The bytes one entry takes in a TarWriter's archive, exactly: a pax header for a long name or target, the entry's
+ * header, its data padded to a block (a symlink: `size` 0 and its `target`). Callers size writers and batches by it.
+ */
+export function tarEntryBytes(path: string, size: number, target = ''): number {
+  const long = Buffer.byteLength(path) > 100 || Buffer.byteLength(target) > 100;
+  const pax = long ? Buffer.byteLength(paxRecord('path', path) + (target ? paxRecord('linkpath', target) : '')) : 0;
+  return (long ? BLOCK + pax + padding(pax) : 0) + BLOCK + size + padding(size);
+}
+
+/** The end of every archive: two zero blocks. */
+export const TAR_END_BYTES = 2 * BLOCK;
+
+const entryBytes = (e: TarInput) => (e.target === undefined ? tarEntryBytes(e.path, e.data?.length ?? 0) : tarEntryBytes(e.path, 0, e.target));
 
 /** One archive of files and symlinks, in order; folders are implied by the names. */
 export function packTar(entries: Iterable<TarInput>): Buffer {
   const list = [...entries];
-  const w = new TarWriter(list.reduce((n, e) => n + entryBytes(e), 2 * BLOCK));
+  const w = new TarWriter(list.reduce((n, e) => n + entryBytes(e), TAR_END_BYTES)); // sized once: no regrowth
   for (const e of list) {
     if (e.target !== undefined) w.addSymlink(e.path, e.target, e.mode ?? 0o777);
     else {
