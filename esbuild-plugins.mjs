@@ -76,14 +76,15 @@ export const zodEnglishOnly = {
 // as they are (→, —, ≤ in ours and zod's). This spells such comment lines in ASCII (a line of code is never
 // touched; one left non-ASCII is reported).
 const ASCII_SPELLING = { '→': '->', '←': '<-', '—': '--', '–': '-', '…': '...', '≤': '<=', '≥': '>=', '×': 'x', '‘': "'", '’': "'", '“': '"', '”': '"' };
-export function asciiComments(files) {
+/** `files` spelled in ASCII where it is a comment; a non-ASCII code line is reported where `onStartPath(file)` says it matters. */
+export function asciiComments(files, onStartPath = () => true) {
   const left = [];
   for (const file of files) {
     const text = readFileSync(file, 'utf8');
     if (!/[^\x00-\x7f]/.test(text)) continue;
     const lines = text.split('\n').map((line) => {
       if (!/[^\x00-\x7f]/.test(line)) return line;
-      if (!/^\s*(\/\/|\/\*|\*)/.test(line)) return left.push(`${file}: ${line.trim().slice(0, 80)}`), line;
+      if (!/^\s*(\/\/|\/\*|\*)/.test(line)) return onStartPath(file) && left.push(`${file}: ${line.trim().slice(0, 80)}`), line;
       return line.replace(/[^\x00-\x7f]/gu, (c) => ASCII_SPELLING[c] ?? '?');
     });
     writeFileSync(file, lines.join('\n'));

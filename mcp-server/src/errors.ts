@@ -1,5 +1,8 @@
 // The errors a tool result can carry, and the one mapper from sandbox failures to messages the model can act
 // on. A leaf module: domain code (web/, exchange/, sheets/) throws these without importing the tool layer.
+import { homedir } from 'node:os';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { AbortedError, DaemonGoneError, DaemonRequestError, DockerUnavailableError, ImageBuildError, PathPolicyError } from '@suna/sandbox';
 
 /** A failure the model can act on; the message says what to do. */
@@ -38,7 +41,18 @@ export function describeError(err: unknown): { message: string; internal: boolea
   if (mapped instanceof AbortedError) return { message: 'cancelled', internal: false };
   const msg = mapped instanceof Error ? mapped.message : String(mapped);
   if (/ENOSPC|no space left/i.test(msg)) return { message: `out of disk space: ${HINTS.ENOSPC}`, internal: false };
-  return { message: `internal error: ${msg.split('\n')[0]}`, internal: true };
+  return { message: `internal error: ${withoutHostPaths(msg.split('\n')[0]!)}`, internal: true };
+}
+
+/**
+ * An unexpected error's text with the host's own directories (this server's files, the home directory, the working
+ * directory) cut to "...": a module or file error names them, and the model has no business learning the host's
+ * layout. The whole error goes to the host's log.
+ */
+export function withoutHostPaths(text: string): string {
+  const roots = [dirname(fileURLToPath(import.meta.url)), homedir(), process.cwd()].filter((r) => r.length > 1).sort((a, b) => b.length - a.length);
+  for (const r of roots) text = text.replace(new RegExp(`${r.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w.-])`, 'g'), '...');
+  return text;
 }
 
 /** A catch handler that words one daemon refusal for this tool (`.catch(reword('EEXIST', '… pass overwrite'))`). */

@@ -2,6 +2,9 @@
 // signal and the default timeout declared beside the daemon ops, bytes are decoded in one place, and daemon
 // refusals reach the model through the one error mapper.
 import assert from 'node:assert/strict';
+import { homedir } from 'node:os';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { AbortedError, CheckpointError, DAEMON_GRACE_MS, DAEMON_OP_TIMEOUT_MS, DaemonGoneError, DaemonRequestError, type RequestOptions, type Sandbox } from '@suna/sandbox';
 import { describeError, reword, SandboxFileError, ToolError } from '../../src/errors.ts';
 import { bindSandbox } from '../../src/sandbox-facade.ts';
@@ -158,6 +161,14 @@ describe('sandbox facade', () => {
       (e: unknown) => e instanceof ToolError && !(e instanceof SandboxFileError) && e.message === 'a.xlsx already exists; pass overwrite',
     );
     await assert.rejects(fs.read('/workspace/notes.txt', { maxBytes: 1 }).catch(reword('EEXIST', 'not this one')), /no such file: notes\.txt/);
+  });
+
+  it("describeError: an unexpected error's text loses the host's directories (server files, home, working directory)", () => {
+    const here = dirname(fileURLToPath(new URL('../../src/errors.ts', import.meta.url)));
+    const err = new Error(`Cannot find module '${here}/sheets-worker.js' (from ${homedir()}/.cache/x and ${process.cwd()}/y); ${homedir()}fs stays`);
+    const { message, internal } = describeError(err);
+    assert.equal(internal, true);
+    assert.equal(message, `internal error: Cannot find module '.../sheets-worker.js' (from .../.cache/x and .../y); ${homedir()}fs stays`);
   });
 
   it('describeError words a raw daemon refusal the same way as the facade does (one mapper for both paths)', () => {
