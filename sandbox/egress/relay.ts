@@ -228,4 +228,7 @@ server.on('error', (err) => {
   process.stderr.write(`egress relay: cannot listen on 127.0.0.1:${EGRESS_PROXY_PORT}: ${err.message}\n`);
   process.exit(3);
 });
-server.listen(EGRESS_PROXY_PORT, '127.0.0.1', () => send(encodeFrame(FrameType.opened, 0, jsonPayload({ address: `127.0.0.1:${EGRESS_PROXY_PORT}` }))));
+// reusePort: where several server replicas share the sandbox each starts its relay, and every relay listens (the
+// kernel spreads connections over them), so egress goes on through the others when one replica goes. Linux admits
+// only sockets of the same user to the group: the agent (uid 1000) cannot join it to take a share of the traffic.
+server.listen({ port: EGRESS_PROXY_PORT, host: '127.0.0.1', reusePort: true }, () => send(encodeFrame(FrameType.opened, 0, jsonPayload({ address: `127.0.0.1:${EGRESS_PROXY_PORT}` }))));

@@ -132,6 +132,19 @@ describe('egress policy', function () {
       assert.ok(info.Config.Env.includes('NO_PROXY=localhost,127.0.0.1,::1'));
     });
 
+    it("the agent cannot join the relay's port to take a share of the sandbox's outbound connections", async () => {
+      // The relay listens with SO_REUSEPORT (every replica's relay serves the sandbox); the kernel admits only
+      // sockets of the relay's own user to that group.
+      const py = `python3 -c "
+import socket
+for reuse in (True, False):
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1) if reuse else None
+    try: s.bind(('127.0.0.1', 3128)); s.listen(1); print('bound', reuse)
+    except OSError as e: print('refused', reuse, e.errno)
+"`;
+      assert.equal(await sh(s, py), 'refused True 98\nrefused False 98\n');
+    });
+
     it('a listener on the bridge gateway is unreachable by curl, Python and a raw socket', async () => {
       const url = `http://${gateway}:${port}/`;
       const curl = await sh(s, `curl -sS -m 10 -o /dev/null -w '%{http_code}' ${url}; echo " exit=$?"`);

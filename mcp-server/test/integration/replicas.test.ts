@@ -222,14 +222,16 @@ describe('replicas sharing runs through Redis', function () {
   describe('one daemon per sandbox, reached from every replica (real Docker)', function () {
     const shared = testSandboxName('replicas-daemon');
     const dockerReplica = () => replica({ DOCKER_HOST: process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock', SUNA_SANDBOX_NAME: shared, SUNA_EPHEMERAL: 'false', SUNA_ON_EXIT: 'keep' });
-    const daemonPids = async () => {
-      const exec = await new Docker().getContainer(`suna-${shared}`).exec({ Cmd: ['pgrep', '-x', 'suna-daemon'], User: '0:0', AttachStdout: true, AttachStderr: true });
+    const pidsOf = async (Cmd: string[]) => {
+      const exec = await new Docker().getContainer(`suna-${shared}`).exec({ Cmd, User: '0:0', AttachStdout: true, AttachStderr: true });
       const stream = await exec.start({});
       const out: Buffer[] = [];
       stream.on('data', (d: Buffer) => out.push(d));
       await new Promise((r) => stream.on('end', r));
       return Buffer.concat(out).toString('latin1').match(/\d+/g) ?? [];
     };
+    const daemonPids = () => pidsOf(['pgrep', '-x', 'suna-daemon']);
+    const relayPids = () => pidsOf(['pgrep', '-f', '[s]una-egress-relay']);
     after(async () => {
       await removeSandbox(shared);
     });
@@ -255,6 +257,26 @@ describe('replicas sharing runs through Redis', function () {
       assert.match(ea.text, /from-a/);
       assert.doesNotMatch(ea.text, /from-b/);
       assert.match(eb.text, /from-b/);
+    });
+
+    it('egress goes through every replica: each starts its relay, and when A goes the sandbox still gets out through B', async () => {
+      const a = await dockerReplica();
+      const b = await dockerReplica();
+      await call(a.client, 'shell_exec', { command: 'true' });
+      const second = await call(b.client, 'shell_exec', { command: 'true' });
+      assert.doesNotMatch(second.text, /Outbound network access is unavailable/, 'the second relay listens too');
+      for (let i = 0; i < 50 && (await relayPids()).length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal((await relayPids()).length, 2, 'one relay per replica');
+      // A documentation address: the broker refuses it by policy without connecting anywhere. Its answer proves the
+      // way out (a relay, the host link and a broker) works; several tries reach both relays.
+      const probe = "for i in 1 2 3 4 5 6; do curl -sS -m 10 -w ' %{http_code}\\n' http://192.0.2.1/ 2>&1; done";
+      const both = await call(a.client, 'shell_exec', { command: probe });
+      assert.equal((both.text.match(/documentation address\)\s+403$/gm) ?? []).length, 6, both.text);
+      await a.server.stop();
+      for (let i = 0; i < 100 && (await relayPids()).length > 1; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal((await relayPids()).length, 1, "A's relay went with A");
+      const after = await call(b.client, 'shell_exec', { command: probe });
+      assert.equal((after.text.match(/documentation address\)\s+403$/gm) ?? []).length, 6, after.text);
     });
 
     it("the sandbox user cannot reach the daemon's socket, its lock or its program", async () => {
