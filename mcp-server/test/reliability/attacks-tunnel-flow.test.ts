@@ -30,6 +30,27 @@ const floodHash = () => {
 };
 const PATTERN_PY = 'bytes(((i * 7 + (i >> 8)) % 256) for i in range(65536))';
 
+/**
+ * A sandbox server on `port` that takes the first connection that sends something (probes send nothing: peeked,
+ * not read), waits for the file `waitFor` if given, then reads to the end (pausing `pauseS` after each 64 KiB read
+ * if given) and writes "count sha256" to `report`.
+ */
+function sinkServer(port: number, report: string, o: { waitFor?: string; pauseS?: number }): string {
+  return `import hashlib, os, socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", ${port})); s.listen(4)
+while True:
+    c, _ = s.accept()
+    if c.recv(1, socket.MSG_PEEK): break
+    c.close()
+while ${o.waitFor ? `not os.path.exists("${o.waitFor}")` : 'False'}: time.sleep(0.1)
+h = hashlib.sha256(); n = 0
+while True:
+    d = c.recv(${o.pauseS ? '1 << 16' : '1 << 20'})
+    if not d: break
+    h.update(d); n += len(d)${o.pauseS ? `; time.sleep(${o.pauseS})` : ''}
+open("${report}.tmp", "w").write(f"{n} {h.hexdigest()}"); os.rename("${report}.tmp", "${report}")`;
+}
+
 /** Polls `read` until it stops changing (the writer is stuck), bounded. */
 async function settled(read: () => Promise<number>): Promise<number> {
   let last = -1;
@@ -100,21 +121,8 @@ c.close()`;
   });
 
   it('a host client flooding a sandbox server that never reads is held back; the bytes then arrive intact', async () => {
-    // Takes the first connection that sends something (probes send nothing: peeked, not read), reads nothing until
-    // /tmp/drain exists, then reads everything and reports the count and hash.
-    const server = `import hashlib, os, socket, time
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", 8412)); s.listen(4)
-while True:
-    c, _ = s.accept()
-    if c.recv(1, socket.MSG_PEEK): break
-    c.close()
-while not os.path.exists("/tmp/drain"): time.sleep(0.1)
-h = hashlib.sha256(); n = 0
-while True:
-    d = c.recv(1 << 20)
-    if not d: break
-    h.update(d); n += len(d)
-open("/tmp/got.tmp", "w").write(f"{n} {h.hexdigest()}"); os.rename("/tmp/got.tmp", "/tmp/got")`;
+    // Reads nothing until /tmp/drain exists, then everything.
+    const server = sinkServer(8412, '/tmp/got', { waitFor: '/tmp/drain' });
     await sh('rm -f /tmp/drain /tmp/got');
     await s.ok('file_write', { path: 'sink.py', content: server });
     await s.ok('shell_start', { command: 'exec python3 sink.py' });
@@ -154,19 +162,8 @@ open("/tmp/got.tmp", "w").write(f"{n} {h.hexdigest()}"); os.rename("/tmp/got.tmp
 
   it('a host client that sends everything and hangs up while the sandbox server still reads slowly: every byte arrives', async () => {
     // The client's close must not overtake its last bytes: with a slow reader they sit in the buffers on the way (the
-    // daemon's, the host socket's) when the client has gone. The server reads 64 KiB every 10 ms, then reports.
-    const server = `import hashlib, os, socket, time
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", 8413)); s.listen(4)
-while True:
-    c, _ = s.accept()
-    if c.recv(1, socket.MSG_PEEK): break
-    c.close()
-h = hashlib.sha256(); n = 0
-while True:
-    d = c.recv(1 << 16)
-    if not d: break
-    h.update(d); n += len(d); time.sleep(0.01)
-open("/tmp/got2.tmp", "w").write(f"{n} {h.hexdigest()}"); os.rename("/tmp/got2.tmp", "/tmp/got2")`;
+    // daemon's, the host socket's) when the client has gone. The server reads 64 KiB every 10 ms.
+    const server = sinkServer(8413, '/tmp/got2', { pauseS: 0.01 });
     await sh('rm -f /tmp/got2');
     await s.ok('file_write', { path: 'sink2.py', content: server });
     await s.ok('shell_start', { command: 'exec python3 sink2.py' });
