@@ -43,6 +43,8 @@ interface LiveRun {
   pendingText: string;
   persistTimer?: NodeJS.Timeout;
   done: Promise<void>;
+  /** The record saved and indexed: no reply names the run before (a follower on another replica must find it). */
+  saved: Promise<unknown>;
   detachHub?: () => void;
 }
 
@@ -106,10 +108,11 @@ export class AgentRunManager {
       events: [],
       eventsTotal: 0,
     };
-    const live: LiveRun = { record, controller: new AbortController(), waiters: new Set(), pendingText: '', done: Promise.resolve() };
-    this.live.set(id, live);
-    // Saved and indexed before the first event, so a follower on another replica finds it at once.
+    // Saved and indexed before the first event and before any reply names it (wait()), so a follower on another
+    // replica finds it at once.
     const saved = this.track(this.store.save(record).then(() => this.store.addToIndex(this.scope, id, MAX_INDEX)));
+    const live: LiveRun = { record, controller: new AbortController(), waiters: new Set(), pendingText: '', done: Promise.resolve(), saved: saved.catch(() => {}) };
+    this.live.set(id, live);
     // The run's span is the parent of its model-call and tool-call spans (async context carries it).
     live.done = withSpan('agent run', { 'suna.run_id': id, 'gen_ai.request.model': provider.id }, async (span) => {
       try {
@@ -277,6 +280,7 @@ export class AgentRunManager {
    */
   async wait(id: string, cursor: number, waitMs: number, signal: AbortSignal, onEvent?: (r: RunRecord) => void, untilEnd = false): Promise<RunRecord | undefined> {
     const deadline = Date.now() + waitMs;
+    await this.live.get(id)?.saved; // a run started here is in the shared store before its id leaves in a reply
     for (;;) {
       const live = this.live.get(id);
       if (!live) return this.follow(id, cursor, deadline, signal, onEvent, untilEnd);
