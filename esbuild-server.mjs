@@ -4,7 +4,7 @@
 // them). They differ only in what stays outside: the package's npm dependencies are installed with it; the
 // extension inlines them (its .vsix has no node_modules but playwright-core's).
 import * as esbuild from 'esbuild';
-import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { asciiComments, builtinsThroughRequire, lazySdkAjv, zodEnglishOnly } from './esbuild-plugins.mjs';
@@ -28,7 +28,6 @@ export async function sandboxAssets(writeTo) {
   const files = { daemon: 'daemon.cjs', egressRelay: 'egress-relay.cjs', checkpointStore: 'checkpoint-store.cjs' };
   const programs = Object.fromEntries(await Promise.all(Object.entries(names).map(async ([k, entry]) => [k, await sandboxProgram(entry, files[k])])));
   if (writeTo) {
-    const { writeFileSync } = await import('node:fs');
     mkdirSync(root(writeTo), { recursive: true });
     for (const [k, text] of Object.entries(programs)) writeFileSync(root(`${writeTo}/${files[k]}`), text);
   }
