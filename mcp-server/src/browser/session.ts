@@ -4,9 +4,10 @@
 // connections that carry this session's random secret header, so no other local process can drive the browser.
 import { randomBytes } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { EGRESS_PROXY_URL, forwardPort, sandboxLine, type Sandbox, type TcpForward } from '@suna/sandbox';
+import { connectRaw, EGRESS_PROXY_URL, forwardPort, sandboxLine, type Sandbox, type TcpForward } from '@suna/sandbox';
 import { registerSecret } from '@suna/shared';
 import { checkedRendering, type Rendering } from '../image-check.js';
+import { cdpTransportOn } from './cdp-transport.js';
 import type { Logger } from '../log.js';
 import { bindSandbox, type SandboxProcesses } from '../sandbox-facade.js';
 
@@ -140,7 +141,12 @@ export class BrowserSession {
       }
     }
     const { chromium } = await import('playwright-core'); // loaded on first use: it alone costs more than the rest of the start
-    const browser = await chromium.connectOverCDP(wsUrl, { headers, timeout: 15_000 });
+    // Where the engine is local, CDP goes on the daemon's own connection (no copy through the forwarded port); the
+    // forward stays for /json/version above and for engines without the host socket.
+    const direct = await connectRaw(this.sandbox, CDP_PORT).catch(() => null);
+    const browser = direct
+      ? await chromium.connectOverCDP(await cdpTransportOn(direct, new URL(wsUrl).pathname), { timeout: 15_000 })
+      : await chromium.connectOverCDP(wsUrl, { headers, timeout: 15_000 });
     browser.on('disconnected', () => {
       if (this.browser === browser) this.browser = null;
     });
