@@ -99,6 +99,25 @@ function shimCpuMs(containerId: string): number {
   return 0;
 }
 
+/** CPU ms so far of each kind of process in a sandbox (Chromium's by --type: browser, renderer, gpu-process, utility
+ * (the network service); the daemon; the egress relay), read on the host through `docker top`: where a pair's CPU goes. */
+function sandboxCpuByProcess(containerId: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of execFileSync('docker', ['top', containerId, '-eo', 'pid,args']).toString().split('\n').slice(1)) {
+    const m = /^\s*(\d+)\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const args = m[2]!;
+    const kind = /--type=(\S+)/.exec(args)?.[1] ?? (args.includes('chromium') ? 'browser' : args.includes('suna-daemon') ? 'daemon' : args.includes('relay') ? 'relay' : 'other');
+    try {
+      const f = readFileSync(`/proc/${m[1]}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      out[kind] = (out[kind] ?? 0) + (Number(f[11]) + Number(f[12])) * 10;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
 type Call = (name: string, args: Record<string, unknown>) => Promise<{ content?: Array<{ type: string; text?: string }> }>;
 
 function caller(client: Client): Call {
@@ -155,6 +174,7 @@ export async function benchBrowserPeers(): Promise<PeerRow[]> {
   const peer = new Client({ name: 'bench', version: '1' });
   const stream = new Client({ name: 'bench', version: '1' });
   const rows: PeerRow[] = [];
+  let cpuByProcess = '';
   try {
     await suna.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, '--egress-allow', `${gateway}/32`], env: serverEnv({ SUNA_LOG_LEVEL: 'error', SUNA_SANDBOX_NAME: sandboxName, SUNA_HOST_SOCKET: hostSocketMode }), stderr: 'ignore' }));
     const pwCli = join(dirname(createRequire(import.meta.url).resolve('@playwright/mcp/package.json')), 'cli.js');
@@ -210,14 +230,20 @@ export async function benchBrowserPeers(): Promise<PeerRow[]> {
     const perLabel = () => Object.fromEntries(who.map((w) => [w, [] as number[]]));
     const cpu: Record<string, Record<string, number[]>> = { small: perLabel(), large: perLabel() };
     const reps: Record<string, Record<string, number[]>> = { small: perLabel(), large: perLabel() };
+    const byProcess: Record<string, number[]> = {}; // suna's CPU per small-page pair, by process kind
     for (let rep = 0; rep < REPETITIONS; rep++) {
       for (const [label, path] of [['small', '/small.html'], ['large', '/large.html']] as const) {
         // Rotate who goes first, so none always meets the others' leftovers.
         const order = who.map((_, i) => who[(i + rep) % who.length]!);
         for (const w of order) {
           const before = sides[w]!.cpu();
+          const parts: Record<string, number> | null = w === 'suna' && label === 'small' ? { server: treeCpuMs(pidOf(suna)), ...sandboxCpuByProcess(containerOf(sandboxName)) } : null;
           const times = await pairTimes(sides[w]!.call, `${base}${path}`);
           cpu[label]![w]!.push((sides[w]!.cpu() - before) / (times.length + 3));
+          if (parts) {
+            const after: Record<string, number> = { server: treeCpuMs(pidOf(suna)), ...sandboxCpuByProcess(containerOf(sandboxName)) };
+            for (const [kind, ms] of Object.entries(after)) (byProcess[kind] ??= []).push((ms - (parts[kind] ?? 0)) / (times.length + 3));
+          }
           reps[label]![w]!.push(pct(times, 50));
         }
       }
@@ -239,6 +265,8 @@ export async function benchBrowserPeers(): Promise<PeerRow[]> {
       const c = cpu[label]!;
       rows.push({ name: `CPU per pair (server + browser), ${label} page`, value: pct(c.suna!, 50), peer: pct(c.peer!, 50), ratio: pct(c.suna!, 50) / pct(c.peer!, 50), note: `suna: server + sandbox container + shim; peer: server + its Chromium; median of repetitions${c.stream ? `; exec stream ${pct(c.stream, 50).toFixed(1)} ms` : ''}` });
     }
+    const kinds = Object.entries(byProcess).map(([kind, xs]) => [kind, pct(xs, 50)] as const).filter(([, ms]) => ms >= 0.5).sort((a, b) => b[1] - a[1]);
+    cpuByProcess = `suna CPU per small-page pair by process (median of repetitions, ms): ${kinds.map(([k, ms]) => `${k} ${ms.toFixed(0)}`).join(', ')}`;
   } finally {
     await suna.close().catch(() => {});
     await peer.close().catch(() => {});
@@ -250,5 +278,6 @@ export async function benchBrowserPeers(): Promise<PeerRow[]> {
   console.log('\nbrowser vs @playwright/mcp (ms unless noted)\n');
   console.log('measurement'.padEnd(56) + 'suna'.padStart(9) + 'peer'.padStart(9) + 'ratio'.padStart(8));
   for (const r of rows) console.log(r.name.padEnd(56) + fmt(r.value).padStart(9) + fmt(r.peer).padStart(9) + r.ratio.toFixed(2).padStart(8) + (r.note ? `   ${r.note}` : ''));
+  if (cpuByProcess) console.log(`\n${cpuByProcess}`);
   return rows;
 }

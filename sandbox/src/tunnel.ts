@@ -177,3 +177,26 @@ export async function forwardPort(sandbox: Sandbox, sandboxPort: number, opts: {
       }),
   };
 }
+
+/**
+ * A connection straight to `sandboxPort` inside the sandbox for a client in this process: the daemon's own raw
+ * connection on the host socket, with no host listener and no relay hop in between (the browser's CDP uses it: a
+ * forwarded port copied every CDP message once more in this process). Paused. Null where the host socket does not
+ * listen or the daemon could not reach it: the caller forwards a port instead.
+ */
+export async function connectRaw(sandbox: Sandbox, sandboxPort: number): Promise<Socket | null> {
+  const raw = expectRawTunnel(sandbox.hostSocket);
+  if (!raw) return null;
+  const tunnelId = `t${randomBytes(6).toString('hex')}`;
+  try {
+    const daemon = await sandbox.ensure();
+    const opened = await daemon.request('tunnelOpen', { tunnelId, port: sandboxPort, hostSocket: raw.hostSocket }, { timeoutMs: 10_000 });
+    if (opened.raw) return await raw.arrival();
+    raw.cancel();
+    daemon.notify('tunnelClose', { tunnelId }); // the daemon opened it on its stream instead: not this path, closed
+    return null;
+  } catch (err) {
+    raw.cancel();
+    throw err;
+  }
+}
